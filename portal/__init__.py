@@ -1,0 +1,157 @@
+"""The warranty-claim portal: Flask app factory."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from pathlib import Path
+
+from flask import Flask, jsonify, render_template
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
+
+from config import Config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_object(Config)
+    app.config.update(Config.load(app.instance_path))
+    if overrides:
+        app.config.update(overrides)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_errors(app)
+    _register_template_helpers(app)
+
+    from portal import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal import security
+    from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from portal.i18n import select_locale
+
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _sqlite_pragmas(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = app.config["SESSION_PROTECTION"]
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(app.root_path) / "translations"),
+    )
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+
+    # Every model module is imported so that the metadata (and Alembic) knows all tables.
+    from portal import models  # noqa: F401
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.admin.views import bp as admin_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.dealer.views import bp as dealer_bp
+    from portal.i18n import bp as i18n_bp
+    from portal.jobs import bp as jobs_bp
+    from portal.masterdata.views import bp as masterdata_bp
+    from portal.oem.views import bp as oem_bp
+    from portal.settlement.views import bp as settlement_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(i18n_bp)
+    app.register_blueprint(jobs_bp)
+    app.register_blueprint(dealer_bp, url_prefix="/dealer")
+    app.register_blueprint(oem_bp, url_prefix="/oem")
+    app.register_blueprint(settlement_bp, url_prefix="/settlement")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(masterdata_bp, url_prefix="/admin/masterdata")
+
+
+def _register_errors(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    from portal.auth.permissions import wants_json
+
+    messages = {
+        400: _l("The request could not be understood."),
+        401: _l("Please sign in."),
+        403: _l("Your role may not do this."),
+        404: _l("There is no such page, or it is not yours to see."),
+        405: _l("That method is not allowed here."),
+        409: _l("Someone else changed this in the meantime."),
+        413: _l("The upload is too large."),
+        422: _l("The request was refused."),
+        429: _l("Too many attempts. Please wait a minute and try again."),
+        500: _l("Something went wrong on our side. The error has been logged."),
+    }
+    codes = {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+             405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "rule_refused",
+             429: "rate_limited", 500: "server_error"}
+
+    def render(status: int, message=None):
+        message = str(message or messages[status])
+        if wants_json():
+            body = {"error": {"code": codes[status], "message": message, "fields": {}}}
+            return jsonify(body), status
+        return render_template("error.html", status=status, message=message), status
+
+    for status in messages:
+        app.register_error_handler(status, lambda e, s=status: render(s))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(e):
+        return render(400, _l("The form expired or was sent from elsewhere. Please try again."))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from portal.auth.models import Role
+    from portal.auth.views import HOME_ENDPOINTS
+
+    @app.template_filter("money")
+    def money_filter(value: Decimal | None) -> str:
+        if value is None:
+            return "-"
+        return format_decimal(value, format="#,##0.00")
+
+    @app.template_filter("percent")
+    def percent_filter(value: Decimal | None) -> str:
+        if value is None:
+            return "-"
+        return format_decimal(value * 100, format="#,##0.##") + "%"
+
+    @app.context_processor
+    def inject():
+        from flask_babel import get_locale
+
+        return {"Role": Role, "HOME_ENDPOINTS": HOME_ENDPOINTS, "get_locale": get_locale}

@@ -1,0 +1,104 @@
+"""Administration of users: list, create, disable / enable, reset passwords."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.admin.forms import ROLE_LABELS, ResetPasswordForm, UserForm
+from portal.auth import operations
+from portal.auth.models import Role, User
+from portal.auth.permissions import role_required
+from portal.errors import ValidationFailed
+from portal.extensions import db
+from portal.masterdata.models import Organisation
+
+bp = Blueprint("admin", __name__)
+
+
+def _get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users")
+@role_required(Role.ADMIN)
+def users():
+    q = request.args.get("q", "").strip()
+    role = request.args.get("role", "")
+    stmt = sa.select(User).join(User.organisation).order_by(User.username)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(User.username).like(like),
+                sa.func.lower(User.full_name).like(like),
+                sa.func.lower(Organisation.code).like(like),
+                sa.func.lower(Organisation.name).like(like),
+            )
+        )
+    if role in {r.value for r in Role}:
+        stmt = stmt.where(User.role == Role(role))
+    page = db.paginate(stmt, per_page=25, error_out=False)
+    return render_template("admin/users.html", page=page, q=q, role=role, role_labels=ROLE_LABELS)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def user_new():
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = operations.create_user(
+                form.username.data, form.role.data, form.org.data, form.password.data,
+                full_name=form.full_name.data or "", email=form.email.data or None,
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            for name, problem in exc.fields.items():
+                getattr(form, name).errors.append(problem)
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form)
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@role_required(Role.ADMIN)
+def user_set_active(user_id: int):
+    user = _get_user(user_id)
+    active = request.form.get("active") == "1"
+    try:
+        operations.set_active(user, active, acting=current_user)
+    except ValidationFailed as exc:
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        if active:
+            flash(_("%(name)s can sign in again.", name=user.username), "success")
+        else:
+            flash(_("%(name)s is disabled and can no longer sign in.", name=user.username), "success")
+    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url) else url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def user_password(user_id: int):
+    user = _get_user(user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            operations.reset_password(user, form.password.data)
+        except ValidationFailed as exc:
+            form.password.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("The password of %(name)s was reset; their other sessions are signed out.", name=user.username), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/password_form.html", form=form, user=user)

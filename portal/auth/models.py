@@ -1,0 +1,89 @@
+"""People and roles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import UTCDateTime, enum_type, utcnow
+from portal.extensions import db
+from portal.masterdata.models import Organisation, OrgKind
+
+_hasher = PasswordHasher()
+
+
+class Role(enum.StrEnum):
+    """The five roles of DESIGN section 1."""
+
+    STATION = "station"
+    AUDITOR = "auditor"
+    FINANCE = "finance"
+    SUPPLIER = "supplier"
+    ADMIN = "admin"
+
+    @property
+    def org_kind(self) -> OrgKind:
+        """The kind of organisation a user of this role belongs to."""
+        return {Role.STATION: OrgKind.STATION, Role.SUPPLIER: OrgKind.SUPPLIER}.get(self, OrgKind.OEM)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    email: Mapped[str | None] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(enum_type(Role, "role"))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="users")
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role.value}>"
+
+    # Flask-Login: a disabled user is not active and cannot sign in or stay signed in.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        # The password timestamp is part of the session id: a password reset signs out
+        # every session of the user.
+        return f"{self.id}:{int(self.password_changed_at.timestamp())}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = _hasher.hash(password)
+        self.password_changed_at = utcnow()
+
+    def check_password(self, password: str) -> bool:
+        try:
+            _hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        if _hasher.check_needs_rehash(self.password_hash):
+            self.password_hash = _hasher.hash(password)
+        return True
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    @property
+    def station_id(self) -> int | None:
+        return self.organisation_id if self.role is Role.STATION else None
+
+    @property
+    def supplier_id(self) -> int | None:
+        return self.organisation_id if self.role is Role.SUPPLIER else None

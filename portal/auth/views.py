@@ -1,0 +1,90 @@
+"""Sign in, sign out, and the role home pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from portal.auth.forms import LoginForm
+from portal.auth.models import Role, User
+from portal.db import utcnow
+from portal.extensions import db, limiter, login_manager
+
+bp = Blueprint("auth", __name__)
+
+HOME_ENDPOINTS = {
+    Role.STATION: "dealer.home",
+    Role.AUDITOR: "oem.review_queue",
+    Role.FINANCE: "settlement.home",
+    Role.SUPPLIER: "settlement.chargebacks",
+    Role.ADMIN: "masterdata.index",
+}
+
+
+def home_url_for(user: User) -> str:
+    return url_for(HOME_ENDPOINTS[user.role])
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    try:
+        user_id, stamp = session_id.split(":")
+        user = db.session.get(User, int(user_id))
+    except ValueError:
+        return None
+    if user is None or str(int(user.password_changed_at.timestamp())) != stamp:
+        return None
+    return user
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths are followed after sign-in (no open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/")
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(home_url_for(current_user))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_url_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(
+            sa.select(User).where(sa.func.lower(User.username) == form.username.data.strip().lower())
+        )
+        if user is not None and user.check_password(form.password.data) and user.active:
+            lang = session.get("lang")
+            session.clear()  # no session fixation: nothing from before the sign-in survives
+            if lang:
+                session["lang"] = lang
+            login_user(user)
+            user.last_login_at = utcnow()
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")) or home_url_for(user))
+        # One message for every failure: whether a username exists is not disclosed.
+        flash(_("Wrong username or password, or the account is disabled."), "danger")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))

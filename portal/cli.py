@@ -1,0 +1,98 @@
+"""`flask --app wsgi ...` commands: users, import, demo, worker."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+
+from portal.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(import_command)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(worker_command)
+
+
+@click.group()
+def users():
+    """Manage portal users."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["station", "auditor", "finance", "supplier", "admin"]))
+@click.option("--org", "org_code", required=True, help="Organisation code: OEM, a station or a supplier.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "full_name", default="", help="Full name shown in the portal.")
+def create_user_command(username, role, org_code, password, full_name):
+    """Create USERNAME with ROLE in organisation ORG_CODE."""
+    from portal.auth.operations import create_user
+    from portal.errors import ValidationFailed
+
+    try:
+        user = create_user(username, role, org_code, password, full_name=full_name)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        click.echo(f"Error: {exc.message}", err=True)
+        for name, problem in exc.fields.items():
+            click.echo(f"  {name}: {problem}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"Created {user.username} ({user.role.value}) in {user.organisation.code}.")
+
+
+@click.command("import")
+@click.argument("kind")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_command(kind, path):
+    """Import master data of KIND from a UTF-8 CSV file (see README for kinds and columns)."""
+    from portal.masterdata.importer import KINDS, ImportRejected, import_csv
+
+    if kind not in KINDS:
+        click.echo(f"Error: unknown kind {kind!r}; one of: {', '.join(KINDS)}", err=True)
+        sys.exit(2)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    try:
+        result = import_csv(kind, data)
+    except ImportRejected as exc:
+        db.session.rollback()
+        click.echo(f"Error: {path} was not imported: {len(exc.errors)} problem(s).", err=True)
+        for error in exc.errors:
+            click.echo(f"  {error}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"Imported {kind}: {result.created} created, {result.updated} updated.")
+
+
+@click.command("demo")
+@click.option("--seed", default=2026, show_default=True, help="Random seed for the demo data.")
+def demo_command(seed):
+    """Load the demo data set and print the demo logins."""
+    from portal.demo import DEMO_PASSWORD, load_demo
+
+    logins = load_demo(seed=seed)
+    db.session.commit()
+    click.echo("")
+    click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    for username, role, org in logins:
+        click.echo(f"  {role:<9} {username:<16} {org}")
+    click.echo("Open http://127.0.0.1:5000 and sign in.")
+
+
+@click.command("worker")
+@click.option("--queues", default=None, help="Comma-separated queue names (default: RQ_QUEUES).")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker_command(queues, burst):
+    """Run an RQ worker (with the scheduler) for the portal's queues."""
+    from portal.jobs import run_worker
+
+    if not current_app.config.get("REDIS_URL"):
+        click.echo("Error: REDIS_URL is not set; without it jobs run in-process.", err=True)
+        sys.exit(2)
+    names = queues.split(",") if queues else current_app.config["RQ_QUEUES"]
+    run_worker(current_app._get_current_object(), names, burst=burst)

@@ -1,0 +1,173 @@
+"""Background jobs through one small module.
+
+With `REDIS_URL` set, `enqueue` puts the job on an RQ queue and `flask --app wsgi worker` runs it.
+Without it (the embedded default), the job runs in-process and synchronously before `enqueue`
+returns, so a laptop install needs no Redis. Either way the web side reads a job's status and
+progress through `job_status(job_id)` (and `/jobs/<id>` for the pages' progress bars).
+
+A job function is named by its import path (`"portal.settlement.tasks:compute_run"`) and gets
+ids, never objects; it runs in a fresh application context and commits for itself.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import importlib
+import logging
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, has_app_context, jsonify
+from flask_login import current_user, login_required
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("jobs", __name__)
+
+_worker_app: Flask | None = None
+_local_jobs: dict[str, dict[str, Any]] = {}
+_current_local_job: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "current_local_job", default=None
+)
+
+
+@dataclass
+class JobStatus:
+    id: str
+    status: str  # queued, started, finished, failed (RQ's names)
+    progress: int = 0
+    result: Any = None
+    error: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "status": self.status, "progress": self.progress, "error": self.error}
+
+
+def redis_connection():
+    from redis import Redis
+
+    return Redis.from_url(current_app.config["REDIS_URL"])
+
+
+def uses_redis() -> bool:
+    return bool(current_app.config.get("REDIS_URL"))
+
+
+def _resolve(path: str):
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def execute(path: str, *args, **kwargs):
+    """Run the job function `path` in a fresh app context; what RQ workers call."""
+    app = _worker_app or (current_app._get_current_object() if has_app_context() else None)
+    if app is None:
+        from portal import create_app
+
+        app = create_app()
+    from portal.extensions import db
+
+    with app.app_context():
+        try:
+            return _resolve(path)(*args, **kwargs)
+        finally:
+            db.session.remove()
+
+
+def enqueue(path: str, *args, owner_id: int | None = None, queue: str = "default", **kwargs) -> str:
+    """Start the job `path` with `args`; answers its id. `owner_id` may read its status."""
+    meta = {"owner_id": owner_id, "progress": 0}
+    if uses_redis():
+        from rq import Queue, Retry
+
+        q = Queue(queue, connection=redis_connection())
+        job = q.enqueue(
+            execute, path, *args, **kwargs, meta=meta, retry=Retry(max=2, interval=[5, 30]),
+            job_timeout=3600, result_ttl=86400, failure_ttl=7 * 86400,
+        )
+        return job.id
+    job_id = uuid.uuid4().hex
+    _local_jobs[job_id] = {"status": "started", "meta": meta, "result": None, "error": None}
+    token = _current_local_job.set(job_id)
+    try:
+        # A nested app context keeps the caller's session untouched, like a separate worker.
+        with current_app.app_context():
+            result = _resolve(path)(*args, **kwargs)
+        _local_jobs[job_id].update(status="finished", result=result)
+        _local_jobs[job_id]["meta"]["progress"] = 100
+    except Exception:
+        log.exception("job %s (%s) failed", job_id, path)
+        _local_jobs[job_id].update(status="failed", error=traceback.format_exc(limit=5))
+    finally:
+        _current_local_job.reset(token)
+    return job_id
+
+
+def set_progress(percent: int, **extra) -> None:
+    """Record the running job's progress (0-100) where the web side can read it."""
+    percent = max(0, min(100, int(percent)))
+    local_id = _current_local_job.get()
+    if local_id is not None:
+        _local_jobs[local_id]["meta"].update(progress=percent, **extra)
+        return
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is not None:
+        job.meta.update(progress=percent, **extra)
+        job.save_meta()
+
+
+def job_status(job_id: str) -> JobStatus | None:
+    if uses_redis():
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job
+
+        try:
+            job = Job.fetch(job_id, connection=redis_connection())
+        except NoSuchJobError:
+            return None
+        status = job.get_status(refresh=True)
+        status_name = getattr(status, "value", str(status)) if status else "queued"
+        meta = job.get_meta(refresh=True)
+        progress = 100 if status_name == "finished" else int(meta.get("progress", 0))
+        error = None
+        if status_name == "failed":
+            result = job.latest_result()
+            error = getattr(result, "exc_string", None) or "failed"
+        return JobStatus(job_id, status_name, progress, job.return_value(), error, meta)
+    record = _local_jobs.get(job_id)
+    if record is None:
+        return None
+    meta = record["meta"]
+    return JobStatus(job_id, record["status"], int(meta.get("progress", 0)), record["result"],
+                     record["error"], meta)
+
+
+def run_worker(app: Flask, queues: list[str], burst: bool = False) -> None:
+    """The body of `flask --app wsgi worker`: an RQ worker with the scheduler."""
+    global _worker_app
+    from rq import Queue, Worker
+
+    _worker_app = app
+    connection = redis_connection()
+    worker = Worker([Queue(name, connection=connection) for name in queues], connection=connection)
+    worker.work(burst=burst, with_scheduler=True)
+
+
+@bp.route("/jobs/<job_id>")
+@login_required
+def status(job_id: str):
+    """A job's status for the progress bars; only its owner (or an admin) may read it."""
+    from portal.auth.models import Role
+
+    found = job_status(job_id)
+    if found is None:
+        abort(404)
+    owner = found.meta.get("owner_id")
+    if owner != current_user.id and not current_user.has_role(Role.ADMIN):
+        abort(404)
+    return jsonify(found.as_dict())

@@ -1,0 +1,156 @@
+"""Test harness.
+
+Tests run on PostgreSQL and Redis when they are reachable (CI always), on SQLite otherwise.
+The schema is built once per run by the Alembic migrations (not `create_all`), and each test
+runs inside a transaction that is rolled back, so tests never see each other's rows.
+
+Override with TEST_DATABASE_URL / TEST_REDIS_URL; set TEST_DATABASE_URL=sqlite to force SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from tests import factories
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_TEST_DB = "portal_test"
+
+
+def _postgres_reachable(url: str) -> bool:
+    try:
+        engine = sa.create_engine(url, connect_args={"connect_timeout": 2})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return False
+
+
+def _fresh_postgres_database(name: str) -> str:
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def fresh_database_url(name: str, tmp_dir) -> str:
+    """A new, empty database for this run: PostgreSQL when reachable, else a SQLite file."""
+    wanted = os.environ.get("TEST_DATABASE_URL", "")
+    if wanted == "sqlite" or (not wanted and not _postgres_reachable(PG_ADMIN_URL)):
+        return f"sqlite:///{tmp_dir}/{name}.db"
+    if wanted:
+        return wanted
+    return _fresh_postgres_database(name)
+
+
+def redis_url() -> str | None:
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    if url == "none":
+        return None
+    try:
+        from redis import Redis
+
+        Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception:  # noqa: BLE001
+        return None
+    return url
+
+
+def test_config(database_url: str, **extra) -> dict:
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "REDIS_URL": None,
+        "SECRET_KEY": "test-secret-key",  # noqa: S105 - test only
+        "SERVER_NAME": None,
+    }
+    config.update(extra)
+    return config
+
+
+def migrate_to_head(app) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return fresh_database_url(PG_TEST_DB, tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    from portal import create_app
+
+    app = create_app(test_config(database_url))
+    migrate_to_head(app)
+    yield app
+    from portal.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url) -> bool:
+    return database_url.startswith("postgresql")
+
+
+@pytest.fixture(autouse=True)
+def db_session(app) -> Iterator:
+    """Every test in a transaction that is rolled back at its end."""
+    from portal.extensions import db
+
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def world(db_session):
+    """A small, complete master-data world: the OEM, two stations, two suppliers, users."""
+    return factories.World.build()
+
+
+def login(client, username: str, password: str = factories.PASSWORD):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def login_as(client, world):
+    def _login(role_or_username: str):
+        username = world.usernames.get(role_or_username, role_or_username)
+        response = login(client, username)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return _login

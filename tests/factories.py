@@ -1,0 +1,147 @@
+"""Builders for test data. Each returns flushed objects in the test's session."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from portal.auth.models import Role, User
+from portal.extensions import db
+from portal.masterdata.models import (
+    OEM_CODE,
+    Disposition,
+    FaultCode,
+    LaborOperation,
+    Organisation,
+    Part,
+    PartPrice,
+    Station,
+    Supplier,
+    Vehicle,
+    VehicleModel,
+    WarrantyPolicy,
+)
+from portal.masterdata.vin import with_check_digit
+
+PASSWORD = "Test-password-1"  # noqa: S105 - test only
+_seq = itertools.count(1)
+
+
+def oem() -> Organisation:
+    org = db.session.query(Organisation).filter_by(code=OEM_CODE).one_or_none()
+    if org is None:
+        org = Organisation(code=OEM_CODE, name="Test Motors")
+        db.session.add(org)
+        db.session.flush()
+    return org
+
+
+def station(code: str | None = None, **kw) -> Station:
+    n = next(_seq)
+    values = dict(
+        code=code or f"ST{n:03d}", name=f"Station {n}", region="East",
+        labor_rate=Decimal("80.00"), km_rate=Decimal("3.50"), parts_handling_rate=Decimal("0.10"),
+    )
+    values.update(kw)
+    obj = Station(**values)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def supplier(code: str | None = None, **kw) -> Supplier:
+    n = next(_seq)
+    values = dict(
+        code=code or f"SU{n:03d}", name=f"Supplier {n}", recovery_share=Decimal("1"),
+        labor_hours_cap=Decimal("4.00"), handling_fee_rate=Decimal("0.05"),
+    )
+    values.update(kw)
+    obj = Supplier(**values)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def user(role: Role, org: Organisation, username: str | None = None, **kw) -> User:
+    obj = User(username=username or f"{role.value}{next(_seq)}", role=role, organisation=org, **kw)
+    obj.set_password(PASSWORD)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def vehicle_model(code: str | None = None, **kw) -> VehicleModel:
+    n = next(_seq)
+    values = dict(
+        code=code or f"M{n:03d}", name=f"Model {n}", break_in_days=90, break_in_min_km=1500,
+        break_in_max_km=5000, break_in_price=Decimal("300.00"),
+    )
+    values.update(kw)
+    model = VehicleModel(**values)
+    model.policies = [
+        WarrantyPolicy(group="basic", months=36, km=100000),
+        WarrantyPolicy(group="powertrain", months=60, km=200000),
+        WarrantyPolicy(group="wear", months=6, km=5000),
+    ]
+    db.session.add(model)
+    db.session.flush()
+    return model
+
+
+def part(supplier_obj: Supplier, number: str | None = None, price: str = "100.00", **kw) -> Part:
+    n = next(_seq)
+    values = dict(
+        number=number or f"P{n:05d}", name=f"Part {n}", group="basic", supplier=supplier_obj,
+        is_major_assembly=False, disposition=Disposition.RETURN_TO_OEM, scrap_rate=Decimal("0"),
+    )
+    values.update(kw)
+    obj = Part(**values)
+    obj.prices = [PartPrice(unit_price=Decimal(price))]
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def vehicle(model: VehicleModel, station_obj: Station | None = None, **kw) -> Vehicle:
+    n = next(_seq)
+    values = dict(
+        vin=with_check_digit(f"LTEST{n:04d}0A{n:06d}"[:17]), model=model, engine_no=f"E{n:08d}",
+        production_date=date(2025, 1, 10), sale_date=date(2025, 3, 1),
+        selling_station=station_obj, owner_name="张三", owner_phone="13812345678", odometer_km=1000,
+    )
+    values.update(kw)
+    obj = Vehicle(**values)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+@dataclass
+class World:
+    oem: Organisation
+    stations: list[Station]
+    suppliers: list[Supplier]
+    users: dict[str, User] = field(default_factory=dict)
+
+    @property
+    def usernames(self) -> dict[str, str]:
+        return {key: u.username for key, u in self.users.items()}
+
+    @classmethod
+    def build(cls) -> World:
+        the_oem = oem()
+        stations = [station("ST-A", name="Station A"), station("ST-B", name="Station B", region="North")]
+        suppliers = [supplier("SU-A", name="Supplier A"), supplier("SU-B", name="Supplier B")]
+        world = cls(the_oem, stations, suppliers)
+        world.users = {
+            "station": user(Role.STATION, stations[0], "station_a"),
+            "station_b": user(Role.STATION, stations[1], "station_b"),
+            "auditor": user(Role.AUDITOR, the_oem, "auditor"),
+            "finance": user(Role.FINANCE, the_oem, "finance"),
+            "supplier": user(Role.SUPPLIER, suppliers[0], "supplier_a"),
+            "supplier_b": user(Role.SUPPLIER, suppliers[1], "supplier_b"),
+            "admin": user(Role.ADMIN, the_oem, "admin"),
+        }
+        return world
