@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install translations demo serve test test-sqlite lint format clean-demo worker
+.PHONY: install messages translations demo serve test test-sqlite lint format clean-demo worker
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +16,26 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) translations
 
+# Translations (README "Translations"): `make messages` collects every string wrapped in _() / _l()
+# into portal/translations/messages.pot and merges it into each language's messages.po;
+# translators fill in the empty msgstr lines; `make translations` compiles .po -> .mo.
+# BABEL_KEYWORDS is also read by tests/i18n_support.py, which checks that nothing is untranslated.
+TRANSLATIONS := portal/translations
+LOCALES := zh_Hans_CN
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
+
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --add-location=file --sort-by-file \
+		--no-wrap --project="Warranty Portal" --copyright-holder="Warranty Portal" \
+		-c TRANSLATORS: -o $(TRANSLATIONS)/messages.pot .
+	for locale in $(LOCALES); do \
+		$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$locale \
+			--init-missing --ignore-obsolete --no-wrap || exit 1; \
+	done
+
 # Compile the message catalogues (.po -> .mo); the .mo files are build output, not committed.
 translations: $(STAMP)
-	$(BIN)/pybabel compile -q -d portal/translations
+	$(BIN)/pybabel -q compile -d $(TRANSLATIONS)
 
 demo: install
 	$(BIN)/flask --app wsgi db upgrade

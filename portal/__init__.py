@@ -20,7 +20,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(Config.load(app.instance_path))
     if overrides:
         app.config.update(overrides)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -69,13 +71,20 @@ def _sqlite_pragmas(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
 
+        # pysqlite opens transactions lazily and never around SAVEPOINTs; let SQLAlchemy
+        # emit BEGIN itself so that transactions and savepoints behave as on PostgreSQL.
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            conn.exec_driver_sql("BEGIN")
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -115,9 +124,18 @@ def _register_errors(app: Flask) -> None:
         429: _l("Too many attempts. Please wait a minute and try again."),
         500: _l("Something went wrong on our side. The error has been logged."),
     }
-    codes = {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-             405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "rule_refused",
-             429: "rate_limited", 500: "server_error"}
+    codes = {
+        400: "malformed",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        413: "too_large",
+        422: "rule_refused",
+        429: "rate_limited",
+        500: "server_error",
+    }
 
     def render(status: int, message=None):
         message = str(message or messages[status])

@@ -24,8 +24,14 @@ def users():
 
 @users.command("create")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["station", "auditor", "finance", "supplier", "admin"]))
-@click.option("--org", "org_code", required=True, help="Organisation code: OEM, a station or a supplier.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["station", "auditor", "finance", "supplier", "admin"]),
+)
+@click.option(
+    "--org", "org_code", required=True, help="Organisation code: OEM, a station or a supplier."
+)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", "full_name", default="", help="Full name shown in the portal.")
 def create_user_command(username, role, org_code, password, full_name):
@@ -78,7 +84,7 @@ def demo_command(seed):
     logins = load_demo(seed=seed)
     db.session.commit()
     click.echo("")
-    click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for username, role, org in logins:
         click.echo(f"  {role:<9} {username:<16} {org}")
     click.echo("Open http://127.0.0.1:5000 and sign in.")

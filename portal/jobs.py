@@ -43,7 +43,12 @@ class JobStatus:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "status": self.status, "progress": self.progress, "error": self.error}
+        return {
+            "id": self.id,
+            "status": self.status,
+            "progress": self.progress,
+            "error": self.error,
+        }
 
 
 def redis_connection():
@@ -85,8 +90,15 @@ def enqueue(path: str, *args, owner_id: int | None = None, queue: str = "default
 
         q = Queue(queue, connection=redis_connection())
         job = q.enqueue(
-            execute, path, *args, **kwargs, meta=meta, retry=Retry(max=2, interval=[5, 30]),
-            job_timeout=3600, result_ttl=86400, failure_ttl=7 * 86400,
+            execute,
+            path,
+            *args,
+            **kwargs,
+            meta=meta,
+            retry=Retry(max=2, interval=[5, 30]),
+            job_timeout=3600,
+            result_ttl=86400,
+            failure_ttl=7 * 86400,
         )
         return job.id
     job_id = uuid.uuid4().hex
@@ -143,8 +155,14 @@ def job_status(job_id: str) -> JobStatus | None:
     if record is None:
         return None
     meta = record["meta"]
-    return JobStatus(job_id, record["status"], int(meta.get("progress", 0)), record["result"],
-                     record["error"], meta)
+    return JobStatus(
+        job_id,
+        record["status"],
+        int(meta.get("progress", 0)),
+        record["result"],
+        record["error"],
+        meta,
+    )
 
 
 def run_worker(app: Flask, queues: list[str], burst: bool = False) -> None:

@@ -77,16 +77,16 @@ class ScaledDecimal(TypeDecorator):
         return self
 
 
-def Money() -> ScaledDecimal:  # noqa: N802 - reads as a column type
+def Money() -> ScaledDecimal:
     """CNY amount with two places, stored in fen."""
     return ScaledDecimal(2)
 
 
-def Rate() -> ScaledDecimal:  # noqa: N802
+def Rate() -> ScaledDecimal:
     """A fraction such as 0.10 (10%) with up to six places, stored in millionths."""
     return ScaledDecimal(6)
 
 
-def Hours() -> ScaledDecimal:  # noqa: N802
+def Hours() -> ScaledDecimal:
     """Labor hours with two places, stored in hundredths."""
     return ScaledDecimal(2)

@@ -9,16 +9,19 @@ Override with TEST_DATABASE_URL / TEST_REDIS_URL; set TEST_DATABASE_URL=sqlite t
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from tests import factories
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_TEST_DB = "portal_test"
+# One database per test process, so that concurrent runs never disturb each other.
+PG_TEST_DB = f"portal_test_{os.getpid()}"
 
 
 def _postgres_reachable(url: str) -> bool:
@@ -28,8 +31,18 @@ def _postgres_reachable(url: str) -> bool:
             pass
         engine.dispose()
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception:
         return False
+
+
+def drop_postgres_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    name = url.rsplit("/", 1)[1]
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _fresh_postgres_database(name: str) -> str:
@@ -59,7 +72,7 @@ def redis_url() -> str | None:
         from redis import Redis
 
         Redis.from_url(url, socket_connect_timeout=1).ping()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     return url
 
@@ -72,11 +85,14 @@ def test_config(database_url: str, **extra) -> dict:
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "REDIS_URL": None,
-        "SECRET_KEY": "test-secret-key",  # noqa: S105 - test only
+        "SECRET_KEY": "test-secret-key",
         "SERVER_NAME": None,
     }
     config.update(extra)
     return config
+
+
+test_config.__test__ = False  # a helper, not a test, when imported into test modules
 
 
 def migrate_to_head(app) -> None:
@@ -87,8 +103,19 @@ def migrate_to_head(app) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    return fresh_database_url(PG_TEST_DB, tmp_path_factory.mktemp("db"))
+def database_url(tmp_path_factory) -> Iterator[str]:
+    url = fresh_database_url(PG_TEST_DB, tmp_path_factory.mktemp("db"))
+    yield url
+    if not os.environ.get("TEST_DATABASE_URL"):
+        drop_postgres_database(url)
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs as in production: in its own app context, with its own `g` and its
+    own database session (on the test's connection, so it sees and joins the test's data)."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +123,7 @@ def app(database_url):
     from portal import create_app
 
     app = create_app(test_config(database_url))
+    app.test_client_class = IsolatedClient
     migrate_to_head(app)
     yield app
     from portal.extensions import db
@@ -118,8 +146,13 @@ def db_session(app) -> Iterator:
         connection = db.engine.connect()
         transaction = connection.begin()
         original = db.session
-        db.session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        # A plain SQLAlchemy session: Flask-SQLAlchemy's own Session.get_bind() would pick
+        # the engine and ignore the connection, escaping the rolled-back transaction.
+        from flask_sqlalchemy.session import _app_ctx_id
+
+        db.session = sa.orm.scoped_session(
+            sa.orm.sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=_app_ctx_id,
         )
         try:
             yield db.session

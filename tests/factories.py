@@ -12,8 +12,6 @@ from portal.extensions import db
 from portal.masterdata.models import (
     OEM_CODE,
     Disposition,
-    FaultCode,
-    LaborOperation,
     Organisation,
     Part,
     PartPrice,
@@ -27,6 +25,17 @@ from portal.masterdata.vin import with_check_digit
 
 PASSWORD = "Test-password-1"  # noqa: S105 - test only
 _seq = itertools.count(1)
+_password_hash: str | None = None
+
+
+def _hash_of_test_password() -> str:
+    """argon2 is slow on purpose; the tests hash the shared test password once."""
+    global _password_hash
+    if _password_hash is None:
+        probe = User()
+        probe.set_password(PASSWORD)
+        _password_hash = probe.password_hash
+    return _password_hash
 
 
 def oem() -> Organisation:
@@ -41,8 +50,12 @@ def oem() -> Organisation:
 def station(code: str | None = None, **kw) -> Station:
     n = next(_seq)
     values = dict(
-        code=code or f"ST{n:03d}", name=f"Station {n}", region="East",
-        labor_rate=Decimal("80.00"), km_rate=Decimal("3.50"), parts_handling_rate=Decimal("0.10"),
+        code=code or f"ST{n:03d}",
+        name=f"Station {n}",
+        region="East",
+        labor_rate=Decimal("80.00"),
+        km_rate=Decimal("3.50"),
+        parts_handling_rate=Decimal("0.10"),
     )
     values.update(kw)
     obj = Station(**values)
@@ -54,8 +67,11 @@ def station(code: str | None = None, **kw) -> Station:
 def supplier(code: str | None = None, **kw) -> Supplier:
     n = next(_seq)
     values = dict(
-        code=code or f"SU{n:03d}", name=f"Supplier {n}", recovery_share=Decimal("1"),
-        labor_hours_cap=Decimal("4.00"), handling_fee_rate=Decimal("0.05"),
+        code=code or f"SU{n:03d}",
+        name=f"Supplier {n}",
+        recovery_share=Decimal("1"),
+        labor_hours_cap=Decimal("4.00"),
+        handling_fee_rate=Decimal("0.05"),
     )
     values.update(kw)
     obj = Supplier(**values)
@@ -66,7 +82,7 @@ def supplier(code: str | None = None, **kw) -> Supplier:
 
 def user(role: Role, org: Organisation, username: str | None = None, **kw) -> User:
     obj = User(username=username or f"{role.value}{next(_seq)}", role=role, organisation=org, **kw)
-    obj.set_password(PASSWORD)
+    obj.password_hash = _hash_of_test_password()
     db.session.add(obj)
     db.session.flush()
     return obj
@@ -75,8 +91,12 @@ def user(role: Role, org: Organisation, username: str | None = None, **kw) -> Us
 def vehicle_model(code: str | None = None, **kw) -> VehicleModel:
     n = next(_seq)
     values = dict(
-        code=code or f"M{n:03d}", name=f"Model {n}", break_in_days=90, break_in_min_km=1500,
-        break_in_max_km=5000, break_in_price=Decimal("300.00"),
+        code=code or f"M{n:03d}",
+        name=f"Model {n}",
+        break_in_days=90,
+        break_in_min_km=1500,
+        break_in_max_km=5000,
+        break_in_price=Decimal("300.00"),
     )
     values.update(kw)
     model = VehicleModel(**values)
@@ -93,8 +113,13 @@ def vehicle_model(code: str | None = None, **kw) -> VehicleModel:
 def part(supplier_obj: Supplier, number: str | None = None, price: str = "100.00", **kw) -> Part:
     n = next(_seq)
     values = dict(
-        number=number or f"P{n:05d}", name=f"Part {n}", group="basic", supplier=supplier_obj,
-        is_major_assembly=False, disposition=Disposition.RETURN_TO_OEM, scrap_rate=Decimal("0"),
+        number=number or f"P{n:05d}",
+        name=f"Part {n}",
+        group="basic",
+        supplier=supplier_obj,
+        is_major_assembly=False,
+        disposition=Disposition.RETURN_TO_OEM,
+        scrap_rate=Decimal("0"),
     )
     values.update(kw)
     obj = Part(**values)
@@ -107,9 +132,15 @@ def part(supplier_obj: Supplier, number: str | None = None, price: str = "100.00
 def vehicle(model: VehicleModel, station_obj: Station | None = None, **kw) -> Vehicle:
     n = next(_seq)
     values = dict(
-        vin=with_check_digit(f"LTEST{n:04d}0A{n:06d}"[:17]), model=model, engine_no=f"E{n:08d}",
-        production_date=date(2025, 1, 10), sale_date=date(2025, 3, 1),
-        selling_station=station_obj, owner_name="张三", owner_phone="13812345678", odometer_km=1000,
+        vin=with_check_digit(f"LTEST{n:04d}0A{n:06d}"[:17]),
+        model=model,
+        engine_no=f"E{n:08d}",
+        production_date=date(2025, 1, 10),
+        sale_date=date(2025, 3, 1),
+        selling_station=station_obj,
+        owner_name="张三",
+        owner_phone="13812345678",
+        odometer_km=1000,
     )
     values.update(kw)
     obj = Vehicle(**values)
@@ -132,7 +163,10 @@ class World:
     @classmethod
     def build(cls) -> World:
         the_oem = oem()
-        stations = [station("ST-A", name="Station A"), station("ST-B", name="Station B", region="North")]
+        stations = [
+            station("ST-A", name="Station A"),
+            station("ST-B", name="Station B", region="North"),
+        ]
         suppliers = [supplier("SU-A", name="Supplier A"), supplier("SU-B", name="Supplier B")]
         world = cls(the_oem, stations, suppliers)
         world.users = {

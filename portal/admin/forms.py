@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from portal.auth.models import Role
@@ -20,11 +20,15 @@ class UserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(min=3, max=64)])
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=200)])
-    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()]
+    )
     org = StringField(
         _l("Organisation code"),
         validators=[DataRequired(), Length(max=32)],
-        description=_l("OEM for auditors, finance and admins; the station or supplier code otherwise."),
+        description=_l(
+            "OEM for auditors, finance and admins; the station or supplier code otherwise."
+        ),
     )
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=256)])
 

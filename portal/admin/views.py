@@ -54,8 +54,12 @@ def user_new():
     if form.validate_on_submit():
         try:
             user = operations.create_user(
-                form.username.data, form.role.data, form.org.data, form.password.data,
-                full_name=form.full_name.data or "", email=form.email.data or None,
+                form.username.data,
+                form.role.data,
+                form.org.data,
+                form.password.data,
+                full_name=form.full_name.data or "",
+                email=form.email.data or None,
             )
         except ValidationFailed as exc:
             db.session.rollback()
@@ -83,8 +87,14 @@ def user_set_active(user_id: int):
         if active:
             flash(_("%(name)s can sign in again.", name=user.username), "success")
         else:
-            flash(_("%(name)s is disabled and can no longer sign in.", name=user.username), "success")
-    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url) else url_for("admin.users"))
+            flash(
+                _("%(name)s is disabled and can no longer sign in.", name=user.username), "success"
+            )
+    return redirect(
+        request.referrer
+        if request.referrer and request.referrer.startswith(request.host_url)
+        else url_for("admin.users")
+    )
 
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
@@ -99,6 +109,12 @@ def user_password(user_id: int):
             form.password.errors.append(exc.message)
         else:
             db.session.commit()
-            flash(_("The password of %(name)s was reset; their other sessions are signed out.", name=user.username), "success")
+            flash(
+                _(
+                    "The password of %(name)s was reset; their other sessions are signed out.",
+                    name=user.username,
+                ),
+                "success",
+            )
             return redirect(url_for("admin.users"))
     return render_template("admin/password_form.html", form=form, user=user)

@@ -30,7 +30,9 @@ class Role(enum.StrEnum):
     @property
     def org_kind(self) -> OrgKind:
         """The kind of organisation a user of this role belongs to."""
-        return {Role.STATION: OrgKind.STATION, Role.SUPPLIER: OrgKind.SUPPLIER}.get(self, OrgKind.OEM)
+        return {Role.STATION: OrgKind.STATION, Role.SUPPLIER: OrgKind.SUPPLIER}.get(
+            self, OrgKind.OEM
+        )
 
 
 class User(UserMixin, db.Model):

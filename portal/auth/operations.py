@@ -42,7 +42,9 @@ def create_user(
     username = username.strip()
     if not USERNAME_RE.match(username):
         errors["username"] = str(_l("3-64 letters, digits, dots, dashes or underscores."))
-    elif db.session.scalar(sa.select(User.id).where(sa.func.lower(User.username) == username.lower())):
+    elif db.session.scalar(
+        sa.select(User.id).where(sa.func.lower(User.username) == username.lower())
+    ):
         errors["username"] = str(_l("This username is taken."))
     try:
         role = Role(role)

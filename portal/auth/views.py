@@ -5,7 +5,16 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -66,7 +75,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(
-            sa.select(User).where(sa.func.lower(User.username) == form.username.data.strip().lower())
+            sa.select(User).where(
+                sa.func.lower(User.username) == form.username.data.strip().lower()
+            )
         )
         if user is not None and user.check_password(form.password.data) and user.active:
             lang = session.get("lang")
@@ -84,7 +95,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    lang = session.get("lang") or getattr(current_user, "locale", None)
     logout_user()
     session.clear()
+    if lang:  # the language picked on this browser outlives the sign-out, as it does the sign-in
+        session["lang"] = lang
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))

@@ -49,7 +49,9 @@ class Station(Organisation):
 
     __tablename__ = "station"
 
-    id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
     region: Mapped[str] = mapped_column(sa.String(64), index=True)
     labor_rate: Mapped[Decimal] = mapped_column(Money(), comment="CNY per labor hour, in fen")
     km_rate: Mapped[Decimal] = mapped_column(Money(), comment="CNY per roadside km, in fen")
@@ -73,7 +75,9 @@ class Supplier(Organisation):
 
     __tablename__ = "supplier"
 
-    id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
     recovery_share: Mapped[Decimal] = mapped_column(Rate(), default=Decimal("1"))
     labor_hours_cap: Mapped[Decimal | None] = mapped_column(
         Hours(), comment="labor hours recoverable per claim; NULL: no cap"
@@ -85,7 +89,9 @@ class Supplier(Organisation):
         sa.CheckConstraint(
             "recovery_share >= 0 AND recovery_share <= 1000000", name="recovery_share_fraction"
         ),
-        sa.CheckConstraint("labor_hours_cap IS NULL OR labor_hours_cap >= 0", name="cap_nonnegative"),
+        sa.CheckConstraint(
+            "labor_hours_cap IS NULL OR labor_hours_cap >= 0", name="cap_nonnegative"
+        ),
         sa.CheckConstraint(
             "handling_fee_rate >= 0 AND handling_fee_rate <= 1000000", name="handling_fee_fraction"
         ),
@@ -200,7 +206,8 @@ class PartPrice(db.Model):
     __table_args__ = (
         sa.CheckConstraint("unit_price >= 0", name="unit_price_nonnegative"),
         sa.CheckConstraint(
-            "valid_from IS NULL OR valid_to IS NULL OR valid_to >= valid_from", name="validity_order"
+            "valid_from IS NULL OR valid_to IS NULL OR valid_to >= valid_from",
+            name="validity_order",
         ),
         sa.Index("ix_part_price_part_id_valid_from", "part_id", "valid_from"),
     )

@@ -1,0 +1,191 @@
+"""Signing in and out, sessions, CSRF, rate limiting, role gates."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from portal import create_app
+from portal.auth.models import Role, User
+from portal.extensions import db
+from tests import factories
+from tests.conftest import login, redis_url, test_config
+
+
+def test_a_user_signs_in_with_the_right_password(client, world, db_session):
+    response = login(client, "station_a")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/dealer/")
+    db_session.expire_all()
+    assert db.session.get(User, world.users["station"].id).last_login_at is not None
+
+
+def test_usernames_are_case_insensitive_at_sign_in(client, world):
+    assert login(client, "STATION_A").status_code == 302
+
+
+@pytest.mark.parametrize(("username", "password"), [("station_a", "wrong-pass-1"), ("nobody", "x")])
+def test_a_wrong_password_or_unknown_user_gets_one_message(client, world, username, password):
+    response = login(client, username, password)
+    assert response.status_code == 200
+    assert "Wrong username or password" in response.get_data(as_text=True)
+    assert client.get("/dealer/").status_code == 302  # still signed out
+
+
+def test_a_disabled_user_cannot_sign_in(client, world):
+    world.users["station"].active = False
+    db.session.flush()
+    response = login(client, "station_a")
+    assert response.status_code == 200
+    assert "disabled" in response.get_data(as_text=True)
+
+
+def test_a_disabled_user_is_signed_out_of_an_open_session(client, world, login_as):
+    login_as("station")
+    assert client.get("/dealer/").status_code == 200
+    world.users["station"].active = False
+    db.session.flush()
+    assert client.get("/dealer/").status_code == 302
+
+
+def test_passwords_are_hashed_with_argon2(world):
+    user = world.users["station"]
+    assert user.password_hash.startswith("$argon2id$")
+    assert factories.PASSWORD not in user.password_hash
+
+
+def test_the_session_is_cleared_at_sign_in(client, world):
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    login(client, "station_a")
+    with client.session_transaction() as session:
+        assert "planted" not in session
+
+
+def test_sign_in_follows_only_local_next_urls(client, world):
+    response = client.post(
+        "/login?next=https://evil.example/x",
+        data={"username": "station_a", "password": factories.PASSWORD},
+    )
+    assert response.headers["Location"].endswith("/dealer/")
+    client.post("/logout")
+    response = client.post(
+        "/login?next=/dealer/", data={"username": "station_a", "password": factories.PASSWORD}
+    )
+    assert response.headers["Location"] == "/dealer/"
+
+
+def test_sign_out_needs_a_post_and_ends_the_session(client, world, login_as):
+    login_as("auditor")
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 302
+    assert client.get("/oem/review").status_code == 302
+
+
+def test_a_password_reset_ends_the_users_other_sessions(app, client, world, login_as):
+    login_as("finance")
+    assert client.get("/settlement/").status_code == 200
+    user = world.users["finance"]
+    user.password_changed_at = user.password_changed_at.replace(
+        year=user.password_changed_at.year + 1
+    )
+    db.session.flush()
+    assert client.get("/settlement/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("role", "forbidden"),
+    [
+        ("station", ["/oem/review", "/settlement/", "/settlement/chargebacks", "/admin/users"]),
+        ("supplier", ["/dealer/", "/oem/review", "/settlement/", "/admin/masterdata/"]),
+        ("auditor", ["/dealer/", "/settlement/", "/admin/users"]),
+        ("finance", ["/dealer/", "/oem/review", "/admin/users"]),
+        ("admin", ["/dealer/", "/oem/review", "/settlement/chargebacks"]),
+    ],
+)
+def test_roles_get_403_on_other_roles_pages(client, world, login_as, role, forbidden):
+    login_as(role)
+    for path in forbidden:
+        assert client.get(path).status_code == 403, path
+
+
+def test_signed_out_visitors_are_sent_to_login_with_next(client):
+    response = client.get("/admin/users")
+    assert response.status_code == 302
+    assert "/login?next=" in response.headers["Location"]
+
+
+def test_pages_carry_security_headers(client):
+    response = client.get("/login")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_session_cookie_is_http_only_and_strict_session_protection(app, client, world):
+    response = login(client, "station_a")
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert app.config["SESSION_PROTECTION"] == "strong"
+    assert app.config["MAX_CONTENT_LENGTH"] > 0
+
+
+def test_forms_without_a_csrf_token_are_refused(database_url, world):
+    app = create_app(test_config(database_url, WTF_CSRF_ENABLED=True))
+    client = app.test_client()
+    response = client.post("/login", data={"username": "station_a", "password": factories.PASSWORD})
+    assert response.status_code == 400
+    assert "form expired" in response.get_data(as_text=True)
+
+
+def _limited_app(database_url, storage: str):
+    return create_app(
+        test_config(
+            database_url,
+            RATELIMIT_ENABLED=True,
+            RATELIMIT_STORAGE_URI=storage,
+            RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}",
+            LOGIN_RATE_LIMIT="3 per minute",
+        )
+    )
+
+
+def _assert_fourth_attempt_is_limited(app):
+    client = app.test_client()
+    for _ in range(3):
+        assert login(client, "station_a", "wrong-pass-1").status_code == 200
+    response = login(client, "station_a", factories.PASSWORD)
+    assert response.status_code == 429
+    assert client.get("/login").status_code == 200  # the form itself stays reachable
+
+
+@pytest.fixture
+def restore_limiter(app):
+    """Flask-Limiter keeps its settings on the one extension object: switch it off again."""
+    yield
+    from portal.extensions import limiter
+
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
+
+
+def test_sign_in_attempts_are_rate_limited(database_url, world, restore_limiter):
+    _assert_fourth_attempt_is_limited(_limited_app(database_url, "memory://"))
+
+
+@pytest.mark.redis
+def test_sign_in_rate_limit_is_shared_through_redis(database_url, world, restore_limiter):
+    url = redis_url()
+    if url is None:
+        pytest.skip("Redis is not reachable here; CI always has it")
+    _assert_fourth_attempt_is_limited(_limited_app(database_url, url))
+
+
+def test_role_decides_the_organisation_kind():
+    assert Role.STATION.org_kind.value == "station"
+    assert Role.SUPPLIER.org_kind.value == "supplier"
+    assert {Role.AUDITOR.org_kind, Role.FINANCE.org_kind, Role.ADMIN.org_kind} == {
+        Role.ADMIN.org_kind
+    }
