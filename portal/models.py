@@ -1,6 +1,6 @@
 """Imports every model module so that `db.metadata` holds the whole schema."""
 
-from portal.auth.models import Role, User  # noqa: F401
+from portal.auth.models import ApiToken, Role, User  # noqa: F401
 from portal.masterdata.models import (  # noqa: F401
     FaultCode,
     LaborOperation,
@@ -12,4 +12,15 @@ from portal.masterdata.models import (  # noqa: F401
     Vehicle,
     VehicleModel,
     WarrantyPolicy,
+)
+from portal.claims.models import (  # noqa: F401, E402
+    Attachment,
+    Claim,
+    ClaimComment,
+    ClaimEvent,
+    ClaimFlag,
+    ClaimLine,
+    ClaimSequence,
+    ClaimSettings,
+    ClaimVersion,
 )

@@ -12,6 +12,8 @@ from portal.extensions import db
 from portal.masterdata.models import (
     OEM_CODE,
     Disposition,
+    FaultCode,
+    LaborOperation,
     Organisation,
     Part,
     PartPrice,
@@ -179,3 +181,82 @@ class World:
             "admin": user(Role.ADMIN, the_oem, "admin"),
         }
         return world
+
+
+def labor_operation(code: str | None = None, hours: str = "1.50", **kw) -> LaborOperation:
+    obj = LaborOperation(code=code or f"OP{next(_seq):04d}", description="Replace part",
+                         standard_hours=Decimal(hours), **kw)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def fault_code(code: str | None = None, **kw) -> FaultCode:
+    obj = FaultCode(code=code or f"P{next(_seq):04d}", description="Misfire", system="engine", **kw)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+@dataclass
+class Fleet:
+    """What claims need: a model, vehicles, parts with prices, operations, fault codes."""
+
+    model: VehicleModel
+    vehicle: Vehicle  # sold 2025-03-01, 1000 km, in coverage
+    new_vehicle: Vehicle  # sold 30 days ago at 2000 km: break-in window
+    old_vehicle: Vehicle  # sold more than 3 years ago: outside basic coverage
+    part: Part  # basic group, 100.00, supplier A, return to OEM
+    part_b: Part  # basic group, 45.50, supplier B
+    engine: Part  # major assembly, powertrain, 12000.00
+    filter: Part  # wear group, 20.00, scrap at station
+    operation: LaborOperation  # 1.50 standard hours
+    fault: FaultCode
+
+    @classmethod
+    def build(cls, world: World) -> Fleet:
+        from datetime import timedelta
+
+        model = vehicle_model("HX5", name="Huaxing HX5")
+        today = date.today()
+        su_a, su_b = world.suppliers
+        return cls(
+            model=model,
+            vehicle=vehicle(model, world.stations[0], sale_date=today - timedelta(days=400),
+                            production_date=today - timedelta(days=430)),
+            new_vehicle=vehicle(model, world.stations[0], sale_date=today - timedelta(days=30),
+                                production_date=today - timedelta(days=60), odometer_km=100),
+            old_vehicle=vehicle(model, world.stations[1], sale_date=today - timedelta(days=3 * 365 + 40),
+                                production_date=today - timedelta(days=3 * 365 + 60),
+                                odometer_km=90000),
+            part=part(su_a, "P-100", price="100.00", name="机油泵 Oil pump"),
+            part_b=part(su_b, "P-200", price="45.50", name="传感器 Sensor"),
+            engine=part(su_a, "ENG-1", price="12000.00", group="powertrain", is_major_assembly=True,
+                        disposition=Disposition.RETURN_TO_SUPPLIER, name="发动机总成 Engine"),
+            filter=part(su_b, "FLT-1", price="20.00", group="wear",
+                        disposition=Disposition.SCRAP_AT_STATION, scrap_rate=Decimal("0.1")),
+            operation=labor_operation("OP-1", "1.50"),
+            fault=fault_code("P0301"),
+        )
+
+
+def claim_payload(fleet: Fleet, **overrides) -> dict:
+    """A complete repair claim as the API takes it."""
+    from datetime import timedelta
+
+    data = {
+        "type": "repair",
+        "vin": fleet.vehicle.vin,
+        "odometer_km": 15000,
+        "repair_date": (date.today() - timedelta(days=2)).isoformat(),
+        "fault_date": (date.today() - timedelta(days=3)).isoformat(),
+        "fault_code": fleet.fault.code,
+        "causal_part": fleet.part.number,
+        "description": "Oil pressure warning light on",
+        "lines": [
+            {"kind": "part", "part_number": fleet.part.number, "qty": 1},
+            {"kind": "labor", "operation_code": fleet.operation.code, "hours": "1.50"},
+        ],
+    }
+    data.update(overrides)
+    return data

@@ -1,0 +1,376 @@
+"""The claim workflow: create and edit drafts, submit (checks, flags, auto-approval), return,
+comment. One function per transition; each checks the from-state, records who and when, and
+writes an event. Operations flush and never commit; the view or job commits once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from portal.auth.models import Role, User
+from portal.claims import pricing
+from portal.claims.models import (
+    EDITABLE_STATUSES,
+    Claim,
+    ClaimComment,
+    ClaimEvent,
+    ClaimFlag,
+    ClaimLine,
+    ClaimSettings,
+    ClaimStatus,
+    ClaimType,
+    ClaimVersion,
+    LineKind,
+)
+from portal.claims.numbering import next_number
+from portal.claims.payload import ClaimInput
+from portal.claims.rules import APPRAISAL_VALID_DAYS, run_checks
+from portal.db import utcnow
+from portal.errors import Conflict, DomainError, ValidationFailed
+from portal.extensions import db
+from portal.masterdata.models import (
+    FaultCode,
+    LaborOperation,
+    Organisation,
+    OrgKind,
+    Part,
+    Station,
+    Vehicle,
+)
+
+LINE_KINDS_BY_TYPE: dict[ClaimType, frozenset[LineKind]] = {
+    ClaimType.REPAIR: frozenset({LineKind.PART, LineKind.LABOR, LineKind.OTHER}),
+    ClaimType.MAJOR_ASSEMBLY: frozenset({LineKind.PART, LineKind.LABOR, LineKind.OTHER}),
+    ClaimType.APPRAISAL: frozenset(),
+    ClaimType.BREAK_IN: frozenset(),  # the package line is added from the vehicle's model
+    ClaimType.ROADSIDE: frozenset({LineKind.TRIP, LineKind.LABOR, LineKind.OTHER, LineKind.PART}),
+    ClaimType.OUTSOURCED_PURCHASE: frozenset({LineKind.OTHER}),
+    ClaimType.EMERGENCY_PART: frozenset({LineKind.PART, LineKind.OTHER}),
+}
+# Pre-authorisations and requests never pay by themselves and always go to an auditor.
+NEVER_AUTO_APPROVED = frozenset(
+    {ClaimType.APPRAISAL, ClaimType.OUTSOURCED_PURCHASE, ClaimType.EMERGENCY_PART}
+)
+OUTSOURCED_VALID_DAYS = 60
+
+
+class RuleRefused(DomainError):
+    """Submit refused by the named checks; `findings` holds each refusal."""
+
+    code = "rule_refused"
+    status = 422
+
+    def __init__(self, findings):
+        self.findings = findings
+        fields = {}
+        for f in findings:
+            fields.setdefault(f.field or f.rule, f"{f.rule}: {f.message}")
+        message = "; ".join(f"{f.rule}: {f.message}" for f in findings)
+        super().__init__(message, fields)
+
+
+def record_event(claim: Claim, user: User | None, action: str, *, reason: str = "",
+                 from_status: ClaimStatus | None = None, to_status: ClaimStatus | None = None) -> ClaimEvent:
+    """An entry in the claim's timeline (kept forever)."""
+    event = ClaimEvent(
+        claim=claim, user=user, action=action, reason=reason, version=claim.version or 1,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value if to_status else None,
+    )
+    db.session.add(event)
+    return event
+
+
+def _transition(claim: Claim, user: User | None, to: ClaimStatus, action: str, reason: str = "") -> None:
+    record_event(claim, user, action, reason=reason, from_status=claim.status, to_status=to)
+    claim.status = to
+
+
+# -- drafts ------------------------------------------------------------------------------------
+
+
+def create_claim(user: User, data: ClaimInput, today: date | None = None) -> Claim:
+    """A new draft of `user`'s station, numbered at once (the number is what people quote)."""
+    if user.role is not Role.STATION:
+        raise DomainError(str(_l("Only stations file claims.")))
+    station = db.session.get(Station, user.organisation_id)
+    today = today or date.today()
+    claim = Claim(
+        type=data.type, station=station, created_by=user, status=ClaimStatus.DRAFT,
+        number=next_number(station, data.type, today),
+    )
+    db.session.add(claim)
+    _fill(claim, data, today)
+    record_event(claim, user, "created", to_status=ClaimStatus.DRAFT)
+    db.session.flush()
+    return claim
+
+
+def update_claim(claim: Claim, user: User, data: ClaimInput, today: date | None = None) -> Claim:
+    """Replace what a draft (or a returned claim) says; its type cannot change."""
+    if not claim.can_edit(user):
+        raise Conflict(str(_l("Claim %(number)s is %(status)s and cannot be edited.",
+                              number=claim.number, status=claim.status.value)))
+    if data.type is not claim.type:
+        raise ValidationFailed(str(_l("The type of a claim cannot change.")),
+                               {"type": str(_l("must stay %(type)s", type=claim.type.value))})
+    _fill(claim, data, today or date.today())
+    record_event(claim, user, "edited")
+    db.session.flush()
+    return claim
+
+
+def _fill(claim: Claim, data: ClaimInput, today: date) -> None:
+    """Set header and lines from `data`, resolving references; unknown references are refused."""
+    errors: dict[str, str] = {}
+    station = claim.station
+    claim.vin = data.vin
+    claim.vehicle = (
+        db.session.scalar(sa.select(Vehicle).where(Vehicle.vin == data.vin)) if data.vin else None
+    )
+    claim.odometer_km = data.odometer_km
+    claim.repair_date = data.repair_date
+    claim.fault_date = data.fault_date
+    claim.complaint, claim.cause, claim.correction = data.complaint, data.cause, data.correction
+    claim.goodwill_reason = data.goodwill_reason
+    claim.fault_code = _lookup(FaultCode, FaultCode.code, data.fault_code, "fault_code", errors)
+    claim.causal_part = _lookup(Part, Part.number, data.causal_part, "causal_part", errors)
+    claim.outsourced_request = None
+    if data.outsourced_request:
+        claim.outsourced_request = _lookup(
+            Claim, Claim.number, data.outsourced_request, "outsourced_request", errors
+        )
+    claim.fulfilment = data.fulfilment or None
+    claim.shipper_org = None
+    if data.shipper_code:
+        shipper = _lookup(Organisation, Organisation.code, data.shipper_code, "shipper_code", errors)
+        if shipper is not None and (
+            shipper.kind is OrgKind.OEM or shipper.id == station.id
+        ):
+            errors["shipper_code"] = str(_l("must be another station or a supplier"))
+        claim.shipper_org = shipper
+    claim.labor_rate, claim.km_rate = station.labor_rate, station.km_rate
+    claim.parts_handling_rate = station.parts_handling_rate
+
+    allowed = LINE_KINDS_BY_TYPE[claim.type]
+    price_day = data.repair_date or today
+    lines: list[ClaimLine] = []
+    for index, item in enumerate(data.lines):
+        prefix = f"lines[{index}]."
+        if item.kind not in allowed:
+            errors[prefix + "kind"] = str(_l("%(kind)s lines are not part of a %(type)s claim",
+                                             kind=item.kind.value, type=claim.type.value))
+            continue
+        line = ClaimLine(position=index + 1, kind=item.kind, description=item.description)
+        if item.kind is LineKind.PART:
+            line.part = _lookup(Part, Part.number, item.part_number, prefix + "part_number", errors,
+                                required=True)
+            line.qty = item.qty or 1
+            if line.part is not None:
+                line.unit_price = line.part.price_on(price_day)
+                if line.unit_price is None:
+                    errors[prefix + "part_number"] = str(_l("part %(part)s has no price valid on %(day)s",
+                                                            part=line.part.number, day=price_day.isoformat()))
+        elif item.kind is LineKind.LABOR:
+            if item.operation_code:
+                line.operation = _lookup(LaborOperation, LaborOperation.code, item.operation_code,
+                                         prefix + "operation_code", errors)
+            if item.hours is None or item.hours <= 0:
+                errors[prefix + "hours"] = str(_l("give the hours worked"))
+            line.hours = item.hours
+            line.unit_price = claim.labor_rate
+        elif item.kind is LineKind.TRIP:
+            if not item.qty:
+                errors[prefix + "qty"] = str(_l("give the round-trip km"))
+            line.qty = item.qty
+            line.unit_price = claim.km_rate
+        else:
+            if item.amount is None:
+                errors[prefix + "amount"] = str(_l("give the amount"))
+            line.amount = item.amount or Decimal("0")
+        line.amount = pricing.line_amount(line.kind, qty=line.qty, hours=line.hours,
+                                          unit_price=line.unit_price, amount=line.amount)
+        lines.append(line)
+    if claim.type is ClaimType.BREAK_IN and claim.vehicle is not None:
+        price = claim.vehicle.model.break_in_price
+        lines.append(ClaimLine(position=1, kind=LineKind.PACKAGE, amount=price, unit_price=price,
+                               description=str(_l("Break-in maintenance package"))))
+    if errors:
+        raise ValidationFailed(str(_l("The claim was not saved.")), errors)
+    claim.lines = lines
+    pricing.apply_claimed_totals(claim)
+
+
+def _lookup(model, column, value: str, field_name: str, errors: dict, required: bool = False):
+    if not value:
+        if required:
+            errors[field_name] = str(_l("is required"))
+        return None
+    found = db.session.scalar(sa.select(model).where(column == value))
+    if found is None:
+        errors[field_name] = str(_l("no such record: %(value)s", value=value))
+    return found
+
+
+# -- submit --------------------------------------------------------------------------------------
+
+
+def submit_claim(claim: Claim, user: User, today: date | None = None) -> Claim:
+    """Run the checks; refuse (nothing saved) or record flags, then auto-approve or queue."""
+    if claim.station_id != user.organisation_id or user.role is not Role.STATION:
+        raise DomainError(str(_l("Only the claim's station submits it.")))
+    if claim.status not in EDITABLE_STATUSES:
+        raise Conflict(str(_l("Claim %(number)s is already %(status)s.",
+                              number=claim.number, status=claim.status.value)))
+    today = today or date.today()
+    checks = run_checks(claim, today)
+    if checks.refusals:
+        raise RuleRefused(checks.refusals)
+
+    resubmission = claim.status is ClaimStatus.RETURNED
+    if resubmission:
+        claim.version += 1
+    claim.submitted_at = utcnow()
+    for finding in checks.flags:
+        db.session.add(ClaimFlag(claim=claim, version=claim.version, rule=finding.rule,
+                                 field=finding.field, message=finding.message_en,
+                                 message_key=finding.key, params=finding.params))
+    db.session.add(ClaimVersion(claim=claim, version=claim.version, submitted_by=user,
+                                snapshot=snapshot(claim)))
+    _transition(claim, user, ClaimStatus.SUBMITTED, "resubmitted" if resubmission else "submitted")
+    _auto_adjudicate(claim, checks.flags, today)
+    db.session.flush()
+    return claim
+
+
+def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
+    settings = ClaimSettings.current()
+    rule = None
+    if (
+        settings.auto_approve_enabled
+        and not flags
+        and claim.type not in NEVER_AUTO_APPROVED
+        and claim.total_amount < settings.auto_approve_threshold
+    ):
+        rule = f"auto_approve_under_{settings.auto_approve_threshold}"
+    if rule is None:
+        reason = _queue_reason(claim, flags, settings)
+        _transition(claim, None, ClaimStatus.IN_REVIEW, "queued", reason)
+        return
+    for line in claim.lines:
+        line.approved_qty, line.approved_hours, line.approved_amount = line.qty, line.hours, line.amount
+    pricing.apply_approved_totals(claim)
+    claim.auto_decision_rule = rule
+    claim.decided_at = utcnow()
+    if claim.causal_part is not None:
+        claim.responsible_supplier = claim.causal_part.supplier
+    _set_validity(claim, today)
+    _transition(claim, None, ClaimStatus.APPROVED, "auto_approved",
+                f"No flags and total {claim.total_amount} under {settings.auto_approve_threshold}")
+
+
+def _queue_reason(claim: Claim, flags, settings: ClaimSettings) -> str:
+    if flags:
+        return "Flagged: " + ", ".join(sorted({f.rule for f in flags}))
+    if claim.type in NEVER_AUTO_APPROVED:
+        return f"A {claim.type.value} is always reviewed by an auditor"
+    if not settings.auto_approve_enabled:
+        return "Auto-approval is switched off"
+    return f"Total {claim.total_amount} is not under the threshold {settings.auto_approve_threshold}"
+
+
+def _set_validity(claim: Claim, today: date) -> None:
+    if claim.type is ClaimType.APPRAISAL:
+        claim.valid_until = today + timedelta(days=APPRAISAL_VALID_DAYS)
+    elif claim.type is ClaimType.OUTSOURCED_PURCHASE:
+        claim.valid_until = today + timedelta(days=OUTSOURCED_VALID_DAYS)
+
+
+def return_claim(claim: Claim, user: User, reason: str) -> Claim:
+    """退单: send a claim under review back to its station, with a reason."""
+    if user.role is not Role.AUDITOR:
+        raise DomainError(str(_l("Only auditors return claims.")))
+    if claim.status is not ClaimStatus.IN_REVIEW:
+        raise Conflict(str(_l("Claim %(number)s is %(status)s and cannot be returned.",
+                              number=claim.number, status=claim.status.value)))
+    if not reason.strip():
+        raise ValidationFailed(str(_l("Say why the claim is returned.")),
+                               {"reason": str(_l("is required"))})
+    claim.decision_reason = reason.strip()
+    _transition(claim, user, ClaimStatus.RETURNED, "returned", reason.strip())
+    db.session.flush()
+    return claim
+
+
+def add_comment(claim: Claim, user: User, body: str) -> ClaimComment:
+    if not claim.can_comment(user):
+        raise DomainError(str(_l("You cannot comment on this claim.")))
+    body = body.strip()
+    if not body or len(body) > 4000:
+        raise ValidationFailed(str(_l("Write a comment of 1 to 4000 characters.")),
+                               {"body": str(_l("1 to 4000 characters"))})
+    comment = ClaimComment(claim=claim, user=user, body=body)
+    db.session.add(comment)
+    db.session.flush()
+    return comment
+
+
+# -- versions ------------------------------------------------------------------------------------
+
+SNAPSHOT_FIELDS = ("vin", "odometer_km", "repair_date", "fault_date", "complaint", "cause",
+                   "correction", "goodwill_reason", "fulfilment")
+
+
+def _line_label(line: ClaimLine) -> str:
+    if line.part is not None:
+        return line.part.number
+    if line.operation is not None:
+        return line.operation.code
+    return line.description or line.kind.value
+
+
+def snapshot(claim: Claim) -> dict:
+    """What the claim says, as plain JSON (kept per version)."""
+    data = {name: _plain(getattr(claim, name)) for name in SNAPSHOT_FIELDS}
+    data["fault_code"] = claim.fault_code.code if claim.fault_code else None
+    data["causal_part"] = claim.causal_part.number if claim.causal_part else None
+    data["total_amount"] = str(claim.total_amount)
+    data["lines"] = [
+        {"kind": ln.kind.value, "item": _line_label(ln), "qty": ln.qty, "hours": _plain(ln.hours),
+         "unit_price": _plain(ln.unit_price), "amount": str(ln.amount), "description": ln.description}
+        for ln in claim.lines
+    ]
+    data["attachments"] = [a.filename for a in claim.attachments]
+    return data
+
+
+def _plain(value):
+    if value is None or isinstance(value, int | str):
+        return value
+    return str(value) if isinstance(value, Decimal) else value.isoformat()
+
+
+def diff_snapshots(old: dict, new: dict) -> list[dict]:
+    """What changed between two versions: header fields, and lines added, removed or changed."""
+    changes = []
+    for name in (*SNAPSHOT_FIELDS, "fault_code", "causal_part", "total_amount"):
+        if old.get(name) != new.get(name):
+            changes.append({"what": name, "old": old.get(name), "new": new.get(name)})
+    old_lines = {(ln["kind"], ln["item"]): ln for ln in old.get("lines", [])}
+    new_lines = {(ln["kind"], ln["item"]): ln for ln in new.get("lines", [])}
+    for key in old_lines.keys() - new_lines.keys():
+        changes.append({"what": f"line {key[1]}", "old": old_lines[key]["amount"], "new": None})
+    for key in new_lines.keys() - old_lines.keys():
+        changes.append({"what": f"line {key[1]}", "old": None, "new": new_lines[key]["amount"]})
+    for key in old_lines.keys() & new_lines.keys():
+        a, b = old_lines[key], new_lines[key]
+        for attr in ("qty", "hours", "amount", "description"):
+            if a.get(attr) != b.get(attr):
+                changes.append({"what": f"line {key[1]} {attr}", "old": a.get(attr), "new": b.get(attr)})
+    for name in sorted(set(new.get("attachments", [])) - set(old.get("attachments", []))):
+        changes.append({"what": "attachment", "old": None, "new": name})
+    return changes

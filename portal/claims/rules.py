@@ -1,0 +1,405 @@
+"""The named checks that run on submit (DESIGN 3), as small pieces per rule and claim type.
+
+A check either *refuses* the submit (HTTP 422, nothing saved) or *flags* the claim (stored with
+its rule and explanation, shown to station and auditor, and blocking auto-approval). Messages
+are kept as a key into MESSAGES plus parameters, so each reader sees them in their language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from portal.claims.models import APPROVED_STATUSES, Claim, ClaimStatus, ClaimType, LineKind
+from portal.extensions import db
+from portal.masterdata.coverage import coverage_of
+from portal.masterdata.models import Vehicle
+from portal.masterdata.vin import vin_error
+
+DUPLICATE_WINDOW_DAYS = 30
+APPRAISAL_VALID_DAYS = 30
+ALL_TYPES = frozenset(ClaimType)
+PAYING_FOR_A_FAILURE = frozenset({ClaimType.REPAIR, ClaimType.MAJOR_ASSEMBLY, ClaimType.APPRAISAL})
+
+MESSAGES = {
+    "required": _l("%(field)s is required for a %(type)s claim."),
+    "lines_required": _l("Add at least one line."),
+    "vin_invalid": _l("VIN %(vin)s is not valid: %(problem)s."),
+    "vin_unknown": _l("No vehicle of the brand has VIN %(vin)s."),
+    "repair_in_future": _l("The repair date %(date)s is in the future."),
+    "fault_after_repair": _l("The fault date %(fault)s is after the repair date %(repair)s."),
+    "repair_before_sale": _l("The repair date %(date)s is before the vehicle's sale date %(sale)s."),
+    "odometer_below_last": _l(
+        "The odometer %(km)s km is below the last known reading of %(last)s km."
+    ),
+    "no_policy": _l("Model %(model)s has no warranty policy for coverage group %(group)s."),
+    "outside_coverage_time": _l(
+        "Outside %(group)s coverage: it ended on %(expires)s (%(months)s months); "
+        "add a goodwill reason to submit it anyway."
+    ),
+    "outside_coverage_km": _l(
+        "Outside %(group)s coverage: %(km)s km is above the %(limit)s km limit; "
+        "add a goodwill reason to submit it anyway."
+    ),
+    "outside_coverage_goodwill": _l(
+        "Outside %(group)s coverage (%(why)s); submitted as goodwill: %(reason)s"
+    ),
+    "duplicate": _l(
+        "Claim %(other)s for the same VIN and causal part %(part)s has a repair date within "
+        "%(days)s days (%(date)s)."
+    ),
+    "labor_over_standard": _l(
+        "%(hours)s hours for %(operation)s are above its standard %(standard)s hours: %(reason)s"
+    ),
+    "labor_reason_required": _l(
+        "%(hours)s hours for %(operation)s are above its standard %(standard)s hours; "
+        "give the reason in the line's description."
+    ),
+    "labor_operation_required": _l("A labor line needs a labor operation."),
+    "break_in_window": _l(
+        "Break-in maintenance is paid within %(days)s days of the sale and between %(min)s and "
+        "%(max)s km; this vehicle is at day %(age)s and %(km)s km."
+    ),
+    "break_in_once": _l("VIN %(vin)s already has break-in claim %(other)s."),
+    "appraisal_required": _l(
+        "A major-assembly claim needs an appraisal for VIN %(vin)s and part %(part)s approved "
+        "within the last %(days)s days."
+    ),
+    "not_major_assembly": _l("Part %(part)s is not a major assembly."),
+    "major_assembly_on_repair": _l(
+        "Part %(part)s is a major assembly: file a major-assembly claim for it."
+    ),
+    "trip_required": _l("Give the round-trip distance of the roadside trip."),
+    "receipt_required": _l("Attach the receipts of the roadside trip."),
+    "outsourced_request_invalid": _l(
+        "Outsourced-purchase request %(number)s is not approved and valid for this station and VIN."
+    ),
+    "outsourced_over_cap": _l(
+        "The invoice of %(amount)s is above the approved cap of %(cap)s of request %(number)s."
+    ),
+    "shipper_required": _l("A drop-shipment needs the code of the station or supplier that ships."),
+    "shipper_invalid": _l("%(code)s is not a station or supplier that can ship this part."),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    field: str | None
+    key: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """The message in the current locale."""
+        return render_message(self.key, self.params)
+
+    @property
+    def message_en(self) -> str:
+        with force_locale("en"):
+            return render_message(self.key, self.params)
+
+
+def render_message(key: str, params: dict) -> str:
+    return str(MESSAGES[key]) % params
+
+
+@dataclass
+class Checks:
+    claim: Claim
+    today: date
+    vehicle: Vehicle | None = None
+    refusals: list[Finding] = field(default_factory=list)
+    flags: list[Finding] = field(default_factory=list)
+
+    def refuse(self, rule: str, field_name: str | None, key: str, **params) -> None:
+        self.refusals.append(Finding(rule, field_name, key, _plain(params)))
+
+    def flag(self, rule: str, field_name: str | None, key: str, **params) -> None:
+        self.flags.append(Finding(rule, field_name, key, _plain(params)))
+
+
+def _plain(params: dict) -> dict:
+    """Parameters as JSON-safe values (amounts and hours as their exact text)."""
+    return {k: v if isinstance(v, int | str) else str(v) for k, v in params.items()}
+
+
+Rule = Callable[[Checks], None]
+RULES: list[tuple[str, frozenset[ClaimType], Rule]] = []
+
+
+def rule(name: str, types=ALL_TYPES):
+    def register(fn: Rule) -> Rule:
+        RULES.append((name, frozenset(types), fn))
+        return fn
+
+    return register
+
+
+def run_checks(claim: Claim, today: date) -> Checks:
+    checks = Checks(claim, today)
+    for _name, types, fn in RULES:
+        if claim.type in types:
+            fn(checks)
+    return checks
+
+
+# -- the header ------------------------------------------------------------------------------
+
+REQUIRED_FIELDS: dict[ClaimType, tuple[str, ...]] = {
+    ClaimType.REPAIR: ("vin", "odometer_km", "repair_date", "fault_code", "causal_part"),
+    ClaimType.MAJOR_ASSEMBLY: ("vin", "odometer_km", "repair_date", "fault_code", "causal_part"),
+    ClaimType.APPRAISAL: ("vin", "odometer_km", "repair_date", "fault_code", "causal_part"),
+    ClaimType.BREAK_IN: ("vin", "odometer_km", "repair_date"),
+    ClaimType.ROADSIDE: ("vin", "odometer_km", "repair_date"),
+    ClaimType.OUTSOURCED_PURCHASE: ("vin", "odometer_km", "repair_date", "causal_part"),
+    ClaimType.EMERGENCY_PART: ("vin", "fulfilment"),
+}
+FIELD_ATTRS = {"fault_code": "fault_code_id", "causal_part": "causal_part_id"}
+NEEDS_LINES = frozenset(set(ClaimType) - {ClaimType.APPRAISAL, ClaimType.BREAK_IN})
+
+
+@rule("required")
+def required_fields(c: Checks) -> None:
+    for name in REQUIRED_FIELDS[c.claim.type]:
+        value = getattr(c.claim, FIELD_ATTRS.get(name, name))
+        if value in (None, ""):
+            c.refuse("required", name, "required", field=name, type=c.claim.type.value)
+    if c.claim.type in NEEDS_LINES and not c.claim.lines:
+        c.refuse("required", "lines", "lines_required")
+
+
+@rule("vin")
+def vin_exists(c: Checks) -> None:
+    vin = c.claim.vin
+    if not vin:
+        return
+    problem = vin_error(vin)
+    if problem:
+        c.refuse("vin", "vin", "vin_invalid", vin=vin, problem=problem)
+        return
+    c.vehicle = db.session.scalar(sa.select(Vehicle).where(Vehicle.vin == vin))
+    if c.vehicle is None:
+        c.refuse("vin", "vin", "vin_unknown", vin=vin)
+    else:
+        c.claim.vehicle = c.vehicle
+
+
+@rule("dates")
+def dates_in_order(c: Checks) -> None:
+    claim = c.claim
+    if claim.repair_date and claim.repair_date > c.today:
+        c.refuse("dates", "repair_date", "repair_in_future", date=claim.repair_date.isoformat())
+    if claim.fault_date and claim.repair_date and claim.fault_date > claim.repair_date:
+        c.refuse("dates", "fault_date", "fault_after_repair",
+                 fault=claim.fault_date.isoformat(), repair=claim.repair_date.isoformat())
+    if c.vehicle and claim.repair_date and claim.repair_date < c.vehicle.sale_date:
+        c.refuse("dates", "repair_date", "repair_before_sale",
+                 date=claim.repair_date.isoformat(), sale=c.vehicle.sale_date.isoformat())
+
+
+def last_known_odometer(vehicle: Vehicle, excluding_claim_id: int | None) -> int:
+    """The highest of the imported reading and the readings on submitted (non-draft) claims."""
+    on_claims = db.session.scalar(
+        sa.select(sa.func.max(Claim.odometer_km)).where(
+            Claim.vehicle_id == vehicle.id,
+            Claim.status != ClaimStatus.DRAFT,
+            Claim.id != (excluding_claim_id or 0),
+        )
+    )
+    return max(vehicle.odometer_km, on_claims or 0)
+
+
+@rule("odometer")
+def odometer_not_below_last(c: Checks) -> None:
+    if c.vehicle is None or c.claim.odometer_km is None:
+        return
+    last = last_known_odometer(c.vehicle, c.claim.id)
+    if c.claim.odometer_km < last:
+        c.refuse("odometer", "odometer_km", "odometer_below_last", km=c.claim.odometer_km, last=last)
+
+
+# -- coverage, duplicates, labor ------------------------------------------------------------------
+
+
+@rule("coverage", PAYING_FOR_A_FAILURE)
+def in_coverage(c: Checks) -> None:
+    claim, vehicle, part = c.claim, c.vehicle, c.claim.causal_part
+    if vehicle is None or part is None or claim.repair_date is None:
+        return
+    policy = vehicle.model.policy_for(part.group)
+    if policy is None:
+        c.refuse("coverage", "causal_part", "no_policy", model=vehicle.model.code, group=part.group)
+        return
+    cov = coverage_of(policy, vehicle.sale_date, claim.repair_date, claim.odometer_km)
+    if cov.in_coverage:
+        return
+    if claim.goodwill_reason:
+        why = (
+            str(_l("ended on %(date)s", date=cov.expires_on.isoformat()))
+            if cov.reason == "time"
+            else str(_l("%(km)s km over %(limit)s", km=claim.odometer_km, limit=policy.km))
+        )
+        c.flag("outside_coverage", "causal_part", "outside_coverage_goodwill",
+               group=part.group, why=why, reason=claim.goodwill_reason)
+    elif cov.reason == "time":
+        c.refuse("coverage", "repair_date", "outside_coverage_time", group=part.group,
+                 expires=cov.expires_on.isoformat(), months=policy.months)
+    else:
+        c.refuse("coverage", "odometer_km", "outside_coverage_km", group=part.group,
+                 km=claim.odometer_km, limit=policy.km)
+
+
+@rule("duplicate", {ClaimType.REPAIR, ClaimType.MAJOR_ASSEMBLY})
+def not_a_duplicate(c: Checks) -> None:
+    claim = c.claim
+    if c.vehicle is None or claim.causal_part_id is None or claim.repair_date is None:
+        return
+    window = timedelta(days=DUPLICATE_WINDOW_DAYS)
+    other = db.session.execute(
+        sa.select(Claim.number, Claim.repair_date)
+        .where(
+            Claim.vehicle_id == c.vehicle.id,
+            Claim.causal_part_id == claim.causal_part_id,
+            Claim.id != (claim.id or 0),
+            Claim.status.not_in([ClaimStatus.DRAFT, ClaimStatus.REJECTED]),
+            Claim.type.in_([ClaimType.REPAIR, ClaimType.MAJOR_ASSEMBLY]),
+            Claim.repair_date.between(claim.repair_date - window, claim.repair_date + window),
+        )
+        .order_by(Claim.repair_date.desc())
+        .limit(1)
+    ).first()
+    if other:
+        c.flag("duplicate", "causal_part", "duplicate", other=other.number,
+               part=claim.causal_part.number, days=DUPLICATE_WINDOW_DAYS,
+               date=other.repair_date.isoformat())
+
+
+@rule("labor_hours")
+def labor_within_standard(c: Checks) -> None:
+    for index, line in enumerate(c.claim.lines):
+        if line.kind is not LineKind.LABOR:
+            continue
+        field_name = f"lines[{index}]"
+        if line.operation is None:
+            if c.claim.type is not ClaimType.ROADSIDE:
+                c.refuse("labor_hours", field_name + ".operation_code", "labor_operation_required")
+            continue
+        standard = line.operation.standard_hours
+        if line.hours is None or line.hours <= standard:
+            continue
+        params = dict(hours=line.hours, operation=line.operation.code, standard=standard)
+        if line.description:
+            c.flag("labor_hours", field_name + ".hours", "labor_over_standard",
+                   reason=line.description, **params)
+        else:
+            c.refuse("labor_hours", field_name + ".description", "labor_reason_required", **params)
+
+
+# -- per-type rules -----------------------------------------------------------------------------
+
+
+@rule("break_in_window", {ClaimType.BREAK_IN})
+def break_in_in_window(c: Checks) -> None:
+    claim, vehicle = c.claim, c.vehicle
+    if vehicle is None or claim.repair_date is None or claim.odometer_km is None:
+        return
+    model = vehicle.model
+    age = (claim.repair_date - vehicle.sale_date).days
+    if age > model.break_in_days or not (
+        model.break_in_min_km <= claim.odometer_km <= model.break_in_max_km
+    ):
+        c.refuse("break_in_window", "repair_date" if age > model.break_in_days else "odometer_km",
+                 "break_in_window", days=model.break_in_days, min=model.break_in_min_km,
+                 max=model.break_in_max_km, age=age, km=claim.odometer_km)
+
+
+@rule("break_in_once", {ClaimType.BREAK_IN})
+def break_in_only_once(c: Checks) -> None:
+    if c.vehicle is None:
+        return
+    other = db.session.scalar(
+        sa.select(Claim.number).where(
+            Claim.vehicle_id == c.vehicle.id,
+            Claim.type == ClaimType.BREAK_IN,
+            Claim.id != (c.claim.id or 0),
+            Claim.status.not_in([ClaimStatus.DRAFT, ClaimStatus.REJECTED]),
+        ).limit(1)
+    )
+    if other:
+        c.refuse("break_in_once", "vin", "break_in_once", vin=c.vehicle.vin, other=other)
+
+
+def valid_appraisal(vehicle: Vehicle, part_id: int, on_day: date) -> Claim | None:
+    """An appraisal for this vehicle and part, approved and still valid on `on_day`."""
+    return db.session.scalar(
+        sa.select(Claim).where(
+            Claim.type == ClaimType.APPRAISAL,
+            Claim.vehicle_id == vehicle.id,
+            Claim.causal_part_id == part_id,
+            Claim.status.in_(APPROVED_STATUSES),
+            Claim.valid_until >= on_day,
+        ).limit(1)
+    )
+
+
+@rule("major_assembly", {ClaimType.MAJOR_ASSEMBLY})
+def major_assembly_needs_appraisal(c: Checks) -> None:
+    part = c.claim.causal_part
+    if part is None or c.vehicle is None:
+        return
+    if not part.is_major_assembly:
+        c.refuse("major_assembly", "causal_part", "not_major_assembly", part=part.number)
+    elif valid_appraisal(c.vehicle, part.id, c.today) is None:
+        c.refuse("appraisal_required", "causal_part", "appraisal_required", vin=c.vehicle.vin,
+                 part=part.number, days=APPRAISAL_VALID_DAYS)
+
+
+@rule("major_assembly", {ClaimType.REPAIR, ClaimType.ROADSIDE})
+def no_major_assembly_on_a_repair(c: Checks) -> None:
+    for index, line in enumerate(c.claim.lines):
+        if line.kind is LineKind.PART and line.part is not None and line.part.is_major_assembly:
+            c.refuse("major_assembly", f"lines[{index}].part_number", "major_assembly_on_repair",
+                     part=line.part.number)
+
+
+@rule("roadside", {ClaimType.ROADSIDE})
+def roadside_has_trip_and_receipts(c: Checks) -> None:
+    if not any(ln.kind is LineKind.TRIP and ln.qty for ln in c.claim.lines):
+        c.refuse("roadside", "trip_km", "trip_required")
+    if not c.claim.attachments:
+        c.refuse("roadside", "attachments", "receipt_required")
+
+
+@rule("outsourced_cap", {ClaimType.REPAIR})
+def invoice_within_outsourced_cap(c: Checks) -> None:
+    request = c.claim.outsourced_request
+    if request is None:
+        return
+    valid = (
+        request.type is ClaimType.OUTSOURCED_PURCHASE
+        and request.status in APPROVED_STATUSES
+        and request.station_id == c.claim.station_id
+        and request.vin == c.claim.vin
+        and (request.valid_until is None or request.valid_until >= c.today)
+    )
+    if not valid:
+        c.refuse("outsourced_cap", "outsourced_request", "outsourced_request_invalid",
+                 number=request.number)
+        return
+    cap = request.approved_total_amount or 0
+    invoiced = sum((ln.amount for ln in c.claim.lines if ln.kind is LineKind.OTHER), start=0)
+    if invoiced > cap:
+        c.refuse("outsourced_cap", "lines", "outsourced_over_cap", amount=invoiced, cap=cap,
+                 number=request.number)
+
+
+@rule("emergency_part", {ClaimType.EMERGENCY_PART})
+def emergency_part_has_a_shipper(c: Checks) -> None:
+    if c.claim.fulfilment == "drop_ship" and c.claim.shipper_org_id is None:
+        c.refuse("emergency_part", "shipper_code", "shipper_required")
