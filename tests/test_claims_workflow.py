@@ -44,18 +44,29 @@ def test_amounts_use_the_price_list_and_station_rates(station_user, fleet):
     claim = draft(station_user, fleet)
     # part 1 x 100.00; handling 10% = 10.00; labor 1.5 h x 80.00 = 120.00
     assert (claim.parts_amount, claim.handling_amount, claim.labor_amount) == (
-        Decimal("100.00"), Decimal("10.00"), Decimal("120.00"))
+        Decimal("100.00"),
+        Decimal("10.00"),
+        Decimal("120.00"),
+    )
     assert claim.total_amount == Decimal("230.00")
 
 
 def test_each_line_is_rounded_half_up_and_totals_sum_rounded_lines(world, station_user, fleet):
     world.stations[0].labor_rate = Decimal("33.33")
     world.stations[0].parts_handling_rate = Decimal("0.125")
-    claim = draft(station_user, fleet, lines=[
-        {"kind": "part", "part_number": "P-200", "qty": 1},  # 45.50 -> handling 5.6875 -> 5.69
-        {"kind": "labor", "operation_code": "OP-1", "hours": "0.15"},  # 4.9995 -> 5.00
-        {"kind": "labor", "operation_code": "OP-1", "hours": "0.15"},  # 5.00 again, not 9.999 -> 10.00 once
-    ])
+    claim = draft(
+        station_user,
+        fleet,
+        lines=[
+            {"kind": "part", "part_number": "P-200", "qty": 1},  # 45.50 -> handling 5.6875 -> 5.69
+            {"kind": "labor", "operation_code": "OP-1", "hours": "0.15"},  # 4.9995 -> 5.00
+            {
+                "kind": "labor",
+                "operation_code": "OP-1",
+                "hours": "0.15",
+            },  # 5.00 again, not 9.999 -> 10.00 once
+        ],
+    )
     assert claim.handling_amount == Decimal("5.69")
     assert [ln.amount for ln in claim.lines][1:] == [Decimal("5.00"), Decimal("5.00")]
     assert claim.labor_amount == Decimal("10.00")
@@ -67,7 +78,9 @@ def test_the_price_valid_on_the_repair_date_is_used(station_user, fleet):
 
     old = fleet.part.prices[0]
     old.valid_to = date.today() - timedelta(days=10)
-    fleet.part.prices.append(PartPrice(unit_price=Decimal("120.00"), valid_from=date.today() - timedelta(days=9)))
+    fleet.part.prices.append(
+        PartPrice(unit_price=Decimal("120.00"), valid_from=date.today() - timedelta(days=9))
+    )
     before = draft(station_user, fleet, repair_date=(date.today() - timedelta(days=20)).isoformat())
     after = draft(station_user, fleet)
     assert before.lines[0].unit_price == Decimal("100.00")
@@ -99,7 +112,10 @@ def test_malformed_fields_are_refused_at_once(fleet, payload, field):
         ({"fault_code": "NOPE"}, "fault_code"),
         ({"causal_part": "NOPE"}, "causal_part"),
         ({"lines": [{"kind": "part", "part_number": "NOPE"}]}, "lines[0].part_number"),
-        ({"lines": [{"kind": "labor", "operation_code": "NOPE", "hours": "1"}]}, "lines[0].operation_code"),
+        (
+            {"lines": [{"kind": "labor", "operation_code": "NOPE", "hours": "1"}]},
+            "lines[0].operation_code",
+        ),
         ({"type": "appraisal", "lines": [{"kind": "other", "amount": "5"}]}, "lines[0].kind"),
     ],
 )
@@ -134,7 +150,9 @@ def test_a_claim_at_or_over_the_threshold_waits_for_an_auditor(station_user, fle
 
 def test_auto_approval_can_be_switched_off(station_user, fleet):
     ClaimSettings.current().auto_approve_enabled = False
-    assert ops.submit_claim(draft(station_user, fleet), station_user).status is ClaimStatus.IN_REVIEW
+    assert (
+        ops.submit_claim(draft(station_user, fleet), station_user).status is ClaimStatus.IN_REVIEW
+    )
 
 
 def test_submitting_twice_is_a_conflict(station_user, fleet):
@@ -156,9 +174,18 @@ def test_return_edit_and_resubmit_keeps_every_version(world, station_user, fleet
     claim = ops.submit_claim(draft(station_user, fleet), station_user)
     ops.return_claim(claim, world.users["auditor"], "Photo of the pump missing")
     assert claim.status is ClaimStatus.RETURNED
-    ops.update_claim(claim, station_user, parse_claim(claim_payload(fleet, lines=[
-        {"kind": "part", "part_number": "P-100", "qty": 2},
-    ])))
+    ops.update_claim(
+        claim,
+        station_user,
+        parse_claim(
+            claim_payload(
+                fleet,
+                lines=[
+                    {"kind": "part", "part_number": "P-100", "qty": 2},
+                ],
+            )
+        ),
+    )
     ops.submit_claim(claim, station_user)
     assert claim.version == 2
     assert [v.version for v in claim.versions] == [1, 2]
@@ -201,6 +228,12 @@ def test_comments_need_a_submitted_claim_and_text(world, station_user, fleet):
 
 def test_types_are_the_seven_of_the_design():
     assert {t.value for t in ClaimType} == {
-        "repair", "major_assembly", "appraisal", "break_in", "roadside", "outsourced_purchase",
-        "emergency_part"}
+        "repair",
+        "major_assembly",
+        "appraisal",
+        "break_in",
+        "roadside",
+        "outsourced_purchase",
+        "emergency_part",
+    }
     assert factories.PASSWORD

@@ -36,7 +36,9 @@ def sniff(head: bytes) -> tuple[str, str] | None:
 
 
 def storage_dir() -> Path:
-    path = Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads")
+    path = Path(
+        current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads"
+    )
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -50,8 +52,10 @@ def add_attachment(claim: Claim, user: User, filename: str, data: bytes) -> Atta
     if not claim.can_edit(user):
         raise DomainError(str(_l("Attachments can only be added to a draft or returned claim.")))
     if len(claim.attachments) >= MAX_ATTACHMENTS_PER_CLAIM:
-        raise ValidationFailed(str(_l("A claim holds at most %(n)d attachments.", n=MAX_ATTACHMENTS_PER_CLAIM)),
-                               {"file": str(_l("too many attachments"))})
+        raise ValidationFailed(
+            str(_l("A claim holds at most %(n)d attachments.", n=MAX_ATTACHMENTS_PER_CLAIM)),
+            {"file": str(_l("too many attachments"))},
+        )
     if not data:
         raise ValidationFailed(str(_l("The file is empty.")), {"file": str(_l("empty file"))})
     if len(data) > MAX_ATTACHMENT_BYTES:
@@ -61,14 +65,22 @@ def add_attachment(claim: Claim, user: User, filename: str, data: bytes) -> Atta
         )
     kind = sniff(data[:16])
     if kind is None:
-        raise ValidationFailed(str(_l("Only JPEG, PNG or WebP photos and PDF files can be attached.")),
-                               {"file": str(_l("unsupported file type"))})
+        raise ValidationFailed(
+            str(_l("Only JPEG, PNG or WebP photos and PDF files can be attached.")),
+            {"file": str(_l("unsupported file type"))},
+        )
     content_type, ext = kind
     stored_name = secrets.token_hex(16) + ext
     (storage_dir() / stored_name).write_bytes(data)
     clean_name = Path(filename or "file").name[:200] or "file"
-    attachment = Attachment(claim=claim, filename=clean_name, stored_name=stored_name,
-                            content_type=content_type, size=len(data), uploaded_by=user)
+    attachment = Attachment(
+        claim=claim,
+        filename=clean_name,
+        stored_name=stored_name,
+        content_type=content_type,
+        size=len(data),
+        uploaded_by=user,
+    )
     db.session.add(attachment)
     db.session.flush()
     return attachment
@@ -76,7 +88,9 @@ def add_attachment(claim: Claim, user: User, filename: str, data: bytes) -> Atta
 
 def remove_attachment(attachment: Attachment, user: User) -> None:
     if not attachment.claim.can_edit(user):
-        raise DomainError(str(_l("Attachments can only be removed from a draft or returned claim.")))
+        raise DomainError(
+            str(_l("Attachments can only be removed from a draft or returned claim."))
+        )
     path = path_of(attachment)
     db.session.delete(attachment)
     db.session.flush()

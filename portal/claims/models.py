@@ -65,7 +65,12 @@ class ClaimStatus(enum.StrEnum):
 
 EDITABLE_STATUSES = frozenset({ClaimStatus.DRAFT, ClaimStatus.RETURNED})
 DECIDED_STATUSES = frozenset(
-    {ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED, ClaimStatus.REJECTED, ClaimStatus.SETTLED}
+    {
+        ClaimStatus.APPROVED,
+        ClaimStatus.PARTIALLY_APPROVED,
+        ClaimStatus.REJECTED,
+        ClaimStatus.SETTLED,
+    }
 )
 APPROVED_STATUSES = frozenset(
     {ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED, ClaimStatus.SETTLED}
@@ -159,7 +164,9 @@ class Claim(db.Model):
     causal_part: Mapped[Part | None] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
-    responsible_supplier: Mapped[Supplier | None] = relationship(foreign_keys=[responsible_supplier_id])
+    responsible_supplier: Mapped[Supplier | None] = relationship(
+        foreign_keys=[responsible_supplier_id]
+    )
     outsourced_request: Mapped[Claim | None] = relationship(remote_side=[id])
     shipper_org: Mapped[Organisation | None] = relationship(foreign_keys=[shipper_org_id])
     lines: Mapped[list[ClaimLine]] = relationship(
@@ -350,7 +357,9 @@ class ClaimVersion(db.Model):
     claim: Mapped[Claim] = relationship(back_populates="versions")
     submitted_by: Mapped[User | None] = relationship()
 
-    __table_args__ = (sa.UniqueConstraint("claim_id", "version", name="uq_claim_version_claim_version"),)
+    __table_args__ = (
+        sa.UniqueConstraint("claim_id", "version", name="uq_claim_version_claim_version"),
+    )
 
 
 class ClaimComment(db.Model):

@@ -16,9 +16,10 @@ from portal.extensions import db
 from portal.masterdata.models import Station
 
 
-def next_number(station: Station, claim_type: ClaimType, today: date) -> str:
+def next_number(station: Station, claim_type: ClaimType, today: date, session=None) -> str:
+    session = session or db.session
     period = today.strftime("%y%m")
-    dialect = db.session.get_bind().dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = ClaimSequence.__table__
     stmt = (
@@ -30,6 +31,5 @@ def next_number(station: Station, claim_type: ClaimType, today: date) -> str:
         )
         .returning(table.c.last_value)
     )
-    value = db.session.execute(stmt).scalar_one()
+    value = session.execute(stmt).scalar_one()
     return f"{claim_type.prefix}-{station.code}-{period}-{value:04d}"
-

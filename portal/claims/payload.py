@@ -136,7 +136,10 @@ def parse_claim(data: Any, *, type_required: bool = True) -> ClaimInput:
     except ValueError:
         if type_required or raw_type is not None:
             p.errors["type"] = str(
-                _l("unknown claim type; one of: %(types)s", types=", ".join(t.value for t in ClaimType))
+                _l(
+                    "unknown claim type; one of: %(types)s",
+                    types=", ".join(t.value for t in ClaimType),
+                )
             )
     vin = p.text(data, "vin", 17).upper()
     result = ClaimInput(

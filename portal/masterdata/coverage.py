@@ -37,7 +37,9 @@ class Coverage:
         }
 
 
-def coverage_of(policy: WarrantyPolicy, sale_date: date, on_day: date, odometer_km: int | None) -> Coverage:
+def coverage_of(
+    policy: WarrantyPolicy, sale_date: date, on_day: date, odometer_km: int | None
+) -> Coverage:
     # Covered while repair date < sale date + months (36 months from 2024-03-01 end on 2027-02-28).
     expires_on = date.fromordinal(add_months(sale_date, policy.months).toordinal() - 1)
     reason = None
@@ -46,10 +48,14 @@ def coverage_of(policy: WarrantyPolicy, sale_date: date, on_day: date, odometer_
     elif odometer_km is not None and odometer_km > policy.km:
         reason = "km"
     km_left = None if odometer_km is None else max(policy.km - odometer_km, 0)
-    return Coverage(policy.group, policy.months, policy.km, expires_on, km_left, reason is None, reason)
+    return Coverage(
+        policy.group, policy.months, policy.km, expires_on, km_left, reason is None, reason
+    )
 
 
-def vehicle_coverage(vehicle: Vehicle, on_day: date | None = None, odometer_km: int | None = None) -> list[Coverage]:
+def vehicle_coverage(
+    vehicle: Vehicle, on_day: date | None = None, odometer_km: int | None = None
+) -> list[Coverage]:
     """Coverage per group of the vehicle's model, as of `on_day` (today) at `odometer_km`."""
     on_day = on_day or date.today()
     km = vehicle.odometer_km if odometer_km is None else odometer_km
