@@ -24,3 +24,5 @@ from portal.claims.models import (  # noqa: F401, E402
     ClaimSettings,
     ClaimVersion,
 )
+from portal.notifications.models import Notification  # noqa: F401, E402
+from portal.oem.models import Announcement, AnnouncementRead, ReasonCode  # noqa: F401, E402

@@ -187,3 +187,27 @@ def login_as(client, world):
         return client
 
     return _login
+
+
+@pytest.fixture
+def committing_app(tmp_path, db_session):
+    """A separate app on its own fresh database where work really commits, for tests of
+    concurrency between transactions (PostgreSQL only). `db.session` is the app's own here."""
+    from portal import create_app
+    from portal.extensions import db
+
+    url = fresh_database_url("portal_concurrency", tmp_path)
+    if not url.startswith("postgresql"):
+        pytest.skip("real concurrency is tested on PostgreSQL (CI always has it)")
+    app = create_app(test_config(url))
+    migrate_to_head(app)
+    rolled_back = db.session
+    db.session = db._make_scoped_session({})
+    try:
+        yield app
+    finally:
+        db.session.remove()
+        db.session = rolled_back
+        with app.app_context():
+            db.engine.dispose()
+        drop_postgres_database(url)

@@ -1,0 +1,286 @@
+"""The auditor's decision (审核) on a claim under review: line by line, with reason codes for
+cuts, the responsible supplier (责任单位判定), or a return to the station (退单).
+
+Two auditors deciding the same claim at once: the claim row is locked (SELECT ... FOR UPDATE)
+before its state is checked, so the second waits, then finds it decided and gets a Conflict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from portal.auth.models import Role, User
+from portal.claims import pricing
+from portal.claims.models import Claim, ClaimStatus, ClaimType, LineKind
+from portal.claims.operations import _set_validity, _transition, return_claim
+from portal.claims.payload import Malformed, _Parser
+from portal.db import utcnow
+from portal.errors import Conflict, DomainError, NotFound, ValidationFailed
+from portal.extensions import db
+from portal.masterdata.models import Supplier
+from portal.money import round_money
+from portal.notifications.operations import notify_organisation
+from portal.oem.models import ReasonCode
+
+ACTIONS = ("approve", "reject", "return")
+# Pre-authorisations: approving them pays nothing, so an approval may carry no amount.
+PRE_AUTHORISATIONS = frozenset(
+    {ClaimType.APPRAISAL, ClaimType.OUTSOURCED_PURCHASE, ClaimType.EMERGENCY_PART}
+)
+
+
+@dataclass
+class LineDecision:
+    id: int
+    approved_qty: int | None = None
+    approved_hours: Decimal | None = None
+    approved_amount: Decimal | None = None
+    reason: str = ""
+    note: str = ""
+
+
+@dataclass
+class Decision:
+    action: str
+    lines: list[LineDecision] = field(default_factory=list)
+    supplier_code: str = ""
+    reason: str = ""
+    expected_version: int | None = None
+
+
+def parse_decision(data: Any) -> Decision:
+    """A `Decision` from the API's JSON (DESIGN 8); raises `Malformed` for malformed input."""
+    if not isinstance(data, dict):
+        raise Malformed(str(_l("The body must be a JSON object.")))
+    p = _Parser()
+    action = data.get("action")
+    if action not in ACTIONS:
+        p.errors["action"] = str(_l("must be approve, reject or return"))
+    decision = Decision(
+        action=action or "",
+        supplier_code=p.text(data, "supplier_code", 32),
+        reason=p.text(data, "reason", 4000),
+        expected_version=p.integer(data, "version", 1),
+    )
+    raw_lines = data.get("lines") or []
+    if not isinstance(raw_lines, list):
+        p.errors["lines"] = str(_l("must be a list"))
+        raw_lines = []
+    for index, raw in enumerate(raw_lines):
+        prefix = f"lines[{index}]."
+        if not isinstance(raw, dict):
+            p.errors[f"lines[{index}]"] = str(_l("must be an object"))
+            continue
+        line_id = p.integer(raw, "id", 1, prefix)
+        if line_id is None:
+            p.errors.setdefault(prefix + "id", str(_l("is required")))
+            continue
+        decision.lines.append(
+            LineDecision(
+                id=line_id,
+                approved_qty=p.integer(raw, "approved_qty", 0, prefix),
+                approved_hours=p.decimal(raw, "approved_hours", 2, prefix),
+                approved_amount=p.decimal(raw, "approved_amount", 2, prefix),
+                reason=p.text(raw, "reason", 40, prefix),
+                note=p.text(raw, "note", 2000, prefix),
+            )
+        )
+    if p.errors:
+        raise Malformed(str(_l("The decision is malformed.")), p.errors)
+    return decision
+
+
+def lock_claim(claim_id: int) -> Claim:
+    """The claim, re-read and locked for this transaction (PostgreSQL; SQLite has one writer)."""
+    claim = db.session.scalar(
+        sa.select(Claim)
+        .where(Claim.id == claim_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if claim is None:
+        raise NotFound(str(_l("No such claim.")))
+    return claim
+
+
+def decide_claim(claim_id: int, user: User, decision: Decision, today: date | None = None) -> Claim:
+    """Approve (in full or in part), reject, or return a claim under review."""
+    if user.role is not Role.AUDITOR:
+        raise DomainError(str(_l("Only auditors decide claims.")))
+    claim = lock_claim(claim_id)
+    if claim.status is not ClaimStatus.IN_REVIEW:
+        raise Conflict(
+            str(
+                _l(
+                    "Claim %(number)s is %(status)s: it was decided or changed meanwhile.",
+                    number=claim.number,
+                    status=claim.status.value,
+                )
+            )
+        )
+    if decision.expected_version is not None and decision.expected_version != claim.version:
+        raise Conflict(
+            str(
+                _l(
+                    "Claim %(number)s is at version %(version)s now; reload it.",
+                    number=claim.number,
+                    version=claim.version,
+                )
+            )
+        )
+    today = today or date.today()
+    if decision.action == "return":
+        return_claim(claim, user, decision.reason)
+        _tell_station(
+            claim,
+            str(
+                _l(
+                    "Claim %(number)s was returned: %(reason)s",
+                    number=claim.number,
+                    reason=decision.reason,
+                )
+            ),
+        )
+        return claim
+    supplier = _responsible_supplier(claim, decision.supplier_code)
+    if decision.action == "reject":
+        _reject(claim, user, decision, supplier)
+    else:
+        _approve(claim, user, decision, supplier, today)
+    _tell_station(
+        claim,
+        str(
+            _l(
+                "Claim %(number)s was decided: %(status)s, approved %(amount)s.",
+                number=claim.number,
+                status=claim.status.value,
+                amount=claim.approved_total_amount,
+            )
+        ),
+    )
+    db.session.flush()
+    return claim
+
+
+def _responsible_supplier(claim: Claim, code: str) -> Supplier | None:
+    if not code:
+        return claim.causal_part.supplier if claim.causal_part is not None else None
+    supplier = db.session.scalar(sa.select(Supplier).where(Supplier.code == code))
+    if supplier is None:
+        raise ValidationFailed(
+            str(_l("No supplier has the code %(code)s.", code=code)),
+            {"supplier_code": str(_l("no such supplier"))},
+        )
+    return supplier
+
+
+def _reject(claim: Claim, user: User, decision: Decision, supplier: Supplier | None) -> None:
+    if not decision.reason:
+        raise ValidationFailed(
+            str(_l("Say why the claim is rejected.")), {"reason": str(_l("is required to reject"))}
+        )
+    for line in claim.lines:
+        line.approved_qty = 0 if line.qty is not None else None
+        line.approved_hours = Decimal("0") if line.hours is not None else None
+        line.approved_amount = Decimal("0.00")
+    _finish(claim, user, ClaimStatus.REJECTED, decision.reason, supplier)
+
+
+def _approve(
+    claim: Claim, user: User, decision: Decision, supplier: Supplier | None, today: date
+) -> None:
+    by_id = {d.id: d for d in decision.lines}
+    errors: dict[str, str] = {}
+    known = {line.id for line in claim.lines}
+    for index, d in enumerate(decision.lines):
+        if d.id not in known:
+            errors[f"lines[{index}].id"] = str(_l("line %(id)s is not on this claim", id=d.id))
+    active_codes = set(db.session.scalars(sa.select(ReasonCode.code).where(ReasonCode.active)))
+    cut_any = False
+    for line in claim.lines:
+        d = by_id.get(line.id) or LineDecision(id=line.id)
+        where = f"lines[{_index_of(decision, line.id)}]"
+        cut_any |= _decide_line(line, d, where, active_codes, errors)
+    if errors:
+        raise ValidationFailed(str(_l("The decision was not saved.")), errors)
+    pricing.apply_approved_totals(claim)
+    if (
+        claim.approved_total_amount == 0
+        and claim.total_amount > 0
+        and claim.type not in PRE_AUTHORISATIONS
+    ):
+        raise ValidationFailed(
+            str(_l("Every line is cut to zero: reject the claim instead.")),
+            {"action": str(_l("reject instead"))},
+        )
+    status = ClaimStatus.PARTIALLY_APPROVED if cut_any else ClaimStatus.APPROVED
+    _set_validity(claim, today)
+    _finish(claim, user, status, decision.reason, supplier)
+
+
+def _index_of(decision: Decision, line_id: int) -> int | str:
+    for index, d in enumerate(decision.lines):
+        if d.id == line_id:
+            return index
+    return f"id={line_id}"
+
+
+def _decide_line(line, d: LineDecision, where: str, active_codes: set[str], errors: dict) -> bool:
+    """Set the line's approved values; answers whether it was cut. Errors go to `errors`."""
+    ceiling = line.amount
+    if line.kind in (LineKind.PART, LineKind.TRIP):
+        qty = line.qty if d.approved_qty is None else d.approved_qty
+        if qty > (line.qty or 0):
+            errors[where + ".approved_qty"] = str(_l("more than the %(n)s claimed", n=line.qty))
+            return False
+        line.approved_qty = qty
+        ceiling = round_money(Decimal(qty) * (line.unit_price or 0))
+    elif line.kind is LineKind.LABOR:
+        hours = line.hours if d.approved_hours is None else d.approved_hours
+        if hours > (line.hours or 0):
+            errors[where + ".approved_hours"] = str(
+                _l("more than the %(n)s hours claimed", n=line.hours)
+            )
+            return False
+        line.approved_hours = hours
+        ceiling = round_money(hours * (line.unit_price or 0))
+    amount = ceiling if d.approved_amount is None else d.approved_amount
+    if amount > ceiling:
+        errors[where + ".approved_amount"] = str(
+            _l("more than the %(amount)s claimed", amount=ceiling)
+        )
+        return False
+    line.approved_amount = amount
+    cut = amount < line.amount
+    if d.reason and d.reason not in active_codes:
+        errors[where + ".reason"] = str(_l("unknown reason code %(code)s", code=d.reason))
+    elif cut and not d.reason:
+        errors[where + ".reason"] = str(_l("a cut needs a reason code"))
+    line.reason_code = d.reason or None
+    line.decision_note = d.note
+    return cut
+
+
+def _finish(
+    claim: Claim, user: User, status: ClaimStatus, reason: str, supplier: Supplier | None
+) -> None:
+    claim.responsible_supplier = supplier
+    claim.decided_by = user
+    claim.decided_at = utcnow()
+    claim.decision_reason = reason
+    if status is ClaimStatus.REJECTED:
+        pricing.apply_approved_totals(claim)
+    note = reason
+    if supplier is not None:
+        note = f"{reason} [supplier {supplier.code}]".strip()
+    _transition(claim, user, status, status.value, note)
+
+
+def _tell_station(claim: Claim, message: str) -> None:
+    notify_organisation(claim.station_id, message, f"/claims/{claim.number}")

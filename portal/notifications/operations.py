@@ -1,0 +1,55 @@
+"""Tell people about what happened: a row per user in the portal, and an e-mail when SMTP is
+configured (MAIL_SERVER); in the embedded default the e-mail is written to the log instead."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+import sqlalchemy as sa
+from flask import current_app
+
+from portal.auth.models import User
+from portal.extensions import db
+from portal.notifications.models import Notification
+
+log = logging.getLogger(__name__)
+
+
+def notify_organisation(organisation_id: int, message: str, link: str | None = None) -> int:
+    """A notification for every active user of the organisation; answers how many were told."""
+    users = db.session.scalars(
+        sa.select(User).where(User.organisation_id == organisation_id, User.active.is_(True))
+    ).all()
+    for user in users:
+        db.session.add(Notification(user_id=user.id, message=message, link=link))
+        send_email(user, message, link)
+    db.session.flush()
+    return len(users)
+
+
+def send_email(user: User, message: str, link: str | None) -> None:
+    server = current_app.config.get("MAIL_SERVER")
+    if not server or not user.email:
+        log.info("notification for %s: %s %s", user.username, message, link or "")
+        return
+    mail = EmailMessage()
+    mail["Subject"] = message[:120]
+    mail["From"] = current_app.config.get("MAIL_FROM", "warranty-portal@localhost")
+    mail["To"] = user.email
+    mail.set_content(f"{message}\n\n{link or ''}")
+    try:
+        with smtplib.SMTP(server, int(current_app.config.get("MAIL_PORT", 25)), timeout=10) as smtp:
+            smtp.send_message(mail)
+    except OSError:
+        # The in-portal notification is the record; a mail server outage must not undo a decision.
+        log.exception("could not e-mail %s", user.username)
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Notification.id)).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+    )
