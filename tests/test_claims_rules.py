@@ -394,3 +394,17 @@ def test_an_emergency_drop_shipment_needs_a_shipper(world, user, fleet):
 def test_auto_approval_threshold_is_read_from_the_settings(user, fleet):
     ClaimSettings.current().auto_approve_threshold = 100
     assert submit(user, fleet).status is ClaimStatus.IN_REVIEW
+
+
+def test_a_flag_the_settings_do_not_block_on_still_allows_auto_approval(user, fleet):
+    ClaimSettings.current().blocking_rules = ["duplicate"]
+    lines = [{"kind": "labor", "operation_code": "OP-1", "hours": "2.00", "description": "Seized"}]
+    claim = submit(user, fleet, lines=lines)
+    assert flags(claim) == {"labor_hours"}  # still flagged and shown
+    assert claim.status is ClaimStatus.APPROVED
+
+
+def test_outside_coverage_blocks_auto_approval_whatever_the_settings(user, fleet):
+    ClaimSettings.current().blocking_rules = []
+    claim = submit(user, fleet, vin=fleet.old_vehicle.vin, odometer_km=95000, goodwill_reason="VIP")
+    assert claim.status is ClaimStatus.IN_REVIEW

@@ -397,6 +397,11 @@ class Attachment(db.Model):
     __table_args__ = (sa.CheckConstraint("size > 0", name="size_positive"),)
 
 
+# The rules that can flag a claim (rules.py) and those that always block auto-approval.
+FLAG_RULES = ("outside_coverage", "duplicate", "labor_hours")
+ALWAYS_BLOCKING = frozenset({"outside_coverage"})
+
+
 class ClaimSettings(db.Model):
     """Auto-adjudication settings (one row): claims under the threshold with no flag are approved."""
 
@@ -405,7 +410,15 @@ class ClaimSettings(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     auto_approve_enabled: Mapped[bool] = mapped_column(default=True)
     auto_approve_threshold: Mapped[Decimal] = mapped_column(Money(), default=Decimal("2000.00"))
+    # Flags that keep a claim from auto-approval; `outside_coverage` always does (never paid
+    # silently), whatever this list says.
+    blocking_rules: Mapped[list[str]] = mapped_column(
+        sa.JSON, default=lambda: list(FLAG_RULES)
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    def blocks(self, rule: str) -> bool:
+        return rule in ALWAYS_BLOCKING or rule in (self.blocking_rules or [])
 
     @classmethod
     def current(cls) -> ClaimSettings:

@@ -249,16 +249,17 @@ def submit_claim(claim: Claim, user: User, today: date | None = None) -> Claim:
 
 def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
     settings = ClaimSettings.current()
+    blocking = [f for f in flags if settings.blocks(f.rule)]
     rule = None
     if (
         settings.auto_approve_enabled
-        and not flags
+        and not blocking
         and claim.type not in NEVER_AUTO_APPROVED
         and claim.total_amount < settings.auto_approve_threshold
     ):
         rule = f"auto_approve_under_{settings.auto_approve_threshold}"
     if rule is None:
-        reason = _queue_reason(claim, flags, settings)
+        reason = _queue_reason(claim, blocking, settings)
         _transition(claim, None, ClaimStatus.IN_REVIEW, "queued", reason)
         return
     for line in claim.lines:
