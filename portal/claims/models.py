@@ -192,7 +192,10 @@ class Claim(db.Model):
         sa.Index("ix_claim_station_id_status", "station_id", "status"),
         sa.Index("ix_claim_station_id_created_at", "station_id", "created_at"),
         sa.Index("ix_claim_vin", "vin"),
-        sa.Index("ix_claim_status_submitted_at", "status", "submitted_at"),
+        # The review queue (oldest first, keyset on submitted_at, id) with its common filters.
+        sa.Index("ix_claim_status_submitted_at_id", "status", "submitted_at", "id"),
+        sa.Index("ix_claim_status_type_submitted_at_id", "status", "type", "submitted_at", "id"),
+        sa.Index("ix_claim_status_station_submitted_at_id", "status", "station_id", "submitted_at", "id"),
         sa.Index("ix_claim_vehicle_id_causal_part_id", "vehicle_id", "causal_part_id"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
         sa.CheckConstraint("odometer_km IS NULL OR odometer_km >= 0", name="odometer_nonnegative"),
@@ -302,9 +305,9 @@ class ClaimFlag(db.Model):
     __tablename__ = "claim_flag"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claim.id", ondelete="CASCADE"), index=True)
+    claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claim.id", ondelete="CASCADE"))
     version: Mapped[int]
-    rule: Mapped[str] = mapped_column(sa.String(40), index=True)
+    rule: Mapped[str] = mapped_column(sa.String(40))
     field: Mapped[str | None] = mapped_column(sa.String(40))
     message: Mapped[str] = mapped_column(sa.Text, comment="the explanation in English")
     message_key: Mapped[str] = mapped_column(sa.String(40))
@@ -312,6 +315,11 @@ class ClaimFlag(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     claim: Mapped[Claim] = relationship(back_populates="flags")
+
+    __table_args__ = (
+        sa.Index("ix_claim_flag_claim_id_version_rule", "claim_id", "version", "rule"),
+        sa.Index("ix_claim_flag_rule", "rule"),
+    )
 
     @property
     def display_message(self) -> str:
