@@ -9,6 +9,7 @@ from portal.auth import operations
 from portal.auth.models import Role, User
 from portal.errors import ValidationFailed
 from portal.extensions import db
+from tests import factories
 from tests.conftest import login
 
 
@@ -214,3 +215,15 @@ def test_only_admins_manage_users(client, world, login_as, role):
     assert client.post(f"/admin/users/{target.id}/active", data={"active": "0"}).status_code == 403
     assert client.post("/admin/users/new", data={"username": "x"}).status_code == 403
     assert _user("station_b").active is True
+
+
+def test_the_users_list_pages(client, world, login_as):
+    from portal.auth.models import Role
+
+    for i in range(30):
+        factories.user(Role.AUDITOR, world.oem, f"paged{i:02d}")
+    login_as("admin")
+    first = client.get("/admin/users").get_data(as_text=True)
+    second = client.get("/admin/users?page=2").get_data(as_text=True)
+    assert "page=2" in first and "Next" in first
+    assert "paged29" not in first and "paged29" in second
