@@ -40,7 +40,7 @@ INSERT INTO claim (id, number, type, status, version, station_id, created_by_id,
                    updated_at, submitted_at, decided_at, vin, labor_rate, km_rate,
                    parts_handling_rate, parts_amount, handling_amount, labor_amount, other_amount,
                    total_amount, approved_total_amount, complaint, cause, correction,
-                   goodwill_reason, decision_reason)
+                   goodwill_reason, decision_reason, flag_mask)
 SELECT g,
        'RP-B-' || g,
        (ARRAY['repair','repair','repair','repair','major_assembly','appraisal','break_in',
@@ -55,13 +55,15 @@ SELECT g,
        8000, 350, 100000, 0, 0, 0, 0,
        (g::bigint * 7727) % 2000000,
        CASE WHEN s.status IN ('approved','partially_approved','settled') THEN (g::bigint * 7727) % 2000000 END,
-       '', '', '', '', ''
+       '', '', '', '', '',
+       CASE WHEN g % 5 IN (0, 1) THEN 1 << (g % 3)::int ELSE 0 END
 FROM generate_series(1, :claims) g
 CROSS JOIN LATERAL (SELECT now() - ((g::bigint * 104729) % (730 * 86400)) * interval '1 second' AS at) t
+CROSS JOIN LATERAL (SELECT (g::bigint * 2654435761 % 4294967291) % 100 AS h) m
 CROSS JOIN LATERAL (SELECT CASE
-     WHEN g % 100 < 12 THEN 'in_review' WHEN g % 100 < 14 THEN 'returned'
-     WHEN g % 100 < 80 THEN 'approved' WHEN g % 100 < 86 THEN 'partially_approved'
-     WHEN g % 100 < 91 THEN 'rejected' ELSE 'settled' END AS status) s;
+     WHEN m.h < 12 THEN 'in_review' WHEN m.h < 14 THEN 'returned'
+     WHEN m.h < 80 THEN 'approved' WHEN m.h < 86 THEN 'partially_approved'
+     WHEN m.h < 91 THEN 'rejected' ELSE 'settled' END AS status) s;
 INSERT INTO claim_flag (claim_id, version, rule, message, message_key, params, created_at)
 SELECT id, 1, (ARRAY['duplicate','labor_hours','outside_coverage'])[1 + id % 3], 'bench',
        'duplicate', '{}', submitted_at
@@ -73,6 +75,7 @@ FILTERS = [
     ("default (in review)", {}),
     ("type=repair", {"type": "repair"}),
     ("station", {"station": "ST0042"}),
+    ("station+flag", {"station": "ST0042", "flag": "any"}),
     ("region=East", {"region": "East"}),
     ("flag=any", {"flag": "any"}),
     ("flag=duplicate", {"flag": "duplicate"}),

@@ -151,6 +151,9 @@ class Claim(db.Model):
     approved_other_amount: Mapped[Decimal | None] = mapped_column(Money())
     approved_total_amount: Mapped[Decimal | None] = mapped_column(Money())
 
+    # One bit per rule in FLAG_RULES that flagged the current version: the queue filters and
+    # counts on it without a join (claim_flag keeps the explanations).
+    flag_mask: Mapped[int] = mapped_column(default=0)
     auto_decision_rule: Mapped[str | None] = mapped_column(sa.String(64))
     responsible_supplier_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supplier.id"))
     decision_reason: Mapped[str] = mapped_column(sa.Text, default="")
@@ -196,6 +199,11 @@ class Claim(db.Model):
         sa.Index("ix_claim_status_submitted_at_id", "status", "submitted_at", "id"),
         sa.Index("ix_claim_status_type_submitted_at_id", "status", "type", "submitted_at", "id"),
         sa.Index("ix_claim_status_station_submitted_at_id", "status", "station_id", "submitted_at", "id"),
+        # Counts per type on the queue page: an index-only scan on PostgreSQL.
+        sa.Index(
+            "ix_claim_status_type_station_id_counts", "status", "type", "station_id",
+            postgresql_include=["flag_mask", "total_amount", "submitted_at"],
+        ),
         sa.Index("ix_claim_vehicle_id_causal_part_id", "vehicle_id", "causal_part_id"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
         sa.CheckConstraint("odometer_km IS NULL OR odometer_km >= 0", name="odometer_nonnegative"),
@@ -252,7 +260,7 @@ class Claim(db.Model):
 
     @property
     def is_flagged(self) -> bool:
-        return bool(self.current_flags)
+        return self.flag_mask != 0
 
     @property
     def current_flags(self) -> list[ClaimFlag]:
@@ -408,6 +416,11 @@ class Attachment(db.Model):
 # The rules that can flag a claim (rules.py) and those that always block auto-approval.
 FLAG_RULES = ("outside_coverage", "duplicate", "labor_hours")
 ALWAYS_BLOCKING = frozenset({"outside_coverage"})
+
+
+def flag_bit(rule: str) -> int:
+    """The bit of `rule` in Claim.flag_mask."""
+    return 1 << FLAG_RULES.index(rule)
 
 
 class ClaimSettings(db.Model):

@@ -25,6 +25,7 @@ from portal.claims.models import (
     ClaimType,
     ClaimVersion,
     LineKind,
+    flag_bit,
 )
 from portal.claims.numbering import next_number
 from portal.claims.payload import ClaimInput
@@ -235,7 +236,9 @@ def submit_claim(claim: Claim, user: User, today: date | None = None) -> Claim:
     if resubmission:
         claim.version += 1
     claim.submitted_at = utcnow()
+    claim.flag_mask = 0
     for finding in checks.flags:
+        claim.flag_mask |= flag_bit(finding.rule)
         db.session.add(ClaimFlag(claim=claim, version=claim.version, rule=finding.rule,
                                  field=finding.field, message=finding.message_en,
                                  message_key=finding.key, params=finding.params))

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from portal.claims.models import Claim, ClaimFlag, ClaimStatus, ClaimType
+from portal.claims.models import FLAG_RULES, Claim, ClaimStatus, ClaimType, flag_bit
 from portal.db import utcnow
 from portal.extensions import db
 from portal.masterdata.models import Organisation, Station
@@ -26,6 +26,9 @@ QUEUE_STATUSES = (
     ClaimStatus.REJECTED,
     ClaimStatus.SETTLED,
 )
+
+# The statuses an auditor works on; counts are kept for these.
+WORK_STATUSES = (ClaimStatus.IN_REVIEW, ClaimStatus.RETURNED)
 
 
 @dataclass
@@ -91,15 +94,14 @@ def _conditions(f: QueueFilter, *, include_type: bool = True, include_status: bo
         )
     if f.region:
         where.append(Claim.station_id.in_(sa.select(Station.id).where(Station.region == f.region)))
-    current_flag = sa.select(ClaimFlag.id).where(
-        ClaimFlag.claim_id == Claim.id, ClaimFlag.version == Claim.version
-    )
     if f.flag == "any":
-        where.append(current_flag.exists())
+        where.append(Claim.flag_mask != 0)
     elif f.flag == "none":
-        where.append(~current_flag.exists())
+        where.append(Claim.flag_mask == 0)
+    elif f.flag in FLAG_RULES:
+        where.append(Claim.flag_mask.op("&")(flag_bit(f.flag)) != 0)
     elif f.flag:
-        where.append(current_flag.where(ClaimFlag.rule == f.flag).exists())
+        where.append(sa.false())  # a rule that never flags anything
     if f.min_age_days:
         where.append(Claim.submitted_at <= utcnow() - timedelta(days=f.min_age_days))
     if f.min_amount is not None:
@@ -144,15 +146,17 @@ def queue_page(f: QueueFilter, cursor: str | None = None, limit: int = 25) -> Qu
 
 def queue_counts(f: QueueFilter) -> dict[str, dict[str, int]]:
     """How many claims each type and each status would show with the other filters kept."""
-    by_type = db.session.execute(
-        sa.select(Claim.type, sa.func.count())
-        .where(*_conditions(f, include_type=False))
-        .group_by(Claim.type)
-    ).all()
+    by_type = []
+    if f.status in WORK_STATUSES:  # decided claims are browsed, not counted per type
+        by_type = db.session.execute(
+            sa.select(Claim.type, sa.func.count())
+            .where(*_conditions(f, include_type=False))
+            .group_by(Claim.type)
+        ).all()
     by_status = db.session.execute(
         sa.select(Claim.status, sa.func.count())
         .where(
-            Claim.status.in_([ClaimStatus.IN_REVIEW, ClaimStatus.RETURNED]),
+            Claim.status.in_(WORK_STATUSES),
             *_conditions(f, include_status=False),
         )
         .group_by(Claim.status)
