@@ -1,0 +1,98 @@
+"""Bearer authentication, the role gate, and `POST /auth/token`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from portal.api.blueprint import bp, forbidden, unauthorized
+from portal.api.tokens import issue_token, user_for_token
+from portal.auth.models import Role, User
+from portal.claims.payload import Malformed
+from portal.extensions import db, limiter
+
+# Verified against when the username is unknown, so both failures take as long.
+_timing_probe: User | None = None
+
+
+def _probe() -> User:
+    global _timing_probe
+    if _timing_probe is None:
+        _timing_probe = User()
+        _timing_probe.set_password("not-a-password-anyone-has-0")
+    return _timing_probe
+
+
+def json_body() -> dict:
+    """The request's JSON object; a body that is not one is malformed (400)."""
+    data = request.get_json(force=True, silent=True)
+    if not isinstance(data, dict):
+        raise Malformed(str(_l("The body must be a JSON object.")))
+    return data
+
+
+def bearer_user() -> User:
+    """The user of the request's bearer token; 401 when it is missing, unknown or expired."""
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise unauthorized()
+    user = user_for_token(token)
+    if user is None:
+        raise unauthorized(
+            _("The token is unknown or expired, or the account is disabled."), invalid_token=True
+        )
+    return user
+
+
+def api_view(*roles: Role) -> Callable:
+    """Authenticate the bearer, let only `roles` pass (403 JSON), run the view with the user,
+    then commit once. A failure rolls everything back."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = bearer_user()
+            if roles and not user.has_role(*roles):
+                raise forbidden()
+            try:
+                response = view(user, *args, **kwargs)
+            except BaseException:
+                db.session.rollback()
+                raise
+            db.session.commit()
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+@bp.route("/auth/token", methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+def create_token():
+    data = json_body()
+    fields = {}
+    for name in ("username", "password"):
+        if not isinstance(data.get(name), str) or not data[name].strip():
+            fields[name] = str(_l("is required"))
+    if fields:
+        raise Malformed(str(_l("Give a username and a password.")), fields)
+    user = db.session.scalar(
+        sa.select(User).where(sa.func.lower(User.username) == data["username"].strip().lower())
+    )
+    if user is None:
+        _probe().check_password(data["password"])
+    if user is None or not user.check_password(data["password"]) or not user.active:
+        # One message for every failure: whether a username exists is not disclosed.
+        raise unauthorized(_("Wrong username or password, or the account is disabled."))
+    token, record = issue_token(user)
+    body = {"token": token, "expires_at": record.expires_at.isoformat()}
+    db.session.commit()
+    return jsonify(body)

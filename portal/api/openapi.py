@@ -1,0 +1,601 @@
+"""The OpenAPI 3.1 description of the API, served at `/api/v1/openapi.json` without auth.
+
+The enums come from the code (claim types, statuses, line kinds a station may send), so the
+document cannot drift from what the endpoints accept; tests validate it and compare its paths
+with the app's routes.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from flask import jsonify
+
+from portal.api.blueprint import bp
+from portal.claims.attachments import SIGNATURES
+from portal.claims.models import ClaimStatus, ClaimType, LineKind
+from portal.claims.payload import MAX_LINES, SENDABLE_KINDS
+
+MONEY_PATTERN = r"^-?\d+\.\d{2}$"
+ERROR_CODES = (
+    "malformed",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "conflict",
+    "too_large",
+    "invalid",
+    "rule_refused",
+    "rate_limited",
+    "server_error",
+)
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict) -> dict:
+    kind = schema["type"]
+    return {**schema, "type": [*([kind] if isinstance(kind, str) else kind), "null"]}
+
+
+def _obj(properties: dict, required: list[str] | None = None, **extra) -> dict:
+    """An object schema; every property is required unless `required` says otherwise."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        **extra,
+    }
+
+
+STRING = {"type": "string"}
+TEXT = {"type": ["string", "null"]}
+INT = {"type": "integer"}
+DATE = {"type": "string", "format": "date"}
+DATETIME = {"type": "string", "format": "date-time"}
+MONEY = {
+    "type": "string",
+    "pattern": MONEY_PATTERN,
+    "description": "CNY with two decimals, as exact text (never a float).",
+    "examples": ["230.00"],
+}
+HOURS = {"type": "string", "pattern": r"^\d+\.\d{2}$", "examples": ["1.50"]}
+DECIMAL_IN = {
+    "type": ["string", "number", "null"],
+    "description": "A non-negative decimal with at most two places; send text to keep it exact.",
+    "examples": ["1.50"],
+}
+
+
+def _schemas() -> dict[str, Any]:
+    line_input = _obj(
+        {
+            "kind": {"type": "string", "enum": [k.value for k in SENDABLE_KINDS]},
+            "part_number": TEXT,
+            "qty": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "description": "parts: quantity (default 1); trip: round-trip km",
+            },
+            "operation_code": TEXT,
+            "hours": DECIMAL_IN,
+            "amount": {**DECIMAL_IN, "description": "other lines: the amount (toll, invoice)"},
+            "description": TEXT,
+        },
+        required=["kind"],
+    )
+    claim_fields = {
+        "type": {"type": "string", "enum": [t.value for t in ClaimType]},
+        "vin": TEXT,
+        "odometer_km": {"type": ["integer", "null"], "minimum": 0},
+        "repair_date": _nullable(DATE),
+        "fault_date": _nullable(DATE),
+        "fault_code": TEXT,
+        "causal_part": {**TEXT, "description": "the causal part's number"},
+        "description": {**TEXT, "description": "the customer's complaint"},
+        "cause": TEXT,
+        "correction": TEXT,
+        "goodwill_reason": {
+            **TEXT,
+            "description": "lets a claim outside coverage be submitted (flagged outside_coverage)",
+        },
+        "outsourced_request": {
+            **TEXT,
+            "description": "the approved outsourced-purchase request the invoice draws on",
+        },
+        "fulfilment": {
+            "type": ["string", "null"],
+            "enum": ["regular", "drop_ship", "", None],
+            "description": "emergency part: regular shipment (应发货) or drop-shipment (代发货)",
+        },
+        "shipper_code": {**TEXT, "description": "drop-shipment: the shipping station or supplier"},
+        "lines": {"type": "array", "maxItems": MAX_LINES, "items": _ref("ClaimLineInput")},
+    }
+    amounts = _obj(dict.fromkeys(("parts", "handling", "labor", "other", "total"), MONEY))
+    summary = {
+        "number": STRING,
+        "type": {"type": "string", "enum": [t.value for t in ClaimType]},
+        "status": {"type": "string", "enum": [s.value for s in ClaimStatus]},
+        "version": {"type": "integer", "minimum": 1},
+        "vin": STRING,
+        "station_code": STRING,
+        "repair_date": _nullable(DATE),
+        "total_amount": MONEY,
+        "approved_total_amount": _nullable(MONEY),
+        "flagged": {"type": "boolean"},
+        "submitted_at": _nullable(DATETIME),
+    }
+    detail = {
+        **summary,
+        "station_name": STRING,
+        "vehicle": {"oneOf": [_ref("VehicleSummary"), {"type": "null"}]},
+        "odometer_km": {"type": ["integer", "null"]},
+        "fault_date": _nullable(DATE),
+        "fault_code": TEXT,
+        "causal_part": TEXT,
+        "description": STRING,
+        "cause": STRING,
+        "correction": STRING,
+        "goodwill_reason": STRING,
+        "outsourced_request": TEXT,
+        "fulfilment": {"type": ["string", "null"], "enum": ["regular", "drop_ship", None]},
+        "shipper_code": TEXT,
+        "created_at": DATETIME,
+        "updated_at": DATETIME,
+        "decided_at": _nullable(DATETIME),
+        "valid_until": _nullable(DATE),
+        "decision_reason": STRING,
+        "auto_decision_rule": TEXT,
+        "responsible_supplier": {**TEXT, "description": "the supplier's code"},
+        "amounts": _ref("Amounts"),
+        "approved_amounts": {"oneOf": [_ref("Amounts"), {"type": "null"}]},
+        "lines": {"type": "array", "items": _ref("ClaimLine")},
+        "flags": {"type": "array", "items": _ref("Flag")},
+        "events": {"type": "array", "items": _ref("Event")},
+        "versions": {"type": "array", "items": _ref("Version")},
+        "comments": {"type": "array", "items": _ref("Comment")},
+        "attachments": {"type": "array", "items": _ref("Attachment")},
+    }
+    return {
+        "Error": _obj(
+            {
+                "error": _obj(
+                    {
+                        "code": {"type": "string", "enum": list(ERROR_CODES)},
+                        "message": STRING,
+                        "fields": {
+                            "type": "object",
+                            "additionalProperties": STRING,
+                            "description": "field (e.g. `lines[0].qty`) -> what is wrong; "
+                            "a refusal names its rule first (`coverage: ...`)",
+                        },
+                    }
+                )
+            }
+        ),
+        "TokenRequest": _obj({"username": STRING, "password": STRING}),
+        "Token": _obj({"token": STRING, "expires_at": DATETIME}),
+        "Coverage": _obj(
+            {
+                "group": STRING,
+                "months": INT,
+                "km": INT,
+                "expires_on": {**DATE, "description": "the last day covered by time"},
+                "km_left": {"type": ["integer", "null"]},
+                "in_coverage": {"type": "boolean"},
+            }
+        ),
+        "Vehicle": _obj(
+            {
+                "vin": STRING,
+                "model_code": STRING,
+                "model_name": STRING,
+                "engine_no": STRING,
+                "production_date": DATE,
+                "sale_date": {**DATE, "description": "the warranty starts on it"},
+                "odometer_km": {
+                    **INT,
+                    "description": "the last known reading: the imported one or a submitted "
+                    "claim's, whichever is higher",
+                },
+                "selling_station": TEXT,
+                "owner_name": {**STRING, "description": "masked for roles other than station"},
+                "owner_phone": STRING,
+                "claims_count": {**INT, "description": "submitted claims (drafts not counted)"},
+                "coverage": {"type": "array", "items": _ref("Coverage")},
+            }
+        ),
+        "VehicleSummary": _obj(
+            {
+                "vin": STRING,
+                "model_code": STRING,
+                "model_name": STRING,
+                "sale_date": DATE,
+                "odometer_km": INT,
+            }
+        ),
+        "ClaimLineInput": line_input,
+        "ClaimCreate": _obj(claim_fields, required=["type"]),
+        "ClaimUpdate": _obj(
+            claim_fields,
+            required=[],
+            description="Replaces the whole content of a draft or returned claim; the type, "
+            "when given, must be the claim's.",
+        ),
+        "Amounts": amounts,
+        "ClaimLine": _obj(
+            {
+                "id": INT,
+                "kind": {"type": "string", "enum": [k.value for k in LineKind]},
+                "part_number": TEXT,
+                "qty": {"type": ["integer", "null"]},
+                "operation_code": TEXT,
+                "hours": _nullable(HOURS),
+                "amount": MONEY,
+                "description": STRING,
+                "unit_price": _nullable(MONEY),
+                "approved_qty": {"type": ["integer", "null"]},
+                "approved_hours": _nullable(HOURS),
+                "approved_amount": _nullable(MONEY),
+                "reason_code": TEXT,
+                "note": STRING,
+            }
+        ),
+        "Flag": _obj(
+            {"rule": STRING, "field": TEXT, "message": STRING, "version": INT},
+        ),
+        "Event": _obj(
+            {
+                "action": STRING,
+                "from_status": TEXT,
+                "to_status": TEXT,
+                "at": DATETIME,
+                "by": {**TEXT, "description": "username; null for the system"},
+                "reason": STRING,
+                "version": INT,
+            }
+        ),
+        "Change": _obj({"what": STRING, "old": {}, "new": {}}),
+        "Version": _obj(
+            {
+                "version": INT,
+                "submitted_at": DATETIME,
+                "submitted_by": TEXT,
+                "changes": {
+                    "type": "array",
+                    "items": _ref("Change"),
+                    "description": "what changed since the previous version",
+                },
+            }
+        ),
+        "Comment": _obj({"id": INT, "body": STRING, "by": STRING, "at": DATETIME}),
+        "CommentCreate": _obj({"body": {"type": "string", "minLength": 1, "maxLength": 4000}}),
+        "Attachment": _obj(
+            {
+                "id": INT,
+                "filename": STRING,
+                "content_type": {"type": "string", "enum": _attachment_types()},
+                "size": INT,
+                "uploaded_at": DATETIME,
+                "url": {"type": "string", "description": "where to download it (same auth)"},
+            }
+        ),
+        "ClaimSummary": _obj(summary),
+        "Claim": _obj(detail),
+        "ClaimList": _obj(
+            {
+                "items": {"type": "array", "items": _ref("ClaimSummary")},
+                "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1},
+                "total": {"type": "integer", "minimum": 0},
+            }
+        ),
+    }
+
+
+def _attachment_types() -> list[str]:
+    return [content_type for _magic, content_type, _ext in SIGNATURES] + ["image/webp"]
+
+
+def _error(description: str, **extra) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": _ref("Error")}},
+        **extra,
+    }
+
+
+RESPONSES = {
+    "Malformed": _error("Malformed: bad JSON, an unknown value, a field of the wrong form."),
+    "Unauthorized": _error(
+        "No bearer token, or an unknown or expired one, or a disabled account.",
+        headers={"WWW-Authenticate": {"schema": {"type": "string"}}},
+    ),
+    "Forbidden": _error("The user's role may never do this."),
+    "NotFound": _error("No such record for this user (other organisations' records included)."),
+    "Conflict": _error("The claim's state does not allow it (e.g. submitting a submitted claim)."),
+    "Refused": _error("A rule refused it; `fields` names each field and the rule."),
+    "TooLarge": _error("The upload is too large."),
+    "RateLimited": _error("Too many attempts; wait a minute."),
+}
+
+
+def _responses(ok: str, ok_body: dict | None, *errors: str, **ok_extra) -> dict:
+    answers: dict[str, Any] = {ok: {"description": ok_extra.pop("description", "Success")}}
+    if ok_body is not None:
+        answers[ok]["content"] = {"application/json": {"schema": ok_body}}
+    answers[ok].update(ok_extra)
+    codes = {
+        "Malformed": "400",
+        "Unauthorized": "401",
+        "Forbidden": "403",
+        "NotFound": "404",
+        "Conflict": "409",
+        "TooLarge": "413",
+        "Refused": "422",
+        "RateLimited": "429",
+    }
+    for name in errors:
+        answers[codes[name]] = {"$ref": f"#/components/responses/{name}"}
+    return answers
+
+
+def _body(schema: dict, required: bool = True) -> dict:
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+NUMBER = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "schema": STRING,
+    "description": "the claim number, e.g. RP-ST-A-2611-0001",
+}
+CLAIM_ERRORS = ("Unauthorized", "Forbidden", "NotFound")
+LOCATION = {"Location": {"schema": {"type": "string"}, "description": "the new record's URL"}}
+
+
+def _paths() -> dict[str, Any]:
+    return {
+        "/auth/token": {
+            "post": {
+                "operationId": "issueToken",
+                "summary": "Exchange a username and password for a bearer token",
+                "description": "The token is shown once; it expires after 30 days "
+                "(configurable). Rate-limited like the sign-in page.",
+                "security": [],
+                "tags": ["auth"],
+                "requestBody": _body(_ref("TokenRequest")),
+                "responses": _responses(
+                    "200", _ref("Token"), "Malformed", "Unauthorized", "RateLimited"
+                ),
+            }
+        },
+        "/vehicles/{vin}": {
+            "get": {
+                "operationId": "getVehicle",
+                "summary": "A vehicle, its claims count and its coverage per group as of today",
+                "description": "Roles: station (any vehicle of the brand), auditor.",
+                "tags": ["vehicles"],
+                "parameters": [{"name": "vin", "in": "path", "required": True, "schema": STRING}],
+                "responses": _responses(
+                    "200", _ref("Vehicle"), "Malformed", "Unauthorized", "Forbidden", "NotFound"
+                ),
+            }
+        },
+        "/claims": {
+            "get": {
+                "operationId": "listClaims",
+                "summary": "Claims, newest first, a page at a time",
+                "description": "Roles: station (its own, drafts included), auditor and finance "
+                "(every submitted claim).",
+                "tags": ["claims"],
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": [s.value for s in ClaimStatus]},
+                    },
+                    {
+                        "name": "type",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": [t.value for t in ClaimType]},
+                    },
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {
+                        "name": "per_page",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                    },
+                ],
+                "responses": _responses(
+                    "200", _ref("ClaimList"), "Malformed", "Unauthorized", "Forbidden"
+                ),
+            },
+            "post": {
+                "operationId": "createClaim",
+                "summary": "Create a draft claim (checks run on submit)",
+                "description": "Role: station. An incomplete draft is saved; an unknown type or "
+                "a malformed field is refused at once (400), an unknown reference (part, "
+                "operation, fault code) with 422.",
+                "tags": ["claims"],
+                "requestBody": _body(_ref("ClaimCreate")),
+                "responses": _responses(
+                    "201",
+                    _ref("Claim"),
+                    "Malformed",
+                    "Unauthorized",
+                    "Forbidden",
+                    "Refused",
+                    description="Created",
+                    headers=LOCATION,
+                ),
+            },
+        },
+        "/claims/{number}": {
+            "parameters": [NUMBER],
+            "get": {
+                "operationId": "getClaim",
+                "summary": "The claim with its lines, flags, events, versions and comments",
+                "description": "Roles: the owner station, auditor and finance (not drafts).",
+                "tags": ["claims"],
+                "responses": _responses("200", _ref("Claim"), *CLAIM_ERRORS),
+            },
+            "patch": {
+                "operationId": "updateClaim",
+                "summary": "Replace the content of a draft or returned claim",
+                "description": "Role: the owner station.",
+                "tags": ["claims"],
+                "requestBody": _body(_ref("ClaimUpdate")),
+                "responses": _responses(
+                    "200", _ref("Claim"), "Malformed", *CLAIM_ERRORS, "Conflict", "Refused"
+                ),
+            },
+        },
+        "/claims/{number}/submit": {
+            "parameters": [NUMBER],
+            "post": {
+                "operationId": "submitClaim",
+                "summary": "Submit: run the checks, record flags, auto-approve or queue",
+                "description": "Role: the owner station. Empty body. A refusal (422) lists "
+                "every failed check in `fields` and saves nothing.",
+                "tags": ["claims"],
+                "responses": _responses("200", _ref("Claim"), *CLAIM_ERRORS, "Conflict", "Refused"),
+            },
+        },
+        "/claims/{number}/comments": {
+            "parameters": [NUMBER],
+            "post": {
+                "operationId": "addComment",
+                "summary": "Add to the claim's comment thread (once submitted)",
+                "description": "Roles: the owner station, auditor.",
+                "tags": ["claims"],
+                "requestBody": _body(_ref("CommentCreate")),
+                "responses": _responses(
+                    "201",
+                    _ref("Comment"),
+                    "Malformed",
+                    *CLAIM_ERRORS,
+                    "Conflict",
+                    "Refused",
+                    description="Created",
+                ),
+            },
+        },
+        "/claims/{number}/attachments": {
+            "parameters": [NUMBER],
+            "post": {
+                "operationId": "addAttachment",
+                "summary": "Attach a photo or PDF (receipts) to a draft or returned claim",
+                "description": "Role: the owner station. JPEG, PNG, WebP or PDF, recognised "
+                "by content; at most 10 MB.",
+                "tags": ["claims"],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": _obj(
+                                {
+                                    "file": {
+                                        "type": "string",
+                                        "contentMediaType": "application/octet-stream",
+                                    }
+                                }
+                            )
+                        }
+                    },
+                },
+                "responses": _responses(
+                    "201",
+                    _ref("Attachment"),
+                    "Malformed",
+                    *CLAIM_ERRORS,
+                    "Conflict",
+                    "TooLarge",
+                    "Refused",
+                    description="Created",
+                    headers=LOCATION,
+                ),
+            },
+        },
+        "/claims/{number}/attachments/{attachment_id}": {
+            "parameters": [
+                NUMBER,
+                {"name": "attachment_id", "in": "path", "required": True, "schema": INT},
+            ],
+            "get": {
+                "operationId": "downloadAttachment",
+                "summary": "Download an attachment",
+                "description": "Roles: whoever may read the claim.",
+                "tags": ["claims"],
+                "responses": {
+                    "200": {
+                        "description": "The file",
+                        "content": {t: {} for t in _attachment_types()},
+                    },
+                    **{
+                        code: answer
+                        for code, answer in _responses("200", None, *CLAIM_ERRORS).items()
+                        if code != "200"
+                    },
+                },
+            },
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "security": [],
+                "tags": ["meta"],
+                "responses": {
+                    "200": {
+                        "description": "The OpenAPI document",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    }
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Warranty-claim portal API",
+            "version": "1.0.0",
+            "description": "Claims for dealer systems (DMS) and scripts. Money is text with two "
+            "decimals (CNY), dates are YYYY-MM-DD, timestamps ISO 8601 in UTC. Errors are "
+            '`{"error": {"code", "message", "fields"}}`.',
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "tags": [
+            {"name": "auth"},
+            {"name": "vehicles"},
+            {"name": "claims"},
+            {"name": "meta"},
+        ],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from POST /auth/token: `Authorization: Bearer TOKEN`.",
+                }
+            },
+            "schemas": _schemas(),
+            "responses": RESPONSES,
+        },
+    }
+
+
+@bp.route("/openapi.json", methods=["GET"])
+def serve_openapi():
+    return jsonify(openapi_document())

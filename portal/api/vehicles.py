@@ -1,0 +1,32 @@
+"""`GET /vehicles/{vin}`: a vehicle, its claims count and its warranty coverage as of today."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import jsonify
+from flask_babel import gettext as _
+
+from portal.api.auth import api_view
+from portal.api.blueprint import bp, not_found
+from portal.api.serialize import vehicle_detail
+from portal.auth.models import Role, User
+from portal.claims.payload import Malformed
+from portal.claims.rules import render_message
+from portal.extensions import db
+from portal.masterdata.models import Vehicle
+from portal.masterdata.vin import vin_error
+
+
+@bp.route("/vehicles/<vin>", methods=["GET"])
+@api_view(Role.STATION, Role.AUDITOR)
+def get_vehicle(user: User, vin: str):
+    # Any station may look up any vehicle of the brand: it may be asked to repair any of them.
+    vin = vin.strip().upper()
+    problem = vin_error(vin)
+    if problem:
+        message = render_message("vin_invalid", {"vin": vin, "problem": problem})
+        raise Malformed(message, {"vin": message})
+    vehicle = db.session.scalar(sa.select(Vehicle).where(Vehicle.vin == vin))
+    if vehicle is None:
+        raise not_found(_("No vehicle of the brand has VIN %(vin)s.", vin=vin))
+    return jsonify(vehicle_detail(vehicle, user))
