@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-import sqlalchemy as sa
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,19 +12,9 @@ from flask_babel import lazy_gettext as _l
 from portal.api.blueprint import bp, forbidden, unauthorized
 from portal.api.tokens import issue_token, user_for_token
 from portal.auth.models import Role, User
+from portal.auth.operations import authenticate
 from portal.claims.payload import Malformed
 from portal.extensions import db, limiter
-
-# Verified against when the username is unknown, so both failures take as long.
-_timing_probe: User | None = None
-
-
-def _probe() -> User:
-    global _timing_probe
-    if _timing_probe is None:
-        _timing_probe = User()
-        _timing_probe.set_password("not-a-password-anyone-has-0")
-    return _timing_probe
 
 
 def json_body() -> dict:
@@ -84,12 +73,8 @@ def create_token():
             fields[name] = str(_l("is required"))
     if fields:
         raise Malformed(str(_l("Give a username and a password.")), fields)
-    user = db.session.scalar(
-        sa.select(User).where(sa.func.lower(User.username) == data["username"].strip().lower())
-    )
+    user = authenticate(data["username"], data["password"])
     if user is None:
-        _probe().check_password(data["password"])
-    if user is None or not user.check_password(data["password"]) or not user.active:
         # One message for every failure: whether a username exists is not disclosed.
         raise unauthorized(_("Wrong username or password, or the account is disabled."))
     token, record = issue_token(user)

@@ -16,6 +16,27 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 MIN_PASSWORD_LENGTH = 8
 
 
+_timing_probe: User | None = None
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with these credentials, or None. An unknown username costs as much as a
+    wrong password (a probe hash is verified), so timing does not tell which usernames exist."""
+    global _timing_probe
+    user = db.session.scalar(
+        sa.select(User).where(sa.func.lower(User.username) == username.strip().lower())
+    )
+    if user is None:
+        if _timing_probe is None:
+            _timing_probe = User()
+            _timing_probe.set_password("not-a-password-anyone-has-0")
+        _timing_probe.check_password(password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    return user
+
+
 def password_problem(password: str) -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
         return str(_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))

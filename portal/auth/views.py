@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     current_app,
@@ -20,6 +19,7 @@ from flask_login import current_user, login_user, logout_user
 
 from portal.auth.forms import LoginForm
 from portal.auth.models import Role, User
+from portal.auth.operations import authenticate
 from portal.db import utcnow
 from portal.extensions import db, limiter, login_manager
 
@@ -74,12 +74,8 @@ def login():
         return redirect(home_url_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(
-            sa.select(User).where(
-                sa.func.lower(User.username) == form.username.data.strip().lower()
-            )
-        )
-        if user is not None and user.check_password(form.password.data) and user.active:
+        user = authenticate(form.username.data, form.password.data)
+        if user is not None:
             lang = session.get("lang")
             session.clear()  # no session fixation: nothing from before the sign-in survives
             if lang:
