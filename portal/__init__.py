@@ -89,8 +89,11 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
+    from portal.api import bp as api_bp
     from portal.auth.views import bp as auth_bp
+    from portal.claims.views import bp as claims_bp
     from portal.dealer.views import bp as dealer_bp
+    from portal.extensions import csrf
     from portal.i18n import bp as i18n_bp
     from portal.jobs import bp as jobs_bp
     from portal.masterdata.views import bp as masterdata_bp
@@ -101,10 +104,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(i18n_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(dealer_bp, url_prefix="/dealer")
+    app.register_blueprint(claims_bp, url_prefix="/claims")
     app.register_blueprint(oem_bp, url_prefix="/oem")
     app.register_blueprint(settlement_bp, url_prefix="/settlement")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(masterdata_bp, url_prefix="/admin/masterdata")
+    # The JSON API authenticates with bearer tokens, never cookies: no CSRF token to check.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
 def _register_errors(app: Flask) -> None:

@@ -1,0 +1,161 @@
+"""What the pages call the claim enums: one lazy label per value, reused by every page.
+
+The Chinese business terms (DESIGN 3 and 9) are what translators put in the zh catalogue; the
+English pages show them as a hint next to the type (stations often know a type by that name).
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.claims.models import ClaimStatus, ClaimType, LineKind
+
+TYPE_LABELS = {
+    ClaimType.REPAIR: _l("Warranty repair"),
+    ClaimType.MAJOR_ASSEMBLY: _l("Major assembly"),
+    ClaimType.APPRAISAL: _l("Appraisal"),
+    ClaimType.BREAK_IN: _l("Break-in maintenance"),
+    ClaimType.ROADSIDE: _l("Roadside emergency"),
+    ClaimType.OUTSOURCED_PURCHASE: _l("Outsourced purchase"),
+    ClaimType.EMERGENCY_PART: _l("Emergency part transfer"),
+}
+
+TYPE_TERMS_ZH = {
+    ClaimType.REPAIR: "保修单",
+    ClaimType.MAJOR_ASSEMBLY: "大总成单",
+    ClaimType.APPRAISAL: "鉴定单",
+    ClaimType.BREAK_IN: "走保单",
+    ClaimType.ROADSIDE: "外出急救单",
+    ClaimType.OUTSOURCED_PURCHASE: "外购申请单",
+    ClaimType.EMERGENCY_PART: "紧急调件单",
+}
+
+TYPE_DESCRIPTIONS = {
+    ClaimType.REPAIR: _l(
+        "Parts and labor of a warranty repair; needs the fault code and the causal part."
+    ),
+    ClaimType.MAJOR_ASSEMBLY: _l(
+        "Replacing an engine, gearbox or axle; needs an approved appraisal for the VIN and part."
+    ),
+    ClaimType.APPRAISAL: _l(
+        "Pre-authorisation of a major-assembly repair; valid for 30 days once approved."
+    ),
+    ClaimType.BREAK_IN: _l(
+        "The model's fixed break-in package, once per vehicle and only inside its window."
+    ),
+    ClaimType.ROADSIDE: _l(
+        "A trip to a broken-down vehicle: round-trip km, hours on site and tolls, with receipts."
+    ),
+    ClaimType.OUTSOURCED_PURCHASE: _l(
+        "Approval and price cap for buying a part locally when the OEM cannot supply it."
+    ),
+    ClaimType.EMERGENCY_PART: _l(
+        "Moving a part urgently to a vehicle off the road: regular shipment or drop-shipment."
+    ),
+}
+
+STATUS_LABELS = {
+    ClaimStatus.DRAFT: _l("Draft"),
+    ClaimStatus.SUBMITTED: _l("Submitted"),
+    ClaimStatus.IN_REVIEW: _l("In review"),
+    ClaimStatus.APPROVED: _l("Approved"),
+    ClaimStatus.PARTIALLY_APPROVED: _l("Partially approved"),
+    ClaimStatus.REJECTED: _l("Rejected"),
+    ClaimStatus.RETURNED: _l("Returned"),
+    ClaimStatus.SETTLED: _l("Settled"),
+}
+
+# Bootstrap badge classes per status (claims.css adds the partial one).
+STATUS_BADGES = {
+    ClaimStatus.DRAFT: "text-bg-secondary",
+    ClaimStatus.SUBMITTED: "text-bg-info",
+    ClaimStatus.IN_REVIEW: "text-bg-info",
+    ClaimStatus.APPROVED: "text-bg-success",
+    ClaimStatus.PARTIALLY_APPROVED: "badge-partial",
+    ClaimStatus.REJECTED: "text-bg-danger",
+    ClaimStatus.RETURNED: "text-bg-warning",
+    ClaimStatus.SETTLED: "text-bg-dark",
+}
+
+LINE_KIND_LABELS = {
+    LineKind.PART: _l("Part"),
+    LineKind.LABOR: _l("Labor"),
+    LineKind.OTHER: _l("Other"),
+    LineKind.TRIP: _l("Roadside trip"),
+    LineKind.PACKAGE: _l("Break-in package"),
+}
+
+FULFILMENT_LABELS = {
+    "regular": _l("Regular shipment from the OEM parts centre"),
+    "drop_ship": _l("Drop-shipment by a supplier or another station"),
+}
+
+# Timeline actions (ClaimEvent.action); an action not listed is shown as stored.
+EVENT_LABELS = {
+    "created": _l("Created"),
+    "edited": _l("Edited"),
+    "submitted": _l("Submitted"),
+    "resubmitted": _l("Resubmitted"),
+    "queued": _l("Queued for review"),
+    "auto_approved": _l("Approved automatically"),
+    "returned": _l("Returned to the station"),
+    "approved": _l("Approved"),
+    "partially_approved": _l("Partially approved"),
+    "rejected": _l("Rejected"),
+    "settled": _l("Settled"),
+}
+
+# Header fields by the names the payload, the rules and the version snapshots use.
+FIELD_LABELS = {
+    "type": _l("Type"),
+    "vin": _l("VIN"),
+    "odometer_km": _l("Odometer (km)"),
+    "repair_date": _l("Repair date"),
+    "fault_date": _l("Fault date"),
+    "fault_code": _l("Fault code"),
+    "causal_part": _l("Causal part"),
+    "complaint": _l("Complaint"),
+    "description": _l("Complaint"),
+    "cause": _l("Cause"),
+    "correction": _l("Correction"),
+    "goodwill_reason": _l("Goodwill reason"),
+    "outsourced_request": _l("Outsourced-purchase request"),
+    "fulfilment": _l("Fulfilment"),
+    "shipper_code": _l("Shipper code"),
+    "total_amount": _l("Total"),
+    "lines": _l("Lines"),
+    "attachments": _l("Attachments"),
+    "attachment": _l("Attachment"),
+    "trip_km": _l("Round-trip distance (km)"),
+}
+
+LINE_ATTR_LABELS = {
+    "qty": _l("quantity"),
+    "hours": _l("hours"),
+    "amount": _l("amount"),
+    "description": _l("description"),
+}
+
+# The description the roadside form gives the toll line, so that editing finds it again.
+TOLLS_DESCRIPTION = "Tolls"
+DESCRIPTION_LABELS = {TOLLS_DESCRIPTION: _l("Tolls")}
+
+
+def change_label(what: str) -> str:
+    """A readable name for an entry of `operations.diff_snapshots` ("line P-100 qty")."""
+    if what in FIELD_LABELS:
+        return str(FIELD_LABELS[what])
+    if what.startswith("line "):
+        item, attr = what[5:], ""
+        head, _, last = item.rpartition(" ")
+        if head and last in LINE_ATTR_LABELS:
+            item, attr = head, last
+        if item in DESCRIPTION_LABELS:
+            item = str(DESCRIPTION_LABELS[item])
+        elif item in set(LineKind):
+            item = str(LINE_KIND_LABELS[LineKind(item)])
+        label = str(_l("Line %(item)s", item=item))
+        if attr:
+            label += " · " + str(LINE_ATTR_LABELS[attr])
+        return label
+    return what

@@ -1,0 +1,598 @@
+"""The claim pages: the form a station files a claim with, the claim page everyone who may see
+the claim reads, attachments and comments, and the small JSON lookups the form uses.
+
+Every view loads the claim by number (another station's claim, or a draft an OEM user may not
+see, is a 404), checks the object permission, calls one operation and commits once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from portal.auth.models import Role
+from portal.auth.permissions import role_required
+from portal.claims import attachments, labels
+from portal.claims.forms import (
+    LAYOUTS,
+    LINE_KEY,
+    AttachmentForm,
+    ClaimForm,
+    CommentForm,
+    LineRow,
+    claim_payload,
+    initial_data,
+    place_errors,
+    rows_from_request,
+    split_claim_lines,
+)
+from portal.claims.models import (
+    Attachment,
+    Claim,
+    ClaimStatus,
+    ClaimType,
+    LineKind,
+)
+from portal.claims.operations import (
+    RuleRefused,
+    add_comment,
+    create_claim,
+    diff_snapshots,
+    snapshot,
+    submit_claim,
+    update_claim,
+)
+from portal.claims.payload import Malformed, parse_claim
+from portal.claims.rules import last_known_odometer
+from portal.errors import Conflict, DomainError, ValidationFailed
+from portal.extensions import db
+from portal.masterdata.coverage import vehicle_coverage
+from portal.masterdata.models import FaultCode, LaborOperation, Part, Station, Vehicle
+from portal.masterdata.vin import vin_error
+from portal.oem.models import ReasonCode
+
+bp = Blueprint("claims", __name__)
+
+VIEWERS = (Role.STATION, Role.AUDITOR, Role.FINANCE)
+COMMENTERS = (Role.STATION, Role.AUDITOR)
+LOOKUP_LIMIT = 20
+HISTORY_LIMIT = 25
+
+
+@bp.app_context_processor
+def claim_labels():
+    """The enum labels (labels.py) for every template: claim pages, lists, auditor pages."""
+    return {"claim_labels": labels}
+
+
+def load_claim(number: str) -> Claim:
+    """The claim `number` if the current user may see it; otherwise 404 (existence not leaked)."""
+    claim = db.session.scalar(sa.select(Claim).where(Claim.number == number))
+    if claim is None or not claim.can_view(current_user):
+        abort(404)
+    return claim
+
+
+def _back_to(claim: Claim, anchor: str = ""):
+    return redirect(url_for("claims.detail", number=claim.number) + anchor)
+
+
+# -- filing: the type chooser and the form ------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.STATION)
+def new():
+    raw_type = request.args.get("type")
+    if not raw_type:
+        return render_template("claims/choose_type.html", types=list(ClaimType))
+    try:
+        claim_type = ClaimType(raw_type)
+    except ValueError:
+        abort(404)
+    return _claim_form(claim_type, None)
+
+
+@bp.route("/<number>/edit", methods=["GET", "POST"])
+@role_required(Role.STATION)
+def edit(number: str):
+    claim = load_claim(number)
+    if not claim.can_edit(current_user):
+        flash(
+            _(
+                "Claim %(number)s is %(status)s and can no longer be edited.",
+                number=claim.number,
+                status=labels.STATUS_LABELS[claim.status],
+            ),
+            "warning",
+        )
+        return _back_to(claim)
+    return _claim_form(claim.type, claim)
+
+
+def _claim_form(claim_type: ClaimType, claim: Claim | None):
+    """New and edit: show the form, or save it (create or update the draft) and go to the claim."""
+    layout = LAYOUTS[claim_type]
+    station = db.session.get(Station, current_user.organisation_id)
+    problem, unplaced, status = None, [], 200
+    if request.method == "POST":
+        form = ClaimForm()
+        rows = rows_from_request(request.form)
+        action = request.form.get("line_action", "")
+        if action:  # without JavaScript, adding and removing a line row is a round trip
+            _apply_line_action(action, rows, layout)
+        elif form.validate_on_submit():
+            data, slots = claim_payload(claim_type, form, rows)
+            try:
+                parsed = parse_claim(data)
+                if claim is None:
+                    claim = create_claim(current_user, parsed)
+                else:
+                    update_claim(claim, current_user, parsed)
+            except (Malformed, ValidationFailed) as exc:
+                db.session.rollback()
+                problem = exc.message
+                unplaced = [
+                    (str(labels.FIELD_LABELS.get(k, k)), m)
+                    for k, m in place_errors(exc.fields, form, rows, slots)
+                ]
+                status = 422
+            except Conflict as exc:
+                db.session.rollback()
+                flash(exc.message, "warning")
+                return _back_to(claim)
+            else:
+                db.session.commit()
+                flash(
+                    _("Claim %(number)s saved as a draft.", number=claim.number)
+                    if claim.status is ClaimStatus.DRAFT
+                    else _("Claim %(number)s saved.", number=claim.number),
+                    "success",
+                )
+                return _back_to(claim)
+        else:
+            status = 422
+    else:
+        form = ClaimForm(data=initial_data(claim) if claim else {})
+        rows = split_claim_lines(claim)[1] if claim else []
+        if claim is None and layout.line_kinds and not layout.roadside:  # one row to fill
+            rows = [_blank_row(layout.line_kinds[0].value)]
+    _describe_rows(rows, _day(form.repair_date.data))
+    return render_template(
+        "claims/form.html",
+        form=form,
+        rows=rows,
+        claim=claim,
+        claim_type=claim_type,
+        layout=layout,
+        station=station,
+        problem=problem,
+        unplaced=unplaced,
+        blank_rows={k.value: _blank_row(k.value) for k in layout.line_kinds},
+    ), status
+
+
+def _blank_row(kind: str) -> LineRow:
+    return LineRow(kind=kind, qty="1" if kind in (LineKind.PART, LineKind.TRIP) else "")
+
+
+def _apply_line_action(action: str, rows: list[LineRow], layout) -> None:
+    verb, _sep, arg = action.partition(":")
+    if verb == "add" and arg in {k.value for k in layout.line_kinds}:
+        rows.append(_blank_row(arg))
+    elif verb == "remove" and arg.isdigit() and int(arg) < len(rows):
+        del rows[int(arg)]
+
+
+def _day(text: str | None) -> date:
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        return date.today()
+
+
+def _describe_rows(rows: list[LineRow], price_day: date) -> None:
+    """Names, prices on the repair date and standard hours beside the typed numbers and codes."""
+    numbers = {r.part for r in rows if r.part}
+    codes = {r.operation.upper() for r in rows if r.operation}
+    parts = (
+        {
+            p.number: p
+            for p in db.session.scalars(
+                sa.select(Part).where(Part.number.in_(numbers)).options(selectinload(Part.prices))
+            )
+        }
+        if numbers
+        else {}
+    )
+    operations = (
+        {
+            o.code: o
+            for o in db.session.scalars(
+                sa.select(LaborOperation).where(LaborOperation.code.in_(codes))
+            )
+        }
+        if codes
+        else {}
+    )
+    for row in rows:
+        part = parts.get(row.part)
+        if part is not None:
+            row.name, row.unit_price = part.name, part.price_on(price_day)
+        operation = operations.get(row.operation.upper())
+        if operation is not None:
+            row.name, row.standard_hours = operation.description, operation.standard_hours
+
+
+# -- the claim page --------------------------------------------------------------------------------
+
+
+@bp.route("/<number>")
+@role_required(*VIEWERS)
+def detail(number: str):
+    return _render_detail(load_claim(number))
+
+
+def _render_detail(
+    claim: Claim, *, status: int = 200, refusals=None, comment_form=None, upload_form=None
+):
+    refused: dict[str, list] = defaultdict(list)
+    line_refused: dict[int, list] = defaultdict(list)
+    for finding in refusals or ():
+        on_line = LINE_KEY.match(finding.field or "")
+        if on_line:
+            line_refused[int(on_line.group(1))].append(finding)
+        else:
+            refused[finding.field or "claim"].append(finding)
+    coverage = []
+    if claim.vehicle is not None:
+        coverage = vehicle_coverage(claim.vehicle, claim.repair_date, claim.odometer_km)
+    versions = []
+    previous = None
+    for version in claim.versions:
+        changes = diff_snapshots(previous, version.snapshot) if previous is not None else []
+        versions.append((version, changes))
+        previous = version.snapshot
+    pending_changes = []
+    if claim.status is ClaimStatus.RETURNED and previous is not None:
+        pending_changes = diff_snapshots(previous, snapshot(claim))
+    locale = str(get_locale())
+    reason_labels = {rc.code: rc.label(locale) for rc in db.session.scalars(sa.select(ReasonCode))}
+    can_edit = claim.can_edit(current_user)
+    return render_template(
+        "claims/detail.html",
+        claim=claim,
+        coverage=coverage,
+        versions=list(reversed(versions)),
+        pending_changes=pending_changes,
+        reason_labels=reason_labels,
+        refused=refused,
+        line_refused=line_refused,
+        today_date=date.today(),
+        max_attachment_mb=attachments.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+        refusals=refusals or [],
+        can_edit=can_edit,
+        can_comment=claim.can_comment(current_user),
+        comment_form=comment_form or CommentForm(formdata=None),
+        upload_form=upload_form or AttachmentForm(formdata=None),
+        roadside_hint=LAYOUTS[claim.type].roadside,
+        change_label=labels.change_label,
+    ), status
+
+
+@bp.route("/<number>/submit", methods=["POST"])
+@role_required(Role.STATION)
+def submit(number: str):
+    claim = load_claim(number)
+    try:
+        submit_claim(claim, current_user)
+    except RuleRefused as exc:
+        db.session.rollback()  # nothing of the refused submit is kept: it stays a draft
+        return _render_detail(load_claim(number), status=422, refusals=exc.findings)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return _back_to(claim)
+    db.session.commit()
+    if claim.status in (ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED):
+        flash(
+            _("Claim %(number)s was submitted and approved automatically.", number=claim.number),
+            "success",
+        )
+    else:
+        flash(
+            _("Claim %(number)s was submitted and waits for an auditor.", number=claim.number),
+            "success",
+        )
+    return _back_to(claim)
+
+
+@bp.route("/<number>/comments", methods=["POST"])
+@role_required(*COMMENTERS)
+def comment(number: str):
+    claim = load_claim(number)
+    if not claim.can_comment(current_user):
+        flash(_("Comments open once the claim is submitted."), "warning")
+        return _back_to(claim)
+    form = CommentForm()
+    form.validate_on_submit()
+    try:
+        add_comment(claim, current_user, form.body.data or "")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        form.body.errors = [*form.body.errors, exc.message]
+        return _render_detail(load_claim(number), status=422, comment_form=form)
+    db.session.commit()
+    flash(_("Your comment was added."), "success")
+    return _back_to(claim, "#comments")
+
+
+# -- attachments ----------------------------------------------------------------------------------
+
+
+@bp.route("/<number>/attachments", methods=["POST"])
+@role_required(Role.STATION)
+def upload(number: str):
+    claim = load_claim(number)
+    if not claim.can_edit(current_user):
+        flash(_("Attachments can only be added to a draft or returned claim."), "warning")
+        return _back_to(claim)
+    form = AttachmentForm()
+    form.validate_on_submit()
+    storage = form.file.data
+    try:
+        if storage is None or not getattr(storage, "filename", ""):
+            raise ValidationFailed(_("Choose a photo or PDF file to attach."))
+        # One byte more than allowed is enough to know a file is too large.
+        data = storage.read(attachments.MAX_ATTACHMENT_BYTES + 1)
+        attachment = attachments.add_attachment(claim, current_user, storage.filename, data)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        form.file.errors = [*form.file.errors, exc.message]
+        return _render_detail(load_claim(number), status=422, upload_form=form)
+    db.session.commit()
+    flash(_("%(name)s was attached.", name=attachment.filename), "success")
+    return _back_to(claim, "#attachments")
+
+
+def _load_attachment(claim: Claim, attachment_id: int) -> Attachment:
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.claim_id != claim.id:
+        abort(404)
+    return attachment
+
+
+@bp.route("/<number>/attachments/<int:attachment_id>")
+@role_required(*VIEWERS)
+def attachment(number: str, attachment_id: int):
+    attachment = _load_attachment(load_claim(number), attachment_id)
+    path = attachments.path_of(attachment)
+    if not path.is_file():
+        abort(404)
+    # Photos open in the browser; PDFs are downloaded. The stored type was sniffed from the
+    # content, and nosniff keeps the browser from guessing another.
+    response = send_file(
+        path,
+        mimetype=attachment.content_type,
+        as_attachment=not attachment.content_type.startswith("image/"),
+        download_name=attachment.filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<number>/attachments/<int:attachment_id>/delete", methods=["POST"])
+@role_required(Role.STATION)
+def remove_attachment(number: str, attachment_id: int):
+    claim = load_claim(number)
+    attachment = _load_attachment(claim, attachment_id)
+    name = attachment.filename
+    try:
+        attachments.remove_attachment(attachment, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return _back_to(claim, "#attachments")
+    db.session.commit()
+    flash(_("%(name)s was removed.", name=name), "success")
+    return _back_to(claim, "#attachments")
+
+
+# -- lookups for the form (JSON, signed-in session) ---------------------------------------------
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _query() -> str:
+    return request.args.get("q", "").strip()[:64]
+
+
+def _json_error(status: int, code: str, message: str):
+    return jsonify({"error": {"code": code, "message": message, "fields": {}}}), status
+
+
+@bp.route("/lookup/vehicle")
+@role_required(Role.STATION, Role.AUDITOR)
+def lookup_vehicle():
+    """The vehicle, its coverage per group on the repair date at the odometer, and its claims.
+
+    Any station may look up any VIN. Another station's claims are listed without their number
+    (a station sees only its own records); drafts of other stations are not listed at all.
+    """
+    vin = request.args.get("vin", "").strip().upper()
+    problem = vin_error(vin) if vin else _("give a VIN")
+    if problem:
+        return _json_error(
+            400, "malformed", _("VIN %(vin)s is not valid: %(problem)s.", vin=vin, problem=problem)
+        )
+    vehicle = db.session.scalar(sa.select(Vehicle).where(Vehicle.vin == vin))
+    if vehicle is None:
+        return _json_error(404, "not_found", _("No vehicle of the brand has VIN %(vin)s.", vin=vin))
+    on_day = _day(request.args.get("date"))
+    last_km = last_known_odometer(vehicle, None)
+    km_arg = request.args.get("km", "").strip()
+    km = int(km_arg) if km_arg.isdigit() else last_km
+    own_station = current_user.station_id
+    history_stmt = (
+        sa.select(Claim)
+        .where(Claim.vehicle_id == vehicle.id)
+        .order_by(Claim.created_at.desc(), Claim.id.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    if own_station is not None:
+        history_stmt = history_stmt.where(
+            sa.or_(Claim.station_id == own_station, Claim.status != ClaimStatus.DRAFT)
+        )
+    else:
+        history_stmt = history_stmt.where(Claim.status != ClaimStatus.DRAFT)
+    history = []
+    for claim in db.session.scalars(history_stmt):
+        visible = claim.can_view(current_user)
+        history.append(
+            {
+                "number": claim.number if visible else None,
+                "url": url_for("claims.detail", number=claim.number) if visible else None,
+                "own": claim.station_id == own_station,
+                "type": claim.type.value,
+                "type_label": str(labels.TYPE_LABELS[claim.type]),
+                "status": claim.status.value,
+                "status_label": str(labels.STATUS_LABELS[claim.status]),
+                "repair_date": claim.repair_date.isoformat() if claim.repair_date else None,
+                "odometer_km": claim.odometer_km,
+                "causal_part": claim.causal_part.number if claim.causal_part else None,
+            }
+        )
+    return jsonify(
+        {
+            "vin": vehicle.vin,
+            "model": {"code": vehicle.model.code, "name": vehicle.model.name},
+            "engine_no": vehicle.engine_no,
+            "production_date": vehicle.production_date.isoformat(),
+            "sale_date": vehicle.sale_date.isoformat(),
+            "selling_station": vehicle.selling_station.code if vehicle.selling_station else None,
+            "odometer_km": vehicle.odometer_km,
+            "last_known_odometer_km": last_km,
+            "coverage_as_of": {"date": on_day.isoformat(), "odometer_km": km},
+            "coverage": [
+                {**c.as_dict(), "reason": c.reason} for c in vehicle_coverage(vehicle, on_day, km)
+            ],
+            "claims": history,
+        }
+    )
+
+
+@bp.route("/lookup/parts")
+@role_required(Role.STATION, Role.AUDITOR)
+def lookup_parts():
+    """Up to 20 parts whose number or name contains `q`, with the price on `date` (today)."""
+    q = _query()
+    if not q:
+        return jsonify({"results": []})
+    on_day = _day(request.args.get("date"))
+    like = _like(q)
+    parts = db.session.scalars(
+        sa.select(Part)
+        .where(
+            sa.or_(
+                sa.func.lower(Part.number).like(like, escape="\\"),
+                sa.func.lower(Part.name).like(like, escape="\\"),
+            )
+        )
+        .order_by(sa.func.lower(Part.number) != q.lower(), Part.number)
+        .limit(LOOKUP_LIMIT)
+        .options(selectinload(Part.prices))
+    )
+    results = []
+    for part in parts:
+        price = part.price_on(on_day)
+        results.append(
+            {
+                "number": part.number,
+                "name": part.name,
+                "group": part.group,
+                "unit_price": str(price) if price is not None else None,
+                "major_assembly": part.is_major_assembly,
+            }
+        )
+    return jsonify({"date": on_day.isoformat(), "results": results})
+
+
+@bp.route("/lookup/operations")
+@role_required(Role.STATION, Role.AUDITOR)
+def lookup_operations():
+    q = _query()
+    if not q:
+        return jsonify({"results": []})
+    like = _like(q)
+    operations = db.session.scalars(
+        sa.select(LaborOperation)
+        .where(
+            sa.or_(
+                sa.func.lower(LaborOperation.code).like(like, escape="\\"),
+                sa.func.lower(LaborOperation.description).like(like, escape="\\"),
+            )
+        )
+        .order_by(sa.func.lower(LaborOperation.code) != q.lower(), LaborOperation.code)
+        .limit(LOOKUP_LIMIT)
+    )
+    return jsonify(
+        {
+            "results": [
+                {
+                    "code": o.code,
+                    "description": o.description,
+                    "standard_hours": str(o.standard_hours),
+                }
+                for o in operations
+            ]
+        }
+    )
+
+
+@bp.route("/lookup/fault-codes")
+@role_required(Role.STATION, Role.AUDITOR)
+def lookup_fault_codes():
+    q = _query()
+    if not q:
+        return jsonify({"results": []})
+    like = _like(q)
+    codes = db.session.scalars(
+        sa.select(FaultCode)
+        .where(
+            sa.or_(
+                sa.func.lower(FaultCode.code).like(like, escape="\\"),
+                sa.func.lower(FaultCode.description).like(like, escape="\\"),
+            )
+        )
+        .order_by(sa.func.lower(FaultCode.code) != q.lower(), FaultCode.code)
+        .limit(LOOKUP_LIMIT)
+    )
+    return jsonify(
+        {
+            "results": [
+                {"code": f.code, "description": f.description, "system": f.system} for f in codes
+            ]
+        }
+    )
