@@ -376,3 +376,17 @@ class ClaimFilterForm(Form):
     date_from = DateField(_l("From"), validators=[Optional()], render_kw={"type": "date"})
     date_to = DateField(_l("To"), validators=[Optional()], render_kw={"type": "date"})
     q = StringField(_l("Claim number or VIN"))
+
+
+class ShipmentForm(FlaskForm):
+    """The shipper of an emergency part records how it travels (紧急调件发货)."""
+
+    carrier = StringField(_l("Carrier"), render_kw={"maxlength": 80})
+    tracking_no = StringField(_l("Tracking number"), render_kw={"maxlength": 80})
+    freight_amount = StringField(
+        _l("Freight (CNY)"), description=_l("Credited to a station that ships on the OEM's behalf.")
+    )
+
+
+class ReceiptForm(FlaskForm):
+    """The requesting station confirms the part arrived."""

@@ -132,6 +132,12 @@ class Claim(db.Model):
     # Emergency part transfer (紧急调件): regular shipment (应发货) or drop-shipment (代发货).
     fulfilment: Mapped[str | None] = mapped_column(sa.String(16))
     shipper_org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
+    carrier: Mapped[str] = mapped_column(sa.String(80), default="")
+    tracking_no: Mapped[str] = mapped_column(sa.String(80), default="")
+    freight_amount: Mapped[Decimal | None] = mapped_column(Money())
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    shipped_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # Rates in force when the claim was priced (a later rate change does not reprice it).
     labor_rate: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
@@ -167,6 +173,7 @@ class Claim(db.Model):
     causal_part: Mapped[Part | None] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    shipped_by: Mapped[User | None] = relationship(foreign_keys=[shipped_by_id])
     responsible_supplier: Mapped[Supplier | None] = relationship(
         foreign_keys=[responsible_supplier_id]
     )
@@ -223,6 +230,7 @@ class Claim(db.Model):
         sa.CheckConstraint(
             "fulfilment IS NULL OR fulfilment IN ('regular', 'drop_ship')", name="fulfilment_kind"
         ),
+        sa.CheckConstraint("received_at IS NULL OR shipped_at IS NOT NULL", name="received_after_shipped"),
     )
 
     def __repr__(self) -> str:
@@ -232,11 +240,20 @@ class Claim(db.Model):
     def can_view(self, user: User) -> bool:
         from portal.auth.models import Role
 
-        if user.role is Role.STATION:
-            return user.organisation_id == self.station_id
+        if user.role is Role.STATION and user.organisation_id == self.station_id:
+            return True
         if user.role in (Role.AUDITOR, Role.FINANCE):
             return self.status is not ClaimStatus.DRAFT
-        return False
+        # The station or supplier that drop-ships an emergency part sees the request it fulfils.
+        return self.is_shipper(user)
+
+    def is_shipper(self, user: User) -> bool:
+        return (
+            self.type is ClaimType.EMERGENCY_PART
+            and self.status in APPROVED_STATUSES
+            and self.shipper_org_id is not None
+            and user.organisation_id == self.shipper_org_id
+        )
 
     def can_edit(self, user: User) -> bool:
         from portal.auth.models import Role
@@ -252,7 +269,9 @@ class Claim(db.Model):
 
         if self.status is ClaimStatus.DRAFT:
             return False
-        return self.can_view(user) and user.role in (Role.STATION, Role.AUDITOR)
+        if user.role is Role.STATION:  # the thread is the filing station's, not a shipper's
+            return user.organisation_id == self.station_id
+        return user.role is Role.AUDITOR
 
     @property
     def is_editable(self) -> bool:

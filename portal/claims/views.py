@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask import (
@@ -29,7 +30,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
-from portal.claims import attachments, labels
+from portal.claims import attachments, fulfilment, labels
 from portal.claims.forms import (
     LAYOUTS,
     LINE_KEY,
@@ -37,6 +38,8 @@ from portal.claims.forms import (
     ClaimForm,
     CommentForm,
     LineRow,
+    ReceiptForm,
+    ShipmentForm,
     claim_payload,
     initial_data,
     place_errors,
@@ -70,7 +73,8 @@ from portal.oem.models import ReasonCode
 
 bp = Blueprint("claims", __name__)
 
-VIEWERS = (Role.STATION, Role.AUDITOR, Role.FINANCE)
+# Suppliers see only the emergency part requests they drop-ship (Claim.can_view).
+VIEWERS = (Role.STATION, Role.AUDITOR, Role.FINANCE, Role.SUPPLIER)
 COMMENTERS = (Role.STATION, Role.AUDITOR)
 LOOKUP_LIMIT = 20
 HISTORY_LIMIT = 25
@@ -251,7 +255,13 @@ def detail(number: str):
 
 
 def _render_detail(
-    claim: Claim, *, status: int = 200, refusals=None, comment_form=None, upload_form=None
+    claim: Claim,
+    *,
+    status: int = 200,
+    refusals=None,
+    comment_form=None,
+    upload_form=None,
+    shipment_form=None,
 ):
     refused: dict[str, list] = defaultdict(list)
     line_refused: dict[int, list] = defaultdict(list)
@@ -293,6 +303,14 @@ def _render_detail(
         comment_form=comment_form or CommentForm(formdata=None),
         upload_form=upload_form or AttachmentForm(formdata=None),
         roadside_hint=LAYOUTS[claim.type].roadside,
+        can_ship=fulfilment.can_ship(claim, current_user) and claim.shipped_at is None,
+        can_confirm_receipt=(
+            claim.shipped_at is not None
+            and claim.received_at is None
+            and current_user.organisation_id == claim.station_id
+        ),
+        shipment_form=shipment_form or ShipmentForm(formdata=None),
+        receipt_form=ReceiptForm(formdata=None),
         change_label=labels.change_label,
     ), status
 
@@ -322,6 +340,63 @@ def submit(number: str):
             "success",
         )
     return _back_to(claim)
+
+
+@bp.route("/<number>/shipment", methods=["POST"])
+@role_required(Role.STATION, Role.SUPPLIER, Role.AUDITOR)
+def ship(number: str):
+    """The shipper records carrier, tracking and freight of an emergency part."""
+    claim = load_claim(number)
+    form = ShipmentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    freight = None
+    if (form.freight_amount.data or "").strip():
+        try:
+            freight = Decimal(form.freight_amount.data.strip())
+            if freight != freight.quantize(Decimal("0.01")):
+                raise InvalidOperation
+        except InvalidOperation:
+            form.freight_amount.errors = [_("Give an amount with at most two decimals.")]
+            return _render_detail(claim, status=422, shipment_form=form)
+    try:
+        fulfilment.ship_emergency_part(
+            claim, current_user, form.carrier.data or "", form.tracking_no.data or "", freight
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for name, problem in exc.fields.items():
+            getattr(form, name).errors = [problem]
+        return _render_detail(load_claim(number), status=422, shipment_form=form)
+    except DomainError as exc:
+        db.session.rollback()
+        if not isinstance(exc, Conflict):
+            abort(403)
+        flash(exc.message, "warning")
+        return _back_to(claim)
+    db.session.commit()
+    flash(_("The shipment of %(number)s is recorded.", number=claim.number), "success")
+    return _back_to(claim, "#shipment")
+
+
+@bp.route("/<number>/receipt", methods=["POST"])
+@role_required(Role.STATION)
+def confirm_receipt(number: str):
+    """The requesting station confirms the emergency part arrived."""
+    claim = load_claim(number)
+    if not ReceiptForm().validate_on_submit():
+        abort(400)
+    try:
+        fulfilment.confirm_receipt(claim, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        if not isinstance(exc, Conflict):
+            abort(403)
+        flash(exc.message, "warning")
+        return _back_to(claim)
+    db.session.commit()
+    flash(_("Receipt of %(number)s is confirmed.", number=claim.number), "success")
+    return _back_to(claim, "#shipment")
 
 
 @bp.route("/<number>/comments", methods=["POST"])
