@@ -26,3 +26,9 @@ from portal.claims.models import (  # noqa: F401, E402
 )
 from portal.notifications.models import Notification  # noqa: F401, E402
 from portal.oem.models import Announcement, AnnouncementRead, ReasonCode  # noqa: F401, E402
+from portal.oldparts.models import (  # noqa: F401, E402
+    OldPart,
+    OldPartEvent,
+    ReturnShipment,
+    StationCharge,
+)

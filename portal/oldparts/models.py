@@ -1,0 +1,211 @@
+"""Old parts (旧件): every failed part the OEM pays for, from approval to write-off (核销)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import UTCDateTime, enum_type, utcnow
+from portal.extensions import db
+from portal.masterdata.models import Disposition
+from portal.money import Money
+
+if TYPE_CHECKING:
+    from portal.auth.models import User
+    from portal.claims.models import Claim, ClaimLine
+    from portal.masterdata.models import Organisation, Part, Station, Supplier
+
+
+class OldPartStatus(enum.StrEnum):
+    AWAITING_RETURN = "awaiting_return"
+    SHIPPED = "shipped"
+    RECEIVED = "received"
+    INSPECTED = "inspected"
+    FORWARDED = "forwarded"
+    WRITTEN_OFF = "written_off"
+
+
+class Inspection(enum.StrEnum):
+    CONFIRMED_DEFECT = "confirmed_defect"
+    NO_FAULT_FOUND = "no_fault_found"
+    MISUSE = "misuse"
+    WRONG_PART = "wrong_part"
+
+
+# Inspection results that take the part's line out of the supplier's recovery (DESIGN 5).
+REMOVES_FROM_RECOVERY = frozenset({Inspection.NO_FAULT_FOUND, Inspection.MISUSE})
+
+
+class ShipmentStatus(enum.StrEnum):
+    PACKING = "packing"
+    SHIPPED = "shipped"
+    RECEIVED = "received"
+
+
+class ReturnShipment(db.Model):
+    """A box of old parts on its way: station -> OEM or supplier, or OEM -> supplier."""
+
+    __tablename__ = "return_shipment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    from_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    to_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    status: Mapped[ShipmentStatus] = mapped_column(
+        enum_type(ShipmentStatus, "shipment_status"), default=ShipmentStatus.PACKING
+    )
+    carrier: Mapped[str] = mapped_column(sa.String(80), default="")
+    tracking_no: Mapped[str] = mapped_column(sa.String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    from_org: Mapped[Organisation] = relationship(foreign_keys=[from_org_id])
+    to_org: Mapped[Organisation] = relationship(foreign_keys=[to_org_id])
+    created_by: Mapped[User] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status = 'packing' OR (shipped_at IS NOT NULL AND carrier <> '' AND tracking_no <> '')",
+            name="shipped_has_carrier",
+        ),
+        sa.CheckConstraint("from_org_id <> to_org_id", name="goes_somewhere"),
+    )
+
+
+class OldPart(db.Model):
+    """One unit of a failed part, with a tag number printed on it."""
+
+    __tablename__ = "old_part"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tag: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claim.id"), index=True)
+    claim_line_id: Mapped[int] = mapped_column(sa.ForeignKey("claim_line.id"), index=True)
+    part_id: Mapped[int] = mapped_column(sa.ForeignKey("part.id"))
+    station_id: Mapped[int] = mapped_column(sa.ForeignKey("station.id"))
+    supplier_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supplier.id"))
+    disposition: Mapped[Disposition] = mapped_column(enum_type(Disposition, "old_part_disposition"))
+    # Where the station sends it: the OEM (its returns warehouse) or the supplier.
+    destination_org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
+    status: Mapped[OldPartStatus] = mapped_column(
+        enum_type(OldPartStatus, "old_part_status"), default=OldPartStatus.AWAITING_RETURN
+    )
+    unit_price: Mapped[Decimal] = mapped_column(Money())
+    deadline: Mapped[date | None]
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    waived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    waived_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    waive_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    shipment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("return_shipment.id"), index=True)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    receive_note: Mapped[str] = mapped_column(sa.Text, default="")
+    inspection: Mapped[Inspection | None] = mapped_column(enum_type(Inspection, "inspection"))
+    inspection_note: Mapped[str] = mapped_column(sa.Text, default="")
+    inspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    inspected_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    forward_shipment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("return_shipment.id"))
+    written_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    claim: Mapped[Claim] = relationship()
+    line: Mapped[ClaimLine] = relationship()
+    part: Mapped[Part] = relationship()
+    station: Mapped[Station] = relationship(foreign_keys=[station_id])
+    supplier: Mapped[Supplier | None] = relationship(foreign_keys=[supplier_id])
+    destination: Mapped[Organisation | None] = relationship(foreign_keys=[destination_org_id])
+    shipment: Mapped[ReturnShipment | None] = relationship(foreign_keys=[shipment_id])
+    forward_shipment: Mapped[ReturnShipment | None] = relationship(
+        foreign_keys=[forward_shipment_id]
+    )
+    events: Mapped[list[OldPartEvent]] = relationship(
+        back_populates="old_part", order_by="OldPartEvent.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.Index("ix_old_part_station_id_status", "station_id", "status"),
+        sa.Index("ix_old_part_destination_org_id_status", "destination_org_id", "status"),
+        sa.Index("ix_old_part_status_deadline", "status", "deadline"),
+        sa.CheckConstraint(
+            "disposition = 'scrap_at_station' OR destination_org_id IS NOT NULL",
+            name="returned_has_destination",
+        ),
+        sa.CheckConstraint(
+            "status <> 'inspected' OR inspection IS NOT NULL", name="inspected_has_result"
+        ),
+        sa.CheckConstraint(
+            "status <> 'written_off' OR written_off_at IS NOT NULL", name="written_off_has_time"
+        ),
+    )
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.overdue_at is not None and self.waived_at is None
+
+    def days_left(self, today: date) -> int | None:
+        return None if self.deadline is None else (self.deadline - today).days
+
+
+class OldPartEvent(db.Model):
+    """A step in an old part's life: created, shipped, received, inspected, forwarded..."""
+
+    __tablename__ = "old_part_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    old_part_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("old_part.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    old_part: Mapped[OldPart] = relationship(back_populates="events")
+    user: Mapped[User | None] = relationship()
+
+
+class ChargeKind(enum.StrEnum):
+    SCRAP_RESIDUAL = "scrap_residual"  # 折价处理: the residual value the station keeps
+    OVERDUE = "overdue"  # an old part not shipped in time is charged back
+
+
+class StationCharge(db.Model):
+    """An amount to deduct on the station's next statement, with the line it comes from."""
+
+    __tablename__ = "station_charge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ChargeKind] = mapped_column(enum_type(ChargeKind, "charge_kind"))
+    station_id: Mapped[int] = mapped_column(sa.ForeignKey("station.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claim.id"), index=True)
+    claim_line_id: Mapped[int] = mapped_column(sa.ForeignKey("claim_line.id"))
+    old_part_id: Mapped[int | None] = mapped_column(sa.ForeignKey("old_part.id"), unique=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    waived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set by the settlement run that deducts it; a charge is deducted once.
+    settled_in_run_id: Mapped[int | None]
+
+    claim: Mapped[Claim] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("amount >= 0", name="amount_nonnegative"),
+        sa.CheckConstraint(
+            "kind <> 'overdue' OR old_part_id IS NOT NULL", name="overdue_names_the_part"
+        ),
+        # A scrapped line leaves one residual; an overdue part one chargeback (old_part_id unique).
+        sa.Index(
+            "ux_station_charge_scrap_line",
+            "claim_line_id",
+            unique=True,
+            sqlite_where=sa.text("kind = 'scrap_residual'"),
+            postgresql_where=sa.text("kind = 'scrap_residual'"),
+        ),
+    )

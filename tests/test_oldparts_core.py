@@ -1,0 +1,125 @@
+"""Old parts are created on approval, routed by disposition; overdue parts are charged back
+once; scrapped parts leave their residual value to deduct."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from portal.claims import operations as ops
+from portal.claims.decisions import Decision, LineDecision, decide_claim
+from portal.claims.models import ClaimSettings
+from portal.claims.payload import parse_claim
+from portal.errors import Conflict, DomainError, ValidationFailed
+from portal.extensions import db
+from portal.masterdata.models import Disposition
+from portal.oldparts.models import ChargeKind, OldPart, OldPartStatus, StationCharge
+from portal.oldparts.operations import create_for_approved_claim, mark_overdue, waive_overdue
+from tests.factories import Fleet, claim_payload
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def fleet(world):
+    ClaimSettings.current().auto_approve_enabled = False
+    return Fleet.build(world)
+
+
+def approved(world, fleet, lines, cut=None, **overrides):
+    user = world.users["station"]
+    claim = ops.submit_claim(
+        ops.create_claim(user, parse_claim(claim_payload(fleet, lines=lines, **overrides))), user
+    )
+    decisions = [LineDecision(claim.lines[i].id, **d) for i, d in (cut or {}).items()]
+    decide_claim(claim.id, world.users["auditor"], Decision("approve", decisions))
+    return claim
+
+
+def parts_of(claim):
+    return db.session.scalars(
+        sa.select(OldPart).where(OldPart.claim_id == claim.id).order_by(OldPart.tag)
+    ).all()
+
+
+def test_one_old_part_per_approved_unit_routed_to_the_oem(world, fleet):
+    claim = approved(world, fleet, [{"kind": "part", "part_number": "P-100", "qty": 2}])
+    created = create_for_approved_claim(claim, TODAY)
+    assert [p.tag for p in created] == [f"{claim.number}-0101", f"{claim.number}-0102"]
+    assert {p.destination.code for p in created} == {"OEM"}
+    assert {p.status for p in created} == {OldPartStatus.AWAITING_RETURN}
+    assert {p.deadline for p in created} == {TODAY + timedelta(days=30)}
+    assert create_for_approved_claim(claim, TODAY) == []  # twice creates nothing more
+
+
+def test_major_assemblies_go_straight_to_their_supplier(world, fleet):
+    fleet.engine.group = "basic"
+    fleet.engine.is_major_assembly = False  # a repair line may carry it for this test
+    fleet.engine.disposition = Disposition.RETURN_TO_SUPPLIER
+    claim = approved(world, fleet, [{"kind": "part", "part_number": "ENG-1", "qty": 1}])
+    (part,) = create_for_approved_claim(claim, TODAY)
+    assert part.destination == fleet.engine.supplier
+
+
+def test_cut_units_make_no_old_parts(world, fleet):
+    claim = approved(
+        world,
+        fleet,
+        [{"kind": "part", "part_number": "P-100", "qty": 3}],
+        cut={0: {"approved_qty": 1, "reason": "duplicate_charge"}},
+    )
+    assert len(create_for_approved_claim(claim, TODAY)) == 1
+
+
+def test_scrapped_parts_are_written_off_at_once_with_their_residual(world, fleet):
+    # Filter: wear group, 20.00, scrap rate 0.1; a recent sale keeps the wear group covered.
+    fleet.vehicle.sale_date = TODAY - timedelta(days=60)
+    claim = approved(
+        world,
+        fleet,
+        [{"kind": "part", "part_number": "FLT-1", "qty": 3}],
+        causal_part="FLT-1",
+        odometer_km=3000,
+    )
+    created = create_for_approved_claim(claim, TODAY)
+    assert {p.status for p in created} == {OldPartStatus.WRITTEN_OFF}
+    (charge,) = db.session.scalars(
+        sa.select(StationCharge).where(StationCharge.claim_id == claim.id)
+    )
+    assert (charge.kind, charge.amount) == (ChargeKind.SCRAP_RESIDUAL, Decimal("6.00"))
+
+
+def test_overdue_parts_are_charged_back_once(world, fleet):
+    claim = approved(world, fleet, [{"kind": "part", "part_number": "P-200", "qty": 3}])
+    create_for_approved_claim(claim, TODAY - timedelta(days=31))
+    assert mark_overdue(TODAY) == 3
+    assert mark_overdue(TODAY) == 0  # the job is safe to run twice
+    charges = db.session.scalars(
+        sa.select(StationCharge).where(StationCharge.kind == ChargeKind.OVERDUE)
+    ).all()
+    assert [c.amount for c in charges] == [Decimal("45.50")] * 3
+
+
+def test_a_part_due_today_is_not_overdue_yet(world, fleet):
+    claim = approved(world, fleet, [{"kind": "part", "part_number": "P-200", "qty": 1}])
+    create_for_approved_claim(claim, TODAY - timedelta(days=30))
+    assert mark_overdue(TODAY) == 0
+    assert mark_overdue(TODAY + timedelta(days=1)) == 1
+
+
+def test_an_auditor_waives_an_overdue_chargeback_with_a_reason(world, fleet):
+    claim = approved(world, fleet, [{"kind": "part", "part_number": "P-200", "qty": 1}])
+    (part,) = create_for_approved_claim(claim, TODAY - timedelta(days=40))
+    with pytest.raises(Conflict):
+        waive_overdue(part, world.users["auditor"], "x")
+    mark_overdue(TODAY)
+    with pytest.raises(DomainError):
+        waive_overdue(part, world.users["station"], "please")
+    with pytest.raises(ValidationFailed):
+        waive_overdue(part, world.users["auditor"], " ")
+    waive_overdue(part, world.users["auditor"], "Courier lost the box")
+    charge = db.session.scalar(sa.select(StationCharge).where(StationCharge.old_part_id == part.id))
+    assert charge.waived_at is not None and not part.is_overdue
