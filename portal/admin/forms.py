@@ -1,11 +1,25 @@
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.admin.operations import LABEL_MAX, REASON_CODE_MAX
 from portal.auth.models import Role
+from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES
 
 ROLE_LABELS = {
     Role.STATION: _l("Station"),
@@ -38,4 +52,79 @@ class ResetPasswordForm(FlaskForm):
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
+
+
+# -- rules: auto-adjudication and reason codes ---------------------------------------------------
+
+# What each flag rule (claims.rules) means, in the words of the settings page.
+FLAG_RULE_LABELS = {
+    "outside_coverage": _l("Outside coverage, submitted with a goodwill reason"),
+    "duplicate": _l("Duplicate: same VIN and causal part within 30 days"),
+    "labor_hours": _l("Labor hours above the operation's standard hours"),
+}
+# An amount as typed: digits, at most two decimals; "2,000.00" as the pages show it is fine too.
+MONEY_TEXT = re.compile(r"\d{1,12}(?:\.\d{1,2})?")
+
+
+class MoneyField(StringField):
+    """CNY, parsed from the text as a `Decimal` (never through a float); 0 or more."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0].strip():
+            text = valuelist[0].strip().replace(",", "")
+            if not MONEY_TEXT.fullmatch(text):
+                raise ValueError(
+                    _l("Give an amount of 0 or more with at most two decimals, e.g. 2000.00.")
+                )
+            self.data = Decimal(text)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data:.2f}"
+
+
+class ClaimSettingsForm(FlaskForm):
+    auto_approve_enabled = BooleanField(_l("Approve clean claims under the threshold on submit"))
+    auto_approve_threshold = MoneyField(
+        _l("Threshold (CNY)"),
+        validators=[InputRequired()],
+        description=_l(
+            "A claim with no blocking flag whose total is below this amount is approved "
+            "automatically; every other claim waits for an auditor."
+        ),
+    )
+    blocking_rules = SelectMultipleField(
+        _l("Flags that block auto-approval"),
+        choices=[
+            SelectChoice(rule, FLAG_RULE_LABELS.get(rule, rule))
+            for rule in FLAG_RULES
+            if rule not in ALWAYS_BLOCKING
+        ],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+
+class ReasonCodeLabelsForm(FlaskForm):
+    label_en = StringField(
+        _l("English label"),
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[DataRequired(), Length(max=LABEL_MAX)],
+    )
+    label_zh = StringField(
+        _l("Chinese label"),
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[DataRequired(), Length(max=LABEL_MAX)],
+    )
+
+
+class ReasonCodeForm(ReasonCodeLabelsForm):
+    code = StringField(
+        _l("Code"),
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[DataRequired(), Length(max=REASON_CODE_MAX)],
+        description=_l("lower_snake_case, e.g. missing_photos; it never changes once added."),
     )

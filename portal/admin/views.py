@@ -118,3 +118,7 @@ def user_password(user_id: int):
             )
             return redirect(url_for("admin.users"))
     return render_template("admin/password_form.html", form=form, user=user)
+
+
+# The rules pages (auto-adjudication settings, reason codes) are views of this blueprint too.
+from portal.admin import settings  # noqa: E402, F401

@@ -1,4 +1,5 @@
-"""The JSON API (DESIGN 8) under `/api/v1`: bearer tokens, JSON errors, claims and vehicles.
+"""The JSON API (DESIGN 8) under `/api/v1`: bearer tokens, JSON errors, claims, decisions and
+vehicles.
 
 Every view is load -> authorize -> act -> commit once (`portal.api.auth.api_view`); domain
 errors raised by the operations become `{"error": {"code", "message", "fields"}}` answers.
@@ -6,7 +7,13 @@ errors raised by the operations become `{"error": {"code", "message", "fields"}}
 
 from __future__ import annotations
 
-from portal.api import auth, claims, openapi, vehicles  # noqa: F401  (they register routes)
+from portal.api import (  # noqa: F401  (they register routes)
+    auth,
+    claims,
+    decisions,
+    openapi,
+    vehicles,
+)
 from portal.api.blueprint import bp
 
 __all__ = ["bp"]

@@ -1,8 +1,9 @@
 """The OpenAPI 3.1 description of the API, served at `/api/v1/openapi.json` without auth.
 
-The enums come from the code (claim types, statuses, line kinds a station may send), so the
-document cannot drift from what the endpoints accept; tests validate it and compare its paths
-with the app's routes.
+The enums come from the code (claim types, statuses, line kinds a station may send, decision
+actions), so the document cannot drift from what the endpoints accept; tests validate it and
+compare its paths with the app's routes. Reason codes are data (admins add them), so a line's
+`reason` is described as a string that `GET /reason-codes` lists, never as an enum.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from flask import jsonify
 
 from portal.api.blueprint import bp
 from portal.claims.attachments import SIGNATURES
+from portal.claims.decisions import ACTIONS
 from portal.claims.models import ClaimStatus, ClaimType, LineKind
 from portal.claims.payload import MAX_LINES, SENDABLE_KINDS
 
@@ -284,6 +286,59 @@ def _schemas() -> dict[str, Any]:
                 "url": {"type": "string", "description": "where to download it (same auth)"},
             }
         ),
+        "DecisionLine": _obj(
+            {
+                "id": {"type": "integer", "description": "the line's id, as the claim shows it"},
+                "approved_qty": {
+                    "type": ["integer", "null"],
+                    "minimum": 0,
+                    "description": "parts: quantity; trip: km (at most what was claimed)",
+                },
+                "approved_hours": {**DECIMAL_IN, "description": "labor: hours approved"},
+                "approved_amount": {
+                    **DECIMAL_IN,
+                    "description": "the line's amount approved (at most what was claimed)",
+                },
+                "reason": {
+                    "type": ["string", "null"],
+                    "maxLength": 40,
+                    "description": "a reason code, one of the active codes of GET /reason-codes "
+                    "(admins maintain them); required where a value is cut",
+                },
+                "note": {"type": ["string", "null"], "maxLength": 2000},
+            },
+            required=["id"],
+            description="A line left out, or given without values, is approved as claimed.",
+        ),
+        "Decision": _obj(
+            {
+                "action": {"type": "string", "enum": list(ACTIONS)},
+                "lines": {
+                    "type": "array",
+                    "items": _ref("DecisionLine"),
+                    "description": "approve: the lines cut (others are approved as claimed)",
+                },
+                "supplier_code": {
+                    **TEXT,
+                    "maxLength": 32,
+                    "description": "the responsible supplier (责任单位); defaults to the causal "
+                    "part's supplier",
+                },
+                "reason": {
+                    **TEXT,
+                    "maxLength": 4000,
+                    "description": "free text; required to reject or return",
+                },
+                "version": {
+                    "type": ["integer", "null"],
+                    "minimum": 1,
+                    "description": "the claim version the auditor saw; another one is a 409",
+                },
+            },
+            required=["action"],
+        ),
+        "ReasonCode": _obj({"code": STRING, "label_en": STRING, "label_zh": STRING}),
+        "ReasonCodeList": _obj({"items": {"type": "array", "items": _ref("ReasonCode")}}),
         "ClaimSummary": _obj(summary),
         "Claim": _obj(detail),
         "ClaimList": _obj(
@@ -467,6 +522,33 @@ def _paths() -> dict[str, Any]:
                 "responses": _responses("200", _ref("Claim"), *CLAIM_ERRORS, "Conflict", "Refused"),
             },
         },
+        "/claims/{number}/decision": {
+            "parameters": [NUMBER],
+            "post": {
+                "operationId": "decideClaim",
+                "summary": "Approve (in full or in part), reject or return a claim under review",
+                "description": "Role: auditor. A cut value needs a reason code; rejecting or "
+                "returning needs a free-text reason. Answers the claim as GET shows it. A claim "
+                "that is not in review (decided, returned) or changed meanwhile, or whose "
+                "version is not the one given, is a 409; an invalid decision (a cut above the "
+                "claim, a missing or unknown reason code, an unknown supplier, every line cut "
+                "to zero) a 422 naming each problem in `fields`.",
+                "tags": ["audit"],
+                "requestBody": _body(_ref("Decision")),
+                "responses": _responses(
+                    "200", _ref("Claim"), "Malformed", *CLAIM_ERRORS, "Conflict", "Refused"
+                ),
+            },
+        },
+        "/reason-codes": {
+            "get": {
+                "operationId": "listReasonCodes",
+                "summary": "The active reason codes for cuts, with English and Chinese labels",
+                "description": "Roles: auditor, finance.",
+                "tags": ["audit"],
+                "responses": _responses("200", _ref("ReasonCodeList"), "Unauthorized", "Forbidden"),
+            }
+        },
         "/claims/{number}/comments": {
             "parameters": [NUMBER],
             "post": {
@@ -579,6 +661,7 @@ def openapi_document() -> dict[str, Any]:
             {"name": "auth"},
             {"name": "vehicles"},
             {"name": "claims"},
+            {"name": "audit"},
             {"name": "meta"},
         ],
         "paths": _paths(),

@@ -148,11 +148,13 @@ def decide_claim(claim_id: int, user: User, decision: Decision, today: date | No
             ),
         )
         return claim
-    supplier = _responsible_supplier(claim, decision.supplier_code)
+    # Every problem of the decision is named at once: the supplier's, the reason's, each line's.
+    errors: dict[str, str] = {}
+    supplier = _responsible_supplier(claim, decision.supplier_code, errors)
     if decision.action == "reject":
-        _reject(claim, user, decision, supplier)
+        _reject(claim, user, decision, supplier, errors)
     else:
-        _approve(claim, user, decision, supplier, today)
+        _approve(claim, user, decision, supplier, today, errors)
     _tell_station(
         claim,
         str(
@@ -168,23 +170,22 @@ def decide_claim(claim_id: int, user: User, decision: Decision, today: date | No
     return claim
 
 
-def _responsible_supplier(claim: Claim, code: str) -> Supplier | None:
+def _responsible_supplier(claim: Claim, code: str, errors: dict[str, str]) -> Supplier | None:
     if not code:
         return claim.causal_part.supplier if claim.causal_part is not None else None
     supplier = db.session.scalar(sa.select(Supplier).where(Supplier.code == code))
     if supplier is None:
-        raise ValidationFailed(
-            str(_l("No supplier has the code %(code)s.", code=code)),
-            {"supplier_code": str(_l("no such supplier"))},
-        )
+        errors["supplier_code"] = str(_l("no such supplier"))
     return supplier
 
 
-def _reject(claim: Claim, user: User, decision: Decision, supplier: Supplier | None) -> None:
+def _reject(
+    claim: Claim, user: User, decision: Decision, supplier: Supplier | None, errors: dict
+) -> None:
     if not decision.reason:
-        raise ValidationFailed(
-            str(_l("Say why the claim is rejected.")), {"reason": str(_l("is required to reject"))}
-        )
+        errors["reason"] = str(_l("is required to reject"))
+    if errors:
+        raise ValidationFailed(str(_l("The decision was not saved.")), errors)
     for line in claim.lines:
         line.approved_qty = 0 if line.qty is not None else None
         line.approved_hours = Decimal("0") if line.hours is not None else None
@@ -193,14 +194,19 @@ def _reject(claim: Claim, user: User, decision: Decision, supplier: Supplier | N
 
 
 def _approve(
-    claim: Claim, user: User, decision: Decision, supplier: Supplier | None, today: date
+    claim: Claim,
+    user: User,
+    decision: Decision,
+    supplier: Supplier | None,
+    today: date,
+    errors: dict,
 ) -> None:
     by_id = {d.id: d for d in decision.lines}
-    errors: dict[str, str] = {}
     known = {line.id for line in claim.lines}
     for index, d in enumerate(decision.lines):
         if d.id not in known:
             errors[f"lines[{index}].id"] = str(_l("line %(id)s is not on this claim", id=d.id))
+    # Only active codes may be given; a deactivated one stays on the lines decided with it.
     active_codes = set(db.session.scalars(sa.select(ReasonCode.code).where(ReasonCode.active)))
     cut_any = False
     for line in claim.lines:

@@ -1,0 +1,179 @@
+"""The rules admins keep (DESIGN 1: "master data, users, rules"): the auto-adjudication settings
+and the reason codes (原因代码) auditors give for cuts. Operations flush; the view commits.
+
+Who changed what is logged (the schema keeps no history of these settings): a line on the
+`portal.admin.operations` logger per change, naming the admin.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from portal.auth.models import Role, User
+from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES, ClaimSettings
+from portal.errors import DomainError, ValidationFailed
+from portal.extensions import db
+from portal.money import CENT
+from portal.oem.models import ReasonCode
+
+log = logging.getLogger(__name__)
+
+# A reason code is stored on the lines decided with it and sent by DMS integrators: a stable,
+# lower_snake_case identifier ("excessive_labor"), never renamed once created.
+REASON_CODE_RE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+REASON_CODE_MAX = 40
+LABEL_MAX = 120
+# Money columns are Numeric(14, 2): twelve digits before the point.
+THRESHOLD_LIMIT = Decimal("1000000000000")
+
+
+def _require_admin(user: User) -> None:
+    if user.role is not Role.ADMIN:
+        raise DomainError(str(_l("Only administrators change the rules.")))
+
+
+# -- auto-adjudication ---------------------------------------------------------------------------
+
+
+def update_claim_settings(
+    user: User, *, enabled: bool, threshold: Decimal, blocking_rules: Iterable[str]
+) -> list[str]:
+    """Set auto-approval on or off, its threshold (CNY) and the flag rules that block it.
+
+    Rules in ALWAYS_BLOCKING are kept whatever is asked (a claim outside coverage is never paid
+    without an auditor). Answers the changes made, as logged ("threshold 2000.00 -> 500.00").
+    """
+    _require_admin(user)
+    wanted = set(blocking_rules)
+    errors: dict[str, str] = {}
+    if not isinstance(threshold, Decimal) or not threshold.is_finite():
+        errors["auto_approve_threshold"] = str(_l("must be an amount"))
+    elif threshold < 0:
+        errors["auto_approve_threshold"] = str(_l("must not be negative"))
+    elif threshold != threshold.quantize(CENT):
+        errors["auto_approve_threshold"] = str(_l("at most %(n)d decimal places", n=2))
+    elif threshold >= THRESHOLD_LIMIT:
+        errors["auto_approve_threshold"] = str(_l("is too large"))
+    unknown = wanted - set(FLAG_RULES)
+    if unknown:
+        errors["blocking_rules"] = str(
+            _l("unknown rule: %(rules)s", rules=", ".join(sorted(unknown)))
+        )
+    if errors:
+        raise ValidationFailed(str(_l("The settings were not saved.")), errors)
+
+    settings = ClaimSettings.current()
+    rules = [rule for rule in FLAG_RULES if rule in wanted or rule in ALWAYS_BLOCKING]
+    before = (
+        settings.auto_approve_enabled,
+        settings.auto_approve_threshold,
+        list(settings.blocking_rules or []),
+    )
+    changes = []
+    if before[0] != enabled:
+        changes.append(f"auto_approve_enabled {before[0]} -> {enabled}")
+    if before[1] != threshold:
+        changes.append(f"threshold {before[1]:.2f} -> {threshold:.2f}")
+    if sorted(before[2]) != sorted(rules):
+        changes.append(f"blocking_rules {before[2]} -> {rules}")
+    settings.auto_approve_enabled = enabled
+    settings.auto_approve_threshold = threshold.quantize(CENT)
+    settings.blocking_rules = rules
+    db.session.flush()
+    log.info(
+        "claim settings saved by %s (id %s): %s",
+        user.username,
+        user.id,
+        "; ".join(changes) or "no change",
+    )
+    return changes
+
+
+# -- reason codes --------------------------------------------------------------------------------
+
+
+def _label_errors(label_en: str, label_zh: str) -> dict[str, str]:
+    errors = {}
+    for name, value in (("label_en", label_en), ("label_zh", label_zh)):
+        if not value:
+            errors[name] = str(_l("is required"))
+        elif len(value) > LABEL_MAX:
+            errors[name] = str(_l("at most %(n)d characters", n=LABEL_MAX))
+    return errors
+
+
+def code_taken(code: str) -> bool:
+    return db.session.scalar(sa.select(ReasonCode.id).where(ReasonCode.code == code)) is not None
+
+
+def add_reason_code(user: User, code: str, label_en: str, label_zh: str) -> ReasonCode:
+    """A new, active reason code with its English and Chinese labels."""
+    _require_admin(user)
+    code, label_en, label_zh = code.strip(), label_en.strip(), label_zh.strip()
+    errors = _label_errors(label_en, label_zh)
+    if not REASON_CODE_RE.fullmatch(code) or len(code) > REASON_CODE_MAX:
+        errors["code"] = str(
+            _l(
+                "use lower_snake_case: small letters, digits and underscores, starting with a "
+                "letter, at most %(n)d characters",
+                n=REASON_CODE_MAX,
+            )
+        )
+    elif code_taken(code):
+        errors["code"] = str(_l("%(code)s exists already", code=code))
+    if errors:
+        raise ValidationFailed(str(_l("The reason code was not added.")), errors)
+    reason_code = ReasonCode(code=code, label_en=label_en, label_zh=label_zh, active=True)
+    try:
+        with db.session.begin_nested():  # another admin adding the same code at this moment
+            db.session.add(reason_code)
+    except IntegrityError:
+        raise ValidationFailed(
+            str(_l("The reason code was not added.")),
+            {"code": str(_l("%(code)s exists already", code=code))},
+        ) from None
+    log.info("reason code %s added by %s (id %s)", code, user.username, user.id)
+    return reason_code
+
+
+def edit_reason_code(user: User, reason_code: ReasonCode, label_en: str, label_zh: str) -> None:
+    """New labels; the code itself never changes (decided lines and DMS systems carry it)."""
+    _require_admin(user)
+    label_en, label_zh = label_en.strip(), label_zh.strip()
+    errors = _label_errors(label_en, label_zh)
+    if errors:
+        raise ValidationFailed(str(_l("The reason code was not saved.")), errors)
+    before = (reason_code.label_en, reason_code.label_zh)
+    reason_code.label_en, reason_code.label_zh = label_en, label_zh
+    db.session.flush()
+    log.info(
+        "reason code %s relabelled by %s (id %s): %r -> %r",
+        reason_code.code,
+        user.username,
+        user.id,
+        before,
+        (label_en, label_zh),
+    )
+
+
+def set_reason_code_active(user: User, reason_code: ReasonCode, active: bool) -> None:
+    """Deactivate or reactivate a code. There is no delete: lines decided with a code keep it,
+    and a deactivated code is refused in new decisions (`decide_claim` takes active codes only).
+    """
+    _require_admin(user)
+    reason_code.active = active
+    db.session.flush()
+    log.info(
+        "reason code %s %s by %s (id %s)",
+        reason_code.code,
+        "reactivated" if active else "deactivated",
+        user.username,
+        user.id,
+    )

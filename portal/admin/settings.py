@@ -1,0 +1,159 @@
+"""The rules pages (admins only): auto-adjudication settings and reason codes.
+
+Each view loads, checks (the role gate; admins may change any rule), calls one operation from
+`portal.admin.operations` and commits once. A refused change saves nothing and shows its
+problems beside the fields.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.admin import operations
+from portal.admin.forms import (
+    FLAG_RULE_LABELS,
+    ClaimSettingsForm,
+    ReasonCodeForm,
+    ReasonCodeLabelsForm,
+)
+from portal.admin.views import bp
+from portal.auth.models import Role
+from portal.auth.permissions import role_required
+from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES, ClaimSettings
+from portal.errors import ValidationFailed
+from portal.extensions import db
+from portal.oem.models import ReasonCode
+
+
+def _show_on_form(form, exc: ValidationFailed) -> None:
+    """The operation's refusal, each problem beside its field (or as a message if it has none)."""
+    db.session.rollback()
+    unplaced = []
+    for name, problem in exc.fields.items():
+        field = getattr(form, name, None)
+        if field is None:
+            unplaced.append(problem)
+        else:
+            field.errors = [*field.errors, problem]
+    flash(" ".join([exc.message, *unplaced]), "danger")
+
+
+@bp.route("/rules", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def rules():
+    settings = ClaimSettings.current()
+    form = ClaimSettingsForm(
+        data={
+            "auto_approve_enabled": settings.auto_approve_enabled,
+            "auto_approve_threshold": settings.auto_approve_threshold,
+            "blocking_rules": [
+                r
+                for r in settings.blocking_rules or []
+                if r in FLAG_RULES and r not in ALWAYS_BLOCKING
+            ],
+        }
+    )
+    if form.validate_on_submit():
+        try:
+            operations.update_claim_settings(
+                current_user,
+                enabled=form.auto_approve_enabled.data,
+                threshold=form.auto_approve_threshold.data,
+                blocking_rules=form.blocking_rules.data,
+            )
+        except ValidationFailed as exc:
+            _show_on_form(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _("Auto-adjudication settings saved by %(name)s.", name=current_user.username),
+                "success",
+            )
+            return redirect(url_for("admin.rules"))
+    elif request.method == "POST":
+        flash(_("The settings were not saved: correct the fields marked below."), "danger")
+    settings = ClaimSettings.current()  # what is in force, whatever the form shows
+    options = {option.data: option for option in form.blocking_rules}
+    return render_template(
+        "admin/rules.html",
+        form=form,
+        settings=settings,
+        flag_rules=FLAG_RULES,
+        always_blocking=ALWAYS_BLOCKING,
+        rule_labels=FLAG_RULE_LABELS,
+        options=options,
+    )
+
+
+def _get_reason_code(code: str) -> ReasonCode:
+    reason_code = db.session.scalar(sa.select(ReasonCode).where(ReasonCode.code == code))
+    if reason_code is None:
+        abort(404)
+    return reason_code
+
+
+@bp.route("/rules/reason-codes", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def reason_codes():
+    form = ReasonCodeForm()
+    if form.validate_on_submit():
+        try:
+            added = operations.add_reason_code(
+                current_user, form.code.data, form.label_en.data, form.label_zh.data
+            )
+        except ValidationFailed as exc:
+            _show_on_form(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Reason code %(code)s added.", code=added.code), "success")
+            return redirect(url_for("admin.reason_codes"))
+    elif request.method == "POST":
+        flash(_("The reason code was not added: correct the fields marked below."), "danger")
+    # Active codes first, each group by code (sorted here: database collations differ on "_").
+    codes = sorted(
+        db.session.scalars(sa.select(ReasonCode)), key=lambda rc: (not rc.active, rc.code)
+    )
+    return render_template("admin/reason_codes.html", form=form, codes=codes)
+
+
+@bp.route("/rules/reason-codes/<code>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def reason_code_edit(code: str):
+    reason_code = _get_reason_code(code)
+    form = ReasonCodeLabelsForm(obj=reason_code)
+    if form.validate_on_submit():
+        try:
+            operations.edit_reason_code(
+                current_user, reason_code, form.label_en.data, form.label_zh.data
+            )
+        except ValidationFailed as exc:
+            _show_on_form(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Reason code %(code)s saved.", code=reason_code.code), "success")
+            return redirect(url_for("admin.reason_codes"))
+    return render_template("admin/reason_code_form.html", form=form, reason_code=reason_code)
+
+
+@bp.route("/rules/reason-codes/<code>/active", methods=["POST"])
+@role_required(Role.ADMIN)
+def reason_code_set_active(code: str):
+    reason_code = _get_reason_code(code)
+    active = request.form.get("active") == "1"
+    operations.set_reason_code_active(current_user, reason_code, active)
+    db.session.commit()
+    if active:
+        flash(_("Reason code %(code)s can be given again.", code=reason_code.code), "success")
+    else:
+        flash(
+            _(
+                "Reason code %(code)s is deactivated: auditors can no longer give it; lines "
+                "decided with it keep it.",
+                code=reason_code.code,
+            ),
+            "success",
+        )
+    return redirect(url_for("admin.reason_codes"))
