@@ -47,7 +47,7 @@ def parts_of(claim):
 
 def test_one_old_part_per_approved_unit_routed_to_the_oem(world, fleet):
     claim = approved(world, fleet, [{"kind": "part", "part_number": "P-100", "qty": 2}])
-    created = create_for_approved_claim(claim, TODAY)
+    created = parts_of(claim)  # made by the approval itself
     assert [p.tag for p in created] == [f"{claim.number}-0101", f"{claim.number}-0102"]
     assert {p.destination.code for p in created} == {"OEM"}
     assert {p.status for p in created} == {OldPartStatus.AWAITING_RETURN}
@@ -60,8 +60,16 @@ def test_major_assemblies_go_straight_to_their_supplier(world, fleet):
     fleet.engine.is_major_assembly = False  # a repair line may carry it for this test
     fleet.engine.disposition = Disposition.RETURN_TO_SUPPLIER
     claim = approved(world, fleet, [{"kind": "part", "part_number": "ENG-1", "qty": 1}])
-    (part,) = create_for_approved_claim(claim, TODAY)
+    (part,) = parts_of(claim)
     assert part.destination == fleet.engine.supplier
+
+
+def test_auto_approved_claims_get_their_old_parts_too(world, fleet):
+    ClaimSettings.current().auto_approve_enabled = True
+    user = world.users["station"]
+    claim = ops.submit_claim(ops.create_claim(user, parse_claim(claim_payload(fleet))), user)
+    assert [p.part.number for p in parts_of(claim)] == ["P-100"]
+    assert create_for_approved_claim(claim, TODAY) == []
 
 
 def test_cut_units_make_no_old_parts(world, fleet):
@@ -71,7 +79,7 @@ def test_cut_units_make_no_old_parts(world, fleet):
         [{"kind": "part", "part_number": "P-100", "qty": 3}],
         cut={0: {"approved_qty": 1, "reason": "duplicate_charge"}},
     )
-    assert len(create_for_approved_claim(claim, TODAY)) == 1
+    assert len(parts_of(claim)) == 1
 
 
 def test_scrapped_parts_are_written_off_at_once_with_their_residual(world, fleet):
@@ -84,7 +92,7 @@ def test_scrapped_parts_are_written_off_at_once_with_their_residual(world, fleet
         causal_part="FLT-1",
         odometer_km=3000,
     )
-    created = create_for_approved_claim(claim, TODAY)
+    created = parts_of(claim)
     assert {p.status for p in created} == {OldPartStatus.WRITTEN_OFF}
     (charge,) = db.session.scalars(
         sa.select(StationCharge).where(StationCharge.claim_id == claim.id)
@@ -93,10 +101,10 @@ def test_scrapped_parts_are_written_off_at_once_with_their_residual(world, fleet
 
 
 def test_overdue_parts_are_charged_back_once(world, fleet):
-    claim = approved(world, fleet, [{"kind": "part", "part_number": "P-200", "qty": 3}])
-    create_for_approved_claim(claim, TODAY - timedelta(days=31))
-    assert mark_overdue(TODAY) == 3
-    assert mark_overdue(TODAY) == 0  # the job is safe to run twice
+    approved(world, fleet, [{"kind": "part", "part_number": "P-200", "qty": 3}])
+    later = TODAY + timedelta(days=31)  # the job's clock: 31 days after the approval
+    assert mark_overdue(later) == 3
+    assert mark_overdue(later) == 0  # the job is safe to run twice
     charges = db.session.scalars(
         sa.select(StationCharge).where(StationCharge.kind == ChargeKind.OVERDUE)
     ).all()
@@ -104,18 +112,17 @@ def test_overdue_parts_are_charged_back_once(world, fleet):
 
 
 def test_a_part_due_today_is_not_overdue_yet(world, fleet):
-    claim = approved(world, fleet, [{"kind": "part", "part_number": "P-200", "qty": 1}])
-    create_for_approved_claim(claim, TODAY - timedelta(days=30))
-    assert mark_overdue(TODAY) == 0
-    assert mark_overdue(TODAY + timedelta(days=1)) == 1
+    approved(world, fleet, [{"kind": "part", "part_number": "P-200", "qty": 1}])
+    assert mark_overdue(TODAY + timedelta(days=30)) == 0
+    assert mark_overdue(TODAY + timedelta(days=31)) == 1
 
 
 def test_an_auditor_waives_an_overdue_chargeback_with_a_reason(world, fleet):
     claim = approved(world, fleet, [{"kind": "part", "part_number": "P-200", "qty": 1}])
-    (part,) = create_for_approved_claim(claim, TODAY - timedelta(days=40))
+    (part,) = parts_of(claim)
     with pytest.raises(Conflict):
         waive_overdue(part, world.users["auditor"], "x")
-    mark_overdue(TODAY)
+    mark_overdue(TODAY + timedelta(days=40))
     with pytest.raises(DomainError):
         waive_overdue(part, world.users["station"], "please")
     with pytest.raises(ValidationFailed):

@@ -27,6 +27,7 @@ from portal.masterdata.models import Supplier
 from portal.money import round_money
 from portal.notifications.operations import notify_organisation
 from portal.oem.models import ReasonCode
+from portal.oldparts.operations import create_for_approved_claim
 
 ACTIONS = ("approve", "reject", "return")
 # Pre-authorisations: approving them pays nothing, so an approval may carry no amount.
@@ -228,6 +229,7 @@ def _approve(
     status = ClaimStatus.PARTIALLY_APPROVED if cut_any else ClaimStatus.APPROVED
     _set_validity(claim, today)
     _finish(claim, user, status, decision.reason, supplier)
+    create_for_approved_claim(claim, today)  # 旧件: the failed parts that must come back
 
 
 def _index_of(decision: Decision, line_id: int) -> int | str:

@@ -42,6 +42,8 @@ from portal.masterdata.models import (
     Station,
     Vehicle,
 )
+from portal.notifications.operations import notify_organisation
+from portal.oldparts.operations import create_for_approved_claim
 
 LINE_KINDS_BY_TYPE: dict[ClaimType, frozenset[LineKind]] = {
     ClaimType.REPAIR: frozenset({LineKind.PART, LineKind.LABOR, LineKind.OTHER}),
@@ -275,6 +277,7 @@ def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
     _set_validity(claim, today)
     _transition(claim, None, ClaimStatus.APPROVED, "auto_approved",
                 f"No flags and total {claim.total_amount} under {settings.auto_approve_threshold}")
+    create_for_approved_claim(claim, today)
 
 
 def _queue_reason(claim: Claim, flags, settings: ClaimSettings) -> str:
@@ -320,6 +323,12 @@ def add_comment(claim: Claim, user: User, body: str) -> ClaimComment:
     comment = ClaimComment(claim=claim, user=user, body=body)
     db.session.add(comment)
     db.session.flush()
+    if user.role is Role.AUDITOR:  # the station hears of the OEM's comments, not of its own
+        notify_organisation(
+            claim.station_id,
+            str(_l("An auditor commented on claim %(number)s.", number=claim.number)),
+            f"/claims/{claim.number}",
+        )
     return comment
 
 
