@@ -72,7 +72,8 @@ class ReturnShipment(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint(
-            "status = 'packing' OR (shipped_at IS NOT NULL AND carrier <> '' AND tracking_no <> '')",
+            "status = 'packing' OR "
+            "(shipped_at IS NOT NULL AND carrier <> '' AND tracking_no <> '')",
             name="shipped_has_carrier",
         ),
         sa.CheckConstraint("from_org_id <> to_org_id", name="goes_somewhere"),

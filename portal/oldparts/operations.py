@@ -6,6 +6,7 @@ scrap_at_station parts are written off at once and leave a residual to deduct.
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,11 +21,15 @@ from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
 from portal.masterdata.models import OEM_CODE, Disposition, Organisation
 from portal.money import round_money
+from portal.notifications.operations import notify_organisation
 from portal.oldparts.models import (
     ChargeKind,
+    Inspection,
     OldPart,
     OldPartEvent,
     OldPartStatus,
+    ReturnShipment,
+    ShipmentStatus,
     StationCharge,
 )
 
@@ -149,4 +154,235 @@ def waive_overdue(part: OldPart, user: User, reason: str) -> None:
     if charge is not None:
         charge.waived_at = part.waived_at
     _event(part, user, "overdue_waived", reason.strip())
+    db.session.flush()
+
+
+# -- return shipments ------------------------------------------------------------------------------
+
+
+def _parts_by_tag(tags: list[str]) -> dict[str, OldPart]:
+    clean = sorted({t.strip() for t in tags if t and t.strip()})
+    found = db.session.scalars(sa.select(OldPart).where(OldPart.tag.in_(clean))).all()
+    return {p.tag: p for p in found}
+
+
+def _shipment_number(prefix: str) -> str:
+    return f"{prefix}{utcnow():%y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def create_return_shipment(user: User, tags: list[str]) -> ReturnShipment:
+    """A station packs its parts awaiting return for one destination into a shipment."""
+    if user.role is not Role.STATION:
+        raise DomainError(str(_l("Only stations pack old-part returns.")))
+    parts = _parts_by_tag(tags)
+    errors: dict[str, str] = {}
+    if not parts:
+        errors["tags"] = str(_l("choose at least one part"))
+    for tag in {t.strip() for t in tags if t and t.strip()} - parts.keys():
+        errors[f"tag {tag}"] = str(_l("no such old part"))
+    for tag, part in parts.items():
+        if part.station_id != user.organisation_id:
+            errors[f"tag {tag}"] = str(_l("no such old part"))  # another station's: not leaked
+        elif part.status is not OldPartStatus.AWAITING_RETURN or part.shipment_id is not None:
+            errors[f"tag {tag}"] = str(_l("is not awaiting return"))
+    destinations = {p.destination_org_id for p in parts.values()}
+    if len(destinations) > 1:
+        errors["tags"] = str(_l("one shipment goes to one destination"))
+    if errors:
+        raise ValidationFailed(str(_l("The shipment was not created.")), errors)
+    shipment = ReturnShipment(
+        number=_shipment_number("RS"),
+        from_org_id=user.organisation_id,
+        to_org_id=destinations.pop(),
+        created_by=user,
+    )
+    db.session.add(shipment)
+    for part in parts.values():
+        part.shipment = shipment
+        _event(part, user, "packed", shipment.number)
+    db.session.flush()
+    return shipment
+
+
+def ship(shipment: ReturnShipment, user: User, carrier: str, tracking_no: str) -> None:
+    if user.organisation_id != shipment.from_org_id:
+        raise DomainError(str(_l("Only the sender ships this shipment.")))
+    if shipment.status is not ShipmentStatus.PACKING:
+        raise Conflict(str(_l("Shipment %(number)s is already shipped.", number=shipment.number)))
+    errors = {}
+    if not carrier.strip():
+        errors["carrier"] = str(_l("is required"))
+    if not tracking_no.strip():
+        errors["tracking_no"] = str(_l("is required"))
+    if errors:
+        raise ValidationFailed(str(_l("The shipment was not shipped.")), errors)
+    shipment.carrier, shipment.tracking_no = carrier.strip()[:80], tracking_no.strip()[:80]
+    shipment.status = ShipmentStatus.SHIPPED
+    shipment.shipped_at = utcnow()
+    forwarded = shipment.from_org.is_oem
+    for part in parts_in(shipment):
+        part.status = OldPartStatus.FORWARDED if forwarded else OldPartStatus.SHIPPED
+        _event(
+            part,
+            user,
+            "forwarded" if forwarded else "shipped",
+            f"{shipment.number} {shipment.carrier} {shipment.tracking_no}",
+        )
+    db.session.flush()
+
+
+def parts_in(shipment: ReturnShipment) -> list[OldPart]:
+    column = OldPart.forward_shipment_id if shipment.from_org.is_oem else OldPart.shipment_id
+    return list(
+        db.session.scalars(sa.select(OldPart).where(column == shipment.id).order_by(OldPart.tag))
+    )
+
+
+def can_receive(part: OldPart, user: User) -> bool:
+    """The destination receives: OEM auditors for the OEM, the supplier's users for it."""
+    if part.destination is None:
+        return False
+    if part.destination.is_oem:
+        return user.role is Role.AUDITOR
+    return user.role is Role.SUPPLIER and user.organisation_id == part.destination_org_id
+
+
+def receive(shipment: ReturnShipment, user: User, tag: str, note: str = "") -> OldPart:
+    """Scan or type one tag of an arrived shipment; a wrong or foreign tag is refused."""
+    part = _parts_by_tag([tag]).get(tag.strip())
+    if part is None or part.shipment_id != shipment.id:
+        raise ValidationFailed(
+            str(_l("Tag %(tag)s is not in shipment %(number)s.", tag=tag, number=shipment.number)),
+            {"tag": str(_l("not in this shipment"))},
+        )
+    if not can_receive(part, user):
+        raise DomainError(str(_l("Only the destination receives this shipment.")))
+    if part.status is not OldPartStatus.SHIPPED:
+        raise Conflict(
+            str(_l("Old part %(tag)s is %(status)s.", tag=part.tag, status=part.status.value))
+        )
+    part.status = OldPartStatus.RECEIVED
+    part.received_at = utcnow()
+    part.receive_note = note.strip()
+    _event(part, user, "received", note.strip())
+    if all(p.status is not OldPartStatus.SHIPPED for p in parts_in(shipment)):
+        shipment.status = ShipmentStatus.RECEIVED
+        shipment.received_at = utcnow()
+    db.session.flush()
+    return part
+
+
+def report_missing(shipment: ReturnShipment, user: User, tag: str, note: str) -> OldPart:
+    """The receiver notes a part listed on the packing list that did not arrive."""
+    part = _parts_by_tag([tag]).get(tag.strip())
+    if part is None or part.shipment_id != shipment.id or not can_receive(part, user):
+        raise ValidationFailed(
+            str(_l("Tag %(tag)s is not in shipment %(number)s.", tag=tag, number=shipment.number)),
+            {"tag": str(_l("not in this shipment"))},
+        )
+    part.receive_note = (note.strip() or str(_l("missing from the shipment")))[:2000]
+    _event(part, user, "missing", part.receive_note)
+    notify_organisation(
+        part.station_id,
+        str(
+            _l(
+                "Old part %(tag)s was missing from shipment %(number)s.",
+                tag=part.tag,
+                number=shipment.number,
+            )
+        ),
+        f"/claims/{part.claim.number}",
+    )
+    db.session.flush()
+    return part
+
+
+def inspect(part: OldPart, user: User, result: Inspection | str, note: str = "") -> None:
+    """Record what the part shows. no_fault_found and misuse take its line out of the
+    supplier's recovery (read by settlement); wrong_part asks the station what happened."""
+    try:
+        result = Inspection(result)
+    except ValueError:
+        raise ValidationFailed(
+            str(_l("Choose an inspection result.")), {"inspection": str(_l("unknown result"))}
+        ) from None
+    if part.status is not OldPartStatus.RECEIVED:
+        raise Conflict(
+            str(_l("Old part %(tag)s is %(status)s.", tag=part.tag, status=part.status.value))
+        )
+    if not can_receive(part, user):
+        raise DomainError(str(_l("Only the receiver inspects this part.")))
+    part.inspection = result
+    part.inspection_note = note.strip()
+    part.inspected_at = utcnow()
+    part.inspected_by_id = user.id
+    part.status = OldPartStatus.INSPECTED
+    _event(part, user, f"inspected_{result.value}", note.strip())
+    if result is Inspection.WRONG_PART:
+        notify_organisation(
+            part.station_id,
+            str(
+                _l(
+                    "Old part %(tag)s of claim %(number)s is not the part claimed: please explain.",
+                    tag=part.tag,
+                    number=part.claim.number,
+                )
+            ),
+            f"/claims/{part.claim.number}",
+        )
+    db.session.flush()
+
+
+def forward_to_supplier(user: User, tags: list[str]) -> ReturnShipment:
+    """The OEM forwards inspected parts to their supplier in a shipment of its own."""
+    if user.role is not Role.AUDITOR:
+        raise DomainError(str(_l("Only the OEM forwards old parts.")))
+    parts = _parts_by_tag(tags)
+    errors: dict[str, str] = {}
+    for tag in {t.strip() for t in tags if t and t.strip()} - parts.keys():
+        errors[f"tag {tag}"] = str(_l("no such old part"))
+    for tag, part in parts.items():
+        if (
+            part.status is not OldPartStatus.INSPECTED
+            or not part.destination
+            or not part.destination.is_oem
+        ):
+            errors[f"tag {tag}"] = str(_l("is not an inspected part at the OEM"))
+        elif part.supplier_id is None:
+            errors[f"tag {tag}"] = str(_l("has no supplier"))
+    suppliers = {p.supplier_id for p in parts.values()}
+    if not parts:
+        errors["tags"] = str(_l("choose at least one part"))
+    elif len(suppliers) > 1:
+        errors["tags"] = str(_l("one shipment goes to one supplier"))
+    if errors:
+        raise ValidationFailed(str(_l("The forwarding shipment was not created.")), errors)
+    shipment = ReturnShipment(
+        number=_shipment_number("FW"),
+        from_org_id=user.organisation_id,
+        to_org_id=suppliers.pop(),
+        created_by=user,
+    )
+    db.session.add(shipment)
+    for part in parts.values():
+        part.forward_shipment = shipment
+        _event(part, user, "packed_for_supplier", shipment.number)
+    db.session.flush()
+    return shipment
+
+
+def write_off(part: OldPart, user: User, note: str = "") -> None:
+    """核销: the end of the part's life, by whoever holds it."""
+    holds = (part.status is OldPartStatus.INSPECTED and can_receive(part, user)) or (
+        part.status is OldPartStatus.FORWARDED
+        and user.role is Role.SUPPLIER
+        and user.organisation_id == part.supplier_id
+    )
+    if part.status is OldPartStatus.WRITTEN_OFF:
+        raise Conflict(str(_l("Old part %(tag)s is already written off.", tag=part.tag)))
+    if not holds:
+        raise DomainError(str(_l("Only the holder of an inspected part writes it off.")))
+    part.status = OldPartStatus.WRITTEN_OFF
+    part.written_off_at = utcnow()
+    _event(part, user, "written_off", note.strip())
     db.session.flush()
