@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 
 import click
 from flask import Flask, current_app
@@ -15,6 +16,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(oldparts)
 
 
 @click.group()
@@ -102,3 +104,27 @@ def worker_command(queues, burst):
         sys.exit(2)
     names = queues.split(",") if queues else current_app.config["RQ_QUEUES"]
     run_worker(current_app._get_current_object(), names, burst=burst)
+
+
+@click.group()
+def oldparts():
+    """Old parts (旧件) housekeeping."""
+
+
+@oldparts.command("mark-overdue")
+@click.option("--today", default=None, help="The day to check as (YYYY-MM-DD); default today.")
+def mark_overdue_command(today):
+    """Mark old parts not shipped by their deadline as overdue (charged back to the station)."""
+    from portal.oldparts.tasks import local_today
+    from portal.oldparts.operations import mark_overdue
+
+    day = local_today()
+    if today:
+        try:
+            day = date.fromisoformat(today)
+        except ValueError:
+            click.echo(f"Error: --today must be YYYY-MM-DD, not {today!r}", err=True)
+            sys.exit(2)
+    marked = mark_overdue(day)
+    db.session.commit()
+    click.echo(f"{marked} old part(s) marked overdue as of {day.isoformat()}.")

@@ -52,9 +52,14 @@ class JobStatus:
 
 
 def redis_connection():
+    """The app's one Redis client (it pools its connections)."""
     from redis import Redis
 
-    return Redis.from_url(current_app.config["REDIS_URL"])
+    client = current_app.extensions.get("portal_redis")
+    if client is None:
+        client = Redis.from_url(current_app.config["REDIS_URL"])
+        current_app.extensions["portal_redis"] = client
+    return client
 
 
 def uses_redis() -> bool:
@@ -172,6 +177,9 @@ def run_worker(app: Flask, queues: list[str], burst: bool = False) -> None:
 
     _worker_app = app
     connection = redis_connection()
+    from portal.oldparts.tasks import schedule_next
+
+    schedule_next()  # the daily overdue check of old parts; the same job id from every worker
     worker = Worker([Queue(name, connection=connection) for name in queues], connection=connection)
     worker.work(burst=burst, with_scheduler=True)
 

@@ -71,7 +71,8 @@ def redis_url() -> str | None:
     try:
         from redis import Redis
 
-        Redis.from_url(url, socket_connect_timeout=1).ping()
+        with Redis.from_url(url, socket_connect_timeout=1) as client:
+            client.ping()
     except Exception:
         return None
     return url

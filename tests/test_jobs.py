@@ -46,10 +46,13 @@ def redis_app(database_url):
         pytest.skip("Redis is not reachable here; CI always has it")
     from redis import Redis
 
-    Redis.from_url(url).flushdb()
+    with Redis.from_url(url) as client:
+        client.flushdb()
     app = create_app(test_config(database_url, REDIS_URL=url))
     app.test_client_class = IsolatedClient
-    return app
+    yield app
+    if "portal_redis" in app.extensions:
+        app.extensions["portal_redis"].close()
 
 
 def _run_burst_worker(app):
