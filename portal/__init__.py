@@ -89,6 +89,7 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
+    from portal.announcements.views import bp as announcements_bp
     from portal.api import bp as api_bp
     from portal.auth.views import bp as auth_bp
     from portal.claims.views import bp as claims_bp
@@ -97,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.i18n import bp as i18n_bp
     from portal.jobs import bp as jobs_bp
     from portal.masterdata.views import bp as masterdata_bp
+    from portal.notifications.views import bp as notifications_bp
     from portal.oem.views import bp as oem_bp
     from portal.settlement.views import bp as settlement_bp
 
@@ -109,6 +111,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(settlement_bp, url_prefix="/settlement")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(masterdata_bp, url_prefix="/admin/masterdata")
+    app.register_blueprint(announcements_bp, url_prefix="/announcements")
+    # Also gives every template `unread_notifications()`, the count behind the header's bell.
+    app.register_blueprint(notifications_bp, url_prefix="/notifications")
     # The JSON API authenticates with bearer tokens, never cookies: no CSRF token to check.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

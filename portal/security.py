@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask
 
 CSP = (
@@ -25,3 +27,17 @@ def init_app(app: Flask) -> None:
         if response.mimetype == "text/html":
             headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def local_path(link: str | None) -> str | None:
+    """`link` if it is a path on this site (`/claims/RP-...`), else None: redirects after
+    sign-in, language switches and notifications never send anyone elsewhere."""
+    if not link or not link.startswith("/") or link.startswith("//"):
+        return None
+    # Browsers read "\\" as "/" ("/\\evil.example" is "//evil.example"); no control characters.
+    if "\\" in link or any(ord(ch) < 32 or ord(ch) == 127 for ch in link):
+        return None
+    parts = urlsplit(link)
+    if parts.scheme or parts.netloc:
+        return None
+    return link

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -22,6 +20,7 @@ from portal.auth.models import Role, User
 from portal.auth.operations import authenticate
 from portal.db import utcnow
 from portal.extensions import db, limiter, login_manager
+from portal.security import local_path
 
 bp = Blueprint("auth", __name__)
 
@@ -52,12 +51,7 @@ def load_user(session_id: str) -> User | None:
 
 def _safe_next(target: str | None) -> str | None:
     """Only same-site relative paths are followed after sign-in (no open redirect)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+    return local_path(target)
 
 
 @bp.route("/")

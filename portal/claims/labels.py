@@ -77,6 +77,13 @@ STATUS_BADGES = {
     ClaimStatus.SETTLED: "text-bg-dark",
 }
 
+# The submit checks that flag a claim (models.FLAG_RULES), by rule name: filters and flag icons.
+FLAG_LABELS = {
+    "outside_coverage": _l("Outside coverage (goodwill)"),
+    "duplicate": _l("Possible duplicate"),
+    "labor_hours": _l("Labor hours above standard"),
+}
+
 LINE_KIND_LABELS = {
     LineKind.PART: _l("Part"),
     LineKind.LABOR: _l("Labor"),

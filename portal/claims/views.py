@@ -274,15 +274,7 @@ def _render_detail(
     coverage = []
     if claim.vehicle is not None:
         coverage = vehicle_coverage(claim.vehicle, claim.repair_date, claim.odometer_km)
-    versions = []
-    previous = None
-    for version in claim.versions:
-        changes = diff_snapshots(previous, version.snapshot) if previous is not None else []
-        versions.append((version, changes))
-        previous = version.snapshot
-    pending_changes = []
-    if claim.status is ClaimStatus.RETURNED and previous is not None:
-        pending_changes = diff_snapshots(previous, snapshot(claim))
+    versions, pending_changes = version_history(claim)
     locale = str(get_locale())
     reason_labels = {rc.code: rc.label(locale) for rc in db.session.scalars(sa.select(ReasonCode))}
     can_edit = claim.can_edit(current_user)
@@ -290,7 +282,7 @@ def _render_detail(
         "claims/detail.html",
         claim=claim,
         coverage=coverage,
-        versions=list(reversed(versions)),
+        versions=versions,
         pending_changes=pending_changes,
         reason_labels=reason_labels,
         refused=refused,
@@ -313,6 +305,21 @@ def _render_detail(
         receipt_form=ReceiptForm(formdata=None),
         change_label=labels.change_label,
     ), status
+
+
+def version_history(claim: Claim) -> tuple[list, list]:
+    """Each submitted version, newest first, with what changed since the one before it; and
+    for a returned claim, the station's edits not yet submitted."""
+    versions = []
+    previous = None
+    for version in claim.versions:
+        changes = diff_snapshots(previous, version.snapshot) if previous is not None else []
+        versions.append((version, changes))
+        previous = version.snapshot
+    pending_changes = []
+    if claim.status is ClaimStatus.RETURNED and previous is not None:
+        pending_changes = diff_snapshots(previous, snapshot(claim))
+    return list(reversed(versions)), pending_changes
 
 
 @bp.route("/<number>/submit", methods=["POST"])

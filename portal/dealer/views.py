@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from portal.announcements.operations import unread_for
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.claims.forms import ClaimFilterForm
@@ -50,6 +51,7 @@ def home():
         filters=filters,
         filtered=filtered,
         counts=_counts(station),
+        unread_announcements=unread_for(current_user, 5),
     )
 
 

@@ -11,8 +11,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portal.auth.models import User
+from portal.db import utcnow
 from portal.extensions import db
 from portal.notifications.models import Notification
+from portal.security import local_path  # noqa: F401 - re-exported for the views
 
 log = logging.getLogger(__name__)
 
@@ -52,4 +54,37 @@ def unread_count(user: User) -> int:
         sa.select(sa.func.count(Notification.id)).where(
             Notification.user_id == user.id, Notification.read_at.is_(None)
         )
+    )
+
+
+# -- reading (the notifications page and the header's bell) -------------------------------------
+
+
+def mark_read(notification: Notification) -> None:
+    """Mark one notification read; the first time it was read stays."""
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.flush()
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread notification of `user` read; answers how many were unread."""
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return result.rowcount
+
+
+def mark_read_by_link(user: User, link: str) -> None:
+    """The user opened what the notifications point to: those notifications are read."""
+    db.session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.link == link,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
     )

@@ -1,0 +1,140 @@
+"""Announcement pages (信息发布): the auditors publish, the stations read, the OEM follows who
+read what. Suppliers have no business here (403)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.announcements import operations as ops
+from portal.announcements.forms import AnnouncementForm
+from portal.auth.models import Role
+from portal.auth.permissions import role_required
+from portal.claims import attachments
+from portal.errors import ValidationFailed
+from portal.extensions import db
+from portal.masterdata.models import Station
+from portal.oem.models import Announcement
+
+bp = Blueprint("announcements", __name__)
+
+READERS = (Role.STATION, *ops.OEM_VIEWERS)
+
+
+def load_announcement(announcement_id: int) -> Announcement:
+    """The announcement if this user may see it; 404 otherwise (its existence is not leaked)."""
+    announcement = db.session.get(Announcement, announcement_id)
+    if announcement is None or not ops.can_view(announcement, current_user):
+        abort(404)
+    return announcement
+
+
+@bp.route("/")
+@role_required(*READERS)
+def index():
+    per_page = current_app.config["PAGE_SIZE"]
+    if current_user.role is Role.STATION:
+        page = db.paginate(ops.inbox(current_user), per_page=per_page, error_out=False)
+        read_at = ops.read_times(current_user, [a.id for a in page.items])
+        return render_template("announcements/inbox.html", page=page, read_at=read_at)
+    page = db.paginate(ops.oem_list(), per_page=per_page, error_out=False)
+    return render_template(
+        "announcements/list.html",
+        page=page,
+        stats=ops.read_stats(page.items),
+        can_publish=ops.can_publish(current_user),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(*ops.PUBLISHERS)
+def new():
+    form = AnnouncementForm()
+    form.regions.choices = [(r, r) for r in ops.regions()]
+    form.stations.choices = [
+        (s.code, f"{s.code} · {s.name} · {s.region}")
+        for s in db.session.scalars(sa.select(Station).order_by(Station.code))
+    ]
+    status = 200
+    if form.validate_on_submit():
+        storage = form.attachment.data
+        upload = None
+        if storage is not None and getattr(storage, "filename", ""):
+            # One byte more than allowed is enough to know a file is too large.
+            data = storage.read(attachments.MAX_ATTACHMENT_BYTES + 1)
+            upload = ops.Upload(storage.filename, data)
+        try:
+            announcement = ops.publish(
+                current_user,
+                title=form.title.data,
+                body=form.body.data,
+                audience=ops.Audience(form.audience.data),
+                region_names=form.regions.data or [],
+                station_codes=form.stations.data or [],
+                upload=upload,
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            for name, problem in exc.fields.items():
+                getattr(form, name).errors = [*getattr(form, name).errors, problem]
+            flash(exc.message, "danger")
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("The announcement was published."), "success")
+            return redirect(url_for("announcements.detail", announcement_id=announcement.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template("announcements/form.html", form=form), status
+
+
+@bp.route("/<int:announcement_id>")
+@role_required(*READERS)
+def detail(announcement_id: int):
+    announcement = load_announcement(announcement_id)
+    if current_user.role is Role.STATION:
+        receipt = ops.record_read(announcement, current_user)
+        db.session.commit()
+        return render_template(
+            "announcements/read.html", announcement=announcement, receipt=receipt
+        )
+    rows = ops.receipts_by_station(announcement)
+    return render_template(
+        "announcements/receipts.html",
+        announcement=announcement,
+        rows=rows,
+        stats=ops.read_stats([announcement])[announcement.id],
+    )
+
+
+@bp.route("/<int:announcement_id>/attachment")
+@role_required(*READERS)
+def attachment(announcement_id: int):
+    announcement = load_announcement(announcement_id)
+    path = ops.attachment_path(announcement)
+    if path is None or not path.is_file():
+        abort(404)
+    content_type = announcement.attachment_content_type or "application/octet-stream"
+    # Photos open in the browser; PDFs are downloaded. The stored type was sniffed from the
+    # content, and nosniff keeps the browser from guessing another.
+    response = send_file(
+        path,
+        mimetype=content_type,
+        as_attachment=not content_type.startswith("image/"),
+        download_name=announcement.attachment_filename or path.name,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
