@@ -92,4 +92,10 @@ class Config:
             "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
             "RQ_QUEUES": os.environ.get("RQ_QUEUES", "default").split(","),
             "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+            "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+            "MAIL_FROM": os.environ.get("MAIL_FROM", "warranty-portal@localhost"),
+            "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER")
+            or str(Path(instance_path) / "uploads"),
+            "API_TOKEN_LIFETIME_DAYS": int(os.environ.get("API_TOKEN_LIFETIME_DAYS", "30")),
+            "OLD_PART_RETURN_DAYS": int(os.environ.get("OLD_PART_RETURN_DAYS", "30")),
         }
