@@ -50,7 +50,7 @@ def _secret_key(instance_path: str) -> str:
 
 
 class Config:
-    """Settings shared by every mode; `load(instance_path)` fills those read from the environment."""
+    """Settings shared by every mode; `load(instance_path)` reads the environment."""
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLALCHEMY_RECORD_QUERIES = False

@@ -106,7 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SECRET_KEY", "bench")  # noqa: S105 - not a secret: a local benchmark
+    os.environ.setdefault("SECRET_KEY", "bench")
 
     from flask_migrate import upgrade
 
@@ -124,7 +124,9 @@ def main() -> None:
             with db.engine.begin() as conn:
                 for statement in FILL.split(";\n"):
                     if statement.strip():
-                        conn.execute(sa.text(statement), {"claims": args.claims, "stations": args.stations})
+                        conn.execute(
+                            sa.text(statement), {"claims": args.claims, "stations": args.stations}
+                        )
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(sa.text("VACUUM ANALYZE"))
             print(f"filled {args.claims:,} claims in {time.perf_counter() - started:.1f} s")
@@ -151,7 +153,9 @@ def main() -> None:
             p95 = statistics.quantiles(first, n=20)[18]
             next_p95 = statistics.quantiles(deeper, n=20)[18] if len(deeper) > 1 else 0.0
             worst = max(worst, p95, next_p95)
-            print(f"{label:<22}{statistics.median(first):>9.1f}{p95:>9.1f}{next_p95:>10.1f}  {rows}")
+            print(
+                f"{label:<22}{statistics.median(first):>9.1f}{p95:>9.1f}{next_p95:>10.1f}  {rows}"
+            )
         verdict = "meets" if worst < 150 else "MISSES"
         print(f"worst p95: {worst:.1f} ms ({verdict} the 150 ms target)")
 

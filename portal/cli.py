@@ -115,8 +115,8 @@ def oldparts():
 @click.option("--today", default=None, help="The day to check as (YYYY-MM-DD); default today.")
 def mark_overdue_command(today):
     """Mark old parts not shipped by their deadline as overdue (charged back to the station)."""
-    from portal.oldparts.tasks import local_today
     from portal.oldparts.operations import mark_overdue
+    from portal.oldparts.tasks import local_today
 
     day = local_today()
     if today:

@@ -1,6 +1,17 @@
 """Imports every model module so that `db.metadata` holds the whole schema."""
 
 from portal.auth.models import ApiToken, Role, User  # noqa: F401
+from portal.claims.models import (  # noqa: F401
+    Attachment,
+    Claim,
+    ClaimComment,
+    ClaimEvent,
+    ClaimFlag,
+    ClaimLine,
+    ClaimSequence,
+    ClaimSettings,
+    ClaimVersion,
+)
 from portal.masterdata.models import (  # noqa: F401
     FaultCode,
     LaborOperation,
@@ -13,20 +24,9 @@ from portal.masterdata.models import (  # noqa: F401
     VehicleModel,
     WarrantyPolicy,
 )
-from portal.claims.models import (  # noqa: F401, E402
-    Attachment,
-    Claim,
-    ClaimComment,
-    ClaimEvent,
-    ClaimFlag,
-    ClaimLine,
-    ClaimSequence,
-    ClaimSettings,
-    ClaimVersion,
-)
-from portal.notifications.models import Notification  # noqa: F401, E402
-from portal.oem.models import Announcement, AnnouncementRead, ReasonCode  # noqa: F401, E402
-from portal.oldparts.models import (  # noqa: F401, E402
+from portal.notifications.models import Notification  # noqa: F401
+from portal.oem.models import Announcement, AnnouncementRead, ReasonCode  # noqa: F401
+from portal.oldparts.models import (  # noqa: F401
     OldPart,
     OldPartEvent,
     ReturnShipment,

@@ -31,7 +31,7 @@ def _postgres_reachable(url: str) -> bool:
             pass
         engine.dispose()
         return True
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
         return False
 
 
@@ -73,7 +73,7 @@ def redis_url() -> str | None:
 
         with Redis.from_url(url, socket_connect_timeout=1) as client:
             client.ping()
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
         return None
     return url
 

@@ -184,8 +184,12 @@ class World:
 
 
 def labor_operation(code: str | None = None, hours: str = "1.50", **kw) -> LaborOperation:
-    obj = LaborOperation(code=code or f"OP{next(_seq):04d}", description="Replace part",
-                         standard_hours=Decimal(hours), **kw)
+    obj = LaborOperation(
+        code=code or f"OP{next(_seq):04d}",
+        description="Replace part",
+        standard_hours=Decimal(hours),
+        **kw,
+    )
     db.session.add(obj)
     db.session.flush()
     return obj
@@ -222,19 +226,45 @@ class Fleet:
         su_a, su_b = world.suppliers
         return cls(
             model=model,
-            vehicle=vehicle(model, world.stations[0], sale_date=today - timedelta(days=400),
-                            production_date=today - timedelta(days=430)),
-            new_vehicle=vehicle(model, world.stations[0], sale_date=today - timedelta(days=30),
-                                production_date=today - timedelta(days=60), odometer_km=100),
-            old_vehicle=vehicle(model, world.stations[1], sale_date=today - timedelta(days=3 * 365 + 40),
-                                production_date=today - timedelta(days=3 * 365 + 60),
-                                odometer_km=90000),
+            vehicle=vehicle(
+                model,
+                world.stations[0],
+                sale_date=today - timedelta(days=400),
+                production_date=today - timedelta(days=430),
+            ),
+            new_vehicle=vehicle(
+                model,
+                world.stations[0],
+                sale_date=today - timedelta(days=30),
+                production_date=today - timedelta(days=60),
+                odometer_km=100,
+            ),
+            old_vehicle=vehicle(
+                model,
+                world.stations[1],
+                sale_date=today - timedelta(days=3 * 365 + 40),
+                production_date=today - timedelta(days=3 * 365 + 60),
+                odometer_km=90000,
+            ),
             part=part(su_a, "P-100", price="100.00", name="机油泵 Oil pump"),
             part_b=part(su_b, "P-200", price="45.50", name="传感器 Sensor"),
-            engine=part(su_a, "ENG-1", price="12000.00", group="powertrain", is_major_assembly=True,
-                        disposition=Disposition.RETURN_TO_SUPPLIER, name="发动机总成 Engine"),
-            filter=part(su_b, "FLT-1", price="20.00", group="wear",
-                        disposition=Disposition.SCRAP_AT_STATION, scrap_rate=Decimal("0.1")),
+            engine=part(
+                su_a,
+                "ENG-1",
+                price="12000.00",
+                group="powertrain",
+                is_major_assembly=True,
+                disposition=Disposition.RETURN_TO_SUPPLIER,
+                name="发动机总成 Engine",
+            ),
+            filter=part(
+                su_b,
+                "FLT-1",
+                price="20.00",
+                group="wear",
+                disposition=Disposition.SCRAP_AT_STATION,
+                scrap_rate=Decimal("0.1"),
+            ),
             operation=labor_operation("OP-1", "1.50"),
             fault=fault_code("P0301"),
         )

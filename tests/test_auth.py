@@ -76,11 +76,20 @@ def test_sign_in_follows_only_local_next_urls(client, world):
     assert response.headers["Location"] == "/dealer/"
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example",
-                                    "\\\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/x",
+        "/\\evil.example",
+        "https://evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+    ],
+)
 def test_sign_in_never_redirects_off_site(client, world, target):
     response = client.post(
-        "/login", query_string={"next": target},
+        "/login",
+        query_string={"next": target},
         data={"username": "station_a", "password": factories.PASSWORD},
     )
     assert response.headers["Location"].endswith("/dealer/")

@@ -44,7 +44,11 @@ def claim_parts(claim, model):
 
 def test_the_whole_way_to_the_oem_then_the_supplier(world, fleet):
     parts = approved_parts(world, fleet)
-    station, auditor, supplier = world.users["station"], world.users["auditor"], world.users["supplier"]
+    station, auditor, supplier = (
+        world.users["station"],
+        world.users["auditor"],
+        world.users["supplier"],
+    )
     shipment = op.create_return_shipment(station, [p.tag for p in parts])
     assert shipment.to_org.code == "OEM" and shipment.status is ShipmentStatus.PACKING
     op.ship(shipment, station, "ZTO", "ZT123")
@@ -63,8 +67,15 @@ def test_the_whole_way_to_the_oem_then_the_supplier(world, fleet):
     op.write_off(parts[1], auditor)
     assert {p.status for p in parts} == {OldPartStatus.WRITTEN_OFF}
     assert [e.action for e in parts[0].events] == [
-        "created", "packed", "shipped", "received", "inspected_confirmed_defect",
-        "packed_for_supplier", "forwarded", "written_off"]
+        "created",
+        "packed",
+        "shipped",
+        "received",
+        "inspected_confirmed_defect",
+        "packed_for_supplier",
+        "forwarded",
+        "written_off",
+    ]
 
 
 def test_parts_routed_to_a_supplier_are_received_by_that_supplier_only(world, fleet):
@@ -114,7 +125,10 @@ def test_a_wrong_tag_or_missing_part_at_receipt(world, fleet, db_session):
         op.receive(shipment, world.users["auditor"], "RP-NOT-THERE")
     op.report_missing(shipment, world.users["auditor"], parts[1].tag, "not in the box")
     assert parts[1].receive_note == "not in the box"
-    assert db_session.query(Notification).filter(Notification.message.contains(parts[1].tag)).count() == 1
+    assert (
+        db_session.query(Notification).filter(Notification.message.contains(parts[1].tag)).count()
+        == 1
+    )
 
 
 def test_wrong_part_asks_the_station(world, fleet, db_session):
@@ -127,7 +141,9 @@ def test_wrong_part_asks_the_station(world, fleet, db_session):
     with pytest.raises(ValidationFailed):
         op.inspect(part, world.users["auditor"], "looks_fine")
     op.inspect(part, world.users["auditor"], "wrong_part", "a sensor, not a pump")
-    note = db_session.query(Notification).filter(Notification.message.contains("please explain")).one()
+    note = (
+        db_session.query(Notification).filter(Notification.message.contains("please explain")).one()
+    )
     assert note.link.endswith(part.claim.number)
 
 

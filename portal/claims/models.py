@@ -205,10 +205,15 @@ class Claim(db.Model):
         # The review queue (oldest first, keyset on submitted_at, id) with its common filters.
         sa.Index("ix_claim_status_submitted_at_id", "status", "submitted_at", "id"),
         sa.Index("ix_claim_status_type_submitted_at_id", "status", "type", "submitted_at", "id"),
-        sa.Index("ix_claim_status_station_submitted_at_id", "status", "station_id", "submitted_at", "id"),
+        sa.Index(
+            "ix_claim_status_station_submitted_at_id", "status", "station_id", "submitted_at", "id"
+        ),
         # Counts per type on the queue page: an index-only scan on PostgreSQL.
         sa.Index(
-            "ix_claim_status_type_station_id_counts", "status", "type", "station_id",
+            "ix_claim_status_type_station_id_counts",
+            "status",
+            "type",
+            "station_id",
             postgresql_include=["flag_mask", "total_amount", "submitted_at"],
         ),
         sa.Index("ix_claim_vehicle_id_causal_part_id", "vehicle_id", "causal_part_id"),
@@ -230,7 +235,9 @@ class Claim(db.Model):
         sa.CheckConstraint(
             "fulfilment IS NULL OR fulfilment IN ('regular', 'drop_ship')", name="fulfilment_kind"
         ),
-        sa.CheckConstraint("received_at IS NULL OR shipped_at IS NOT NULL", name="received_after_shipped"),
+        sa.CheckConstraint(
+            "received_at IS NULL OR shipped_at IS NOT NULL", name="received_after_shipped"
+        ),
     )
 
     def __repr__(self) -> str:
@@ -443,7 +450,7 @@ def flag_bit(rule: str) -> int:
 
 
 class ClaimSettings(db.Model):
-    """Auto-adjudication settings (one row): claims under the threshold with no flag are approved."""
+    """Auto-adjudication settings (one row): unflagged claims under the threshold are approved."""
 
     __tablename__ = "claim_settings"
 
@@ -452,9 +459,7 @@ class ClaimSettings(db.Model):
     auto_approve_threshold: Mapped[Decimal] = mapped_column(Money(), default=Decimal("2000.00"))
     # Flags that keep a claim from auto-approval; `outside_coverage` always does (never paid
     # silently), whatever this list says.
-    blocking_rules: Mapped[list[str]] = mapped_column(
-        sa.JSON, default=lambda: list(FLAG_RULES)
-    )
+    blocking_rules: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: list(FLAG_RULES))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     def blocks(self, rule: str) -> bool:

@@ -76,11 +76,22 @@ class RuleRefused(DomainError):
         super().__init__(message, fields)
 
 
-def record_event(claim: Claim, user: User | None, action: str, *, reason: str = "",
-                 from_status: ClaimStatus | None = None, to_status: ClaimStatus | None = None) -> ClaimEvent:
+def record_event(
+    claim: Claim,
+    user: User | None,
+    action: str,
+    *,
+    reason: str = "",
+    from_status: ClaimStatus | None = None,
+    to_status: ClaimStatus | None = None,
+) -> ClaimEvent:
     """An entry in the claim's timeline (kept forever)."""
     event = ClaimEvent(
-        claim=claim, user=user, action=action, reason=reason, version=claim.version or 1,
+        claim=claim,
+        user=user,
+        action=action,
+        reason=reason,
+        version=claim.version or 1,
         from_status=from_status.value if from_status else None,
         to_status=to_status.value if to_status else None,
     )
@@ -88,7 +99,9 @@ def record_event(claim: Claim, user: User | None, action: str, *, reason: str = 
     return event
 
 
-def _transition(claim: Claim, user: User | None, to: ClaimStatus, action: str, reason: str = "") -> None:
+def _transition(
+    claim: Claim, user: User | None, to: ClaimStatus, action: str, reason: str = ""
+) -> None:
     record_event(claim, user, action, reason=reason, from_status=claim.status, to_status=to)
     claim.status = to
 
@@ -103,7 +116,10 @@ def create_claim(user: User, data: ClaimInput, today: date | None = None) -> Cla
     station = db.session.get(Station, user.organisation_id)
     today = today or date.today()
     claim = Claim(
-        type=data.type, station=station, created_by=user, status=ClaimStatus.DRAFT,
+        type=data.type,
+        station=station,
+        created_by=user,
+        status=ClaimStatus.DRAFT,
         number=next_number(station, data.type, today),
     )
     db.session.add(claim)
@@ -116,11 +132,20 @@ def create_claim(user: User, data: ClaimInput, today: date | None = None) -> Cla
 def update_claim(claim: Claim, user: User, data: ClaimInput, today: date | None = None) -> Claim:
     """Replace what a draft (or a returned claim) says; its type cannot change."""
     if not claim.can_edit(user):
-        raise Conflict(str(_l("Claim %(number)s is %(status)s and cannot be edited.",
-                              number=claim.number, status=claim.status.value)))
+        raise Conflict(
+            str(
+                _l(
+                    "Claim %(number)s is %(status)s and cannot be edited.",
+                    number=claim.number,
+                    status=claim.status.value,
+                )
+            )
+        )
     if data.type is not claim.type:
-        raise ValidationFailed(str(_l("The type of a claim cannot change.")),
-                               {"type": str(_l("must stay %(type)s", type=claim.type.value))})
+        raise ValidationFailed(
+            str(_l("The type of a claim cannot change.")),
+            {"type": str(_l("must stay %(type)s", type=claim.type.value))},
+        )
     _fill(claim, data, today or date.today())
     record_event(claim, user, "edited")
     db.session.flush()
@@ -150,10 +175,10 @@ def _fill(claim: Claim, data: ClaimInput, today: date) -> None:
     claim.fulfilment = data.fulfilment or None
     claim.shipper_org = None
     if data.shipper_code:
-        shipper = _lookup(Organisation, Organisation.code, data.shipper_code, "shipper_code", errors)
-        if shipper is not None and (
-            shipper.kind is OrgKind.OEM or shipper.id == station.id
-        ):
+        shipper = _lookup(
+            Organisation, Organisation.code, data.shipper_code, "shipper_code", errors
+        )
+        if shipper is not None and (shipper.kind is OrgKind.OEM or shipper.id == station.id):
             errors["shipper_code"] = str(_l("must be another station or a supplier"))
         claim.shipper_org = shipper
     claim.labor_rate, claim.km_rate = station.labor_rate, station.km_rate
@@ -165,23 +190,39 @@ def _fill(claim: Claim, data: ClaimInput, today: date) -> None:
     for index, item in enumerate(data.lines):
         prefix = f"lines[{index}]."
         if item.kind not in allowed:
-            errors[prefix + "kind"] = str(_l("%(kind)s lines are not part of a %(type)s claim",
-                                             kind=item.kind.value, type=claim.type.value))
+            errors[prefix + "kind"] = str(
+                _l(
+                    "%(kind)s lines are not part of a %(type)s claim",
+                    kind=item.kind.value,
+                    type=claim.type.value,
+                )
+            )
             continue
         line = ClaimLine(position=index + 1, kind=item.kind, description=item.description)
         if item.kind is LineKind.PART:
-            line.part = _lookup(Part, Part.number, item.part_number, prefix + "part_number", errors,
-                                required=True)
+            line.part = _lookup(
+                Part, Part.number, item.part_number, prefix + "part_number", errors, required=True
+            )
             line.qty = item.qty or 1
             if line.part is not None:
                 line.unit_price = line.part.price_on(price_day)
                 if line.unit_price is None:
-                    errors[prefix + "part_number"] = str(_l("part %(part)s has no price valid on %(day)s",
-                                                            part=line.part.number, day=price_day.isoformat()))
+                    errors[prefix + "part_number"] = str(
+                        _l(
+                            "part %(part)s has no price valid on %(day)s",
+                            part=line.part.number,
+                            day=price_day.isoformat(),
+                        )
+                    )
         elif item.kind is LineKind.LABOR:
             if item.operation_code:
-                line.operation = _lookup(LaborOperation, LaborOperation.code, item.operation_code,
-                                         prefix + "operation_code", errors)
+                line.operation = _lookup(
+                    LaborOperation,
+                    LaborOperation.code,
+                    item.operation_code,
+                    prefix + "operation_code",
+                    errors,
+                )
             if item.hours is None or item.hours <= 0:
                 errors[prefix + "hours"] = str(_l("give the hours worked"))
             line.hours = item.hours
@@ -195,13 +236,25 @@ def _fill(claim: Claim, data: ClaimInput, today: date) -> None:
             if item.amount is None:
                 errors[prefix + "amount"] = str(_l("give the amount"))
             line.amount = item.amount or Decimal("0")
-        line.amount = pricing.line_amount(line.kind, qty=line.qty, hours=line.hours,
-                                          unit_price=line.unit_price, amount=line.amount)
+        line.amount = pricing.line_amount(
+            line.kind,
+            qty=line.qty,
+            hours=line.hours,
+            unit_price=line.unit_price,
+            amount=line.amount,
+        )
         lines.append(line)
     if claim.type is ClaimType.BREAK_IN and claim.vehicle is not None:
         price = claim.vehicle.model.break_in_price
-        lines.append(ClaimLine(position=1, kind=LineKind.PACKAGE, amount=price, unit_price=price,
-                               description=str(_l("Break-in maintenance package"))))
+        lines.append(
+            ClaimLine(
+                position=1,
+                kind=LineKind.PACKAGE,
+                amount=price,
+                unit_price=price,
+                description=str(_l("Break-in maintenance package")),
+            )
+        )
     if errors:
         raise ValidationFailed(str(_l("The claim was not saved.")), errors)
     claim.lines = lines
@@ -227,8 +280,15 @@ def submit_claim(claim: Claim, user: User, today: date | None = None) -> Claim:
     if claim.station_id != user.organisation_id or user.role is not Role.STATION:
         raise DomainError(str(_l("Only the claim's station submits it.")))
     if claim.status not in EDITABLE_STATUSES:
-        raise Conflict(str(_l("Claim %(number)s is already %(status)s.",
-                              number=claim.number, status=claim.status.value)))
+        raise Conflict(
+            str(
+                _l(
+                    "Claim %(number)s is already %(status)s.",
+                    number=claim.number,
+                    status=claim.status.value,
+                )
+            )
+        )
     today = today or date.today()
     checks = run_checks(claim, today)
     if checks.refusals:
@@ -241,11 +301,22 @@ def submit_claim(claim: Claim, user: User, today: date | None = None) -> Claim:
     claim.flag_mask = 0
     for finding in checks.flags:
         claim.flag_mask |= flag_bit(finding.rule)
-        db.session.add(ClaimFlag(claim=claim, version=claim.version, rule=finding.rule,
-                                 field=finding.field, message=finding.message_en,
-                                 message_key=finding.key, params=finding.params))
-    db.session.add(ClaimVersion(claim=claim, version=claim.version, submitted_by=user,
-                                snapshot=snapshot(claim)))
+        db.session.add(
+            ClaimFlag(
+                claim=claim,
+                version=claim.version,
+                rule=finding.rule,
+                field=finding.field,
+                message=finding.message_en,
+                message_key=finding.key,
+                params=finding.params,
+            )
+        )
+    db.session.add(
+        ClaimVersion(
+            claim=claim, version=claim.version, submitted_by=user, snapshot=snapshot(claim)
+        )
+    )
     _transition(claim, user, ClaimStatus.SUBMITTED, "resubmitted" if resubmission else "submitted")
     _auto_adjudicate(claim, checks.flags, today)
     db.session.flush()
@@ -268,15 +339,24 @@ def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
         _transition(claim, None, ClaimStatus.IN_REVIEW, "queued", reason)
         return
     for line in claim.lines:
-        line.approved_qty, line.approved_hours, line.approved_amount = line.qty, line.hours, line.amount
+        line.approved_qty, line.approved_hours, line.approved_amount = (
+            line.qty,
+            line.hours,
+            line.amount,
+        )
     pricing.apply_approved_totals(claim)
     claim.auto_decision_rule = rule
     claim.decided_at = utcnow()
     if claim.causal_part is not None:
         claim.responsible_supplier = claim.causal_part.supplier
     _set_validity(claim, today)
-    _transition(claim, None, ClaimStatus.APPROVED, "auto_approved",
-                f"No flags and total {claim.total_amount} under {settings.auto_approve_threshold}")
+    _transition(
+        claim,
+        None,
+        ClaimStatus.APPROVED,
+        "auto_approved",
+        f"No flags and total {claim.total_amount} under {settings.auto_approve_threshold}",
+    )
     create_for_approved_claim(claim, today)
 
 
@@ -287,7 +367,9 @@ def _queue_reason(claim: Claim, flags, settings: ClaimSettings) -> str:
         return f"A {claim.type.value} is always reviewed by an auditor"
     if not settings.auto_approve_enabled:
         return "Auto-approval is switched off"
-    return f"Total {claim.total_amount} is not under the threshold {settings.auto_approve_threshold}"
+    return (
+        f"Total {claim.total_amount} is not under the threshold {settings.auto_approve_threshold}"
+    )
 
 
 def _set_validity(claim: Claim, today: date) -> None:
@@ -302,11 +384,19 @@ def return_claim(claim: Claim, user: User, reason: str) -> Claim:
     if user.role is not Role.AUDITOR:
         raise DomainError(str(_l("Only auditors return claims.")))
     if claim.status is not ClaimStatus.IN_REVIEW:
-        raise Conflict(str(_l("Claim %(number)s is %(status)s and cannot be returned.",
-                              number=claim.number, status=claim.status.value)))
+        raise Conflict(
+            str(
+                _l(
+                    "Claim %(number)s is %(status)s and cannot be returned.",
+                    number=claim.number,
+                    status=claim.status.value,
+                )
+            )
+        )
     if not reason.strip():
-        raise ValidationFailed(str(_l("Say why the claim is returned.")),
-                               {"reason": str(_l("is required"))})
+        raise ValidationFailed(
+            str(_l("Say why the claim is returned.")), {"reason": str(_l("is required"))}
+        )
     claim.decision_reason = reason.strip()
     _transition(claim, user, ClaimStatus.RETURNED, "returned", reason.strip())
     db.session.flush()
@@ -318,8 +408,10 @@ def add_comment(claim: Claim, user: User, body: str) -> ClaimComment:
         raise DomainError(str(_l("You cannot comment on this claim.")))
     body = body.strip()
     if not body or len(body) > 4000:
-        raise ValidationFailed(str(_l("Write a comment of 1 to 4000 characters.")),
-                               {"body": str(_l("1 to 4000 characters"))})
+        raise ValidationFailed(
+            str(_l("Write a comment of 1 to 4000 characters.")),
+            {"body": str(_l("1 to 4000 characters"))},
+        )
     comment = ClaimComment(claim=claim, user=user, body=body)
     db.session.add(comment)
     db.session.flush()
@@ -334,8 +426,17 @@ def add_comment(claim: Claim, user: User, body: str) -> ClaimComment:
 
 # -- versions ------------------------------------------------------------------------------------
 
-SNAPSHOT_FIELDS = ("vin", "odometer_km", "repair_date", "fault_date", "complaint", "cause",
-                   "correction", "goodwill_reason", "fulfilment")
+SNAPSHOT_FIELDS = (
+    "vin",
+    "odometer_km",
+    "repair_date",
+    "fault_date",
+    "complaint",
+    "cause",
+    "correction",
+    "goodwill_reason",
+    "fulfilment",
+)
 
 
 def _line_label(line: ClaimLine) -> str:
@@ -353,8 +454,15 @@ def snapshot(claim: Claim) -> dict:
     data["causal_part"] = claim.causal_part.number if claim.causal_part else None
     data["total_amount"] = str(claim.total_amount)
     data["lines"] = [
-        {"kind": ln.kind.value, "item": _line_label(ln), "qty": ln.qty, "hours": _plain(ln.hours),
-         "unit_price": _plain(ln.unit_price), "amount": str(ln.amount), "description": ln.description}
+        {
+            "kind": ln.kind.value,
+            "item": _line_label(ln),
+            "qty": ln.qty,
+            "hours": _plain(ln.hours),
+            "unit_price": _plain(ln.unit_price),
+            "amount": str(ln.amount),
+            "description": ln.description,
+        }
         for ln in claim.lines
     ]
     data["attachments"] = [a.filename for a in claim.attachments]
@@ -383,7 +491,9 @@ def diff_snapshots(old: dict, new: dict) -> list[dict]:
         a, b = old_lines[key], new_lines[key]
         for attr in ("qty", "hours", "amount", "description"):
             if a.get(attr) != b.get(attr):
-                changes.append({"what": f"line {key[1]} {attr}", "old": a.get(attr), "new": b.get(attr)})
+                changes.append(
+                    {"what": f"line {key[1]} {attr}", "old": a.get(attr), "new": b.get(attr)}
+                )
     for name in sorted(set(new.get("attachments", [])) - set(old.get("attachments", []))):
         changes.append({"what": "attachment", "old": None, "new": name})
     return changes

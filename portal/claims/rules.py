@@ -33,7 +33,9 @@ MESSAGES = {
     "vin_unknown": _l("No vehicle of the brand has VIN %(vin)s."),
     "repair_in_future": _l("The repair date %(date)s is in the future."),
     "fault_after_repair": _l("The fault date %(fault)s is after the repair date %(repair)s."),
-    "repair_before_sale": _l("The repair date %(date)s is before the vehicle's sale date %(sale)s."),
+    "repair_before_sale": _l(
+        "The repair date %(date)s is before the vehicle's sale date %(sale)s."
+    ),
     "odometer_below_last": _l(
         "The odometer %(km)s km is below the last known reading of %(last)s km."
     ),
@@ -196,11 +198,21 @@ def dates_in_order(c: Checks) -> None:
     if claim.repair_date and claim.repair_date > c.today:
         c.refuse("dates", "repair_date", "repair_in_future", date=claim.repair_date.isoformat())
     if claim.fault_date and claim.repair_date and claim.fault_date > claim.repair_date:
-        c.refuse("dates", "fault_date", "fault_after_repair",
-                 fault=claim.fault_date.isoformat(), repair=claim.repair_date.isoformat())
+        c.refuse(
+            "dates",
+            "fault_date",
+            "fault_after_repair",
+            fault=claim.fault_date.isoformat(),
+            repair=claim.repair_date.isoformat(),
+        )
     if c.vehicle and claim.repair_date and claim.repair_date < c.vehicle.sale_date:
-        c.refuse("dates", "repair_date", "repair_before_sale",
-                 date=claim.repair_date.isoformat(), sale=c.vehicle.sale_date.isoformat())
+        c.refuse(
+            "dates",
+            "repair_date",
+            "repair_before_sale",
+            date=claim.repair_date.isoformat(),
+            sale=c.vehicle.sale_date.isoformat(),
+        )
 
 
 def last_known_odometer(vehicle: Vehicle, excluding_claim_id: int | None) -> int:
@@ -221,7 +233,9 @@ def odometer_not_below_last(c: Checks) -> None:
         return
     last = last_known_odometer(c.vehicle, c.claim.id)
     if c.claim.odometer_km < last:
-        c.refuse("odometer", "odometer_km", "odometer_below_last", km=c.claim.odometer_km, last=last)
+        c.refuse(
+            "odometer", "odometer_km", "odometer_below_last", km=c.claim.odometer_km, last=last
+        )
 
 
 # -- coverage, duplicates, labor ------------------------------------------------------------------
@@ -245,14 +259,32 @@ def in_coverage(c: Checks) -> None:
             if cov.reason == "time"
             else str(_l("%(km)s km over %(limit)s", km=claim.odometer_km, limit=policy.km))
         )
-        c.flag("outside_coverage", "causal_part", "outside_coverage_goodwill",
-               group=part.group, why=why, reason=claim.goodwill_reason)
+        c.flag(
+            "outside_coverage",
+            "causal_part",
+            "outside_coverage_goodwill",
+            group=part.group,
+            why=why,
+            reason=claim.goodwill_reason,
+        )
     elif cov.reason == "time":
-        c.refuse("coverage", "repair_date", "outside_coverage_time", group=part.group,
-                 expires=cov.expires_on.isoformat(), months=policy.months)
+        c.refuse(
+            "coverage",
+            "repair_date",
+            "outside_coverage_time",
+            group=part.group,
+            expires=cov.expires_on.isoformat(),
+            months=policy.months,
+        )
     else:
-        c.refuse("coverage", "odometer_km", "outside_coverage_km", group=part.group,
-                 km=claim.odometer_km, limit=policy.km)
+        c.refuse(
+            "coverage",
+            "odometer_km",
+            "outside_coverage_km",
+            group=part.group,
+            km=claim.odometer_km,
+            limit=policy.km,
+        )
 
 
 @rule("duplicate", {ClaimType.REPAIR, ClaimType.MAJOR_ASSEMBLY})
@@ -275,9 +307,15 @@ def not_a_duplicate(c: Checks) -> None:
         .limit(1)
     ).first()
     if other:
-        c.flag("duplicate", "causal_part", "duplicate", other=other.number,
-               part=claim.causal_part.number, days=DUPLICATE_WINDOW_DAYS,
-               date=other.repair_date.isoformat())
+        c.flag(
+            "duplicate",
+            "causal_part",
+            "duplicate",
+            other=other.number,
+            part=claim.causal_part.number,
+            days=DUPLICATE_WINDOW_DAYS,
+            date=other.repair_date.isoformat(),
+        )
 
 
 @rule("labor_hours")
@@ -295,8 +333,13 @@ def labor_within_standard(c: Checks) -> None:
             continue
         params = dict(hours=line.hours, operation=line.operation.code, standard=standard)
         if line.description:
-            c.flag("labor_hours", field_name + ".hours", "labor_over_standard",
-                   reason=line.description, **params)
+            c.flag(
+                "labor_hours",
+                field_name + ".hours",
+                "labor_over_standard",
+                reason=line.description,
+                **params,
+            )
         else:
             c.refuse("labor_hours", field_name + ".description", "labor_reason_required", **params)
 
@@ -314,9 +357,16 @@ def break_in_in_window(c: Checks) -> None:
     if age > model.break_in_days or not (
         model.break_in_min_km <= claim.odometer_km <= model.break_in_max_km
     ):
-        c.refuse("break_in_window", "repair_date" if age > model.break_in_days else "odometer_km",
-                 "break_in_window", days=model.break_in_days, min=model.break_in_min_km,
-                 max=model.break_in_max_km, age=age, km=claim.odometer_km)
+        c.refuse(
+            "break_in_window",
+            "repair_date" if age > model.break_in_days else "odometer_km",
+            "break_in_window",
+            days=model.break_in_days,
+            min=model.break_in_min_km,
+            max=model.break_in_max_km,
+            age=age,
+            km=claim.odometer_km,
+        )
 
 
 @rule("break_in_once", {ClaimType.BREAK_IN})
@@ -324,12 +374,14 @@ def break_in_only_once(c: Checks) -> None:
     if c.vehicle is None:
         return
     other = db.session.scalar(
-        sa.select(Claim.number).where(
+        sa.select(Claim.number)
+        .where(
             Claim.vehicle_id == c.vehicle.id,
             Claim.type == ClaimType.BREAK_IN,
             Claim.id != (c.claim.id or 0),
             Claim.status.not_in([ClaimStatus.DRAFT, ClaimStatus.REJECTED]),
-        ).limit(1)
+        )
+        .limit(1)
     )
     if other:
         c.refuse("break_in_once", "vin", "break_in_once", vin=c.vehicle.vin, other=other)
@@ -338,13 +390,15 @@ def break_in_only_once(c: Checks) -> None:
 def valid_appraisal(vehicle: Vehicle, part_id: int, on_day: date) -> Claim | None:
     """An appraisal for this vehicle and part, approved and still valid on `on_day`."""
     return db.session.scalar(
-        sa.select(Claim).where(
+        sa.select(Claim)
+        .where(
             Claim.type == ClaimType.APPRAISAL,
             Claim.vehicle_id == vehicle.id,
             Claim.causal_part_id == part_id,
             Claim.status.in_(APPROVED_STATUSES),
             Claim.valid_until >= on_day,
-        ).limit(1)
+        )
+        .limit(1)
     )
 
 
@@ -356,16 +410,26 @@ def major_assembly_needs_appraisal(c: Checks) -> None:
     if not part.is_major_assembly:
         c.refuse("major_assembly", "causal_part", "not_major_assembly", part=part.number)
     elif valid_appraisal(c.vehicle, part.id, c.today) is None:
-        c.refuse("appraisal_required", "causal_part", "appraisal_required", vin=c.vehicle.vin,
-                 part=part.number, days=APPRAISAL_VALID_DAYS)
+        c.refuse(
+            "appraisal_required",
+            "causal_part",
+            "appraisal_required",
+            vin=c.vehicle.vin,
+            part=part.number,
+            days=APPRAISAL_VALID_DAYS,
+        )
 
 
 @rule("major_assembly", {ClaimType.REPAIR, ClaimType.ROADSIDE})
 def no_major_assembly_on_a_repair(c: Checks) -> None:
     for index, line in enumerate(c.claim.lines):
         if line.kind is LineKind.PART and line.part is not None and line.part.is_major_assembly:
-            c.refuse("major_assembly", f"lines[{index}].part_number", "major_assembly_on_repair",
-                     part=line.part.number)
+            c.refuse(
+                "major_assembly",
+                f"lines[{index}].part_number",
+                "major_assembly_on_repair",
+                part=line.part.number,
+            )
 
 
 @rule("roadside", {ClaimType.ROADSIDE})
@@ -389,14 +453,24 @@ def invoice_within_outsourced_cap(c: Checks) -> None:
         and (request.valid_until is None or request.valid_until >= c.today)
     )
     if not valid:
-        c.refuse("outsourced_cap", "outsourced_request", "outsourced_request_invalid",
-                 number=request.number)
+        c.refuse(
+            "outsourced_cap",
+            "outsourced_request",
+            "outsourced_request_invalid",
+            number=request.number,
+        )
         return
     cap = request.approved_total_amount or 0
     invoiced = sum((ln.amount for ln in c.claim.lines if ln.kind is LineKind.OTHER), start=0)
     if invoiced > cap:
-        c.refuse("outsourced_cap", "lines", "outsourced_over_cap", amount=invoiced, cap=cap,
-                 number=request.number)
+        c.refuse(
+            "outsourced_cap",
+            "lines",
+            "outsourced_over_cap",
+            amount=invoiced,
+            cap=cap,
+            number=request.number,
+        )
 
 
 @rule("emergency_part", {ClaimType.EMERGENCY_PART})

@@ -10,7 +10,7 @@ from portal.masterdata.models import Vehicle, WarrantyPolicy
 
 
 def add_months(day: date, months: int) -> date:
-    """`day` plus `months` calendar months, clamped to the month's last day (Jan 31 + 1 = Feb 28)."""
+    """`day` plus `months` months, clamped to the month's end (Jan 31 + 1 month = Feb 28)."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

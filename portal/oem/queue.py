@@ -7,6 +7,7 @@ page as fast as the first with a million claims; `bench/queue.py` measures it.
 from __future__ import annotations
 
 import base64
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -46,10 +47,8 @@ class QueueFilter:
     def from_args(cls, args) -> QueueFilter:
         """From query-string arguments; anything unreadable is ignored, not an error page."""
         f = cls()
-        try:
+        with contextlib.suppress(ValueError):
             f.status = ClaimStatus(args.get("status") or "in_review")
-        except ValueError:
-            pass
         if f.status not in QUEUE_STATUSES:
             f.status = ClaimStatus.IN_REVIEW
         try:
