@@ -3,13 +3,15 @@
 A fictional OEM, 华星汽车 Huaxing Motors, that builds a heavy truck, a light truck and an SUV,
 with its service stations across China, four parts suppliers, a parts catalogue in the
 QC/T 265 numbering, labor operations, fault codes, hundreds of sold vehicles and one login per
-role. Everything comes from `random.Random(seed)` and dates are relative to `date.today()`,
-so the same seed gives the same data and the data stays realistic whenever it is loaded.
+role; then half a year of claims in every state and the auditor's announcements
+(`portal.demo_claims`). Everything comes from `random.Random(seed)` and dates are relative to
+`date.today()`, so the same seed gives the same data and the data stays realistic whenever it
+is loaded.
 
 The data set is built by `STEPS`, run in order on one `Demo`; each step adds its rows, keeps
-them on the `Demo` for the steps after it, and flushes. A later capability (claims in every
-state, audits, old parts, settlement runs) adds its own step function at the end of `STEPS`.
-Nothing here commits: the caller (the CLI, a test) does.
+them on the `Demo` for the steps after it, and flushes. A later capability (old-part
+shipments, settlement runs) adds its own step function at the end of `STEPS`. Nothing here
+commits: the caller (the CLI, a test) does.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from portal import demo_claims
 from portal.auth.models import Role, User
 from portal.auth.operations import create_user
+from portal.claims.models import Claim
 from portal.extensions import db
 from portal.masterdata.models import (
     OEM_CODE,
@@ -366,6 +370,8 @@ class Demo:
     fault_codes: list[FaultCode] = field(default_factory=list)
     vehicles: list[Vehicle] = field(default_factory=list)
     users: dict[str, User] = field(default_factory=dict)
+    org_users: dict[str, User] = field(default_factory=dict)  # organisation code -> its user
+    claims: list[Claim] = field(default_factory=list)
 
     def add(self, objects: list) -> None:
         """Add and flush, so the rows have their ids for the steps after."""
@@ -546,9 +552,9 @@ def add_users(demo: Demo) -> None:
 
 DemoStep = Callable[[Demo], None]
 
-# The steps in order. A later capability appends its own step (claims in every state, their
-# audits, old-part shipments, settlement runs), written like the ones above.
-STEPS: tuple[DemoStep, ...] = (
+# The steps in order. A later capability appends its own step (old-part shipments, settlement
+# runs), written like the ones above; the claims and announcements are in `portal.demo_claims`.
+MASTER_DATA_STEPS: tuple[DemoStep, ...] = (
     add_organisations,
     add_vehicle_models,
     add_parts,
@@ -556,6 +562,12 @@ STEPS: tuple[DemoStep, ...] = (
     add_fault_codes,
     add_vehicles,
     add_users,
+)
+STEPS: tuple[DemoStep, ...] = (
+    *MASTER_DATA_STEPS,
+    demo_claims.add_organisation_users,
+    demo_claims.add_claims,
+    demo_claims.add_announcements,
 )
 
 

@@ -1,21 +1,51 @@
-"""The demo data set (`flask --app wsgi demo`): complete, realistic, exact and loaded only once."""
+"""The demo data set (`flask --app wsgi demo`): complete, realistic, exact and loaded only once.
+
+Loading the demo takes seconds, so this module loads it once: `demo` builds it in a transaction
+of its own connection that is rolled back after the module's last test, and every test runs in
+a savepoint of that transaction (the module's `db_session` replaces the suite's), so that what a
+test writes is gone for the next one. The demo's files go to a temporary upload folder.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import url_for
+from flask_sqlalchemy.session import _app_ctx_id
 
 from portal import create_app
+from portal import demo as demo_module
 from portal.auth.models import Role, User
 from portal.auth.operations import password_problem
 from portal.auth.views import HOME_ENDPOINTS
-from portal.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from portal.claims.attachments import path_of, sniff
+from portal.claims.models import (
+    FLAG_RULES,
+    Attachment,
+    Claim,
+    ClaimComment,
+    ClaimEvent,
+    ClaimFlag,
+    ClaimLine,
+    ClaimStatus,
+    ClaimType,
+    ClaimVersion,
+    LineKind,
+    flag_bit,
+)
+from portal.claims.operations import diff_snapshots
+from portal.claims.rules import APPRAISAL_VALID_DAYS, DUPLICATE_WINDOW_DAYS
+from portal.demo import DEMO_PASSWORD, DEMO_USERS, MASTER_DATA_STEPS, load_demo
+from portal.demo_claims import LOCAL_TZ
 from portal.extensions import db
+from portal.masterdata.coverage import coverage_of
 from portal.masterdata.models import (
     OEM_CODE,
     Disposition,
@@ -28,18 +58,18 @@ from portal.masterdata.models import (
     Supplier,
     Vehicle,
     VehicleModel,
-    WarrantyPolicy,
 )
 from portal.masterdata.vin import is_valid_vin
 from portal.money import money_sum
+from portal.oem.models import SEEDED_REASON_CODES, Announcement, AnnouncementRead
+from portal.oem.queue import QueueFilter, queue_counts, queue_page
 from tests.conftest import login, migrate_to_head, test_config
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH = re.compile(r"[A-Za-z]{3,}")
-TABLES = (
-    Organisation, Station, Supplier, VehicleModel, WarrantyPolicy, Part, PartPrice,
-    LaborOperation, FaultCode, Vehicle, User,
-)  # fmt: skip
+SETTLED_LATER = {ClaimStatus.SETTLED}  # settlement is a later capability
+PASSING = {ClaimStatus.SUBMITTED}  # a submission is queued or approved at once
+RESTING = set(ClaimStatus) - SETTLED_LATER - PASSING
 
 
 def count(model) -> int:
@@ -50,26 +80,95 @@ def all_of(model) -> list:
     return list(db.session.scalars(sa.select(model)))
 
 
+def claims(*where) -> list[Claim]:
+    return list(db.session.scalars(sa.select(Claim).where(*where).order_by(Claim.id)))
+
+
 def row_counts() -> dict[str, int]:
-    return {model.__name__: count(model) for model in TABLES}
+    return {
+        table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
+        for table in db.metadata.sorted_tables
+    }
 
 
 def bilingual(text: str) -> bool:
     return bool(CHINESE.search(text) and ENGLISH.search(text))
 
 
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+# -- one demo for the module ----------------------------------------------------------------------
+
+
+@dataclass
+class LoadedDemo:
+    connection: sa.Connection
+    logins: list[tuple[str, str, str]]
+    uploads: Path
+
+
+def _session_on(connection: sa.Connection) -> sa.orm.scoped_session:
+    """Sessions in savepoints of `connection`'s transaction, one per app context (as conftest)."""
+    return sa.orm.scoped_session(
+        sa.orm.sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+        scopefunc=_app_ctx_id,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(app, tmp_path_factory):
+    """The demo, loaded once in a transaction that is rolled back after the module."""
+    uploads = tmp_path_factory.mktemp("demo_uploads")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(app.config, "UPLOAD_FOLDER", str(uploads))
+        with app.app_context():
+            connection = db.engine.connect()
+            transaction = connection.begin()
+            try:
+                patch.setattr(db, "session", _session_on(connection))
+                logins = load_demo()
+                db.session.commit()  # releases the loading savepoint into the module's transaction
+                db.session.remove()
+            except BaseException:
+                transaction.rollback()
+                connection.close()
+                raise
+        try:
+            yield LoadedDemo(connection, logins, uploads)
+        finally:
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture(autouse=True)
+def db_session(app, demo):
+    """Each test in a savepoint of the module's transaction, rolled back at the test's end."""
+    with app.app_context():
+        original = db.session
+        db.session = _session_on(demo.connection)
+        db.session.connection()  # the savepoint begins now: a request's commit stays inside it
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+
+
 @pytest.fixture
-def logins():
-    result = load_demo()
-    db.session.expire_all()  # what follows reads the rows back from the database
-    return result
+def logins(demo):
+    return demo.logins
+
+
+# -- master data ----------------------------------------------------------------------------------
 
 
 def test_the_demo_password_is_one_the_portal_accepts():
     assert password_problem(DEMO_PASSWORD) is None
 
 
-def test_the_demo_loads_the_oem_with_stations_across_the_regions_and_four_suppliers(logins):
+def test_the_demo_loads_the_oem_with_stations_across_the_regions_and_four_suppliers():
     oem = db.session.scalar(sa.select(Organisation).where(Organisation.code == OEM_CODE))
     assert oem.is_oem and bilingual(oem.name)
     stations = all_of(Station)
@@ -88,7 +187,7 @@ def test_the_demo_loads_the_oem_with_stations_across_the_regions_and_four_suppli
     assert any(supplier.labor_hours_cap is not None for supplier in suppliers)
 
 
-def test_each_of_the_three_models_has_a_policy_for_every_coverage_group_of_the_parts(logins):
+def test_each_of_the_three_models_has_a_policy_for_every_coverage_group_of_the_parts():
     models = all_of(VehicleModel)
     assert len(models) == 3
     part_groups = set(db.session.scalars(sa.select(Part.group).distinct()))
@@ -101,7 +200,7 @@ def test_each_of_the_three_models_has_a_policy_for_every_coverage_group_of_the_p
         assert model.break_in_price > 0
 
 
-def test_the_parts_are_bilingual_and_cover_every_group_supplier_and_disposition(logins):
+def test_the_parts_are_bilingual_and_cover_every_group_supplier_and_disposition():
     parts = all_of(Part)
     assert len(parts) == 200
     assert all(bilingual(part.name) for part in parts)
@@ -121,7 +220,7 @@ def test_the_parts_are_bilingual_and_cover_every_group_supplier_and_disposition(
         assert part.current_price is not None and part.current_price > 0, part.number
 
 
-def test_some_parts_have_an_older_price_so_a_claim_is_priced_by_its_repair_date(logins):
+def test_some_parts_have_an_older_price_so_a_claim_is_priced_by_its_repair_date():
     with_history = [part for part in all_of(Part) if len(part.prices) > 1]
     assert len(with_history) >= 10
     for part in with_history:
@@ -135,7 +234,7 @@ def test_some_parts_have_an_older_price_so_a_claim_is_priced_by_its_repair_date(
         assert part.price_on(current.valid_from) == part.current_price == current.unit_price
 
 
-def test_the_labor_operations_and_fault_codes_are_bilingual(logins):
+def test_the_labor_operations_and_fault_codes_are_bilingual():
     operations = all_of(LaborOperation)
     assert len(operations) == 50
     assert all(bilingual(op.description) and op.standard_hours > 0 for op in operations)
@@ -150,7 +249,7 @@ def test_the_labor_operations_and_fault_codes_are_bilingual(logins):
     assert {fault.code[0] for fault in fault_codes} == set("PBCU")
 
 
-def test_the_vehicles_have_valid_vins_plausible_dates_odometers_and_owners(logins):
+def test_the_vehicles_have_valid_vins_plausible_dates_odometers_and_owners():
     today = date.today()
     vehicles = all_of(Vehicle)
     assert len(vehicles) == 300
@@ -168,7 +267,7 @@ def test_the_vehicles_have_valid_vins_plausible_dates_odometers_and_owners(login
     assert len({vehicle.vin for vehicle in vehicles}) == 300
 
 
-def test_some_vehicles_are_due_for_break_in_and_some_are_out_of_basic_coverage(logins):
+def test_some_vehicles_are_due_for_break_in_and_some_are_out_of_basic_coverage():
     today = date.today()
     vehicles = all_of(Vehicle)
     due_for_break_in = [
@@ -184,13 +283,15 @@ def test_some_vehicles_are_due_for_break_in_and_some_are_out_of_basic_coverage(l
     assert len(over_three_years) >= 20
 
 
-def test_amounts_are_exact_decimals_with_two_places(logins):
+def test_amounts_are_exact_decimals_with_two_places():
     amounts = [
         *(price.unit_price for price in all_of(PartPrice)),
         *(station.labor_rate for station in all_of(Station)),
         *(station.km_rate for station in all_of(Station)),
         *(model.break_in_price for model in all_of(VehicleModel)),
         *(op.standard_hours for op in all_of(LaborOperation)),
+        *(claim.total_amount for claim in all_of(Claim)),
+        *(line.amount for line in all_of(ClaimLine)),
     ]
     for amount in amounts:
         assert isinstance(amount, Decimal)
@@ -202,33 +303,363 @@ def test_amounts_are_exact_decimals_with_two_places(logins):
     assert Decimal("0.10") in rates
 
 
-def test_the_same_seed_gives_the_same_data_and_another_seed_other_data():
-    def load(seed: int):
-        savepoint = db.session.begin_nested()
-        load_demo(seed=seed)
-        vehicles = db.session.execute(
-            sa.select(
-                Vehicle.vin, Vehicle.sale_date, Vehicle.odometer_km, Vehicle.owner_name
-            ).order_by(Vehicle.vin)
-        ).all()
-        prices = db.session.execute(
-            sa.select(Part.number, PartPrice.unit_price, PartPrice.valid_to)
-            .join(Part.prices)
-            .order_by(Part.number, PartPrice.id)
-        ).all()
-        savepoint.rollback()
-        return vehicles, prices
-
-    first = load(7)
-    assert load(7) == first
-    assert load(8) != first
+# -- claims in every state ------------------------------------------------------------------------
 
 
-def test_loading_the_demo_again_creates_nothing_and_answers_the_same_logins(logins):
+def test_there_are_hundreds_of_claims_of_every_type_and_in_every_state_but_settled():
+    every = all_of(Claim)
+    assert 350 <= len(every) <= 500
+    by_type = Counter(claim.type for claim in every)
+    assert set(by_type) == set(ClaimType)
+    assert by_type[ClaimType.REPAIR] >= 200
+    assert all(n >= 10 for n in by_type.values()), by_type
+    by_status = Counter(claim.status for claim in every)
+    assert set(by_status) == RESTING
+    assert all(n >= 10 for n in by_status.values()), by_status
+    assert len({claim.station_id for claim in every}) == count(Station)
+    assert {claim.type for claim in every if claim.status is ClaimStatus.IN_REVIEW} == set(
+        ClaimType
+    ) - {ClaimType.BREAK_IN}
+
+
+def test_the_claims_spread_over_half_a_year_with_their_numbers_in_the_month_of_creation():
+    today = date.today()
+    every = all_of(Claim)
+    created = [local_day(claim.created_at) for claim in every]
+    assert today - timedelta(days=190) <= min(created) <= today - timedelta(days=150)
+    assert today - timedelta(days=7) <= max(created) < today
+    assert len({day.strftime("%y%m") for day in created}) >= 6
+    for claim in every:
+        assert claim.number.split("-")[3] == local_day(claim.created_at).strftime("%y%m")
+        assert claim.number.split("-")[0] == claim.type.prefix
+        assert claim.repair_date <= local_day(claim.created_at)
+
+
+def test_each_claims_timeline_is_in_order_and_in_the_past():
+    now = datetime.now(LOCAL_TZ)
+    for claim in all_of(Claim):
+        moments = [event.at for event in claim.events]
+        assert moments == sorted(moments), claim.number
+        assert claim.created_at == moments[0] and moments[-1] < now, claim.number
+        assert claim.events[0].action == "created"
+        if claim.status is not ClaimStatus.DRAFT:
+            assert claim.created_at <= claim.submitted_at, claim.number
+        if claim.decided_at is not None:
+            assert claim.submitted_at <= claim.decided_at < now, claim.number
+        assert claim.updated_at < now
+
+
+def test_a_vehicles_odometer_only_grows_from_claim_to_claim():
+    submitted = claims(Claim.status != ClaimStatus.DRAFT)
+    by_vehicle = defaultdict(list)
+    for claim in submitted:
+        by_vehicle[claim.vehicle_id].append(claim)
+    assert any(len(group) >= 3 for group in by_vehicle.values())
+    for group in by_vehicle.values():
+        group.sort(key=lambda claim: claim.versions[0].submitted_at)
+        readings = [claim.odometer_km for claim in group]
+        assert readings == sorted(readings), [c.number for c in group]
+        assert group[0].odometer_km >= group[0].vehicle.odometer_km
+        for claim in group:
+            assert claim.repair_date >= claim.vehicle.sale_date
+
+
+def test_auto_approved_claims_are_under_the_threshold_without_flags():
+    auto = claims(Claim.auto_decision_rule.is_not(None))
+    assert len(auto) >= 100
+    assert {claim.type for claim in auto} == {
+        ClaimType.REPAIR,
+        ClaimType.BREAK_IN,
+        ClaimType.ROADSIDE,
+    }
+    for claim in auto:
+        assert claim.status is ClaimStatus.APPROVED and claim.decided_by is None
+        assert claim.auto_decision_rule == "auto_approve_under_2000.00"
+        assert claim.total_amount < Decimal("2000.00") and claim.flag_mask == 0
+        assert claim.approved_total_amount == claim.total_amount
+
+
+def test_auditors_approve_cut_reject_and_return_with_reasons():
+    auditor = db.session.scalar(sa.select(User).where(User.username == "auditor"))
+    approved = claims(Claim.status == ClaimStatus.APPROVED, Claim.auto_decision_rule.is_(None))
+    assert len(approved) >= 40
+    assert all(claim.decided_by == auditor for claim in approved)
+    for claim in claims(Claim.status == ClaimStatus.REJECTED):
+        assert claim.decided_by == auditor and bilingual(claim.decision_reason)
+        assert claim.approved_total_amount == 0
+    for claim in claims(Claim.status == ClaimStatus.RETURNED):
+        returned = [event for event in claim.events if event.action == "returned"]
+        assert returned and bilingual(returned[-1].reason) and claim.decision_reason
+
+
+def test_partially_approved_claims_have_cut_lines_with_reason_codes_and_notes():
+    partial = claims(Claim.status == ClaimStatus.PARTIALLY_APPROVED)
+    assert len(partial) >= 30
+    codes = {code for code, *_ in SEEDED_REASON_CODES}
+    used = Counter()
+    for claim in partial:
+        cut = [line for line in claim.lines if line.approved_amount < line.amount]
+        assert cut, claim.number
+        for line in cut:
+            assert line.reason_code in codes and bilingual(line.decision_note), claim.number
+            used[line.reason_code] += 1
+        assert 0 < claim.approved_total_amount < claim.total_amount
+    assert {
+        "excessive_labor",
+        "duplicate_charge",
+        "part_not_returned",
+        "insufficient_documentation",
+        "outside_coverage",
+        "partial_approval",
+    } <= set(used)
+
+
+def test_every_flag_rule_flags_claims_and_blocks_their_auto_approval():
+    for rule in FLAG_RULES:
+        flagged = claims(Claim.flag_mask.op("&")(flag_bit(rule)) != 0)
+        assert len(flagged) >= 8, rule
+        for claim in flagged:
+            assert claim.auto_decision_rule is None, claim.number
+            assert any(flag.rule == rule for flag in claim.current_flags), claim.number
+    for claim in claims(Claim.flag_mask.op("&")(flag_bit("outside_coverage")) != 0):
+        assert claim.goodwill_reason and bilingual(claim.goodwill_reason)
+        policy = claim.vehicle.model.policy_for(claim.causal_part.group)
+        assert not coverage_of(
+            policy, claim.vehicle.sale_date, claim.repair_date, claim.odometer_km
+        ).in_coverage
+    for claim in claims(Claim.flag_mask.op("&")(flag_bit("labor_hours")) != 0):
+        over = [
+            line
+            for line in claim.lines
+            if line.kind is LineKind.LABOR and line.hours > line.operation.standard_hours
+        ]
+        assert over and all(bilingual(line.description) for line in over), claim.number
+    for claim in claims(Claim.flag_mask.op("&")(flag_bit("duplicate")) != 0):
+        earlier = claims(
+            Claim.vehicle_id == claim.vehicle_id,
+            Claim.causal_part_id == claim.causal_part_id,
+            Claim.id != claim.id,
+        )
+        assert any(
+            abs((other.repair_date - claim.repair_date).days) <= DUPLICATE_WINDOW_DAYS
+            for other in earlier
+        ), claim.number
+
+
+def test_returned_claims_were_resubmitted_as_new_versions_saying_what_changed():
+    resubmitted = claims(Claim.version > 1)
+    assert len(resubmitted) >= 15
+    assert any(claim.version == 3 for claim in resubmitted)
+    assert {claim.status for claim in resubmitted} >= {
+        ClaimStatus.APPROVED,
+        ClaimStatus.PARTIALLY_APPROVED,
+        ClaimStatus.REJECTED,
+        ClaimStatus.IN_REVIEW,
+        ClaimStatus.RETURNED,
+    }
+    for claim in resubmitted:
+        versions = [version.version for version in claim.versions]
+        assert versions == list(range(1, claim.version + 1)), claim.number
+        actions = [event.action for event in claim.events]
+        assert actions.count("resubmitted") == claim.version - 1
+        for old, new in zip(claim.versions, claim.versions[1:], strict=False):
+            assert diff_snapshots(old.snapshot, new.snapshot), claim.number
+
+
+def test_attachments_are_real_photos_and_pdfs_stored_in_the_upload_folder(demo):
+    attachments = all_of(Attachment)
+    assert len(attachments) >= 300
+    assert len({a.claim_id for a in attachments}) >= count(Claim) // 2
+    assert {a.content_type for a in attachments} == {"image/png", "application/pdf"}
+    for attachment in attachments:
+        path = path_of(attachment)
+        assert path.parent == demo.uploads and path.is_file(), attachment.filename
+        data = path.read_bytes()
+        assert len(data) == attachment.size
+        assert sniff(data[:16])[0] == attachment.content_type
+    for claim in claims(Claim.type == ClaimType.ROADSIDE, Claim.status != ClaimStatus.DRAFT):
+        assert claim.attachments, claim.number
+
+
+def test_stations_and_auditors_talk_on_some_claims():
+    comments = all_of(ClaimComment)
+    assert len(comments) >= 40
+    authors = {comment.user.role for comment in comments}
+    assert authors == {Role.STATION, Role.AUDITOR}
+    for comment in comments:
+        assert comment.claim.submitted_at <= comment.created_at
+        assert comment.user.role is Role.AUDITOR or comment.user.organisation_id == (
+            comment.claim.station_id
+        )
+
+
+def test_approved_appraisals_are_valid_for_30_days_and_precede_their_major_assembly_claims():
+    appraisals = claims(Claim.type == ClaimType.APPRAISAL, Claim.status == ClaimStatus.APPROVED)
+    assert len(appraisals) >= 15
+    for appraisal in appraisals:
+        assert appraisal.valid_until == local_day(appraisal.decided_at) + timedelta(
+            days=APPRAISAL_VALID_DAYS
+        )
+    assert any(a.valid_until > date.today() for a in appraisals)
+    majors = claims(Claim.type == ClaimType.MAJOR_ASSEMBLY)
+    assert len(majors) >= 10
+    for claim in majors:
+        assert claim.causal_part.is_major_assembly
+        assert any(
+            a.vehicle_id == claim.vehicle_id
+            and a.causal_part_id == claim.causal_part_id
+            and a.decided_at < claim.submitted_at
+            and local_day(claim.submitted_at) <= a.valid_until
+            for a in appraisals
+        ), claim.number
+
+
+def test_break_in_claims_are_once_per_vehicle_and_inside_the_window():
+    break_ins = claims(Claim.type == ClaimType.BREAK_IN)
+    assert len(break_ins) >= 15
+    assert len({claim.vehicle_id for claim in break_ins}) == len(break_ins)
+    for claim in break_ins:
+        model = claim.vehicle.model
+        assert (claim.repair_date - claim.vehicle.sale_date).days <= model.break_in_days
+        assert model.break_in_min_km <= claim.odometer_km <= model.break_in_max_km
+        assert [line.kind for line in claim.lines] == [LineKind.PACKAGE]
+        assert claim.total_amount == model.break_in_price
+
+
+def test_roadside_claims_pay_the_trip_hours_and_tolls():
+    roadside = claims(Claim.type == ClaimType.ROADSIDE)
+    assert len(roadside) >= 20
+    for claim in roadside:
+        kinds = [line.kind for line in claim.lines]
+        assert kinds[:2] == [LineKind.TRIP, LineKind.LABOR]
+        trip = claim.lines[0]
+        assert trip.unit_price == claim.station.km_rate and trip.qty > 0
+    assert any(
+        line.description == "Tolls" and line.amount > 0 for c in roadside for line in c.lines
+    )
+
+
+def test_outsourced_purchases_are_approved_with_a_cap_that_a_later_repair_draws_on():
+    repairs = claims(Claim.outsourced_request_id.is_not(None))
+    assert len(repairs) >= 5
+    for repair in repairs:
+        request = repair.outsourced_request
+        assert request.type is ClaimType.OUTSOURCED_PURCHASE
+        assert request.status in (ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED)
+        assert request.vin == repair.vin and request.station_id == repair.station_id
+        assert request.decided_at < repair.submitted_at
+        assert local_day(repair.submitted_at) <= request.valid_until
+        invoice = money_sum(line.amount for line in repair.lines if line.kind is LineKind.OTHER)
+        assert invoice <= request.approved_total_amount
+    assert any(r.outsourced_request.status is ClaimStatus.PARTIALLY_APPROVED for r in repairs)
+
+
+def test_emergency_parts_are_shipped_regularly_or_drop_shipped_and_received():
+    requests = claims(Claim.type == ClaimType.EMERGENCY_PART, Claim.status == ClaimStatus.APPROVED)
+    assert {claim.fulfilment for claim in requests} == {"regular", "drop_ship"}
+    shippers = {claim.shipper_org.kind.value for claim in requests if claim.shipper_org}
+    assert shippers == {"station", "supplier"}
+    for claim in requests:
+        assert (claim.fulfilment == "drop_ship") == (claim.shipper_org is not None)
+        if claim.shipped_at is not None:
+            assert claim.carrier and claim.tracking_no and claim.freight_amount > 0
+            assert claim.decided_at <= claim.shipped_at
+        if claim.received_at is not None:
+            assert claim.shipped_at < claim.received_at
+    assert any(c.received_at for c in requests)
+    assert any(c.shipped_at and not c.received_at for c in requests)
+    assert any(not c.shipped_at for c in requests)
+
+
+def test_the_texts_are_chinese_with_some_english():
+    repairs = claims(Claim.type == ClaimType.REPAIR)
+    assert all(CHINESE.search(claim.complaint) and claim.cause for claim in repairs)
+    with_english = [claim for claim in repairs if ENGLISH.search(claim.complaint)]
+    assert 0.15 * len(repairs) <= len(with_english) <= 0.6 * len(repairs)
+
+
+def test_both_demo_station_logins_have_claims_in_every_state_and_of_every_type():
+    for username in ("station", "station2"):
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        own = claims(Claim.station_id == user.organisation_id)
+        assert {claim.status for claim in own} == RESTING, username
+        assert {claim.type for claim in own} == set(ClaimType), username
+        assert any(claim.version > 1 for claim in own), username
+        assert any(claim.auto_decision_rule for claim in own), username
+
+
+def test_the_station_sees_claims_of_every_state_on_its_home_page(app, client):
+    assert login(client, "station", DEMO_PASSWORD).status_code == 302
+    station = db.session.scalar(sa.select(Station).where(Station.code == "ST-SH01"))
+    for status in sorted(RESTING):
+        response = client.get(f"/dealer/?status={status.value}")
+        assert response.status_code == 200
+        shown = set(re.findall(r'data-claim="([^"]+)"', response.get_data(as_text=True)))
+        expected = {
+            c.number for c in claims(Claim.station_id == station.id, Claim.status == status)
+        }
+        assert shown and shown <= expected, status
+
+
+def test_the_auditor_queue_holds_dozens_of_claims_oldest_first():
+    counts = queue_counts(QueueFilter())
+    assert 60 <= counts["status"]["in_review"] <= 100
+    assert counts["status"]["returned"] >= 10
+    assert set(counts["type"]) == {t.value for t in ClaimType} - {"break_in"}
+    page = queue_page(QueueFilter(), limit=25)
+    assert len(page.items) == 25 and page.next_cursor
+    ages = [claim.submitted_at for claim in page.items]
+    assert ages == sorted(ages)
+    assert (date.today() - local_day(ages[0])).days >= 20  # some claims wait for weeks
+    flagged = queue_page(QueueFilter(flag="any"), limit=100).items
+    assert {
+        rule for claim in flagged for rule in FLAG_RULES if claim.flag_mask & flag_bit(rule)
+    } == (set(FLAG_RULES))
+
+
+def test_announcements_go_to_all_a_region_or_a_list_and_some_stations_have_read_them():
+    announcements = sorted(all_of(Announcement), key=lambda a: a.published_at)
+    assert len(announcements) == 8
+    assert {a.to_all for a in announcements} == {True, False}
+    targeted = [a for a in announcements if not a.to_all]
+    assert any(len({s.region for s in a.stations}) > 1 for a in targeted)  # regions
+    assert any(len({s.region for s in a.stations}) == 1 for a in targeted)  # one region
+    all_stations = count(Station)
+    for announcement in announcements:
+        assert announcement.published_by.username == "auditor"
+        assert bilingual(announcement.title) and bilingual(announcement.body)
+        audience = all_stations if announcement.to_all else len(announcement.stations)
+        assert len(announcement.reads) < audience, announcement.title
+        for read in announcement.reads:
+            assert announcement.published_at < read.read_at < datetime.now(LOCAL_TZ)
+            assert announcement.is_for(read.station_id)
+            assert read.user.organisation_id == read.station_id
+    assert count(AnnouncementRead) >= 20
+    first = db.session.scalar(sa.select(User).where(User.username == "station"))
+    mine = [a for a in announcements if a.is_for(first.organisation_id)]
+    read = {r.announcement_id for r in all_of(AnnouncementRead) if r.user_id == first.id}
+    assert 0 < len(read) < len(mine)
+
+
+def test_every_station_and_supplier_has_a_user_who_files_or_ships():
+    for org in [*all_of(Station), *all_of(Supplier)]:
+        assert org.users, org.code
+    logins = {name for name, *_ in DEMO_USERS}
+    further = [user for user in all_of(User) if user.username not in logins]
+    assert len(further) == count(Station) + count(Supplier) - 3  # station, station2, supplier
+    assert all(user.active and user.full_name for user in further)
+
+
+# -- loading -------------------------------------------------------------------------------------
+
+
+def test_loading_the_demo_again_creates_nothing_and_answers_the_same_logins(logins, demo):
     before = row_counts()
+    files = sorted(demo.uploads.iterdir())
     assert load_demo() == logins
     assert load_demo(seed=1) == logins
     assert row_counts() == before
+    assert sorted(demo.uploads.iterdir()) == files
 
 
 def test_the_logins_are_one_per_role_in_order(logins):
@@ -250,7 +681,7 @@ def test_the_logins_are_one_per_role_in_order(logins):
 @pytest.mark.parametrize(
     ("username", "role"), [(username, role) for username, role, *_ in DEMO_USERS]
 )
-def test_each_demo_login_signs_in_and_lands_on_its_home_page(app, client, logins, username, role):
+def test_each_demo_login_signs_in_and_lands_on_its_home_page(app, client, username, role):
     with app.test_request_context():
         home = url_for(HOME_ENDPOINTS[role])
     response = login(client, username, DEMO_PASSWORD)
@@ -259,8 +690,61 @@ def test_each_demo_login_signs_in_and_lands_on_its_home_page(app, client, logins
     assert client.get(home).status_code == 200
 
 
-def test_the_demo_command_commits_the_data_and_prints_every_login(tmp_path, monkeypatch):
-    demo_app = create_app(test_config("sqlite:///" + str(tmp_path / "demo.db")))
+def fingerprint() -> dict[str, list[tuple]]:
+    """What the demo consists of, by natural keys (ids and stored file names aside)."""
+
+    def rows(*columns, join=()):
+        stmt = sa.select(*columns)
+        for target in join:
+            stmt = stmt.join(target)
+        found = [tuple(row) for row in db.session.execute(stmt)]
+        # sorted here, NULLs first: the databases order NULLs differently
+        return sorted(
+            found,
+            key=lambda row: [(v is not None, v) if v is not None else (False, 0) for v in row],
+        )
+
+    return {
+        "vehicles": rows(Vehicle.vin, Vehicle.sale_date, Vehicle.odometer_km, Vehicle.owner_name),
+        "prices": rows(Part.number, PartPrice.unit_price, PartPrice.valid_to, join=[Part.prices]),
+        "claims": rows(
+            Claim.number, Claim.type, Claim.status, Claim.version, Claim.vin, Claim.odometer_km,
+            Claim.repair_date, Claim.total_amount, Claim.approved_total_amount, Claim.flag_mask,
+            Claim.auto_decision_rule, Claim.decision_reason, Claim.valid_until, Claim.created_at,
+            Claim.submitted_at, Claim.decided_at, Claim.shipped_at, Claim.received_at,
+        ),
+        "lines": rows(
+            Claim.number, ClaimLine.position, ClaimLine.kind, ClaimLine.qty, ClaimLine.hours,
+            ClaimLine.amount, ClaimLine.approved_amount, ClaimLine.reason_code,
+            join=[Claim.lines],
+        ),
+        "events": rows(
+            Claim.number, ClaimEvent.at, ClaimEvent.action, ClaimEvent.reason, join=[Claim.events]
+        ),
+        "flags": rows(Claim.number, ClaimFlag.version, ClaimFlag.rule, join=[Claim.flags]),
+        "versions": rows(
+            Claim.number, ClaimVersion.version, ClaimVersion.submitted_at, join=[Claim.versions]
+        ),
+        "comments": rows(
+            Claim.number, ClaimComment.created_at, ClaimComment.body, join=[Claim.comments]
+        ),
+        "attachments": rows(
+            Claim.number, Attachment.uploaded_at, Attachment.filename, Attachment.size,
+            join=[Claim.attachments],
+        ),
+        "announcements": rows(
+            Announcement.title, Announcement.published_at, AnnouncementRead.read_at,
+            join=[Announcement.reads],
+        ),
+    }  # fmt: skip
+
+
+def test_the_demo_command_commits_the_same_data_and_prints_every_login(tmp_path, monkeypatch):
+    """`flask demo` on another database (SQLite) commits exactly what the module loaded."""
+    loaded = fingerprint()
+    demo_app = create_app(
+        test_config("sqlite:///" + str(tmp_path / "demo.db"), UPLOAD_FOLDER=str(tmp_path / "up"))
+    )
     migrate_to_head(demo_app)
     # The test's session is bound to the suite's database and its app context is pushed; the
     # command must run in the demo app's context with a session of its own.
@@ -270,7 +754,8 @@ def test_the_demo_command_commits_the_data_and_prints_every_login(tmp_path, monk
         with demo_app.app_context():
             first = runner.invoke(args=["demo"])
             second = runner.invoke(args=["demo"])
-            vehicles, users = count(Vehicle), count(User)
+            committed = fingerprint()
+            users, attachments = count(User), count(Attachment)
     finally:
         with demo_app.app_context():
             db.engine.dispose()
@@ -280,4 +765,27 @@ def test_the_demo_command_commits_the_data_and_prints_every_login(tmp_path, monk
     for username, role, org_code, _ in DEMO_USERS:
         assert re.search(rf"\b{role.value}\s+{username}\s+{org_code}\b", first.output), username
         assert username in second.output
-    assert (vehicles, users) == (300, len(DEMO_USERS))
+    assert "notification" not in first.output  # the steps print nothing of their own
+    assert users == len(DEMO_USERS) + 9  # a user for each further station and supplier
+    for name, rows in loaded.items():
+        assert committed[name] == rows, name
+    assert len(list((tmp_path / "up").iterdir())) == attachments
+
+
+def test_another_seed_gives_other_master_data(tmp_path, monkeypatch):
+    other_app = create_app(test_config("sqlite:///" + str(tmp_path / "other.db")))
+    migrate_to_head(other_app)
+    loaded = fingerprint()
+    monkeypatch.setattr(demo_module, "STEPS", MASTER_DATA_STEPS[:-1])  # no users, no claims
+    monkeypatch.setattr(db, "session", db._make_scoped_session({}))
+    try:
+        with other_app.app_context():
+            load_demo(seed=8)
+            other = fingerprint()
+    finally:
+        with other_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    assert other["vehicles"] != loaded["vehicles"]
+    assert other["prices"] != loaded["prices"]
+    assert len(other["vehicles"]) == len(loaded["vehicles"])
