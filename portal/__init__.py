@@ -100,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.masterdata.views import bp as masterdata_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.oem.views import bp as oem_bp
+    from portal.oldparts.views import bp as oldparts_bp
     from portal.settlement.views import bp as settlement_bp
 
     app.register_blueprint(auth_bp)
@@ -108,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dealer_bp, url_prefix="/dealer")
     app.register_blueprint(claims_bp, url_prefix="/claims")
     app.register_blueprint(oem_bp, url_prefix="/oem")
+    app.register_blueprint(oldparts_bp, url_prefix="/old-parts")
     app.register_blueprint(settlement_bp, url_prefix="/settlement")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(masterdata_bp, url_prefix="/admin/masterdata")

@@ -160,3 +160,19 @@ def test_write_off_only_by_the_holder(world, fleet):
     op.write_off(part, world.users["auditor"])
     with pytest.raises(Conflict):
         op.write_off(part, world.users["auditor"])
+
+
+def test_a_part_packed_for_its_supplier_is_not_packed_again_nor_written_off(world, fleet):
+    (part,) = approved_parts(world, fleet, qty=1)
+    auditor = world.users["auditor"]
+    shipment = op.create_return_shipment(world.users["station"], [part.tag])
+    op.ship(shipment, world.users["station"], "ZTO", "1")
+    op.receive(shipment, auditor, part.tag)
+    op.inspect(part, auditor, "confirmed_defect")
+    op.forward_to_supplier(auditor, [part.tag])
+    with pytest.raises(ValidationFailed) as refused:
+        op.forward_to_supplier(auditor, [part.tag])
+    assert "already packed" in str(refused.value.fields)
+    assert not op.can_write_off(part, auditor)
+    with pytest.raises(DomainError):
+        op.write_off(part, auditor)

@@ -1,5 +1,5 @@
-"""The JSON API (DESIGN 8) under `/api/v1`: bearer tokens, JSON errors, claims, decisions and
-vehicles.
+"""The JSON API (DESIGN 8) under `/api/v1`: bearer tokens, JSON errors, claims, decisions,
+emergency part fulfilment, old parts and vehicles.
 
 Every view is load -> authorize -> act -> commit once (`portal.api.auth.api_view`); domain
 errors raised by the operations become `{"error": {"code", "message", "fields"}}` answers.
@@ -11,6 +11,8 @@ from portal.api import (  # noqa: F401  (they register routes)
     auth,
     claims,
     decisions,
+    fulfilment,
+    oldparts,
     openapi,
     vehicles,
 )

@@ -18,6 +18,8 @@ from portal.claims.attachments import SIGNATURES
 from portal.claims.decisions import ACTIONS
 from portal.claims.models import ClaimStatus, ClaimType, LineKind
 from portal.claims.payload import MAX_LINES, SENDABLE_KINDS
+from portal.masterdata.models import Disposition
+from portal.oldparts.models import Inspection, OldPartStatus
 
 MONEY_PATTERN = r"^-?\d+\.\d{2}$"
 ERROR_CODES = (
@@ -146,6 +148,17 @@ def _schemas() -> dict[str, Any]:
         "outsourced_request": TEXT,
         "fulfilment": {"type": ["string", "null"], "enum": ["regular", "drop_ship", None]},
         "shipper_code": TEXT,
+        "carrier": {**TEXT, "description": "emergency part: the shipper's carrier"},
+        "tracking_no": {**TEXT, "description": "emergency part: the tracking number"},
+        "freight_amount": {
+            **_nullable(MONEY),
+            "description": "emergency part: the freight the shipper paid (CNY, exact text)",
+        },
+        "shipped_at": _nullable(DATETIME),
+        "received_at": {
+            **_nullable(DATETIME),
+            "description": "when the requesting station confirmed receipt",
+        },
         "created_at": DATETIME,
         "updated_at": DATETIME,
         "decided_at": _nullable(DATETIME),
@@ -161,6 +174,45 @@ def _schemas() -> dict[str, Any]:
         "versions": {"type": "array", "items": _ref("Version")},
         "comments": {"type": "array", "items": _ref("Comment")},
         "attachments": {"type": "array", "items": _ref("Attachment")},
+    }
+    old_part = {
+        "tag": {**STRING, "description": "the number on the part's tag"},
+        "claim_number": STRING,
+        "part_number": STRING,
+        "part_name": STRING,
+        "disposition": {"type": "string", "enum": [d.value for d in Disposition]},
+        "status": {"type": "string", "enum": [s.value for s in OldPartStatus]},
+        "deadline": {
+            **_nullable(DATE),
+            "description": "the day it must be shipped by; null when scrapped at the station",
+        },
+        "days_left": {
+            "type": ["integer", "null"],
+            "description": "days from today to the deadline (negative when past)",
+        },
+        "overdue": {"type": "boolean", "description": "overdue and not waived"},
+        "waived": {"type": "boolean", "description": "an auditor waived its overdue chargeback"},
+        "destination": {**TEXT, "description": "the code of the organisation it returns to"},
+        "supplier": {**TEXT, "description": "the responsible supplier's code"},
+        "inspection": {
+            "type": ["string", "null"],
+            "enum": [i.value for i in Inspection] + [None],
+        },
+        "shipment_number": {**TEXT, "description": "the return shipment it left the station in"},
+    }
+    old_part_detail = {
+        **old_part,
+        "station_code": STRING,
+        "forward_shipment_number": {
+            **TEXT,
+            "description": "the OEM's shipment forwarding it to the supplier",
+        },
+        "received_at": _nullable(DATETIME),
+        "inspected_at": _nullable(DATETIME),
+        "inspection_note": STRING,
+        "waive_reason": STRING,
+        "written_off_at": _nullable(DATETIME),
+        "events": {"type": "array", "items": _ref("OldPartEvent")},
     }
     return {
         "Error": _obj(
@@ -339,6 +391,42 @@ def _schemas() -> dict[str, Any]:
         ),
         "ReasonCode": _obj({"code": STRING, "label_en": STRING, "label_zh": STRING}),
         "ReasonCodeList": _obj({"items": {"type": "array", "items": _ref("ReasonCode")}}),
+        "Shipment": _obj(
+            {
+                "carrier": {"type": "string", "minLength": 1, "maxLength": 80},
+                "tracking_no": {"type": "string", "minLength": 1, "maxLength": 80},
+                "freight_amount": {
+                    "type": ["string", "null"],
+                    "pattern": r"^\d+(\.\d{1,2})?$",
+                    "description": "the freight paid, CNY as text with at most two decimals "
+                    "(a JSON number is refused); may be left out",
+                    "examples": ["85.00"],
+                },
+            },
+            required=["carrier", "tracking_no"],
+        ),
+        "OldPart": _obj(old_part),
+        "OldPartEvent": _obj(
+            {
+                "action": {
+                    **STRING,
+                    "description": "created, packed, shipped, received, inspected_<result>, "
+                    "packed_for_supplier, forwarded, overdue, overdue_waived, written_off...",
+                },
+                "at": DATETIME,
+                "by": {**TEXT, "description": "username; null for the system"},
+                "note": STRING,
+            }
+        ),
+        "OldPartDetail": _obj(old_part_detail),
+        "OldPartList": _obj(
+            {
+                "items": {"type": "array", "items": _ref("OldPart")},
+                "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1},
+                "total": {"type": "integer", "minimum": 0},
+            }
+        ),
         "ClaimSummary": _obj(summary),
         "Claim": _obj(detail),
         "ClaimList": _obj(
@@ -627,6 +715,95 @@ def _paths() -> dict[str, Any]:
                 },
             },
         },
+        "/claims/{number}/shipment": {
+            "parameters": [NUMBER],
+            "post": {
+                "operationId": "shipEmergencyPart",
+                "summary": "Record the shipment of an approved emergency part request",
+                "description": "Roles: station, supplier, auditor (finance and admin: 403). "
+                "The shipper records it: an OEM auditor for a regular shipment (应发货), the "
+                "users of the shipper organisation for a drop-shipment (代发货); anyone else "
+                "who may read the request is 403, and a drop-shipper sees the request only once "
+                "it is approved (404 before). Not an emergency part request: 422; not approved "
+                "or already shipped: 409; a missing carrier or tracking number, or a freight "
+                "that is not text with at most two decimals: 422. Answers the claim as GET "
+                "shows it.",
+                "tags": ["fulfilment"],
+                "requestBody": _body(_ref("Shipment")),
+                "responses": _responses(
+                    "200", _ref("Claim"), "Malformed", *CLAIM_ERRORS, "Conflict", "Refused"
+                ),
+            },
+        },
+        "/claims/{number}/receipt": {
+            "parameters": [NUMBER],
+            "post": {
+                "operationId": "confirmEmergencyPartReceipt",
+                "summary": "Confirm that the emergency part arrived",
+                "description": "Role: the requesting station (a drop-shipping station: 403). "
+                "Empty body. Not shipped yet or already confirmed: 409; not an emergency part "
+                "request: 422. Answers the claim as GET shows it.",
+                "tags": ["fulfilment"],
+                "responses": _responses("200", _ref("Claim"), *CLAIM_ERRORS, "Conflict", "Refused"),
+            },
+        },
+        "/old-parts": {
+            "get": {
+                "operationId": "listOldParts",
+                "summary": "Old parts (旧件), newest first, a page at a time",
+                "description": "Roles: station (its own), auditor and finance (all; finance "
+                "reads only), supplier: the parts routed to it (destination) or whose "
+                "responsible supplier it is, once they left the station (in a return shipment "
+                "and no longer awaiting_return; scrapped-at-station parts never). Admin: 403. "
+                "`overdue=true` lists parts overdue and not waived.",
+                "tags": ["old-parts"],
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": [s.value for s in OldPartStatus]},
+                    },
+                    {
+                        "name": "disposition",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": [d.value for d in Disposition]},
+                    },
+                    {
+                        "name": "overdue",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["true", "false"]},
+                        "description": "also 1/0, yes/no",
+                    },
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {
+                        "name": "per_page",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                    },
+                ],
+                "responses": _responses(
+                    "200", _ref("OldPartList"), "Malformed", "Unauthorized", "Forbidden"
+                ),
+            }
+        },
+        "/old-parts/{tag}": {
+            "parameters": [
+                {
+                    "name": "tag",
+                    "in": "path",
+                    "required": True,
+                    "schema": STRING,
+                    "description": "the tag number, e.g. RP-ST-A-2611-0001-0101",
+                }
+            ],
+            "get": {
+                "operationId": "getOldPart",
+                "summary": "One old part with its events",
+                "description": "Roles as for the list; a part the user may not see is 404.",
+                "tags": ["old-parts"],
+                "responses": _responses("200", _ref("OldPartDetail"), *CLAIM_ERRORS),
+            },
+        },
         "/openapi.json": {
             "get": {
                 "operationId": "openapi",
@@ -651,8 +828,9 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "Warranty-claim portal API",
             "version": "1.0.0",
-            "description": "Claims for dealer systems (DMS) and scripts. Money is text with two "
-            "decimals (CNY), dates are YYYY-MM-DD, timestamps ISO 8601 in UTC. Errors are "
+            "description": "Claims and old parts for dealer systems (DMS) and scripts. Money "
+            "is text with two decimals (CNY), dates are YYYY-MM-DD, timestamps ISO 8601 in UTC. "
+            "Errors are "
             '`{"error": {"code", "message", "fields"}}`.',
         },
         "servers": [{"url": "/api/v1"}],
@@ -662,6 +840,8 @@ def openapi_document() -> dict[str, Any]:
             {"name": "vehicles"},
             {"name": "claims"},
             {"name": "audit"},
+            {"name": "fulfilment"},
+            {"name": "old-parts"},
             {"name": "meta"},
         ],
         "paths": _paths(),

@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import Vehicle
 from portal.money import round_money
+from portal.oldparts.models import OldPart
 
 # Who sees a vehicle owner's name and phone in full; everyone else sees them masked.
 SEES_OWNER = (Role.STATION, Role.AUDITOR)
@@ -76,6 +77,11 @@ def claim_detail(claim: Claim) -> dict[str, Any]:
             ),
             "fulfilment": claim.fulfilment,
             "shipper_code": claim.shipper_org.code if claim.shipper_org else None,
+            "carrier": claim.carrier or None,
+            "tracking_no": claim.tracking_no or None,
+            "freight_amount": money(claim.freight_amount),
+            "shipped_at": moment(claim.shipped_at),
+            "received_at": moment(claim.received_at),
             "created_at": moment(claim.created_at),
             "updated_at": moment(claim.updated_at),
             "decided_at": moment(claim.decided_at),
@@ -220,3 +226,51 @@ def vehicle_detail(vehicle: Vehicle, user: User, on_day: date | None = None) -> 
         "claims_count": claims_count,
         "coverage": [c.as_dict() for c in vehicle_coverage(vehicle, on_day, odometer_km)],
     }
+
+
+def old_part_summary(part: OldPart, today: date) -> dict[str, Any]:
+    """An old part as the list shows it; `overdue` is true only while it is not waived."""
+    return {
+        "tag": part.tag,
+        "claim_number": part.claim.number,
+        "part_number": part.part.number,
+        "part_name": part.part.name,
+        "disposition": part.disposition.value,
+        "status": part.status.value,
+        "deadline": day(part.deadline),
+        "days_left": part.days_left(today),
+        "overdue": part.is_overdue,
+        "waived": part.waived_at is not None,
+        "destination": part.destination.code if part.destination else None,
+        "supplier": part.supplier.code if part.supplier else None,
+        "inspection": part.inspection.value if part.inspection else None,
+        "shipment_number": part.shipment.number if part.shipment else None,
+    }
+
+
+def old_part_detail(part: OldPart, today: date) -> dict[str, Any]:
+    """The part as the list shows it, its way so far, and its events oldest first."""
+    data = old_part_summary(part, today)
+    data.update(
+        {
+            "station_code": part.station.code,
+            "forward_shipment_number": (
+                part.forward_shipment.number if part.forward_shipment else None
+            ),
+            "received_at": moment(part.received_at),
+            "inspected_at": moment(part.inspected_at),
+            "inspection_note": part.inspection_note,
+            "waive_reason": part.waive_reason,
+            "written_off_at": moment(part.written_off_at),
+            "events": [
+                {
+                    "action": e.action,
+                    "at": moment(e.at),
+                    "by": e.user.username if e.user else None,
+                    "note": e.note,
+                }
+                for e in part.events
+            ],
+        }
+    )
+    return data

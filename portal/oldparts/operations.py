@@ -348,6 +348,8 @@ def forward_to_supplier(user: User, tags: list[str]) -> ReturnShipment:
             or not part.destination.is_oem
         ):
             errors[f"tag {tag}"] = str(_l("is not an inspected part at the OEM"))
+        elif part.forward_shipment_id is not None:
+            errors[f"tag {tag}"] = str(_l("is already packed for its supplier"))
         elif part.supplier_id is None:
             errors[f"tag {tag}"] = str(_l("has no supplier"))
     suppliers = {p.supplier_id for p in parts.values()}
@@ -371,16 +373,23 @@ def forward_to_supplier(user: User, tags: list[str]) -> ReturnShipment:
     return shipment
 
 
-def write_off(part: OldPart, user: User, note: str = "") -> None:
-    """核销: the end of the part's life, by whoever holds it."""
-    holds = (part.status is OldPartStatus.INSPECTED and can_receive(part, user)) or (
+def can_write_off(part: OldPart, user: User) -> bool:
+    """Whoever holds an inspected part writes it off: the receiver (unless it is packed to be
+    forwarded), or the supplier it was forwarded to."""
+    if part.status is OldPartStatus.INSPECTED:
+        return part.forward_shipment_id is None and can_receive(part, user)
+    return (
         part.status is OldPartStatus.FORWARDED
         and user.role is Role.SUPPLIER
         and user.organisation_id == part.supplier_id
     )
+
+
+def write_off(part: OldPart, user: User, note: str = "") -> None:
+    """核销: the end of the part's life, by whoever holds it."""
     if part.status is OldPartStatus.WRITTEN_OFF:
         raise Conflict(str(_l("Old part %(tag)s is already written off.", tag=part.tag)))
-    if not holds:
+    if not can_write_off(part, user):
         raise DomainError(str(_l("Only the holder of an inspected part writes it off.")))
     part.status = OldPartStatus.WRITTEN_OFF
     part.written_off_at = utcnow()

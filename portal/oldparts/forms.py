@@ -1,0 +1,86 @@
+"""The old-part forms: list filters (GET), and the small POST forms of the workflow steps.
+
+The operations validate what matters (required carrier, known tag, a reason for a waiver); the
+forms carry the values and the CSRF token, and show the operations' field errors beside them.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Form, SelectChoice, SelectField, StringField, TextAreaField
+
+from portal.oldparts.labels import DISPOSITION_LABELS, INSPECTION_LABELS, STATUS_LABELS
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+class OldPartFilterForm(Form):
+    """The old-part list filters, read from the query string (GET: no CSRF)."""
+
+    status = SelectField(
+        _l("Status"),
+        choices=_choices([("", _l("All statuses")), *STATUS_LABELS.items()]),
+        default="",
+    )
+    disposition = SelectField(
+        _l("Disposition"),
+        choices=_choices([("", _l("All dispositions")), *DISPOSITION_LABELS.items()]),
+        default="",
+    )
+    overdue = SelectField(
+        _l("Overdue"),
+        choices=_choices(
+            [
+                ("", _l("Any")),
+                ("yes", _l("Overdue")),
+                ("waived", _l("Overdue, waived")),
+                ("no", _l("Not overdue")),
+            ]
+        ),
+        default="",
+    )
+
+
+class SelectionForm(FlaskForm):
+    """Checked parts (the `tag` checkboxes, read with getlist) and an optional note."""
+
+    note = StringField(_l("Note"), render_kw={"maxlength": 2000})
+
+
+class ShipForm(FlaskForm):
+    """The sender records how the box travels."""
+
+    carrier = StringField(_l("Carrier"), render_kw={"maxlength": 80})
+    tracking_no = StringField(_l("Tracking number"), render_kw={"maxlength": 80})
+
+
+class ReceiveForm(FlaskForm):
+    """Scan or type a tag; a barcode scanner types the tag and presses Enter."""
+
+    tag = StringField(_l("Tag"), render_kw={"maxlength": 60, "autocomplete": "off"})
+    note = StringField(_l("Note"), render_kw={"maxlength": 2000})
+
+
+class MissingForm(FlaskForm):
+    tag = StringField(_l("Tag"))
+    note = StringField(_l("Note"), render_kw={"maxlength": 2000})
+
+
+class InspectForm(FlaskForm):
+    result = SelectField(
+        _l("Result"),
+        choices=_choices([("", _l("Choose…")), *INSPECTION_LABELS.items()]),
+        validate_choice=False,  # operations.inspect refuses an unknown result with its message
+    )
+    note = StringField(_l("Note"), render_kw={"maxlength": 2000})
+
+
+class WriteOffForm(FlaskForm):
+    note = StringField(_l("Note"), render_kw={"maxlength": 2000})
+
+
+class WaiveForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), render_kw={"rows": 2, "maxlength": 2000})

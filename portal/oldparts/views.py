@@ -1,0 +1,542 @@
+"""The old-part pages (旧件): the station's returns, the receivers' scanning and inspection,
+the OEM's forwarding to suppliers, write-offs (核销), and each part's timeline.
+
+Every view loads its record scoped to the user (another organisation's part or shipment is a
+404), checks the object permission, calls one operation and commits once.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from portal.auth.models import Role, User
+from portal.auth.permissions import role_required
+from portal.errors import Conflict, DomainError, ValidationFailed
+from portal.extensions import db
+from portal.oldparts import labels
+from portal.oldparts import operations as op
+from portal.oldparts.forms import (
+    InspectForm,
+    MissingForm,
+    OldPartFilterForm,
+    ReceiveForm,
+    SelectionForm,
+    ShipForm,
+    WaiveForm,
+    WriteOffForm,
+)
+from portal.oldparts.models import (
+    OldPart,
+    OldPartStatus,
+    ReturnShipment,
+    ShipmentStatus,
+)
+from portal.oldparts.tasks import local_today
+
+bp = Blueprint("oldparts", __name__)
+
+VIEWERS = (Role.STATION, Role.AUDITOR, Role.FINANCE, Role.SUPPLIER)
+HOLDERS = (Role.AUDITOR, Role.SUPPLIER)  # receive, inspect, write off
+
+
+@bp.app_context_processor
+def oldpart_labels():
+    return {"oldpart_labels": labels}
+
+
+# -- who sees what ---------------------------------------------------------------------------------
+
+
+def visible_parts(user: User) -> sa.Select:
+    """Old parts `user` may see: a station its own, a supplier those routed or forwarded to it
+    once they left the station, the OEM's auditors and finance all of them."""
+    stmt = sa.select(OldPart)
+    if user.role is Role.STATION:
+        return stmt.where(OldPart.station_id == user.organisation_id)
+    if user.role is Role.SUPPLIER:
+        return stmt.where(
+            sa.or_(
+                OldPart.destination_org_id == user.organisation_id,
+                OldPart.supplier_id == user.organisation_id,
+            ),
+            OldPart.shipment_id.is_not(None),
+            OldPart.status != OldPartStatus.AWAITING_RETURN,
+        )
+    return stmt
+
+
+def visible_shipments(user: User) -> sa.Select:
+    """A station sees what it sends, a supplier what was shipped to it, the OEM everything."""
+    stmt = sa.select(ReturnShipment)
+    if user.role is Role.STATION:
+        return stmt.where(ReturnShipment.from_org_id == user.organisation_id)
+    if user.role is Role.SUPPLIER:
+        return stmt.where(
+            ReturnShipment.to_org_id == user.organisation_id,
+            ReturnShipment.status != ShipmentStatus.PACKING,
+        )
+    return stmt
+
+
+def load_part(tag: str) -> OldPart:
+    part = db.session.scalar(visible_parts(current_user).where(OldPart.tag == tag))
+    if part is None:
+        abort(404)
+    return part
+
+
+def load_shipment(number: str) -> ReturnShipment:
+    shipment = db.session.scalar(
+        visible_shipments(current_user).where(ReturnShipment.number == number)
+    )
+    if shipment is None:
+        abort(404)
+    return shipment
+
+
+def is_sender(shipment: ReturnShipment, user: User) -> bool:
+    return user.role in (Role.STATION, Role.AUDITOR) and user.organisation_id == (
+        shipment.from_org_id
+    )
+
+
+def is_receiver(shipment: ReturnShipment, user: User) -> bool:
+    if shipment.to_org.is_oem:
+        return user.role is Role.AUDITOR
+    return user.role is Role.SUPPLIER and user.organisation_id == shipment.to_org_id
+
+
+can_write_off = op.can_write_off
+
+
+def can_forward(part: OldPart, user: User) -> bool:
+    return (
+        user.role is Role.AUDITOR
+        and part.status is OldPartStatus.INSPECTED
+        and part.destination is not None
+        and part.destination.is_oem
+        and part.forward_shipment_id is None
+        and part.supplier_id is not None
+    )
+
+
+def selectable(part: OldPart, user: User) -> bool:
+    """Whether the list offers a checkbox for `part`: to pack it, forward it or write it off."""
+    if user.role is Role.STATION:
+        return part.status is OldPartStatus.AWAITING_RETURN and part.shipment_id is None
+    return can_forward(part, user) or can_write_off(part, user)
+
+
+def _back(default: str):
+    """Back to the page the form was on (only pages of this blueprint), else `default`."""
+    target = request.form.get("next", "")
+    if target.startswith("/old-parts") and "//" not in target:
+        return redirect(target)
+    return redirect(default)
+
+
+def _field_errors(exc: DomainError) -> str:
+    details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+    return f"{exc.message} {details}".strip()
+
+
+# -- lists -----------------------------------------------------------------------------------------
+
+
+def _filtered(stmt: sa.Select, filters: OldPartFilterForm) -> sa.Select:
+    if filters.status.data:
+        stmt = stmt.where(OldPart.status == OldPartStatus(filters.status.data))
+    if filters.disposition.data:
+        stmt = stmt.where(OldPart.disposition == filters.disposition.data)
+    if filters.overdue.data == "yes":
+        stmt = stmt.where(OldPart.overdue_at.is_not(None), OldPart.waived_at.is_(None))
+    elif filters.overdue.data == "waived":
+        stmt = stmt.where(OldPart.waived_at.is_not(None))
+    elif filters.overdue.data == "no":
+        stmt = stmt.where(OldPart.overdue_at.is_(None))
+    return stmt
+
+
+@bp.route("/")
+@role_required(*VIEWERS)
+def index():
+    """Old parts, awaiting return first (nearest deadline first), with filters and paging."""
+    filters = OldPartFilterForm(request.args)
+    if not filters.validate():
+        filters = OldPartFilterForm()  # a hand-made bad value: show everything
+    stmt = _filtered(visible_parts(current_user), filters)
+    stmt = stmt.options(
+        selectinload(OldPart.part),
+        selectinload(OldPart.claim),
+        selectinload(OldPart.destination),
+        selectinload(OldPart.shipment),
+        selectinload(OldPart.forward_shipment),
+    ).order_by(
+        sa.case((OldPart.status == OldPartStatus.AWAITING_RETURN, 0), else_=1),
+        OldPart.deadline.asc().nulls_last(),
+        OldPart.tag,
+    )
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    awaiting = db.session.scalar(
+        visible_parts(current_user)
+        .where(OldPart.status == OldPartStatus.AWAITING_RETURN, OldPart.shipment_id.is_(None))
+        .with_only_columns(sa.func.count())
+        .order_by(None)
+    )
+    return render_template(
+        "oldparts/index.html",
+        page=page,
+        filters=filters,
+        filtered=any(f.data for f in filters),
+        selectable={p.id for p in page.items if selectable(p, current_user)},
+        forwardable={p.id for p in page.items if can_forward(p, current_user)},
+        awaiting=awaiting,
+        today=local_today(),
+        form=SelectionForm(formdata=None),
+    )
+
+
+@bp.route("/shipments")
+@role_required(*VIEWERS)
+def shipments():
+    stmt = (
+        visible_shipments(current_user)
+        .options(selectinload(ReturnShipment.from_org), selectinload(ReturnShipment.to_org))
+        .order_by(
+            sa.case(
+                (ReturnShipment.status == ShipmentStatus.SHIPPED, 0),
+                (ReturnShipment.status == ShipmentStatus.PACKING, 1),
+                else_=2,
+            ),
+            ReturnShipment.created_at.desc(),
+            ReturnShipment.id.desc(),
+        )
+    )
+    status = request.args.get("status", "")
+    if status in set(ShipmentStatus):
+        stmt = stmt.where(ReturnShipment.status == ShipmentStatus(status))
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    ids = [s.id for s in page.items]
+    counts: dict[int, int] = {}
+    for column in (OldPart.shipment_id, OldPart.forward_shipment_id):
+        for shipment_id, n in db.session.execute(
+            sa.select(column, sa.func.count()).where(column.in_(ids)).group_by(column)
+        ):
+            counts[shipment_id] = counts.get(shipment_id, 0) + n
+    return render_template("oldparts/shipments.html", page=page, counts=counts, status=status)
+
+
+# -- the station packs and ships -------------------------------------------------------------------
+
+
+@bp.route("/shipments", methods=["POST"])
+@role_required(Role.STATION)
+def create_shipment():
+    if not SelectionForm().validate_on_submit():
+        abort(400)
+    try:
+        shipment = op.create_return_shipment(current_user, request.form.getlist("tag"))
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(_field_errors(exc), "danger")
+        return redirect(url_for("oldparts.index"))
+    db.session.commit()
+    flash(
+        _(
+            "Shipment %(number)s is packed. Print the packing list, then mark it shipped.",
+            number=shipment.number,
+        ),
+        "success",
+    )
+    return redirect(url_for("oldparts.shipment", number=shipment.number))
+
+
+@bp.route("/shipments/<number>")
+@role_required(*VIEWERS)
+def shipment(number: str):
+    return _render_shipment(load_shipment(number))
+
+
+def _render_shipment(
+    shipment: ReturnShipment, *, status: int = 200, ship_form=None, receive_form=None
+):
+    parts = op.parts_in(shipment)
+    receiver = is_receiver(shipment, current_user)
+    return render_template(
+        "oldparts/shipment.html",
+        shipment=shipment,
+        parts=parts,
+        sender=is_sender(shipment, current_user),
+        receiver=receiver,
+        forwarding=shipment.from_org.is_oem,
+        to_receive=[p for p in parts if p.status is OldPartStatus.SHIPPED and receiver],
+        selectable={p.id for p in parts if selectable(p, current_user)},
+        forwardable={p.id for p in parts if can_forward(p, current_user)},
+        write_offable={p.id for p in parts if can_write_off(p, current_user)},
+        can_inspect={
+            p.id
+            for p in parts
+            if p.status is OldPartStatus.RECEIVED and op.can_receive(p, current_user)
+        },
+        ship_form=ship_form or ShipForm(formdata=None),
+        receive_form=receive_form or ReceiveForm(formdata=None),
+        missing_form=MissingForm(formdata=None),
+        inspect_form=InspectForm(formdata=None),
+        selection_form=SelectionForm(formdata=None),
+    ), status
+
+
+@bp.route("/shipments/<number>/ship", methods=["POST"])
+@role_required(Role.STATION, Role.AUDITOR)
+def ship(number: str):
+    shipment = load_shipment(number)
+    form = ShipForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        op.ship(shipment, current_user, form.carrier.data or "", form.tracking_no.data or "")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for name, problem in exc.fields.items():
+            getattr(form, name).errors = [problem]
+        return _render_shipment(load_shipment(number), status=422, ship_form=form)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("oldparts.shipment", number=number))
+    except DomainError:
+        db.session.rollback()
+        abort(403)
+    db.session.commit()
+    flash(_("Shipment %(number)s is marked shipped.", number=shipment.number), "success")
+    return redirect(url_for("oldparts.shipment", number=number))
+
+
+# -- the receiver scans, reports missing parts and inspects ----------------------------------------
+
+
+@bp.route("/shipments/<number>/receive", methods=["POST"])
+@role_required(*HOLDERS)
+def receive(number: str):
+    shipment = load_shipment(number)
+    if not is_receiver(shipment, current_user):
+        abort(403)
+    form = ReceiveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    tag = (form.tag.data or "").strip()
+    try:
+        part = op.receive(shipment, current_user, tag, form.note.data or "")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        form.tag.errors = [exc.message]
+        return _render_shipment(load_shipment(number), status=422, receive_form=form)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("oldparts.shipment", number=number))
+    except DomainError:
+        db.session.rollback()
+        abort(403)
+    db.session.commit()
+    flash(_("Old part %(tag)s received.", tag=part.tag), "success")
+    return redirect(url_for("oldparts.shipment", number=number))
+
+
+@bp.route("/shipments/<number>/missing", methods=["POST"])
+@role_required(*HOLDERS)
+def missing(number: str):
+    shipment = load_shipment(number)
+    if not is_receiver(shipment, current_user):
+        abort(403)
+    form = MissingForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        part = op.report_missing(shipment, current_user, form.tag.data or "", form.note.data or "")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("oldparts.shipment", number=number))
+    db.session.commit()
+    flash(_("Old part %(tag)s is reported missing; the station is told.", tag=part.tag), "warning")
+    return redirect(url_for("oldparts.shipment", number=number))
+
+
+@bp.route("/<tag>/inspect", methods=["POST"])
+@role_required(*HOLDERS)
+def inspect(tag: str):
+    part = load_part(tag)
+    form = InspectForm()
+    if not form.validate_on_submit():
+        abort(400)
+    default = url_for("oldparts.detail", tag=part.tag)
+    try:
+        op.inspect(part, current_user, form.result.data or "", form.note.data or "")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(_field_errors(exc), "danger")
+        return _back(default)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return _back(default)
+    except DomainError:
+        db.session.rollback()
+        abort(403)
+    db.session.commit()
+    flash(
+        _(
+            "Old part %(tag)s inspected: %(result)s.",
+            tag=part.tag,
+            result=labels.INSPECTION_LABELS[part.inspection],
+        ),
+        "success",
+    )
+    return _back(default)
+
+
+# -- the OEM forwards; the holder writes off -------------------------------------------------------
+
+
+@bp.route("/forward", methods=["POST"])
+@role_required(Role.AUDITOR)
+def forward():
+    if not SelectionForm().validate_on_submit():
+        abort(400)
+    try:
+        shipment = op.forward_to_supplier(current_user, request.form.getlist("tag"))
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(_field_errors(exc), "danger")
+        return _back(url_for("oldparts.index"))
+    db.session.commit()
+    flash(
+        _(
+            "Forwarding shipment %(number)s to %(supplier)s is packed; mark it shipped.",
+            number=shipment.number,
+            supplier=shipment.to_org.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("oldparts.shipment", number=shipment.number))
+
+
+@bp.route("/write-off", methods=["POST"])
+@role_required(*HOLDERS)
+def write_off():
+    """Write off one part (a row's button) or the checked ones: all of them or none."""
+    form = SelectionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    tags = sorted({t.strip() for t in request.form.getlist("tag") if t.strip()})
+    if not tags:
+        flash(_("Choose at least one part."), "warning")
+        return _back(url_for("oldparts.index"))
+    parts = db.session.scalars(visible_parts(current_user).where(OldPart.tag.in_(tags))).all()
+    if len(parts) != len(tags):
+        abort(404)
+    try:
+        for part in parts:
+            op.write_off(part, current_user, form.note.data or "")
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return _back(url_for("oldparts.index"))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return _back(url_for("oldparts.index"))
+    db.session.commit()
+    flash(
+        _("Written off: %(tags)s.", tags=", ".join(p.tag for p in parts)),
+        "success",
+    )
+    return _back(url_for("oldparts.index"))
+
+
+# -- one part --------------------------------------------------------------------------------------
+
+
+@bp.route("/<tag>")
+@role_required(*VIEWERS)
+def detail(tag: str):
+    return _render_detail(load_part(tag))
+
+
+def _render_detail(part: OldPart, *, status: int = 200, waive_form=None):
+    return render_template(
+        "oldparts/detail.html",
+        part=part,
+        today=local_today(),
+        can_view_claim=part.claim.can_view(current_user),
+        can_waive=current_user.role is Role.AUDITOR and part.is_overdue,
+        can_inspect=part.status is OldPartStatus.RECEIVED and op.can_receive(part, current_user),
+        can_write_off=can_write_off(part, current_user),
+        waive_form=waive_form or WaiveForm(formdata=None),
+        inspect_form=InspectForm(formdata=None),
+        write_off_form=WriteOffForm(formdata=None),
+    ), status
+
+
+@bp.route("/<tag>/waive", methods=["POST"])
+@role_required(Role.AUDITOR)
+def waive(tag: str):
+    part = load_part(tag)
+    form = WaiveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        op.waive_overdue(part, current_user, form.reason.data or "")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        form.reason.errors = [exc.fields.get("reason", exc.message)]
+        return _render_detail(load_part(tag), status=422, waive_form=form)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("oldparts.detail", tag=tag))
+    db.session.commit()
+    flash(_("The overdue chargeback of %(tag)s is waived.", tag=part.tag), "success")
+    return redirect(url_for("oldparts.detail", tag=tag))
+
+
+# -- PDFs ------------------------------------------------------------------------------------------
+
+
+@bp.route("/shipments/<number>/packing-list.pdf")
+@role_required(*VIEWERS)
+def packing_list_pdf(number: str):
+    from portal.oldparts import pdf
+
+    shipment = load_shipment(number)
+    return _pdf(pdf.packing_list(shipment, op.parts_in(shipment)), f"{number}-packing-list.pdf")
+
+
+@bp.route("/shipments/<number>/tags.pdf")
+@role_required(*VIEWERS)
+def tags_pdf(number: str):
+    from portal.oldparts import pdf
+
+    shipment = load_shipment(number)
+    return _pdf(pdf.tags(shipment, op.parts_in(shipment)), f"{number}-tags.pdf")
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response

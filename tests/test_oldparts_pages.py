@@ -1,0 +1,365 @@
+"""The old-part pages: a station packs and ships its parts, the destination scans them in,
+reports missing ones and inspects, the OEM forwards to the supplier and writes off, the supplier
+writes off what was forwarded; nobody sees another organisation's parts or shipments."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from portal.claims import operations as ops
+from portal.claims.models import ClaimSettings
+from portal.claims.payload import parse_claim
+from portal.masterdata.models import Disposition
+from portal.oldparts import operations as op
+from portal.oldparts.models import Inspection, OldPart, OldPartStatus, ShipmentStatus
+from portal.oldparts.tasks import local_today
+from tests.factories import Fleet, claim_payload
+
+
+@pytest.fixture
+def login_as(login_as, client, db_session):
+    """Sign in (signing out whoever was signed in on the one test client); every answer is
+    followed by a fresh read of the test's objects, since each request commits in its own
+    session."""
+    opener, session = client.open, db_session()
+
+    def open_and_expire(*args, **kwargs):
+        response = opener(*args, **kwargs)
+        session.expire_all()
+        return response
+
+    client.open = open_and_expire
+
+    def _login(who: str):
+        client.post("/logout")
+        return login_as(who)
+
+    return _login
+
+
+@pytest.fixture
+def fleet(world):
+    settings = ClaimSettings.current()
+    settings.auto_approve_enabled = True
+    settings.auto_approve_threshold = Decimal("100000.00")
+    return Fleet.build(world)
+
+
+def approved_parts(world, fleet, db_session, part="P-100", qty=2) -> list[OldPart]:
+    """An auto-approved repair claim of station A with `qty` units of `part`: its old parts."""
+    user = world.users["station"]
+    data = claim_payload(
+        fleet,
+        causal_part=part,
+        lines=[{"kind": "part", "part_number": part, "qty": qty}],
+    )
+    claim = ops.submit_claim(ops.create_claim(user, parse_claim(data)), user)
+    parts = db_session.query(OldPart).filter_by(claim_id=claim.id).order_by(OldPart.tag).all()
+    assert len(parts) == qty
+    return parts
+
+
+@pytest.fixture
+def parts(world, fleet, db_session):
+    return approved_parts(world, fleet, db_session)
+
+
+@pytest.fixture
+def shipped(world, parts):
+    """Both parts in a shipped return shipment to the OEM."""
+    shipment = op.create_return_shipment(world.users["station"], [p.tag for p in parts])
+    op.ship(shipment, world.users["station"], "ZTO", "ZT1")
+    return shipment
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# -- the station -----------------------------------------------------------------------------------
+
+
+def test_the_station_lists_its_parts_awaiting_return_with_deadline_and_destination(login_as, parts):
+    client = login_as("station")
+    page = text(client.get("/old-parts/"))
+    for part in parts:
+        assert part.tag in page
+    left = parts[0].days_left(local_today())  # 30, or 29 once it is tomorrow in Shanghai
+    assert f"{left} days left" in page
+    assert "Awaiting return" in page
+    assert 'name="tag"' in page  # a checkbox per part to pack
+    assert "OEM" in page or "Huaxing" in page or parts[0].destination.name in page
+
+
+def test_the_list_filters_by_status_disposition_and_overdue(login_as, parts, db_session):
+    parts[0].overdue_at = parts[0].created_at
+    db_session.flush()
+    client = login_as("station")
+    overdue = text(client.get("/old-parts/?overdue=yes"))
+    assert parts[0].tag in overdue and parts[1].tag not in overdue
+    assert 'data-testid="overdue"' in overdue
+    assert parts[0].tag not in text(client.get("/old-parts/?status=shipped"))
+    assert parts[1].tag in text(client.get("/old-parts/?disposition=return_to_oem"))
+    assert parts[1].tag not in text(client.get("/old-parts/?disposition=return_to_supplier"))
+    assert parts[1].tag in text(client.get("/old-parts/?status=bogus"))  # a bad filter: ignored
+
+
+def test_the_station_creates_a_shipment_and_ships_it(login_as, parts):
+    client = login_as("station")
+    response = client.post("/old-parts/shipments", data={"tag": [p.tag for p in parts]})
+    assert response.status_code == 302
+    shipment = parts[0].shipment
+    assert shipment is not None and parts[1].shipment == shipment
+    assert response.headers["Location"].endswith(f"/old-parts/shipments/{shipment.number}")
+    page = text(client.get(f"/old-parts/shipments/{shipment.number}"))
+    assert "Mark shipped" in page and parts[1].tag in page
+
+    refused = client.post(
+        f"/old-parts/shipments/{shipment.number}/ship", data={"carrier": "ZTO", "tracking_no": ""}
+    )
+    assert refused.status_code == 422
+    assert "is required" in text(refused)
+    assert shipment.status is ShipmentStatus.PACKING
+
+    done = client.post(
+        f"/old-parts/shipments/{shipment.number}/ship",
+        data={"carrier": "ZTO", "tracking_no": "ZT123"},
+    )
+    assert done.status_code == 302
+    assert shipment.status is ShipmentStatus.SHIPPED
+    assert {p.status for p in parts} == {OldPartStatus.SHIPPED}
+    assert shipment.number in text(client.get("/old-parts/shipments"))
+
+
+def test_creating_a_shipment_without_parts_says_so(login_as, parts):
+    client = login_as("station")
+    response = client.post("/old-parts/shipments", data={}, follow_redirects=True)
+    assert "choose at least one part" in text(response)
+    assert parts[0].shipment_id is None
+
+
+def test_one_shipment_goes_to_one_destination(world, fleet, login_as, db_session):
+    fleet.part_b.disposition = Disposition.RETURN_TO_SUPPLIER
+    to_oem = approved_parts(world, fleet, db_session, qty=1)
+    to_supplier = approved_parts(world, fleet, db_session, part="P-200", qty=1)
+    client = login_as("station")
+    page = text(client.get("/old-parts/"))
+    assert "Supplier B" in page  # the destination of each part is shown
+    response = client.post(
+        "/old-parts/shipments",
+        data={"tag": [to_oem[0].tag, to_supplier[0].tag]},
+        follow_redirects=True,
+    )
+    assert "one shipment goes to one destination" in text(response)
+    assert to_oem[0].shipment_id is None and to_supplier[0].shipment_id is None
+
+
+# -- the receiver ----------------------------------------------------------------------------------
+
+
+def test_the_oem_receives_by_tag_and_a_wrong_tag_changes_nothing(login_as, parts, shipped):
+    client = login_as("auditor")
+    page = text(client.get(f"/old-parts/shipments/{shipped.number}"))
+    assert 'data-testid="scan"' in page and "autofocus" in page
+
+    wrong = client.post(f"/old-parts/shipments/{shipped.number}/receive", data={"tag": "NOPE-1"})
+    assert wrong.status_code == 422
+    assert "Tag NOPE-1 is not in shipment" in text(wrong)
+    assert {p.status for p in parts} == {OldPartStatus.SHIPPED}
+
+    ok = client.post(
+        f"/old-parts/shipments/{shipped.number}/receive",
+        data={"tag": f"  {parts[0].tag} ", "note": "box dented"},
+    )
+    assert ok.status_code == 302
+    assert parts[0].status is OldPartStatus.RECEIVED and parts[0].receive_note == "box dented"
+    after = text(client.get(f"/old-parts/shipments/{shipped.number}"))
+    assert "1 part still to receive" in after
+
+
+def test_the_receiver_reports_a_missing_part_then_inspects_the_received_one(
+    login_as, parts, shipped
+):
+    client = login_as("auditor")
+    client.post(f"/old-parts/shipments/{shipped.number}/receive", data={"tag": parts[0].tag})
+    client.post(
+        f"/old-parts/shipments/{shipped.number}/missing",
+        data={"tag": parts[1].tag, "note": "not in the box"},
+    )
+    assert parts[1].receive_note == "not in the box"
+    assert [e.action for e in parts[1].events][-1] == "missing"
+
+    page = text(client.get(f"/old-parts/shipments/{shipped.number}"))
+    assert 'data-testid="inspect-form"' in page
+    response = client.post(
+        f"/old-parts/{parts[0].tag}/inspect",
+        data={
+            "result": "confirmed_defect",
+            "note": "scored rotor",
+            "next": f"/old-parts/shipments/{shipped.number}",
+        },
+    )
+    assert response.headers["Location"].endswith(f"/old-parts/shipments/{shipped.number}")
+    assert parts[0].inspection is Inspection.CONFIRMED_DEFECT
+    assert parts[0].status is OldPartStatus.INSPECTED
+
+    bad = client.post(f"/old-parts/{parts[1].tag}/inspect", data={"result": "great"})
+    assert bad.status_code == 302
+    assert parts[1].inspection is None
+
+
+def test_the_oem_forwards_to_the_supplier_and_writes_off(world, login_as, parts, shipped):
+    auditor = world.users["auditor"]
+    for part in parts:
+        op.receive(shipped, auditor, part.tag)
+        op.inspect(part, auditor, Inspection.CONFIRMED_DEFECT)
+    client = login_as("auditor")
+    page = text(client.get(f"/old-parts/shipments/{shipped.number}"))
+    assert 'data-testid="forward"' in page
+
+    response = client.post("/old-parts/forward", data={"tag": [parts[0].tag]})
+    forward = parts[0].forward_shipment
+    assert forward is not None and forward.to_org.code == "SU-A"
+    assert response.headers["Location"].endswith(f"/old-parts/shipments/{forward.number}")
+    client.post(
+        f"/old-parts/shipments/{forward.number}/ship", data={"carrier": "SF", "tracking_no": "S1"}
+    )
+    assert parts[0].status is OldPartStatus.FORWARDED
+
+    client.post("/old-parts/write-off", data={"tag": [parts[1].tag], "note": "scrapped"})
+    assert parts[1].status is OldPartStatus.WRITTEN_OFF
+    assert parts[1].events[-1].note == "scrapped"
+
+    # a forwarded part is the supplier's to write off now: refused, nothing changed
+    refused = client.post(
+        "/old-parts/write-off", data={"tag": [parts[0].tag]}, follow_redirects=True
+    )
+    assert "Only the holder" in text(refused)
+    assert parts[0].status is OldPartStatus.FORWARDED
+
+
+def test_the_supplier_writes_off_what_was_forwarded_to_it(world, login_as, parts, shipped):
+    auditor = world.users["auditor"]
+    op.receive(shipped, auditor, parts[0].tag)
+    op.inspect(parts[0], auditor, Inspection.CONFIRMED_DEFECT)
+    forward = op.forward_to_supplier(auditor, [parts[0].tag])
+    op.ship(forward, auditor, "SF", "S1")
+
+    client = login_as("supplier")
+    listing = text(client.get("/old-parts/"))
+    assert parts[0].tag in listing
+    assert forward.number in text(client.get("/old-parts/shipments"))
+    page = text(client.get(f"/old-parts/shipments/{forward.number}"))
+    assert "Write off" in page
+    client.post("/old-parts/write-off", data={"tag": parts[0].tag})
+    assert parts[0].status is OldPartStatus.WRITTEN_OFF
+
+
+def test_a_supplier_receives_and_writes_off_the_parts_routed_to_it(
+    world, fleet, login_as, db_session
+):
+    fleet.part_b.disposition = Disposition.RETURN_TO_SUPPLIER
+    (part,) = approved_parts(world, fleet, db_session, part="P-200", qty=1)
+    shipment = op.create_return_shipment(world.users["station"], [part.tag])
+    op.ship(shipment, world.users["station"], "ZTO", "1")
+    client = login_as("supplier_b")
+    client.post(f"/old-parts/shipments/{shipment.number}/receive", data={"tag": part.tag})
+    client.post(f"/old-parts/{part.tag}/inspect", data={"result": "misuse"})
+    client.post("/old-parts/write-off", data={"tag": part.tag})
+    assert part.inspection is Inspection.MISUSE
+    assert part.status is OldPartStatus.WRITTEN_OFF
+
+
+# -- one part --------------------------------------------------------------------------------------
+
+
+def test_the_part_page_shows_its_timeline_and_links_to_its_claim(login_as, parts, shipped):
+    client = login_as("station")
+    page = text(client.get(f"/old-parts/{parts[0].tag}"))
+    assert 'data-action="created"' in page and 'data-action="shipped"' in page
+    assert f'href="/claims/{parts[0].claim.number}"' in page
+
+
+def test_an_auditor_waives_an_overdue_part_with_a_reason(login_as, parts):
+    later = date.today() + timedelta(days=31)
+    assert op.mark_overdue(later) == 2
+    client = login_as("auditor")
+    page = text(client.get(f"/old-parts/{parts[0].tag}"))
+    assert 'data-testid="waive-form"' in page
+    refused = client.post(f"/old-parts/{parts[0].tag}/waive", data={"reason": " "})
+    assert refused.status_code == 422 and "is required" in text(refused)
+    assert parts[0].waived_at is None
+    client.post(f"/old-parts/{parts[0].tag}/waive", data={"reason": "flood at the station"})
+    assert parts[0].waived_at is not None
+    station_page = text(login_as("station").get("/old-parts/"))
+    assert 'data-testid="waived"' in station_page and 'data-testid="overdue"' in station_page
+
+
+# -- access ----------------------------------------------------------------------------------------
+
+
+def test_another_station_gets_404_on_a_part_and_a_shipment(login_as, parts, shipped):
+    client = login_as("station_b")
+    assert client.get(f"/old-parts/{parts[0].tag}").status_code == 404
+    assert client.get(f"/old-parts/shipments/{shipped.number}").status_code == 404
+    assert client.get(f"/old-parts/shipments/{shipped.number}/packing-list.pdf").status_code == 404
+    assert parts[0].tag not in text(client.get("/old-parts/"))
+    assert shipped.number not in text(client.get("/old-parts/shipments"))
+
+
+def test_a_supplier_sees_only_parts_routed_or_forwarded_to_it(world, login_as, parts, shipped):
+    # SU-A is the parts' supplier: it sees them once they left the station; SU-B never.
+    other = login_as("supplier_b")
+    assert other.get(f"/old-parts/{parts[0].tag}").status_code == 404
+    assert parts[0].tag not in text(other.get("/old-parts/"))
+    auditor = world.users["auditor"]
+    op.receive(shipped, auditor, parts[0].tag)
+    op.inspect(parts[0], auditor, Inspection.CONFIRMED_DEFECT)
+    forward = op.forward_to_supplier(auditor, [parts[0].tag])
+    op.ship(forward, auditor, "SF", "S1")
+    assert other.get(f"/old-parts/shipments/{forward.number}").status_code == 404
+    assert other.post("/old-parts/write-off", data={"tag": parts[0].tag}).status_code == 404
+    assert parts[0].status is OldPartStatus.FORWARDED
+    assert login_as("supplier").get(f"/old-parts/{parts[0].tag}").status_code == 200
+
+
+def test_a_supplier_does_not_see_parts_still_at_the_station(login_as, parts):
+    client = login_as("supplier")
+    assert client.get(f"/old-parts/{parts[0].tag}").status_code == 404
+
+
+def test_a_station_may_not_receive(login_as, parts, shipped):
+    client = login_as("station")
+    response = client.post(
+        f"/old-parts/shipments/{shipped.number}/receive", data={"tag": parts[0].tag}
+    )
+    assert response.status_code == 403
+    assert parts[0].status is OldPartStatus.SHIPPED
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path"),
+    [
+        ("admin", "get", "/old-parts/"),
+        ("admin", "get", "/old-parts/shipments"),
+        ("finance", "post", "/old-parts/shipments"),
+        ("auditor", "post", "/old-parts/shipments"),
+        ("supplier", "post", "/old-parts/forward"),
+        ("station", "post", "/old-parts/forward"),
+        ("station", "post", "/old-parts/write-off"),
+        ("finance", "post", "/old-parts/write-off"),
+        ("supplier", "post", "/old-parts/X-1/waive"),
+    ],
+)
+def test_roles_without_business_get_403(login_as, who, method, path):
+    client = login_as(who)
+    assert getattr(client, method)(path).status_code == 403
+
+
+def test_finance_may_view_the_list(login_as, parts):
+    client = login_as("finance")
+    assert parts[0].tag in text(client.get("/old-parts/"))
+    assert client.get(f"/old-parts/{parts[0].tag}").status_code == 200
