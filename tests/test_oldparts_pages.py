@@ -4,6 +4,7 @@ writes off what was forwarded; nobody sees another organisation's parts or shipm
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -363,3 +364,174 @@ def test_finance_may_view_the_list(login_as, parts):
     client = login_as("finance")
     assert parts[0].tag in text(client.get("/old-parts/"))
     assert client.get(f"/old-parts/{parts[0].tag}").status_code == 200
+
+
+# -- the claim's old parts on the claim page and the review page -----------------------------------
+
+
+def test_the_station_sees_its_claims_old_parts_on_the_claim_page(login_as, parts, shipped):
+    client = login_as("station")
+    page = text(client.get(f"/claims/{parts[0].claim.number}"))
+    assert 'data-testid="claim-old-parts"' in page
+    for part in parts:
+        assert f'href="/old-parts/{part.tag}"' in page
+    assert 'data-status="shipped"' in page
+    assert "Return to the OEM" in page
+
+
+def test_the_auditor_sees_the_old_parts_on_the_review_page(world, login_as, parts, shipped):
+    auditor = world.users["auditor"]
+    op.receive(shipped, auditor, parts[0].tag)
+    op.inspect(parts[0], auditor, Inspection.NO_FAULT_FOUND)
+    client = login_as("auditor")
+    page = text(client.get(f"/oem/claims/{parts[0].claim.number}"))
+    assert 'data-testid="claim-old-parts"' in page
+    assert f'href="/old-parts/{parts[0].tag}"' in page and parts[1].tag in page
+    assert "No fault found" in page
+
+
+def test_the_overdue_and_waived_deadline_shows_on_the_claim_page(world, login_as, parts):
+    op.mark_overdue(date.today() + timedelta(days=31))
+    op.waive_overdue(parts[1], world.users["auditor"], "flood")
+    page = text(login_as("station").get(f"/claims/{parts[0].claim.number}"))
+    assert 'data-testid="overdue"' in page and 'data-testid="waived"' in page
+
+
+def test_a_claim_without_old_parts_has_no_old_parts_section(world, fleet, login_as):
+    user = world.users["station"]
+    claim = ops.create_claim(user, parse_claim(claim_payload(fleet)))
+    page = text(login_as("station").get(f"/claims/{claim.number}"))
+    assert 'data-testid="claim-old-parts"' not in page
+
+
+def test_another_station_gets_404_on_the_claim_with_old_parts(login_as, parts):
+    client = login_as("station_b")
+    response = client.get(f"/claims/{parts[0].claim.number}")
+    assert response.status_code == 404
+    assert parts[0].tag not in text(response)
+
+
+# -- the OEM's list filters: station and supplier --------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["auditor", "finance"])
+def test_the_oem_filters_the_list_by_station_and_supplier(world, fleet, login_as, db_session, who):
+    (by_a,) = approved_parts(world, fleet, db_session, qty=1)  # P-100: Supplier A
+    (by_b,) = approved_parts(world, fleet, db_session, part="P-200", qty=1)  # P-200: Supplier B
+    client = login_as(who)
+    page = text(client.get("/old-parts/"))
+    assert 'name="station"' in page and 'name="supplier"' in page
+    assert "ST-A · Station A" in page and "SU-B · Supplier B" in page
+
+    mine = text(client.get("/old-parts/?station=ST-A"))
+    assert by_a.tag in mine and by_b.tag in mine
+    assert by_a.tag not in text(client.get("/old-parts/?station=ST-B"))
+
+    supplier_b = text(client.get("/old-parts/?supplier=SU-B"))
+    assert by_b.tag in supplier_b and by_a.tag not in supplier_b
+    both = text(client.get("/old-parts/?station=ST-A&supplier=SU-A&status=awaiting_return"))
+    assert by_a.tag in both and by_b.tag not in both
+    assert by_b.tag in text(client.get("/old-parts/?supplier=NOPE"))  # a bad filter: ignored
+
+
+def test_stations_and_suppliers_get_no_station_or_supplier_filter(login_as, parts):
+    client = login_as("station")
+    page = text(client.get("/old-parts/"))
+    assert 'name="station"' not in page and 'name="supplier"' not in page
+    assert 'name="status"' in page
+    # a station's own list is not widened or narrowed by a hand-made OEM filter
+    assert parts[0].tag in text(client.get("/old-parts/?station=ST-B"))
+    supplier = text(login_as("supplier").get("/old-parts/"))
+    assert 'name="station"' not in supplier
+
+
+# -- inspection photos -----------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PDF = b"%PDF-1.7\n" + b"\x00" * 32
+
+
+@pytest.fixture
+def uploads(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def received(world, parts, shipped):
+    op.receive(shipped, world.users["auditor"], parts[0].tag)
+    return parts[0]
+
+
+def download(client, url: str):
+    """GET a file and close the streamed response (send_file keeps the file open until then)."""
+    response = client.get(url)
+    response.get_data()
+    response.close()
+    return response
+
+
+def _inspect(client, tag, data, name="rotor.png", result="confirmed_defect"):
+    return client.post(
+        f"/old-parts/{tag}/inspect",
+        data={"result": result, "note": "scored", "photo": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_an_inspection_keeps_its_photo_shown_on_the_part_page(login_as, received, uploads):
+    client = login_as("auditor")
+    form = text(client.get(f"/old-parts/{received.tag}"))
+    assert 'enctype="multipart/form-data"' in form and 'name="photo"' in form
+    response = _inspect(client, received.tag, PNG, name="../../rotor.png")
+    assert response.status_code == 302
+    assert received.status is OldPartStatus.INSPECTED
+    (photo,) = received.photos
+    assert photo.filename == "rotor.png" and photo.content_type == "image/png"
+    assert photo.size == len(PNG) and photo.stored_name.endswith(".png")
+    assert photo.stored_name != "rotor.png" and (uploads / photo.stored_name).read_bytes() == PNG
+    page = text(client.get(f"/old-parts/{received.tag}"))
+    url = f"/old-parts/{received.tag}/photos/{photo.id}"
+    assert 'data-testid="inspection-photos"' in page and f'src="{url}"' in page
+    served = download(client, url)
+    assert served.status_code == 200 and served.data == PNG
+    assert served.mimetype == "image/png"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_inspection_without_a_photo_still_works(login_as, received, uploads):
+    response = login_as("auditor").post(
+        f"/old-parts/{received.tag}/inspect", data={"result": "misuse"}
+    )
+    assert response.status_code == 302
+    assert received.inspection is Inspection.MISUSE and received.photos == []
+
+
+def test_a_file_that_is_not_an_image_refuses_the_inspection(login_as, received, uploads):
+    client = login_as("auditor")
+    response = _inspect(client, received.tag, PDF, name="photo.png")
+    assert response.status_code == 302
+    assert received.status is OldPartStatus.RECEIVED and received.inspection is None
+    assert received.photos == [] and list(uploads.iterdir()) == []
+    page = text(client.get(f"/old-parts/{received.tag}"))
+    assert "Only JPEG, PNG or WebP photos can be added to an inspection." in page
+
+
+def test_a_photo_too_large_refuses_the_inspection(login_as, received, uploads, monkeypatch):
+    monkeypatch.setattr("portal.oldparts.views.MAX_ATTACHMENT_BYTES", 16)
+    monkeypatch.setattr("portal.claims.attachments.MAX_ATTACHMENT_BYTES", 16)
+    _inspect(login_as("auditor"), received.tag, PNG)
+    assert received.inspection is None and received.photos == []
+
+
+def test_only_those_who_see_the_part_get_its_photo(world, login_as, received, uploads):
+    photo = op.add_photo(received, world.users["auditor"], "rotor.png", PNG)
+    url = f"/old-parts/{received.tag}/photos/{photo.id}"
+    assert download(login_as("station"), url).status_code == 200  # the part's own station
+    assert download(login_as("finance"), url).status_code == 200
+    assert download(login_as("station_b"), url).status_code == 404
+    assert download(login_as("supplier_b"), url).status_code == 404
+    # a photo asked for under another part's tag is not found either
+    other = received.claim.number + "-0102"
+    assert login_as("auditor").get(f"/old-parts/{other}/photos/{photo.id}").status_code == 404
+    assert login_as("auditor").get(f"/old-parts/{received.tag}/photos/999999").status_code == 404

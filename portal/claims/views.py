@@ -70,6 +70,7 @@ from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import FaultCode, LaborOperation, Part, Station, Vehicle
 from portal.masterdata.vin import vin_error
 from portal.oem.models import ReasonCode
+from portal.oldparts.views import claim_old_parts
 
 bp = Blueprint("claims", __name__)
 
@@ -304,6 +305,7 @@ def _render_detail(
         shipment_form=shipment_form or ShipmentForm(formdata=None),
         receipt_form=ReceiptForm(formdata=None),
         change_label=labels.change_label,
+        **claim_old_parts(claim, current_user),
     ), status
 
 

@@ -42,6 +42,7 @@ from portal.oem.forms import (
 )
 from portal.oem.models import ReasonCode
 from portal.oem.queue import QUEUE_STATUSES, WORK_STATUSES, QueueFilter, queue_counts, queue_page
+from portal.oldparts.views import claim_old_parts
 
 bp = Blueprint("oem", __name__)
 
@@ -218,6 +219,7 @@ def _render_review(
         unplaced=unplaced,
         conflict=conflict,
         lost=lost,
+        **claim_old_parts(claim, current_user),
     ), status
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import Form, SelectChoice, SelectField, StringField, TextAreaField
 
+from portal.auth.models import Role
 from portal.oldparts.labels import DISPOSITION_LABELS, INSPECTION_LABELS, STATUS_LABELS
 
 
@@ -42,6 +44,26 @@ class OldPartFilterForm(Form):
         ),
         default="",
     )
+    # The OEM's filters (auditors and finance); `for_user` fills their choices or drops them.
+    station = SelectField(_l("Station"), choices=[], default="")
+    supplier = SelectField(_l("Supplier"), choices=[], default="")
+
+    @classmethod
+    def for_user(cls, formdata, user, stations, suppliers) -> OldPartFilterForm:
+        """The filters `user` gets: station and supplier (by code) only for the OEM's users;
+        `stations` and `suppliers` are (code, name) pairs."""
+        form = cls(formdata)
+        if user.role in (Role.AUDITOR, Role.FINANCE):
+            form.station.choices = _choices(
+                [("", _l("All stations")), *((c, f"{c} · {n}") for c, n in stations)]
+            )
+            form.supplier.choices = _choices(
+                [("", _l("All suppliers")), *((c, f"{c} · {n}") for c, n in suppliers)]
+            )
+        else:
+            del form.station
+            del form.supplier
+        return form
 
 
 class SelectionForm(FlaskForm):
@@ -76,6 +98,9 @@ class InspectForm(FlaskForm):
         validate_choice=False,  # operations.inspect refuses an unknown result with its message
     )
     note = StringField(_l("Note"), render_kw={"maxlength": 2000})
+    photo = FileField(
+        _l("Photo (optional)"), render_kw={"accept": "image/jpeg,image/png,image/webp"}
+    )
 
 
 class WriteOffForm(FlaskForm):

@@ -129,6 +129,9 @@ class OldPart(db.Model):
     events: Mapped[list[OldPartEvent]] = relationship(
         back_populates="old_part", order_by="OldPartEvent.id", cascade="all, delete-orphan"
     )
+    photos: Mapped[list[OldPartPhoto]] = relationship(
+        back_populates="old_part", order_by="OldPartPhoto.id", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         sa.Index("ix_old_part_station_id_status", "station_id", "status"),
@@ -170,6 +173,28 @@ class OldPartEvent(db.Model):
 
     old_part: Mapped[OldPart] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()
+
+
+class OldPartPhoto(db.Model):
+    """A photo taken at inspection, stored under a random name outside the web root."""
+
+    __tablename__ = "old_part_photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    old_part_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("old_part.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(sa.String(255), comment="the name the user gave it")
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    old_part: Mapped[OldPart] = relationship(back_populates="photos")
+    uploaded_by: Mapped[User] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("size > 0", name="size_positive"),)
 
 
 class ChargeKind(enum.StrEnum):

@@ -9,12 +9,14 @@ from __future__ import annotations
 import secrets
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from portal.auth.models import Role, User
+from portal.claims import attachments
 from portal.claims.models import Claim, ClaimType, LineKind
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
@@ -27,6 +29,7 @@ from portal.oldparts.models import (
     Inspection,
     OldPart,
     OldPartEvent,
+    OldPartPhoto,
     OldPartStatus,
     ReturnShipment,
     ShipmentStatus,
@@ -395,3 +398,65 @@ def write_off(part: OldPart, user: User, note: str = "") -> None:
     part.written_off_at = utcnow()
     _event(part, user, "written_off", note.strip())
     db.session.flush()
+
+
+def parts_of_claim(claim: Claim) -> list[OldPart]:
+    """The claim's old parts, by tag (what the claim page and the review page list)."""
+    return list(
+        db.session.scalars(
+            sa.select(OldPart).where(OldPart.claim_id == claim.id).order_by(OldPart.tag)
+        )
+    )
+
+
+# -- inspection photos -----------------------------------------------------------------------------
+
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+
+
+def check_photo(data: bytes) -> tuple[str, str]:
+    """(content type, extension) of an inspection photo, read from its content; refused with
+    a ValidationFailed when empty, too large or not a JPEG, PNG or WebP image."""
+    if not data:
+        raise ValidationFailed(str(_l("The file is empty.")), {"photo": str(_l("empty file"))})
+    if len(data) > attachments.MAX_ATTACHMENT_BYTES:
+        raise ValidationFailed(
+            str(
+                _l(
+                    "The file is larger than %(mb)d MB.",
+                    mb=attachments.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+                )
+            ),
+            {"photo": str(_l("too large"))},
+        )
+    kind = attachments.sniff(data[:16])
+    if kind is None or kind[0] not in PHOTO_TYPES:
+        raise ValidationFailed(
+            str(_l("Only JPEG, PNG or WebP photos can be added to an inspection.")),
+            {"photo": str(_l("unsupported file type"))},
+        )
+    return kind
+
+
+def add_photo(part: OldPart, user: User, filename: str, data: bytes) -> OldPartPhoto:
+    """Store an inspection photo of `part` by whoever inspects it (the receiver)."""
+    if not can_receive(part, user):
+        raise DomainError(str(_l("Only the receiver inspects this part.")))
+    content_type, ext = check_photo(data)
+    stored_name = secrets.token_hex(16) + ext
+    (attachments.storage_dir() / stored_name).write_bytes(data)
+    photo = OldPartPhoto(
+        old_part=part,
+        filename=Path(filename or "photo").name[:200] or "photo",
+        stored_name=stored_name,
+        content_type=content_type,
+        size=len(data),
+        uploaded_by=user,
+    )
+    db.session.add(photo)
+    db.session.flush()
+    return photo
+
+
+def photo_path(photo: OldPartPhoto) -> Path:
+    return attachments.storage_dir() / photo.stored_name

@@ -17,6 +17,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,8 +26,10 @@ from sqlalchemy.orm import selectinload
 
 from portal.auth.models import Role, User
 from portal.auth.permissions import role_required
+from portal.claims.attachments import MAX_ATTACHMENT_BYTES
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
+from portal.masterdata.models import Station, Supplier
 from portal.oldparts import labels
 from portal.oldparts import operations as op
 from portal.oldparts.forms import (
@@ -41,6 +44,7 @@ from portal.oldparts.forms import (
 )
 from portal.oldparts.models import (
     OldPart,
+    OldPartPhoto,
     OldPartStatus,
     ReturnShipment,
     ShipmentStatus,
@@ -90,6 +94,22 @@ def visible_shipments(user: User) -> sa.Select:
             ReturnShipment.status != ShipmentStatus.PACKING,
         )
     return stmt
+
+
+def claim_old_parts(claim, user: User) -> dict:
+    """What the claim page and the review page need for their "Old parts" section: the claim's
+    parts, the ids of those `user` may open (the others are listed without a link), today."""
+    parts = op.parts_of_claim(claim)
+    linked: set[int] = set()
+    if parts:
+        linked = set(
+            db.session.scalars(
+                visible_parts(user)
+                .where(OldPart.claim_id == claim.id)
+                .with_only_columns(OldPart.id)
+            )
+        )
+    return {"old_parts": parts, "old_part_links": linked, "old_parts_today": local_today()}
 
 
 def load_part(tag: str) -> OldPart:
@@ -168,16 +188,38 @@ def _filtered(stmt: sa.Select, filters: OldPartFilterForm) -> sa.Select:
         stmt = stmt.where(OldPart.waived_at.is_not(None))
     elif filters.overdue.data == "no":
         stmt = stmt.where(OldPart.overdue_at.is_(None))
+    station = getattr(filters, "station", None)
+    if station is not None and station.data:
+        stmt = stmt.where(OldPart.station_id.in_(_org_ids(Station, station.data)))
+    supplier = getattr(filters, "supplier", None)
+    if supplier is not None and supplier.data:
+        stmt = stmt.where(OldPart.supplier_id.in_(_org_ids(Supplier, supplier.data)))
     return stmt
+
+
+def _org_ids(model, code: str) -> sa.Select:
+    return sa.select(model.id).where(model.code == code)
+
+
+def _filter_form(formdata) -> OldPartFilterForm:
+    """The list filters of the current user; the OEM's users also filter by station and
+    supplier (chosen by code)."""
+    stations = suppliers = ()
+    if current_user.role in (Role.AUDITOR, Role.FINANCE):
+        stations = db.session.execute(sa.select(Station.code, Station.name).order_by(Station.code))
+        suppliers = db.session.execute(
+            sa.select(Supplier.code, Supplier.name).order_by(Supplier.code)
+        )
+    return OldPartFilterForm.for_user(formdata, current_user, stations, suppliers)
 
 
 @bp.route("/")
 @role_required(*VIEWERS)
 def index():
     """Old parts, awaiting return first (nearest deadline first), with filters and paging."""
-    filters = OldPartFilterForm(request.args)
+    filters = _filter_form(request.args)
     if not filters.validate():
-        filters = OldPartFilterForm()  # a hand-made bad value: show everything
+        filters = _filter_form(None)  # a hand-made bad value: show everything
     stmt = _filtered(visible_parts(current_user), filters)
     stmt = stmt.options(
         selectinload(OldPart.part),
@@ -385,8 +427,17 @@ def inspect(tag: str):
     if not form.validate_on_submit():
         abort(400)
     default = url_for("oldparts.detail", tag=part.tag)
+    storage = form.photo.data
+    photo = None
+    if storage is not None and getattr(storage, "filename", ""):
+        # One byte more than allowed is enough to know a file is too large.
+        photo = storage.read(MAX_ATTACHMENT_BYTES + 1)
     try:
+        if photo is not None:
+            op.check_photo(photo)  # a refused photo refuses the inspection: nothing changes
         op.inspect(part, current_user, form.result.data or "", form.note.data or "")
+        if photo is not None:
+            op.add_photo(part, current_user, storage.filename, photo)
     except ValidationFailed as exc:
         db.session.rollback()
         flash(_field_errors(exc), "danger")
@@ -490,7 +541,26 @@ def _render_detail(part: OldPart, *, status: int = 200, waive_form=None):
         waive_form=waive_form or WaiveForm(formdata=None),
         inspect_form=InspectForm(formdata=None),
         write_off_form=WriteOffForm(formdata=None),
+        max_photo_mb=MAX_ATTACHMENT_BYTES // (1024 * 1024),
     ), status
+
+
+@bp.route("/<tag>/photos/<int:photo_id>")
+@role_required(*VIEWERS)
+def photo(tag: str, photo_id: int):
+    """An inspection photo, to those who may see its part (404 to anyone else)."""
+    part = load_part(tag)
+    found = db.session.get(OldPartPhoto, photo_id)
+    if found is None or found.old_part_id != part.id:
+        abort(404)
+    path = op.photo_path(found)
+    if not path.is_file():
+        abort(404)
+    # The stored type was sniffed from the content; nosniff keeps the browser from guessing.
+    response = send_file(path, mimetype=found.content_type, download_name=found.filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/<tag>/waive", methods=["POST"])
