@@ -10,7 +10,8 @@ is loaded.
 
 The data set is built by `STEPS`, run in order on one `Demo`; each step adds its rows, keeps
 them on the `Demo` for the steps after it, and flushes. A later capability (old-part
-shipments, settlement runs) adds its own step function at the end of `STEPS`. Nothing here
+shipments, settlement runs) adds its own step function at the end of `STEPS`; the old parts'
+returns, inspections and write-offs are in `portal.demo_oldparts`. Nothing here
 commits: the caller (the CLI, a test) does.
 """
 
@@ -25,7 +26,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from portal import demo_claims
+from portal import demo_claims, demo_oldparts
 from portal.auth.models import Role, User
 from portal.auth.operations import create_user
 from portal.claims.models import Claim
@@ -568,6 +569,7 @@ STEPS: tuple[DemoStep, ...] = (
     demo_claims.add_organisation_users,
     demo_claims.add_claims,
     demo_claims.add_announcements,
+    demo_oldparts.add_old_parts,
 )
 
 

@@ -63,6 +63,17 @@ from portal.masterdata.vin import is_valid_vin
 from portal.money import money_sum
 from portal.oem.models import SEEDED_REASON_CODES, Announcement, AnnouncementRead
 from portal.oem.queue import QueueFilter, queue_counts, queue_page
+from portal.oldparts.models import (
+    ChargeKind,
+    Inspection,
+    OldPart,
+    OldPartEvent,
+    OldPartStatus,
+    ReturnShipment,
+    ShipmentStatus,
+    StationCharge,
+)
+from portal.oldparts.operations import parts_in
 from tests.conftest import login, migrate_to_head, test_config
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -78,6 +89,10 @@ def count(model) -> int:
 
 def all_of(model) -> list:
     return list(db.session.scalars(sa.select(model)))
+
+
+def all_of_where(model, *where) -> list:
+    return list(db.session.scalars(sa.select(model).where(*where)))
 
 
 def claims(*where) -> list[Claim]:
@@ -650,6 +665,73 @@ def test_every_station_and_supplier_has_a_user_who_files_or_ships():
     assert all(user.active and user.full_name for user in further)
 
 
+# -- old parts ------------------------------------------------------------------------------------
+
+
+def test_old_parts_are_in_every_state_and_their_shipments_packing_shipped_and_received():
+    parts = all_of(OldPart)
+    assert {part.status for part in parts} == set(OldPartStatus)
+    assert {part.inspection for part in parts if part.inspection} == set(Inspection)
+    results = Counter(part.inspection for part in parts if part.inspection)
+    assert results.most_common(1)[0][0] is Inspection.CONFIRMED_DEFECT
+    assert any(CHINESE.search(part.inspection_note) for part in parts)
+    shipments = all_of(ReturnShipment)
+    assert {shipment.status for shipment in shipments} == set(ShipmentStatus)
+    for shipment in shipments:
+        if shipment.status is not ShipmentStatus.PACKING:
+            assert shipment.carrier and shipment.tracking_no
+            assert shipment.created_at <= shipment.shipped_at < datetime.now(LOCAL_TZ)
+        if shipment.status is ShipmentStatus.RECEIVED:
+            assert shipment.shipped_at < shipment.received_at
+        inside = parts_in(shipment)
+        to = {p.supplier_id if shipment.from_org.is_oem else p.destination_org_id for p in inside}
+        assert to == {shipment.to_org_id}
+    forwarded = [shipment for shipment in shipments if shipment.from_org.is_oem]
+    assert forwarded and all(s.status is not ShipmentStatus.PACKING for s in forwarded)
+    events = [event for part in parts for event in part.events]
+    assert any(event.action == "missing" for event in events)
+    writers = {e.user.role for e in events if e.action == "written_off" and e.user is not None}
+    assert writers == {Role.AUDITOR, Role.SUPPLIER}
+    for part in parts:
+        if part.shipment is not None and part.shipment.shipped_at is not None:
+            assert part.created_at < part.shipment.shipped_at
+            assert local_day(part.shipment.shipped_at) <= part.deadline, part.tag
+
+
+def test_overdue_old_parts_are_charged_back_and_a_couple_are_waived():
+    parts = all_of(OldPart)
+    overdue = [part for part in parts if part.overdue_at is not None]
+    assert len(overdue) >= 8
+    for part in overdue:
+        assert part.status is OldPartStatus.AWAITING_RETURN and part.shipment_id is None
+        assert part.deadline < local_day(part.overdue_at)
+    assert all(
+        part.overdue_at is not None
+        for part in parts
+        if part.status is OldPartStatus.AWAITING_RETURN and part.deadline < date.today()
+    )
+    waived = [part for part in overdue if part.waived_at is not None]
+    assert 2 <= len(waived) < len(overdue)
+    assert all(CHINESE.search(part.waive_reason) and part.waived_by_id for part in waived)
+    charges = all_of(StationCharge)
+    assert {charge.kind for charge in charges} == set(ChargeKind)
+    by_part = {c.old_part_id: c for c in charges if c.kind is ChargeKind.OVERDUE}
+    assert set(by_part) == {part.id for part in overdue}
+    for part in overdue:
+        assert (by_part[part.id].waived_at is not None) == (part.waived_at is not None)
+
+
+def test_both_demo_station_logins_have_old_parts_in_every_state():
+    for username in ("station", "station2"):
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        own = all_of_where(OldPart, OldPart.station_id == user.organisation_id)
+        assert {part.status for part in own} == set(OldPartStatus), username
+        assert sum(part.is_overdue for part in own) >= 2, username
+        assert any(part.waived_at for part in own), username
+        boxes = all_of_where(ReturnShipment, ReturnShipment.from_org_id == user.organisation_id)
+        assert {box.status for box in boxes} == set(ShipmentStatus), username
+
+
 # -- loading -------------------------------------------------------------------------------------
 
 
@@ -735,6 +817,13 @@ def fingerprint() -> dict[str, list[tuple]]:
         "announcements": rows(
             Announcement.title, Announcement.published_at, AnnouncementRead.read_at,
             join=[Announcement.reads],
+        ),
+        "old_parts": rows(
+            OldPart.tag, OldPart.status, OldPart.inspection, OldPart.deadline, OldPart.overdue_at,
+            OldPart.waived_at, OldPart.received_at, OldPart.inspected_at, OldPart.written_off_at,
+        ),
+        "old_part_events": rows(
+            OldPart.tag, OldPartEvent.at, OldPartEvent.action, join=[OldPart.events],
         ),
     }  # fmt: skip
 
