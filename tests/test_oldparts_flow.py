@@ -176,3 +176,25 @@ def test_a_part_packed_for_its_supplier_is_not_packed_again_nor_written_off(worl
     assert not op.can_write_off(part, auditor)
     with pytest.raises(DomainError):
         op.write_off(part, auditor)
+
+
+@pytest.mark.parametrize(
+    ("result", "removed"),
+    [
+        ("confirmed_defect", False),
+        ("no_fault_found", True),
+        ("misuse", True),
+        ("wrong_part", False),
+    ],
+)
+def test_inspection_results_decide_what_leaves_the_suppliers_recovery(
+    world, fleet, result, removed
+):
+    (part,) = approved_parts(world, fleet, qty=1)
+    shipment = op.create_return_shipment(world.users["station"], [part.tag])
+    op.ship(shipment, world.users["station"], "ZTO", "1")
+    op.receive(shipment, world.users["auditor"], part.tag)
+    assert op.lines_removed_from_recovery([part.claim_id]) == set()
+    op.inspect(part, world.users["auditor"], result)
+    expected = {part.claim_line_id} if removed else set()
+    assert op.lines_removed_from_recovery([part.claim_id]) == expected

@@ -25,6 +25,7 @@ from portal.masterdata.models import OEM_CODE, Disposition, Organisation
 from portal.money import round_money
 from portal.notifications.operations import notify_organisation
 from portal.oldparts.models import (
+    REMOVES_FROM_RECOVERY,
     ChargeKind,
     Inspection,
     OldPart,
@@ -460,3 +461,20 @@ def add_photo(part: OldPart, user: User, filename: str, data: bytes) -> OldPartP
 
 def photo_path(photo: OldPartPhoto) -> Path:
     return attachments.storage_dir() / photo.stored_name
+
+
+def lines_removed_from_recovery(claim_ids: list[int]) -> set[int]:
+    """Claim lines whose old part was found without fault or misused: settlement leaves them out
+    of the supplier's recovery (DESIGN 5). One query for any number of claims."""
+    if not claim_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(OldPart.claim_line_id)
+            .where(
+                OldPart.claim_id.in_(claim_ids),
+                OldPart.inspection.in_(list(REMOVES_FROM_RECOVERY)),
+            )
+            .distinct()
+        )
+    )
