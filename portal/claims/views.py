@@ -587,6 +587,23 @@ def lookup_vehicle():
     )
 
 
+def _matches(model, key, text, q: str, *options):
+    """Up to LOOKUP_LIMIT records whose key or text contains `q`, an exact key match first."""
+    like = _like(q)
+    return db.session.scalars(
+        sa.select(model)
+        .where(
+            sa.or_(
+                sa.func.lower(key).like(like, escape="\\"),
+                sa.func.lower(text).like(like, escape="\\"),
+            )
+        )
+        .order_by(sa.func.lower(key) != q.lower(), key)
+        .limit(LOOKUP_LIMIT)
+        .options(*options)
+    )
+
+
 @bp.route("/lookup/parts")
 @role_required(Role.STATION, Role.AUDITOR)
 def lookup_parts():
@@ -595,19 +612,7 @@ def lookup_parts():
     if not q:
         return jsonify({"results": []})
     on_day = _day(request.args.get("date"))
-    like = _like(q)
-    parts = db.session.scalars(
-        sa.select(Part)
-        .where(
-            sa.or_(
-                sa.func.lower(Part.number).like(like, escape="\\"),
-                sa.func.lower(Part.name).like(like, escape="\\"),
-            )
-        )
-        .order_by(sa.func.lower(Part.number) != q.lower(), Part.number)
-        .limit(LOOKUP_LIMIT)
-        .options(selectinload(Part.prices))
-    )
+    parts = _matches(Part, Part.number, Part.name, q, selectinload(Part.prices))
     results = []
     for part in parts:
         price = part.price_on(on_day)
@@ -629,18 +634,7 @@ def lookup_operations():
     q = _query()
     if not q:
         return jsonify({"results": []})
-    like = _like(q)
-    operations = db.session.scalars(
-        sa.select(LaborOperation)
-        .where(
-            sa.or_(
-                sa.func.lower(LaborOperation.code).like(like, escape="\\"),
-                sa.func.lower(LaborOperation.description).like(like, escape="\\"),
-            )
-        )
-        .order_by(sa.func.lower(LaborOperation.code) != q.lower(), LaborOperation.code)
-        .limit(LOOKUP_LIMIT)
-    )
+    operations = _matches(LaborOperation, LaborOperation.code, LaborOperation.description, q)
     return jsonify(
         {
             "results": [
@@ -661,18 +655,7 @@ def lookup_fault_codes():
     q = _query()
     if not q:
         return jsonify({"results": []})
-    like = _like(q)
-    codes = db.session.scalars(
-        sa.select(FaultCode)
-        .where(
-            sa.or_(
-                sa.func.lower(FaultCode.code).like(like, escape="\\"),
-                sa.func.lower(FaultCode.description).like(like, escape="\\"),
-            )
-        )
-        .order_by(sa.func.lower(FaultCode.code) != q.lower(), FaultCode.code)
-        .limit(LOOKUP_LIMIT)
-    )
+    codes = _matches(FaultCode, FaultCode.code, FaultCode.description, q)
     return jsonify(
         {
             "results": [
