@@ -150,3 +150,50 @@ def save_screenshot(page, directory: Path, name: str) -> Path:
         Path(extra).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(extra) / path.name)
     return path
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A page on the live server; a console error, a page error (a script or style blocked by
+    the Content-Security-Policy, say) or a failed request fails the test."""
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-US", viewport={"width": 1360, "height": 900}
+    )
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on(
+        "response",
+        lambda r: r.status >= 400 and problems.append(f"{r.status} {r.request.method} {r.url}"),
+    )
+    yield page
+    context.close()
+    assert not problems, "the browser reported problems:\n" + "\n".join(problems)
+
+
+def sign_in(page, live_server: LiveServer, who: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Username").fill(live_server.usernames[who])
+    page.get_by_label("Password").fill(live_server.password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def live_world():
+    """The live server's seeded organisations as a `factories.World` (in its app context)."""
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+    from portal.masterdata.models import Station, Supplier
+    from tests import factories
+
+    by_code = {
+        org.code: org
+        for model in (Station, Supplier)
+        for org in db.session.scalars(sa.select(model))
+    }
+    return factories.World(
+        oem=factories.oem(),
+        stations=[by_code["ST-A"], by_code["ST-B"]],
+        suppliers=[by_code["SU-A"], by_code["SU-B"]],
+    )

@@ -19,7 +19,10 @@ from tests.browser_support import (  # noqa: F401 - fixtures
     browser,
     db_session,
     live_server,
+    live_world,
+    page,
     save_screenshot,
+    sign_in,
 )
 from tests.test_claim_pages import TINY_PDF
 
@@ -64,21 +67,11 @@ def seeded(live_server, tmp_path_factory):  # noqa: F811 - the fixture imported 
     from portal.claims.payload import parse_claim
     from portal.db import utcnow
     from portal.extensions import db
-    from portal.masterdata.models import Station, Supplier
 
     app = live_server.app
     app.config["UPLOAD_FOLDER"] = str(tmp_path_factory.mktemp("uploads"))
     with app.app_context():
-        by_code = {
-            org.code: org
-            for model in (Station, Supplier)
-            for org in db.session.scalars(sa.select(model))
-        }
-        world = factories.World(
-            oem=factories.oem(),
-            stations=[by_code["ST-A"], by_code["ST-B"]],
-            suppliers=[by_code["SU-A"], by_code["SU-B"]],
-        )
+        world = live_world()
         fleet = factories.Fleet.build(world)
         ClaimSettings.current().auto_approve_enabled = False
         station_a, station_b = (
@@ -177,35 +170,8 @@ def seeded(live_server, tmp_path_factory):  # noqa: F811 - the fixture imported 
     return {"number": number, "labor_id": labor_id}
 
 
-@pytest.fixture
-def page(browser, live_server):  # noqa: F811
-    context = browser.new_context(
-        base_url=live_server.url, locale="en-US", viewport={"width": 1360, "height": 900}
-    )
-    page = context.new_page()
-    problems = []
-    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on(
-        "response",
-        lambda r: r.status >= 400 and problems.append(f"{r.status} {r.request.method} {r.url}"),
-    )
-    yield page
-    context.close()
-    # A script or style blocked by the Content-Security-Policy, a broken script or a failed
-    # request (a thumbnail included) fails the test.
-    assert not problems, "the browser reported problems:\n" + "\n".join(problems)
-
-
-def sign_in(page, live_server, key: str) -> None:  # noqa: F811
-    page.goto("/login")
-    page.get_by_label("Username").fill(live_server.usernames[key])
-    page.get_by_label("Password").fill(live_server.password)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_an_auditor_cuts_a_labor_line_and_the_station_sees_it(
-    page,
+    page,  # noqa: F811 - the fixture imported above
     live_server,  # noqa: F811
     seeded,
     tmp_path,

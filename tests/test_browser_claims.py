@@ -10,7 +10,6 @@ import re
 from datetime import date, timedelta
 
 import pytest
-import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from tests import factories
@@ -18,7 +17,10 @@ from tests.browser_support import (  # noqa: F401 - fixtures
     browser,
     db_session,
     live_server,
+    live_world,
+    page,
     save_screenshot,
+    sign_in,
 )
 
 pytestmark = pytest.mark.browser
@@ -28,19 +30,9 @@ pytestmark = pytest.mark.browser
 def fleet(live_server):  # noqa: F811 - the fixture imported above
     """Vehicles, parts, an operation and a fault code in the live server's database."""
     from portal.extensions import db
-    from portal.masterdata.models import Station, Supplier
 
     with live_server.app.app_context():
-        by_code = {
-            org.code: org
-            for model in (Station, Supplier)
-            for org in db.session.scalars(sa.select(model))
-        }
-        world = factories.World(
-            oem=factories.oem(),
-            stations=[by_code["ST-A"], by_code["ST-B"]],
-            suppliers=[by_code["SU-A"], by_code["SU-B"]],
-        )
+        world = live_world()
         built = factories.Fleet.build(world)
         values = {
             "vin": built.vehicle.vin,
@@ -51,26 +43,6 @@ def fleet(live_server):  # noqa: F811 - the fixture imported above
         db.session.commit()
         db.session.remove()
     return values
-
-
-@pytest.fixture
-def page(browser, live_server):  # noqa: F811
-    context = browser.new_context(
-        base_url=live_server.url, locale="en-US", viewport={"width": 1360, "height": 900}
-    )
-    page = context.new_page()
-    problems = []
-    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on(
-        "response",
-        lambda r: r.status >= 400 and problems.append(f"{r.status} {r.request.method} {r.url}"),
-    )
-    yield page
-    context.close()
-    # A script blocked by the Content-Security-Policy, a broken script or a failed request
-    # (a lookup answering an error included) fails the test.
-    assert not problems, "the browser reported problems:\n" + "\n".join(problems)
 
 
 def test_a_station_files_a_repair_claim_through_the_form(page, live_server, fleet, tmp_path):  # noqa: F811

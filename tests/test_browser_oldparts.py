@@ -19,7 +19,10 @@ from tests.browser_support import (  # noqa: F401 - fixtures
     browser,
     db_session,
     live_server,
+    live_world,
+    page,
     save_screenshot,
+    sign_in,
 )
 
 pytestmark = pytest.mark.browser
@@ -33,20 +36,10 @@ def tags(live_server):  # noqa: F811 - the fixture imported above
     from portal.claims.models import ClaimSettings
     from portal.claims.payload import parse_claim
     from portal.extensions import db
-    from portal.masterdata.models import Station, Supplier
     from portal.oldparts.models import OldPart
 
     with live_server.app.app_context():
-        by_code = {
-            org.code: org
-            for model in (Station, Supplier)
-            for org in db.session.scalars(sa.select(model))
-        }
-        world = factories.World(
-            oem=factories.oem(),
-            stations=[by_code["ST-A"], by_code["ST-B"]],
-            suppliers=[by_code["SU-A"], by_code["SU-B"]],
-        )
+        world = live_world()
         settings = ClaimSettings.current()
         settings.auto_approve_enabled = True
         settings.auto_approve_threshold = Decimal("100000.00")
@@ -65,33 +58,8 @@ def tags(live_server):  # noqa: F811 - the fixture imported above
     return found
 
 
-@pytest.fixture
-def page(browser, live_server):  # noqa: F811
-    context = browser.new_context(
-        base_url=live_server.url, locale="en-US", viewport={"width": 1360, "height": 900}
-    )
-    page = context.new_page()
-    problems = []
-    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on(
-        "response",
-        lambda r: r.status >= 400 and problems.append(f"{r.status} {r.request.method} {r.url}"),
-    )
-    yield page
-    context.close()
-    assert not problems, "the browser reported problems:\n" + "\n".join(problems)
-
-
-def sign_in(page, live_server, who: str) -> None:  # noqa: F811
-    page.goto("/login")
-    page.get_by_label("Username").fill(live_server.usernames[who])
-    page.get_by_label("Password").fill(live_server.password)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_a_station_ships_two_parts_and_the_oem_receives_and_inspects_them(
-    page,
+    page,  # noqa: F811 - the fixture imported above
     live_server,  # noqa: F811
     tags,
     tmp_path,
