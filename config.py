@@ -98,4 +98,8 @@ class Config:
             or str(Path(instance_path) / "uploads"),
             "API_TOKEN_LIFETIME_DAYS": int(os.environ.get("API_TOKEN_LIFETIME_DAYS", "30")),
             "OLD_PART_RETURN_DAYS": int(os.environ.get("OLD_PART_RETURN_DAYS", "30")),
+            # A running settlement whose heartbeat is older than this is offered a resume.
+            "SETTLEMENT_STALE_SECONDS": int(os.environ.get("SETTLEMENT_STALE_SECONDS", "300")),
+            # Seconds a run waits after each step: only the crash-safety tests set it.
+            "SETTLEMENT_STEP_PAUSE": float(os.environ.get("SETTLEMENT_STEP_PAUSE", "0")),
         }

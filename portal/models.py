@@ -32,3 +32,12 @@ from portal.oldparts.models import (  # noqa: F401
     ReturnShipment,
     StationCharge,
 )
+from portal.settlement.models import (  # noqa: F401
+    Chargeback,
+    ChargebackEvent,
+    ChargebackEvidence,
+    SettlementRun,
+    SettlementSettings,
+    Statement,
+    StatementLine,
+)

@@ -1,0 +1,579 @@
+"""The settlement run (DESIGN 6): set-based SQL, one transaction per run, exactly once.
+
+`compute_run` writes a run's draft: station statements with their lines and supplier statements
+with their chargebacks, all from `INSERT ... SELECT` statements over every claim in scope at once
+(never a Python loop over claims), inside one transaction. A worker killed mid-run leaves
+nothing half-written: the database rolls the transaction back, the run stays `running` with a
+heartbeat that stops moving, and a resume or retry computes it again from the start.
+
+`release_run` marks the draft's claims settled and its station charges deducted, again set-based
+and in one transaction.
+
+Amounts are integers of fen in the database (`portal.money`), so the SQL below is integer
+arithmetic: rates are millionths, hours hundredths. Half-up rounding of a non-negative
+`x / d` is `(2x + d) / (2d)` in integer division; every money rule is rounded per line and totals
+are sums of rounded lines.
+
+The rules:
+
+- station line, claim: the claim's approved total (parts + handling + labor + other);
+- station line, scrap residual / overdue old part: minus the station charge (unless waived);
+- station line, emergency credit: a station that drop-shipped an emergency part, once the
+  requester confirmed receipt, is credited the approved part value + freight;
+- chargeback: parts = approved parts lines not removed by inspection (no_fault_found, misuse);
+  labor = approved labor, or, over the supplier's hours cap, cap x the claim's labor rate;
+  recovery = round((parts + labor) x share); handling fee = round(parts x handling fee rate);
+  amount = recovery + handling fee. A claim with nothing to recover gets no chargeback.
+- statement: net = sum of lines (of chargebacks not waived); VAT = round(net x VAT rate);
+  gross = net + VAT.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from portal.claims.decisions import PRE_AUTHORISATIONS
+from portal.db import UTCDateTime, utcnow
+from portal.extensions import db
+from portal.jobs import set_progress
+from portal.oldparts.operations import REMOVES_FROM_RECOVERY
+from portal.settlement.models import RunStatus, SettlementRun
+
+log = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock(namespace, run id): one worker computes or releases a run at a time.
+LOCK_NAMESPACE = 6006
+
+
+def _pre_auth_list() -> str:
+    return ", ".join(f"'{t.value}'" for t in sorted(PRE_AUTHORISATIONS))
+
+
+def _removed_list() -> str:
+    return ", ".join(f"'{i.value}'" for i in sorted(REMOVES_FROM_RECOVERY))
+
+
+def half_up(numerator: str, denominator: int) -> str:
+    """SQL for round(numerator / denominator) half-up, numerator >= 0, in integer arithmetic."""
+    return f"((2 * ({numerator}) + {denominator}) / {2 * denominator})"
+
+
+def signed_half_up(numerator: str, denominator: int) -> str:
+    """Half-up (away from zero at .5) for a numerator of either sign."""
+    return (
+        f"(CASE WHEN ({numerator}) >= 0 THEN {half_up(numerator, denominator)} "
+        f"ELSE -{half_up('-(' + numerator + ')', denominator)} END)"
+    )
+
+
+# -- the period ----------------------------------------------------------------------------------
+
+
+def parse_period(text: str) -> date:
+    """The first day of `YYYY-MM`; raises ValueError for anything else."""
+    text = (text or "").strip()
+    if len(text) != 7 or text[4] != "-" or not (text[:4].isdigit() and text[5:].isdigit()):
+        raise ValueError(text)
+    year, month = int(text[:4]), int(text[5:])
+    if not 1 <= month <= 12 or year < 2000:
+        raise ValueError(text)
+    return date(year, month, 1)
+
+
+def next_month(first: date) -> date:
+    return date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+
+
+def period_cutoff(first: date) -> datetime:
+    """The end of the period: midnight at the start of the next month, local time, as UTC."""
+    end = next_month(first)
+    return datetime(end.year, end.month, end.day, tzinfo=zone()).astimezone(ZoneInfo("UTC"))
+
+
+def current_period(now: datetime | None = None) -> str:
+    local = (now or utcnow()).astimezone(zone())
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+# -- progress and heartbeat ------------------------------------------------------------------------
+
+
+def _is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def _report(run_id: int, progress: int, step: str) -> None:
+    """Publish progress to the job (progress bar) and, on PostgreSQL, to the run row through its
+    own short transaction, so that the page and a stale-run check see it while the big
+    transaction is still open. (SQLite has one writer; there the run is in-process anyway.)"""
+    set_progress(progress, step=step)
+    if _is_postgres():
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "UPDATE settlement_run SET progress = :p, step = :s, heartbeat_at = :now "
+                    "WHERE id = :id AND status = 'running'"
+                ),
+                {"p": progress, "s": step, "now": utcnow(), "id": run_id},
+            )
+    pause = current_app.config.get("SETTLEMENT_STEP_PAUSE") or 0
+    if pause:  # crash-safety tests give themselves time to kill the worker mid-run
+        time.sleep(float(pause))
+
+
+def _take_lock(conn: sa.Connection, run_id: int) -> bool:
+    if conn.dialect.name != "postgresql":
+        return True
+    return bool(
+        conn.execute(
+            sa.text("SELECT pg_try_advisory_xact_lock(:ns, :id)"),
+            {"ns": LOCK_NAMESPACE, "id": run_id},
+        ).scalar()
+    )
+
+
+# -- compute -------------------------------------------------------------------------------------
+
+
+def compute_run(run_id: int) -> str:
+    """The job: write the run's draft. Safe to call again (retry, resume, a second worker)."""
+    session = db.session
+    started = session.execute(
+        sa.update(SettlementRun)
+        .where(
+            SettlementRun.id == run_id,
+            SettlementRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING]),
+        )
+        .values(
+            status=RunStatus.RUNNING,
+            started_at=utcnow(),
+            heartbeat_at=utcnow(),
+            attempts=SettlementRun.attempts + 1,
+            progress=0,
+            step="starting",
+            error="",
+        )
+    ).rowcount
+    session.commit()
+    if not started:
+        log.info("settlement run %s is not queued or running: nothing to compute", run_id)
+        return "skipped"
+    try:
+        return _compute(run_id)
+    except Exception as exc:  # the transaction rolled back: record why, keep nothing half-done
+        log.exception("settlement run %s failed", run_id)
+        session.rollback()
+        mark_failed(run_id, f"{type(exc).__name__}: {exc}")
+        return "failed"
+
+
+def mark_failed(run_id: int, reason: str) -> None:
+    db.session.execute(
+        sa.update(SettlementRun)
+        .where(
+            SettlementRun.id == run_id,
+            SettlementRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING]),
+        )
+        .values(status=RunStatus.FAILED, open_slot=None, error=reason[:2000], step="failed")
+    )
+    db.session.commit()
+
+
+def _compute(run_id: int) -> str:
+    session = db.session
+    conn = session.connection()
+    if not _take_lock(conn, run_id):
+        log.info("settlement run %s is being computed by another worker", run_id)
+        session.rollback()
+        return "busy"
+    run = session.get(SettlementRun, run_id, populate_existing=True)
+    if run is None or run.status is not RunStatus.RUNNING:
+        session.rollback()
+        return "skipped"
+    params = {
+        "run": run_id,
+        "cutoff": run.cutoff,
+        "period": run.period,
+        "vat": int(run.vat_rate * 1_000_000),
+        "now": utcnow(),
+        # Statement numbers: S-202611-12-ST-SH01 (station), C-202611-12-SP-BOSCH (supplier).
+        "station_prefix": f"S-{run.period.replace('-', '')}-{run_id}-",
+        "supplier_prefix": f"C-{run.period.replace('-', '')}-{run_id}-",
+    }
+    typed = (sa.bindparam("cutoff", type_=UTCDateTime()), sa.bindparam("now", type_=UTCDateTime()))
+
+    def sql(statement: str) -> int:
+        query = sa.text(statement)
+        binds = [b for b in typed if f":{b.key}" in statement]
+        if binds:
+            query = query.bindparams(*binds)
+        return conn.execute(
+            query, {k: v for k, v in params.items() if f":{k}" in statement}
+        ).rowcount
+
+    # A resumed run starts again from nothing (a crashed transaction left nothing anyway).
+    for table in ("chargeback", "statement_line", "statement"):
+        sql(f"DELETE FROM {table} WHERE run_id = :run")
+    _report(run_id, 5, "scope")
+
+    in_scope = (
+        "c.status IN ('approved', 'partially_approved') AND c.decided_at < :cutoff "
+        f"AND c.type NOT IN ({_pre_auth_list()})"
+    )
+    charges_in_scope = (
+        "ch.settled_in_run_id IS NULL AND ch.waived_at IS NULL AND ch.created_at < :cutoff"
+    )
+    credits_in_scope = (
+        "e.type = 'emergency_part' AND e.status IN ('approved', 'partially_approved', 'settled') "
+        "AND e.fulfilment = 'drop_ship' AND e.received_at IS NOT NULL "
+        "AND e.received_at < :cutoff"
+    )
+
+    # Station statements: every station with a claim, a charge or a credit in scope.
+    sql(
+        f"""
+        INSERT INTO statement (run_id, kind, org_id, period, number, status, line_count,
+                               net, vat, gross, created_at, paid_reference)
+        SELECT :run, 'station', s.org_id, :period, :station_prefix || o.code,
+               'draft', 0, 0, 0, 0, :now, ''
+        FROM (
+            SELECT c.station_id AS org_id FROM claim c WHERE {in_scope}
+            UNION
+            SELECT ch.station_id FROM station_charge ch WHERE {charges_in_scope}
+            UNION
+            SELECT e.shipper_org_id FROM claim e JOIN station st ON st.id = e.shipper_org_id
+            WHERE {credits_in_scope}
+              AND NOT EXISTS (SELECT 1 FROM statement_line x
+                              WHERE x.kind = 'emergency_credit' AND x.source_id = e.id)
+        ) s JOIN organisation o ON o.id = s.org_id
+        """
+    )
+    _report(run_id, 15, "station_claims")
+
+    sql(
+        f"""
+        INSERT INTO statement_line (statement_id, run_id, kind, source_id, claim_id, amount)
+        SELECT st.id, :run, 'claim', c.id, c.id, c.approved_total_amount
+        FROM claim c
+        JOIN statement st ON st.run_id = :run AND st.kind = 'station' AND st.org_id = c.station_id
+        WHERE {in_scope}
+        """
+    )
+    _report(run_id, 35, "station_charges")
+
+    sql(
+        f"""
+        INSERT INTO statement_line (statement_id, run_id, kind, source_id, claim_id, amount)
+        SELECT st.id, :run, ch.kind, ch.id, ch.claim_id, -ch.amount
+        FROM station_charge ch
+        JOIN statement st ON st.run_id = :run AND st.kind = 'station' AND st.org_id = ch.station_id
+        WHERE {charges_in_scope}
+        """
+    )
+    _report(run_id, 42, "emergency_credits")
+
+    sql(
+        f"""
+        INSERT INTO statement_line (statement_id, run_id, kind, source_id, claim_id, amount)
+        SELECT st.id, :run, 'emergency_credit', e.id, e.id,
+               COALESCE(e.approved_parts_amount, 0) + COALESCE(e.freight_amount, 0)
+        FROM claim e
+        JOIN statement st
+          ON st.run_id = :run AND st.kind = 'station' AND st.org_id = e.shipper_org_id
+        WHERE {credits_in_scope}
+          AND NOT EXISTS (SELECT 1 FROM statement_line x
+                          WHERE x.kind = 'emergency_credit' AND x.source_id = e.id)
+        """
+    )
+    _report(run_id, 48, "station_totals")
+    _update_totals(sql, "statement_line", "amount", "1 = 1", "station")
+    _report(run_id, 55, "chargebacks")
+
+    # Supplier statements: every responsible supplier of a claim in scope with something to
+    # recover (a statement left without a line is removed below).
+    sql(
+        f"""
+        INSERT INTO statement (run_id, kind, org_id, period, number, status, line_count,
+                               net, vat, gross, created_at, paid_reference)
+        SELECT :run, 'supplier', o.id, :period, :supplier_prefix || o.code,
+               'draft', 0, 0, 0, 0, :now, ''
+        FROM organisation o
+        WHERE o.id IN (SELECT c.responsible_supplier_id FROM claim c
+                       WHERE {in_scope} AND c.responsible_supplier_id IS NOT NULL)
+        """
+    )
+    _report(run_id, 60, "chargebacks")
+
+    labor_capped = half_up("b.cap_hours * b.labor_rate", 100)
+    sql(
+        f"""
+        INSERT INTO chargeback (statement_id, run_id, supplier_id, claim_id, status,
+            parts_amount, removed_parts_amount, labor_hours, labor_hours_charged, labor_amount,
+            recovery_share, recovery_amount, handling_fee_rate, handling_fee, amount,
+            dispute_reason, resolution_reason)
+        SELECT m.statement_id, :run, m.supplier_id, m.claim_id, 'open',
+               m.parts, m.removed, m.hours, m.hours_charged, m.labor,
+               m.share, {half_up("(m.parts + m.labor) * m.share", 1_000_000)},
+               m.fee_rate, {half_up("m.parts * m.fee_rate", 1_000_000)},
+               {half_up("(m.parts + m.labor) * m.share", 1_000_000)}
+                 + {half_up("m.parts * m.fee_rate", 1_000_000)},
+               '', ''
+        FROM (
+            SELECT b.statement_id, b.supplier_id, b.claim_id, b.parts, b.removed, b.hours,
+                   b.share, b.fee_rate,
+                   CASE WHEN b.cap_hours IS NULL OR b.hours <= b.cap_hours THEN b.hours
+                        ELSE b.cap_hours END AS hours_charged,
+                   CASE WHEN b.cap_hours IS NULL OR b.hours <= b.cap_hours THEN b.labor
+                        WHEN {labor_capped} < b.labor THEN {labor_capped}
+                        ELSE b.labor END AS labor
+            FROM (
+                SELECT st.id AS statement_id, c.responsible_supplier_id AS supplier_id,
+                       c.id AS claim_id, c.labor_rate, sp.recovery_share AS share,
+                       sp.handling_fee_rate AS fee_rate, sp.labor_hours_cap AS cap_hours,
+                       COALESCE(l.parts, 0) AS parts, COALESCE(l.removed, 0) AS removed,
+                       COALESCE(l.hours, 0) AS hours, COALESCE(l.labor, 0) AS labor
+                FROM claim c
+                JOIN supplier sp ON sp.id = c.responsible_supplier_id
+                JOIN statement st ON st.run_id = :run AND st.kind = 'supplier'
+                                 AND st.org_id = c.responsible_supplier_id
+                JOIN (
+                    SELECT ln.claim_id,
+                           CAST(SUM(CASE WHEN ln.kind = 'part' AND r.claim_line_id IS NULL
+                                    THEN COALESCE(ln.approved_amount, 0) ELSE 0 END)
+                                AS BIGINT) AS parts,
+                           CAST(SUM(CASE WHEN ln.kind = 'part' AND r.claim_line_id IS NOT NULL
+                                    THEN COALESCE(ln.approved_amount, 0) ELSE 0 END)
+                                AS BIGINT) AS removed,
+                           CAST(SUM(CASE WHEN ln.kind = 'labor'
+                                    THEN COALESCE(ln.approved_hours, 0) ELSE 0 END)
+                                AS BIGINT) AS hours,
+                           CAST(SUM(CASE WHEN ln.kind = 'labor'
+                                    THEN COALESCE(ln.approved_amount, 0) ELSE 0 END)
+                                AS BIGINT) AS labor
+                    FROM claim_line ln
+                    JOIN claim c2 ON c2.id = ln.claim_id
+                    LEFT JOIN (SELECT DISTINCT op.claim_line_id FROM old_part op
+                               WHERE op.inspection IN ({_removed_list()})) r
+                           ON r.claim_line_id = ln.id
+                    WHERE ln.kind IN ('part', 'labor')
+                      AND c2.status IN ('approved', 'partially_approved')
+                      AND c2.decided_at < :cutoff
+                      AND c2.responsible_supplier_id IS NOT NULL
+                    GROUP BY ln.claim_id
+                ) l ON l.claim_id = c.id
+                WHERE {in_scope}
+            ) b
+        ) m
+        WHERE {half_up("(m.parts + m.labor) * m.share", 1_000_000)}
+              + {half_up("m.parts * m.fee_rate", 1_000_000)} > 0
+        """
+    )
+    _report(run_id, 85, "supplier_totals")
+    _update_totals(sql, "chargeback", "amount", "src.status <> 'waived'", "supplier")
+    sql("DELETE FROM statement WHERE run_id = :run AND line_count = 0 AND kind = 'supplier'")
+    _report(run_id, 95, "totals")
+
+    sql(
+        """
+        UPDATE settlement_run SET
+          status = 'draft', progress = 100, step = 'draft', computed_at = :now, heartbeat_at = :now,
+          claim_count = (SELECT COUNT(*) FROM statement_line
+                         WHERE run_id = :run AND kind = 'claim'),
+          station_statement_count = (SELECT COUNT(*) FROM statement
+                                     WHERE run_id = :run AND kind = 'station'),
+          supplier_statement_count = (SELECT COUNT(*) FROM statement
+                                      WHERE run_id = :run AND kind = 'supplier'),
+          station_net = CAST(COALESCE((SELECT SUM(net) FROM statement
+                                  WHERE run_id = :run AND kind = 'station'), 0) AS BIGINT),
+          supplier_net = CAST(COALESCE((SELECT SUM(net) FROM statement
+                                   WHERE run_id = :run AND kind = 'supplier'), 0) AS BIGINT)
+        WHERE id = :run AND status = 'running'
+        """
+    )
+    session.commit()
+    set_progress(100, step="draft")
+    return "draft"
+
+
+def _update_totals(sql, table: str, column: str, counted: str, kind: str) -> None:
+    """Set line_count, net, VAT and gross of the run's statements of `kind` from their lines."""
+    vat = signed_half_up("t.net * :vat", 1_000_000)
+    sql(
+        f"""
+        UPDATE statement SET line_count = t.n, net = t.net, vat = {vat}, gross = t.net + {vat}
+        FROM (SELECT src.statement_id,
+                     COUNT(*) AS n,
+                     CAST(SUM(CASE WHEN {counted} THEN src.{column} ELSE 0 END) AS BIGINT) AS net
+              FROM {table} src WHERE src.run_id = :run GROUP BY src.statement_id) t
+        WHERE statement.id = t.statement_id AND statement.run_id = :run
+          AND statement.kind = '{kind}'
+        """
+    )
+
+
+def recompute_statement_totals(statement_id: int) -> None:
+    """Net, VAT and gross of one statement from its lines (after a chargeback is waived)."""
+    from portal.settlement.models import Statement, StatementKind
+
+    statement = db.session.get(Statement, statement_id)
+    conn = db.session.connection()
+    table, counted = (
+        ("chargeback", "status <> 'waived'")
+        if statement.kind is StatementKind.SUPPLIER
+        else ("statement_line", "1 = 1")
+    )
+    vat = signed_half_up("t.net * :vat", 1_000_000)
+    db.session.flush()
+    conn.execute(
+        sa.text(
+            f"""
+            UPDATE statement SET line_count = t.n, net = t.net, vat = {vat},
+                   gross = t.net + {vat}
+            FROM (SELECT COUNT(*) AS n,
+                         CAST(COALESCE(SUM(CASE WHEN {counted} THEN amount ELSE 0 END), 0)
+                              AS BIGINT) AS net
+                  FROM {table} WHERE statement_id = :id) t
+            WHERE statement.id = :id
+            """
+        ),
+        {"id": statement_id, "vat": int(statement.run.vat_rate * 1_000_000)},
+    )
+    db.session.expire(statement)
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=int(current_app.config.get("SETTLEMENT_STALE_SECONDS", 300)))
+
+
+# -- release ---------------------------------------------------------------------------------------
+
+
+def release_run(run_id: int, user_id: int) -> str:
+    """The job: release a draft. Its claims become settled and its station charges deducted, in
+    one transaction; calling it again after it succeeded does nothing."""
+    session = db.session
+    conn = session.connection()
+    if not _take_lock(conn, run_id):
+        session.rollback()
+        return "busy"
+    run = session.scalar(
+        sa.select(SettlementRun).where(SettlementRun.id == run_id).with_for_update()
+    )
+    if run is None or run.status is not RunStatus.DRAFT:
+        session.rollback()
+        return "skipped"
+    now = utcnow()
+    params = {"run": run_id, "now": now, "user": user_id}
+
+    def sql(statement: str) -> int:
+        query = sa.text(statement)
+        if ":now" in statement:
+            query = query.bindparams(sa.bindparam("now", type_=UTCDateTime()))
+        return conn.execute(
+            query, {k: v for k, v in params.items() if f":{k}" in statement}
+        ).rowcount
+
+    # An overdue part waived after the draft was computed is no longer deducted.
+    dropped = sql(
+        """
+        DELETE FROM statement_line WHERE run_id = :run AND kind = 'overdue'
+          AND source_id IN (SELECT id FROM station_charge WHERE waived_at IS NOT NULL)
+        """
+    )
+    if dropped:
+        _update_totals(
+            lambda s: (
+                conn.execute(
+                    sa.text(s), {"run": run_id, "vat": int(run.vat_rate * 1_000_000)}
+                ).rowcount
+            ),
+            "statement_line",
+            "amount",
+            "1 = 1",
+            "station",
+        )
+    _report_release(run_id, 20)
+
+    # Every claim of the draft must still be approved: anything else means it changed under us.
+    expected = conn.execute(
+        sa.text("SELECT COUNT(*) FROM statement_line WHERE run_id = :run AND kind = 'claim'"),
+        {"run": run_id},
+    ).scalar()
+    sql(
+        """
+        INSERT INTO claim_event (claim_id, at, user_id, action, from_status, to_status, reason,
+                                 version)
+        SELECT c.id, :now, :user, 'settled', c.status, 'settled', '', c.version
+        FROM claim c JOIN statement_line l ON l.source_id = c.id AND l.kind = 'claim'
+        WHERE l.run_id = :run AND c.status IN ('approved', 'partially_approved')
+        """
+    )
+    _report_release(run_id, 50)
+    settled = sql(
+        """
+        UPDATE claim SET status = 'settled', updated_at = :now
+        WHERE id IN (SELECT source_id FROM statement_line WHERE run_id = :run AND kind = 'claim')
+          AND status IN ('approved', 'partially_approved')
+        """
+    )
+    if settled != expected:
+        raise RuntimeError(
+            f"run {run_id}: {expected} claims in the draft but {settled} still approved"
+        )
+    _report_release(run_id, 80)
+    sql(
+        """
+        UPDATE station_charge SET settled_in_run_id = :run
+        WHERE id IN (SELECT source_id FROM statement_line
+                     WHERE run_id = :run AND kind IN ('scrap_residual', 'overdue'))
+          AND settled_in_run_id IS NULL
+        """
+    )
+    sql("UPDATE statement SET status = 'released', released_at = :now WHERE run_id = :run")
+    run.status = RunStatus.RELEASED
+    run.open_slot = None
+    run.released_at = now
+    run.released_by_id = user_id
+    run.step = "released"
+    run.progress = 100
+    session.flush()
+    _notify_released(run)
+    session.commit()
+    set_progress(100, step="released")
+    return "released"
+
+
+def _report_release(run_id: int, progress: int) -> None:
+    set_progress(progress, step="releasing")
+
+
+def _notify_released(run: SettlementRun) -> None:
+    """One notification per user of every organisation with a statement in the run."""
+    from portal.notifications.models import Notification  # noqa: F401 - table for the insert
+
+    message = f"Settlement statement for {run.period} released."
+    db.session.execute(
+        sa.text(
+            """
+            INSERT INTO notification (user_id, message, link, created_at)
+            SELECT u.id, :message, '/settlement/statements/' || s.id, :now
+            FROM statement s JOIN user_account u ON u.organisation_id = s.org_id
+            WHERE s.run_id = :run AND u.active
+            """
+        ).bindparams(sa.bindparam("now", type_=UTCDateTime())),
+        {"message": message, "run": run.id, "now": utcnow()},
+    )
+
+
+def local_today() -> date:
+    return utcnow().astimezone(zone()).date()

@@ -1,0 +1,585 @@
+"""What finance, suppliers and auditors do with settlement runs, statements and chargebacks.
+
+Every function checks who acts and in what state, raises a `DomainError` (422), `Conflict`
+(409) or `NotFound` when refused, and flushes; the caller commits. The heavy lifting (computing
+and releasing a run) is in `engine.py` and runs as jobs.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from portal.auth.models import Role, User
+from portal.claims import attachments
+from portal.db import utcnow
+from portal.errors import Conflict, DomainError, ValidationFailed
+from portal.extensions import db
+from portal.jobs import enqueue, job_status, uses_redis
+from portal.masterdata.models import OEM_CODE, Organisation
+from portal.notifications.operations import notify_organisation
+from portal.settlement import engine
+from portal.settlement.models import (
+    Chargeback,
+    ChargebackEvent,
+    ChargebackEvidence,
+    ChargebackStatus,
+    RunStatus,
+    SettlementRun,
+    SettlementSettings,
+    Statement,
+    StatementKind,
+    StatementLine,
+    StatementStatus,
+)
+
+COMPUTE_JOB = "portal.settlement.engine:compute_run"
+RELEASE_JOB = "portal.settlement.engine:release_run"
+RENDER_JOB = "portal.settlement.documents:render_statement_pdfs"
+MAX_REASON = 2000
+MAX_EVIDENCE_PER_CHARGEBACK = 10
+
+
+def _require(user: User, role: Role, message: str) -> None:
+    if user.role is not role:
+        raise DomainError(message)
+
+
+# -- runs ------------------------------------------------------------------------------------------
+
+
+def open_run() -> SettlementRun | None:
+    return db.session.scalar(sa.select(SettlementRun).where(SettlementRun.open_slot.is_not(None)))
+
+
+def start_run(user: User, period_text: str) -> SettlementRun:
+    """Start a run for `YYYY-MM` and queue its computation. One run is open at a time."""
+    _require(user, Role.FINANCE, str(_l("Only finance starts settlement runs.")))
+    try:
+        first = engine.parse_period(period_text)
+    except ValueError:
+        raise ValidationFailed(
+            str(_l("The period must be a month written YYYY-MM.")),
+            {"period": str(_l("not a month (YYYY-MM)"))},
+        ) from None
+    if engine.period_cutoff(first) > engine.period_cutoff(
+        engine.parse_period(engine.current_period())
+    ):
+        raise ValidationFailed(
+            str(
+                _l(
+                    "%(period)s is in the future: settle the current month or an earlier one.",
+                    period=period_text.strip(),
+                )
+            ),
+            {"period": str(_l("in the future"))},
+        )
+    existing = open_run()
+    if existing is not None:
+        raise _open_run_conflict(existing)
+    run = SettlementRun(
+        period=period_text.strip(),
+        status=RunStatus.QUEUED,
+        open_slot=1,
+        vat_rate=SettlementSettings.current().vat_rate,
+        cutoff=engine.period_cutoff(first),
+        created_by_id=user.id,
+    )
+    db.session.add(run)
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:  # a concurrent request opened one first: the constraint says no
+        db.session.rollback()
+        raise _open_run_conflict(open_run()) from None
+    db.session.commit()
+    _enqueue_compute(run, user)
+    return run
+
+
+def _open_run_conflict(existing: SettlementRun | None) -> Conflict:
+    if existing is None:
+        return Conflict(str(_l("Another settlement run was started at the same moment.")))
+    conflict = Conflict(
+        str(
+            _l(
+                "Settlement run #%(id)s for %(period)s is still open (%(status)s): release or "
+                "discard it first.",
+                id=existing.id,
+                period=existing.period,
+                status=existing.status.value,
+            )
+        )
+    )
+    conflict.run_id = existing.id
+    return conflict
+
+
+def _enqueue_compute(run: SettlementRun, user: User) -> None:
+    run_id = run.id
+    job_id = enqueue(COMPUTE_JOB, run_id, owner_id=user.id)
+    db.session.execute(
+        sa.update(SettlementRun).where(SettlementRun.id == run_id).values(job_id=job_id)
+    )
+    db.session.commit()
+    db.session.refresh(run)
+
+
+def _locked_run(run: SettlementRun) -> SettlementRun:
+    return db.session.scalars(
+        sa.select(SettlementRun)
+        .where(SettlementRun.id == run.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def request_release(run: SettlementRun, user: User) -> SettlementRun:
+    """Queue the release of a draft (a job: it settles every claim of the run)."""
+    _require(user, Role.FINANCE, str(_l("Only finance releases settlement runs.")))
+    run = _locked_run(run)
+    if run.status is RunStatus.RELEASED:
+        return run  # a double click: already done
+    if run.status is not RunStatus.DRAFT:
+        raise Conflict(
+            str(
+                _l("Only a draft can be released; this run is %(status)s.", status=run.status.value)
+            )
+        )
+    if run.step == "releasing" and not is_stale(run):
+        return run  # already queued
+    run.step = "releasing"
+    run.heartbeat_at = utcnow()
+    db.session.commit()
+    job_id = enqueue(RELEASE_JOB, run.id, user.id, owner_id=user.id)
+    db.session.execute(
+        sa.update(SettlementRun).where(SettlementRun.id == run.id).values(job_id=job_id)
+    )
+    db.session.commit()
+    db.session.refresh(run)
+    if run.status is RunStatus.RELEASED:
+        queue_statement_pdfs(run, user)
+    return run
+
+
+def queue_statement_pdfs(run: SettlementRun, user: User | None) -> str:
+    """Render every statement PDF of a released run in a worker."""
+    return enqueue(RENDER_JOB, run.id, owner_id=user.id if user else None)
+
+
+def discard_run(run: SettlementRun, user: User) -> SettlementRun:
+    """Throw a draft (or a failed run) away: its statements go, its claims stay unsettled."""
+    _require(user, Role.FINANCE, str(_l("Only finance discards settlement runs.")))
+    run = _locked_run(run)
+    if run.status is RunStatus.DISCARDED:
+        return run
+    if run.status not in (RunStatus.DRAFT, RunStatus.FAILED) or run.step == "releasing":
+        raise Conflict(
+            str(
+                _l(
+                    "Only a draft or a failed run can be discarded; this run is %(status)s.",
+                    status=run.status.value,
+                )
+            )
+        )
+    for model in (Chargeback, StatementLine, Statement):
+        db.session.execute(sa.delete(model).where(model.run_id == run.id))
+    run.status = RunStatus.DISCARDED
+    run.open_slot = None
+    run.step = "discarded"
+    run.discarded_at = utcnow()
+    run.discarded_by_id = user.id
+    db.session.flush()
+    return run
+
+
+def retry_run(run: SettlementRun, user: User) -> SettlementRun:
+    """Compute a failed run again, or resume one whose worker stopped (stale)."""
+    _require(user, Role.FINANCE, str(_l("Only finance retries settlement runs.")))
+    run = _locked_run(run)
+    if run.status is RunStatus.FAILED:
+        if open_run() is not None:
+            raise _open_run_conflict(open_run())
+        run.status = RunStatus.QUEUED
+        run.open_slot = 1
+    elif run.status in (RunStatus.QUEUED, RunStatus.RUNNING) and is_stale(run):
+        run.status = RunStatus.QUEUED
+    elif run.status is RunStatus.DRAFT and run.step == "releasing" and is_stale(run):
+        run.step = "draft"  # the release died: its transaction rolled back; release again
+        db.session.commit()
+        return request_release(run, user)
+    else:
+        raise Conflict(
+            str(
+                _l(
+                    "This run is %(status)s and still working: there is nothing to retry.",
+                    status=run.status.value,
+                )
+            )
+        )
+    run.step = "queued"
+    run.error = ""
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise _open_run_conflict(open_run()) from None
+    _enqueue_compute(run, user)
+    return run
+
+
+def is_stale(run: SettlementRun, now: datetime | None = None) -> bool:
+    """Whether an open run's worker seems gone: no heartbeat for a while, or its job failed."""
+    busy = run.status in (RunStatus.QUEUED, RunStatus.RUNNING) or (
+        run.status is RunStatus.DRAFT and run.step == "releasing"
+    )
+    if not busy:
+        return False
+    if uses_redis() and run.job_id:
+        found = job_status(run.job_id)
+        if found is None or found.status in ("failed", "stopped", "canceled"):
+            return True
+        if found.status == "finished":
+            # The job ended but the run did not move: it skipped (another worker) or was lost.
+            return _silent_for(run, now) > engine.stale_after() / 10
+    return _silent_for(run, now) > engine.stale_after()
+
+
+def _silent_for(run: SettlementRun, now: datetime | None):
+    last = run.heartbeat_at or run.started_at or run.created_at
+    return (now or utcnow()) - last
+
+
+def run_progress(run: SettlementRun) -> int:
+    """The live progress: the job's while it works, the run's otherwise."""
+    if run.status in (RunStatus.QUEUED, RunStatus.RUNNING) or run.step == "releasing":
+        if run.job_id:
+            found = job_status(run.job_id)
+            if found is not None and found.status != "finished":
+                return max(found.progress, run.progress if run.step != "releasing" else 0)
+        return run.progress if run.step != "releasing" else 0
+    return 100 if run.status in (RunStatus.DRAFT, RunStatus.RELEASED) else run.progress
+
+
+# -- statements ------------------------------------------------------------------------------------
+
+
+def mark_paid(statement: Statement, user: User, paid_on: date | None, reference: str) -> Statement:
+    """Finance records the payment of a released (station) or final (supplier) statement."""
+    _require(user, Role.FINANCE, str(_l("Only finance marks statements paid.")))
+    statement = _locked(Statement, statement.id)
+    errors = {}
+    reference = (reference or "").strip()
+    if paid_on is None:
+        errors["paid_on"] = str(_l("is required"))
+    elif paid_on > engine.local_today():
+        errors["paid_on"] = str(_l("is in the future"))
+    if not reference:
+        errors["reference"] = str(_l("is required"))
+    elif len(reference) > 80:
+        errors["reference"] = str(_l("is longer than %(n)d characters", n=80))
+    if errors:
+        raise ValidationFailed(
+            str(_l("Say when the statement was paid and give a reference.")), errors
+        )
+    if statement.status is StatementStatus.PAID:
+        raise Conflict(str(_l("Statement %(number)s is already paid.", number=statement.number)))
+    if statement.status is StatementStatus.DRAFT:
+        raise Conflict(str(_l("A draft statement cannot be paid: release the run first.")))
+    if statement.kind is StatementKind.SUPPLIER and statement.status is not StatementStatus.FINAL:
+        raise Conflict(
+            str(
+                _l(
+                    "Statement %(number)s still has open or disputed chargebacks.",
+                    number=statement.number,
+                )
+            )
+        )
+    statement.status = StatementStatus.PAID
+    statement.paid_on = paid_on
+    statement.paid_reference = reference
+    statement.paid_by_id = user.id
+    statement.paid_at = utcnow()
+    db.session.flush()
+    notify_organisation(
+        statement.org_id,
+        f"Statement {statement.number} paid on {paid_on.isoformat()} (ref. {reference}).",
+        f"/settlement/statements/{statement.id}",
+    )
+    return statement
+
+
+def _locked(model, ident: int):
+    return db.session.scalars(
+        sa.select(model)
+        .where(model.id == ident)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def previous_statement(statement: Statement) -> Statement | None:
+    """The same organisation's statement of the latest earlier released run (for differences)."""
+    return db.session.scalar(
+        sa.select(Statement)
+        .join(SettlementRun, SettlementRun.id == Statement.run_id)
+        .where(
+            Statement.org_id == statement.org_id,
+            Statement.kind == statement.kind,
+            SettlementRun.status == RunStatus.RELEASED,
+            Statement.run_id != statement.run_id,
+            Statement.period <= statement.period,
+        )
+        .order_by(Statement.period.desc(), Statement.id.desc())
+        .limit(1)
+    )
+
+
+def previous_run(run: SettlementRun) -> SettlementRun | None:
+    return db.session.scalar(
+        sa.select(SettlementRun)
+        .where(
+            SettlementRun.status == RunStatus.RELEASED,
+            SettlementRun.id != run.id,
+            SettlementRun.period <= run.period,
+        )
+        .order_by(SettlementRun.period.desc(), SettlementRun.id.desc())
+        .limit(1)
+    )
+
+
+# -- chargebacks -----------------------------------------------------------------------------------
+
+
+def can_review(chargeback: Chargeback, user: User) -> bool:
+    return (
+        user.role is Role.SUPPLIER
+        and user.organisation_id == chargeback.supplier_id
+        and chargeback.statement.is_released
+    )
+
+
+def _event(
+    cb: Chargeback, user: User | None, action: str, before: ChargebackStatus | None, note: str = ""
+) -> None:
+    db.session.add(
+        ChargebackEvent(
+            chargeback=cb,
+            user_id=user.id if user else None,
+            action=action,
+            from_status=before.value if before else None,
+            to_status=cb.status.value,
+            note=note,
+        )
+    )
+
+
+def _supplier_action(cb: Chargeback, user: User) -> Chargeback:
+    if user.role is not Role.SUPPLIER:
+        raise DomainError(str(_l("Only the supplier reviews its chargebacks.")))
+    cb = _locked(Chargeback, cb.id)
+    if not can_review(cb, user):
+        raise DomainError(str(_l("Only the supplier reviews its chargebacks.")))
+    if cb.status is not ChargebackStatus.OPEN:
+        raise Conflict(
+            str(
+                _l(
+                    "Chargeback for %(claim)s is already %(status)s.",
+                    claim=cb.claim.number,
+                    status=cb.status.value,
+                )
+            )
+        )
+    return cb
+
+
+def accept_chargeback(cb: Chargeback, user: User) -> Chargeback:
+    cb = _supplier_action(cb, user)
+    cb.status = ChargebackStatus.ACCEPTED
+    cb.accepted_at = utcnow()
+    cb.accepted_by_id = user.id
+    _event(cb, user, "accepted", ChargebackStatus.OPEN)
+    db.session.flush()
+    _maybe_final(cb.statement_id)
+    return cb
+
+
+def accept_all_open(statement: Statement, user: User) -> int:
+    """Accept every open chargeback of the supplier's statement; answers how many."""
+    if not (
+        user.role is Role.SUPPLIER
+        and user.organisation_id == statement.org_id
+        and statement.is_released
+    ):
+        raise DomainError(str(_l("Only the supplier reviews its chargebacks.")))
+    ids = db.session.scalars(
+        sa.select(Chargeback.id).where(
+            Chargeback.statement_id == statement.id, Chargeback.status == ChargebackStatus.OPEN
+        )
+    ).all()
+    for cb_id in ids:
+        accept_chargeback(db.session.get(Chargeback, cb_id), user)
+    return len(ids)
+
+
+def _clean_reason(reason: str | None, message: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(message, {"reason": str(_l("is required"))})
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed(
+            message, {"reason": str(_l("is longer than %(n)d characters", n=MAX_REASON))}
+        )
+    return reason
+
+
+def dispute_chargeback(
+    cb: Chargeback, user: User, reason: str, files: list[tuple[str, bytes]] | None = None
+) -> Chargeback:
+    """The supplier disputes a line with a reason and, optionally, evidence files."""
+    reason = _clean_reason(reason, str(_l("Say why the chargeback is disputed.")))
+    cb = _supplier_action(cb, user)
+    cb.status = ChargebackStatus.DISPUTED
+    cb.dispute_reason = reason
+    cb.disputed_at = utcnow()
+    cb.disputed_by_id = user.id
+    for filename, data in files or []:
+        add_evidence(cb, user, filename, data, _checked=True)
+    _event(cb, user, "disputed", ChargebackStatus.OPEN, reason)
+    db.session.flush()
+    oem = db.session.scalar(sa.select(Organisation).where(Organisation.code == OEM_CODE))
+    if oem is not None:
+        notify_organisation(
+            oem.id,
+            f"Chargeback for {cb.claim.number} disputed by {cb.statement.org.code}: {reason}",
+            f"/settlement/chargebacks/{cb.id}",
+        )
+    return cb
+
+
+def add_evidence(
+    cb: Chargeback, user: User, filename: str, data: bytes, *, _checked: bool = False
+) -> ChargebackEvidence:
+    """A photo or PDF for a dispute, checked by content and size like claim attachments."""
+    if not _checked and (not can_review(cb, user) or cb.status is not ChargebackStatus.DISPUTED):
+        raise DomainError(str(_l("Evidence can be added to a disputed chargeback only.")))
+    if len(cb.evidence) >= MAX_EVIDENCE_PER_CHARGEBACK:
+        raise ValidationFailed(
+            str(_l("A dispute holds at most %(n)d files.", n=MAX_EVIDENCE_PER_CHARGEBACK)),
+            {"file": str(_l("too many files"))},
+        )
+    if not data:
+        raise ValidationFailed(str(_l("The file is empty.")), {"file": str(_l("empty file"))})
+    if len(data) > attachments.MAX_ATTACHMENT_BYTES:
+        raise ValidationFailed(
+            str(
+                _l(
+                    "The file is larger than %(mb)d MB.",
+                    mb=attachments.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+                )
+            ),
+            {"file": str(_l("too large"))},
+        )
+    kind = attachments.sniff(data[:16])
+    if kind is None:
+        raise ValidationFailed(
+            str(_l("Only JPEG, PNG or WebP photos and PDF files can be attached.")),
+            {"file": str(_l("unsupported file type"))},
+        )
+    content_type, ext = kind
+    stored_name = secrets.token_hex(16) + ext
+    (attachments.storage_dir() / stored_name).write_bytes(data)
+    evidence = ChargebackEvidence(
+        chargeback=cb,
+        filename=Path(filename or "file").name[:200] or "file",
+        stored_name=stored_name,
+        content_type=content_type,
+        size=len(data),
+        uploaded_by_id=user.id,
+    )
+    db.session.add(evidence)
+    if not _checked:
+        _event(cb, user, "evidence_added", cb.status, evidence.filename)
+    db.session.flush()
+    return evidence
+
+
+def evidence_path(evidence: ChargebackEvidence) -> Path:
+    return attachments.storage_dir() / evidence.stored_name
+
+
+RESOLUTIONS = {"uphold": ChargebackStatus.UPHELD, "waive": ChargebackStatus.WAIVED}
+
+
+def resolve_chargeback(cb: Chargeback, user: User, action: str, reason: str) -> Chargeback:
+    """An auditor settles a dispute: uphold (the supplier pays) or waive (the line drops out of
+    the statement's totals), always with a reason."""
+    _require(user, Role.AUDITOR, str(_l("Only auditors resolve disputes.")))
+    if action not in RESOLUTIONS:
+        raise ValidationFailed(
+            str(_l("Choose uphold or waive.")), {"action": str(_l("must be uphold or waive"))}
+        )
+    reason = _clean_reason(reason, str(_l("Say why the dispute is resolved this way.")))
+    cb = _locked(Chargeback, cb.id)
+    if cb.status is not ChargebackStatus.DISPUTED:
+        raise Conflict(
+            str(
+                _l(
+                    "Chargeback for %(claim)s is %(status)s, not disputed.",
+                    claim=cb.claim.number,
+                    status=cb.status.value,
+                )
+            )
+        )
+    cb.status = RESOLUTIONS[action]
+    cb.resolution_reason = reason
+    cb.resolved_at = utcnow()
+    cb.resolved_by_id = user.id
+    _event(cb, user, cb.status.value, ChargebackStatus.DISPUTED, reason)
+    db.session.flush()
+    _locked(Statement, cb.statement_id)
+    if cb.status is ChargebackStatus.WAIVED:
+        engine.recompute_statement_totals(cb.statement_id)
+    _maybe_final(cb.statement_id)
+    notify_organisation(
+        cb.supplier_id,
+        f"Dispute on {cb.claim.number} {cb.status.value}: {reason}",
+        f"/settlement/chargebacks/{cb.id}",
+    )
+    return cb
+
+
+def _maybe_final(statement_id: int) -> None:
+    """A supplier statement is final once none of its lines is open or disputed."""
+    open_lines = db.session.scalar(
+        sa.select(sa.func.count(Chargeback.id)).where(
+            Chargeback.statement_id == statement_id,
+            Chargeback.status.in_([ChargebackStatus.OPEN, ChargebackStatus.DISPUTED]),
+        )
+    )
+    statement = db.session.get(Statement, statement_id)
+    if open_lines == 0 and statement.status is StatementStatus.RELEASED:
+        statement.status = StatementStatus.FINAL
+        statement.final_at = utcnow()
+        db.session.flush()
+
+
+def queue_statement_pdf(statement: Statement, user: User | None) -> str:
+    """(Re-)render one statement's PDF in a worker; answers the job id."""
+    job_id = enqueue(
+        "portal.settlement.documents:render_statement_pdf",
+        statement.id,
+        owner_id=user.id if user else None,
+    )
+    db.session.execute(
+        sa.update(Statement).where(Statement.id == statement.id).values(pdf_job_id=job_id)
+    )
+    return job_id
+
+
+def upload_limit() -> int:
+    return int(current_app.config.get("MAX_CONTENT_LENGTH") or attachments.MAX_ATTACHMENT_BYTES)
