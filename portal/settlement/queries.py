@@ -1,0 +1,291 @@
+"""Reading settlement: who sees which statement, and statement lines in one shape for the pages,
+the API, the CSV and the PDF.
+
+A line is `{id, claim_number, description, amount, status}` (DESIGN 8): on a station statement
+the id is the statement line's and the status the statement's; on a supplier statement the line
+is a chargeback, its id the chargeback's and its status the chargeback's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import abort
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from portal.auth.models import Role, User
+from portal.claims.models import Claim
+from portal.extensions import db
+from portal.masterdata.models import Organisation, Part
+from portal.oldparts.models import OldPart, StationCharge
+from portal.settlement.models import (
+    Chargeback,
+    ChargebackStatus,
+    LineKind,
+    RunStatus,
+    SettlementRun,
+    Statement,
+    StatementKind,
+    StatementLine,
+    StatementStatus,
+)
+
+RUN_STATUS_LABELS = {
+    RunStatus.QUEUED: _l("Queued"),
+    RunStatus.RUNNING: _l("Running"),
+    RunStatus.DRAFT: _l("Draft"),
+    RunStatus.RELEASED: _l("Released"),
+    RunStatus.FAILED: _l("Failed"),
+    RunStatus.DISCARDED: _l("Discarded"),
+}
+STATEMENT_KIND_LABELS = {
+    StatementKind.STATION: _l("Station statement"),
+    StatementKind.SUPPLIER: _l("Supplier chargeback statement"),
+}
+STATEMENT_STATUS_LABELS = {
+    StatementStatus.DRAFT: _l("Draft"),
+    StatementStatus.RELEASED: _l("Released"),
+    StatementStatus.FINAL: _l("Final"),
+    StatementStatus.PAID: _l("Paid"),
+}
+CHARGEBACK_STATUS_LABELS = {
+    ChargebackStatus.OPEN: _l("Open"),
+    ChargebackStatus.ACCEPTED: _l("Accepted"),
+    ChargebackStatus.DISPUTED: _l("Disputed"),
+    ChargebackStatus.UPHELD: _l("Upheld"),
+    ChargebackStatus.WAIVED: _l("Waived"),
+}
+LINE_KIND_LABELS = {
+    LineKind.CLAIM: _l("Approved claim"),
+    LineKind.SCRAP_RESIDUAL: _l("Scrap residual deducted"),
+    LineKind.OVERDUE: _l("Overdue old part charged back"),
+    LineKind.EMERGENCY_CREDIT: _l("Emergency part shipped: part value + freight"),
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    id: int
+    claim_id: int
+    claim_number: str
+    kind: str  # a LineKind value, or "chargeback"
+    description: str
+    amount: Decimal
+    status: str
+    counts: bool = True  # in the statement's total (a waived chargeback is not)
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "claim_number": self.claim_number,
+            "description": self.description,
+            "amount": f"{self.amount:.2f}",
+            "status": self.status,
+        }
+
+
+# -- access ----------------------------------------------------------------------------------------
+
+
+def visible_statements(user: User) -> sa.Select:
+    """Statements `user` may list: finance all; station / supplier own released; auditors
+    released supplier statements (they resolve disputes); nobody else any."""
+    query = sa.select(Statement)
+    if user.role is Role.FINANCE:
+        return query
+    released = Statement.status != StatementStatus.DRAFT
+    if user.role is Role.AUDITOR:
+        return query.where(released, Statement.kind == StatementKind.SUPPLIER)
+    if user.role is Role.STATION:
+        return query.where(
+            released,
+            Statement.kind == StatementKind.STATION,
+            Statement.org_id == user.organisation_id,
+        )
+    if user.role is Role.SUPPLIER:
+        return query.where(
+            released,
+            Statement.kind == StatementKind.SUPPLIER,
+            Statement.org_id == user.organisation_id,
+        )
+    return query.where(sa.false())
+
+
+def statement_or_404(statement_id: int, user: User) -> Statement:
+    statement = db.session.get(Statement, statement_id)
+    if statement is None or not statement.can_view(user):
+        abort(404)
+    return statement
+
+
+def chargeback_or_404(chargeback_id: int, user: User) -> Chargeback:
+    chargeback = db.session.get(Chargeback, chargeback_id)
+    if chargeback is None or not chargeback.statement.can_view(user):
+        abort(404)
+    return chargeback
+
+
+def run_or_404(run_id: int) -> SettlementRun:
+    run = db.session.get(SettlementRun, run_id)
+    if run is None:
+        abort(404)
+    return run
+
+
+# -- lines -----------------------------------------------------------------------------------------
+
+
+def chargeback_description(cb: Chargeback) -> str:
+    parts = _("Parts %(amount)s", amount=f"{cb.parts_amount:,.2f}")
+    if cb.removed_parts_amount:
+        parts += " " + _(
+            "(%(amount)s removed by inspection)", amount=f"{cb.removed_parts_amount:,.2f}"
+        )
+    labor = _("labor %(amount)s", amount=f"{cb.labor_amount:,.2f}")
+    if cb.labor_hours_charged < cb.labor_hours:
+        labor += " " + _(
+            "(%(charged)s of %(hours)s h: agreement cap)",
+            charged=f"{cb.labor_hours_charged:.2f}",
+            hours=f"{cb.labor_hours:.2f}",
+        )
+    share = f"{(cb.recovery_share * 100).normalize():f}%"
+    fee = f"{(cb.handling_fee_rate * 100).normalize():f}%"
+    return _(
+        "%(parts)s + %(labor)s x share %(share)s + handling fee %(fee)s",
+        parts=parts,
+        labor=labor,
+        share=share,
+        fee=fee,
+    )
+
+
+def _station_description(kind: LineKind, claim: Claim, detail: str) -> str:
+    from portal.claims.labels import TYPE_LABELS
+
+    label = str(LINE_KIND_LABELS[kind])
+    if kind is LineKind.CLAIM:
+        return f"{label}: {TYPE_LABELS[claim.type]}"
+    return f"{label}: {detail}" if detail else label
+
+
+def statement_lines(statement: Statement, offset: int = 0, limit: int | None = None) -> list[Line]:
+    """The statement's lines in claim-number order (a page of them with offset/limit)."""
+    if statement.kind is StatementKind.SUPPLIER:
+        query = (
+            sa.select(Chargeback, Claim.number)
+            .join(Claim, Claim.id == Chargeback.claim_id)
+            .where(Chargeback.statement_id == statement.id)
+            .order_by(Claim.number, Chargeback.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [
+            Line(
+                id=cb.id,
+                claim_id=cb.claim_id,
+                claim_number=number,
+                kind="chargeback",
+                description=chargeback_description(cb),
+                amount=cb.amount,
+                status=cb.status.value,
+                counts=cb.counts,
+            )
+            for cb, number in db.session.execute(query)
+        ]
+    query = (
+        sa.select(StatementLine, Claim, Part.number, OldPart.tag)
+        .join(Claim, Claim.id == StatementLine.claim_id)
+        .outerjoin(
+            StationCharge,
+            sa.and_(
+                StationCharge.id == StatementLine.source_id,
+                StatementLine.kind.in_([LineKind.SCRAP_RESIDUAL, LineKind.OVERDUE]),
+            ),
+        )
+        .outerjoin(OldPart, OldPart.id == StationCharge.old_part_id)
+        .outerjoin(Part, Part.id == OldPart.part_id)
+        .where(StatementLine.statement_id == statement.id)
+        .order_by(Claim.number, StatementLine.kind, StatementLine.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    lines = []
+    for line, claim, part_number, tag in db.session.execute(query):
+        detail = ""
+        if line.kind is LineKind.OVERDUE and tag:
+            detail = tag
+        elif line.kind is LineKind.SCRAP_RESIDUAL and part_number:
+            detail = part_number
+        elif line.kind is LineKind.EMERGENCY_CREDIT:
+            detail = _("freight %(amount)s", amount=f"{(claim.freight_amount or Decimal(0)):,.2f}")
+        lines.append(
+            Line(
+                id=line.id,
+                claim_id=claim.id,
+                claim_number=claim.number,
+                kind=line.kind.value,
+                description=_station_description(line.kind, claim, detail),
+                amount=line.amount,
+                status=statement.status.value,
+            )
+        )
+    return lines
+
+
+def iter_statement_lines(statement: Statement, batch: int = 2000) -> Iterator[Line]:
+    """Every line, a batch at a time (CSV and PDF of large statements)."""
+    offset = 0
+    while True:
+        page = statement_lines(statement, offset, batch)
+        yield from page
+        if len(page) < batch:
+            return
+        offset += batch
+
+
+def organisation_name(statement: Statement) -> str:
+    org = db.session.get(Organisation, statement.org_id)
+    return f"{org.code} {org.name}" if org else str(statement.org_id)
+
+
+# -- draft inspection ------------------------------------------------------------------------------
+
+
+def totals_with_previous(run: SettlementRun, kind: StatementKind) -> list[dict]:
+    """Every statement of the run of `kind` with its organisation, totals and the same
+    organisation's net in the previous released run (difference from last period)."""
+    from portal.settlement.operations import previous_run
+
+    previous = previous_run(run)
+    prev_net = {}
+    if previous is not None:
+        prev_net = dict(
+            db.session.execute(
+                sa.select(Statement.org_id, Statement.net).where(
+                    Statement.run_id == previous.id, Statement.kind == kind
+                )
+            ).all()
+        )
+    rows = db.session.execute(
+        sa.select(Statement, Organisation.code, Organisation.name)
+        .join(Organisation, Organisation.id == Statement.org_id)
+        .where(Statement.run_id == run.id, Statement.kind == kind)
+        .order_by(Organisation.code)
+    ).all()
+    out = []
+    for statement, code, name in rows:
+        before = prev_net.get(statement.org_id)
+        out.append(
+            {
+                "statement": statement,
+                "code": code,
+                "name": name,
+                "previous_net": before,
+                "difference": None if before is None else statement.net - before,
+            }
+        )
+    return out
