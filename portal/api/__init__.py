@@ -1,5 +1,5 @@
 """The JSON API (DESIGN 8) under `/api/v1`: bearer tokens, JSON errors, claims, decisions,
-emergency part fulfilment, old parts and vehicles.
+emergency part fulfilment, old parts, vehicles and settlement (runs, statements, chargebacks).
 
 Every view is load -> authorize -> act -> commit once (`portal.api.auth.api_view`); domain
 errors raised by the operations become `{"error": {"code", "message", "fields"}}` answers.
@@ -14,6 +14,7 @@ from portal.api import (  # noqa: F401  (they register routes)
     fulfilment,
     oldparts,
     openapi,
+    settlement,
     vehicles,
 )
 from portal.api.blueprint import bp

@@ -20,6 +20,9 @@ from portal.claims.models import ClaimStatus, ClaimType, LineKind
 from portal.claims.payload import MAX_LINES, SENDABLE_KINDS
 from portal.masterdata.models import Disposition
 from portal.oldparts.models import Inspection, OldPartStatus
+from portal.settlement.models import ChargebackStatus, RunStatus, StatementKind, StatementStatus
+from portal.settlement.models import LineKind as StatementLineKind
+from portal.settlement.operations import RESOLUTIONS
 
 MONEY_PATTERN = r"^-?\d+\.\d{2}$"
 ERROR_CODES = (
@@ -437,6 +440,202 @@ def _schemas() -> dict[str, Any]:
                 "total": {"type": "integer", "minimum": 0},
             }
         ),
+        **_settlement_schemas(),
+    }
+
+
+def _settlement_schemas() -> dict[str, Any]:
+    """Runs, statements and chargebacks (DESIGN 6): statuses and kinds from the code."""
+    run_status = {"type": "string", "enum": [s.value for s in RunStatus]}
+    statement_status = {"type": "string", "enum": [s.value for s in StatementStatus]}
+    chargeback_status = {"type": "string", "enum": [s.value for s in ChargebackStatus]}
+    rate = {"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["0.13"]}
+    period = {"type": "string", "pattern": r"^\d{4}-\d{2}$", "examples": ["2026-05"]}
+    reason = {"type": "string", "minLength": 1, "maxLength": 2000}
+    statement = {
+        "id": INT,
+        "number": {**STRING, "description": "e.g. S-202605-12-ST-A (station), C-... (supplier)"},
+        "kind": {"type": "string", "enum": [k.value for k in StatementKind]},
+        "org_code": {**STRING, "description": "the station's or the supplier's code"},
+        "org_name": STRING,
+        "period": period,
+        "run_id": INT,
+        "net": MONEY,
+        "vat": MONEY,
+        "gross": {**MONEY, "description": "net + VAT"},
+        "status": {
+            **statement_status,
+            "description": "draft (finance only), released, final (a supplier statement "
+            "with no open or disputed line), paid",
+        },
+        "line_count": INT,
+        "released_at": _nullable(DATETIME),
+        "paid_on": _nullable(DATE),
+    }
+    return {
+        "SettlementRunCreate": _obj({"period": {**period, "description": "a month, YYYY-MM"}}),
+        "SettlementRunTotals": _obj(
+            {
+                "claim_count": INT,
+                "station_statement_count": INT,
+                "supplier_statement_count": INT,
+                "station_net": MONEY,
+                "supplier_net": MONEY,
+            },
+            description="Written with the draft; zero until the run is computed.",
+        ),
+        "SettlementRun": _obj(
+            {
+                "id": INT,
+                "period": period,
+                "status": {
+                    **run_status,
+                    "description": "queued, running, draft (computed, ready to release), "
+                    "released, failed; discarded once finance throws a draft away",
+                },
+                "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+                "step": {
+                    **STRING,
+                    "description": "what the worker is doing (scope, chargebacks...)",
+                },
+                "error": {**TEXT, "description": "why a failed run failed"},
+                "stale": {
+                    "type": "boolean",
+                    "description": "the worker seems gone (no heartbeat): retry resumes the run",
+                },
+                "attempts": INT,
+                "vat_rate": rate,
+                "totals": _ref("SettlementRunTotals"),
+                "created_at": DATETIME,
+                "created_by": TEXT,
+                "started_at": _nullable(DATETIME),
+                "computed_at": _nullable(DATETIME),
+                "released_at": _nullable(DATETIME),
+                "released_by": TEXT,
+                "discarded_at": _nullable(DATETIME),
+            }
+        ),
+        "SettlementRunList": _obj(
+            {
+                "items": {"type": "array", "items": _ref("SettlementRun")},
+                "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1},
+                "total": {"type": "integer", "minimum": 0},
+            }
+        ),
+        "StatementSummary": _obj(statement),
+        "StatementLine": _obj(
+            {
+                "id": {
+                    **INT,
+                    "description": "the statement line's id; on a supplier statement the "
+                    "chargeback's id (POST /chargebacks/{id}/...)",
+                },
+                "claim_number": STRING,
+                "description": STRING,
+                "amount": {**MONEY, "description": "deductions are negative"},
+                "status": {
+                    "type": "string",
+                    "enum": sorted(
+                        {s.value for s in StatementStatus} | {s.value for s in ChargebackStatus}
+                    ),
+                    "description": "a station line: the statement's status; a chargeback: "
+                    "open, accepted, disputed, upheld or waived (a waived line is not in the "
+                    "net)",
+                },
+                "kind": {
+                    "type": "string",
+                    "enum": [k.value for k in StatementLineKind] + ["chargeback"],
+                },
+            }
+        ),
+        "Statement": _obj(
+            {
+                **statement,
+                "vat_rate": rate,
+                "created_at": DATETIME,
+                "final_at": _nullable(DATETIME),
+                "paid_reference": TEXT,
+                "paid_at": _nullable(DATETIME),
+                "lines": {"type": "array", "items": _ref("StatementLine")},
+            }
+        ),
+        "StatementList": _obj(
+            {
+                "items": {"type": "array", "items": _ref("StatementSummary")},
+                "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1},
+                "total": {"type": "integer", "minimum": 0},
+            }
+        ),
+        "StatementPaid": _obj(
+            {
+                "paid_on": {**DATE, "description": "today or earlier"},
+                "reference": {"type": "string", "minLength": 1, "maxLength": 80},
+            }
+        ),
+        "ChargebackEvent": _obj(
+            {
+                "action": {
+                    **STRING,
+                    "description": "accepted, disputed, evidence_added, upheld, waived",
+                },
+                "from_status": TEXT,
+                "to_status": TEXT,
+                "at": DATETIME,
+                "by": {**TEXT, "description": "username; null for the system"},
+                "note": STRING,
+            }
+        ),
+        "ChargebackEvidence": _obj(
+            {
+                "id": INT,
+                "filename": STRING,
+                "content_type": {"type": "string", "enum": _attachment_types()},
+                "size": INT,
+                "uploaded_at": DATETIME,
+                "uploaded_by": TEXT,
+                "url": {"type": "string", "description": "where to download it (same auth)"},
+            }
+        ),
+        "Chargeback": _obj(
+            {
+                "id": INT,
+                "statement_id": INT,
+                "statement_number": STRING,
+                "claim_number": STRING,
+                "supplier_code": STRING,
+                "status": chargeback_status,
+                "description": STRING,
+                "amount": {**MONEY, "description": "recovery_amount + handling_fee"},
+                "parts_amount": {
+                    **MONEY,
+                    "description": "approved parts, after those inspection removed",
+                },
+                "removed_parts_amount": MONEY,
+                "labor_hours": HOURS,
+                "labor_hours_charged": {**HOURS, "description": "capped by the agreement"},
+                "labor_amount": MONEY,
+                "recovery_share": rate,
+                "recovery_amount": {**MONEY, "description": "(parts + labor) x share"},
+                "handling_fee_rate": rate,
+                "handling_fee": {**MONEY, "description": "parts x handling fee rate"},
+                "dispute_reason": TEXT,
+                "disputed_at": _nullable(DATETIME),
+                "disputed_by": TEXT,
+                "resolution_reason": TEXT,
+                "resolved_at": _nullable(DATETIME),
+                "resolved_by": TEXT,
+                "accepted_at": _nullable(DATETIME),
+                "accepted_by": TEXT,
+                "events": {"type": "array", "items": _ref("ChargebackEvent")},
+                "evidence": {"type": "array", "items": _ref("ChargebackEvidence")},
+            }
+        ),
+        "ChargebackDispute": _obj({"reason": reason}),
+        "ChargebackResolution": _obj(
+            {"action": {"type": "string", "enum": list(RESOLUTIONS)}, "reason": reason}
+        ),
     }
 
 
@@ -804,6 +1003,7 @@ def _paths() -> dict[str, Any]:
                 "responses": _responses("200", _ref("OldPartDetail"), *CLAIM_ERRORS),
             },
         },
+        **_settlement_paths(),
         "/openapi.json": {
             "get": {
                 "operationId": "openapi",
@@ -817,6 +1017,289 @@ def _paths() -> dict[str, Any]:
                     }
                 },
             }
+        },
+    }
+
+
+def _settlement_paths() -> dict[str, Any]:
+    run_id = {"name": "run_id", "in": "path", "required": True, "schema": INT}
+    statement_id = {"name": "statement_id", "in": "path", "required": True, "schema": INT}
+    chargeback_id = {"name": "chargeback_id", "in": "path", "required": True, "schema": INT}
+    paging = [
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        {
+            "name": "per_page",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+        },
+    ]
+    period = {
+        "name": "period",
+        "in": "query",
+        "schema": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+    }
+    run_errors = ("Unauthorized", "Forbidden", "NotFound", "Conflict")
+    chargeback_errors = ("Malformed", *CLAIM_ERRORS, "Conflict", "Refused")
+
+    def run_action(operation_id: str, summary: str, description: str) -> dict:
+        return {
+            "parameters": [run_id],
+            "post": {
+                "operationId": operation_id,
+                "summary": summary,
+                "description": f"Role: finance. Empty body. {description} Answers the run.",
+                "tags": ["settlement"],
+                "responses": _responses("200", _ref("SettlementRun"), *run_errors),
+            },
+        }
+
+    def chargeback_action(operation_id: str, summary: str, description: str, body) -> dict:
+        operation = {
+            "operationId": operation_id,
+            "summary": summary,
+            "description": description + " Answers the chargeback as GET shows it.",
+            "tags": ["settlement"],
+            "responses": _responses("200", _ref("Chargeback"), *chargeback_errors),
+        }
+        if body is not None:
+            operation["requestBody"] = body
+        return {"parameters": [chargeback_id], "post": operation}
+
+    return {
+        "/settlement/runs": {
+            "get": {
+                "operationId": "listSettlementRuns",
+                "summary": "Settlement runs, newest first, a page at a time",
+                "description": "Role: finance.",
+                "tags": ["settlement"],
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": [s.value for s in RunStatus]},
+                    },
+                    period,
+                    *paging,
+                ],
+                "responses": _responses(
+                    "200", _ref("SettlementRunList"), "Unauthorized", "Forbidden", "Refused"
+                ),
+            },
+            "post": {
+                "operationId": "startSettlementRun",
+                "summary": "Start a settlement run (结算) for a month",
+                "description": "Role: finance. The current month (what is approved so far) or "
+                "an earlier one; a future or malformed period is 422 naming `period`. One run "
+                "is open (queued, running or draft) at a time: another is 409, and the body "
+                "has `open_run_id` beside `error`. The run is computed by a worker: poll GET "
+                "for `status` and `progress` (without Redis it is computed before the answer).",
+                "tags": ["settlement"],
+                "requestBody": _body(_ref("SettlementRunCreate")),
+                "responses": _responses(
+                    "201",
+                    _ref("SettlementRun"),
+                    "Malformed",
+                    "Unauthorized",
+                    "Forbidden",
+                    "Conflict",
+                    "Refused",
+                    description="Created",
+                    headers=LOCATION,
+                ),
+            },
+        },
+        "/settlement/runs/{run_id}": {
+            "parameters": [run_id],
+            "get": {
+                "operationId": "getSettlementRun",
+                "summary": "A run's status, progress, totals and, when failed, its error",
+                "description": "Role: finance.",
+                "tags": ["settlement"],
+                "responses": _responses("200", _ref("SettlementRun"), *CLAIM_ERRORS),
+            },
+        },
+        "/settlement/runs/{run_id}/release": run_action(
+            "releaseSettlementRun",
+            "Release a draft: its statements go to stations and suppliers, its claims settle",
+            "A run that is not a draft (released included) is 409. With workers the release "
+            "is queued: the run stays draft with step `releasing` until it is done.",
+        ),
+        "/settlement/runs/{run_id}/discard": run_action(
+            "discardSettlementRun",
+            "Throw a draft or a failed run away; its claims stay unsettled",
+            "Anything but a draft or a failed run is 409.",
+        ),
+        "/settlement/runs/{run_id}/retry": run_action(
+            "retrySettlementRun",
+            "Compute a failed run again, or resume one whose worker stopped (stale)",
+            "A run with nothing to retry is 409 (with `open_run_id` when another run is open).",
+        ),
+        "/statements": {
+            "get": {
+                "operationId": "listStatements",
+                "summary": "Settlement statements, newest period first, a page at a time",
+                "description": "Roles: finance (all, drafts included), auditor (released "
+                "supplier statements), station and supplier (their own released ones). Admin: "
+                "403. A filter value that is not one of its choices is 422.",
+                "tags": ["settlement"],
+                "parameters": [
+                    {
+                        "name": "kind",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": [k.value for k in StatementKind]},
+                    },
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": [s.value for s in StatementStatus]},
+                    },
+                    period,
+                    {"name": "run_id", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    *paging,
+                ],
+                "responses": _responses(
+                    "200", _ref("StatementList"), "Unauthorized", "Forbidden", "Refused"
+                ),
+            }
+        },
+        "/statements/{statement_id}": {
+            "parameters": [statement_id],
+            "get": {
+                "operationId": "getStatement",
+                "summary": "A statement with its lines (a supplier statement's are chargebacks)",
+                "description": "Roles as for the list; another organisation's statement, or a "
+                "draft for anyone but finance, is 404.",
+                "tags": ["settlement"],
+                "responses": _responses("200", _ref("Statement"), *CLAIM_ERRORS),
+            },
+        },
+        "/statements/{statement_id}/paid": {
+            "parameters": [statement_id],
+            "post": {
+                "operationId": "markStatementPaid",
+                "summary": "Record that a statement was paid",
+                "description": "Role: finance. A released station statement or a final "
+                "supplier statement; a draft, a paid one or a supplier statement with open or "
+                "disputed lines is 409; a missing or future date or a missing reference is "
+                "422. Answers the statement.",
+                "tags": ["settlement"],
+                "requestBody": _body(_ref("StatementPaid")),
+                "responses": _responses(
+                    "200", _ref("Statement"), "Malformed", *CLAIM_ERRORS, "Conflict", "Refused"
+                ),
+            },
+        },
+        "/chargebacks/{chargeback_id}": {
+            "parameters": [chargeback_id],
+            "get": {
+                "operationId": "getChargeback",
+                "summary": "A chargeback (追偿) with how it was reached, its events and evidence",
+                "description": "Roles: finance, auditor (released statements), the supplier "
+                "charged (released statements). Station and admin: 403.",
+                "tags": ["settlement"],
+                "responses": _responses("200", _ref("Chargeback"), *CLAIM_ERRORS),
+            },
+        },
+        "/chargebacks/{chargeback_id}/accept": chargeback_action(
+            "acceptChargeback",
+            "Accept a chargeback line",
+            "Role: the supplier charged (another supplier's line is 404). Empty body. A line "
+            "that is not open is 409.",
+            None,
+        ),
+        "/chargebacks/{chargeback_id}/dispute": chargeback_action(
+            "disputeChargeback",
+            "Dispute a chargeback line with a reason (and, optionally, evidence)",
+            "Role: the supplier charged (another supplier's line is 404). A missing reason is "
+            "422; a line that is not open is 409. Multipart form data may carry the reason and "
+            "evidence files (`file`, JPEG, PNG, WebP or PDF) at once.",
+            {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": _ref("ChargebackDispute")},
+                    "multipart/form-data": {
+                        "schema": _obj(
+                            {
+                                "reason": {"type": "string"},
+                                "file": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "string",
+                                        "contentMediaType": "application/octet-stream",
+                                    },
+                                },
+                            },
+                            required=["reason"],
+                        )
+                    },
+                },
+            },
+        ),
+        "/chargebacks/{chargeback_id}/resolve": chargeback_action(
+            "resolveChargeback",
+            "Settle a dispute: uphold (the supplier pays) or waive (the line leaves the net)",
+            "Role: auditor. A line that is not disputed is 409; an action other than uphold "
+            "or waive, or a missing reason, is 422.",
+            _body(_ref("ChargebackResolution")),
+        ),
+        "/chargebacks/{chargeback_id}/evidence": {
+            "parameters": [chargeback_id],
+            "post": {
+                "operationId": "addChargebackEvidence",
+                "summary": "Add a photo or PDF to a disputed chargeback",
+                "description": "Role: the supplier charged. JPEG, PNG, WebP or PDF, recognised "
+                "by content; at most 10 MB and 10 files. A line that is not disputed is 409.",
+                "tags": ["settlement"],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": _obj(
+                                {
+                                    "file": {
+                                        "type": "string",
+                                        "contentMediaType": "application/octet-stream",
+                                    }
+                                }
+                            )
+                        }
+                    },
+                },
+                "responses": _responses(
+                    "201",
+                    _ref("ChargebackEvidence"),
+                    "Malformed",
+                    *CLAIM_ERRORS,
+                    "Conflict",
+                    "TooLarge",
+                    "Refused",
+                    description="Created",
+                    headers=LOCATION,
+                ),
+            },
+        },
+        "/chargebacks/{chargeback_id}/evidence/{evidence_id}": {
+            "parameters": [
+                chargeback_id,
+                {"name": "evidence_id", "in": "path", "required": True, "schema": INT},
+            ],
+            "get": {
+                "operationId": "downloadChargebackEvidence",
+                "summary": "Download a dispute's evidence file",
+                "description": "Roles: whoever may read the chargeback.",
+                "tags": ["settlement"],
+                "responses": {
+                    "200": {
+                        "description": "The file",
+                        "content": {t: {} for t in _attachment_types()},
+                    },
+                    **{
+                        code: answer
+                        for code, answer in _responses("200", None, *CLAIM_ERRORS).items()
+                        if code != "200"
+                    },
+                },
+            },
         },
     }
 
@@ -842,6 +1325,7 @@ def openapi_document() -> dict[str, Any]:
             {"name": "audit"},
             {"name": "fulfilment"},
             {"name": "old-parts"},
+            {"name": "settlement"},
             {"name": "meta"},
         ],
         "paths": _paths(),
