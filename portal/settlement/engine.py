@@ -41,7 +41,7 @@ from flask import current_app
 from portal.claims.decisions import PRE_AUTHORISATIONS
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
-from portal.jobs import set_progress
+from portal.jobs import enqueue, set_progress, uses_redis
 from portal.oldparts.operations import REMOVES_FROM_RECOVERY
 from portal.settlement.models import RunStatus, SettlementRun
 
@@ -170,11 +170,37 @@ def compute_run(run_id: int) -> str:
         return "skipped"
     try:
         return _compute(run_id)
-    except Exception as exc:  # the transaction rolled back: record why, keep nothing half-done
-        log.exception("settlement run %s failed", run_id)
+    except Exception as exc:
+        # The transaction rolled back, so nothing is half-written. Record why, then let the job
+        # fail so the queue records it: RQ retries it while it has retries left (the run waits
+        # queued for that), after which the run is failed and finance can retry it.
         session.rollback()
-        mark_failed(run_id, f"{type(exc).__name__}: {exc}")
-        return "failed"
+        reason = f"{type(exc).__name__}: {exc}"
+        if _retries_left():
+            _requeue_after_failure(run_id, reason)
+        else:
+            mark_failed(run_id, reason)
+        raise
+
+
+def _retries_left() -> int:
+    from portal.jobs import uses_redis
+
+    if not uses_redis():
+        return 0
+    from rq import get_current_job
+
+    job = get_current_job()
+    return int(getattr(job, "retries_left", 0) or 0) if job is not None else 0
+
+
+def _requeue_after_failure(run_id: int, reason: str) -> None:
+    db.session.execute(
+        sa.update(SettlementRun)
+        .where(SettlementRun.id == run_id, SettlementRun.status == RunStatus.RUNNING)
+        .values(status=RunStatus.QUEUED, error=reason[:2000], step="retrying")
+    )
+    db.session.commit()
 
 
 def mark_failed(run_id: int, reason: str) -> None:
@@ -460,7 +486,22 @@ def stale_after() -> timedelta:
 
 def release_run(run_id: int, user_id: int) -> str:
     """The job: release a draft. Its claims become settled and its station charges deducted, in
-    one transaction; calling it again after it succeeded does nothing."""
+    one transaction; calling it again after it succeeded does nothing. If it fails, nothing of
+    it stays, the run is a draft again with the reason, and the job fails."""
+    try:
+        return _release(run_id, user_id)
+    except Exception as exc:
+        db.session.rollback()
+        db.session.execute(
+            sa.update(SettlementRun)
+            .where(SettlementRun.id == run_id, SettlementRun.status == RunStatus.DRAFT)
+            .values(step="draft", error=f"{type(exc).__name__}: {exc}"[:2000])
+        )
+        db.session.commit()
+        raise
+
+
+def _release(run_id: int, user_id: int) -> str:
     session = db.session
     conn = session.connection()
     if not _take_lock(conn, run_id):
@@ -501,6 +542,24 @@ def release_run(run_id: int, user_id: int) -> str:
             "amount",
             "1 = 1",
             "station",
+        )
+        # A statement left without a line goes (as an empty supplier statement does), and the
+        # run's station totals follow its statements.
+        sql(
+            """
+            DELETE FROM statement WHERE run_id = :run AND kind = 'station'
+              AND NOT EXISTS (SELECT 1 FROM statement_line l WHERE l.statement_id = statement.id)
+            """
+        )
+        sql(
+            """
+            UPDATE settlement_run SET
+              station_statement_count = (SELECT COUNT(*) FROM statement
+                                         WHERE run_id = :run AND kind = 'station'),
+              station_net = CAST(COALESCE((SELECT SUM(net) FROM statement
+                                      WHERE run_id = :run AND kind = 'station'), 0) AS BIGINT)
+            WHERE id = :run
+            """
         )
     _report_release(run_id, 20)
 
@@ -545,11 +604,14 @@ def release_run(run_id: int, user_id: int) -> str:
     run.released_at = now
     run.released_by_id = user_id
     run.step = "released"
+    run.error = ""
     run.progress = 100
     session.flush()
     _notify_released(run)
     session.commit()
     set_progress(100, step="released")
+    if uses_redis():  # workers render every statement's PDF; embedded mode renders on demand
+        enqueue("portal.settlement.documents:render_statement_pdfs", run_id, owner_id=user_id)
     return "released"
 
 

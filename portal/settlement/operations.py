@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from portal.masterdata.models import OEM_CODE, Organisation
 from portal.notifications.operations import notify_organisation
 from portal.settlement import engine
 from portal.settlement.models import (
+    DEFAULT_VAT_RATE,
     Chargeback,
     ChargebackEvent,
     ChargebackEvidence,
@@ -86,7 +88,7 @@ def start_run(user: User, period_text: str) -> SettlementRun:
         period=period_text.strip(),
         status=RunStatus.QUEUED,
         open_slot=1,
-        vat_rate=SettlementSettings.current().vat_rate,
+        vat_rate=_vat_rate(),
         cutoff=engine.period_cutoff(first),
         created_by_id=user.id,
     )
@@ -99,6 +101,13 @@ def start_run(user: User, period_text: str) -> SettlementRun:
     db.session.commit()
     _enqueue_compute(run, user)
     return run
+
+
+def _vat_rate() -> Decimal:
+    """The VAT rate a new run takes. Read only: two first runs started at the same moment must
+    not both insert the settings row (the loser would get an IntegrityError, not a Conflict)."""
+    settings = db.session.get(SettlementSettings, 1)
+    return settings.vat_rate if settings is not None else DEFAULT_VAT_RATE
 
 
 def _open_run_conflict(existing: SettlementRun | None) -> Conflict:
@@ -120,8 +129,11 @@ def _open_run_conflict(existing: SettlementRun | None) -> Conflict:
 
 
 def _enqueue_compute(run: SettlementRun, user: User) -> None:
-    run_id = run.id
-    job_id = enqueue(COMPUTE_JOB, run_id, owner_id=user.id)
+    # The ids from the identity map, not by reloading the committed objects: a reload opens a
+    # read transaction whose snapshot an in-process job's commit makes stale, and SQLite (WAL)
+    # then refuses the update below ("database is locked").
+    run_id, user_id = sa.inspect(run).identity[0], sa.inspect(user).identity[0]
+    job_id = enqueue(COMPUTE_JOB, run_id, owner_id=user_id)
     db.session.execute(
         sa.update(SettlementRun).where(SettlementRun.id == run_id).values(job_id=job_id)
     )
@@ -154,15 +166,14 @@ def request_release(run: SettlementRun, user: User) -> SettlementRun:
         return run  # already queued
     run.step = "releasing"
     run.heartbeat_at = utcnow()
+    run_id, user_id = run.id, user.id  # before the commit: see _enqueue_compute
     db.session.commit()
-    job_id = enqueue(RELEASE_JOB, run.id, user.id, owner_id=user.id)
+    job_id = enqueue(RELEASE_JOB, run_id, user_id, owner_id=user_id)
     db.session.execute(
-        sa.update(SettlementRun).where(SettlementRun.id == run.id).values(job_id=job_id)
+        sa.update(SettlementRun).where(SettlementRun.id == run_id).values(job_id=job_id)
     )
     db.session.commit()
     db.session.refresh(run)
-    if run.status is RunStatus.RELEASED:
-        queue_statement_pdfs(run, user)
     return run
 
 
@@ -304,6 +315,7 @@ def mark_paid(statement: Statement, user: User, paid_on: date | None, reference:
     statement.paid_reference = reference
     statement.paid_by_id = user.id
     statement.paid_at = utcnow()
+    statement.pdf_rendered_at = None
     db.session.flush()
     notify_organisation(
         statement.org_id,
@@ -553,8 +565,17 @@ def resolve_chargeback(cb: Chargeback, user: User, action: str, reason: str) -> 
     return cb
 
 
+def invalidate_pdf(statement_id: int) -> None:
+    """The statement changed (a line reviewed, waived, paid): its PDF is rendered again when
+    next asked for."""
+    db.session.execute(
+        sa.update(Statement).where(Statement.id == statement_id).values(pdf_rendered_at=None)
+    )
+
+
 def _maybe_final(statement_id: int) -> None:
     """A supplier statement is final once none of its lines is open or disputed."""
+    invalidate_pdf(statement_id)
     open_lines = db.session.scalar(
         sa.select(sa.func.count(Chargeback.id)).where(
             Chargeback.statement_id == statement_id,
