@@ -229,6 +229,16 @@ def test_a_statement_discarded_before_its_render_is_skipped(world, draft, upload
     assert stored(uploads) == []
 
 
+def test_discarding_a_draft_deletes_the_pdfs_rendered_for_it(world, draft, uploads):
+    run, _ = draft
+    statement = statement_of(run, StatementKind.STATION, world.stations[0])
+    documents.render_statement_pdf(statement.id)
+    assert len(stored(uploads)) == 1
+    settle.discard_run(run, world.users["finance"])
+    db.session.commit()
+    assert stored(uploads) == []
+
+
 def test_the_run_job_renders_every_statement_once_and_reports_progress(world, draft, uploads):
     run, _ = draft
     release(world, run)

@@ -197,8 +197,14 @@ def discard_run(run: SettlementRun, user: User) -> SettlementRun:
                 )
             )
         )
+    rendered = db.session.scalars(
+        sa.select(Statement.pdf_stored_name).where(
+            Statement.run_id == run.id, Statement.pdf_stored_name.is_not(None)
+        )
+    ).all()
     for model in (Chargeback, StatementLine, Statement):
         db.session.execute(sa.delete(model).where(model.run_id == run.id))
+    _remove_pdf_files(rendered)
     run.status = RunStatus.DISCARDED
     run.open_slot = None
     run.step = "discarded"
@@ -206,6 +212,15 @@ def discard_run(run: SettlementRun, user: User) -> SettlementRun:
     run.discarded_by_id = user.id
     db.session.flush()
     return run
+
+
+def _remove_pdf_files(stored_names: list[str]) -> None:
+    """Delete the draft PDFs of a discarded run (a missing file is fine: it is re-rendered)."""
+    from portal.settlement.documents import PDF_FOLDER
+
+    folder = attachments.storage_dir() / PDF_FOLDER
+    for name in stored_names:
+        (folder / Path(name).name).unlink(missing_ok=True)
 
 
 def retry_run(run: SettlementRun, user: User) -> SettlementRun:
