@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from portal import demo_claims, demo_oldparts
+from portal import demo_claims, demo_oldparts, demo_settlement
 from portal.auth.models import Role, User
 from portal.auth.operations import create_user
 from portal.claims.models import Claim
@@ -570,6 +570,7 @@ STEPS: tuple[DemoStep, ...] = (
     demo_claims.add_claims,
     demo_claims.add_announcements,
     demo_oldparts.add_old_parts,
+    demo_settlement.add_settlement,
 )
 
 

@@ -26,6 +26,7 @@ from portal.auth.models import Role, User
 from portal.auth.operations import password_problem
 from portal.auth.views import HOME_ENDPOINTS
 from portal.claims.attachments import path_of, sniff
+from portal.claims.decisions import PRE_AUTHORISATIONS
 from portal.claims.models import (
     FLAG_RULES,
     Attachment,
@@ -43,7 +44,8 @@ from portal.claims.models import (
 from portal.claims.operations import diff_snapshots
 from portal.claims.rules import APPRAISAL_VALID_DAYS, DUPLICATE_WINDOW_DAYS
 from portal.demo import DEMO_PASSWORD, DEMO_USERS, MASTER_DATA_STEPS, load_demo
-from portal.demo_claims import LOCAL_TZ
+from portal.demo_claims import LOCAL_TZ, local_moment
+from portal.demo_settlement import DEMO_SUPPLIER, released_periods
 from portal.extensions import db
 from portal.masterdata.coverage import coverage_of
 from portal.masterdata.models import (
@@ -60,7 +62,8 @@ from portal.masterdata.models import (
     VehicleModel,
 )
 from portal.masterdata.vin import is_valid_vin
-from portal.money import money_sum
+from portal.money import money_sum, round_money
+from portal.notifications.models import Notification
 from portal.oem.models import SEEDED_REASON_CODES, Announcement, AnnouncementRead
 from portal.oem.queue import QueueFilter, queue_counts, queue_page
 from portal.oldparts.models import (
@@ -74,13 +77,28 @@ from portal.oldparts.models import (
     StationCharge,
 )
 from portal.oldparts.operations import parts_in
+from portal.settlement.engine import next_month, parse_period
+from portal.settlement.models import (
+    Chargeback,
+    ChargebackEvent,
+    ChargebackEvidence,
+    ChargebackStatus,
+    RunStatus,
+    SettlementRun,
+    Statement,
+    StatementKind,
+    StatementLine,
+    StatementStatus,
+)
+from portal.settlement.models import LineKind as StatementLineKind
 from tests.conftest import login, migrate_to_head, test_config
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH = re.compile(r"[A-Za-z]{3,}")
-SETTLED_LATER = {ClaimStatus.SETTLED}  # settlement is a later capability
+SETTLED = ClaimStatus.SETTLED  # approved claims of a released settlement run
 PASSING = {ClaimStatus.SUBMITTED}  # a submission is queued or approved at once
-RESTING = set(ClaimStatus) - SETTLED_LATER - PASSING
+RESTING = set(ClaimStatus) - PASSING
+DECIDED = RESTING - {SETTLED}  # where a claim rests before settlement
 
 
 def count(model) -> int:
@@ -97,6 +115,24 @@ def all_of_where(model, *where) -> list:
 
 def claims(*where) -> list[Claim]:
     return list(db.session.scalars(sa.select(Claim).where(*where).order_by(Claim.id)))
+
+
+def decided_statuses() -> dict[int, ClaimStatus]:
+    """Each claim's status, or for a settled claim the status it had until it was settled."""
+    statuses = dict(db.session.execute(sa.select(Claim.id, Claim.status)).all())
+    settled_from = db.session.execute(
+        sa.select(ClaimEvent.claim_id, ClaimEvent.from_status).where(ClaimEvent.action == "settled")
+    ).all()
+    statuses.update((claim_id, ClaimStatus(status)) for claim_id, status in settled_from)
+    return statuses
+
+
+def decided(status: ClaimStatus, *where) -> list[Claim]:
+    """Claims in `status`, or in it until a released settlement run settled them."""
+    settled_from = sa.select(ClaimEvent.claim_id).where(
+        ClaimEvent.action == "settled", ClaimEvent.from_status == status.value
+    )
+    return claims(sa.or_(Claim.status == status, Claim.id.in_(settled_from)), *where)
 
 
 def row_counts() -> dict[str, int]:
@@ -321,7 +357,7 @@ def test_amounts_are_exact_decimals_with_two_places():
 # -- claims in every state ------------------------------------------------------------------------
 
 
-def test_there_are_hundreds_of_claims_of_every_type_and_in_every_state_but_settled():
+def test_there_are_hundreds_of_claims_of_every_type_and_in_every_state():
     every = all_of(Claim)
     assert 350 <= len(every) <= 500
     by_type = Counter(claim.type for claim in every)
@@ -330,7 +366,10 @@ def test_there_are_hundreds_of_claims_of_every_type_and_in_every_state_but_settl
     assert all(n >= 10 for n in by_type.values()), by_type
     by_status = Counter(claim.status for claim in every)
     assert set(by_status) == RESTING
-    assert all(n >= 10 for n in by_status.values()), by_status
+    assert by_status[SETTLED] >= 100
+    by_decision = Counter(decided_statuses().values())  # settled claims as they were decided
+    assert set(by_decision) == DECIDED
+    assert all(n >= 10 for n in by_decision.values()), by_decision
     assert len({claim.station_id for claim in every}) == count(Station)
     assert {claim.type for claim in every if claim.status is ClaimStatus.IN_REVIEW} == set(
         ClaimType
@@ -381,6 +420,7 @@ def test_a_vehicles_odometer_only_grows_from_claim_to_claim():
 
 def test_auto_approved_claims_are_under_the_threshold_without_flags():
     auto = claims(Claim.auto_decision_rule.is_not(None))
+    statuses = decided_statuses()
     assert len(auto) >= 100
     assert {claim.type for claim in auto} == {
         ClaimType.REPAIR,
@@ -388,7 +428,7 @@ def test_auto_approved_claims_are_under_the_threshold_without_flags():
         ClaimType.ROADSIDE,
     }
     for claim in auto:
-        assert claim.status is ClaimStatus.APPROVED and claim.decided_by is None
+        assert statuses[claim.id] is ClaimStatus.APPROVED and claim.decided_by is None
         assert claim.auto_decision_rule == "auto_approve_under_2000.00"
         assert claim.total_amount < Decimal("2000.00") and claim.flag_mask == 0
         assert claim.approved_total_amount == claim.total_amount
@@ -396,7 +436,7 @@ def test_auto_approved_claims_are_under_the_threshold_without_flags():
 
 def test_auditors_approve_cut_reject_and_return_with_reasons():
     auditor = db.session.scalar(sa.select(User).where(User.username == "auditor"))
-    approved = claims(Claim.status == ClaimStatus.APPROVED, Claim.auto_decision_rule.is_(None))
+    approved = decided(ClaimStatus.APPROVED, Claim.auto_decision_rule.is_(None))
     assert len(approved) >= 40
     assert all(claim.decided_by == auditor for claim in approved)
     for claim in claims(Claim.status == ClaimStatus.REJECTED):
@@ -408,7 +448,7 @@ def test_auditors_approve_cut_reject_and_return_with_reasons():
 
 
 def test_partially_approved_claims_have_cut_lines_with_reason_codes_and_notes():
-    partial = claims(Claim.status == ClaimStatus.PARTIALLY_APPROVED)
+    partial = decided(ClaimStatus.PARTIALLY_APPROVED)
     assert len(partial) >= 30
     codes = {code for code, *_ in SEEDED_REASON_CODES}
     used = Counter()
@@ -465,7 +505,8 @@ def test_returned_claims_were_resubmitted_as_new_versions_saying_what_changed():
     resubmitted = claims(Claim.version > 1)
     assert len(resubmitted) >= 15
     assert any(claim.version == 3 for claim in resubmitted)
-    assert {claim.status for claim in resubmitted} >= {
+    statuses = decided_statuses()
+    assert {statuses[claim.id] for claim in resubmitted} >= {
         ClaimStatus.APPROVED,
         ClaimStatus.PARTIALLY_APPROVED,
         ClaimStatus.REJECTED,
@@ -594,10 +635,12 @@ def test_the_texts_are_chinese_with_some_english():
 
 
 def test_both_demo_station_logins_have_claims_in_every_state_and_of_every_type():
+    statuses = decided_statuses()
     for username in ("station", "station2"):
         user = db.session.scalar(sa.select(User).where(User.username == username))
         own = claims(Claim.station_id == user.organisation_id)
-        assert {claim.status for claim in own} == RESTING, username
+        assert {statuses[claim.id] for claim in own} == DECIDED, username
+        assert SETTLED in {claim.status for claim in own}, username
         assert {claim.type for claim in own} == set(ClaimType), username
         assert any(claim.version > 1 for claim in own), username
         assert any(claim.auto_decision_rule for claim in own), username
@@ -606,7 +649,10 @@ def test_both_demo_station_logins_have_claims_in_every_state_and_of_every_type()
 def test_the_station_sees_claims_of_every_state_on_its_home_page(app, client):
     assert login(client, "station", DEMO_PASSWORD).status_code == 302
     station = db.session.scalar(sa.select(Station).where(Station.code == "ST-SH01"))
-    for status in sorted(RESTING):
+    present = {claim.status for claim in claims(Claim.station_id == station.id)}
+    # Approved repairs are settled month by month; those of the last weeks are still approved.
+    assert present >= RESTING - {ClaimStatus.PARTIALLY_APPROVED}
+    for status in sorted(present):
         response = client.get(f"/dealer/?status={status.value}")
         assert response.status_code == 200
         shown = set(re.findall(r'data-claim="([^"]+)"', response.get_data(as_text=True)))
@@ -732,6 +778,246 @@ def test_both_demo_station_logins_have_old_parts_in_every_state():
         assert {box.status for box in boxes} == set(ShipmentStatus), username
 
 
+# -- settlement -----------------------------------------------------------------------------------
+
+
+def runs(status: RunStatus) -> list[SettlementRun]:
+    return all_of_where(SettlementRun, SettlementRun.status == status)
+
+
+def released_runs() -> list[SettlementRun]:
+    return sorted(runs(RunStatus.RELEASED), key=lambda run: run.period)
+
+
+def statements(*where) -> list[Statement]:
+    return list(db.session.scalars(sa.select(Statement).where(*where).order_by(Statement.number)))
+
+
+def test_two_earlier_months_are_released_and_the_current_month_is_a_draft():
+    today = date.today()
+    older, newer = released_runs()
+    assert [older.period, newer.period] == [f"{m:%Y-%m}" for m in released_periods(today)]
+    (draft,) = runs(RunStatus.DRAFT)
+    assert draft.period == f"{today:%Y-%m}" > newer.period > older.period
+    assert count(SettlementRun) == 3 and draft.open_slot == 1
+    start_of_today = local_moment(today, 0)
+    for run in (older, newer, draft):
+        assert run.created_by.username == "finance" and not run.error, run.period
+        assert run.created_at < run.started_at <= run.computed_at < start_of_today, run.period
+        assert run.claim_count > 0 and run.station_statement_count == count_statements(run)
+        if run is draft:
+            assert run.released_at is None
+            assert {s.status for s in statements(Statement.run_id == run.id)} == {
+                StatementStatus.DRAFT
+            }
+            continue
+        assert run.released_by.username == "finance" and run.open_slot is None
+        assert run.computed_at < run.released_at < start_of_today
+        released = local_day(run.released_at)  # by the 5th of the month after the period
+        assert released.replace(day=1) == next_month(parse_period(run.period))
+        assert released.day <= 5
+        for statement in statements(Statement.run_id == run.id):
+            assert statement.status is not StatementStatus.DRAFT, statement.number
+            assert statement.released_at == run.released_at, statement.number
+
+
+def count_statements(run: SettlementRun) -> int:
+    return len(statements(Statement.run_id == run.id, Statement.kind == StatementKind.STATION))
+
+
+def test_every_timestamp_of_settlement_is_a_moment_of_the_story_before_today():
+    start_of_today = local_moment(date.today(), 0)
+    stamped = {
+        SettlementRun: ("created_at", "started_at", "heartbeat_at", "computed_at", "released_at"),
+        Statement: ("created_at", "released_at", "final_at", "paid_at"),
+        Chargeback: ("disputed_at", "resolved_at", "accepted_at"),
+        ChargebackEvent: ("at",),
+        ChargebackEvidence: ("uploaded_at",),
+    }
+    for model, names in stamped.items():
+        for row in all_of(model):
+            for name in names:
+                moment = getattr(row, name)
+                assert moment is None or moment < start_of_today, (model.__name__, name)
+    settled = all_of_where(ClaimEvent, ClaimEvent.action == "settled")
+    assert settled and all(event.at < start_of_today for event in settled)
+    notifications = all_of_where(Notification, Notification.link.like("/settlement/%"))
+    assert notifications and all(n.created_at < start_of_today for n in notifications)
+
+
+def test_a_released_run_settles_its_claims_and_the_draft_holds_every_approved_claim_left():
+    lines = all_of_where(StatementLine, StatementLine.kind == StatementLineKind.CLAIM)
+    on_lines = Counter(line.source_id for line in lines)
+    assert on_lines and set(on_lines.values()) == {1}  # no claim is paid twice
+    assert all(line.claim_id == line.source_id for line in lines)
+    by_run = {run.id: run for run in all_of(SettlementRun)}
+    for line in lines:
+        run, claim = by_run[line.run_id], line.claim
+        assert claim.decided_at < run.cutoff and claim.type not in PRE_AUTHORISATIONS
+        assert line.amount == claim.approved_total_amount, claim.number
+        if run.status is RunStatus.RELEASED:
+            assert claim.status is SETTLED, claim.number
+            event = claim.events[-1]
+            assert event.action == "settled" and event.at == run.released_at, claim.number
+            assert event.user.username == "finance"
+        else:
+            assert claim.status in (ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED)
+    assert {claim.id for claim in claims(Claim.status == SETTLED)} == {
+        line.source_id for line in lines if by_run[line.run_id].status is RunStatus.RELEASED
+    }
+    left = claims(
+        Claim.status.in_((ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED)),
+        Claim.type.not_in(PRE_AUTHORISATIONS),
+    )
+    assert left and {claim.id for claim in left} == {
+        line.source_id for line in lines if by_run[line.run_id].status is RunStatus.DRAFT
+    }
+    charges = all_of_where(StatementLine, StatementLine.kind != StatementLineKind.CLAIM)
+    assert {line.kind for line in charges} >= {
+        StatementLineKind.SCRAP_RESIDUAL,
+        StatementLineKind.OVERDUE,
+    }
+
+
+def test_statement_totals_are_the_sums_of_their_lines_with_vat():
+    lines_of = defaultdict(list)
+    for line in all_of(StatementLine):
+        lines_of[line.statement_id].append(line.amount)
+    chargebacks_of = defaultdict(list)
+    for cb in all_of(Chargeback):
+        chargebacks_of[cb.statement_id].append(cb)
+    for statement in all_of(Statement):
+        if statement.kind is StatementKind.STATION:
+            assert statement.line_count == len(lines_of[statement.id]) > 0, statement.number
+            assert statement.net == money_sum(lines_of[statement.id]), statement.number
+        else:
+            own = chargebacks_of[statement.id]
+            assert statement.line_count == len(own) > 0, statement.number
+            assert statement.net == money_sum(
+                cb.amount for cb in own if cb.status is not ChargebackStatus.WAIVED
+            ), statement.number
+        assert statement.vat == round_money(statement.net * statement.run.vat_rate)
+        assert statement.gross == statement.net + statement.vat, statement.number
+    for run in all_of(SettlementRun):
+        station = statements(Statement.run_id == run.id, Statement.kind == StatementKind.STATION)
+        assert run.station_net == money_sum(s.net for s in station), run.period
+
+
+def test_suppliers_accept_and_dispute_chargebacks_and_the_auditor_upholds_and_waives():
+    chargebacks = all_of(Chargeback)
+    by_status = Counter(cb.status for cb in chargebacks)
+    assert set(by_status) == set(ChargebackStatus), by_status
+    assert by_status[ChargebackStatus.ACCEPTED] > by_status[ChargebackStatus.DISPUTED]
+    for cb in chargebacks:
+        statement = cb.statement
+        events = [(event.action, event.to_status) for event in cb.events]
+        moments = [event.at for event in cb.events]
+        assert moments == sorted(moments), cb.claim.number
+        assert all(statement.released_at < moment for moment in moments), cb.claim.number
+        assert cb.supplier_id == statement.org_id == cb.claim.responsible_supplier_id
+        if cb.status is ChargebackStatus.OPEN:
+            assert not events
+            continue
+        assert events[-1][1] == cb.status.value, cb.claim.number
+        if cb.status is ChargebackStatus.ACCEPTED:
+            assert events == [("accepted", "accepted")]
+            assert cb.accepted_by.organisation_id == cb.supplier_id
+            assert cb.accepted_at == moments[0]
+            continue
+        assert events[0] == ("disputed", "disputed") and bilingual(cb.dispute_reason)
+        assert cb.disputed_by.organisation_id == cb.supplier_id
+        assert cb.disputed_at == moments[0]
+        if cb.status is ChargebackStatus.DISPUTED:
+            assert cb.resolved_at is None and not cb.resolution_reason
+        else:
+            assert cb.resolved_by.username == "auditor" and bilingual(cb.resolution_reason)
+            assert cb.disputed_at < cb.resolved_at == moments[-1]
+
+
+def test_some_disputes_come_with_photos_and_pdfs_as_evidence(demo):
+    evidence = all_of(ChargebackEvidence)
+    assert {item.content_type for item in evidence} == {"image/png", "application/pdf"}
+    for item in evidence:
+        data = (demo.uploads / item.stored_name).read_bytes()
+        assert len(data) == item.size and sniff(data[:16])[0] == item.content_type
+        assert item.chargeback.status is not ChargebackStatus.OPEN
+        assert item.uploaded_by.organisation_id == item.chargeback.supplier_id
+        assert item.chargeback.disputed_at <= item.uploaded_at
+    actions = {event.action for event in all_of(ChargebackEvent)}
+    assert "evidence_added" in actions  # a file sent the day after the dispute
+
+
+def test_a_supplier_statement_is_final_once_no_line_is_open_and_finance_paid_one():
+    supplier_statements = statements(
+        Statement.kind == StatementKind.SUPPLIER, Statement.status != StatementStatus.DRAFT
+    )
+    assert {s.status for s in supplier_statements} == {
+        StatementStatus.RELEASED,
+        StatementStatus.FINAL,
+        StatementStatus.PAID,
+    }
+    for statement in supplier_statements:
+        lines = all_of_where(Chargeback, Chargeback.statement_id == statement.id)
+        unresolved = any(cb.is_open for cb in lines)
+        assert unresolved == (statement.status is StatementStatus.RELEASED), statement.number
+        if unresolved:
+            assert statement.final_at is None
+            continue
+        last = max(event.at for cb in lines for event in cb.events)
+        assert statement.final_at == last, statement.number
+    paid = [s for s in supplier_statements if s.status is StatementStatus.PAID]
+    assert len(paid) == 1
+    assert paid[0].final_at < paid[0].paid_at
+
+
+def test_finance_paid_most_station_statements_of_the_older_run_with_a_date_and_reference():
+    older, newer = released_runs()
+    stations = statements(Statement.run_id == older.id, Statement.kind == StatementKind.STATION)
+    paid = [s for s in stations if s.status is StatementStatus.PAID]
+    assert len(stations) // 2 < len(paid) < len(stations)
+    everything_paid = statements(Statement.status == StatementStatus.PAID)
+    assert {s.run_id for s in everything_paid} == {older.id}
+    for statement in everything_paid:
+        assert statement.paid_by.username == "finance" and statement.paid_reference
+        assert statement.paid_on == local_day(statement.paid_at) < date.today()
+        assert statement.released_at < statement.paid_at
+    assert {s.status for s in statements(Statement.run_id == newer.id)} >= {
+        StatementStatus.RELEASED
+    }
+
+
+def test_the_demo_supplier_login_has_chargebacks_to_review_and_some_reviewed():
+    supplier = db.session.scalar(sa.select(User).where(User.username == "supplier"))
+    assert supplier.organisation.code == DEMO_SUPPLIER
+    _, newer = released_runs()
+    own = all_of_where(
+        Chargeback,
+        Chargeback.supplier_id == supplier.organisation_id,
+        Chargeback.run_id == newer.id,
+    )
+    assert {cb.status for cb in own} >= {
+        ChargebackStatus.OPEN,
+        ChargebackStatus.ACCEPTED,
+        ChargebackStatus.DISPUTED,
+    }
+    assert any(cb.evidence for cb in own if cb.status is ChargebackStatus.DISPUTED)
+
+
+def test_the_release_told_every_station_and_supplier_and_older_news_has_been_read():
+    start_of_week = local_moment(date.today() - timedelta(days=7), 0)
+    for run in released_runs():
+        for statement in statements(Statement.run_id == run.id):
+            link = f"/settlement/statements/{statement.id}"
+            for user in statement.org.users:
+                told = all_of_where(
+                    Notification, Notification.user_id == user.id, Notification.link == link
+                )
+                assert told and told[0].created_at == run.released_at, statement.number
+    for notification in all_of_where(Notification, Notification.link.like("/settlement/%")):
+        if notification.created_at < start_of_week:
+            assert notification.created_at < notification.read_at < start_of_week
+
+
 # -- loading -------------------------------------------------------------------------------------
 
 
@@ -825,6 +1111,23 @@ def fingerprint() -> dict[str, list[tuple]]:
         "old_part_events": rows(
             OldPart.tag, OldPartEvent.at, OldPartEvent.action, join=[OldPart.events],
         ),
+        # Statements by period, kind and organisation: their numbers hold the run's id.
+        "runs": rows(
+            SettlementRun.period, SettlementRun.status, SettlementRun.claim_count,
+            SettlementRun.station_net, SettlementRun.supplier_net, SettlementRun.created_at,
+            SettlementRun.computed_at, SettlementRun.released_at,
+        ),
+        "statements": rows(
+            Statement.period, Statement.kind, Organisation.code, Statement.status,
+            Statement.net, Statement.vat, Statement.gross, Statement.released_at,
+            Statement.final_at, Statement.paid_on, Statement.paid_reference,
+            join=[Statement.org],
+        ),
+        "chargebacks": rows(
+            Claim.number, Chargeback.status, Chargeback.amount, Chargeback.dispute_reason,
+            Chargeback.resolution_reason, Chargeback.disputed_at, Chargeback.resolved_at,
+            Chargeback.accepted_at, join=[Chargeback.claim],
+        ),
     }  # fmt: skip
 
 
@@ -844,7 +1147,8 @@ def test_the_demo_command_commits_the_same_data_and_prints_every_login(tmp_path,
             first = runner.invoke(args=["demo"])
             second = runner.invoke(args=["demo"])
             committed = fingerprint()
-            users, attachments = count(User), count(Attachment)
+            users = count(User)
+            files = count(Attachment) + count(ChargebackEvidence)
     finally:
         with demo_app.app_context():
             db.engine.dispose()
@@ -858,7 +1162,7 @@ def test_the_demo_command_commits_the_same_data_and_prints_every_login(tmp_path,
     assert users == len(DEMO_USERS) + 9  # a user for each further station and supplier
     for name, rows in loaded.items():
         assert committed[name] == rows, name
-    assert len(list((tmp_path / "up").iterdir())) == attachments
+    assert len(list((tmp_path / "up").iterdir())) == files
 
 
 def test_another_seed_gives_other_master_data(tmp_path, monkeypatch):
