@@ -128,3 +128,39 @@ class ReasonCodeForm(ReasonCodeLabelsForm):
         validators=[DataRequired(), Length(max=REASON_CODE_MAX)],
         description=_l("lower_snake_case, e.g. missing_photos; it never changes once added."),
     )
+
+
+# -- rules: settlement -----------------------------------------------------------------------------
+
+# A percentage as typed, at most four decimals ("13", "6.5"): a rate keeps millionths.
+PERCENT_TEXT = re.compile(r"\d{1,3}(?:\.\d{1,4})?")
+
+
+class PercentField(StringField):
+    """A percentage, parsed from the text as a `Decimal` (never through a float)."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0].strip():
+            text = valuelist[0].strip().removesuffix("%").strip()
+            if not PERCENT_TEXT.fullmatch(text):
+                raise ValueError(
+                    _l("Give a percentage from 0 to below 100 with at most four decimals, e.g. 13.")
+                )
+            self.data = Decimal(text)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data.normalize():f}"
+
+
+class SettlementSettingsForm(FlaskForm):
+    vat_percent = PercentField(
+        _l("VAT rate (%)"),
+        validators=[InputRequired()],
+        description=_l(
+            "Statements show net, VAT and gross. A run keeps the rate in force when it starts; "
+            "runs started before a change keep theirs."
+        ),
+    )

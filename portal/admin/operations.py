@@ -22,6 +22,7 @@ from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
 from portal.money import CENT
 from portal.oem.models import ReasonCode
+from portal.settlement.models import SettlementSettings
 
 log = logging.getLogger(__name__)
 
@@ -177,3 +178,41 @@ def set_reason_code_active(user: User, reason_code: ReasonCode, active: bool) ->
         user.username,
         user.id,
     )
+
+
+# -- settlement ----------------------------------------------------------------------------------
+
+PERCENT_PLACES = Decimal("0.0001")  # a rate keeps millionths: a percentage four decimals
+
+
+def update_settlement_settings(user: User, *, vat_percent: Decimal | None) -> list[str]:
+    """Set the VAT rate statements show, given in percent (13 for 13%), from 0 to below 100
+    (the column's CHECK keeps a rate under 1).
+
+    A run copies the rate when it starts, so a change applies to the runs started after it.
+    Answers the changes made, as logged ("vat_rate 0.130000 -> 0.090000").
+    """
+    _require_admin(user)
+    errors: dict[str, str] = {}
+    if not isinstance(vat_percent, Decimal) or not vat_percent.is_finite():
+        errors["vat_percent"] = str(_l("must be a percentage"))
+    elif not Decimal(0) <= vat_percent < Decimal(100):
+        errors["vat_percent"] = str(_l("must be 0 or more and below 100"))
+    elif vat_percent != vat_percent.quantize(PERCENT_PLACES):
+        errors["vat_percent"] = str(_l("at most %(n)d decimal places", n=4))
+    if errors:
+        raise ValidationFailed(str(_l("The settlement settings were not saved.")), errors)
+    settings = SettlementSettings.current()
+    rate = (vat_percent / 100).quantize(Decimal("0.000001"))
+    changes = []
+    if settings.vat_rate != rate:
+        changes.append(f"vat_rate {settings.vat_rate:.6f} -> {rate:.6f}")
+    settings.vat_rate = rate
+    db.session.flush()
+    log.info(
+        "settlement settings saved by %s (id %s): %s",
+        user.username,
+        user.id,
+        "; ".join(changes) or "no change",
+    )
+    return changes

@@ -1,4 +1,5 @@
-"""The rules pages (admins only): auto-adjudication settings and reason codes.
+"""The rules pages (admins only): auto-adjudication settings, reason codes and the settlement
+settings (the VAT rate).
 
 Each view loads, checks (the role gate; admins may change any rule), calls one operation from
 `portal.admin.operations` and commits once. A refused change saves nothing and shows its
@@ -18,6 +19,7 @@ from portal.admin.forms import (
     ClaimSettingsForm,
     ReasonCodeForm,
     ReasonCodeLabelsForm,
+    SettlementSettingsForm,
 )
 from portal.admin.views import bp
 from portal.auth.models import Role
@@ -26,6 +28,7 @@ from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES, ClaimSettings
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.oem.models import ReasonCode
+from portal.settlement.models import SettlementSettings
 
 
 def _show_on_form(form, exc: ValidationFailed) -> None:
@@ -157,3 +160,27 @@ def reason_code_set_active(code: str):
             "success",
         )
     return redirect(url_for("admin.reason_codes"))
+
+
+@bp.route("/rules/settlement", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def settlement_rules():
+    settings = SettlementSettings.current()
+    form = SettlementSettingsForm(data={"vat_percent": settings.vat_rate * 100})
+    if form.validate_on_submit():
+        try:
+            operations.update_settlement_settings(current_user, vat_percent=form.vat_percent.data)
+        except ValidationFailed as exc:
+            _show_on_form(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _("Settlement settings saved by %(name)s.", name=current_user.username),
+                "success",
+            )
+            return redirect(url_for("admin.settlement_rules"))
+    elif request.method == "POST":
+        flash(_("The settings were not saved: correct the fields marked below."), "danger")
+    return render_template(
+        "admin/settlement_settings.html", form=form, settings=SettlementSettings.current()
+    )

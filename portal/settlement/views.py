@@ -1,36 +1,991 @@
-"""Finance (结算) and supplier chargeback (追偿) pages."""
+"""The settlement pages (结算): finance runs a period and releases its statements, stations and
+suppliers read their statements, suppliers review each chargeback line (追偿) and auditors
+resolve the disputes.
+
+Every view loads its record scoped to the user (another organisation's statement or chargeback
+is a 404, so is a draft one), checks the role, calls one operation and commits once. A refused
+action is rolled back and the page is shown again with the operation's message: 409 when the
+record changed under the user (someone else acted first), 422 when what was sent is refused.
+PDFs are rendered by workers, never inside a request: a PDF not rendered yet is queued and the
+page waits for its job.
+"""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
+from portal.claims import attachments
+from portal.claims.labels import TYPE_LABELS
+from portal.claims.models import Claim
+from portal.db import utcnow
+from portal.errors import Conflict, DomainError, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.masterdata.models import Part, Station, Supplier
+from portal.jobs import job_status
+from portal.masterdata.models import Organisation, Supplier
+from portal.oldparts.models import OldPart
+from portal.oldparts.operations import REMOVES_FROM_RECOVERY
+from portal.settlement import engine
+from portal.settlement import operations as op
+from portal.settlement import queries as q
+from portal.settlement.forms import (
+    ActionForm,
+    DisputeFilterForm,
+    DisputeForm,
+    EvidenceForm,
+    MarkPaidForm,
+    ResolveForm,
+    StartRunForm,
+    StatementFilterForm,
+)
+from portal.settlement.models import (
+    UNRESOLVED_CHARGEBACKS,
+    Chargeback,
+    ChargebackEvidence,
+    ChargebackStatus,
+    RunStatus,
+    SettlementRun,
+    Statement,
+    StatementKind,
+    StatementStatus,
+)
 
 bp = Blueprint("settlement", __name__)
+
+STATEMENT_VIEWERS = (Role.FINANCE, Role.AUDITOR, Role.STATION, Role.SUPPLIER)
+CHARGEBACK_VIEWERS = (Role.FINANCE, Role.AUDITOR, Role.SUPPLIER)
+# RQ's names of a job that has not ended yet.
+PENDING_JOB_STATUSES = frozenset({"queued", "started", "deferred", "scheduled"})
+
+RUN_BADGES = {
+    RunStatus.QUEUED: "text-bg-secondary",
+    RunStatus.RUNNING: "text-bg-info",
+    RunStatus.DRAFT: "text-bg-warning",
+    RunStatus.RELEASED: "text-bg-success",
+    RunStatus.FAILED: "text-bg-danger",
+    RunStatus.DISCARDED: "text-bg-light border",
+}
+STATEMENT_BADGES = {
+    StatementStatus.DRAFT: "text-bg-warning",
+    StatementStatus.RELEASED: "text-bg-primary",
+    StatementStatus.FINAL: "text-bg-info",
+    StatementStatus.PAID: "text-bg-success",
+}
+CHARGEBACK_BADGES = {
+    ChargebackStatus.OPEN: "text-bg-warning",
+    ChargebackStatus.ACCEPTED: "text-bg-success",
+    ChargebackStatus.DISPUTED: "text-bg-danger",
+    ChargebackStatus.UPHELD: "text-bg-dark",
+    ChargebackStatus.WAIVED: "text-bg-light border",
+}
+# What a run is doing (SettlementRun.step), in the words of the progress bar.
+STEP_LABELS = {
+    "": _l("Waiting for a worker"),
+    "queued": _l("Waiting for a worker"),
+    "starting": _l("Starting"),
+    "scope": _l("Finding the claims to settle"),
+    "station_claims": _l("Station statements: claims"),
+    "station_charges": _l("Station statements: scrap residuals and overdue parts"),
+    "emergency_credits": _l("Station statements: emergency part credits"),
+    "station_totals": _l("Station statement totals"),
+    "chargebacks": _l("Supplier chargebacks"),
+    "supplier_totals": _l("Supplier statement totals"),
+    "totals": _l("Run totals"),
+    "draft": _l("Draft ready"),
+    "releasing": _l("Releasing: settling the claims"),
+    "released": _l("Released"),
+    "failed": _l("Failed"),
+    "discarded": _l("Discarded"),
+}
+EVENT_LABELS = {
+    "accepted": _l("Accepted"),
+    "disputed": _l("Disputed"),
+    "evidence_added": _l("Evidence added"),
+    "upheld": _l("Dispute upheld"),
+    "waived": _l("Dispute waived"),
+}
+
+labels = SimpleNamespace(
+    run=q.RUN_STATUS_LABELS,
+    run_badge=RUN_BADGES,
+    kind=q.STATEMENT_KIND_LABELS,
+    kind_short={StatementKind.STATION: _l("Station"), StatementKind.SUPPLIER: _l("Supplier")},
+    statement=q.STATEMENT_STATUS_LABELS,
+    statement_badge=STATEMENT_BADGES,
+    chargeback={s.value: label for s, label in q.CHARGEBACK_STATUS_LABELS.items()},
+    chargeback_badge={s.value: badge for s, badge in CHARGEBACK_BADGES.items()},
+    step=STEP_LABELS,
+    event=EVENT_LABELS,
+)
+
+
+@bp.app_context_processor
+def settlement_helpers():
+    return {"settlement_labels": labels, "disputes_waiting": disputes_waiting}
+
+
+def disputes_waiting() -> int:
+    """How many chargebacks wait for an auditor (the badge of the auditors' "Disputes")."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Chargeback.id)).where(
+            Chargeback.status == ChargebackStatus.DISPUTED
+        )
+    )
+
+
+class ListPagination(Pagination):
+    """A page of a list computed in Python (or of a statement's lines), shaped like
+    `db.paginate` so the pager macro works on it."""
+
+    def __init__(self, items=None, *, fetch=None, total: int | None = None, per_page: int):
+        super().__init__(
+            per_page=per_page, error_out=False, all_items=items, fetch=fetch, known=total
+        )
+
+    def _query_items(self) -> list:
+        args = self._query_args
+        if args["fetch"] is not None:
+            return args["fetch"](self._query_offset, self.per_page)
+        return args["all_items"][self._query_offset : self._query_offset + self.per_page]
+
+    def _query_count(self) -> int:
+        args = self._query_args
+        return args["known"] if args["known"] is not None else len(args["all_items"])
+
+
+def _page_size() -> int:
+    return current_app.config["PAGE_SIZE"]
+
+
+def _refusal(exc: DomainError) -> str:
+    """The operation's message, with its field problems when they add something."""
+    details = "; ".join(str(v) for v in exc.fields.values())
+    return f"{exc.message} ({details})" if details else exc.message
+
+
+def _refused(exc: DomainError, *, placed: bool = False) -> int:
+    """Roll the refused action back, say why, and answer the status to show the page with.
+    `placed`: the field problems are shown beside their fields, the message says the rest."""
+    db.session.rollback()
+    if isinstance(exc, NotFound):
+        abort(404)
+    flash(
+        exc.message if placed else _refusal(exc),
+        "warning" if isinstance(exc, Conflict) else "danger",
+    )
+    return exc.status
+
+
+def _check(form) -> None:
+    """A POST form carries a valid CSRF token, or the request is malformed (400)."""
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400)
+
+
+# -- finance: runs ---------------------------------------------------------------------------------
 
 
 @bp.route("/")
 @role_required(Role.FINANCE)
 def home():
-    counts = {
-        "stations": db.session.scalar(sa.select(sa.func.count(Station.id))),
-        "suppliers": db.session.scalar(sa.select(sa.func.count(Supplier.id))),
+    return _render_home()
+
+
+def _render_home(*, status: int = 200, form: StartRunForm | None = None):
+    form = form or StartRunForm(formdata=None, data={"period": engine.current_period()})
+    open_run = op.open_run()
+    runs = db.paginate(
+        sa.select(SettlementRun)
+        .options(selectinload(SettlementRun.created_by))
+        .order_by(SettlementRun.created_at.desc(), SettlementRun.id.desc()),
+        per_page=_page_size(),
+        error_out=False,
+    )
+    counted = sa.select(sa.func.count(Statement.id))
+    overview = {
+        "station_to_pay": db.session.scalar(
+            counted.where(
+                Statement.kind == StatementKind.STATION,
+                Statement.status == StatementStatus.RELEASED,
+            )
+        ),
+        "supplier_to_pay": db.session.scalar(
+            counted.where(
+                Statement.kind == StatementKind.SUPPLIER,
+                Statement.status == StatementStatus.FINAL,
+            )
+        ),
+        "awaiting_supplier": db.session.scalar(
+            counted.where(
+                Statement.kind == StatementKind.SUPPLIER,
+                Statement.status == StatementStatus.RELEASED,
+            )
+        ),
+        "disputes": disputes_waiting(),
     }
-    return render_template("settlement/home.html", counts=counts)
+    return render_template(
+        "settlement/home.html",
+        form=form,
+        open_run=open_run,
+        open_stale=op.is_stale(open_run) if open_run else False,
+        runs=runs,
+        progress={r.id: op.run_progress(r) for r in runs.items},
+        overview=overview,
+        current_period=engine.current_period(),
+    ), status
+
+
+@bp.route("/runs", methods=["POST"])
+@role_required(Role.FINANCE)
+def start_run():
+    form = StartRunForm()
+    _check(form)
+    try:
+        run = op.start_run(current_user, form.period.data or "")
+    except ValidationFailed as exc:
+        status = _refused(exc, placed=True)
+        form.period.errors = [exc.fields.get("period", exc.message)]
+        return _render_home(status=status, form=form)
+    except DomainError as exc:
+        return _render_home(status=_refused(exc), form=form)
+    db.session.commit()
+    db.session.refresh(run)
+    if run.status is RunStatus.DRAFT:
+        flash(
+            _(
+                "The settlement of %(period)s is computed: inspect the draft, then release it.",
+                period=run.period,
+            ),
+            "success",
+        )
+    elif run.status is RunStatus.FAILED:
+        flash(_("The settlement run failed: %(error)s", error=run.error), "danger")
+    else:
+        flash(_("The settlement of %(period)s has started.", period=run.period), "info")
+    return redirect(url_for("settlement.run", run_id=run.id))
+
+
+@bp.route("/runs/<int:run_id>")
+@role_required(Role.FINANCE)
+def run(run_id: int):
+    return _render_run(run_id)
+
+
+def _render_run(run_id: int, *, status: int = 200):
+    run = q.run_or_404(run_id)
+    kind = request.args.get("kind", StatementKind.STATION.value)
+    if kind not in {k.value for k in StatementKind}:
+        kind = StatementKind.STATION.value
+    search = request.args.get("q", "").strip()
+    totals = None
+    if run.status in (RunStatus.DRAFT, RunStatus.RELEASED):
+        rows = q.totals_with_previous(run, StatementKind(kind))
+        if search:
+            needle = search.casefold()
+            rows = [
+                r for r in rows if needle in r["code"].casefold() or needle in r["name"].casefold()
+            ]
+        totals = ListPagination(rows, per_page=_page_size())
+    busy = run.status in (RunStatus.QUEUED, RunStatus.RUNNING) or run.step == "releasing"
+    return render_template(
+        "settlement/run.html",
+        run=run,
+        progress=op.run_progress(run),
+        busy=busy,
+        stale=op.is_stale(run),
+        kind=kind,
+        search=search,
+        totals=totals,
+        previous=op.previous_run(run),
+        form=ActionForm(formdata=None),
+    ), status
+
+
+@bp.route("/runs/<int:run_id>/progress")
+@role_required(Role.FINANCE)
+def run_progress(run_id: int):
+    """The run's live state for the progress bar: it reloads the page once the run moves on."""
+    run = q.run_or_404(run_id)
+    return jsonify(
+        status=run.status.value,
+        progress=op.run_progress(run),
+        step=run.step,
+        stale=op.is_stale(run),
+        status_label=str(q.RUN_STATUS_LABELS[run.status]),
+        step_label=str(STEP_LABELS.get(run.step, run.step)),
+    )
+
+
+def _run_action(run_id: int, action, done):
+    """Load, act through one operation, commit; a refusal shows the run page again."""
+    form = ActionForm()
+    _check(form)
+    run = q.run_or_404(run_id)
+    try:
+        result = action(run)
+    except DomainError as exc:
+        return _render_run(run_id, status=_refused(exc))
+    db.session.commit()
+    done(result)
+    return redirect(url_for("settlement.run", run_id=run_id))
+
+
+@bp.route("/runs/<int:run_id>/release", methods=["POST"])
+@role_required(Role.FINANCE)
+def release(run_id: int):
+    def done(run: SettlementRun) -> None:
+        db.session.refresh(run)
+        if run.status is RunStatus.RELEASED:
+            flash(
+                _(
+                    "The settlement of %(period)s is released: %(n)d statements are visible to "
+                    "their stations and suppliers and %(claims)d claims are settled.",
+                    period=run.period,
+                    n=run.station_statement_count + run.supplier_statement_count,
+                    claims=run.claim_count,
+                ),
+                "success",
+            )
+            return
+        found = job_status(run.job_id) if run.job_id else None
+        if found is not None and found.status == "failed":
+            lines = (found.error or "").strip().splitlines()
+            flash(
+                _(
+                    "The release failed and nothing was released: %(error)s",
+                    error=lines[-1] if lines else found.status,
+                ),
+                "danger",
+            )
+        else:
+            flash(_("The release has started."), "info")
+
+    return _run_action(run_id, lambda run: op.request_release(run, current_user), done)
+
+
+@bp.route("/runs/<int:run_id>/discard", methods=["POST"])
+@role_required(Role.FINANCE)
+def discard(run_id: int):
+    def done(run: SettlementRun) -> None:
+        flash(
+            _(
+                "The run of %(period)s is discarded; its claims wait for the next run.",
+                period=run.period,
+            ),
+            "success",
+        )
+
+    return _run_action(run_id, lambda run: op.discard_run(run, current_user), done)
+
+
+@bp.route("/runs/<int:run_id>/retry", methods=["POST"])
+@role_required(Role.FINANCE)
+def retry(run_id: int):
+    """Retry a failed run, or resume one whose worker stopped: it is computed again from
+    nothing (a crashed transaction left nothing behind), so this is safe to repeat."""
+
+    def done(run: SettlementRun) -> None:
+        db.session.refresh(run)
+        if run.status is RunStatus.FAILED:
+            flash(_("The settlement run failed again: %(error)s", error=run.error), "danger")
+        else:
+            flash(_("The run of %(period)s was started again.", period=run.period), "success")
+
+    return _run_action(run_id, lambda run: op.retry_run(run, current_user), done)
+
+
+@bp.route("/runs/<int:run_id>/pdfs", methods=["POST"])
+@role_required(Role.FINANCE)
+def render_pdfs(run_id: int):
+    def queue(run: SettlementRun) -> SettlementRun:
+        if run.status is not RunStatus.RELEASED:
+            raise Conflict(_("Only the statements of a released run have PDFs."))
+        op.queue_statement_pdfs(run, current_user)
+        return run
+
+    def done(run: SettlementRun) -> None:
+        flash(_("The statement PDFs are being rendered again."), "success")
+
+    return _run_action(run_id, queue, done)
+
+
+# -- statements ------------------------------------------------------------------------------------
+
+
+def _chargeback_counts(statement_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per supplier statement: how many of its lines are in each chargeback status."""
+    counts: dict[int, dict[str, int]] = {}
+    if statement_ids:
+        rows = db.session.execute(
+            sa.select(Chargeback.statement_id, Chargeback.status, sa.func.count())
+            .where(Chargeback.statement_id.in_(statement_ids))
+            .group_by(Chargeback.statement_id, Chargeback.status)
+        )
+        for statement_id, cb_status, n in rows:
+            counts.setdefault(statement_id, {})[cb_status.value] = n
+    return counts
+
+
+@bp.route("/statements")
+@role_required(*STATEMENT_VIEWERS)
+def statements():
+    """Finance: every statement, filtered; auditors: released supplier statements; a station or
+    a supplier: its own released statements."""
+    filters = StatementFilterForm.for_user(request.args, current_user)
+    if not filters.validate():
+        filters = StatementFilterForm.for_user(None, current_user)
+    stmt = q.visible_statements(current_user).join(
+        Organisation, Organisation.id == Statement.org_id
+    )
+    kind = getattr(filters, "kind", None)
+    if kind is not None and kind.data:
+        stmt = stmt.where(Statement.kind == StatementKind(kind.data))
+    if filters.status.data:
+        stmt = stmt.where(Statement.status == StatementStatus(filters.status.data))
+    period = (filters.period.data or "").strip()
+    if period:
+        stmt = stmt.where(Statement.period == period)
+    search = getattr(filters, "q", None)
+    if search is not None and (search.data or "").strip():
+        like = f"%{search.data.strip().lower()}%"
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(Organisation.code).like(like),
+                sa.func.lower(Organisation.name).like(like),
+                sa.func.lower(Statement.number).like(like),
+            )
+        )
+    page = db.paginate(
+        stmt.options(selectinload(Statement.org)).order_by(
+            Statement.period.desc(), Statement.kind, Organisation.code, Statement.id
+        ),
+        per_page=_page_size(),
+        error_out=False,
+    )
+    return render_template(
+        "settlement/statements.html",
+        page=page,
+        filters=filters,
+        filtered=any(f.data for f in filters),
+        counts=_chargeback_counts([s.id for s in page.items if s.kind is StatementKind.SUPPLIER]),
+    )
+
+
+def _can_pay(statement: Statement) -> bool:
+    """Whether finance may record the payment now (operations.mark_paid's rules)."""
+    if statement.kind is StatementKind.SUPPLIER:
+        return statement.status is StatementStatus.FINAL
+    return statement.status is StatementStatus.RELEASED
+
+
+def _reviews(statement: Statement) -> bool:
+    """Whether the current user is the supplier reviewing this statement's lines."""
+    return (
+        current_user.role is Role.SUPPLIER
+        and statement.kind is StatementKind.SUPPLIER
+        and statement.is_released
+        and current_user.organisation_id == statement.org_id
+    )
+
+
+@bp.route("/statements/<int:statement_id>")
+@role_required(*STATEMENT_VIEWERS)
+def statement(statement_id: int):
+    return _render_statement(statement_id)
+
+
+def _render_statement(statement_id: int, *, status: int = 200, paid_form=None):
+    statement = q.statement_or_404(statement_id, current_user)
+    lines = ListPagination(
+        fetch=lambda offset, limit: q.statement_lines(statement, offset, limit),
+        total=statement.line_count,
+        per_page=_page_size(),
+    )
+    claim_ids = {line.claim_id for line in lines.items}
+    claims = (
+        db.session.scalars(sa.select(Claim).where(Claim.id.in_(claim_ids))).all()
+        if claim_ids
+        else []
+    )
+    previous = op.previous_statement(statement)
+    is_finance = current_user.role is Role.FINANCE
+    return render_template(
+        "settlement/statement.html",
+        statement=statement,
+        org_name=q.organisation_name(statement),
+        lines=lines,
+        claim_links={c.id for c in claims if c.can_view(current_user)},
+        counts=_chargeback_counts([statement.id]).get(statement.id, {})
+        if statement.kind is StatementKind.SUPPLIER
+        else {},
+        previous=previous,
+        reviews=_reviews(statement),
+        can_pay=is_finance and _can_pay(statement),
+        paid_form=paid_form or MarkPaidForm(formdata=None, data={"paid_on": engine.local_today()}),
+        form=ActionForm(formdata=None),
+    ), status
+
+
+@bp.route("/statements/<int:statement_id>/paid", methods=["POST"])
+@role_required(Role.FINANCE)
+def mark_paid(statement_id: int):
+    statement = q.statement_or_404(statement_id, current_user)
+    form = MarkPaidForm()
+    _check(form)
+    if form.paid_on.errors:  # not a date at all: the operation never sees it
+        flash(_("Say when the statement was paid and give a reference."), "danger")
+        return _render_statement(statement_id, status=422, paid_form=form)
+    try:
+        op.mark_paid(statement, current_user, form.paid_on.data, form.reference.data or "")
+    except ValidationFailed as exc:
+        status = _refused(exc, placed=True)
+        for name, problem in exc.fields.items():
+            getattr(form, name).errors = [problem]
+        return _render_statement(statement_id, status=status, paid_form=form)
+    except DomainError as exc:
+        return _render_statement(statement_id, status=_refused(exc))
+    db.session.commit()
+    flash(_("Statement %(number)s is marked paid.", number=statement.number), "success")
+    return redirect(url_for("settlement.statement", statement_id=statement_id))
+
+
+@bp.route("/statements/<int:statement_id>/accept-all", methods=["POST"])
+@role_required(Role.SUPPLIER)
+def accept_all(statement_id: int):
+    statement = q.statement_or_404(statement_id, current_user)
+    _check(ActionForm())
+    try:
+        accepted = op.accept_all_open(statement, current_user)
+    except DomainError as exc:
+        return _render_statement(statement_id, status=_refused(exc))
+    db.session.commit()
+    if accepted:
+        flash(
+            _("%(n)d open lines accepted.", n=accepted)
+            if accepted != 1
+            else _("One open line accepted."),
+            "success",
+        )
+    else:
+        flash(_("No line was open."), "info")
+    return redirect(url_for("settlement.statement", statement_id=statement_id))
+
+
+@bp.route("/statements/<int:statement_id>.csv")
+@role_required(*STATEMENT_VIEWERS)
+def statement_csv(statement_id: int):
+    from portal.settlement import documents
+
+    statement = q.statement_or_404(statement_id, current_user)
+
+    def rows():
+        # Streamed: the rows are read batch by batch while the response is sent, in the
+        # request's context (kept for the generator by stream_with_context); the statement is
+        # read again there, the view's session having ended with the view.
+        yield from documents.statement_csv(db.session.get(Statement, statement_id))
+
+    response = Response(stream_with_context(rows()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{statement.number}.csv"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _end_reading() -> None:
+    """End this request's (read) transaction, keeping its objects loaded.
+
+    Without Redis a job runs in-process, on a connection of its own, and commits before
+    `enqueue` returns. On SQLite a transaction that read before that commit may no longer write
+    ("database is locked"), so the job must start with no transaction open here; the objects
+    stay loaded so that reading their ids does not open one again.
+    """
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+
+
+@bp.route("/statements/<int:statement_id>.pdf")
+@role_required(*STATEMENT_VIEWERS)
+def statement_pdf(statement_id: int):
+    """The rendered PDF, or (not rendered yet) its render job queued and a page that waits."""
+    from portal.settlement import documents
+
+    statement = q.statement_or_404(statement_id, current_user)
+    path = documents.pdf_path(statement)
+    if path is not None:
+        response = send_file(
+            path,
+            mimetype="application/pdf",
+            as_attachment=True,
+            download_name=f"{statement.number}.pdf",
+            max_age=0,
+        )
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+    job_id = statement.pdf_job_id
+    found = job_status(job_id) if job_id else None
+    if found is None or found.status not in PENDING_JOB_STATUSES:
+        _end_reading()
+        job_id = op.queue_statement_pdf(statement, current_user)
+        db.session.commit()
+        found = job_status(job_id)
+    owned = found is not None and found.meta.get("owner_id") == current_user.id
+    return render_template(
+        "settlement/pdf_pending.html",
+        statement=q.statement_or_404(statement_id, current_user),
+        job_url=url_for("jobs.status", job_id=job_id) if owned else None,
+    ), 202
+
+
+# -- chargebacks: the supplier reviews, the auditor resolves ---------------------------------------
 
 
 @bp.route("/chargebacks")
 @role_required(Role.SUPPLIER)
 def chargebacks():
+    """The supplier's home: its statements with their open and disputed lines, and every line
+    still waiting for it (open) or for an auditor (disputed)."""
     supplier = db.session.get(Supplier, current_user.organisation_id)
-    parts_supplied = db.session.scalar(
-        sa.select(sa.func.count(Part.id)).where(Part.supplier_id == supplier.id)
+    statements = db.session.scalars(
+        q.visible_statements(current_user).order_by(Statement.period.desc(), Statement.id.desc())
+    ).all()
+    waiting = db.paginate(
+        sa.select(Chargeback)
+        .join(Statement, Statement.id == Chargeback.statement_id)
+        .join(Claim, Claim.id == Chargeback.claim_id)
+        .where(
+            Chargeback.supplier_id == current_user.organisation_id,
+            Statement.status != StatementStatus.DRAFT,
+            Chargeback.status.in_(list(UNRESOLVED_CHARGEBACKS)),
+        )
+        .options(selectinload(Chargeback.claim), selectinload(Chargeback.statement))
+        .order_by(
+            sa.case((Chargeback.status == ChargebackStatus.OPEN, 0), else_=1),
+            Statement.period,
+            Claim.number,
+        ),
+        per_page=_page_size(),
+        error_out=False,
     )
+    counts = _chargeback_counts([s.id for s in statements])
     return render_template(
-        "settlement/chargebacks.html", supplier=supplier, parts_supplied=parts_supplied
+        "settlement/chargebacks.html",
+        supplier=supplier,
+        statements=statements,
+        counts=counts,
+        open_lines=sum(c.get("open", 0) for c in counts.values()),
+        disputed_lines=sum(c.get("disputed", 0) for c in counts.values()),
+        waiting=waiting,
+        form=ActionForm(formdata=None),
+    )
+
+
+@bp.route("/chargebacks/<int:chargeback_id>")
+@role_required(*CHARGEBACK_VIEWERS)
+def chargeback(chargeback_id: int):
+    return _render_chargeback(chargeback_id)
+
+
+def _render_chargeback(
+    chargeback_id: int,
+    *,
+    status: int = 200,
+    dispute_form=None,
+    evidence_form=None,
+    resolve_form=None,
+):
+    cb = q.chargeback_or_404(chargeback_id, current_user)
+    claim = cb.claim
+    old_parts = db.session.scalars(
+        sa.select(OldPart)
+        .where(OldPart.claim_id == claim.id)
+        .options(selectinload(OldPart.part), selectinload(OldPart.photos))
+        .order_by(OldPart.tag)
+    ).all()
+    from portal.oldparts.views import visible_parts
+
+    part_links = set()
+    if old_parts:
+        part_links = set(
+            db.session.scalars(
+                visible_parts(current_user)
+                .where(OldPart.claim_id == claim.id)
+                .with_only_columns(OldPart.id)
+            )
+        )
+    reviews = op.can_review(cb, current_user)
+    return render_template(
+        "settlement/chargeback.html",
+        cb=cb,
+        claim=claim,
+        claim_type=TYPE_LABELS[claim.type],
+        can_view_claim=claim.can_view(current_user),
+        old_parts=old_parts,
+        part_links=part_links,
+        removes=REMOVES_FROM_RECOVERY,
+        can_accept=reviews and cb.status is ChargebackStatus.OPEN,
+        can_add_evidence=reviews
+        and cb.status is ChargebackStatus.DISPUTED
+        and len(cb.evidence) < op.MAX_EVIDENCE_PER_CHARGEBACK,
+        can_resolve=current_user.role is Role.AUDITOR and cb.status is ChargebackStatus.DISPUTED,
+        form=ActionForm(formdata=None),
+        dispute_form=dispute_form or DisputeForm(formdata=None),
+        evidence_form=evidence_form or EvidenceForm(formdata=None),
+        resolve_form=resolve_form or ResolveForm(formdata=None),
+        max_files=op.MAX_EVIDENCE_PER_CHARGEBACK,
+        max_mb=attachments.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+        age_days=(utcnow() - cb.disputed_at).days if cb.disputed_at else None,
+    ), status
+
+
+def _back_to_chargeback(cb_id: int):
+    """Back where the button was (the statement or the supplier's list), else the chargeback."""
+    target = request.form.get("next", "")
+    if target.startswith("/settlement/") and "//" not in target and "\\" not in target:
+        return redirect(target)
+    return redirect(url_for("settlement.chargeback", chargeback_id=cb_id))
+
+
+@bp.route("/chargebacks/<int:chargeback_id>/accept", methods=["POST"])
+@role_required(Role.SUPPLIER)
+def accept(chargeback_id: int):
+    cb = q.chargeback_or_404(chargeback_id, current_user)
+    _check(ActionForm())
+    try:
+        op.accept_chargeback(cb, current_user)
+    except DomainError as exc:
+        return _render_chargeback(chargeback_id, status=_refused(exc))
+    db.session.commit()
+    flash(_("The chargeback for %(claim)s is accepted.", claim=cb.claim.number), "success")
+    return _back_to_chargeback(chargeback_id)
+
+
+def _uploaded(field) -> list[tuple[str, bytes]]:
+    """The files chosen in a multiple file input, each read up to one byte over the limit."""
+    files = []
+    for storage in field.data or []:
+        if storage is not None and getattr(storage, "filename", ""):
+            files.append((storage.filename, storage.read(attachments.MAX_ATTACHMENT_BYTES + 1)))
+    return files
+
+
+def _check_files(cb: Chargeback, files: list[tuple[str, bytes]]) -> None:
+    """Refuse the whole dispute before anything is stored when one of its files is refused
+    (operations.add_evidence stores each file as it goes)."""
+    if len(cb.evidence) + len(files) > op.MAX_EVIDENCE_PER_CHARGEBACK:
+        raise ValidationFailed(
+            _("A dispute holds at most %(n)d files.", n=op.MAX_EVIDENCE_PER_CHARGEBACK),
+            {"files": _("too many files")},
+        )
+    for filename, data in files:
+        if not data:
+            raise ValidationFailed(
+                _("%(name)s is empty.", name=filename), {"files": _("empty file")}
+            )
+        if len(data) > attachments.MAX_ATTACHMENT_BYTES:
+            raise ValidationFailed(
+                _(
+                    "%(name)s is larger than %(mb)d MB.",
+                    name=filename,
+                    mb=attachments.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+                ),
+                {"files": _("too large")},
+            )
+        if attachments.sniff(data[:16]) is None:
+            raise ValidationFailed(
+                _(
+                    "%(name)s is not a JPEG, PNG or WebP photo or a PDF file: only those can "
+                    "be attached.",
+                    name=filename,
+                ),
+                {"files": _("unsupported file type")},
+            )
+
+
+@bp.route("/chargebacks/<int:chargeback_id>/dispute", methods=["POST"])
+@role_required(Role.SUPPLIER)
+def dispute(chargeback_id: int):
+    cb = q.chargeback_or_404(chargeback_id, current_user)
+    form = DisputeForm()
+    _check(form)
+    try:
+        files = _uploaded(form.files)
+        _check_files(cb, files)
+        op.dispute_chargeback(cb, current_user, form.reason.data or "", files)
+    except ValidationFailed as exc:
+        status = _refused(exc, placed=True)
+        for name, problem in exc.fields.items():
+            field = getattr(form, "files" if name == "file" else name, None)
+            if field is not None:
+                field.errors = [problem]
+        return _render_chargeback(chargeback_id, status=status, dispute_form=form)
+    except DomainError as exc:
+        return _render_chargeback(chargeback_id, status=_refused(exc))
+    db.session.commit()
+    flash(
+        _(
+            "The chargeback for %(claim)s is disputed; an auditor will uphold or waive it.",
+            claim=cb.claim.number,
+        ),
+        "success",
+    )
+    return redirect(url_for("settlement.chargeback", chargeback_id=chargeback_id))
+
+
+@bp.route("/chargebacks/<int:chargeback_id>/evidence", methods=["POST"])
+@role_required(Role.SUPPLIER)
+def add_evidence(chargeback_id: int):
+    cb = q.chargeback_or_404(chargeback_id, current_user)
+    form = EvidenceForm()
+    _check(form)
+    try:
+        files = _uploaded(form.files)
+        if not files:
+            raise ValidationFailed(_("Choose a photo or PDF file to add."), {"files": _("no file")})
+        _check_files(cb, files)
+        for filename, data in files:
+            op.add_evidence(cb, current_user, filename, data)
+    except ValidationFailed as exc:
+        status = _refused(exc, placed=True)
+        form.files.errors = [exc.fields.get("files", exc.fields.get("file", exc.message))]
+        return _render_chargeback(chargeback_id, status=status, evidence_form=form)
+    except DomainError as exc:
+        return _render_chargeback(chargeback_id, status=_refused(exc))
+    db.session.commit()
+    flash(_("Evidence added: %(names)s.", names=", ".join(f for f, _d in files)), "success")
+    return redirect(url_for("settlement.chargeback", chargeback_id=chargeback_id) + "#evidence")
+
+
+@bp.route("/chargebacks/<int:chargeback_id>/evidence/<int:evidence_id>")
+@role_required(*CHARGEBACK_VIEWERS)
+def evidence(chargeback_id: int, evidence_id: int):
+    """An evidence file, to those who may see its chargeback (404 to anyone else)."""
+    cb = q.chargeback_or_404(chargeback_id, current_user)
+    found = db.session.get(ChargebackEvidence, evidence_id)
+    if found is None or found.chargeback_id != cb.id:
+        abort(404)
+    path = op.evidence_path(found)
+    if not path.is_file():
+        abort(404)
+    # Photos open in the browser, PDFs download; the stored type was sniffed from the content
+    # and nosniff keeps the browser from guessing another.
+    response = send_file(
+        path,
+        mimetype=found.content_type,
+        as_attachment=not found.content_type.startswith("image/"),
+        download_name=found.filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/chargebacks/<int:chargeback_id>/resolve", methods=["POST"])
+@role_required(Role.AUDITOR)
+def resolve(chargeback_id: int):
+    cb = q.chargeback_or_404(chargeback_id, current_user)
+    form = ResolveForm()
+    _check(form)
+    try:
+        op.resolve_chargeback(cb, current_user, form.action.data or "", form.reason.data or "")
+    except ValidationFailed as exc:
+        status = _refused(exc, placed=True)
+        for name, problem in exc.fields.items():
+            field = getattr(form, name, None)
+            if field is not None:
+                field.errors = [problem]
+        return _render_chargeback(chargeback_id, status=status, resolve_form=form)
+    except DomainError as exc:
+        return _render_chargeback(chargeback_id, status=_refused(exc))
+    db.session.commit()
+    if cb.status is ChargebackStatus.WAIVED:
+        message = _(
+            "The dispute on %(claim)s is waived: the line no longer counts in the statement.",
+            claim=cb.claim.number,
+        )
+    else:
+        message = _(
+            "The dispute on %(claim)s is upheld: the supplier pays the line.",
+            claim=cb.claim.number,
+        )
+    flash(message, "success")
+    following = _next_dispute(cb.id)
+    if following is not None:
+        return redirect(url_for("settlement.chargeback", chargeback_id=following))
+    flash(_("No other dispute waits for a decision."), "info")
+    return redirect(url_for("settlement.disputes"))
+
+
+def _next_dispute(after_id: int) -> int | None:
+    return db.session.scalar(
+        sa.select(Chargeback.id)
+        .where(Chargeback.status == ChargebackStatus.DISPUTED, Chargeback.id != after_id)
+        .order_by(Chargeback.disputed_at, Chargeback.id)
+        .limit(1)
+    )
+
+
+@bp.route("/disputes")
+@role_required(Role.AUDITOR)
+def disputes():
+    """Disputed chargebacks, oldest first, for the auditors to uphold or waive."""
+    suppliers = db.session.execute(
+        sa.select(Supplier.code, Supplier.name).order_by(Supplier.code)
+    ).all()
+    filters = DisputeFilterForm(request.args)
+    filters.supplier.choices = [SelectChoice("", _("All suppliers"))] + [
+        SelectChoice(code, f"{code} · {name}") for code, name in suppliers
+    ]
+    if not filters.validate():  # an unknown supplier code: show every dispute
+        filters.supplier.data = ""
+    stmt = (
+        sa.select(Chargeback)
+        .where(Chargeback.status == ChargebackStatus.DISPUTED)
+        .options(
+            selectinload(Chargeback.claim),
+            selectinload(Chargeback.statement).selectinload(Statement.org),
+            selectinload(Chargeback.evidence),
+        )
+        .order_by(Chargeback.disputed_at, Chargeback.id)
+    )
+    if filters.supplier.data:
+        stmt = stmt.where(
+            Chargeback.supplier_id.in_(
+                sa.select(Supplier.id).where(Supplier.code == filters.supplier.data)
+            )
+        )
+    page = db.paginate(stmt, per_page=_page_size(), error_out=False)
+    now = utcnow()
+    return render_template(
+        "settlement/disputes.html",
+        page=page,
+        filters=filters,
+        ages={cb.id: (now - cb.disputed_at).days for cb in page.items if cb.disputed_at},
     )
