@@ -20,6 +20,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,14 +89,16 @@ def db_session() -> None:
     return None
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+@contextmanager
+def serving(tmp_dir: Path, **config) -> Iterator[LiveServer]:
+    """The portal on a live server thread with a fresh, migrated, seeded database; `config`
+    overrides the test configuration (say REDIS_URL, for a module whose jobs go to a worker)."""
     from portal import create_app
     from portal.extensions import db
     from tests.i18n_support import compile_catalogs, forget_loaded_catalogs
 
-    url = live_database_url(tmp_path_factory.mktemp("live"))
-    app = create_app(test_config(url, WTF_CSRF_ENABLED=True, TESTING=False))
+    url = live_database_url(tmp_dir)
+    app = create_app(test_config(url, WTF_CSRF_ENABLED=True, TESTING=False, **config))
     if compile_catalogs():
         forget_loaded_catalogs(app)
     migrate_to_head(app)
@@ -104,7 +107,6 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         usernames = dict(world.usernames)
         db.session.commit()
         db.session.remove()
-
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -118,6 +120,12 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
             db.engine.dispose()
         if url.startswith("postgresql"):
             _drop_postgres_database(url)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    with serving(tmp_path_factory.mktemp("live")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
