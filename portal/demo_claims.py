@@ -959,7 +959,10 @@ class SimulatedClock:
     def _restamp(self, obj, fill: frozenset[str]) -> None:
         for name in self.stamps(type(obj)).all:
             value = getattr(obj, name)
-            if (value is None and name in fill) or (value is not None and value >= self.real_start):
+            # Moments written at the real time move to the story's; a moment still ahead (a
+            # settlement run's cutoff: the end of its month) is not one of them.
+            written_now = value is not None and self.real_start <= value <= utcnow()
+            if (value is None and name in fill) or written_now:
                 setattr(obj, name, self.now)
 
     def before_flush(self, session, _context, _instances) -> None:

@@ -203,6 +203,7 @@ def _settle_stamps(clock: SimulatedClock, moment: datetime) -> None:
         (model, name, [getattr(model, name) >= since])
         for model in STAMPED
         for name in clock.stamps(model).all
+        if (model, name) != (SettlementRun, "cutoff")  # the period's end, not a moment of work
     ]
     updates += [
         (ClaimEvent, "at", [ClaimEvent.action == "settled", ClaimEvent.at >= since]),

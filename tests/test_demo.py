@@ -77,7 +77,7 @@ from portal.oldparts.models import (
     StationCharge,
 )
 from portal.oldparts.operations import parts_in
-from portal.settlement.engine import next_month, parse_period
+from portal.settlement.engine import next_month, parse_period, period_cutoff
 from portal.settlement.models import (
     Chargeback,
     ChargebackEvent,
@@ -851,6 +851,8 @@ def test_a_released_run_settles_its_claims_and_the_draft_holds_every_approved_cl
     assert on_lines and set(on_lines.values()) == {1}  # no claim is paid twice
     assert all(line.claim_id == line.source_id for line in lines)
     by_run = {run.id: run for run in all_of(SettlementRun)}
+    for run in by_run.values():  # every run takes what was decided before its month's end
+        assert run.cutoff == period_cutoff(parse_period(run.period)), run.period
     for line in lines:
         run, claim = by_run[line.run_id], line.claim
         assert claim.decided_at < run.cutoff and claim.type not in PRE_AUTHORISATIONS
