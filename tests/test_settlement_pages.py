@@ -420,7 +420,7 @@ def test_a_supplier_disputes_with_png_evidence_and_an_auditor_waives_it(
         content_type="multipart/form-data",
     )
     assert refused.status_code == 422
-    assert "a.exe is not a JPEG, PNG or WebP photo or a PDF file" in text(refused)
+    assert "a.exe: Only JPEG, PNG or WebP photos and PDF files can be attached." in text(refused)
     assert cb.status is ChargebackStatus.OPEN
     assert db_session.scalar(sa.select(sa.func.count(ChargebackEvidence.id))) == 0
     assert list(uploads.iterdir()) == []

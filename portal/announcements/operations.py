@@ -14,7 +14,6 @@ Operations flush and never commit; the view commits once.
 from __future__ import annotations
 
 import enum
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -125,10 +124,8 @@ def publish(
     )
     if upload is not None and kind is not None:
         content_type, ext = kind
-        stored_name = secrets.token_hex(16) + ext
-        (attachments.storage_dir() / stored_name).write_bytes(upload.data)
-        announcement.attachment_filename = Path(upload.filename or "file").name[:200] or "file"
-        announcement.attachment_stored_name = stored_name
+        announcement.attachment_filename = attachments.clean_filename(upload.filename)
+        announcement.attachment_stored_name = attachments.store_file(upload.data, ext)
         announcement.attachment_content_type = content_type
     db.session.add(announcement)
     db.session.flush()
@@ -176,21 +173,11 @@ def _check_upload(upload: Upload, errors: dict[str, str]) -> tuple[str, str] | N
 
     The same rules as a claim's attachments: the type is read from the content, never the name.
     """
-    limit = attachments.MAX_ATTACHMENT_BYTES
-    if not upload.data:
-        errors["attachment"] = str(_l("The file is empty."))
+    try:
+        return attachments.check_file(upload.data, "attachment")
+    except ValidationFailed as refused:
+        errors["attachment"] = refused.message
         return None
-    if len(upload.data) > limit:
-        errors["attachment"] = str(
-            _l("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024))
-        )
-        return None
-    kind = attachments.sniff(upload.data[:16])
-    if kind is None:
-        errors["attachment"] = str(
-            _l("Only JPEG, PNG or WebP photos and PDF files can be attached.")
-        )
-    return kind
 
 
 def attachment_path(announcement: Announcement) -> Path | None:

@@ -11,7 +11,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -122,19 +121,8 @@ def detail(announcement_id: int):
 @role_required(*READERS)
 def attachment(announcement_id: int):
     announcement = load_announcement(announcement_id)
-    path = ops.attachment_path(announcement)
-    if path is None or not path.is_file():
-        abort(404)
-    content_type = announcement.attachment_content_type or "application/octet-stream"
-    # Photos open in the browser; PDFs are downloaded. The stored type was sniffed from the
-    # content, and nosniff keeps the browser from guessing another.
-    response = send_file(
-        path,
-        mimetype=content_type,
-        as_attachment=not content_type.startswith("image/"),
-        download_name=announcement.attachment_filename or path.name,
-        max_age=0,
+    return attachments.send_stored(
+        ops.attachment_path(announcement),
+        announcement.attachment_content_type or "application/octet-stream",
+        announcement.attachment_filename or "attachment",
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

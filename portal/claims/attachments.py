@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import current_app
+from flask import abort, current_app, send_file
 from flask_babel import lazy_gettext as _l
 
 from portal.auth.models import User
@@ -43,6 +43,64 @@ def storage_dir() -> Path:
     return path
 
 
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+
+
+def check_file(
+    data: bytes,
+    field: str = "file",
+    *,
+    types: frozenset[str] | None = None,
+    refusal: str | None = None,
+) -> tuple[str, str]:
+    """(content type, extension) of an upload, read from its content, never its name; refused
+    with a ValidationFailed on `field` when empty, too large or not of `types` (default: JPEG,
+    PNG or WebP photos and PDF files). Every upload of the portal goes through here."""
+    if not data:
+        raise ValidationFailed(str(_l("The file is empty.")), {field: str(_l("empty file"))})
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise ValidationFailed(
+            str(_l("The file is larger than %(mb)d MB.", mb=MAX_ATTACHMENT_BYTES // (1024 * 1024))),
+            {field: str(_l("too large"))},
+        )
+    kind = sniff(data[:16])
+    if kind is None or (types is not None and kind[0] not in types):
+        raise ValidationFailed(
+            refusal or str(_l("Only JPEG, PNG or WebP photos and PDF files can be attached.")),
+            {field: str(_l("unsupported file type"))},
+        )
+    return kind
+
+
+def store_file(data: bytes, ext: str) -> str:
+    """Write a checked upload under a new random name in the upload folder; answers the name."""
+    stored_name = secrets.token_hex(16) + ext
+    (storage_dir() / stored_name).write_bytes(data)
+    return stored_name
+
+
+def clean_filename(filename: str | None, default: str = "file") -> str:
+    """The name the user gave a file, without any folder, for display and download only."""
+    return Path(filename or default).name[:200] or default
+
+
+def send_stored(path: Path | None, content_type: str, filename: str):
+    """A stored upload to whoever may see it: photos open in the browser, PDFs download. The
+    type was sniffed from the content, and nosniff keeps the browser from guessing another."""
+    if path is None or not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=content_type,
+        as_attachment=not content_type.startswith("image/"),
+        download_name=filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def path_of(attachment: Attachment) -> Path:
     return storage_dir() / attachment.stored_name
 
@@ -56,23 +114,9 @@ def add_attachment(claim: Claim, user: User, filename: str, data: bytes) -> Atta
             str(_l("A claim holds at most %(n)d attachments.", n=MAX_ATTACHMENTS_PER_CLAIM)),
             {"file": str(_l("too many attachments"))},
         )
-    if not data:
-        raise ValidationFailed(str(_l("The file is empty.")), {"file": str(_l("empty file"))})
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        raise ValidationFailed(
-            str(_l("The file is larger than %(mb)d MB.", mb=MAX_ATTACHMENT_BYTES // (1024 * 1024))),
-            {"file": str(_l("too large"))},
-        )
-    kind = sniff(data[:16])
-    if kind is None:
-        raise ValidationFailed(
-            str(_l("Only JPEG, PNG or WebP photos and PDF files can be attached.")),
-            {"file": str(_l("unsupported file type"))},
-        )
-    content_type, ext = kind
-    stored_name = secrets.token_hex(16) + ext
-    (storage_dir() / stored_name).write_bytes(data)
-    clean_name = Path(filename or "file").name[:200] or "file"
+    content_type, ext = check_file(data)
+    stored_name = store_file(data, ext)
+    clean_name = clean_filename(filename)
     attachment = Attachment(
         claim=claim,
         filename=clean_name,

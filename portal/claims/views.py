@@ -20,7 +20,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
@@ -467,21 +466,9 @@ def _load_attachment(claim: Claim, attachment_id: int) -> Attachment:
 @role_required(*VIEWERS)
 def attachment(number: str, attachment_id: int):
     attachment = _load_attachment(load_claim(number), attachment_id)
-    path = attachments.path_of(attachment)
-    if not path.is_file():
-        abort(404)
-    # Photos open in the browser; PDFs are downloaded. The stored type was sniffed from the
-    # content, and nosniff keeps the browser from guessing another.
-    response = send_file(
-        path,
-        mimetype=attachment.content_type,
-        as_attachment=not attachment.content_type.startswith("image/"),
-        download_name=attachment.filename,
-        max_age=0,
+    return attachments.send_stored(
+        attachments.path_of(attachment), attachment.content_type, attachment.filename
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.route("/<number>/attachments/<int:attachment_id>/delete", methods=["POST"])

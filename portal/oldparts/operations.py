@@ -412,31 +412,16 @@ def parts_of_claim(claim: Claim) -> list[OldPart]:
 
 # -- inspection photos -----------------------------------------------------------------------------
 
-PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
-
 
 def check_photo(data: bytes) -> tuple[str, str]:
     """(content type, extension) of an inspection photo, read from its content; refused with
     a ValidationFailed when empty, too large or not a JPEG, PNG or WebP image."""
-    if not data:
-        raise ValidationFailed(str(_l("The file is empty.")), {"photo": str(_l("empty file"))})
-    if len(data) > attachments.MAX_ATTACHMENT_BYTES:
-        raise ValidationFailed(
-            str(
-                _l(
-                    "The file is larger than %(mb)d MB.",
-                    mb=attachments.MAX_ATTACHMENT_BYTES // (1024 * 1024),
-                )
-            ),
-            {"photo": str(_l("too large"))},
-        )
-    kind = attachments.sniff(data[:16])
-    if kind is None or kind[0] not in PHOTO_TYPES:
-        raise ValidationFailed(
-            str(_l("Only JPEG, PNG or WebP photos can be added to an inspection.")),
-            {"photo": str(_l("unsupported file type"))},
-        )
-    return kind
+    return attachments.check_file(
+        data,
+        "photo",
+        types=attachments.PHOTO_TYPES,
+        refusal=str(_l("Only JPEG, PNG or WebP photos can be added to an inspection.")),
+    )
 
 
 def add_photo(part: OldPart, user: User, filename: str, data: bytes) -> OldPartPhoto:
@@ -444,12 +429,10 @@ def add_photo(part: OldPart, user: User, filename: str, data: bytes) -> OldPartP
     if not can_receive(part, user):
         raise DomainError(str(_l("Only the receiver inspects this part.")))
     content_type, ext = check_photo(data)
-    stored_name = secrets.token_hex(16) + ext
-    (attachments.storage_dir() / stored_name).write_bytes(data)
     photo = OldPartPhoto(
         old_part=part,
-        filename=Path(filename or "photo").name[:200] or "photo",
-        stored_name=stored_name,
+        filename=attachments.clean_filename(filename, "photo"),
+        stored_name=attachments.store_file(data, ext),
         content_type=content_type,
         size=len(data),
         uploaded_by=user,

@@ -17,7 +17,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -26,7 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.auth.models import Role, User
 from portal.auth.permissions import role_required
-from portal.claims.attachments import MAX_ATTACHMENT_BYTES
+from portal.claims.attachments import MAX_ATTACHMENT_BYTES, send_stored
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
 from portal.masterdata.models import Station, Supplier
@@ -553,14 +552,7 @@ def photo(tag: str, photo_id: int):
     found = db.session.get(OldPartPhoto, photo_id)
     if found is None or found.old_part_id != part.id:
         abort(404)
-    path = op.photo_path(found)
-    if not path.is_file():
-        abort(404)
-    # The stored type was sniffed from the content; nosniff keeps the browser from guessing.
-    response = send_file(path, mimetype=found.content_type, download_name=found.filename, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored(op.photo_path(found), found.content_type, found.filename)
 
 
 @bp.route("/<tag>/waive", methods=["POST"])

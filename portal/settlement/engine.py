@@ -293,7 +293,9 @@ def _compute(run_id: int) -> str:
         ) s JOIN organisation o ON o.id = s.org_id
         """
     )
-    if _is_postgres():  # statistics of the new statements: claims are hash-joined to them
+    if _is_postgres():
+        # With the new statements counted, claims are hash-joined to them in the order they lie
+        # on disk, so the lines (and the release, which follows them) visit claims in that order.
         sql("ANALYZE statement")
     _report(run_id, 15, "station_claims")
 
@@ -304,7 +306,6 @@ def _compute(run_id: int) -> str:
         FROM claim c
         JOIN statement st ON st.run_id = :run AND st.kind = 'station' AND st.org_id = c.station_id
         WHERE {in_scope}
-        ORDER BY c.id
         """
     )
     _report(run_id, 35, "station_charges")
@@ -589,7 +590,6 @@ def _release(run_id: int, user_id: int) -> str:
         SELECT c.id, :now, :user, 'settled', c.status, 'settled', '', c.version
         FROM claim c JOIN statement_line l ON l.source_id = c.id AND l.kind = 'claim'
         WHERE l.run_id = :run AND c.status IN ('approved', 'partially_approved')
-        ORDER BY c.id
         """
     )
     _report_release(run_id, 50)

@@ -7,7 +7,6 @@ and releasing a run) is in `engine.py` and runs as jobs.
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -499,31 +498,11 @@ def add_evidence(
             str(_l("A dispute holds at most %(n)d files.", n=MAX_EVIDENCE_PER_CHARGEBACK)),
             {"file": str(_l("too many files"))},
         )
-    if not data:
-        raise ValidationFailed(str(_l("The file is empty.")), {"file": str(_l("empty file"))})
-    if len(data) > attachments.MAX_ATTACHMENT_BYTES:
-        raise ValidationFailed(
-            str(
-                _l(
-                    "The file is larger than %(mb)d MB.",
-                    mb=attachments.MAX_ATTACHMENT_BYTES // (1024 * 1024),
-                )
-            ),
-            {"file": str(_l("too large"))},
-        )
-    kind = attachments.sniff(data[:16])
-    if kind is None:
-        raise ValidationFailed(
-            str(_l("Only JPEG, PNG or WebP photos and PDF files can be attached.")),
-            {"file": str(_l("unsupported file type"))},
-        )
-    content_type, ext = kind
-    stored_name = secrets.token_hex(16) + ext
-    (attachments.storage_dir() / stored_name).write_bytes(data)
+    content_type, ext = attachments.check_file(data)
     evidence = ChargebackEvidence(
         chargeback=cb,
-        filename=Path(filename or "file").name[:200] or "file",
-        stored_name=stored_name,
+        filename=attachments.clean_filename(filename),
+        stored_name=attachments.store_file(data, ext),
         content_type=content_type,
         size=len(data),
         uploaded_by_id=user.id,

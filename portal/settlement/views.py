@@ -804,28 +804,10 @@ def _check_files(cb: Chargeback, files: list[tuple[str, bytes]]) -> None:
             {"files": _("too many files")},
         )
     for filename, data in files:
-        if not data:
-            raise ValidationFailed(
-                _("%(name)s is empty.", name=filename), {"files": _("empty file")}
-            )
-        if len(data) > attachments.MAX_ATTACHMENT_BYTES:
-            raise ValidationFailed(
-                _(
-                    "%(name)s is larger than %(mb)d MB.",
-                    name=filename,
-                    mb=attachments.MAX_ATTACHMENT_BYTES // (1024 * 1024),
-                ),
-                {"files": _("too large")},
-            )
-        if attachments.sniff(data[:16]) is None:
-            raise ValidationFailed(
-                _(
-                    "%(name)s is not a JPEG, PNG or WebP photo or a PDF file: only those can "
-                    "be attached.",
-                    name=filename,
-                ),
-                {"files": _("unsupported file type")},
-            )
+        try:
+            attachments.check_file(data, "files")
+        except ValidationFailed as refused:
+            raise ValidationFailed(f"{filename}: {refused.message}", refused.fields) from None
 
 
 @bp.route("/chargebacks/<int:chargeback_id>/dispute", methods=["POST"])
@@ -890,21 +872,7 @@ def evidence(chargeback_id: int, evidence_id: int):
     found = db.session.get(ChargebackEvidence, evidence_id)
     if found is None or found.chargeback_id != cb.id:
         abort(404)
-    path = op.evidence_path(found)
-    if not path.is_file():
-        abort(404)
-    # Photos open in the browser, PDFs download; the stored type was sniffed from the content
-    # and nosniff keeps the browser from guessing another.
-    response = send_file(
-        path,
-        mimetype=found.content_type,
-        as_attachment=not found.content_type.startswith("image/"),
-        download_name=found.filename,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return attachments.send_stored(op.evidence_path(found), found.content_type, found.filename)
 
 
 @bp.route("/chargebacks/<int:chargeback_id>/resolve", methods=["POST"])
