@@ -528,6 +528,10 @@ def _release(run_id: int, user_id: int) -> str:
         session.rollback()
         return "skipped"
     _tune_for_sets(conn)
+    if conn.dialect.name == "postgresql":
+        # With the draft's lines counted, claims are hash-joined to them in one pass over claim
+        # instead of a million index lookups.
+        conn.execute(sa.text("ANALYZE statement_line"))
     now = utcnow()
     params = {"run": run_id, "now": now, "user": user_id}
 
