@@ -457,8 +457,12 @@ def test_the_nav_shows_announcements_to_stations_and_auditors(world, login_as):
 def test_the_station_home_shows_unread_announcements_first(world, client, login_as, db_session):
     from portal.announcements.operations import Audience, publish
 
-    publish(world.users["auditor"], title="Recall R-2611: brake hoses", body="Check every H9.",
-            audience=Audience.ALL)
+    publish(
+        world.users["auditor"],
+        title="Recall R-2611: brake hoses",
+        body="Check every H9.",
+        audience=Audience.ALL,
+    )
     login_as("station")
     home = client.get("/dealer/").get_data(as_text=True)
     assert "Recall R-2611: brake hoses" in home

@@ -739,25 +739,69 @@ def test_a_released_claim_never_appears_on_a_second_statement(world, fleet):
                 amount=amount,
             )
         )
+    refused_by_the_database(hand_written_chargeback(supplier, claim))
+    assert count(StatementLine, StatementLine.claim_id == claim.id) == 2  # claim + overdue, once
+    assert count(Chargeback, Chargeback.claim_id == claim.id) == 1
+
+
+def hand_written_chargeback(statement, claim, **overrides) -> Chargeback:
+    values = dict(
+        statement_id=statement.id,
+        run_id=statement.run_id,
+        supplier_id=statement.org_id,
+        claim_id=claim.id,
+        parts_amount=Decimal("45.50"),
+        removed_parts_amount=Decimal("0"),
+        labor_hours=Decimal("0"),
+        labor_hours_charged=Decimal("0"),
+        labor_amount=Decimal("0"),
+        recovery_share=Decimal("1"),
+        recovery_amount=Decimal("45.50"),
+        handling_fee_rate=Decimal("0.05"),
+        handling_fee=Decimal("2.28"),
+        amount=Decimal("47.78"),
+    )
+    return Chargeback(**values | overrides)
+
+
+def test_a_line_or_chargeback_belongs_to_its_statements_run_and_supplier(world, fleet):
+    """One composite foreign key per row: a line's run, a chargeback's run and supplier are its
+    statement's, or the database refuses the row."""
+    approved(world, fleet)
+    first = release(world, drafted(world))
+    claim = approved(world, fleet)
+    second = drafted(world)
+    station = statement_of(second, StatementKind.STATION, world.stations[0])
+    supplier = statement_of(second, StatementKind.SUPPLIER, world.suppliers[0])
+    db.session.execute(sa.delete(Chargeback).where(Chargeback.claim_id == claim.id))
+    db.session.execute(sa.delete(StatementLine).where(StatementLine.claim_id == claim.id))
+    db.session.flush()
     refused_by_the_database(
-        Chargeback(
-            statement_id=supplier.id,
-            run_id=second.id,
-            supplier_id=world.suppliers[1].id,
+        StatementLine(
+            statement_id=station.id,
+            run_id=first.id,  # not the statement's run
+            kind=LineKind.CLAIM,
+            source_id=claim.id,
             claim_id=claim.id,
-            parts_amount=Decimal("45.50"),
-            removed_parts_amount=Decimal("0"),
-            labor_hours=Decimal("0"),
-            labor_hours_charged=Decimal("0"),
-            labor_amount=Decimal("0"),
-            recovery_share=Decimal("1"),
-            recovery_amount=Decimal("45.50"),
-            handling_fee_rate=Decimal("0.05"),
-            handling_fee=Decimal("2.28"),
-            amount=Decimal("47.78"),
+            amount=Decimal("50.05"),
         )
     )
-    assert count(StatementLine, StatementLine.claim_id == claim.id) == 2  # claim + overdue, once
+    refused_by_the_database(hand_written_chargeback(supplier, claim, run_id=first.id))
+    refused_by_the_database(
+        hand_written_chargeback(supplier, claim, supplier_id=world.suppliers[1].id)
+    )
+    # The same rows with the statement's own run and supplier are taken.
+    add_and_flush(
+        StatementLine(
+            statement_id=station.id,
+            run_id=second.id,
+            kind=LineKind.CLAIM,
+            source_id=claim.id,
+            claim_id=claim.id,
+            amount=Decimal("50.05"),
+        )
+    )
+    add_and_flush(hand_written_chargeback(supplier, claim))
     assert count(Chargeback, Chargeback.claim_id == claim.id) == 1
 
 

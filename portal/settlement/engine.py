@@ -257,8 +257,12 @@ def _compute(run_id: int) -> str:
 
     _tune_for_sets(conn)
     # A resumed run starts again from nothing (a crashed transaction left nothing anyway).
-    for table in ("chargeback", "statement_line", "statement"):
-        sql(f"DELETE FROM {table} WHERE run_id = :run")
+    for table in ("chargeback", "statement_line"):
+        sql(
+            f"DELETE FROM {table} "
+            "WHERE statement_id IN (SELECT id FROM statement WHERE run_id = :run)"
+        )
+    sql("DELETE FROM statement WHERE run_id = :run")
     _report(run_id, 5, "scope")
 
     in_scope = (
@@ -351,6 +355,8 @@ def _compute(run_id: int) -> str:
                        WHERE {in_scope} AND c.responsible_supplier_id IS NOT NULL)
         """
     )
+    if _is_postgres():
+        sql("ANALYZE statement")  # the supplier statements counted too (plans of the join)
     _report(run_id, 60, "chargebacks")
 
     labor_capped = half_up("b.cap_hours * b.labor_rate", 100)
@@ -454,7 +460,10 @@ def _update_totals(sql, table: str, column: str, counted: str, kind: str) -> Non
         FROM (SELECT src.statement_id,
                      COUNT(*) AS n,
                      CAST(SUM(CASE WHEN {counted} THEN src.{column} ELSE 0 END) AS BIGINT) AS net
-              FROM {table} src WHERE src.run_id = :run GROUP BY src.statement_id) t
+              FROM {table} src
+              WHERE src.statement_id IN (SELECT id FROM statement
+                                         WHERE run_id = :run AND kind = '{kind}')
+              GROUP BY src.statement_id) t
         WHERE statement.id = t.statement_id AND statement.run_id = :run
           AND statement.kind = '{kind}'
         """

@@ -196,6 +196,10 @@ class Statement(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("run_id", "kind", "org_id", name="uq_statement_run_kind_org"),
+        # What the lines' and chargebacks' composite foreign keys refer to: a line's run (and a
+        # chargeback's supplier) is its statement's, checked with the one key per row.
+        sa.UniqueConstraint("id", "run_id", name="uq_statement_id_run_id"),
+        sa.UniqueConstraint("id", "run_id", "org_id", name="uq_statement_id_run_id_org_id"),
         sa.Index("ix_statement_kind_status_period", "kind", "status", "period"),
         sa.CheckConstraint("gross = net + vat", name="gross_is_net_plus_vat"),
         sa.CheckConstraint("status <> 'paid' OR paid_on IS NOT NULL", name="paid_has_date"),
@@ -224,23 +228,31 @@ class Statement(db.Model):
 
 
 class StatementLine(db.Model):
-    """One line of a station statement: a claim, a deduction or a credit, with its claim."""
+    """One line of a station statement: a claim, a deduction or a credit, with its claim.
+
+    A run writes a million of these in one statement, so each row carries one foreign key check,
+    not four: (statement, run) refers to the statement, whose own keys refer to the run and the
+    station. `claim_id` names the claim without a foreign key: a claim is never deleted (nothing
+    in the portal deletes one), and a key check there would lock every claim row of the run.
+    """
 
     __tablename__ = "statement_line"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    statement_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("statement.id", ondelete="CASCADE"), index=True
-    )
-    run_id: Mapped[int] = mapped_column(sa.ForeignKey("settlement_run.id", ondelete="CASCADE"))
+    statement_id: Mapped[int] = mapped_column(index=True)
+    run_id: Mapped[int] = mapped_column(comment="the statement's run")
     kind: Mapped[LineKind] = mapped_column(enum_type(LineKind, "statement_line_kind"))
     source_id: Mapped[int] = mapped_column(comment="claim id, or station_charge id")
-    claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claim.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(comment="claim id (no foreign key: see the class)")
     amount: Mapped[Decimal] = mapped_column(Money(), comment="signed: deductions are negative")
 
-    claim: Mapped[Claim] = relationship()
+    statement: Mapped[Statement] = relationship()
+    claim: Mapped[Claim] = relationship(primaryjoin="foreign(StatementLine.claim_id) == Claim.id")
 
     __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["statement_id", "run_id"], ["statement.id", "statement.run_id"], ondelete="CASCADE"
+        ),
         # Exactly once: a claim paid, a charge deducted, a credit given on one statement only.
         sa.UniqueConstraint("kind", "source_id", name="uq_statement_line_kind_source"),
         sa.Index("ix_statement_line_run_id_kind", "run_id", "kind"),
@@ -253,18 +265,21 @@ class StatementLine(db.Model):
 
 
 class Chargeback(db.Model):
-    """A supplier statement line: what one claim recovers from its responsible supplier."""
+    """A supplier statement line: what one claim recovers from its responsible supplier.
+
+    As for statement lines, one foreign key check per row: (statement, run, supplier) refers to
+    the statement, so a chargeback's run and supplier are its statement's; `claim_id` has no
+    foreign key (claims are never deleted) but is unique.
+    """
 
     __tablename__ = "chargeback"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    statement_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("statement.id", ondelete="CASCADE"), index=True
-    )
-    run_id: Mapped[int] = mapped_column(sa.ForeignKey("settlement_run.id", ondelete="CASCADE"))
-    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("supplier.id"))
+    statement_id: Mapped[int] = mapped_column(index=True)
+    run_id: Mapped[int] = mapped_column(comment="the statement's run")
+    supplier_id: Mapped[int] = mapped_column(comment="the statement's organisation")
     # Exactly once: a claim is charged back once.
-    claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claim.id"), unique=True)
+    claim_id: Mapped[int] = mapped_column(unique=True, comment="claim id (no foreign key)")
     status: Mapped[ChargebackStatus] = mapped_column(
         enum_type(ChargebackStatus, "chargeback_status"), default=ChargebackStatus.OPEN
     )
@@ -292,7 +307,7 @@ class Chargeback(db.Model):
     accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
 
     statement: Mapped[Statement] = relationship()
-    claim: Mapped[Claim] = relationship()
+    claim: Mapped[Claim] = relationship(primaryjoin="foreign(Chargeback.claim_id) == Claim.id")
     disputed_by: Mapped[User | None] = relationship(foreign_keys=[disputed_by_id])
     resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
     accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
@@ -304,8 +319,19 @@ class Chargeback(db.Model):
     )
 
     __table_args__ = (
-        sa.Index("ix_chargeback_status_disputed_at", "status", "disputed_at"),
-        sa.Index("ix_chargeback_run_id", "run_id"),
+        sa.ForeignKeyConstraint(
+            ["statement_id", "run_id", "supplier_id"],
+            ["statement.id", "statement.run_id", "statement.org_id"],
+            ondelete="CASCADE",
+        ),
+        # The auditors' dispute queue, oldest first; open lines (all of a new run's) cost nothing.
+        sa.Index(
+            "ix_chargeback_disputed_at_id",
+            "disputed_at",
+            "id",
+            postgresql_where=sa.text("status = 'disputed'"),
+            sqlite_where=sa.text("status = 'disputed'"),
+        ),
         sa.CheckConstraint("amount >= 0", name="amount_nonnegative"),
         sa.CheckConstraint("amount = recovery_amount + handling_fee", name="amount_is_sum"),
         sa.CheckConstraint(

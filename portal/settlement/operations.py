@@ -201,8 +201,10 @@ def discard_run(run: SettlementRun, user: User) -> SettlementRun:
             Statement.run_id == run.id, Statement.pdf_stored_name.is_not(None)
         )
     ).all()
-    for model in (Chargeback, StatementLine, Statement):
-        db.session.execute(sa.delete(model).where(model.run_id == run.id))
+    statements = sa.select(Statement.id).where(Statement.run_id == run.id)
+    for model in (Chargeback, StatementLine):
+        db.session.execute(sa.delete(model).where(model.statement_id.in_(statements)))
+    db.session.execute(sa.delete(Statement).where(Statement.run_id == run.id))
     _remove_pdf_files(rendered)
     run.status = RunStatus.DISCARDED
     run.open_slot = None
