@@ -12,7 +12,8 @@ some waived), drop-shipped emergency parts to credit, and claims out of scope (i
 rejected, pre-authorisations).
 
 It then times the real code, in-process (no Redis): `start_run` computing the draft, and
-`request_release` releasing it. It undoes the settlement and times the floor: hand-written SQL
+`request_release` releasing it (after a checkpoint: in the portal the two are separate jobs with
+finance's inspection of the draft between them, and each timed step starts from a checkpoint). It undoes the settlement and times the floor: hand-written SQL
 that computes the same station and supplier totals into temporary tables and marks the claims
 settled, in one transaction. The run's totals must equal the floor's (exit code 1 if not).
 Target: compute + release within 2x the floor.
@@ -418,6 +419,10 @@ def main() -> None:
         print(f"compute (to draft):  {compute_s:8.2f} s  ({run.claim_count:,} claims)")
         if args.statements:
             timer.report("compute")
+        # Release is a job of its own, started after finance has inspected the draft; the
+        # database checkpoints in between (every checkpoint_timeout) as it did before the compute
+        # and does before the floor, so no step starts with another's writes still to flush.
+        maintenance(engine, "CHECKPOINT")
         timer.active = True
         t0 = time.perf_counter()
         run = operations.request_release(run, finance)
