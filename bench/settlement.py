@@ -405,32 +405,33 @@ def main() -> None:
         )
         timer = StatementTimer(engine)
 
-        # The run: the real code, in-process.
+        # The run: the real code, in-process, each job timed from a checkpoint. Release is a job
+        # of its own, started after finance has inspected the draft; the database checkpoints in
+        # between (every checkpoint_timeout) as it did before the compute and does before the
+        # floor, so no step starts with another's writes still to flush.
         finance = db.session.get(User, 1)
-        maintenance(engine, "CHECKPOINT")
-        timer.active = True
-        t0 = time.perf_counter()
-        run = operations.start_run(finance, current_period())
-        compute_s = time.perf_counter() - t0
-        timer.active = False
-        db.session.refresh(run)
-        if run.status is not RunStatus.DRAFT:
-            sys.exit(f"the run did not reach draft: {run.status.value} {run.error}")
+
+        def timed(label: str, step, reaches: RunStatus):
+            maintenance(engine, "CHECKPOINT")
+            timer.active = True
+            t0 = time.perf_counter()
+            run = step()
+            seconds = time.perf_counter() - t0
+            timer.active = False
+            db.session.refresh(run)
+            if run.status is not reaches:
+                sys.exit(f"{label} did not reach {reaches.value}: {run.status.value} {run.error}")
+            return run, seconds
+
+        run, compute_s = timed(
+            "compute", lambda: operations.start_run(finance, current_period()), RunStatus.DRAFT
+        )
         print(f"compute (to draft):  {compute_s:8.2f} s  ({run.claim_count:,} claims)")
         if args.statements:
             timer.report("compute")
-        # Release is a job of its own, started after finance has inspected the draft; the
-        # database checkpoints in between (every checkpoint_timeout) as it did before the compute
-        # and does before the floor, so no step starts with another's writes still to flush.
-        maintenance(engine, "CHECKPOINT")
-        timer.active = True
-        t0 = time.perf_counter()
-        run = operations.request_release(run, finance)
-        release_s = time.perf_counter() - t0
-        timer.active = False
-        db.session.refresh(run)
-        if run.status is not RunStatus.RELEASED:
-            sys.exit(f"the run was not released: {run.status.value} {run.error}")
+        run, release_s = timed(
+            "release", lambda: operations.request_release(run, finance), RunStatus.RELEASED
+        )
         print(f"release:             {release_s:8.2f} s")
         if args.statements:
             timer.report("release")

@@ -191,6 +191,27 @@ def login_as(client, world):
 
 
 @pytest.fixture
+def switching_login(login_as, client, db_session):
+    """`login_as` for tests that act as one role after another on the one test client: each
+    sign-in signs out whoever was signed in, and every answer is followed by a fresh read of
+    the test's objects, since each request commits in its own session."""
+    opener, session = client.open, db_session()
+
+    def open_and_expire(*args, **kwargs):
+        response = opener(*args, **kwargs)
+        session.expire_all()
+        return response
+
+    client.open = open_and_expire
+
+    def _login(who: str):
+        client.post("/logout")
+        return login_as(who)
+
+    return _login
+
+
+@pytest.fixture
 def committing_app(tmp_path, db_session):
     """A separate app on its own fresh database where work really commits, for tests of
     concurrency between transactions (PostgreSQL only). `db.session` is the app's own here."""

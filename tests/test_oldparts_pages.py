@@ -21,24 +21,8 @@ from tests.factories import Fleet, claim_payload
 
 
 @pytest.fixture
-def login_as(login_as, client, db_session):
-    """Sign in (signing out whoever was signed in on the one test client); every answer is
-    followed by a fresh read of the test's objects, since each request commits in its own
-    session."""
-    opener, session = client.open, db_session()
-
-    def open_and_expire(*args, **kwargs):
-        response = opener(*args, **kwargs)
-        session.expire_all()
-        return response
-
-    client.open = open_and_expire
-
-    def _login(who: str):
-        client.post("/logout")
-        return login_as(who)
-
-    return _login
+def login_as(switching_login):
+    return switching_login
 
 
 @pytest.fixture

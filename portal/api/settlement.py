@@ -49,10 +49,6 @@ from portal.settlement.models import (
     StatementStatus,
 )
 
-STATEMENT_READERS = (Role.FINANCE, Role.AUDITOR, Role.STATION, Role.SUPPLIER)
-CHARGEBACK_READERS = (Role.FINANCE, Role.AUDITOR, Role.SUPPLIER)
-
-
 # -- shapes ----------------------------------------------------------------------------------------
 
 
@@ -397,7 +393,7 @@ def retry_run(user: User, run_id: int):
 
 
 @bp.route("/statements", methods=["GET"])
-@api_view(*STATEMENT_READERS)
+@api_view(*queries.STATEMENT_READERS)
 def list_statements(user: User):
     """Statements the user may see, newest period first; filters `kind`, `period`, `status`,
     `run_id`; paged like `/claims`. A filter value that is not one of its choices is 422."""
@@ -432,7 +428,7 @@ def list_statements(user: User):
 
 
 @bp.route("/statements/<int:statement_id>", methods=["GET"])
-@api_view(*STATEMENT_READERS)
+@api_view(*queries.STATEMENT_READERS)
 def get_statement(user: User, statement_id: int):
     return jsonify(statement_detail(load_statement(statement_id, user)))
 
@@ -451,7 +447,7 @@ def mark_statement_paid(user: User, statement_id: int):
 
 
 @bp.route("/chargebacks/<int:chargeback_id>", methods=["GET"])
-@api_view(*CHARGEBACK_READERS)
+@api_view(*queries.CHARGEBACK_READERS)
 def get_chargeback(user: User, chargeback_id: int):
     return jsonify(chargeback_json(load_chargeback(chargeback_id, user)))
 
@@ -509,7 +505,7 @@ def add_evidence(user: User, chargeback_id: int):
 
 
 @bp.route("/chargebacks/<int:chargeback_id>/evidence/<int:evidence_id>", methods=["GET"])
-@api_view(*CHARGEBACK_READERS)
+@api_view(*queries.CHARGEBACK_READERS)
 def chargeback_evidence(user: User, chargeback_id: int, evidence_id: int):
     cb = load_chargeback(chargeback_id, user)
     evidence = db.session.get(ChargebackEvidence, evidence_id)

@@ -139,6 +139,23 @@ def _tune_for_sets(conn: sa.Connection) -> None:
         conn.execute(sa.text("SET LOCAL jit = off"))
 
 
+def _runner(conn: sa.Connection, params: dict):
+    """`sql(statement)`: execute a set-based statement with those of `params` it names (the
+    moments typed as UTC), returning the row count."""
+    typed = [sa.bindparam(k, type_=UTCDateTime()) for k in ("cutoff", "now") if k in params]
+
+    def sql(statement: str) -> int:
+        query = sa.text(statement)
+        binds = [b for b in typed if f":{b.key}" in statement]
+        if binds:
+            query = query.bindparams(*binds)
+        return conn.execute(
+            query, {k: v for k, v in params.items() if f":{k}" in statement}
+        ).rowcount
+
+    return sql
+
+
 def _take_lock(conn: sa.Connection, run_id: int) -> bool:
     if conn.dialect.name != "postgresql":
         return True
@@ -244,16 +261,7 @@ def _compute(run_id: int) -> str:
         "station_prefix": f"S-{run.period.replace('-', '')}-{run_id}-",
         "supplier_prefix": f"C-{run.period.replace('-', '')}-{run_id}-",
     }
-    typed = (sa.bindparam("cutoff", type_=UTCDateTime()), sa.bindparam("now", type_=UTCDateTime()))
-
-    def sql(statement: str) -> int:
-        query = sa.text(statement)
-        binds = [b for b in typed if f":{b.key}" in statement]
-        if binds:
-            query = query.bindparams(*binds)
-        return conn.execute(
-            query, {k: v for k, v in params.items() if f":{k}" in statement}
-        ).rowcount
+    sql = _runner(conn, params)
 
     _tune_for_sets(conn)
     # A resumed run starts again from nothing (a crashed transaction left nothing anyway).
@@ -542,15 +550,13 @@ def _release(run_id: int, user_id: int) -> str:
         # instead of a million index lookups.
         conn.execute(sa.text("ANALYZE statement_line"))
     now = utcnow()
-    params = {"run": run_id, "now": now, "user": user_id}
-
-    def sql(statement: str) -> int:
-        query = sa.text(statement)
-        if ":now" in statement:
-            query = query.bindparams(sa.bindparam("now", type_=UTCDateTime()))
-        return conn.execute(
-            query, {k: v for k, v in params.items() if f":{k}" in statement}
-        ).rowcount
+    params = {
+        "run": run_id,
+        "now": now,
+        "user": user_id,
+        "vat": int(run.vat_rate * 1_000_000),
+    }
+    sql = _runner(conn, params)
 
     # An overdue part waived after the draft was computed is no longer deducted.
     dropped = sql(
@@ -560,17 +566,7 @@ def _release(run_id: int, user_id: int) -> str:
         """
     )
     if dropped:
-        _update_totals(
-            lambda s: (
-                conn.execute(
-                    sa.text(s), {"run": run_id, "vat": int(run.vat_rate * 1_000_000)}
-                ).rowcount
-            ),
-            "statement_line",
-            "amount",
-            "1 = 1",
-            "station",
-        )
+        _update_totals(sql, "statement_line", "amount", "1 = 1", "station")
         # A statement left without a line goes (as an empty supplier statement does), and the
         # run's station totals follow its statements.
         sql(

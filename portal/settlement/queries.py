@@ -34,6 +34,11 @@ from portal.settlement.models import (
     StatementStatus,
 )
 
+# Who may read statements and chargebacks at all (pages and API); which ones is decided per
+# record by `statement_or_404` / `chargeback_or_404`.
+STATEMENT_READERS = (Role.FINANCE, Role.AUDITOR, Role.STATION, Role.SUPPLIER)
+CHARGEBACK_READERS = (Role.FINANCE, Role.AUDITOR, Role.SUPPLIER)
+
 RUN_STATUS_LABELS = {
     RunStatus.QUEUED: _l("Queued"),
     RunStatus.RUNNING: _l("Running"),

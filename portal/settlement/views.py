@@ -75,8 +75,6 @@ from portal.settlement.models import (
 
 bp = Blueprint("settlement", __name__)
 
-STATEMENT_VIEWERS = (Role.FINANCE, Role.AUDITOR, Role.STATION, Role.SUPPLIER)
-CHARGEBACK_VIEWERS = (Role.FINANCE, Role.AUDITOR, Role.SUPPLIER)
 # RQ's names of a job that has not ended yet.
 PENDING_JOB_STATUSES = frozenset({"queued", "started", "deferred", "scheduled"})
 
@@ -450,7 +448,7 @@ def _chargeback_counts(statement_ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 @bp.route("/statements")
-@role_required(*STATEMENT_VIEWERS)
+@role_required(*q.STATEMENT_READERS)
 def statements():
     """Finance: every statement, filtered; auditors: released supplier statements; a station or
     a supplier: its own released statements."""
@@ -512,7 +510,7 @@ def _reviews(statement: Statement) -> bool:
 
 
 @bp.route("/statements/<int:statement_id>")
-@role_required(*STATEMENT_VIEWERS)
+@role_required(*q.STATEMENT_READERS)
 def statement(statement_id: int):
     return _render_statement(statement_id)
 
@@ -595,7 +593,7 @@ def accept_all(statement_id: int):
 
 
 @bp.route("/statements/<int:statement_id>.csv")
-@role_required(*STATEMENT_VIEWERS)
+@role_required(*q.STATEMENT_READERS)
 def statement_csv(statement_id: int):
     from portal.settlement import documents
 
@@ -631,7 +629,7 @@ def _end_reading() -> None:
 
 
 @bp.route("/statements/<int:statement_id>.pdf")
-@role_required(*STATEMENT_VIEWERS)
+@role_required(*q.STATEMENT_READERS)
 def statement_pdf(statement_id: int):
     """The rendered PDF, or (not rendered yet) its render job queued and a page that waits."""
     from portal.settlement import documents
@@ -707,7 +705,7 @@ def chargebacks():
 
 
 @bp.route("/chargebacks/<int:chargeback_id>")
-@role_required(*CHARGEBACK_VIEWERS)
+@role_required(*q.CHARGEBACK_READERS)
 def chargeback(chargeback_id: int):
     return _render_chargeback(chargeback_id)
 
@@ -865,7 +863,7 @@ def add_evidence(chargeback_id: int):
 
 
 @bp.route("/chargebacks/<int:chargeback_id>/evidence/<int:evidence_id>")
-@role_required(*CHARGEBACK_VIEWERS)
+@role_required(*q.CHARGEBACK_READERS)
 def evidence(chargeback_id: int, evidence_id: int):
     """An evidence file, to those who may see its chargeback (404 to anyone else)."""
     cb = q.chargeback_or_404(chargeback_id, current_user)
