@@ -13,6 +13,7 @@ import contextvars
 import os
 from collections.abc import Iterator
 
+import argon2.profiles
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
@@ -88,6 +89,9 @@ def test_config(database_url: str, **extra) -> dict:
         "REDIS_URL": None,
         "SECRET_KEY": "test-secret-key",
         "SERVER_NAME": None,
+        # argon2id at its cheapest: every sign-in of the suite would otherwise pay the
+        # production cost (about 0.65 s here). tests/test_auth.py checks production's default.
+        "PASSWORD_HASH_PARAMETERS": argon2.profiles.CHEAPEST,
     }
     config.update(extra)
     return config

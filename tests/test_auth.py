@@ -55,6 +55,23 @@ def test_passwords_are_hashed_with_argon2(world):
     assert factories.PASSWORD not in user.password_hash
 
 
+def test_production_hashes_passwords_at_full_argon2_cost(database_url):
+    """Only the suite's configuration lowers the cost; an app without it hashes at RFC 9106's
+    low-memory profile (64 MiB, 3 passes)."""
+    from argon2 import extract_parameters
+    from argon2.profiles import RFC_9106_LOW_MEMORY
+
+    config = test_config(database_url)
+    del config["PASSWORD_HASH_PARAMETERS"]
+    production = create_app(config)
+    with production.app_context():
+        user = User()
+        user.set_password(factories.PASSWORD)
+        assert extract_parameters(user.password_hash) == RFC_9106_LOW_MEMORY
+        assert user.check_password(factories.PASSWORD)
+        assert not user.check_password("Wrong-password-1")
+
+
 def test_the_session_is_cleared_at_sign_in(client, world):
     with client.session_transaction() as session:
         session["planted"] = "by an attacker"

@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,7 +16,17 @@ from portal.db import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
 from portal.masterdata.models import Organisation, OrgKind
 
-_hasher = PasswordHasher()
+_production_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+
+
+def _hasher() -> PasswordHasher:
+    """The password hasher: argon2id at its production cost, unless the app's configuration
+    names other parameters (`PASSWORD_HASH_PARAMETERS`: only the test suite does, to make each
+    sign-in cheap; never set it in production)."""
+    parameters = has_app_context() and current_app.config.get("PASSWORD_HASH_PARAMETERS")
+    if not parameters:
+        return _production_hasher
+    return PasswordHasher.from_parameters(parameters)
 
 
 class Role(enum.StrEnum):
@@ -67,16 +78,17 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{int(self.password_changed_at.timestamp())}"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = _hasher.hash(password)
+        self.password_hash = _hasher().hash(password)
         self.password_changed_at = utcnow()
 
     def check_password(self, password: str) -> bool:
+        hasher = _hasher()
         try:
-            _hasher.verify(self.password_hash, password)
+            hasher.verify(self.password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
-        if _hasher.check_needs_rehash(self.password_hash):
-            self.password_hash = _hasher.hash(password)
+        if hasher.check_needs_rehash(self.password_hash):
+            self.password_hash = hasher.hash(password)
         return True
 
     def has_role(self, *roles: Role) -> bool:
