@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from portal.auth import operations
 from portal.auth.models import Role, User
+from portal.auth.operations import MIN_PASSWORD_LENGTH, password_problem
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from tests import factories
@@ -61,8 +62,11 @@ def test_create_user_refuses_a_role_outside_its_organisation_kind(world, role, o
         ("x", "a-Good-pass-9", "username"),  # too short
         ("has space", "a-Good-pass-9", "username"),
         ("fresh", "short1", "password"),
-        ("fresh", "onlyletters", "password"),
-        ("fresh", "1234567890", "password"),
+        ("fresh", "Password1", "password"),  # short, and the most common password there is
+        ("fresh", "Password1234", "password"),  # long enough, and common
+        ("fresh", "qwertyuiop12", "password"),  # a keyboard row
+        ("fresh", "123456789012", "password"),
+        ("zhangwei", "Zhangwei-1990", "password"),  # the username and a year
     ],
 )
 def test_create_user_refuses_bad_usernames_and_weak_passwords(world, username, password, field):
@@ -227,3 +231,114 @@ def test_the_users_list_pages(client, world, login_as):
     second = client.get("/admin/users?page=2").get_data(as_text=True)
     assert "page=2" in first and "Next" in first
     assert "paged29" not in first and "paged29" in second
+
+
+# -- strong passwords on every path that sets one -------------------------------------------------
+
+WEAK = "Password1234"  # 12 characters, and one of the most common passwords with digits added
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("Tr0ub4dor&3", "at least 12 characters"),
+        ("Password1234", "common password"),
+        ("password1234", "common password"),
+        ("qwertyuiop[]", "keyboard"),
+        ("aaaaaaaaaaaa", "Repeated characters"),
+        ("abcdefghijkl", "easy to guess"),
+        ("123456789012", "common password"),
+    ],
+)
+def test_short_and_guessable_passwords_are_refused_with_advice(password, reason):
+    problem = password_problem(password)
+    assert problem is not None
+    assert reason in problem
+    assert "unrelated words" in problem  # what to do instead
+
+
+@pytest.mark.parametrize(
+    "password", ["correct horse battery staple", "Mango-tractor-Lantern", "a-Good-pass-9"]
+)
+def test_long_unguessable_passwords_pass(password):
+    assert password_problem(password) is None
+
+
+def test_the_minimum_length_is_twelve():
+    assert MIN_PASSWORD_LENGTH == 12
+    assert "at least 12 characters" in password_problem("Xq7#vL9!pK2")  # 11, random
+
+
+@pytest.mark.parametrize(
+    ("password", "personal"),
+    [
+        ("Zhangwei-1990", ("clerk", "Zhang Wei", None)),
+        ("Huangmeiling-88", ("huang.meiling", "", None)),
+        ("Mchen@example.com1", ("someone", "", "mchen@example.com")),
+    ],
+)
+def test_a_password_built_from_the_username_or_name_is_refused(password, personal):
+    assert password_problem(password) is None  # strong enough for somebody else
+    assert "username or the person's name" in password_problem(password, *personal)
+
+
+def test_reset_password_refuses_a_weak_password_and_keeps_the_old_one(world):
+    user = world.users["supplier"]
+    with pytest.raises(ValidationFailed) as refused:
+        operations.reset_password(user, WEAK)
+    assert "common password" in refused.value.fields["password"]
+    with pytest.raises(ValidationFailed):
+        operations.reset_password(user, f"{user.username}-2026")  # the username and a year
+    assert user.check_password(factories.PASSWORD)
+
+
+def test_create_user_weighs_the_new_users_own_name(world):
+    with pytest.raises(ValidationFailed) as refused:
+        operations.create_user("lina", "auditor", "OEM", "Wanglina-2026", full_name="Wang Lina")
+    assert "username or the person's name" in refused.value.fields["password"]
+    assert _user("lina") is None
+
+
+@pytest.mark.parametrize("password", ["Password1", WEAK])
+def test_cli_refuses_a_weak_password_and_creates_nothing(app, world, password):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "clerk", "--role", "auditor", "--org", "OEM"],
+        input=f"{password}\n{password}\n",
+    )
+    assert result.exit_code == 1
+    assert "password:" in result.output
+    assert _user("clerk") is None
+
+
+def test_admin_page_refuses_a_weak_initial_password(client, world, login_as):
+    login_as("admin")
+    response = client.post(
+        "/admin/users/new",
+        data={"username": "newbie", "role": "auditor", "org": "OEM", "password": WEAK},
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "is-invalid" in page
+    assert "common password" in page
+    assert _user("newbie") is None
+
+
+def test_admin_page_refuses_a_weak_new_password(client, world, login_as):
+    target = world.users["supplier"]
+    login_as("admin")
+    response = client.post(
+        f"/admin/users/{target.id}/password", data={"password": WEAK, "confirm": WEAK}
+    )
+    assert response.status_code == 200
+    assert "common password" in response.get_data(as_text=True)
+    assert _user("supplier_a").check_password(factories.PASSWORD)
+
+
+def test_weak_password_advice_is_translated(client, world, login_as):
+    login_as("admin")
+    client.post("/lang/zh_CN")
+    response = client.post(
+        "/admin/users/new",
+        data={"username": "newbie", "role": "auditor", "org": "OEM", "password": "short"},
+    )
+    assert "至少 12 个字符" in response.get_data(as_text=True)

@@ -19,6 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.admin.operations import LABEL_MAX, REASON_CODE_MAX
 from portal.auth.models import Role
+from portal.auth.operations import MIN_PASSWORD_LENGTH
 from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES
 
 ROLE_LABELS = {
@@ -28,6 +29,13 @@ ROLE_LABELS = {
     Role.SUPPLIER: _l("Supplier"),
     Role.ADMIN: _l("Administrator"),
 }
+
+
+PASSWORD_HINT = _l(
+    "At least %(n)d characters and hard to guess: no common password, no keyboard pattern or "
+    "date, nothing built from the username or the name.",
+    n=MIN_PASSWORD_LENGTH,
+)
 
 
 class UserForm(FlaskForm):
@@ -44,11 +52,17 @@ class UserForm(FlaskForm):
             "OEM for auditors, finance and admins; the station or supplier code otherwise."
         ),
     )
-    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=256)])
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[DataRequired(), Length(max=256)],
+        description=PASSWORD_HINT,
+    )
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(max=256)], description=PASSWORD_HINT
+    )
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],

@@ -6,6 +6,7 @@ import re
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from zxcvbn import zxcvbn
 
 from portal.auth.models import Role, User
 from portal.errors import ValidationFailed
@@ -13,7 +14,10 @@ from portal.extensions import db
 from portal.masterdata.models import Organisation
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 12
+# zxcvbn's score from 0 to 4; 3 means "safely unguessable" (about 10^8 guesses or more).
+MIN_PASSWORD_SCORE = 3
+ZXCVBN_MAX_LENGTH = 72  # zxcvbn refuses longer input; the first 72 characters are judged
 
 
 _timing_probe: User | None = None
@@ -37,12 +41,69 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-def password_problem(password: str) -> str | None:
+# zxcvbn's warning about the weakest part of a password, in words we translate; an unknown
+# warning (a later zxcvbn) falls back to the general advice.
+PASSWORD_WARNINGS = {
+    "Straight rows of keys are easy to guess.": _l(
+        "Rows of keys on the keyboard are easy to guess."
+    ),
+    "Short keyboard patterns are easy to guess.": _l("Keyboard patterns are easy to guess."),
+    'Repeats like "aaa" are easy to guess.': _l("Repeated characters are easy to guess."),
+    'Repeats like "abcabcabc" are only slightly harder to guess than "abc".': _l(
+        "Repeated words or groups of characters are easy to guess."
+    ),
+    'Sequences like "abc" or "6543" are easy to guess.': _l(
+        "Sequences like abc or 6543 are easy to guess."
+    ),
+    "Recent years are easy to guess.": _l("Years are easy to guess."),
+    "Dates are often easy to guess.": _l("Dates are easy to guess."),
+    "This is a top-10 common password.": _l("This is one of the most common passwords."),
+    "This is a top-100 common password.": _l("This is one of the most common passwords."),
+    "This is a very common password.": _l("This is a very common password."),
+    "This is similar to a commonly used password.": _l(
+        "This is a common password with small changes."
+    ),
+    "A word by itself is easy to guess.": _l("A single word is easy to guess."),
+    "Names and surnames by themselves are easy to guess.": _l("Names are easy to guess."),
+    "Common names and surnames are easy to guess.": _l("Names are easy to guess."),
+}
+
+
+def _personal_words(*values: str | None) -> list[str]:
+    """The username, name and e-mail of the account, whole, word by word and run together:
+    zxcvbn counts a password built from them as easy to guess."""
+    words: set[str] = set()
+    for value in values:
+        if value:
+            parts = [w for w in re.split(r"[\W_]+", value.lower()) if w]
+            words.update({value.lower(), "".join(parts)})
+            words.update(w for w in parts if len(w) >= 3)
+    return sorted(words)
+
+
+def password_problem(password: str, *personal: str | None) -> str | None:
+    """What makes `password` too weak, in words for the person choosing it, or None when it is
+    strong enough: at least MIN_PASSWORD_LENGTH characters and a zxcvbn score of at least
+    MIN_PASSWORD_SCORE, where `personal` (username, full name, e-mail) count as easy words."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return str(_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
-    if password.isdigit() or password.isalpha():
-        return str(_l("Mix letters with digits or symbols."))
-    return None
+        return str(
+            _l(
+                "Use at least %(n)d characters: several unrelated words, or a long sentence "
+                "only you would think of.",
+                n=MIN_PASSWORD_LENGTH,
+            )
+        )
+    result = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=_personal_words(*personal))
+    if result["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    if any(match.get("dictionary_name") == "user_inputs" for match in result["sequence"]):
+        reason = _l("A password built from the username or the person's name is easy to guess.")
+    else:
+        reason = PASSWORD_WARNINGS.get(
+            result["feedback"]["warning"], _l("This password is too easy to guess.")
+        )
+    advice = _l("Add more unrelated words, or use a long sentence only you would think of.")
+    return f"{reason} {advice}"
 
 
 def create_user(
@@ -84,7 +145,7 @@ def create_user(
                 actual=org.kind.value,
             )
         )
-    problem = password_problem(password)
+    problem = password_problem(password, username, full_name, email)
     if problem:
         errors["password"] = problem
     if errors:
@@ -97,7 +158,7 @@ def create_user(
 
 
 def reset_password(user: User, password: str) -> None:
-    problem = password_problem(password)
+    problem = password_problem(password, user.username, user.full_name, user.email)
     if problem:
         raise ValidationFailed(problem, {"password": problem})
     user.set_password(password)
