@@ -73,9 +73,6 @@ class Config:
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BTN_SIZE = "sm"
 
-    RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
-
     PAGE_SIZE = 25
     CURRENCY = "CNY"
 
@@ -90,6 +87,13 @@ class Config:
             "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
             "RATELIMIT_STORAGE_URI": redis_url or "memory://",
             "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+            # Failed sign-ins allowed per account and per client address (portal.auth.throttle).
+            "LOGIN_ACCOUNT_FAILURES": os.environ.get("LOGIN_ACCOUNT_FAILURES")
+            or "5 per 15 minutes",
+            "LOGIN_ADDRESS_FAILURES": os.environ.get("LOGIN_ADDRESS_FAILURES")
+            or "100 per 15 minutes",
+            # Reverse proxies in front of the portal whose X-Forwarded-* headers are believed.
+            "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
             "RQ_QUEUES": os.environ.get("RQ_QUEUES", "default").split(","),
             "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
             "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),

@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, jsonify, render_template
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
 
@@ -20,6 +21,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(Config.load(app.instance_path))
     if overrides:
         app.config.update(overrides)
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # X-Forwarded-For/-Proto/-Host as set by the trusted proxies (the last `proxies` hops
+        # only): request.remote_addr is then the client's address, not the proxy's.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -37,7 +43,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from portal import security
-    from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from portal.auth import throttle
+    from portal.extensions import babel, bootstrap, csrf, db, login_manager, migrate
     from portal.i18n import select_locale
 
     db.init_app(app)
@@ -56,7 +63,7 @@ def _init_extensions(app: Flask) -> None:
         default_translation_directories=str(Path(app.root_path) / "translations"),
     )
     bootstrap.init_app(app)
-    limiter.init_app(app)
+    throttle.init_app(app)
     security.init_app(app)
 
     # Every model module is imported so that the metadata (and Alembic) knows all tables.

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -32,4 +30,3 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])

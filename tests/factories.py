@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+import sqlalchemy as sa
+
 from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.masterdata.models import (
@@ -88,6 +90,24 @@ def user(role: Role, org: Organisation, username: str | None = None, **kw) -> Us
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+def users(role: Role, org: Organisation, usernames: list[str]) -> list[User]:
+    """Many users at once (one INSERT), all with the shared test password's hash."""
+    password_hash = _hash_of_test_password()
+    db.session.execute(
+        sa.insert(User),
+        [
+            {
+                "username": name,
+                "role": role,
+                "organisation_id": org.id,
+                "password_hash": password_hash,
+            }
+            for name in usernames
+        ],
+    )
+    return list(db.session.scalars(sa.select(User).where(User.username.in_(usernames))))
 
 
 def vehicle_model(code: str | None = None, **kw) -> VehicleModel:

@@ -1,9 +1,8 @@
-"""API tokens: issue, refusal, expiry, disabled users, the bearer challenge, rate limit, CSRF."""
+"""API tokens: issue, refusal, expiry, disabled users, the bearer challenge, CSRF."""
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -216,34 +215,7 @@ def test_unknown_api_paths_and_methods_answer_json(client, world):
     assert error_of(client.delete(f"{API}/claims"), 405)["code"] == "method_not_allowed"
 
 
-# -- rate limit and CSRF ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def restore_limiter(app):
-    """Flask-Limiter keeps its settings on the one extension object: switch it off again."""
-    yield
-    from portal.extensions import limiter
-
-    limiter.enabled = app.config["RATELIMIT_ENABLED"]
-
-
-def test_token_requests_are_rate_limited_like_sign_in(database_url, world, restore_limiter):
-    limited = create_app(
-        test_config(
-            database_url,
-            RATELIMIT_ENABLED=True,
-            RATELIMIT_STORAGE_URI="memory://",
-            RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}",
-            LOGIN_RATE_LIMIT="3 per minute",
-        )
-    )
-    client = limited.test_client()
-    body = {"username": "station_a", "password": "Wrong-password-1"}
-    for _ in range(3):
-        assert client.post(f"{API}/auth/token", json=body).status_code == 401
-    error = error_of(client.post(f"{API}/auth/token", json=body), 429)
-    assert error["code"] == "rate_limited"
+# -- CSRF (the throttle on token requests: test_sign_in_throttle.py) -----------------------------
 
 
 def test_the_api_needs_no_csrf_token(database_url, world):

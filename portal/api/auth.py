@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.api.blueprint import bp, forbidden, unauthorized
+from portal.api.blueprint import ApiError, bp, forbidden, unauthorized
 from portal.api.tokens import issue_token, user_for_token
 from portal.auth.models import Role, User
-from portal.auth.operations import authenticate
+from portal.auth.throttle import SignInThrottled, sign_in
 from portal.claims.payload import Malformed
-from portal.extensions import db, limiter
+from portal.extensions import db
 
 
 def json_body() -> dict:
@@ -64,7 +64,6 @@ def api_view(*roles: Role) -> Callable:
 
 
 @bp.route("/auth/token", methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 def create_token():
     data = json_body()
     fields = {}
@@ -73,7 +72,15 @@ def create_token():
             fields[name] = str(_l("is required"))
     if fields:
         raise Malformed(str(_l("Give a username and a password.")), fields)
-    user = authenticate(data["username"], data["password"])
+    try:
+        user = sign_in(data["username"], data["password"], request.remote_addr)
+    except SignInThrottled as refused:
+        raise ApiError(
+            429,
+            "rate_limited",
+            refused.message,
+            headers={"Retry-After": str(refused.retry_after)},
+        ) from None
     if user is None:
         # One message for every failure: whether a username exists is not disclosed.
         raise unauthorized(_("Wrong username or password, or the account is disabled."))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -17,9 +17,9 @@ from flask_login import current_user, login_user, logout_user
 
 from portal.auth.forms import LoginForm
 from portal.auth.models import Role, User
-from portal.auth.operations import authenticate
+from portal.auth.throttle import SignInThrottled, sign_in
 from portal.db import utcnow
-from portal.extensions import db, limiter, login_manager
+from portal.extensions import db, login_manager
 from portal.security import local_path
 
 bp = Blueprint("auth", __name__)
@@ -62,13 +62,18 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        try:
+            user = sign_in(form.username.data, form.password.data, request.remote_addr)
+        except SignInThrottled as refused:
+            flash(refused.message, "danger")
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(refused.retry_after)
+            return response
         if user is not None:
             lang = session.get("lang")
             session.clear()  # no session fixation: nothing from before the sign-in survives
