@@ -1,6 +1,6 @@
 """Imports every model module so that `db.metadata` holds the whole schema."""
 
-from portal.auth.models import ApiToken, Role, User  # noqa: F401
+from portal.auth.models import ApiToken, Role, User, UserSession  # noqa: F401
 from portal.claims.models import (  # noqa: F401
     Attachment,
     Claim,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -41,3 +42,8 @@ def local_path(link: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return link
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 of a bearer or session token: only this is stored, never the token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()

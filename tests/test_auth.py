@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import sqlalchemy as sa
+import time_machine
 
 from portal import create_app
-from portal.auth.models import Role, User
+from portal.auth.models import Role, User, UserSession
+from portal.db import utcnow
 from portal.extensions import db
 from tests import factories
 from tests.conftest import login, test_config
@@ -117,15 +122,103 @@ def test_sign_out_needs_a_post_and_ends_the_session(client, world, login_as):
     assert client.get("/oem/review").status_code == 302
 
 
-def test_a_password_reset_ends_the_users_other_sessions(app, client, world, login_as):
-    login_as("finance")
-    assert client.get("/settlement/").status_code == 200
-    user = world.users["finance"]
-    user.password_changed_at = user.password_changed_at.replace(
-        year=user.password_changed_at.year + 1
+def _copy_of_session_cookie(client):
+    """Another browser holding a copy of `client`'s session cookie, as a thief would."""
+    thief = client.application.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
+
+
+def _open_sessions(user) -> list[UserSession]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            sa.select(UserSession).where(
+                UserSession.user_id == user.id, UserSession.revoked_at.is_(None)
+            )
+        )
     )
+
+
+def test_a_copied_session_cookie_is_signed_out_by_the_sign_out(client, world, login_as):
+    login_as("station")
+    thief = _copy_of_session_cookie(client)
+    assert thief.get("/dealer/").status_code == 200  # the copy works while the session is open
+    client.post("/logout")
+    response = thief.get("/dealer/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+    assert _open_sessions(world.users["station"]) == []
+
+
+def test_signing_out_ends_only_that_browsers_session(app, client, world, login_as):
+    login_as("auditor")
+    other = app.test_client()
+    assert login(other, "auditor").status_code == 302
+    other.post("/logout")
+    assert client.get("/oem/review").status_code == 200
+    assert other.get("/oem/review").status_code == 302
+    assert len(_open_sessions(world.users["auditor"])) == 1
+
+
+def test_a_password_reset_ends_every_session_of_the_user(app, client, world, login_as):
+    login_as("finance")
+    second_browser = app.test_client()
+    assert login(second_browser, "finance").status_code == 302
+    assert client.get("/settlement/").status_code == 200
+    admin = app.test_client()
+    assert login(admin, "admin").status_code == 302
+    target = world.users["finance"]
+    reset = admin.post(
+        f"/admin/users/{target.id}/password",
+        data={"password": "brand-New-pass-7", "confirm": "brand-New-pass-7"},
+    )
+    assert reset.status_code == 302
+    assert client.get("/settlement/").status_code == 302
+    assert second_browser.get("/settlement/").status_code == 302
+    assert _open_sessions(target) == []
+    assert admin.get("/admin/users").status_code == 200  # the admin's own session goes on
+
+
+def test_a_password_set_by_any_path_ends_older_sessions(client, world, login_as):
+    login_as("finance")
+    world.users["finance"].set_password("brand-New-pass-7")
     db.session.flush()
     assert client.get("/settlement/").status_code == 302
+
+
+def test_disabling_a_user_revokes_their_sessions_for_good(app, client, world, login_as):
+    login_as("station")
+    admin = app.test_client()
+    login(admin, "admin")
+    target = world.users["station"]
+    admin.post(f"/admin/users/{target.id}/active", data={"active": "0"})
+    assert _open_sessions(target) == []
+    admin.post(f"/admin/users/{target.id}/active", data={"active": "1"})
+    assert client.get("/dealer/").status_code == 302  # enabled again, but that session is over
+    assert login(app.test_client(), "station_a").status_code == 302
+
+
+def test_a_session_cookie_of_the_old_user_id_format_signs_nobody_in(client, world):
+    user = world.users["station"]
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{user.id}:{int(user.password_changed_at.timestamp())}"
+        session["_fresh"] = True
+    assert client.get("/dealer/").status_code == 302
+
+
+def test_the_session_is_seen_again_at_most_every_five_minutes(client, world, login_as):
+    with time_machine.travel(utcnow() + timedelta(minutes=1), tick=False) as clock:
+        login_as("station")
+        (record,) = _open_sessions(world.users["station"])
+        signed_in = record.last_seen_at
+        assert record.created_at == signed_in
+        clock.shift(timedelta(minutes=4))
+        assert client.get("/dealer/").status_code == 200
+        assert _open_sessions(world.users["station"])[0].last_seen_at == signed_in
+        clock.shift(timedelta(minutes=2))
+        assert client.get("/dealer/").status_code == 200
+        assert _open_sessions(world.users["station"])[0].last_seen_at == utcnow()
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -12,14 +11,11 @@ from flask import current_app
 from portal.auth.models import ApiToken, User
 from portal.db import utcnow
 from portal.extensions import db
+from portal.security import token_hash
 
 DEFAULT_LIFETIME_DAYS = 30
 # `last_used_at` is written at most this often, so that reading does not mean a write each time.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def lifetime() -> timedelta:

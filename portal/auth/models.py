@@ -67,15 +67,30 @@ class User(UserMixin, db.Model):
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role.value}>"
 
+    # The token of the signed-in session this user object was loaded for (portal.auth.sessions);
+    # not a column.
+    session_token = None
+
     # Flask-Login: a disabled user is not active and cannot sign in or stay signed in.
     @property
     def is_active(self) -> bool:
         return self.active
 
     def get_id(self) -> str:
-        # The password timestamp is part of the session id: a password reset signs out
-        # every session of the user.
-        return f"{self.id}:{int(self.password_changed_at.timestamp())}"
+        """What Flask-Login keeps in the session cookie: the token of a `UserSession`, which the
+        server can revoke (sign-out, a password reset, disabling the user)."""
+        if self.session_token is None:
+            raise AttributeError("the user has no signed-in session")
+        return self.session_token
+
+    # UserMixin compares get_id(), the session token here: two objects are the same user when
+    # they are the same account, whichever session loaded them.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
 
     def set_password(self, password: str) -> None:
         self.password_hash = _hasher().hash(password)
@@ -116,5 +131,25 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class UserSession(db.Model):
+    """A signed-in browser session. The session cookie carries a random token, of which only the
+    SHA-256 is stored; a session whose row is revoked (or missing) is signed out."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user_agent: Mapped[str | None] = mapped_column(sa.String(200))
+    address: Mapped[str | None] = mapped_column(sa.String(45))
 
     user: Mapped[User] = relationship()

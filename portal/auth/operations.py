@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 
 from portal.auth.models import Role, User
+from portal.auth.sessions import end_all_sessions
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.masterdata.models import Organisation
@@ -158,13 +159,18 @@ def create_user(
 
 
 def reset_password(user: User, password: str) -> None:
+    """A new password for `user` (refused when weak); every session of the user is signed out."""
     problem = password_problem(password, user.username, user.full_name, user.email)
     if problem:
         raise ValidationFailed(problem, {"password": problem})
     user.set_password(password)
+    end_all_sessions(user)
 
 
 def set_active(user: User, active: bool, *, acting: User | None = None) -> None:
+    """Enable or disable `user`; disabling signs out every session of the user."""
     if acting is not None and acting.id == user.id and not active:
         raise ValidationFailed(str(_l("You cannot disable your own account.")))
     user.active = active
+    if not active:
+        end_all_sessions(user)

@@ -17,6 +17,7 @@ from flask_login import current_user, login_user, logout_user
 
 from portal.auth.forms import LoginForm
 from portal.auth.models import Role, User
+from portal.auth.sessions import end_session, start_session, user_for_session
 from portal.auth.throttle import SignInThrottled, sign_in
 from portal.db import utcnow
 from portal.extensions import db, login_manager
@@ -38,14 +39,14 @@ def home_url_for(user: User) -> str:
 
 
 @login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    try:
-        user_id, stamp = session_id.split(":")
-        user = db.session.get(User, int(user_id))
-    except ValueError:
-        return None
-    if user is None or str(int(user.password_changed_at.timestamp())) != stamp:
-        return None
+def load_user(session_token: str) -> User | None:
+    """The user of the session cookie's token while its session is open (`portal.auth.sessions`).
+    When the session's `last_seen_at` is due, it is committed here only if nothing else had
+    started a transaction in this request (otherwise the request's own commit takes it along)."""
+    started_here = not db.session().in_transaction()
+    user = user_for_session(session_token)
+    if started_here and db.session.dirty:
+        db.session.commit()
     return user
 
 
@@ -79,6 +80,9 @@ def login():
             session.clear()  # no session fixation: nothing from before the sign-in survives
             if lang:
                 session["lang"] = lang
+            start_session(
+                user, user_agent=request.user_agent.string, address=request.remote_addr
+            )
             login_user(user)
             user.last_login_at = utcnow()
             db.session.commit()
@@ -91,6 +95,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     lang = session.get("lang") or getattr(current_user, "locale", None)
+    if current_user.is_authenticated:
+        end_session(current_user.session_token)
+        db.session.commit()
     logout_user()
     session.clear()
     if lang:  # the language picked on this browser outlives the sign-out, as it does the sign-in
