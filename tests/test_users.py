@@ -341,4 +341,4 @@ def test_weak_password_advice_is_translated(client, world, login_as):
         "/admin/users/new",
         data={"username": "newbie", "role": "auditor", "org": "OEM", "password": "short"},
     )
-    assert "至少 12 个字符" in response.get_data(as_text=True)
+    assert "请至少使用 12 个字符" in response.get_data(as_text=True)  # the refusal, not the hint
