@@ -80,9 +80,7 @@ def login():
             session.clear()  # no session fixation: nothing from before the sign-in survives
             if lang:
                 session["lang"] = lang
-            start_session(
-                user, user_agent=request.user_agent.string, address=request.remote_addr
-            )
+            start_session(user, user_agent=request.user_agent.string, address=request.remote_addr)
             login_user(user)
             user.last_login_at = utcnow()
             db.session.commit()
