@@ -62,6 +62,7 @@ def claim_detail(claim: Claim) -> dict[str, Any]:
     data = claim_summary(claim)
     data.update(
         {
+            "revision": claim.revision,
             "station_name": claim.station.name,
             "vehicle": vehicle_summary(claim.vehicle) if claim.vehicle else None,
             "odometer_km": claim.odometer_km,
