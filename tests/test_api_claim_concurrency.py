@@ -175,3 +175,14 @@ def test_two_patches_at_once_with_the_same_etag_one_wins_the_other_gets_409(comm
     assert final.get_json()["odometer_km"] == bodies[winner]["odometer_km"]
     assert final.headers["ETag"] == answers[winner][1]
     assert [e["action"] for e in final.get_json()["events"]] == ["created", "edited"]
+
+
+def test_the_openapi_document_describes_if_match_409_and_428(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    claim = document["paths"]["/claims/{number}"]
+    patch = claim["patch"]
+    assert [p["name"] for p in patch["parameters"]] == ["If-Match"]
+    assert {"200", "409", "428"} <= set(patch["responses"])
+    assert "ETag" in patch["responses"]["200"]["headers"]
+    assert "ETag" in claim["get"]["responses"]["200"]["headers"]
+    assert "revision" in document["components"]["schemas"]["ClaimUpdate"]["properties"]
