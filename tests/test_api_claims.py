@@ -44,6 +44,11 @@ def create(api: Api, fleet: Fleet, **overrides) -> dict:
     return response.get_json()
 
 
+def if_match(api: Api, number: str) -> dict[str, str]:
+    """The claim's current ETag as an If-Match header: an edit of what the client just read."""
+    return {"If-Match": api.get(f"/claims/{number}").headers["ETag"]}
+
+
 def submit(api: Api, number: str, status: int = 200) -> dict:
     response = api.post(f"/claims/{number}/submit")
     assert response.status_code == status, response.get_data(as_text=True)
@@ -267,6 +272,7 @@ def test_an_outsourced_purchase_request_is_approved_by_an_auditor_then_invoiced(
     assert "outsourced_cap" in refusal(station, invoice["number"])["lines"]
     patched = station.patch(
         f"/claims/{invoice['number']}",
+        headers=if_match(station, invoice["number"]),
         json=claim_payload(
             fleet,
             outsourced_request=request["number"],
@@ -464,7 +470,7 @@ def test_patch_replaces_the_content_of_a_draft(station, fleet):
     number = create(station, fleet)["number"]
     body = claim_payload(fleet, lines=[{"kind": "part", "part_number": "P-200", "qty": 3}])
     del body["type"]  # the type may be left out
-    response = station.patch(f"/claims/{number}", json=body)
+    response = station.patch(f"/claims/{number}", json=body, headers=if_match(station, number))
     assert response.status_code == 200
     claim = response.get_json()
     assert claim["amounts"] == {
@@ -482,7 +488,12 @@ def test_patch_replaces_the_content_of_a_draft(station, fleet):
 def test_the_type_of_a_claim_cannot_change(station, fleet):
     number = create(station, fleet)["number"]
     error = error_of(
-        station.patch(f"/claims/{number}", json=claim_payload(fleet, type="appraisal")), 422
+        station.patch(
+            f"/claims/{number}",
+            json=claim_payload(fleet, type="appraisal"),
+            headers=if_match(station, number),
+        ),
+        422,
     )
     assert "type" in error["fields"]
     assert station.get(f"/claims/{number}").get_json()["type"] == "repair"
@@ -491,7 +502,7 @@ def test_the_type_of_a_claim_cannot_change(station, fleet):
 def test_a_bad_patch_changes_nothing(station, fleet):
     number = create(station, fleet)["number"]
     bad = claim_payload(fleet, fault_code="NOPE", odometer_km=20000)
-    error_of(station.patch(f"/claims/{number}", json=bad), 422)
+    error_of(station.patch(f"/claims/{number}", json=bad, headers=if_match(station, number)), 422)
     claim = station.get(f"/claims/{number}").get_json()
     assert (claim["odometer_km"], claim["fault_code"]) == (15000, "P0301")
     assert [e["action"] for e in claim["events"]] == ["created"]
@@ -500,7 +511,10 @@ def test_a_bad_patch_changes_nothing(station, fleet):
 def test_a_submitted_claim_cannot_be_patched(station, fleet):
     number = create(station, fleet)["number"]
     submit(station, number)
-    error = error_of(station.patch(f"/claims/{number}", json=claim_payload(fleet)), 409)
+    body = claim_payload(fleet)
+    error = error_of(
+        station.patch(f"/claims/{number}", json=body, headers=if_match(station, number)), 409
+    )
     assert error["code"] == "conflict"
 
 
@@ -516,7 +530,10 @@ def test_a_returned_claim_is_edited_and_resubmitted_as_version_two(
     ops.return_claim(claim, world.users["auditor"], "Photo of the pump missing")
     db_session.flush()
     body = claim_payload(fleet, lines=[{"kind": "part", "part_number": "P-100", "qty": 2}])
-    assert station.patch(f"/claims/{number}", json=body).status_code == 200
+    assert (
+        station.patch(f"/claims/{number}", json=body, headers=if_match(station, number)).status_code
+        == 200
+    )
     resubmitted = submit(station, number)
     assert resubmitted["version"] == 2
     first, second = resubmitted["versions"]

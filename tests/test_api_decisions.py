@@ -18,6 +18,7 @@ from portal.oem.models import SEEDED_REASON_CODES, ReasonCode
 from tests import factories
 from tests.factories import Fleet, World, claim_payload
 from tests.test_api_auth import API, Api, api_for, error_of, token_for
+from tests.test_api_claims import if_match
 
 
 @pytest.fixture
@@ -270,7 +271,10 @@ def test_a_returned_claim_is_edited_resubmitted_and_decided_as_version_two(stati
     error_of(auditor.post(f"/claims/{number}/decision", json={"action": "approve"}), 409)
 
     body = claim_payload(fleet, lines=[{"kind": "part", "part_number": "P-100", "qty": 2}])
-    assert station.patch(f"/claims/{number}", json=body).status_code == 200
+    assert (
+        station.patch(f"/claims/{number}", json=body, headers=if_match(station, number)).status_code
+        == 200
+    )
     resubmitted = station.post(f"/claims/{number}/submit").get_json()
     assert (resubmitted["status"], resubmitted["version"]) == ("in_review", 2)
 

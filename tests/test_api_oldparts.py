@@ -182,10 +182,12 @@ def test_a_supplier_sees_only_parts_routed_to_it_once_they_left_the_station(clie
     assert error_of(su_b.get(f"/old-parts/{routed[1].tag}"), 404)  # not shipped yet
     assert error_of(su_b.get(f"/old-parts/{scrapped[0].tag}"), 404)  # never leaves
     assert error_of(su_a.get(f"/old-parts/{routed[0].tag}"), 404)
-    # A part returned to the OEM is its responsible supplier's to see once shipped.
+    # A part returned to the OEM is not its responsible supplier's, even shipped (only once
+    # the OEM forwards it: tests/test_oldparts_supplier_visibility.py).
     to_oem_shipment = op.create_return_shipment(station, [to_oem[0].tag])
     op.ship(to_oem_shipment, station, "ZTO", "2")
-    assert tags(su_a.get("/old-parts")) == [to_oem[0].tag]
+    assert tags(su_a.get("/old-parts")) == []
+    assert error_of(su_a.get(f"/old-parts/{to_oem[0].tag}"), 404)
     assert tags(su_b.get("/old-parts")) == [routed[0].tag]
 
 

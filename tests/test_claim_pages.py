@@ -499,7 +499,7 @@ def test_a_draft_is_edited_through_the_form(world, fleet, station, db_session):
     assert re.search(r'name="line_hours\[\]" value="1.50"', page)
     assert "Saved total" in page and "230.00" in page
 
-    form = repair_form(fleet)
+    form = repair_form(fleet, revision=str(claim.revision))
     form["line_qty[]"] = ["2", ""]
     response = station.post(f"/claims/{claim.number}/edit", data=form)
 
@@ -510,6 +510,40 @@ def test_a_draft_is_edited_through_the_form(world, fleet, station, db_session):
         "created",
         "edited",
     ]
+
+
+def test_the_edit_form_carries_the_revision_it_shows(world, fleet, station, db_session):
+    claim = draft(world, fleet)
+    page = html(station.get(f"/claims/{claim.number}/edit"))
+    assert re.search(rf'<input[^>]*name="revision"[^>]*value="{claim.revision}"', page)
+
+
+def test_a_stale_save_on_the_edit_page_keeps_the_other_change_and_says_why(
+    world, fleet, station, db_session
+):
+    """Two tabs on one draft: the second save, made on what the first overwrote, is refused."""
+    claim = draft(world, fleet)
+    seen = claim.revision
+    first = repair_form(fleet, odometer_km="16000", revision=str(seen))
+    assert station.post(f"/claims/{claim.number}/edit", data=first).status_code == 302
+
+    second = repair_form(fleet, odometer_km="17000", revision=str(seen))
+    response = station.post(f"/claims/{claim.number}/edit", data=second)
+
+    assert response.status_code == 302
+    page = html(station.get(response.headers["Location"]))
+    assert "was changed meanwhile" in page
+    saved = claim_by_number(db_session, claim.number)
+    assert saved.odometer_km == 16000
+    assert [e.action for e in saved.events] == ["created", "edited"]
+
+
+def test_a_save_without_the_revision_is_refused(world, fleet, station, db_session):
+    claim = draft(world, fleet)
+    response = station.post(f"/claims/{claim.number}/edit", data=repair_form(fleet))
+    assert response.status_code == 302
+    assert "was changed meanwhile" in html(station.get(response.headers["Location"]))
+    assert [e.action for e in claim_by_number(db_session, claim.number).events] == ["created"]
 
 
 def test_a_roadside_claim_turns_km_hours_and_tolls_into_lines_and_back(
@@ -600,6 +634,7 @@ def test_outside_coverage_is_refused_without_goodwill_and_flagged_with_it(
         vin=fleet.old_vehicle.vin,
         odometer_km="95000",
         goodwill_reason="Loyal fleet customer",
+        revision=str(claim_by_number(db_session, claim.number).revision),
     )
     assert station.post(f"/claims/{claim.number}/edit", data=form).status_code == 302
     response = station.post(f"/claims/{claim.number}/submit")
@@ -623,7 +658,7 @@ def test_a_returned_claim_is_edited_and_resubmitted_as_version_2(world, fleet, s
     assert f'href="/claims/{claim.number}/edit"' in page
     assert ">Resubmit<" in page.replace("\n", "").replace("  ", "")
 
-    form = repair_form(fleet)
+    form = repair_form(fleet, revision=str(claim.revision))
     form["line_qty[]"] = ["2", ""]
     assert station.post(f"/claims/{claim.number}/edit", data=form).status_code == 302
     page = html(station.get(f"/claims/{claim.number}"))

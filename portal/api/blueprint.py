@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 
 from portal.errors import DomainError
 from portal.extensions import db
 
 bp = Blueprint("api", __name__)
+API_PREFIX = "/api/"  # where the blueprint is mounted (/api/v1), unknown paths under it included
 
 # RFC 6750: a 401 names the scheme the client should use.
 BEARER_CHALLENGE = 'Bearer realm="api"'
@@ -92,3 +93,13 @@ def _fields_of(e: DomainError) -> dict[str, str]:
             f"{finding.rule}: {finding.message}"
         )
     return {name: "; ".join(messages) for name, messages in fields.items()}
+
+
+@bp.after_app_request
+def _not_stored(response):
+    """No answer under /api/v1 is kept by a browser or a proxy, success or error: claims carry
+    owners' data and money (pages get the same from `portal.security`)."""
+    if request.blueprint == bp.name or request.path.startswith(API_PREFIX):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    return response

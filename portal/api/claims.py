@@ -9,13 +9,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.api.auth import api_view, json_body
-from portal.api.blueprint import bp, not_found
+from portal.api.blueprint import ApiError, bp, not_found
 from portal.api.serialize import attachment_json, claim_detail, claim_summary, moment
 from portal.auth.models import Role, User
 from portal.claims import attachments
 from portal.claims import operations as ops
 from portal.claims.models import Attachment, Claim, ClaimStatus, ClaimType
-from portal.claims.payload import Malformed, parse_claim
+from portal.claims.payload import Malformed, _Parser, parse_claim
 from portal.errors import Conflict
 from portal.extensions import db
 
@@ -34,10 +34,37 @@ def load_claim(number: str, user: User) -> Claim:
 
 
 def claim_response(claim: Claim, status: int = 200, **headers):
+    """The claim as `GET` shows it, with its revision's ETag (what a PATCH names in If-Match)."""
     response = jsonify(claim_detail(claim))
     response.status_code = status
     response.headers.update(headers)
+    response.headers["ETag"] = claim.etag
     return response
+
+
+def expected_revision(claim: Claim, data: dict) -> int:
+    """The revision the client last saw: from `If-Match` (the ETag of `GET`), else from
+    `revision` in the body. Naming none is 428; an If-Match naming another tag, or another
+    claim's, names no current revision (0) and is refused as stale."""
+    if_match = request.headers.get("If-Match", "").strip()
+    if if_match and if_match != "*":
+        tags = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
+        return claim.revision if claim.etag in tags else 0
+    parser = _Parser()
+    revision = parser.integer(data, "revision", 1)
+    if parser.errors:
+        raise Malformed(str(_l("The revision is malformed.")), parser.errors)
+    if revision is None:
+        raise ApiError(
+            428,
+            "precondition_required",
+            _(
+                "Name the revision you are changing: send the claim's ETag in If-Match, or its "
+                "revision in the body."
+            ),
+            {"If-Match": str(_l("is required (or `revision` in the body)"))},
+        )
+    return revision
 
 
 @bp.route("/claims", methods=["GET"])
@@ -122,8 +149,9 @@ def get_claim(user: User, number: str):
 def update_claim(user: User, number: str):
     claim = load_claim(number, user)
     data = json_body()
+    revision = expected_revision(claim, data)
     data.setdefault("type", claim.type.value)  # the type may be left out; it cannot change
-    ops.update_claim(claim, user, parse_claim(data))
+    ops.update_claim(claim, user, parse_claim(data), expected_revision=revision)
     return claim_response(claim)
 
 

@@ -4,11 +4,11 @@ Who sees what (the same rule as the old-part pages, `portal.oldparts.views.visib
 
 - a station: its own parts, whatever their state;
 - auditor and finance: every part (finance reads only: there is nothing to write here);
-- a supplier: the parts routed to it (`destination_org_id` is its organisation: disposition
-  `return_to_supplier`) or charged / forwarded to it (`supplier_id` is its organisation), and
-  only once they left the station: they are in a return shipment and their status is no longer
-  `awaiting_return`. A part still at the station (awaiting return, or only packed) and a part
-  scrapped at the station (written off at once, never shipped) are not the supplier's to see.
+- a supplier: the parts that come to it: routed to it by the station (`destination_org_id` is
+  its organisation: disposition `return_to_supplier`) once they left the station, or forwarded
+  to it by the OEM once the forwarding shipment left. A part held at the OEM is not its
+  supplier's to see, even when it is charged for it (its chargeback shows the inspection), and
+  a forwarded part shows it only the forwarding shipment, never the station's.
 - admin: 403.
 
 A part the user may not see answers 404, like one that does not exist.
@@ -92,7 +92,7 @@ def list_old_parts(user: User):
     today = local_today()
     return jsonify(
         {
-            "items": [old_part_summary(p, today) for p in items],
+            "items": [old_part_summary(p, user, today) for p in items],
             "page": page,
             "per_page": per_page,
             "total": total,
@@ -108,4 +108,4 @@ def get_old_part(user: User, tag: str):
     )
     if part is None:
         raise not_found(_("There is no old part %(tag)s, or it is not yours to see.", tag=tag))
-    return jsonify(old_part_detail(part, local_today()))
+    return jsonify(old_part_detail(part, user, local_today()))

@@ -138,6 +138,12 @@ def _schemas() -> dict[str, Any]:
     }
     detail = {
         **summary,
+        "revision": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "goes up on every change of the claim; the ETag names it, and a "
+            "PATCH names the one it changes",
+        },
         "station_name": STRING,
         "vehicle": {"oneOf": [_ref("VehicleSummary"), {"type": "null"}]},
         "odometer_km": {"type": ["integer", "null"]},
@@ -278,7 +284,15 @@ def _schemas() -> dict[str, Any]:
         "ClaimLineInput": line_input,
         "ClaimCreate": _obj(claim_fields, required=["type"]),
         "ClaimUpdate": _obj(
-            claim_fields,
+            {
+                **claim_fields,
+                "revision": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "the claim's revision this edit is based on; needed when "
+                    "there is no If-Match header",
+                },
+            },
             required=[],
             description="Replaces the whole content of a draft or returned claim; the type, "
             "when given, must be the claim's.",
@@ -659,7 +673,13 @@ RESPONSES = {
     ),
     "Forbidden": _error("The user's role may never do this."),
     "NotFound": _error("No such record for this user (other organisations' records included)."),
-    "Conflict": _error("The claim's state does not allow it (e.g. submitting a submitted claim)."),
+    "Conflict": _error(
+        "The record's state does not allow it (e.g. submitting a submitted claim), or it "
+        "changed since the revision the request names."
+    ),
+    "PreconditionRequired": _error(
+        "The request must name the revision it changes (If-Match, or `revision` in the body)."
+    ),
     "Refused": _error("A rule refused it; `fields` names each field and the rule."),
     "TooLarge": _error("The upload is too large."),
     "RateLimited": _error("Too many attempts; wait a minute."),
@@ -678,6 +698,7 @@ def _responses(ok: str, ok_body: dict | None, *errors: str, **ok_extra) -> dict:
         "NotFound": "404",
         "Conflict": "409",
         "TooLarge": "413",
+        "PreconditionRequired": "428",
         "Refused": "422",
         "RateLimited": "429",
     }
@@ -699,6 +720,19 @@ NUMBER = {
 }
 CLAIM_ERRORS = ("Unauthorized", "Forbidden", "NotFound")
 LOCATION = {"Location": {"schema": {"type": "string"}, "description": "the new record's URL"}}
+ETAG = {
+    "ETag": {
+        "schema": STRING,
+        "description": 'the claim\'s revision as a strong entity tag, e.g. "RP-ST-A-2611-0001-r3"',
+    }
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "schema": STRING,
+    "description": "the ETag of the claim as last read; without it the body's `revision` is "
+    "needed (neither: 428, `*` is not enough); another one is a 409 and changes nothing",
+}
 
 
 def _paths() -> dict[str, Any]:
@@ -785,16 +819,29 @@ def _paths() -> dict[str, Any]:
                 "summary": "The claim with its lines, flags, events, versions and comments",
                 "description": "Roles: the owner station, auditor and finance (not drafts).",
                 "tags": ["claims"],
-                "responses": _responses("200", _ref("Claim"), *CLAIM_ERRORS),
+                "responses": _responses("200", _ref("Claim"), *CLAIM_ERRORS, headers=ETAG),
             },
             "patch": {
                 "operationId": "updateClaim",
                 "summary": "Replace the content of a draft or returned claim",
-                "description": "Role: the owner station.",
+                "description": "Role: the owner station. Optimistic concurrency: name the "
+                "revision the edit is based on, as `If-Match` with the claim's ETag or as "
+                "`revision` in the body. Naming none is 428; a claim changed since (by another "
+                "edit, a submit, a return...) is 409 with the current revision in the message "
+                "and `fields.revision`, and nothing is saved: read it again. A saved edit "
+                "answers the claim with its new ETag.",
                 "tags": ["claims"],
+                "parameters": [IF_MATCH],
                 "requestBody": _body(_ref("ClaimUpdate")),
                 "responses": _responses(
-                    "200", _ref("Claim"), "Malformed", *CLAIM_ERRORS, "Conflict", "Refused"
+                    "200",
+                    _ref("Claim"),
+                    "Malformed",
+                    *CLAIM_ERRORS,
+                    "Conflict",
+                    "Refused",
+                    "PreconditionRequired",
+                    headers=ETAG,
                 ),
             },
         },

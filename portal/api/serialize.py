@@ -62,6 +62,7 @@ def claim_detail(claim: Claim) -> dict[str, Any]:
     data = claim_summary(claim)
     data.update(
         {
+            "revision": claim.revision,
             "station_name": claim.station.name,
             "vehicle": vehicle_summary(claim.vehicle) if claim.vehicle else None,
             "odometer_km": claim.odometer_km,
@@ -228,8 +229,11 @@ def vehicle_detail(vehicle: Vehicle, user: User, on_day: date | None = None) -> 
     }
 
 
-def old_part_summary(part: OldPart, today: date) -> dict[str, Any]:
-    """An old part as the list shows it; `overdue` is true only while it is not waived."""
+def old_part_summary(part: OldPart, user: User, today: date) -> dict[str, Any]:
+    """An old part as the list shows it to `user`; `overdue` is true only while it is not
+    waived; `shipment_number` is the station's return shipment, null for a supplier it did not
+    go to."""
+    station_shipment = part.station_shipment_for(user)
     return {
         "tag": part.tag,
         "claim_number": part.claim.number,
@@ -244,13 +248,13 @@ def old_part_summary(part: OldPart, today: date) -> dict[str, Any]:
         "destination": part.destination.code if part.destination else None,
         "supplier": part.supplier.code if part.supplier else None,
         "inspection": part.inspection.value if part.inspection else None,
-        "shipment_number": part.shipment.number if part.shipment else None,
+        "shipment_number": station_shipment.number if station_shipment else None,
     }
 
 
-def old_part_detail(part: OldPart, today: date) -> dict[str, Any]:
+def old_part_detail(part: OldPart, user: User, today: date) -> dict[str, Any]:
     """The part as the list shows it, its way so far, and its events oldest first."""
-    data = old_part_summary(part, today)
+    data = old_part_summary(part, user, today)
     data.update(
         {
             "station_code": part.station.code,
@@ -267,9 +271,9 @@ def old_part_detail(part: OldPart, today: date) -> dict[str, Any]:
                     "action": e.action,
                     "at": moment(e.at),
                     "by": e.user.username if e.user else None,
-                    "note": e.note,
+                    "note": note,
                 }
-                for e in part.events
+                for e, note in part.events_for(user)
             ],
         }
     )

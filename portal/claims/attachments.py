@@ -126,6 +126,7 @@ def add_attachment(claim: Claim, user: User, filename: str, data: bytes) -> Atta
         uploaded_by=user,
     )
     db.session.add(attachment)
+    claim.touch()
     db.session.flush()
     return attachment
 
@@ -136,6 +137,7 @@ def remove_attachment(attachment: Attachment, user: User) -> None:
             str(_l("Attachments can only be removed from a draft or returned claim."))
         )
     path = path_of(attachment)
+    attachment.claim.touch()
     db.session.delete(attachment)
     db.session.flush()
     path.unlink(missing_ok=True)

@@ -18,10 +18,10 @@ from flask_babel import lazy_gettext as _l
 from portal.auth.models import Role, User
 from portal.claims import pricing
 from portal.claims.models import Claim, ClaimStatus, ClaimType, LineKind
-from portal.claims.operations import _set_validity, _transition, return_claim
+from portal.claims.operations import _set_validity, _transition, lock_claim, return_claim
 from portal.claims.payload import Malformed, _Parser
 from portal.db import utcnow
-from portal.errors import Conflict, DomainError, NotFound, ValidationFailed
+from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
 from portal.masterdata.models import Supplier
 from portal.money import round_money
@@ -95,19 +95,6 @@ def parse_decision(data: Any) -> Decision:
     if p.errors:
         raise Malformed(str(_l("The decision is malformed.")), p.errors)
     return decision
-
-
-def lock_claim(claim_id: int) -> Claim:
-    """The claim, re-read and locked for this transaction (PostgreSQL; SQLite has one writer)."""
-    claim = db.session.scalar(
-        sa.select(Claim)
-        .where(Claim.id == claim_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if claim is None:
-        raise NotFound(str(_l("No such claim.")))
-    return claim
 
 
 def decide_claim(claim_id: int, user: User, decision: Decision, today: date | None = None) -> Claim:

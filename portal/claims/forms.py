@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import MultiDict
-from wtforms import Form, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import Form, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.validators import Optional
 
@@ -139,6 +139,13 @@ class ClaimForm(FlaskForm):
         _l("Hours on site"), render_kw={"inputmode": "decimal", "data-roadside-hours": True}
     )
     tolls = StringField(_l("Tolls (CNY)"), render_kw={"inputmode": "decimal", "data-tolls": True})
+    # The revision of the claim the form shows: saving over a newer one is refused.
+    revision = HiddenField()
+
+    def expected_revision(self) -> int:
+        """The revision the form was filled from; 0 (never current) when it is missing."""
+        raw = (self.revision.data or "").strip()
+        return int(raw) if raw.isdigit() else 0
 
 
 class CommentForm(FlaskForm):
@@ -259,6 +266,7 @@ def initial_data(claim: Claim) -> dict:
     """The header form's values for a saved claim."""
     roadside, _rows = split_claim_lines(claim)
     return {
+        "revision": str(claim.revision),
         "vin": claim.vin,
         "odometer_km": _text(claim.odometer_km),
         "repair_date": claim.repair_date.isoformat() if claim.repair_date else "",

@@ -107,7 +107,10 @@ class Claim(db.Model):
     status: Mapped[ClaimStatus] = mapped_column(
         enum_type(ClaimStatus, "claim_status"), default=ClaimStatus.DRAFT
     )
-    version: Mapped[int] = mapped_column(default=1)
+    version: Mapped[int] = mapped_column(default=1)  # the submission: + 1 per resubmission
+    # Optimistic concurrency: + 1 on every change (each event, edit, attachment, settlement);
+    # the API's ETag and the edit form's hidden field name it, and a stale one is refused.
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
     station_id: Mapped[int] = mapped_column(sa.ForeignKey("station.id"))
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -218,6 +221,7 @@ class Claim(db.Model):
         ),
         sa.Index("ix_claim_vehicle_id_causal_part_id", "vehicle_id", "causal_part_id"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
+        sa.CheckConstraint("revision >= 1", name="revision_positive"),
         sa.CheckConstraint("odometer_km IS NULL OR odometer_km >= 0", name="odometer_nonnegative"),
         sa.CheckConstraint(
             "status = 'draft' OR submitted_at IS NOT NULL", name="submitted_has_timestamp"
@@ -279,6 +283,15 @@ class Claim(db.Model):
         if user.role is Role.STATION:  # the thread is the filing station's, not a shipper's
             return user.organisation_id == self.station_id
         return user.role is Role.AUDITOR
+
+    def touch(self) -> None:
+        """The claim changed: a new revision, so that an edit based on the old one is refused."""
+        self.revision = (self.revision or 0) + 1
+
+    @property
+    def etag(self) -> str:
+        """The HTTP entity tag of this revision of the claim (RFC 9110: a strong tag)."""
+        return f'"{self.number}-r{self.revision}"'
 
     @property
     def is_editable(self) -> bool:

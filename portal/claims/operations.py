@@ -31,7 +31,7 @@ from portal.claims.numbering import next_number
 from portal.claims.payload import ClaimInput
 from portal.claims.rules import APPRAISAL_VALID_DAYS, run_checks
 from portal.db import utcnow
-from portal.errors import Conflict, DomainError, ValidationFailed
+from portal.errors import Conflict, DomainError, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.masterdata.models import (
     FaultCode,
@@ -85,7 +85,9 @@ def record_event(
     from_status: ClaimStatus | None = None,
     to_status: ClaimStatus | None = None,
 ) -> ClaimEvent:
-    """An entry in the claim's timeline (kept forever)."""
+    """An entry in the claim's timeline (kept forever); every event is a change of the claim,
+    so its revision goes up."""
+    claim.touch()
     event = ClaimEvent(
         claim=claim,
         user=user,
@@ -97,6 +99,36 @@ def record_event(
     )
     db.session.add(event)
     return event
+
+
+def lock_claim(claim_id: int) -> Claim:
+    """The claim, re-read and locked for this transaction (PostgreSQL; SQLite has one writer)."""
+    claim = db.session.scalar(
+        sa.select(Claim)
+        .where(Claim.id == claim_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if claim is None:
+        raise NotFound(str(_l("No such claim.")))
+    return claim
+
+
+class StaleRevision(Conflict):
+    """An edit based on a revision of the claim that is no longer the current one."""
+
+    def __init__(self, claim: Claim):
+        super().__init__(
+            str(
+                _l(
+                    "Claim %(number)s was changed meanwhile: it is at revision %(revision)d "
+                    "now. Read it again and make your change on that.",
+                    number=claim.number,
+                    revision=claim.revision,
+                )
+            ),
+            {"revision": str(_l("is %(revision)d now", revision=claim.revision))},
+        )
 
 
 def _transition(
@@ -129,8 +161,20 @@ def create_claim(user: User, data: ClaimInput, today: date | None = None) -> Cla
     return claim
 
 
-def update_claim(claim: Claim, user: User, data: ClaimInput, today: date | None = None) -> Claim:
-    """Replace what a draft (or a returned claim) says; its type cannot change."""
+def update_claim(
+    claim: Claim,
+    user: User,
+    data: ClaimInput,
+    today: date | None = None,
+    *,
+    expected_revision: int | None = None,
+) -> Claim:
+    """Replace what a draft (or a returned claim) says; its type cannot change. The claim row is
+    locked first; with `expected_revision` (the revision the editor saw), an edit of a claim
+    changed since is refused (StaleRevision, 409) instead of overwriting that change."""
+    claim = lock_claim(claim.id)
+    if expected_revision is not None and expected_revision != claim.revision:
+        raise StaleRevision(claim)
     if not claim.can_edit(user):
         raise Conflict(
             str(

@@ -149,7 +149,9 @@ def _claim_form(claim_type: ClaimType, claim: Claim | None):
                 if claim is None:
                     claim = create_claim(current_user, parsed)
                 else:
-                    update_claim(claim, current_user, parsed)
+                    update_claim(
+                        claim, current_user, parsed, expected_revision=form.expected_revision()
+                    )
             except (Malformed, ValidationFailed) as exc:
                 db.session.rollback()
                 problem = exc.message

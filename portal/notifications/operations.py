@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Iterable
 from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import current_app
 
-from portal.auth.models import User
+from portal.auth.models import Role, User
 from portal.db import utcnow
 from portal.extensions import db
 from portal.notifications.models import Notification
@@ -19,11 +20,20 @@ from portal.security import local_path  # noqa: F401 - re-exported for the views
 log = logging.getLogger(__name__)
 
 
-def notify_organisation(organisation_id: int, message: str, link: str | None = None) -> int:
-    """A notification for every active user of the organisation; answers how many were told."""
-    users = db.session.scalars(
-        sa.select(User).where(User.organisation_id == organisation_id, User.active.is_(True))
-    ).all()
+def notify_organisation(
+    organisation_id: int,
+    message: str,
+    link: str | None = None,
+    *,
+    roles: Iterable[Role] | None = None,
+) -> int:
+    """A notification for every active user of the organisation, or only for those of `roles`:
+    the users who may open `link` (the OEM's users have different roles, and an admin may not
+    open a chargeback). Answers how many were told."""
+    query = sa.select(User).where(User.organisation_id == organisation_id, User.active.is_(True))
+    if roles is not None:
+        query = query.where(User.role.in_(list(roles)))
+    users = db.session.scalars(query).all()
     for user in users:
         db.session.add(Notification(user_id=user.id, message=message, link=link))
         send_email(user, message, link)

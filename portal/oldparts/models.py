@@ -153,8 +153,33 @@ class OldPart(db.Model):
     def is_overdue(self) -> bool:
         return self.overdue_at is not None and self.waived_at is None
 
+    def station_shipment_for(self, user: User) -> ReturnShipment | None:
+        """The station's return shipment as `user` may see it: not to a supplier it did not go
+        to (a part the OEM forwarded shows that supplier only the forwarding shipment)."""
+        if self.shipment is None or self._hides_station_shipment(user):
+            return None
+        return self.shipment
+
+    def events_for(self, user: User) -> list[tuple[OldPartEvent, str]]:
+        """The timeline as `user` may read it: each event with its note, less the station's
+        shipment (number, carrier, tracking) where that shipment is not `user`'s to see."""
+        hidden = self._hides_station_shipment(user)
+        return [
+            (e, "" if hidden and e.action in STATION_SHIPMENT_EVENTS else e.note)
+            for e in self.events
+        ]
+
+    def _hides_station_shipment(self, user: User) -> bool:
+        from portal.auth.models import Role
+
+        return user.role is Role.SUPPLIER and user.organisation_id != self.destination_org_id
+
     def days_left(self, today: date) -> int | None:
         return None if self.deadline is None else (self.deadline - today).days
+
+
+# Events whose note names the station's return shipment (its number, carrier and tracking).
+STATION_SHIPMENT_EVENTS = frozenset({"packed", "shipped"})
 
 
 class OldPartEvent(db.Model):

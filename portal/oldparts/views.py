@@ -65,19 +65,28 @@ def oldpart_labels():
 
 
 def visible_parts(user: User) -> sa.Select:
-    """Old parts `user` may see: a station its own, a supplier those routed or forwarded to it
-    once they left the station, the OEM's auditors and finance all of them."""
+    """Old parts `user` may see: a station its own; a supplier those that come to it, routed to
+    it by the station once they left the station, or forwarded to it by the OEM once the
+    forwarding shipment left (a part held at the OEM is not its supplier's, even when it is
+    charged for it: its chargeback page shows the inspection result); the OEM's auditors and
+    finance all of them."""
     stmt = sa.select(OldPart)
     if user.role is Role.STATION:
         return stmt.where(OldPart.station_id == user.organisation_id)
     if user.role is Role.SUPPLIER:
+        forwarded_to_it = sa.select(ReturnShipment.id).where(
+            ReturnShipment.to_org_id == user.organisation_id,
+            ReturnShipment.status != ShipmentStatus.PACKING,
+        )
         return stmt.where(
             sa.or_(
-                OldPart.destination_org_id == user.organisation_id,
-                OldPart.supplier_id == user.organisation_id,
-            ),
-            OldPart.shipment_id.is_not(None),
-            OldPart.status != OldPartStatus.AWAITING_RETURN,
+                sa.and_(
+                    OldPart.destination_org_id == user.organisation_id,
+                    OldPart.shipment_id.is_not(None),
+                    OldPart.status != OldPartStatus.AWAITING_RETURN,
+                ),
+                OldPart.forward_shipment_id.in_(forwarded_to_it),
+            )
         )
     return stmt
 

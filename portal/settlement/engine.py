@@ -604,7 +604,7 @@ def _release(run_id: int, user_id: int) -> str:
     _report_release(run_id, 50)
     settled = sql(
         """
-        UPDATE claim SET status = 'settled', updated_at = :now
+        UPDATE claim SET status = 'settled', updated_at = :now, revision = revision + 1
         WHERE id IN (SELECT source_id FROM statement_line WHERE run_id = :run AND kind = 'claim')
           AND status IN ('approved', 'partially_approved')
         """

@@ -38,6 +38,7 @@ from portal.settlement.models import (
     StatementLine,
     StatementStatus,
 )
+from portal.settlement.queries import CHARGEBACK_READERS
 
 COMPUTE_JOB = "portal.settlement.engine:compute_run"
 RELEASE_JOB = "portal.settlement.engine:release_run"
@@ -485,6 +486,7 @@ def dispute_chargeback(
             oem.id,
             f"Chargeback for {cb.claim.number} disputed by {cb.statement.org.code}: {reason}",
             f"/settlement/chargebacks/{cb.id}",
+            roles=[role for role in CHARGEBACK_READERS if role is not Role.SUPPLIER],
         )
     return cb
 
