@@ -5,7 +5,7 @@ change nothing there. `claim.revision` goes up on every change; the API's ETag a
 form name it, and an edit based on an older revision is refused instead of overwriting.
 
 Revision ID: 0014_claim_revision
-Revises: 0012_settlement_keys
+Revises: 0013_user_sessions
 Create Date: 2026-11-25 10:00:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0014_claim_revision"
-down_revision = "0012_settlement_keys"
+down_revision = "0013_user_sessions"
 branch_labels = None
 depends_on = None
 
