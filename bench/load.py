@@ -10,7 +10,8 @@ the workload needs: vehicle models and policies, vehicles, fault codes, labor op
 prices, claims in review with their lines, and one login per simulated user.
 
 Then it starts gunicorn on a loopback port (4 workers, gthread with 2 threads each: keep-alive
-connections, and a worker keeps its second request going while the first waits for PostgreSQL)
+connections as from a proxy that keeps its upstream connections, and a worker runs its second
+request while the first waits for PostgreSQL; `--worker-class sync` compares)
 and drives the users for the duration, each in a closed loop without think time:
 
 - stations (half the users): their claim-list page, the claims API list, `POST /api/v1/claims`
@@ -591,6 +592,10 @@ def start_gunicorn(url: str, args, workdir: Path) -> tuple[subprocess.Popen, str
         "60",
         "--graceful-timeout",
         "5",
+        # Longer than any wait for a worker under load: a keep-alive connection closed by the
+        # server just as the client reuses it would fail that request.
+        "--keep-alive",
+        "75",
         "--error-logfile",
         str(workdir / "gunicorn.log"),
         "wsgi:app",
