@@ -56,6 +56,7 @@ import sqlalchemy as sa
 from common import database_exists, maintenance, recreate, run_script
 from gunicorn import version_info as gunicorn_version
 from settlement import FILL as SETTLEMENT_FILL
+from settlement import fill_params
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -196,13 +197,7 @@ def fill(url: str, args) -> None:
 
     recreate(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None})
-    params = {
-        "claims": args.claims,
-        "stations": args.stations,
-        "suppliers": args.suppliers,
-        "parts": args.parts,
-        "days": 365,
-    }
+    params = fill_params(args, days=365)
     with app.app_context():
         engine = db.engine
         upgrade()
@@ -604,7 +599,10 @@ def start_gunicorn(url: str, args, workdir: Path) -> tuple[subprocess.Popen, str
         command[1:1] = ["--threads", str(args.threads)]
     if gunicorn_version >= (27,):  # its control socket would be shared with other gunicorns
         command[1:1] = ["--no-control-socket"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    with (workdir / "app.log").open("wb") as log:  # the app's own log, kept out of the report
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT
+        )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -751,6 +749,8 @@ def main() -> None:
             own1 = resource.getrusage(resource.RUSAGE_SELF)
             busy1, cpu1 = machine_busy(), worker_cpu_seconds(process.pid)
             failed = not report(rec, window)
+            if failed:  # the server's side of the errors
+                print((Path(tmp) / "app.log").read_text(errors="replace")[-4000:])
             own = (own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime) / window
             machine = (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1) * os.cpu_count()
             print(

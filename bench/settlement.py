@@ -273,6 +273,17 @@ UPDATE station_charge SET settled_in_run_id = NULL WHERE settled_in_run_id IS NO
 """
 
 
+def fill_params(args: argparse.Namespace, days: int) -> dict:
+    """FILL's parameters from the command line; the claims are decided over the last `days`."""
+    return {
+        "claims": args.claims,
+        "stations": args.stations,
+        "suppliers": args.suppliers,
+        "parts": args.parts,
+        "days": days,
+    }
+
+
 class StatementTimer:
     """Times every SQL statement on the engine; `report` prints the slow ones."""
 
@@ -339,13 +350,7 @@ def main() -> None:
     if not filled:
         recreate(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None})
-    params = {
-        "claims": args.claims,
-        "stations": args.stations,
-        "suppliers": args.suppliers,
-        "parts": args.parts,
-        "days": 20,  # the claims were decided over the last `days` days
-    }
+    params = fill_params(args, days=20)
     failed = False
     with app.app_context():
         engine = db.engine
