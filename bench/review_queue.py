@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
+from common import maintenance, recreate, run_script
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench"
 
 FILL = """
@@ -88,15 +88,6 @@ FILTERS = [
 ]
 
 
-def recreate(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=1_000_000)
@@ -122,13 +113,8 @@ def main() -> None:
             upgrade()
             started = time.perf_counter()
             with db.engine.begin() as conn:
-                for statement in FILL.split(";\n"):
-                    if statement.strip():
-                        conn.execute(
-                            sa.text(statement), {"claims": args.claims, "stations": args.stations}
-                        )
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(sa.text("VACUUM ANALYZE"))
+                run_script(conn, FILL, {"claims": args.claims, "stations": args.stations})
+            maintenance(db.engine, "VACUUM ANALYZE")
             print(f"filled {args.claims:,} claims in {time.perf_counter() - started:.1f} s")
         total = db.session.scalar(sa.text("SELECT count(*) FROM claim"))
         print(f"claims in the database: {total:,}")

@@ -28,10 +28,10 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
+from common import database_exists, maintenance, recreate, run_script
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_settlement"
 
 # Organisations: 1 the OEM, 2 .. 1+S stations, 2+S .. 1+S+P suppliers; user id = org id, user 1
@@ -94,7 +94,7 @@ FROM (
            1 + (g::bigint * 104729) % :parts AS part_id,
            (ARRAY['repair','repair','repair','repair','repair','major_assembly','roadside','break_in'])[1 + g % 8] AS type,
            CASE WHEN g % 7 = 3 THEN 'partially_approved' ELSE 'approved' END AS status,
-           now() - interval '1 hour' - ((g::bigint * 104723) % (20 * 86400)) * interval '1 second' AS decided_at,
+           now() - interval '1 hour' - ((g::bigint * 104723) % (:days * 86400)) * interval '1 second' AS decided_at,
            1 + g % 3 AS qty,
            1000 + (g::bigint * 7727) % 150000 AS unit_price,
            50 + (g::bigint * 31) % 450 AS hours,
@@ -273,27 +273,15 @@ UPDATE station_charge SET settled_in_run_id = NULL WHERE settled_in_run_id IS NO
 """
 
 
-def recreate(url: str, drop_only: bool = False) -> None:
-    name = url.rsplit("/", 1)[1]
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        if not drop_only:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-
-
-def run_script(conn: sa.Connection, script: str, params: dict) -> None:
-    for statement in script.split(";\n"):
-        if statement.strip():
-            used = {k: v for k, v in params.items() if f":{k}" in statement}
-            conn.execute(sa.text(statement), used)
-
-
-def maintenance(engine: sa.Engine, *commands: str) -> None:
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for command in commands:
-            conn.execute(sa.text(command))
+def fill_params(args: argparse.Namespace, days: int) -> dict:
+    """FILL's parameters from the command line; the claims are decided over the last `days`."""
+    return {
+        "claims": args.claims,
+        "stations": args.stations,
+        "suppliers": args.suppliers,
+        "parts": args.parts,
+        "days": days,
+    }
 
 
 class StatementTimer:
@@ -350,32 +338,19 @@ def main() -> None:
     from portal.settlement.models import RunStatus
 
     filled = False
-    if args.keep:  # reuse the database if it holds the same number of claims
-        probe = sa.create_engine(ADMIN_URL)
+    if args.keep and database_exists(url):  # reuse it if it holds the same number of claims
+        probe = sa.create_engine(url)
         with probe.connect() as conn:
-            exists = conn.scalar(
-                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                {"n": url.rsplit("/", 1)[1]},
-            )
+            try:
+                lines = conn.scalar(sa.text("SELECT max(id) FROM claim_line"))
+            except sa.exc.ProgrammingError:
+                lines = None
         probe.dispose()
-        if exists:
-            probe = sa.create_engine(url)
-            with probe.connect() as conn:
-                try:
-                    lines = conn.scalar(sa.text("SELECT max(id) FROM claim_line"))
-                except sa.exc.ProgrammingError:
-                    lines = None
-            probe.dispose()
-            filled = lines == 3 * args.claims
+        filled = lines == 3 * args.claims
     if not filled:
         recreate(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None})
-    params = {
-        "claims": args.claims,
-        "stations": args.stations,
-        "suppliers": args.suppliers,
-        "parts": args.parts,
-    }
+    params = fill_params(args, days=20)
     failed = False
     with app.app_context():
         engine = db.engine

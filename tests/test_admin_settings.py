@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from decimal import Decimal
 
 import pytest
@@ -477,3 +478,42 @@ def test_every_flag_rule_has_a_label_on_the_settings_page():
     from portal.admin.forms import FLAG_RULE_LABELS
 
     assert set(FLAG_RULE_LABELS) == set(FLAG_RULES)
+
+
+@pytest.mark.postgres
+def test_the_settings_row_made_by_two_first_uses_at_once_fails_neither(committing_app):
+    """A fresh install's first submits read the settings at the same moment: the one that finds
+    no row while the other is inserting it waits, then reads that row instead of failing."""
+    from portal.extensions import db
+
+    with committing_app.app_context():
+        other = db.engine.connect()
+        other.execute(sa.text("DELETE FROM claim_settings"))
+        other.commit()
+        # Another request is inserting the row and has not committed yet.
+        other.execute(
+            sa.text(
+                "INSERT INTO claim_settings (id, auto_approve_enabled, auto_approve_threshold, "
+                "blocking_rules, updated_at) VALUES (1, true, 50000, '[]', now())"
+            )
+        )
+        found: dict = {}
+
+        def first_use() -> None:
+            with committing_app.app_context():
+                try:
+                    found["threshold"] = ClaimSettings.current().auto_approve_threshold
+                    db.session.commit()
+                except Exception as exc:  # noqa: BLE001 (the test reports what went wrong)
+                    found["error"] = exc
+                finally:
+                    db.session.remove()
+
+        thread = threading.Thread(target=first_use)
+        thread.start()
+        thread.join(timeout=1)  # it waits on the uncommitted row
+        assert thread.is_alive()
+        other.commit()
+        other.close()
+        thread.join(timeout=10)
+        assert found == {"threshold": Decimal("500.00")}

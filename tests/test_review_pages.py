@@ -226,6 +226,26 @@ def test_the_counts_per_status_and_type_stand_beside_the_choices(auditor, queue)
     assert 'value="ST-B"' in page  # the filter shows what it applies
 
 
+def test_the_queue_reads_the_stations_of_its_page_in_one_query(auditor, queue, db_session):
+    """As in a web process's fresh request, nothing is in the session: the page's claims of two
+    stations cost one station query, not one per claim."""
+    db_session.expunge_all()
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db_session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = html(auditor.get("/oem/review"))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert len(numbers_in(page)) == 4
+    assert "ST-A" in page and "ST-B" in page
+    assert len([s for s in statements if s.lstrip().startswith("SELECT station.id")]) == 1
+
+
 def test_keyset_pages_carry_the_cursor_and_the_filters(auditor, queue, monkeypatch):
     monkeypatch.setattr(oem_views, "QUEUE_PAGE_SIZE", 2)
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import UTCDateTime, enum_type, utcnow
@@ -480,9 +481,14 @@ class ClaimSettings(db.Model):
 
     @classmethod
     def current(cls) -> ClaimSettings:
+        """The settings row, made with the defaults on first use. Two first uses at once (the
+        first submits of a fresh install) both insert-or-ignore it: neither fails."""
         settings = db.session.get(cls, 1)
         if settings is None:
-            settings = cls(id=1)
-            db.session.add(settings)
-            db.session.flush()
+            dialect = db.session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            db.session.execute(
+                insert(cls.__table__).values(id=1).on_conflict_do_nothing(index_elements=["id"])
+            )
+            settings = db.session.get(cls, 1)
         return settings
