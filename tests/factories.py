@@ -313,7 +313,9 @@ def claim_in(status, world: World, fleet: Fleet, station: str = "station", **ove
     if status is ClaimStatus.REJECTED:
         decide_claim(claim.id, auditor, Decision("reject", reason="not a warranty fault"))
     elif status is ClaimStatus.PARTIALLY_APPROVED:
-        cut = LineDecision(claim.lines[0].id, approved_amount=Decimal("95.00"), reason="partial_approval")
+        cut = LineDecision(
+            claim.lines[0].id, approved_amount=Decimal("95.00"), reason="partial_approval"
+        )
         decide_claim(claim.id, auditor, Decision("approve", [cut]))
     elif status in (ClaimStatus.APPROVED, ClaimStatus.SETTLED):
         decide_claim(claim.id, auditor, Decision("approve"))

@@ -56,7 +56,9 @@ def test_the_database_computes_the_same_whole_months_as_python():
     columns = [
         whole_months_sql(sa.literal(sale, sa.Date), sa.literal(at, sa.Date)).label(f"m{i}")
         for i, (sale, at) in enumerate(pairs)
-    ] + [age_sql(sa.literal(sale, sa.Date), at).label(f"a{i}") for i, (sale, at) in enumerate(pairs)]
+    ] + [
+        age_sql(sa.literal(sale, sa.Date), at).label(f"a{i}") for i, (sale, at) in enumerate(pairs)
+    ]
     row = db.session.execute(sa.select(*columns)).one()
     expected = [months for _, _, months in EDGES]
     assert list(row[: len(pairs)]) == expected

@@ -187,7 +187,10 @@ def _key_columns(group_by: GroupBy, vehicles, claims):
     repairing = aliased(Station, flat=True)
     if group_by is GroupBy.MODEL:
         return (
-            (VehicleModel.code, vehicles.join(VehicleModel, VehicleModel.id == vehicles.c.model_id)),
+            (
+                VehicleModel.code,
+                vehicles.join(VehicleModel, VehicleModel.id == vehicles.c.model_id),
+            ),
             (VehicleModel.code, claims.join(VehicleModel, VehicleModel.id == claims.c.model_id)),
         )
     if group_by is GroupBy.MONTHS_IN_SERVICE:

@@ -9,9 +9,12 @@ DESIGN's convention puts a failure at MIS k anywhere in (k-1, k] months (`fit_we
 examples often treat k as an exact failure time instead (`fit_weibull_exact`); the tests use it to
 reproduce their figures.
 
-The maximum-likelihood fit is lifelines' `WeibullFitter` (interval and right censoring with
-weights). Confidence bounds are Wald bounds on the log of each parameter (always positive, the
-usual choice for shape and scale), from lifelines' variance matrix. Every expected count c has
+The maximum-likelihood fit is scipy's L-BFGS-B on the log-likelihood written out with its
+analytic gradient (`_LogLikelihood`), in log eta and log beta. Confidence bounds are Wald bounds
+on log eta and log beta (always positive, the usual choice for shape and scale) from the observed
+information. lifelines' `WeibullFitter` finds the same optimum and bounds (the tests check it),
+but always runs 400 Nelder-Mead steps with autograd before its gradient method: 0.2-0.4 s on
+1,000 distinct intervals against 0.01-0.07 s here. Every expected count c has
 the 95% Poisson interval [chi2(0.025; 2c) / 2, chi2(0.975; 2c + 2) / 2].
 """
 
@@ -37,6 +40,12 @@ class TooFewFailures(DomainError):
     """The selection has too few failures to fit a life distribution."""
 
     code = "too_few_failures"
+
+
+class FitFailed(DomainError):
+    """The optimizer found no maximum of the likelihood (data no Weibull describes)."""
+
+    code = "fit_failed"
 
 
 @dataclass(frozen=True)
@@ -134,59 +143,145 @@ def _require_enough(failures: Mapping[float, int]) -> None:
         )
 
 
-def _log_bounds(value: float, se: float) -> Estimate:
+class _LogLikelihood:
+    """The Weibull log-likelihood of weighted observations in theta = (log eta, log beta), with
+    its gradient: failures in intervals (a, b], exact failures at t, survivors censored at c.
+
+    With z(t) = (t / eta) ** beta: an interval adds log(S(a) - S(b)) = -z(a) + log(1 - e^-(z(b) -
+    z(a))), an exact failure log(beta / t) + log z(t) - z(t), a survivor -z(c); and
+    dz/dlog(eta) = -beta z, dz/dlog(beta) = z log z.
+    """
+
+    def __init__(self, intervals=None, exact=None, censored=None):
+        empty = (np.zeros(0), np.zeros(0))
+        self.a, self.b, self.wi = intervals if intervals is not None else (*empty, np.zeros(0))
+        self.t, self.we = exact if exact is not None else empty
+        self.c, self.wc = censored if censored is not None else empty
+
+    @staticmethod
+    def _z(t, eta, beta):
+        """z and its derivatives by log(eta) and log(beta); z(0) = 0 with zero derivatives."""
+        z = np.zeros_like(t)
+        positive = t > 0
+        z[positive] = (t[positive] / eta) ** beta
+        log_z = np.zeros_like(t)
+        log_z[positive] = np.log(z[positive])
+        return z, -beta * z, z * log_z
+
+    def __call__(self, theta) -> tuple[float, np.ndarray]:
+        """Minus the log-likelihood and its gradient (what `scipy.optimize.minimize` takes)."""
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return self._evaluate(theta)
+
+    def _evaluate(self, theta) -> tuple[float, np.ndarray]:
+        eta, beta = np.exp(theta)
+        za, za_eta, za_beta = self._z(self.a, eta, beta)
+        zb, zb_eta, zb_beta = self._z(self.b, eta, beta)
+        gap = np.maximum(zb - za, 1e-300)
+        ll = (self.wi * (-za + np.log(-np.expm1(-gap)))).sum()
+        share = 1.0 / np.expm1(gap)
+        grad = np.array(
+            [
+                (self.wi * (-za_eta + (zb_eta - za_eta) * share)).sum(),
+                (self.wi * (-za_beta + (zb_beta - za_beta) * share)).sum(),
+            ]
+        )
+        zt, zt_eta, zt_beta = self._z(self.t, eta, beta)
+        log_zt = np.log(zt)
+        ll += (self.we * (np.log(beta) - np.log(self.t) + log_zt - zt)).sum()
+        grad += np.array(
+            [(self.we * (-beta - zt_eta)).sum(), (self.we * (1.0 + log_zt - zt_beta)).sum()]
+        )
+        zc, zc_eta, zc_beta = self._z(self.c, eta, beta)
+        ll -= (self.wc * zc).sum()
+        grad -= np.array([(self.wc * zc_eta).sum(), (self.wc * zc_beta).sum()])
+        return -float(ll), -grad
+
+    @property
+    def weight(self) -> float:
+        return float(self.wi.sum() + self.we.sum() + self.wc.sum())
+
+    def per_weight(self, theta) -> tuple[float, np.ndarray]:
+        """Minus the mean log-likelihood per observation: of order 1 whatever the counts, so
+        the optimizer's first steps stay sensible."""
+        value, grad = self(theta)
+        return value / self.weight, grad / self.weight
+
+    def search_space(self) -> tuple[np.ndarray, list[tuple[float, float]]]:
+        """A start (eta at the weighted mean time, beta 1) and bounds on log eta and log beta:
+        eta within 10^6 of the times seen, beta from 0.01 to 100."""
+        times = np.concatenate([self.b, self.t, self.c])
+        weights = np.concatenate([self.wi, self.we, self.wc])
+        positive = times[times > 0]
+        low, high = math.log(positive.min()), math.log(positive.max())
+        start = math.log(np.average(times, weights=weights))
+        span = math.log(1e6)
+        beta = (math.log(0.01), math.log(100.0))
+        return np.array([start, 0.0]), [(low - span, high + span), beta]
+
+
+def _fit(likelihood: _LogLikelihood, failures: float, survivors: float) -> WeibullFit:
+    """Maximum likelihood by L-BFGS-B on the analytic gradient; Wald bounds on log eta and log beta
+    from the observed information (central differences of the gradient)."""
+    from scipy.optimize import minimize  # imported on first use: scipy is slow to import
     from scipy.stats import norm
 
-    spread = math.exp(norm.ppf(0.5 + CONFIDENCE / 2) * se / value)
-    return Estimate(value, value / spread, value * spread)
+    start, bounds_ = likelihood.search_space()
+    result = minimize(
+        likelihood.per_weight,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds_,
+        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 500},
+    )
+    theta = result.x
+    if not result.success:
+        raise FitFailed(_("No Weibull distribution fits these life data."))
+    step = 1e-5
+    information = np.array(
+        [
+            (likelihood(theta + step * e)[1] - likelihood(theta - step * e)[1]) / (2 * step)
+            for e in np.eye(2)
+        ]
+    )
+    covariance = np.linalg.inv((information + information.T) / 2)
+    z = norm.ppf(0.5 + CONFIDENCE / 2)
+    (log_eta, log_beta), (se_eta, se_beta) = theta, np.sqrt(np.diag(covariance))
 
+    def bounds(log_value: float, se: float) -> Estimate:
+        spread = z * se
+        return Estimate(
+            math.exp(log_value), math.exp(log_value - spread), math.exp(log_value + spread)
+        )
 
-def _result(fitter, failures: np.ndarray, survivors: np.ndarray) -> WeibullFit:
-    se = np.sqrt(np.diag(fitter.variance_matrix_.loc[["rho_", "lambda_"], ["rho_", "lambda_"]]))
     return WeibullFit(
-        shape=_log_bounds(float(fitter.rho_), float(se[0])),
-        scale=_log_bounds(float(fitter.lambda_), float(se[1])),
-        log_likelihood=float(fitter.log_likelihood_),
-        failures=int(failures.sum()),
-        survivors=int(survivors.sum()),
+        shape=bounds(log_beta, se_beta),
+        scale=bounds(log_eta, se_eta),
+        log_likelihood=-likelihood(theta)[0],
+        failures=int(failures),
+        survivors=int(survivors),
     )
 
 
 def fit_weibull(failures: Mapping[int, int], survivors: Mapping[float, int]) -> WeibullFit:
     """Maximum likelihood under DESIGN's convention: `failures[k]` vehicles failed somewhere in
     (k-1, k] months, `survivors[age]` vehicles are right-censored at that age."""
-    from lifelines import WeibullFitter  # imported on first use: it is slow to import
-
     _require_enough(failures)
     ends, failed = _arrays(failures)
     ages, censored = _arrays(survivors)
-    lower = np.concatenate([ends - 1, ages])
-    upper = np.concatenate([ends, np.full(len(ages), np.inf)])
-    # lifelines calls a row with lower < upper "censored" (event_observed 0), a failure interval
-    # included: it is an interval-censored failure.
-    fitter = WeibullFitter().fit_interval_censoring(
-        lower,
-        upper,
-        event_observed=np.zeros(len(lower), dtype=bool),
-        weights=np.concatenate([failed, censored]),
-    )
-    return _result(fitter, failed, censored)
+    likelihood = _LogLikelihood(intervals=(ends - 1, ends, failed), censored=(ages, censored))
+    return _fit(likelihood, failed.sum(), censored.sum())
 
 
 def fit_weibull_exact(failures: Mapping[float, int], survivors: Mapping[float, int]) -> WeibullFit:
     """Maximum likelihood with exact failure times (`failures[t]` vehicles failed at t) and
     right-censored survivors: the convention of the published textbook examples."""
-    from lifelines import WeibullFitter
-
     _require_enough(failures)
     times, failed = _arrays(failures)
     ages, censored = _arrays(survivors)
-    fitter = WeibullFitter().fit(
-        np.concatenate([times, ages]),
-        event_observed=np.concatenate([np.ones(len(times)), np.zeros(len(ages))]),
-        weights=np.concatenate([failed, censored]),
-    )
-    return _result(fitter, failed, censored)
+    likelihood = _LogLikelihood(exact=(times, failed), censored=(ages, censored))
+    return _fit(likelihood, failed.sum(), censored.sum())
 
 
 # -- what the fit expects --------------------------------------------------------------------------
@@ -199,7 +294,9 @@ def expected_failures(
     F(k) - F(k-1), with its Poisson interval."""
     ends, failed = _arrays(failures)
     ages, censored = _arrays(survivors)
-    value = float((censored * fit.cdf(ages)).sum() + (failed * (fit.cdf(ends) - fit.cdf(ends - 1))).sum())
+    value = float(
+        (censored * fit.cdf(ages)).sum() + (failed * (fit.cdf(ends) - fit.cdf(ends - 1))).sum()
+    )
     return poisson_interval(value)
 
 
