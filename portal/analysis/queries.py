@@ -98,12 +98,14 @@ def _vehicles(selection: Selection):
     ).where(Vehicle.sale_date <= latest_sale_date_of_age(selection.as_of, 1))
     if selection.model is not None:
         query = query.where(
-            Vehicle.model_id
-            == sa.select(VehicleModel.id)
-            .where(VehicleModel.code == selection.model)
-            .scalar_subquery()
+            _refers_to(Vehicle.model_id, VehicleModel, VehicleModel.code, selection.model)
         )
     return query.subquery("v")
+
+
+def _refers_to(foreign_key, table, code_column, code: str):
+    """`foreign_key` holds the id of `table`'s row whose `code_column` is `code`."""
+    return foreign_key == sa.select(table.id).where(code_column == code).scalar_subquery()
 
 
 def _counted_claims(selection: Selection, vehicles):
@@ -130,16 +132,10 @@ def _counted_claims(selection: Selection, vehicles):
         )
     )
     if selection.part is not None:
-        query = query.where(
-            Claim.causal_part_id
-            == sa.select(Part.id).where(Part.number == selection.part).scalar_subquery()
-        )
+        query = query.where(_refers_to(Claim.causal_part_id, Part, Part.number, selection.part))
     if selection.fault_code is not None:
         query = query.where(
-            Claim.fault_code_id
-            == sa.select(FaultCode.id)
-            .where(FaultCode.code == selection.fault_code)
-            .scalar_subquery()
+            _refers_to(Claim.fault_code_id, FaultCode, FaultCode.code, selection.fault_code)
         )
     if selection.suppliers:
         query = query.where(
