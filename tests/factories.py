@@ -310,3 +310,37 @@ def claim_payload(fleet: Fleet, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def claim_in(status, world: World, fleet: Fleet, station: str = "station", **overrides):
+    """A repair claim (`claim_payload` with `overrides`) taken through the real workflow to
+    `status`: created (draft), submitted with auto-approval off (in review), then decided by the
+    auditor: approved as claimed, partially approved (the first line cut to 95.00), rejected.
+    A settled claim is an approved one marked settled, as a released settlement run does."""
+    from portal.claims import operations as ops
+    from portal.claims.decisions import Decision, LineDecision, decide_claim
+    from portal.claims.models import ClaimSettings, ClaimStatus
+    from portal.claims.payload import parse_claim
+
+    ClaimSettings.current().auto_approve_enabled = False
+    user = world.users[station]
+    claim = ops.create_claim(user, parse_claim(claim_payload(fleet, **overrides)))
+    if status is ClaimStatus.DRAFT:
+        return claim
+    ops.submit_claim(claim, user)
+    assert claim.status is ClaimStatus.IN_REVIEW, claim.status
+    auditor = world.users["auditor"]
+    if status is ClaimStatus.REJECTED:
+        decide_claim(claim.id, auditor, Decision("reject", reason="not a warranty fault"))
+    elif status is ClaimStatus.PARTIALLY_APPROVED:
+        cut = LineDecision(
+            claim.lines[0].id, approved_amount=Decimal("95.00"), reason="partial_approval"
+        )
+        decide_claim(claim.id, auditor, Decision("approve", [cut]))
+    elif status in (ClaimStatus.APPROVED, ClaimStatus.SETTLED):
+        decide_claim(claim.id, auditor, Decision("approve"))
+        if status is ClaimStatus.SETTLED:
+            claim.status = ClaimStatus.SETTLED
+            db.session.flush()
+    assert claim.status is status, claim.status
+    return claim

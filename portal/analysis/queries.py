@@ -1,0 +1,422 @@
+"""Set-based SQL for the analyses (SQLAlchemy core; PostgreSQL and SQLite alike).
+
+Every figure is one aggregate query over all the selection's vehicles or claims at once; Python
+only merges the grouped rows (at most one per key, month or sale month). Whole months between two
+dates are computed in SQL by `whole_months_sql`, the same rule as `conventions.age_in_months`.
+
+A selection is the vehicles of a model (or of every model) and, among their counted claims, those
+of a causal part, a fault code and responsible suppliers. Vehicles of age 0 at `as_of` are left
+out, and so are their claims.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from portal.analysis.conventions import (
+    COUNTED_STATUSES,
+    COUNTED_TYPES,
+    last_day,
+    last_full_months,
+    latest_sale_date_of_age,
+)
+from portal.claims.models import Claim
+from portal.extensions import db
+from portal.masterdata.models import FaultCode, Part, Station, Supplier, Vehicle, VehicleModel
+from portal.money import CENT
+
+# -- whole months in SQL ---------------------------------------------------------------------------
+
+
+def _date_parts(column) -> tuple:
+    return tuple(sa.cast(sa.extract(f, column), sa.Integer) for f in ("year", "month", "day"))
+
+
+def _days_in_month(year, month):
+    leap = sa.and_(year % 4 == 0, sa.or_(year % 100 != 0, year % 400 == 0))
+    return sa.case(
+        (month == 2, sa.case((leap, 29), else_=28)),
+        (month.in_((4, 6, 9, 11)), 30),
+        else_=31,
+    )
+
+
+def whole_months_sql(start, end):
+    """Whole months elapsed from date column `start` to date column `end` (NULL if either is).
+
+    As `conventions.age_in_months`: one month less when the end day is before the start day,
+    unless the end day is its month's last day.
+    """
+    y0, m0, d0 = _date_parts(start)
+    y1, m1, d1 = _date_parts(end)
+    short = sa.case((sa.and_(d1 < d0, d1 < _days_in_month(y1, m1)), 1), else_=0)
+    return (y1 - y0) * 12 + (m1 - m0) - short
+
+
+def age_sql(sale_date, as_of: date):
+    """A vehicle's age in whole months at the fixed date `as_of`."""
+    year, month, day = _date_parts(sale_date)
+    months = (as_of.year - year) * 12 + (as_of.month - month)
+    if as_of.day == last_day(as_of.year, as_of.month):
+        return months
+    return months - sa.case((day > as_of.day, 1), else_=0)
+
+
+# -- the selection ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What an analysis looks at: codes as the API and pages name them; None (or ()) is all.
+
+    `suppliers` are responsible suppliers' codes (the supplier the auditor held responsible,
+    by default the causal part's): a supplier's own report passes its own code.
+    """
+
+    as_of: date
+    model: str | None = None
+    part: str | None = None
+    fault_code: str | None = None
+    suppliers: tuple[str, ...] = ()
+
+
+def _vehicles(selection: Selection):
+    """The selection's vehicles of age >= 1 at as_of, with their age (a subquery)."""
+    query = sa.select(
+        Vehicle.id.label("vehicle_id"),
+        Vehicle.model_id,
+        Vehicle.selling_station_id,
+        Vehicle.sale_date,
+        age_sql(Vehicle.sale_date, selection.as_of).label("age"),
+    ).where(Vehicle.sale_date <= latest_sale_date_of_age(selection.as_of, 1))
+    if selection.model is not None:
+        query = query.where(
+            _refers_to(Vehicle.model_id, VehicleModel, VehicleModel.code, selection.model)
+        )
+    return query.subquery("v")
+
+
+def _refers_to(foreign_key, table, code_column, code: str):
+    """`foreign_key` holds the id of `table`'s row whose `code_column` is `code`."""
+    return foreign_key == sa.select(table.id).where(code_column == code).scalar_subquery()
+
+
+def _counted_claims(selection: Selection, vehicles):
+    """The selection's counted claims on those vehicles, with their MIS (a subquery)."""
+    query = (
+        sa.select(
+            Claim.id.label("claim_id"),
+            Claim.vehicle_id,
+            Claim.station_id,
+            Claim.causal_part_id,
+            Claim.fault_code_id,
+            Claim.responsible_supplier_id,
+            Claim.repair_date,
+            Claim.approved_total_amount,
+            vehicles.c.model_id,
+            vehicles.c.sale_date,
+            (1 + whole_months_sql(vehicles.c.sale_date, Claim.repair_date)).label("mis"),
+        )
+        .join(vehicles, vehicles.c.vehicle_id == Claim.vehicle_id)
+        .where(
+            Claim.status.in_(sorted(COUNTED_STATUSES)),
+            Claim.type.in_(sorted(COUNTED_TYPES)),
+            Claim.repair_date <= selection.as_of,
+        )
+    )
+    if selection.part is not None:
+        query = query.where(_refers_to(Claim.causal_part_id, Part, Part.number, selection.part))
+    if selection.fault_code is not None:
+        query = query.where(
+            _refers_to(Claim.fault_code_id, FaultCode, FaultCode.code, selection.fault_code)
+        )
+    if selection.suppliers:
+        query = query.where(
+            Claim.responsible_supplier_id.in_(
+                sa.select(Supplier.id).where(Supplier.code.in_(selection.suppliers))
+            )
+        )
+    return query.subquery("c")
+
+
+# -- claim rates -----------------------------------------------------------------------------------
+
+
+class GroupBy(enum.StrEnum):
+    MODEL = "model"
+    MONTHS_IN_SERVICE = "months_in_service"
+    PART = "part"
+    FAULT_CODE = "fault_code"
+    SUPPLIER = "supplier"
+    STATION = "station"
+    REGION = "region"
+
+
+@dataclass(frozen=True)
+class RateRow:
+    """One row of a claim-rate table: C/1000 = claims x 1000 / vehicles (None without vehicles)."""
+
+    key: str | int | None
+    vehicles: int
+    claims: int
+    cost: Decimal
+
+    @property
+    def per_1000(self) -> float | None:
+        return self.claims * 1000 / self.vehicles if self.vehicles else None
+
+
+def _key_columns(group_by: GroupBy, vehicles, claims):
+    """(key of a vehicle or None when every row has all vehicles, key of a claim, their joins).
+
+    A model's vehicles are that model's; a station's are those it sold, a region's those sold by
+    its stations; part, fault code and supplier rows share the selection's vehicles.
+    """
+    selling = aliased(Station, flat=True)
+    repairing = aliased(Station, flat=True)
+    if group_by is GroupBy.MODEL:
+        return (
+            (
+                VehicleModel.code,
+                vehicles.join(VehicleModel, VehicleModel.id == vehicles.c.model_id),
+            ),
+            (VehicleModel.code, claims.join(VehicleModel, VehicleModel.id == claims.c.model_id)),
+        )
+    if group_by is GroupBy.MONTHS_IN_SERVICE:
+        return (vehicles.c.age, vehicles), (claims.c.mis, claims)
+    if group_by in (GroupBy.STATION, GroupBy.REGION):
+        attribute = "code" if group_by is GroupBy.STATION else "region"
+        return (
+            (
+                getattr(selling, attribute),
+                vehicles.outerjoin(selling, selling.id == vehicles.c.selling_station_id),
+            ),
+            (
+                getattr(repairing, attribute),
+                claims.join(repairing, repairing.id == claims.c.station_id),
+            ),
+        )
+    table, key, column = {
+        GroupBy.PART: (Part, Part.number, claims.c.causal_part_id),
+        GroupBy.FAULT_CODE: (FaultCode, FaultCode.code, claims.c.fault_code_id),
+        GroupBy.SUPPLIER: (Supplier, Supplier.code, claims.c.responsible_supplier_id),
+    }[group_by]
+    return (None, vehicles), (key, claims.outerjoin(table, table.id == column))
+
+
+def _sort_key(key) -> tuple:
+    return (key is None, key if key is not None else 0)
+
+
+def claim_rates(selection: Selection, group_by: GroupBy) -> list[RateRow]:
+    """Claims, vehicles, C/1000 and cost per key (DESIGN 8's `claim-rates`), ordered by key.
+
+    For months in service the key is k, its claims those with MIS k and its vehicles those of
+    age >= k (a claim in the current, incomplete month can have a k no vehicle has reached yet:
+    its row has 0 vehicles and no C/1000).
+    """
+    vehicles = _vehicles(selection)
+    claims = _counted_claims(selection, vehicles)
+    (vehicle_key, vehicle_from), (claim_key, claim_from) = _key_columns(group_by, vehicles, claims)
+
+    if vehicle_key is None:
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(vehicles)) or 0
+        vehicle_counts: dict = {}
+    else:
+        rows = db.session.execute(
+            sa.select(vehicle_key.label("key"), sa.func.count().label("n"))
+            .select_from(vehicle_from)
+            .group_by(vehicle_key)
+        )
+        vehicle_counts = {row.key: row.n for row in rows}
+    claim_rows = {
+        row.key: (row.n, row.cost)
+        for row in db.session.execute(
+            sa.select(
+                claim_key.label("key"),
+                sa.func.count().label("n"),
+                sa.func.sum(claims.c.approved_total_amount).label("cost"),
+            )
+            .select_from(claim_from)
+            .group_by(claim_key)
+        )
+    }
+
+    if group_by is GroupBy.MONTHS_IN_SERVICE:
+        top = max([*vehicle_counts, *claim_rows], default=0)
+        keys = range(1, top + 1)
+        at_least, running = {}, 0
+        for k in reversed(keys):
+            running += vehicle_counts.get(k, 0)
+            at_least[k] = running
+        vehicle_counts = at_least
+    else:
+        keys = sorted({*vehicle_counts, *claim_rows}, key=_sort_key)
+    result = []
+    for key in keys:
+        n, cost = claim_rows.get(key, (0, None))
+        vehicles_n = total if vehicle_key is None else vehicle_counts.get(key, 0)
+        result.append(RateRow(key, vehicles_n, n, (cost or Decimal(0)).quantize(CENT)))
+    return result
+
+
+def claim_totals(selection: Selection) -> tuple[int, Decimal]:
+    """The selection's counted claims and their approved cost."""
+    claims = _counted_claims(selection, _vehicles(selection))
+    n, cost = db.session.execute(
+        sa.select(sa.func.count(), sa.func.sum(claims.c.approved_total_amount))
+    ).one()
+    return n, (cost or Decimal(0)).quantize(CENT)
+
+
+def average_monthly_sales(selection: Selection, months: int = 3) -> float:
+    """Vehicles of the selection's model(s) sold per month over the last `months` full months."""
+    first, last = last_full_months(selection.as_of, months)
+    query = sa.select(sa.func.count(Vehicle.id)).where(Vehicle.sale_date.between(first, last))
+    if selection.model is not None:
+        query = query.join(VehicleModel, VehicleModel.id == Vehicle.model_id).where(
+            VehicleModel.code == selection.model
+        )
+    return (db.session.scalar(query) or 0) / months
+
+
+# -- life data and the Nevada chart ----------------------------------------------------------------
+
+
+@dataclass
+class Cohort:
+    """The vehicles sold in one month: survivors by age, failures by the MIS of the first claim."""
+
+    sale_month: str
+    vehicles: int = 0
+    survivors: Counter = field(default_factory=Counter)  # age in months -> vehicles
+    failures: Counter = field(default_factory=Counter)  # MIS k -> vehicles failed in (k-1, k]
+
+
+@dataclass
+class LifeData:
+    """The reliability input of a selection (DESIGN 7), by cohort and in total."""
+
+    cohorts: list[Cohort]
+
+    @property
+    def survivors(self) -> Counter:
+        return sum((c.survivors for c in self.cohorts), Counter())
+
+    @property
+    def failures(self) -> Counter:
+        return sum((c.failures for c in self.cohorts), Counter())
+
+    @property
+    def vehicles(self) -> int:
+        return sum(c.vehicles for c in self.cohorts)
+
+
+def _sale_month_columns(vehicles):
+    year, month, _ = _date_parts(vehicles.c.sale_date)
+    return year.label("sale_year"), month.label("sale_month")
+
+
+def _month_name(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def life_data(selection: Selection) -> LifeData:
+    """Each vehicle whose first counted claim of the selection has MIS k failed in (k-1, k];
+    every other vehicle is right-censored at its age. Grouped in SQL by sale month, age and
+    the first claim's MIS: one row per distinct combination, never one per vehicle."""
+    vehicles = _vehicles(selection)
+    claims = _counted_claims(selection, vehicles)
+    first = (
+        sa.select(claims.c.vehicle_id, sa.func.min(claims.c.repair_date).label("repair_date"))
+        .group_by(claims.c.vehicle_id)
+        .subquery("first_claim")
+    )
+    per_vehicle = (
+        sa.select(
+            *_sale_month_columns(vehicles),
+            vehicles.c.age,
+            (1 + whole_months_sql(vehicles.c.sale_date, first.c.repair_date)).label("mis"),
+        )
+        .select_from(vehicles.outerjoin(first, first.c.vehicle_id == vehicles.c.vehicle_id))
+        .subquery("per_vehicle")
+    )
+    rows = db.session.execute(
+        sa.select(
+            per_vehicle.c.sale_year,
+            per_vehicle.c.sale_month,
+            per_vehicle.c.age,
+            per_vehicle.c.mis,
+            sa.func.count().label("n"),
+        )
+        .group_by(*per_vehicle.c)
+        .order_by(per_vehicle.c.sale_year, per_vehicle.c.sale_month)
+    )
+    cohorts: dict[str, Cohort] = {}
+    for row in rows:
+        name = _month_name(row.sale_year, row.sale_month)
+        cohort = cohorts.setdefault(name, Cohort(name))
+        cohort.vehicles += row.n
+        if row.mis is None:
+            cohort.survivors[row.age] += row.n
+        else:
+            cohort.failures[row.mis] += row.n
+    return LifeData(list(cohorts.values()))
+
+
+@dataclass(frozen=True)
+class NevadaRow:
+    """A Nevada chart row: a sale month's vehicles and its counted claims at MIS 1, 2, ..."""
+
+    sale_month: str
+    vehicles: int
+    claims: list[int]
+
+
+def nevada(selection: Selection) -> list[NevadaRow]:
+    """Counted claims (every one, repeats included) by sale month and MIS.
+
+    A row's list runs to the cohort's oldest age, or further when a claim in the current,
+    incomplete month has MIS age + 1.
+    """
+    vehicles = _vehicles(selection)
+    claims = _counted_claims(selection, vehicles)
+    cohort_query = sa.select(*_sale_month_columns(vehicles), vehicles.c.age).subquery("cohort")
+    sizes = {
+        (row.sale_year, row.sale_month): (row.n, row.age)
+        for row in db.session.execute(
+            sa.select(
+                cohort_query.c.sale_year,
+                cohort_query.c.sale_month,
+                sa.func.count().label("n"),
+                sa.func.max(cohort_query.c.age).label("age"),
+            ).group_by(cohort_query.c.sale_year, cohort_query.c.sale_month)
+        )
+    }
+    year, month, _ = _date_parts(claims.c.sale_date)
+    cells_query = sa.select(
+        year.label("sale_year"), month.label("sale_month"), claims.c.mis
+    ).subquery("cells")
+    cells: Counter = Counter()
+    for row in db.session.execute(
+        sa.select(
+            cells_query.c.sale_year,
+            cells_query.c.sale_month,
+            cells_query.c.mis,
+            sa.func.count().label("n"),
+        ).group_by(*cells_query.c)
+    ):
+        cells[(row.sale_year, row.sale_month, row.mis)] = row.n
+    result = []
+    for (y, m), (n, age) in sorted(sizes.items()):
+        width = max([age, *(k for (cy, cm, k) in cells if (cy, cm) == (y, m))])
+        counts = [cells[(y, m, k)] for k in range(1, width + 1)]
+        result.append(NevadaRow(_month_name(y, m), n, counts))
+    return result
