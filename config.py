@@ -74,6 +74,11 @@ class Config:
     BOOTSTRAP_BTN_SIZE = "sm"
 
     RATELIMIT_HEADERS_ENABLED = True
+    # With Redis unreachable the limits are counted per process, in memory, and never turn a
+    # page into an error; Flask-Limiter goes back to Redis when it answers again.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
 
     PAGE_SIZE = 25
@@ -91,6 +96,10 @@ class Config:
             "RATELIMIT_STORAGE_URI": redis_url or "memory://",
             "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
             "RQ_QUEUES": os.environ.get("RQ_QUEUES", "default").split(","),
+            # `json`: one JSON object per log line; anything else: plain text.
+            "LOG_FORMAT": "json"
+            if os.environ.get("LOG_FORMAT", "").strip().lower() == "json"
+            else "text",
             "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
             "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
             "MAIL_FROM": os.environ.get("MAIL_FROM", "warranty-portal@localhost"),

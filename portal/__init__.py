@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,17 +19,19 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(Config.load(app.instance_path))
     if overrides:
         app.config.update(overrides)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from portal import logs
+
+    logs.init_app(app)  # first: every later hook's log lines carry the request id
 
     _init_extensions(app)
     _register_blueprints(app)
     _register_errors(app)
     _register_template_helpers(app)
 
-    from portal import cli
+    from portal import cli, health, jobs
 
+    health.init_app(app)
+    jobs.init_app(app)
     cli.init_app(app)
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 
 import pytest
@@ -151,7 +152,7 @@ def test_setup_refuses_when_the_organisation_oem_is_not_the_oem(app):
 
 
 def test_setup_before_db_upgrade_says_to_run_it_first(tmp_path, monkeypatch):
-    url = fresh_database_url("portal_setup_unmigrated", tmp_path)
+    url = fresh_database_url(f"portal_setup_unmigrated_{os.getpid()}", tmp_path)
     empty = create_app(test_config(url))
     monkeypatch.setattr(db, "session", db._make_scoped_session({}))
     try:
