@@ -4,41 +4,18 @@ the `wsgi` / `config` modules, built without `make` from a tree that has no `.mo
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 from babel.support import Translations
 
-ROOT = Path(__file__).resolve().parent.parent
-# What a clean clone does not have: build output, caches, the developer's venv and instance.
-NOT_SOURCE = shutil.ignore_patterns(
-    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "*.mo", "instance",
-    "test-artifacts", ".pytest_cache", ".ruff_cache", "node_modules",
-)  # fmt: skip
-
-
-def build_wheel(source: Path, out: Path) -> Path:
-    """`pip wheel SOURCE --no-deps`: what an operator's `pip install .` builds."""
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(out)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    (wheel,) = out.glob("warranty_portal-*.whl")
-    return wheel
+from tests.packaging_support import ROOT, build_wheel
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    source = tmp_path_factory.mktemp("source") / "portal-src"
-    shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
-    assert not list(source.rglob("*.mo"))
-    return build_wheel(source, tmp_path_factory.mktemp("wheel"))
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.fixture(scope="module")
