@@ -96,6 +96,8 @@ class Config:
             "RATELIMIT_STORAGE_URI": redis_url or "memory://",
             "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
             "RQ_QUEUES": os.environ.get("RQ_QUEUES", "default").split(","),
+            # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed.
+            "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
             # `json`: one JSON object per log line; anything else: plain text.
             "LOG_FORMAT": "json"
             if os.environ.get("LOG_FORMAT", "").strip().lower() == "json"

@@ -3,7 +3,8 @@
 Every request gets an id: the incoming `X-Request-ID` when it is sane (short, printable, the
 id a proxy or load balancer gave it), else a new one. It is on every log line written while the
 request is handled (`request_id`, "-" outside a request), in the response's `X-Request-ID`
-header and on the access line each request ends with (method, path, status, duration_ms).
+header and on the access line each request ends with (method, path, status, duration_ms and
+the client's address, through `TRUSTED_PROXIES` reverse proxies).
 `LOG_FORMAT=json` writes each line as one JSON object; plain text is the default.
 """
 
@@ -22,7 +23,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 # The fields of an access line beyond the standard ones (`extra=` of the logging call).
-ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
+ACCESS_FIELDS = ("method", "path", "status", "duration_ms", "remote_addr")
 # Load balancers poll these every few seconds: their access lines are DEBUG, not INFO.
 QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 
@@ -92,6 +93,14 @@ def _configure_root(log_format: str) -> None:
 def init_app(app: Flask) -> None:
     _install_record_factory()
     _configure_root(app.config.get("LOG_FORMAT", "text"))
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # 7 lines per start
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        # Behind N reverse proxies the client's address and scheme are in X-Forwarded-For and
+        # -Proto (as the proxies set them): the access lines and the rate limits see the client.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     @app.before_request
     def assign_request_id():
@@ -118,6 +127,7 @@ def init_app(app: Flask) -> None:
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": duration_ms,
+                "remote_addr": request.remote_addr,
             },
         )
         return response

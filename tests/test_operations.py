@@ -210,12 +210,23 @@ def test_log_format_json_writes_one_object_per_line_with_the_request_fields(json
     line = json.loads(portal_handler().format(record))
     assert set(line) == {
         "timestamp", "level", "logger", "message", "request_id",
-        "method", "path", "status", "duration_ms",
+        "method", "path", "status", "duration_ms", "remote_addr",
     }  # fmt: skip
     assert line["request_id"] == response.headers["X-Request-ID"]
     assert (line["level"], line["logger"]) == ("INFO", "portal.access")
     assert (line["method"], line["path"], line["status"]) == ("GET", "/login", 200)
     assert line["timestamp"].endswith("+00:00")
+
+
+@pytest.mark.parametrize(("proxies", "client_address"), [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_the_access_line_names_the_client_through_trusted_proxies_only(
+    database_url, make_app, caplog, proxies, client_address
+):
+    app = make_app(database_url, TRUSTED_PROXIES=proxies)
+    with caplog.at_level(logging.INFO, logger="portal.access"):
+        app.test_client().get("/login", headers={"X-Forwarded-For": "203.0.113.9"})
+    (line,) = [r for r in caplog.records if r.name == "portal.access"]
+    assert line.remote_addr == client_address
 
 
 def test_json_lines_keep_chinese_and_the_traceback():
