@@ -334,3 +334,47 @@ def test_with_redis_down_a_jobs_progress_answers_503_json(down_app, world):
     response = client.get("/jobs/some-job", headers={"Accept": "application/json"})
     error = error_of(response, 503)
     assert error == {"code": "unavailable", "message": UNAVAILABLE_EN, "fields": {}}
+
+
+@pytest.fixture
+def draft_run(world, app, tmp_path, monkeypatch):
+    """A computed draft (in-process, by the suite's app without Redis) of one approved claim."""
+    from portal.claims.models import ClaimSettings
+    from tests.factories import Fleet
+    from tests.test_settlement_engine import approved, drafted
+
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path / "uploads"))
+    ClaimSettings.current().auto_approve_enabled = False  # the auditor approves it
+    approved(world, Fleet.build(world))
+    return drafted(world)
+
+
+def test_with_redis_down_releasing_a_draft_says_why_and_leaves_it_a_draft(
+    down_app, world, draft_run
+):
+    client = down_app.test_client()
+    login(client, world.usernames["finance"])
+    response = client.post(f"/settlement/runs/{draft_run.id}/release")
+    assert response.status_code == 503
+    assert UNAVAILABLE_EN in response.get_data(as_text=True)
+    db.session.refresh(draft_run)
+    assert (draft_run.status, draft_run.step) == (RunStatus.DRAFT, "draft")
+
+
+def test_with_redis_down_a_statement_pdf_not_yet_rendered_says_why(
+    down_app, world, draft_run, tmp_path, monkeypatch
+):
+    from portal.settlement.models import Statement
+
+    monkeypatch.setitem(down_app.config, "UPLOAD_FOLDER", str(tmp_path / "uploads"))
+    statement = db.session.scalars(
+        sa.select(Statement).where(Statement.run_id == draft_run.id)
+    ).first()
+    client = down_app.test_client()
+    login(client, world.usernames["finance"])
+    response = client.get(f"/settlement/statements/{statement.id}.pdf")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/settlement/statements/{statement.id}")
+    assert UNAVAILABLE_EN in client.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.refresh(statement)
+    assert statement.pdf_job_id is None
