@@ -7,7 +7,6 @@ import logging
 import os
 import sys
 import uuid
-from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -18,13 +17,15 @@ from portal.settlement import engine
 from portal.settlement.models import RunStatus, SettlementRun
 from tests.conftest import (
     IsolatedClient,
-    drop_postgres_database,
+    app_on_own_database,
     fresh_database_url,
     login,
     redis_url,
     test_config,
 )
 from tests.test_api_auth import api_for, error_of
+from tests.test_settlement_crash import Data
+from tests.test_settlement_crash import queued_run as waiting_run
 
 DOWN_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1: refused at once
 UNAVAILABLE_EN = "Background jobs are not available right now; try again later."
@@ -67,19 +68,10 @@ def down_app(app, database_url, make_app):
 
 
 @pytest.fixture
-def unmigrated_app(tmp_path):
+def unmigrated_app(tmp_path, db_session):
     url = fresh_database_url(f"portal_unmigrated_{os.getpid()}", tmp_path)
-    app = create_app(test_config(url))
-    rolled_back = db.session
-    db.session = db._make_scoped_session({})
-    try:
+    with app_on_own_database(url, migrated=False) as app:
         yield app
-    finally:
-        db.session.remove()
-        db.session = rolled_back
-        with app.app_context():
-            db.engine.dispose()
-        drop_postgres_database(url)
 
 
 def assert_bare(response, status: int, body: str) -> None:
@@ -257,17 +249,8 @@ def test_plain_text_is_the_default_log_format(app):
 
 def queued_run(world) -> SettlementRun:
     """An open run waiting for a job that Redis cannot be asked about."""
-    period = engine.current_period()
-    run = SettlementRun(
-        period=period,
-        status=RunStatus.QUEUED,
-        open_slot=1,
-        vat_rate=Decimal("0.13"),
-        cutoff=engine.period_cutoff(engine.parse_period(period)),
-        created_by_id=world.users["finance"].id,
-        job_id="job-in-a-redis-that-is-gone",
-    )
-    db.session.add(run)
+    run = db.session.get(SettlementRun, waiting_run(Data(world.users["finance"].id, [])))
+    run.job_id = "job-in-a-redis-that-is-gone"
     db.session.commit()
     return run
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from portal import create_app
 from portal import demo as demo_module
 from portal.auth.models import User
 from portal.claims.models import ClaimSettings
@@ -16,11 +15,20 @@ from portal.extensions import db
 from portal.masterdata.models import OEM_CODE, Organisation, OrgKind, Station
 from portal.oem.models import SEEDED_REASON_CODES, ReasonCode
 from portal.settlement.models import SettlementSettings
-from tests.conftest import drop_postgres_database, fresh_database_url, login, test_config
+from tests.conftest import app_on_own_database, fresh_database_url, login
+
+PASSWORD = "a-Good-pass-9"  # noqa: S105 - a test user's
 
 
 def run(app, *args, **kwargs):
     return app.test_cli_runner().invoke(args=list(args), **kwargs)
+
+
+def create_admin(app, username: str):
+    """The README's first admin: `users create USERNAME --role admin --org OEM`."""
+    return run(
+        app, "users", "create", username, "--role", "admin", "--org", "OEM", "--password", PASSWORD
+    )
 
 
 def row_counts() -> dict[str, int]:
@@ -37,18 +45,7 @@ def the_oem() -> Organisation | None:
 
 
 def test_a_fresh_database_has_no_oem_so_users_create_names_setup(app):
-    result = run(
-        app,
-        "users",
-        "create",
-        "admin",
-        "--role",
-        "admin",
-        "--org",
-        "OEM",
-        "--password",
-        "a-Good-pass-9",
-    )
+    result = create_admin(app, "admin")
     assert result.exit_code == 1
     assert "No organisation has the code OEM" in result.output
     assert "flask --app wsgi setup" in result.output
@@ -69,20 +66,9 @@ def test_setup_creates_the_oem_and_the_default_rules_then_the_first_admin_can_si
     assert db.session.get(SettlementSettings, 1).vat_rate == Decimal("0.13")
     assert "threshold 2000.00" in result.output and "VAT 13%" in result.output
 
-    created = run(
-        app,
-        "users",
-        "create",
-        "admin",
-        "--role",
-        "admin",
-        "--org",
-        "OEM",
-        "--password",
-        "a-Good-pass-9",
-    )
+    created = create_admin(app, "admin")
     assert created.exit_code == 0, created.output
-    assert login(client, "admin", "a-Good-pass-9").status_code == 302
+    assert login(client, "admin", PASSWORD).status_code == 302
 
 
 def test_setup_run_again_changes_nothing_and_says_what_exists(app):
@@ -151,18 +137,10 @@ def test_setup_refuses_when_the_organisation_oem_is_not_the_oem(app):
     assert "exists but is a station" in result.output
 
 
-def test_setup_before_db_upgrade_says_to_run_it_first(tmp_path, monkeypatch):
+def test_setup_before_db_upgrade_says_to_run_it_first(tmp_path, db_session):
     url = fresh_database_url(f"portal_setup_unmigrated_{os.getpid()}", tmp_path)
-    empty = create_app(test_config(url))
-    monkeypatch.setattr(db, "session", db._make_scoped_session({}))
-    try:
-        with empty.app_context():  # the command runs in the app context it finds pushed
-            result = run(empty, "setup")
-    finally:
-        with empty.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        drop_postgres_database(url)
+    with app_on_own_database(url, migrated=False) as empty, empty.app_context():
+        result = run(empty, "setup")  # in the app context it finds pushed
     assert result.exit_code == 1, result.output
     assert "revision none" in result.output
     assert "flask --app wsgi db upgrade" in result.output
@@ -192,18 +170,7 @@ def test_the_demo_reuses_the_oem_that_setup_made(app):
 @pytest.mark.usefixtures("organisations_only")
 def test_the_demo_adds_nothing_once_a_user_exists(app):
     run(app, "setup")
-    run(
-        app,
-        "users",
-        "create",
-        "boss",
-        "--role",
-        "admin",
-        "--org",
-        "OEM",
-        "--password",
-        "a-Good-pass-9",
-    )
+    create_admin(app, "boss")
     before = row_counts()
     assert demo_module.load_demo() == []
     assert row_counts() == before
