@@ -185,7 +185,8 @@ def set_progress(percent: int, **extra) -> None:
 
 
 def job_status(job_id: str) -> JobStatus | None:
-    """The job's status, or None when there is no such job; `JobsUnavailable` without Redis."""
+    """The job's status, or None when there is no such job; `JobsUnavailable` when the
+    configured Redis does not answer."""
     if uses_redis():
         try:
             return _rq_job_status(job_id)
