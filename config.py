@@ -95,6 +95,10 @@ class Config:
             # Reverse proxies in front of the portal whose X-Forwarded-* headers are believed.
             "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
             "RQ_QUEUES": os.environ.get("RQ_QUEUES", "default").split(","),
+            # `json`: one JSON object per log line; anything else: plain text.
+            "LOG_FORMAT": "json"
+            if os.environ.get("LOG_FORMAT", "").strip().lower() == "json"
+            else "text",
             "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
             "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
             "MAIL_FROM": os.environ.get("MAIL_FROM", "warranty-portal@localhost"),

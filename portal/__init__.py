@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,17 +25,19 @@ def create_app(overrides: dict | None = None) -> Flask:
         # X-Forwarded-For/-Proto/-Host as set by the trusted proxies (the last `proxies` hops
         # only): request.remote_addr is then the client's address, not the proxy's.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from portal import logs
+
+    logs.init_app(app)  # first: every later hook's log lines carry the request id
 
     _init_extensions(app)
     _register_blueprints(app)
     _register_errors(app)
     _register_template_helpers(app)
 
-    from portal import cli
+    from portal import cli, health, jobs
 
+    health.init_app(app)
+    jobs.init_app(app)
     cli.init_app(app)
     return app
 
@@ -50,7 +51,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _sqlite_pragmas(app)
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to see this page.")

@@ -1,4 +1,4 @@
-"""`flask --app wsgi ...` commands: users, import, demo, worker."""
+"""`flask --app wsgi ...` commands: setup, users, import, demo, worker."""
 
 from __future__ import annotations
 
@@ -6,17 +6,49 @@ import sys
 from datetime import date
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 
 from portal.extensions import db
 
 
 def init_app(app: Flask) -> None:
+    app.cli.add_command(setup_command)
     app.cli.add_command(users)
     app.cli.add_command(import_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(oldparts)
+
+
+@click.command("setup")
+@click.option(
+    "--oem-name", default=None, help="The OEM's display name (renames it when run again)."
+)
+def setup_command(oem_name):
+    """Create the OEM organisation and the default rules of a new installation (idempotent)."""
+    from portal.health import schema_problem
+    from portal.installation import set_up
+
+    problem = schema_problem()
+    if problem:
+        click.echo(f"Error: {problem}; run `flask --app wsgi db upgrade` first.", err=True)
+        sys.exit(1)
+    try:
+        report = set_up(oem_name)
+    except ValueError as exc:
+        db.session.rollback()
+        click.echo(f"Error: {exc}.", err=True)
+        sys.exit(1)
+    db.session.commit()
+    for line in report.lines:
+        click.echo(line)
+    if report.changed:
+        click.echo(
+            "Set up. Next: `flask --app wsgi users create ... --org OEM` for the first admin."
+        )
+    else:
+        click.echo("Nothing to do: everything exists.")
 
 
 @click.group()
@@ -40,6 +72,7 @@ def create_user_command(username, role, org_code, password, full_name):
     """Create USERNAME with ROLE in organisation ORG_CODE."""
     from portal.auth.operations import create_user
     from portal.errors import ValidationFailed
+    from portal.masterdata.models import OEM_CODE, Organisation
 
     try:
         user = create_user(username, role, org_code, password, full_name=full_name)
@@ -48,6 +81,10 @@ def create_user_command(username, role, org_code, password, full_name):
         click.echo(f"Error: {exc.message}", err=True)
         for name, problem in exc.fields.items():
             click.echo(f"  {name}: {problem}", err=True)
+        if org_code.strip() == OEM_CODE and not db.session.scalar(
+            sa.select(Organisation.id).where(Organisation.code == OEM_CODE)
+        ):
+            click.echo("  (run `flask --app wsgi setup` to create the OEM organisation)", err=True)
         sys.exit(1)
     db.session.commit()
     click.echo(f"Created {user.username} ({user.role.value}) in {user.organisation.code}.")

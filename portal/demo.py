@@ -31,6 +31,7 @@ from portal.auth.models import Role, User
 from portal.auth.operations import create_user
 from portal.claims.models import Claim
 from portal.extensions import db
+from portal.installation import set_up
 from portal.masterdata.models import (
     OEM_CODE,
     Disposition,
@@ -381,7 +382,7 @@ class Demo:
 
 
 def add_organisations(demo: Demo) -> None:
-    demo.oem = Organisation(code=OEM_CODE, name=OEM_NAME)
+    demo.oem = set_up(OEM_NAME).oem  # what `flask setup` makes, named as the demo's OEM
     demo.stations = [
         Station(
             code=code,
@@ -403,7 +404,7 @@ def add_organisations(demo: Demo) -> None:
         )
         for code, name, share, cap, fee in SUPPLIERS
     }
-    demo.add([demo.oem, *demo.stations, *demo.suppliers.values()])
+    demo.add([*demo.stations, *demo.suppliers.values()])
 
 
 def add_vehicle_models(demo: Demo) -> None:
@@ -574,14 +575,21 @@ STEPS: tuple[DemoStep, ...] = (
 )
 
 
+def _holds_only_setup() -> bool:
+    other_org = sa.select(Organisation.id).where(Organisation.code != OEM_CODE).limit(1)
+    any_user = sa.select(User.id).limit(1)
+    return db.session.scalar(other_org) is None and db.session.scalar(any_user) is None
+
+
 def load_demo(seed: int = DEFAULT_SEED) -> list[tuple[str, str, str]]:
     """Load the demo data set (flushed, not committed) and answer its logins.
 
     `(username, role, organisation code)` in the order of `DEMO_USERS`; all use `DEMO_PASSWORD`.
-    If the OEM organisation exists already, nothing is added: the answer is then the demo
-    logins that exist.
+    The demo goes only into a database that holds nothing but what `flask setup` makes (no
+    other organisation, no user); otherwise nothing is added and the answer is the demo logins
+    that exist.
     """
-    if db.session.scalar(sa.select(Organisation.id).where(Organisation.code == OEM_CODE)) is None:
+    if _holds_only_setup():
         demo = Demo(rng=random.Random(seed), today=date.today())
         for step in STEPS:
             step(demo)

@@ -7,6 +7,10 @@ progress through `job_status(job_id)` (and `/jobs/<id>` for the pages' progress 
 
 A job function is named by its import path (`"portal.settlement.tasks:compute_run"`) and gets
 ids, never objects; it runs in a fresh application context and commits for itself.
+
+With `REDIS_URL` set but Redis unreachable, starting or reading a job raises `JobsUnavailable`
+(503, code `unavailable`): the API answers it as JSON, pages show its message; an action that
+needs a job calls `require_jobs()` before it writes anything.
 """
 
 from __future__ import annotations
@@ -19,8 +23,20 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, has_app_context, jsonify
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    has_app_context,
+    jsonify,
+    render_template,
+)
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from redis.exceptions import RedisError
+
+from portal.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +47,16 @@ _local_jobs: dict[str, dict[str, Any]] = {}
 _current_local_job: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "current_local_job", default=None
 )
+
+
+class JobsUnavailable(DomainError):
+    """Redis (and so every worker) cannot be reached: nothing can be queued or looked up."""
+
+    code = "unavailable"
+    status = 503
+
+    def __init__(self):
+        super().__init__(str(_l("Background jobs are not available right now; try again later.")))
 
 
 @dataclass
@@ -57,13 +83,30 @@ def redis_connection():
 
     client = current_app.extensions.get("portal_redis")
     if client is None:
-        client = Redis.from_url(current_app.config["REDIS_URL"])
+        # A Redis host that does not answer costs a page seconds, not minutes; reads stay
+        # unbounded since a worker blocks on its queues.
+        client = Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=3)
         current_app.extensions["portal_redis"] = client
     return client
 
 
 def uses_redis() -> bool:
     return bool(current_app.config.get("REDIS_URL"))
+
+
+def _unavailable(exc: RedisError, doing: str) -> JobsUnavailable:
+    log.warning("background jobs unavailable while %s: %s: %s", doing, type(exc).__name__, exc)
+    return JobsUnavailable()
+
+
+def require_jobs() -> None:
+    """Raise `JobsUnavailable` unless a job could be queued now (always true without Redis)."""
+    if not uses_redis():
+        return
+    try:
+        redis_connection().ping()
+    except RedisError as exc:
+        raise _unavailable(exc, "checking Redis") from exc
 
 
 def _resolve(path: str):
@@ -94,17 +137,20 @@ def enqueue(path: str, *args, owner_id: int | None = None, queue: str = "default
         from rq import Queue, Retry
 
         q = Queue(queue, connection=redis_connection())
-        job = q.enqueue(
-            execute,
-            path,
-            *args,
-            **kwargs,
-            meta=meta,
-            retry=Retry(max=2, interval=[5, 30]),
-            job_timeout=3600,
-            result_ttl=86400,
-            failure_ttl=7 * 86400,
-        )
+        try:
+            job = q.enqueue(
+                execute,
+                path,
+                *args,
+                **kwargs,
+                meta=meta,
+                retry=Retry(max=2, interval=[5, 30]),
+                job_timeout=3600,
+                result_ttl=86400,
+                failure_ttl=7 * 86400,
+            )
+        except RedisError as exc:
+            raise _unavailable(exc, f"queueing {path}") from exc
         return job.id
     job_id = uuid.uuid4().hex
     _local_jobs[job_id] = {"status": "started", "meta": meta, "result": None, "error": None}
@@ -139,23 +185,13 @@ def set_progress(percent: int, **extra) -> None:
 
 
 def job_status(job_id: str) -> JobStatus | None:
+    """The job's status, or None when there is no such job; `JobsUnavailable` when the
+    configured Redis does not answer."""
     if uses_redis():
-        from rq.exceptions import NoSuchJobError
-        from rq.job import Job
-
         try:
-            job = Job.fetch(job_id, connection=redis_connection())
-        except NoSuchJobError:
-            return None
-        status = job.get_status(refresh=True)
-        status_name = getattr(status, "value", str(status)) if status else "queued"
-        meta = job.get_meta(refresh=True)
-        progress = 100 if status_name == "finished" else int(meta.get("progress", 0))
-        error = None
-        if status_name == "failed":
-            result = job.latest_result()
-            error = getattr(result, "exc_string", None) or "failed"
-        return JobStatus(job_id, status_name, progress, job.return_value(), error, meta)
+            return _rq_job_status(job_id)
+        except RedisError as exc:
+            raise _unavailable(exc, "reading a job") from exc
     record = _local_jobs.get(job_id)
     if record is None:
         return None
@@ -168,6 +204,25 @@ def job_status(job_id: str) -> JobStatus | None:
         record["error"],
         meta,
     )
+
+
+def _rq_job_status(job_id: str) -> JobStatus | None:
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        job = Job.fetch(job_id, connection=redis_connection())
+    except NoSuchJobError:
+        return None
+    status = job.get_status(refresh=True)
+    status_name = getattr(status, "value", str(status)) if status else "queued"
+    meta = job.get_meta(refresh=True)
+    progress = 100 if status_name == "finished" else int(meta.get("progress", 0))
+    error = None
+    if status_name == "failed":
+        result = job.latest_result()
+        error = getattr(result, "exc_string", None) or "failed"
+    return JobStatus(job_id, status_name, progress, job.return_value(), error, meta)
 
 
 def run_worker(app: Flask, queues: list[str], burst: bool = False) -> None:
@@ -197,3 +252,18 @@ def status(job_id: str):
     if owner != current_user.id and not current_user.has_role(Role.ADMIN):
         abort(404)
     return jsonify(found.as_dict())
+
+
+def init_app(app: Flask) -> None:
+    """`JobsUnavailable` that no view turned into a message: 503, as JSON or as a page."""
+    from portal.auth.permissions import wants_json
+
+    @app.errorhandler(JobsUnavailable)
+    def _jobs_unavailable(exc: JobsUnavailable):
+        from portal.extensions import db
+
+        db.session.rollback()
+        if wants_json():
+            body = {"error": {"code": exc.code, "message": exc.message, "fields": {}}}
+            return jsonify(body), exc.status
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status

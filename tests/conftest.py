@@ -9,6 +9,7 @@ Override with TEST_DATABASE_URL / TEST_REDIS_URL; set TEST_DATABASE_URL=sqlite t
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 from collections.abc import Iterator
@@ -215,18 +216,16 @@ def switching_login(login_as, client, db_session):
     return _login
 
 
-@pytest.fixture
-def committing_app(tmp_path, db_session):
-    """A separate app on its own fresh database where work really commits, for tests of
-    concurrency between transactions (PostgreSQL only). `db.session` is the app's own here."""
+@contextlib.contextmanager
+def app_on_own_database(url: str, *, migrated: bool = True) -> Iterator:
+    """A separate app on the fresh database `url` (migrated to head unless told not to), where
+    work really commits: `db.session` is the app's own meanwhile; the database is dropped after."""
     from portal import create_app
     from portal.extensions import db
 
-    url = fresh_database_url("portal_concurrency", tmp_path)
-    if not url.startswith("postgresql"):
-        pytest.skip("real concurrency is tested on PostgreSQL (CI always has it)")
     app = create_app(test_config(url))
-    migrate_to_head(app)
+    if migrated:
+        migrate_to_head(app)
     rolled_back = db.session
     db.session = db._make_scoped_session({})
     try:
@@ -237,3 +236,14 @@ def committing_app(tmp_path, db_session):
         with app.app_context():
             db.engine.dispose()
         drop_postgres_database(url)
+
+
+@pytest.fixture
+def committing_app(tmp_path, db_session):
+    """A separate app on its own fresh database where work really commits, for tests of
+    concurrency between transactions (PostgreSQL only). `db.session` is the app's own here."""
+    url = fresh_database_url("portal_concurrency", tmp_path)
+    if not url.startswith("postgresql"):
+        pytest.skip("real concurrency is tested on PostgreSQL (CI always has it)")
+    with app_on_own_database(url) as app:
+        yield app

@@ -37,6 +37,7 @@ ERROR_CODES = (
     "rule_refused",
     "rate_limited",
     "server_error",
+    "unavailable",
 )
 
 
@@ -683,6 +684,10 @@ RESPONSES = {
     "Refused": _error("A rule refused it; `fields` names each field and the rule."),
     "TooLarge": _error("The upload is too large."),
     "RateLimited": _error("Too many attempts; wait a minute."),
+    "Unavailable": _error(
+        "Background jobs are not available (Redis does not answer): nothing was started; "
+        "try again later."
+    ),
 }
 
 
@@ -701,6 +706,7 @@ def _responses(ok: str, ok_body: dict | None, *errors: str, **ok_extra) -> dict:
         "PreconditionRequired": "428",
         "Refused": "422",
         "RateLimited": "429",
+        "Unavailable": "503",
     }
     for name in errors:
         answers[codes[name]] = {"$ref": f"#/components/responses/{name}"}
@@ -1088,7 +1094,7 @@ def _settlement_paths() -> dict[str, Any]:
     run_errors = ("Unauthorized", "Forbidden", "NotFound", "Conflict")
     chargeback_errors = ("Malformed", *CLAIM_ERRORS, "Conflict", "Refused")
 
-    def run_action(operation_id: str, summary: str, description: str) -> dict:
+    def run_action(operation_id: str, summary: str, description: str, *errors: str) -> dict:
         return {
             "parameters": [run_id],
             "post": {
@@ -1096,7 +1102,7 @@ def _settlement_paths() -> dict[str, Any]:
                 "summary": summary,
                 "description": f"Role: finance. Empty body. {description} Answers the run.",
                 "tags": ["settlement"],
-                "responses": _responses("200", _ref("SettlementRun"), *run_errors),
+                "responses": _responses("200", _ref("SettlementRun"), *run_errors, *errors),
             },
         }
 
@@ -1150,6 +1156,7 @@ def _settlement_paths() -> dict[str, Any]:
                     "Forbidden",
                     "Conflict",
                     "Refused",
+                    "Unavailable",
                     description="Created",
                     headers=LOCATION,
                 ),
@@ -1170,6 +1177,7 @@ def _settlement_paths() -> dict[str, Any]:
             "Release a draft: its statements go to stations and suppliers, its claims settle",
             "A run that is not a draft (released included) is 409. With workers the release "
             "is queued: the run stays draft with step `releasing` until it is done.",
+            "Unavailable",
         ),
         "/settlement/runs/{run_id}/discard": run_action(
             "discardSettlementRun",
@@ -1180,6 +1188,7 @@ def _settlement_paths() -> dict[str, Any]:
             "retrySettlementRun",
             "Compute a failed run again, or resume one whose worker stopped (stale)",
             "A run with nothing to retry is 409 (with `open_run_id` when another run is open).",
+            "Unavailable",
         ),
         "/statements": {
             "get": {

@@ -20,7 +20,7 @@ from portal.claims import attachments
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
-from portal.jobs import enqueue, job_status, uses_redis
+from portal.jobs import JobsUnavailable, enqueue, job_status, require_jobs, uses_redis
 from portal.masterdata.models import OEM_CODE, Organisation
 from portal.notifications.operations import notify_organisation
 from portal.settlement import engine
@@ -84,6 +84,7 @@ def start_run(user: User, period_text: str) -> SettlementRun:
     existing = open_run()
     if existing is not None:
         raise _open_run_conflict(existing)
+    require_jobs()  # before the run is written: a run no worker can pick up would block the next
     run = SettlementRun(
         period=period_text.strip(),
         status=RunStatus.QUEUED,
@@ -164,6 +165,7 @@ def request_release(run: SettlementRun, user: User) -> SettlementRun:
         )
     if run.step == "releasing" and not is_stale(run):
         return run  # already queued
+    require_jobs()
     run.step = "releasing"
     run.heartbeat_at = utcnow()
     run_id, user_id = run.id, user.id  # before the commit: see _enqueue_compute
@@ -228,6 +230,7 @@ def _remove_pdf_files(stored_names: list[str]) -> None:
 def retry_run(run: SettlementRun, user: User) -> SettlementRun:
     """Compute a failed run again, or resume one whose worker stopped (stale)."""
     _require(user, Role.FINANCE, str(_l("Only finance retries settlement runs.")))
+    require_jobs()
     run = _locked_run(run)
     if run.status is RunStatus.FAILED:
         if open_run() is not None:
@@ -268,7 +271,10 @@ def is_stale(run: SettlementRun, now: datetime | None = None) -> bool:
     if not busy:
         return False
     if uses_redis() and run.job_id:
-        found = job_status(run.job_id)
+        try:
+            found = job_status(run.job_id)
+        except JobsUnavailable:  # the job cannot be asked: judge by the run's heartbeat
+            return _silent_for(run, now) > engine.stale_after()
         if found is None or found.status in ("failed", "stopped", "canceled"):
             return True
         if found.status == "finished":
@@ -286,7 +292,10 @@ def run_progress(run: SettlementRun) -> int:
     """The live progress: the job's while it works, the run's otherwise."""
     if run.status in (RunStatus.QUEUED, RunStatus.RUNNING) or run.step == "releasing":
         if run.job_id:
-            found = job_status(run.job_id)
+            try:
+                found = job_status(run.job_id)
+            except JobsUnavailable:  # the run's own progress, as its worker last wrote it
+                found = None
             if found is not None and found.status != "finished":
                 return max(found.progress, run.progress if run.step != "releasing" else 0)
         return run.progress if run.step != "releasing" else 0

@@ -44,7 +44,7 @@ from portal.claims.models import Claim
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.jobs import job_status
+from portal.jobs import JobsUnavailable, job_status
 from portal.masterdata.models import Organisation, Supplier
 from portal.oldparts.models import OldPart
 from portal.oldparts.operations import REMOVES_FROM_RECOVERY
@@ -647,12 +647,17 @@ def statement_pdf(statement_id: int):
         response.headers["Cache-Control"] = "private, no-store"
         return response
     job_id = statement.pdf_job_id
-    found = job_status(job_id) if job_id else None
-    if found is None or found.status not in PENDING_JOB_STATUSES:
-        _end_reading()
-        job_id = op.queue_statement_pdf(statement, current_user)
-        db.session.commit()
-        found = job_status(job_id)
+    try:
+        found = job_status(job_id) if job_id else None
+        if found is None or found.status not in PENDING_JOB_STATUSES:
+            _end_reading()
+            job_id = op.queue_statement_pdf(statement, current_user)
+            db.session.commit()
+            found = job_status(job_id)
+    except JobsUnavailable as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("settlement.statement", statement_id=statement_id))
     owned = found is not None and found.meta.get("owner_id") == current_user.id
     return render_template(
         "settlement/pdf_pending.html",
