@@ -242,7 +242,7 @@ def app_on_own_database(url: str, *, migrated: bool = True) -> Iterator:
 def committing_app(tmp_path, db_session):
     """A separate app on its own fresh database where work really commits, for tests of
     concurrency between transactions (PostgreSQL only). `db.session` is the app's own here."""
-    url = fresh_database_url("portal_concurrency", tmp_path)
+    url = fresh_database_url(f"portal_concurrency_{os.getpid()}", tmp_path)
     if not url.startswith("postgresql"):
         pytest.skip("real concurrency is tested on PostgreSQL (CI always has it)")
     with app_on_own_database(url) as app:

@@ -20,7 +20,7 @@ def _differences(app) -> list:
 
 @pytest.fixture
 def empty_database(tmp_path):
-    url = fresh_database_url("portal_migrations_check", tmp_path)
+    url = fresh_database_url(f"portal_migrations_check_{os.getpid()}", tmp_path)
     yield url
     drop_postgres_database(url)
 
