@@ -320,7 +320,7 @@ def test_a_worker_killed_mid_run_leaves_nothing_and_the_retry_writes_each_claim_
 
     worker = start_worker(committing_app, worker_queue, log, pause=0)
     try:
-        worker.wait(timeout=30)
+        worker.wait(timeout=120)  # a burst worker: it ends by itself; a loaded machine is slow
     finally:
         if worker.poll() is None:
             kill_worker(worker)
