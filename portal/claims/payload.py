@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.claims.models import ClaimType, LineKind
 from portal.errors import DomainError
+from portal.inputs import MAX_ID, MAX_INTEGER_DIGITS, parse_date
 
 # Kinds a station may send; trip lines come from the roadside fields, package lines from the model.
 SENDABLE_KINDS = (LineKind.PART, LineKind.LABOR, LineKind.OTHER, LineKind.TRIP)
@@ -74,7 +75,9 @@ class _Parser:
             self.errors[prefix + key] = str(_l("at most %(n)d characters", n=max_len))
         return value
 
-    def integer(self, data: dict, key: str, minimum: int = 0, prefix: str = "") -> int | None:
+    def integer(
+        self, data: dict, key: str, minimum: int = 0, prefix: str = "", maximum: int = MAX_ID
+    ) -> int | None:
         value = data.get(key)
         if value is None or value == "":
             return None
@@ -89,6 +92,9 @@ class _Parser:
             return None
         if number < minimum:
             self.errors[prefix + key] = str(_l("must be at least %(n)d", n=minimum))
+            return None
+        if number > maximum:
+            self.errors[prefix + key] = str(_l("must be at most %(n)d", n=maximum))
             return None
         return number
 
@@ -108,6 +114,11 @@ class _Parser:
         if number < 0:
             self.errors[prefix + key] = str(_l("must not be negative"))
             return None
+        if number.adjusted() >= MAX_INTEGER_DIGITS:
+            self.errors[prefix + key] = str(
+                _l("at most %(n)d digits before the point", n=MAX_INTEGER_DIGITS)
+            )
+            return None
         if number != number.quantize(Decimal(1).scaleb(-places)):
             self.errors[prefix + key] = str(_l("at most %(n)d decimal places", n=places))
             return None
@@ -118,7 +129,7 @@ class _Parser:
         if value is None or value == "":
             return None
         try:
-            return date.fromisoformat(str(value))
+            return parse_date(str(value))
         except ValueError:
             self.errors[key] = str(_l("must be a date as YYYY-MM-DD"))
             return None
