@@ -302,10 +302,13 @@ def check_request() -> None:
         return
     if request.mimetype in FORM_TYPES:
         for name, value in request.form.items(multi=True):
-            if has_control(name):
+            if has_control(name or ""):
                 fields["form"] = _control_message()
-            elif has_control(value, in_text=True):
+            elif has_control(value or "", in_text=True):
                 fields[name] = _control_message()
+        for name, upload in request.files.items(multi=True):
+            if has_control(name or "") or has_control(upload.filename or ""):
+                fields[name or "form"] = _control_message()
         refuse_if(fields, _l("The form holds a character the portal does not take."))
     elif request.is_json or request.path.startswith("/api/"):
         _check_json_body()
