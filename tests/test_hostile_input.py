@@ -300,3 +300,48 @@ def test_the_refusal_messages_are_translated(client, world):
     )
     error = error_of(response, 400)
     assert "must not" not in error["fields"]["username"]
+
+
+def test_a_period_in_full_width_digits_is_not_a_period():
+    from portal.settlement.engine import parse_period
+
+    with pytest.raises(ValueError, match="２０２６"):
+        parse_period("２０２６-10")
+
+
+def test_a_settlement_run_for_a_full_width_period_is_refused_naming_period(client, world):
+    api = api_for(client, world, "finance")
+    response = api.post("/settlement/runs", json={"period": "２０２６-10"})
+    assert response.status_code in (400, 422)
+    assert "period" in error_of(response, response.status_code)["fields"]
+
+
+@pytest.mark.parametrize("value", ["１２", "٣", "1" * 30])
+def test_a_freight_amount_in_other_digits_or_beyond_its_column_is_refused(value):
+    from portal.api.fulfilment import _freight
+
+    errors: dict[str, str] = {}
+    assert _freight({"freight_amount": value}, errors) is None
+    assert "freight_amount" in errors
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ({"qty": "１２"}, "lines[0].qty"),
+        ({"qty": "٣"}, "lines[0].qty"),
+        ({"hours": "１.5"}, "lines[0].hours"),
+    ],
+)
+def test_a_claim_line_in_unicode_digits_is_refused(client, world, fleet, db_session, line, field):
+    api = api_for(client, world, "station")
+    body = claim_payload(fleet, lines=[{"kind": "part", "part_number": "P-100", **line}])
+    before = claims_count(db_session)
+    assert field in error_of(api.post("/claims", json=body), 400)["fields"]
+    assert claims_count(db_session) == before
+
+
+def test_removing_a_line_named_in_unicode_digits_shows_the_form_again(login_as, fleet):
+    station = login_as("station")
+    response = station.post("/claims/new?type=repair", data={"line_action": "remove:²"})
+    assert response.status_code < 500

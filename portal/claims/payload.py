@@ -84,6 +84,8 @@ class _Parser:
         try:
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError
+            if isinstance(value, str) and not value.strip().isascii():
+                raise ValueError  # "１２" or "٣": digits, but not the ones a number is written in
             number = int(Decimal(str(value)))
             if Decimal(str(value)) != number:
                 raise ValueError
@@ -103,7 +105,7 @@ class _Parser:
         if value is None or value == "":
             return None
         try:
-            if isinstance(value, bool):
+            if isinstance(value, bool) or (isinstance(value, str) and not value.isascii()):
                 raise InvalidOperation
             number = Decimal(str(value))
             if not number.is_finite():

@@ -204,7 +204,7 @@ def _apply_line_action(action: str, rows: list[LineRow], layout) -> None:
     verb, _sep, arg = action.partition(":")
     if verb == "add" and arg in {k.value for k in layout.line_kinds}:
         rows.append(_blank_row(arg))
-    elif verb == "remove" and arg.isdigit() and int(arg) < len(rows):
+    elif verb == "remove" and arg.isascii() and arg.isdigit() and int(arg) < len(rows):
         del rows[int(arg)]
 
 

@@ -225,7 +225,7 @@ def decision_payload(form: DecisionForm, claim: Claim) -> tuple[dict, dict[str, 
         sub = entry.form
         raw_id = sub.line_id.data or ""
         line = {"id": raw_id, "reason": sub.reason.data or "", "note": sub.note.data or ""}
-        kind = kinds.get(int(raw_id)) if raw_id.isdigit() else None
+        kind = kinds.get(int(raw_id)) if raw_id.isascii() and raw_id.isdigit() else None
         if kind is not None:
             value = (sub.approved.data or "").strip()
             if not value:
