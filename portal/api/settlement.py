@@ -35,7 +35,7 @@ from portal.auth.models import Role, User
 from portal.claims.payload import Malformed
 from portal.errors import Conflict, ValidationFailed
 from portal.extensions import db
-from portal.inputs import page_args
+from portal.inputs import page_args, parse_date
 from portal.settlement import operations as ops
 from portal.settlement import queries
 from portal.settlement.engine import parse_period
@@ -251,7 +251,7 @@ def _day(data: dict, key: str) -> date | None:
         return None
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value)
+            return parse_date(value)
         except ValueError:
             pass
     raise Malformed(
