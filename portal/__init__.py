@@ -28,6 +28,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from portal import logs
 
     logs.init_app(app)  # first: every later hook's log lines carry the request id
+    from portal import inputs
+
+    inputs.init_app(app)  # before the blueprints (their `<int:...>`) and every other hook
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -133,6 +136,8 @@ def _register_errors(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
 
     from portal.auth.permissions import wants_json
+    from portal.extensions import db
+    from portal.inputs import InputRefused
 
     messages = {
         400: _l("The request could not be understood."),
@@ -159,15 +164,28 @@ def _register_errors(app: Flask) -> None:
         500: "server_error",
     }
 
-    def render(status: int, message=None):
+    def render(status: int, message=None, fields: dict[str, str] | None = None):
         message = str(message or messages[status])
         if wants_json():
-            body = {"error": {"code": codes[status], "message": message, "fields": {}}}
+            body = {"error": {"code": codes[status], "message": message, "fields": fields or {}}}
             return jsonify(body), status
-        return render_template("error.html", status=status, message=message), status
+        page = render_template("error.html", status=status, message=message, fields=fields)
+        return page, status
 
     for status in messages:
         app.register_error_handler(status, lambda e, s=status: render(s))
+
+    @app.errorhandler(500)
+    def _server_error(e):
+        # A failed statement leaves the transaction aborted: the page itself (the header's
+        # unread count, the signed-in user) needs a usable session.
+        db.session.rollback()
+        return render(500)
+
+    @app.errorhandler(InputRefused)
+    def _refused(e: InputRefused):
+        db.session.rollback()
+        return render(e.status, e.message, e.fields)
 
     @app.errorhandler(CSRFError)
     def _csrf(e):

@@ -78,7 +78,7 @@ FLAG_RULE_LABELS = {
     "labor_hours": _l("Labor hours above the operation's standard hours"),
 }
 # An amount as typed: digits, at most two decimals; "2,000.00" as the pages show it is fine too.
-MONEY_TEXT = re.compile(r"\d{1,12}(?:\.\d{1,2})?")
+MONEY_TEXT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")
 
 
 class MoneyField(StringField):
@@ -147,7 +147,7 @@ class ReasonCodeForm(ReasonCodeLabelsForm):
 # -- rules: settlement -----------------------------------------------------------------------------
 
 # A percentage as typed, at most four decimals ("13", "6.5"): a rate keeps millionths.
-PERCENT_TEXT = re.compile(r"\d{1,3}(?:\.\d{1,4})?")
+PERCENT_TEXT = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,4})?")
 
 
 class PercentField(StringField):

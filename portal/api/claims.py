@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal import inputs
 from portal.api.auth import api_view, json_body
 from portal.api.blueprint import ApiError, bp, not_found
 from portal.api.serialize import attachment_json, claim_detail, claim_summary, moment
@@ -20,7 +21,7 @@ from portal.errors import Conflict
 from portal.extensions import db
 
 READERS = (Role.STATION, Role.AUDITOR, Role.FINANCE)
-MAX_PER_PAGE = 100
+MAX_PER_PAGE = inputs.MAX_PER_PAGE
 
 
 def load_claim(number: str, user: User) -> Claim:
@@ -91,10 +92,7 @@ def list_claims(user: User):
             fields["type"] = str(
                 _l("must be one of: %(values)s", values=", ".join(t.value for t in ClaimType))
             )
-    page = _positive_int(args, "page", 1, None, fields)
-    per_page = _positive_int(
-        args, "per_page", current_app.config["PAGE_SIZE"], MAX_PER_PAGE, fields
-    )
+    page, per_page = inputs.page_args(args, fields, per_page=current_app.config["PAGE_SIZE"])
     if fields:
         raise Malformed(str(_l("The query is malformed.")), fields)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
@@ -115,20 +113,8 @@ def list_claims(user: User):
 
 
 def _positive_int(args, name: str, default: int, maximum: int | None, fields: dict) -> int:
-    raw = args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1 or (maximum is not None and value > maximum):
-        fields[name] = (
-            str(_l("must be a whole number from 1 to %(n)d", n=maximum))
-            if maximum
-            else str(_l("must be a whole number from 1"))
-        )
-    return value
+    """A whole number from 1 to `maximum` (an id column's bound when None): `inputs.int_arg`."""
+    return inputs.int_arg(args, name, fields, default=default, maximum=maximum or inputs.MAX_ID)
 
 
 @bp.route("/claims", methods=["POST"])

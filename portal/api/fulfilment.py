@@ -34,7 +34,7 @@ from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
 
 SHIPPERS = (Role.STATION, Role.SUPPLIER, Role.AUDITOR)
-FREIGHT = re.compile(r"^\d+(\.\d{1,2})?$")
+FREIGHT = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")  # ASCII, within Numeric(14, 2)
 MAX_TEXT = 80
 
 

@@ -24,11 +24,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.api.auth import api_view
 from portal.api.blueprint import bp, not_found
-from portal.api.claims import MAX_PER_PAGE, _positive_int
 from portal.api.serialize import old_part_detail, old_part_summary
 from portal.auth.models import Role, User
 from portal.claims.payload import Malformed
 from portal.extensions import db
+from portal.inputs import page_args
 from portal.masterdata.models import Disposition
 from portal.oldparts.models import OldPart, OldPartStatus
 from portal.oldparts.tasks import local_today
@@ -70,10 +70,7 @@ def list_old_parts(user: User):
             query = query.where(
                 sa.or_(OldPart.overdue_at.is_(None), OldPart.waived_at.is_not(None))
             )
-    page = _positive_int(args, "page", 1, None, fields)
-    per_page = _positive_int(
-        args, "per_page", current_app.config["PAGE_SIZE"], MAX_PER_PAGE, fields
-    )
+    page, per_page = page_args(args, fields, per_page=current_app.config["PAGE_SIZE"])
     if fields:
         raise Malformed(str(_l("The query is malformed.")), fields)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))

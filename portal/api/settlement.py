@@ -29,12 +29,13 @@ from sqlalchemy.orm import joinedload
 
 from portal.api.auth import api_view, json_body
 from portal.api.blueprint import bp, not_found
-from portal.api.claims import MAX_PER_PAGE, _positive_int
+from portal.api.claims import _positive_int
 from portal.api.serialize import day, hours, moment, money
 from portal.auth.models import Role, User
 from portal.claims.payload import Malformed
 from portal.errors import Conflict, ValidationFailed
 from portal.extensions import db
+from portal.inputs import page_args, parse_date
 from portal.settlement import operations as ops
 from portal.settlement import queries
 from portal.settlement.engine import parse_period
@@ -250,7 +251,7 @@ def _day(data: dict, key: str) -> date | None:
         return None
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value)
+            return parse_date(value)
         except ValueError:
             pass
     raise Malformed(
@@ -259,10 +260,7 @@ def _day(data: dict, key: str) -> date | None:
 
 
 def _page(args, fields: dict[str, str]) -> tuple[int, int]:
-    page = _positive_int(args, "page", 1, None, fields)
-    per_page = _positive_int(
-        args, "per_page", current_app.config["PAGE_SIZE"], MAX_PER_PAGE, fields
-    )
+    page, per_page = page_args(args, fields, per_page=current_app.config["PAGE_SIZE"])
     return page, per_page
 
 

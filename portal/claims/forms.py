@@ -145,7 +145,7 @@ class ClaimForm(FlaskForm):
     def expected_revision(self) -> int:
         """The revision the form was filled from; 0 (never current) when it is missing."""
         raw = (self.revision.data or "").strip()
-        return int(raw) if raw.isdigit() else 0
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 else 0
 
 
 class CommentForm(FlaskForm):

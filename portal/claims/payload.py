@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.claims.models import ClaimType, LineKind
 from portal.errors import DomainError
+from portal.inputs import MAX_ID, MAX_INTEGER_DIGITS, parse_date
 
 # Kinds a station may send; trip lines come from the roadside fields, package lines from the model.
 SENDABLE_KINDS = (LineKind.PART, LineKind.LABOR, LineKind.OTHER, LineKind.TRIP)
@@ -74,13 +75,17 @@ class _Parser:
             self.errors[prefix + key] = str(_l("at most %(n)d characters", n=max_len))
         return value
 
-    def integer(self, data: dict, key: str, minimum: int = 0, prefix: str = "") -> int | None:
+    def integer(
+        self, data: dict, key: str, minimum: int = 0, prefix: str = "", maximum: int = MAX_ID
+    ) -> int | None:
         value = data.get(key)
         if value is None or value == "":
             return None
         try:
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError
+            if isinstance(value, str) and not value.strip().isascii():
+                raise ValueError  # "１２" or "٣": digits, but not the ones a number is written in
             number = int(Decimal(str(value)))
             if Decimal(str(value)) != number:
                 raise ValueError
@@ -90,6 +95,9 @@ class _Parser:
         if number < minimum:
             self.errors[prefix + key] = str(_l("must be at least %(n)d", n=minimum))
             return None
+        if number > maximum:
+            self.errors[prefix + key] = str(_l("must be at most %(n)d", n=maximum))
+            return None
         return number
 
     def decimal(self, data: dict, key: str, places: int = 2, prefix: str = "") -> Decimal | None:
@@ -97,7 +105,7 @@ class _Parser:
         if value is None or value == "":
             return None
         try:
-            if isinstance(value, bool):
+            if isinstance(value, bool) or (isinstance(value, str) and not value.isascii()):
                 raise InvalidOperation
             number = Decimal(str(value))
             if not number.is_finite():
@@ -107,6 +115,11 @@ class _Parser:
             return None
         if number < 0:
             self.errors[prefix + key] = str(_l("must not be negative"))
+            return None
+        if number.adjusted() >= MAX_INTEGER_DIGITS:
+            self.errors[prefix + key] = str(
+                _l("at most %(n)d digits before the point", n=MAX_INTEGER_DIGITS)
+            )
             return None
         if number != number.quantize(Decimal(1).scaleb(-places)):
             self.errors[prefix + key] = str(_l("at most %(n)d decimal places", n=places))
@@ -118,7 +131,7 @@ class _Parser:
         if value is None or value == "":
             return None
         try:
-            return date.fromisoformat(str(value))
+            return parse_date(str(value))
         except ValueError:
             self.errors[key] = str(_l("must be a date as YYYY-MM-DD"))
             return None

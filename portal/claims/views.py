@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from portal import inputs
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.claims import attachments, fulfilment, labels
@@ -203,13 +204,14 @@ def _apply_line_action(action: str, rows: list[LineRow], layout) -> None:
     verb, _sep, arg = action.partition(":")
     if verb == "add" and arg in {k.value for k in layout.line_kinds}:
         rows.append(_blank_row(arg))
-    elif verb == "remove" and arg.isdigit() and int(arg) < len(rows):
+    elif verb == "remove" and arg.isascii() and arg.isdigit() and int(arg) < len(rows):
         del rows[int(arg)]
 
 
 def _day(text: str | None) -> date:
+    """The date `text` (ASCII, YYYY-MM-DD), else today."""
     try:
-        return date.fromisoformat(text or "")
+        return inputs.parse_date(text or "")
     except ValueError:
         return date.today()
 
@@ -523,10 +525,13 @@ def lookup_vehicle():
     vehicle = db.session.scalar(sa.select(Vehicle).where(Vehicle.vin == vin))
     if vehicle is None:
         return _json_error(404, "not_found", _("No vehicle of the brand has VIN %(vin)s.", vin=vin))
-    on_day = _day(request.args.get("date"))
+    fields: dict[str, str] = {}
+    km = inputs.int_arg(request.args, "km", fields, minimum=0)
+    on_day = inputs.date_arg(request.args, "date", fields) or date.today()
+    inputs.refuse_if(fields)
     last_km = last_known_odometer(vehicle, None)
-    km_arg = request.args.get("km", "").strip()
-    km = int(km_arg) if km_arg.isdigit() else last_km
+    if km is None:
+        km = last_km
     own_station = current_user.station_id
     history_stmt = (
         sa.select(Claim)

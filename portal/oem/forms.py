@@ -34,8 +34,9 @@ from portal.oem.queue import QueueFilter
 class QueueFilterForm(Form):
     """The filter bar of the review queue, shown with the values `QueueFilter` applied.
 
-    `QueueFilter.from_args` reads the query string (it ignores what it cannot read); this form
-    only renders the filters, so what is shown is what is applied.
+    `QueueFilter.from_args` reads the query string; this form only renders the filters, so
+    what is shown is what is applied, and a refused age or amount is shown as typed with its
+    message.
     """
 
     status = HiddenField()
@@ -54,9 +55,16 @@ class QueueFilterForm(Form):
 
     @classmethod
     def showing(
-        cls, f: QueueFilter, type_counts: Mapping[str, int], regions: Iterable[str]
+        cls,
+        f: QueueFilter,
+        type_counts: Mapping[str, int],
+        regions: Iterable[str],
+        args: Mapping[str, str] | None = None,
     ) -> QueueFilterForm:
         form = cls(data=filter_args(f, keep_status=True))
+        for name, message in f.errors.items():
+            form[name].data = (args or {}).get(name, "")
+            form[name].errors = [message]
         form.type.choices = [SelectChoice("", _l("All types"))] + [
             SelectChoice(
                 t.value,
@@ -217,7 +225,7 @@ def decision_payload(form: DecisionForm, claim: Claim) -> tuple[dict, dict[str, 
         sub = entry.form
         raw_id = sub.line_id.data or ""
         line = {"id": raw_id, "reason": sub.reason.data or "", "note": sub.note.data or ""}
-        kind = kinds.get(int(raw_id)) if raw_id.isdigit() else None
+        kind = kinds.get(int(raw_id)) if raw_id.isascii() and raw_id.isdigit() else None
         if kind is not None:
             value = (sub.approved.data or "").strip()
             if not value:

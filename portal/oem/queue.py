@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from portal.claims.models import FLAG_RULES, Claim, ClaimStatus, ClaimType, flag_bit
 from portal.db import utcnow
 from portal.extensions import db
+from portal.inputs import days_arg, decimal_arg, parse_int
 from portal.masterdata.models import Organisation, Station
 
 QUEUE_STATUSES = (
@@ -42,10 +43,12 @@ class QueueFilter:
     min_age_days: int | None = None
     min_amount: Decimal | None = None
     max_amount: Decimal | None = None
+    errors: dict[str, str] = field(default_factory=dict)  # refused numbers, by parameter
 
     @classmethod
     def from_args(cls, args) -> QueueFilter:
-        """From query-string arguments; anything unreadable is ignored, not an error page."""
+        """From query-string arguments. An unknown status, type or flag is ignored; an age or
+        amount that is not a bounded ASCII number is left out and named in `errors`."""
         f = cls()
         with contextlib.suppress(ValueError):
             f.status = ClaimStatus(args.get("status") or "in_review")
@@ -58,24 +61,10 @@ class QueueFilter:
         f.station_code = (args.get("station") or "").strip()[:32]
         f.region = (args.get("region") or "").strip()[:64]
         f.flag = (args.get("flag") or "").strip()[:40]
-        f.min_age_days = _int(args.get("age"))
-        f.min_amount = _decimal(args.get("min_amount"))
-        f.max_amount = _decimal(args.get("max_amount"))
+        f.min_age_days = days_arg(args, "age", f.errors)
+        f.min_amount = decimal_arg(args, "min_amount", f.errors)
+        f.max_amount = decimal_arg(args, "max_amount", f.errors)
         return f
-
-
-def _int(value) -> int | None:
-    try:
-        return max(int(value), 0) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _decimal(value) -> Decimal | None:
-    try:
-        return Decimal(value).quantize(Decimal("0.01")) if value not in (None, "") else None
-    except ArithmeticError:
-        return None
 
 
 def _conditions(f: QueueFilter, *, include_type: bool = True, include_status: bool = True) -> list:
@@ -121,7 +110,7 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         stamp, claim_id = raw.split("|")
-        return datetime.fromisoformat(stamp), int(claim_id)
+        return datetime.fromisoformat(stamp), parse_int(claim_id, 0)
     except (ValueError, UnicodeDecodeError):
         return None
 

@@ -42,7 +42,14 @@ from portal.oem.forms import (
     place_errors,
 )
 from portal.oem.models import ReasonCode
-from portal.oem.queue import QUEUE_STATUSES, WORK_STATUSES, QueueFilter, queue_counts, queue_page
+from portal.oem.queue import (
+    QUEUE_STATUSES,
+    WORK_STATUSES,
+    QueueFilter,
+    QueuePage,
+    queue_counts,
+    queue_page,
+)
 from portal.oldparts.views import claim_old_parts
 
 bp = Blueprint("oem", __name__)
@@ -61,7 +68,8 @@ def review_queue():
     """Claims by status, oldest first, filtered; keyset pages (`after` is the last row seen)."""
     f = QueueFilter.from_args(request.args)
     cursor = request.args.get("after") or None
-    page = queue_page(f, cursor, limit=QUEUE_PAGE_SIZE)
+    # A refused filter shows the form again with its message, and no claims it did not filter.
+    page = QueuePage([], None) if f.errors else queue_page(f, cursor, limit=QUEUE_PAGE_SIZE)
     counts = queue_counts(f)
     _load_stations(page.items)
     regions = db.session.scalars(sa.select(Station.region).distinct().order_by(Station.region))
@@ -72,7 +80,7 @@ def review_queue():
         f=f,
         page=page,
         counts=counts,
-        filters=QueueFilterForm.showing(f, counts["type"], regions),
+        filters=QueueFilterForm.showing(f, counts["type"], regions, request.args),
         args=args,
         filtered=bool({k for k in args if k != "status"}),
         statuses=QUEUE_STATUSES,
@@ -80,7 +88,7 @@ def review_queue():
         cursor=cursor,
         ages={c.id: (now - c.submitted_at).days for c in page.items},
         flags={c.id: flag_rules(c.flag_mask) for c in page.items},
-    )
+    ), (400 if f.errors else 200)
 
 
 def _load_stations(claims: list[Claim]) -> None:

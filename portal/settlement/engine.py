@@ -78,7 +78,8 @@ def signed_half_up(numerator: str, denominator: int) -> str:
 def parse_period(text: str) -> date:
     """The first day of `YYYY-MM`; raises ValueError for anything else."""
     text = (text or "").strip()
-    if len(text) != 7 or text[4] != "-" or not (text[:4].isdigit() and text[5:].isdigit()):
+    digits = text[:4] + text[5:]
+    if len(text) != 7 or text[4] != "-" or not (digits.isascii() and digits.isdigit()):
         raise ValueError(text)
     year, month = int(text[:4]), int(text[5:])
     if not 1 <= month <= 12 or year < 2000:
