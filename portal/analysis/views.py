@@ -1,0 +1,395 @@
+"""The analysis pages (统计分析): fault analysis, reliability, compensation, early warnings,
+outlier stations and the suppliers' quality reports.
+
+Auditors, finance and admins see everything; a supplier's user sees its own parts only (its
+filters always carry its own supplier code, another supplier's part is a 404); a station gets
+403. Every figure links to the claim list behind it (`analysis.claims`, the same filters with the
+figure's dimension fixed). Filters that cannot be read are answered with their messages (400).
+Every table downloads as CSV or XLSX (`?format=csv|xlsx`) with the current filters.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from portal.analysis import charts, exports, queries, reports
+from portal.analysis import filters as f
+from portal.analysis.queries import GroupBy
+from portal.auth.models import Role
+from portal.auth.permissions import role_required
+from portal.claims.labels import STATUS_LABELS, TYPE_LABELS
+from portal.claims.models import Claim
+from portal.extensions import db
+from portal.money import CENT
+
+bp = Blueprint("analysis", __name__)
+
+OEM_ANALYSTS = (Role.AUDITOR, Role.FINANCE, Role.ADMIN)
+ANALYSTS = (*OEM_ANALYSTS, Role.SUPPLIER)
+TOP_N = 10
+
+
+def _read_filters():
+    """The request's filters, or (with its messages) no filters: the page then says why."""
+    try:
+        return f.parse(request.args, current_user), []
+    except f.FilterError as exc:
+        return f.empty(current_user), exc.messages
+
+
+def _export_format() -> str | None:
+    fmt = request.args.get("format", "")
+    return fmt if fmt in exports.FORMATS else None
+
+
+def _per_vehicle(cost: Decimal, vehicles: int) -> Decimal | None:
+    return (cost / vehicles).quantize(CENT) if vehicles else None
+
+
+def _filter_choices(filters: f.Filters) -> dict:
+    """The codes the filter form offers (a supplier's user: its own parts only)."""
+    from portal.masterdata.models import FaultCode, Part, Station, Supplier, VehicleModel
+
+    parts = sa.select(Part.number, Part.name).order_by(Part.number)
+    if filters.supplier is not None:
+        parts = parts.where(Part.supplier_id == filters.supplier.id)
+    return {
+        "model": db.session.execute(
+            sa.select(VehicleModel.code, VehicleModel.name).order_by(VehicleModel.code)
+        ).all(),
+        "part": db.session.execute(parts).all(),
+        "fault_code": db.session.execute(
+            sa.select(FaultCode.code, FaultCode.description).order_by(FaultCode.code)
+        ).all(),
+        "supplier": []
+        if filters.supplier is not None
+        else db.session.execute(
+            sa.select(Supplier.code, Supplier.name).order_by(Supplier.code)
+        ).all(),
+        "station": db.session.execute(
+            sa.select(Station.code, Station.name).order_by(Station.code)
+        ).all(),
+        "region": [
+            (r, r)
+            for r in db.session.scalars(
+                sa.select(Station.region).distinct().order_by(Station.region)
+            )
+        ],
+    }
+
+
+# -- fault analysis (车辆故障分析) ---------------------------------------------------------------
+
+
+RATE_HEADERS = (
+    _l("Key"),
+    _l("Vehicles"),
+    _l("Claims"),
+    _l("C/1000"),
+    _l("Cost"),
+    _l("Cost per vehicle"),
+)
+
+
+@bp.route("/")
+@role_required(*ANALYSTS)
+def index():
+    return faults()
+
+
+@bp.route("/faults")
+@role_required(*ANALYSTS)
+def faults():
+    filters, errors = _read_filters()
+    group_by, problem = f.group_by(request.args, GroupBy.PART)
+    if problem:
+        errors.append(problem)
+    selection = filters.selection
+    rows = queries.claim_rates(selection, group_by)
+    fmt = _export_format()
+    if fmt:
+        return exports.table_response(
+            fmt,
+            f"claim-rates-{group_by.value}-{selection.as_of.isoformat()}",
+            [f.GROUP_LABELS[group_by], *RATE_HEADERS[1:]],
+            (
+                (r.key, r.vehicles, r.claims, r.per_1000, r.cost, _per_vehicle(r.cost, r.vehicles))
+                for r in rows
+            ),
+        )
+    vehicles = queries.vehicle_count(selection)
+    claims, cost = queries.claim_totals(selection)
+    worst = sorted(
+        (r for r in queries.claim_rates(selection, GroupBy.PART) if r.claims and r.key),
+        key=lambda r: (-r.claims, -r.cost, r.key),
+    )[:TOP_N]
+    rising = queries.rising(selection, GroupBy.PART, limit=TOP_N)
+    nevada = queries.nevada(selection)
+    chart_rows = [r for r in rows if r.key is not None][:60]
+    by_rate = group_by is GroupBy.MONTHS_IN_SERVICE or group_by not in (
+        GroupBy.PART,
+        GroupBy.FAULT_CODE,
+        GroupBy.SUPPLIER,
+    )
+    chart = charts.bar_chart(
+        [
+            charts.Bar(
+                str(r.key),
+                (r.per_1000 or 0) if by_rate else r.claims,
+                url_for("analysis.claims", **filters.drill(group_by, r.key)),
+            )
+            for r in chart_rows
+        ],
+        _("C/1000 by %(group)s", group=f.GROUP_LABELS[group_by])
+        if by_rate
+        else _("Claims by %(group)s", group=f.GROUP_LABELS[group_by]),
+        testid="fault-chart",
+    )
+    return render_template(
+        "analysis/faults.html",
+        filters=filters,
+        errors=errors,
+        choices=_filter_choices(filters),
+        group_by=group_by,
+        groups=f.GROUP_LABELS,
+        rows=rows,
+        chart=chart,
+        chart_by_rate=by_rate,
+        totals={
+            "vehicles": vehicles,
+            "claims": claims,
+            "cost": cost,
+            "per_1000": claims * 1000 / vehicles if vehicles else None,
+            "per_vehicle": _per_vehicle(cost, vehicles),
+        },
+        worst=worst,
+        rising=rising,
+        nevada=nevada,
+        nevada_width=max((len(n.claims) for n in nevada), default=0),
+        per_vehicle=_per_vehicle,
+        GroupBy=GroupBy,
+    ), (400 if errors else 200)
+
+
+# -- the claims behind a figure --------------------------------------------------------------------
+
+CLAIM_HEADERS = (
+    _l("Claim"),
+    _l("Type"),
+    _l("Status"),
+    _l("Station"),
+    _l("VIN"),
+    _l("Repair date"),
+    _l("Months in service"),
+    _l("Causal part"),
+    _l("Fault code"),
+    _l("Supplier"),
+    _l("Approved amount"),
+)
+
+
+def _claims_query(selection):
+    counted = queries.counted_claims(selection)
+    return (
+        sa.select(Claim, counted.c.mis)
+        .join(counted, counted.c.claim_id == Claim.id)
+        .options(
+            selectinload(Claim.station),
+            selectinload(Claim.causal_part),
+            selectinload(Claim.fault_code),
+            selectinload(Claim.responsible_supplier),
+        )
+        .order_by(Claim.repair_date.desc(), Claim.number)
+    )
+
+
+def _claim_row(claim: Claim, mis: int) -> tuple:
+    return (
+        claim.number,
+        str(TYPE_LABELS.get(claim.type, claim.type)),
+        str(STATUS_LABELS.get(claim.status, claim.status)),
+        claim.station.code,
+        claim.vin,
+        claim.repair_date,
+        mis,
+        claim.causal_part.number if claim.causal_part else "",
+        claim.fault_code.code if claim.fault_code else "",
+        claim.responsible_supplier.code if claim.responsible_supplier else "",
+        claim.approved_total_amount,
+    )
+
+
+@bp.route("/claims")
+@role_required(*ANALYSTS)
+def claims():
+    """The drill-down: exactly the counted claims of the filters."""
+    filters, errors = _read_filters()
+    query = _claims_query(filters.selection)
+    fmt = _export_format()
+    if fmt and not errors:
+        rows = (_claim_row(c, mis) for c, mis in db.session.execute(query))
+        return exports.table_response(
+            fmt, f"claims-{filters.selection.as_of.isoformat()}", CLAIM_HEADERS, rows
+        )
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    per_page = 50
+    items = (
+        []
+        if errors
+        else db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    )
+    cost = queries.claim_totals(filters.selection)[1] if not errors else Decimal(0)
+    return render_template(
+        "analysis/claims.html",
+        filters=filters,
+        errors=errors,
+        items=items,
+        total=0 if errors else total,
+        cost=cost,
+        page=page,
+        pages=max(1, -(-total // per_page)),
+        type_labels=TYPE_LABELS,
+        status_labels=STATUS_LABELS,
+    ), (400 if errors else 200)
+
+
+# -- reliability -----------------------------------------------------------------------------------
+
+FORECAST_HEADERS = (
+    _l("Months ahead"),
+    _l("Predicted claims"),
+    _l("Lower bound"),
+    _l("Upper bound"),
+    _l("Predicted cost"),
+)
+
+
+def _forecast_options(errors: list[str]) -> dict:
+    """horizon (1-60 months, default 12), future sales per month (default: the last 3 full
+    months' average) and an optional warranty limit in months."""
+    read: dict = {"horizon": reports.DEFAULT_HORIZON, "future_sales": None, "warranty_months": None}
+    text = request.args.get("horizon", "").strip()
+    if text:
+        if text.isdigit() and 1 <= int(text) <= 60:
+            read["horizon"] = int(text)
+        else:
+            errors.append(_("The forecast horizon is 1 to 60 months."))
+    text = request.args.get("future_sales", "").strip()
+    if text:
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if 0 <= value <= 10_000_000:
+            read["future_sales"] = value
+        else:
+            errors.append(_("Future sales are a number of vehicles per month (0 or more)."))
+    text = request.args.get("warranty_months", "").strip()
+    if text:
+        if text.isdigit() and 1 <= int(text) <= 240:
+            read["warranty_months"] = int(text)
+        else:
+            errors.append(_("The warranty limit is 1 to 240 months."))
+    return read
+
+
+def _reliability_charts(report) -> dict:
+    import numpy as np
+
+    from portal.analysis.reliability import life_table
+
+    fit = report.fit
+    points = life_table(report.life.failures, report.life.survivors) if report.life else []
+    top = max([k for k, _ in points] + [fit.b10 * 1.5, 12])
+    grid = np.geomspace(0.5, top * 1.5, 60)
+    lower, upper = fit.cdf_bounds(grid)
+    plot = charts.weibull_plot(
+        points,
+        list(zip(grid.tolist(), fit.cdf(grid).tolist(), strict=True)),
+        list(zip(grid.tolist(), lower.tolist(), upper.tolist(), strict=True)),
+        _("Weibull probability plot"),
+        _("Months in service"),
+        (_("Weibull fit with 95% bounds"), _("Observed (Kaplan-Meier)")),
+    )
+    forecast_chart = charts.line_chart(
+        [
+            charts.Series(
+                _("Predicted claims (cumulative) with 95% bounds"),
+                [(m.month, m.predicted) for m in report.forecast],
+                [(m.month, m.lower, m.upper) for m in report.forecast],
+            )
+        ],
+        _("Forecast of claims"),
+        _("Months ahead"),
+        testid="forecast-chart",
+    )
+    return {"plot": plot, "forecast_chart": forecast_chart, "points": points}
+
+
+@bp.route("/reliability")
+@role_required(*ANALYSTS)
+def reliability():
+    from portal.analysis.reliability import FitFailed, TooFewFailures
+
+    filters, errors = _read_filters()
+    options = _forecast_options(errors)
+    report, refusal = None, None
+    try:
+        report = reports.reliability_report(filters.selection, **options)
+    except (TooFewFailures, FitFailed) as exc:
+        refusal = exc.message
+    fmt = _export_format()
+    if fmt and report is not None:
+        return exports.table_response(
+            fmt,
+            f"forecast-{filters.selection.as_of.isoformat()}",
+            FORECAST_HEADERS,
+            ((m.month, m.predicted, m.lower, m.upper, m.cost) for m in report.forecast),
+        )
+    observed = None
+    if report is not None:
+        observed = report.failures
+    return render_template(
+        "analysis/reliability.html",
+        filters=filters,
+        errors=errors,
+        choices=_filter_choices(filters),
+        options=options,
+        report=report,
+        refusal=refusal,
+        observed=observed,
+        charts=_reliability_charts(report) if report is not None else None,
+    ), (400 if errors else 200)
+
+
+@bp.route("/compensation")
+@role_required(*ANALYSTS)
+def compensation():
+    return faults()
+
+
+@bp.route("/warnings")
+@role_required(*ANALYSTS)
+def warnings():
+    return faults()
+
+
+@bp.route("/stations")
+@role_required(*OEM_ANALYSTS)
+def stations():
+    return faults()
+
+
+@bp.route("/reports")
+@role_required(*ANALYSTS)
+def reports_index():
+    return faults()

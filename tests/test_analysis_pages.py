@@ -1,0 +1,220 @@
+"""The analysis pages through HTTP: every figure checked against claims made in the test, its
+drill-down listing exactly those claims, the roles (a station 403, a supplier its own parts only,
+another supplier's part 404), filters that cannot be read (400 with a message), exports.
+
+The analysed vehicles are of model AN1, so the fleet's own HX5 vehicles (sold relative to today)
+stay out of the selections.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from portal.claims.models import ClaimStatus
+from tests import factories
+from tests.factories import Fleet, claim_in
+
+AS_OF = "2025-09-30"
+CLAIMED = Decimal("230.00")  # the payload's claim: 1 x 100.00 + 10% handling + 1.50 h x 80.00
+
+
+@pytest.fixture
+def fleet(world):
+    return Fleet.build(world)
+
+
+@pytest.fixture
+def an1(fleet):
+    return factories.vehicle_model("AN1")
+
+
+def sold(model, day, station=None):
+    return factories.vehicle(model, station, sale_date=day, production_date=date(2024, 12, 5))
+
+
+def repaired(world, fleet, vehicle, day, status=ClaimStatus.APPROVED, **kw):
+    return claim_in(
+        status,
+        world,
+        fleet,
+        vin=vehicle.vin,
+        repair_date=day.isoformat(),
+        fault_date=day.isoformat(),
+        **kw,
+    )
+
+
+@pytest.fixture
+def claims(world, fleet, an1):
+    """Four AN1 vehicles sold in January 2025 (one more in February); claims: two on P-100
+    (supplier A) at MIS 2 and 4, one on P-200 (supplier B) at MIS 4 repaired at station B, one
+    rejected (never counted), one repaired after the as-of date (not counted)."""
+    vehicles = [sold(an1, date(2025, 1, 10), world.stations[0]) for _ in range(4)]
+    sold(an1, date(2025, 2, 10), world.stations[1])
+    made = {
+        "p100_mis2": repaired(world, fleet, vehicles[0], date(2025, 2, 20)),
+        "p100_mis4": repaired(world, fleet, vehicles[1], date(2025, 4, 15)),
+        "p200": repaired(
+            world, fleet, vehicles[2], date(2025, 4, 20), station="station_b", causal_part="P-200"
+        ),
+        "rejected": repaired(world, fleet, vehicles[3], date(2025, 3, 1), ClaimStatus.REJECTED),
+        "later": repaired(world, fleet, vehicles[3], date(2025, 10, 2)),
+    }
+    return made
+
+
+def numbers_in(html: str, testid: str) -> str:
+    found = re.search(rf'data-testid="{testid}"[^>]*>\s*(?:<a [^>]*>)?([^<]+)', html)
+    assert found, testid
+    return found.group(1).strip()
+
+
+def listed_claims(html: str) -> set[str]:
+    return set(re.findall(r'<tr data-claim="([^"]+)"', html))
+
+
+def drill_links(html: str) -> list[str]:
+    return [
+        link.replace("&amp;", "&") for link in re.findall(r'href="(/analysis/claims\?[^"]+)"', html)
+    ]
+
+
+def test_fault_analysis_counts_cost_and_c_per_1000_by_part_with_drill_down(login_as, claims, an1):
+    client = login_as("auditor")
+    page = client.get(f"/analysis/faults?model=AN1&as_of={AS_OF}&group_by=part")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert numbers_in(html, "total-vehicles") == "5"
+    assert numbers_in(html, "total-claims") == "3"
+    assert numbers_in(html, "total-per_1000") == "600.00"
+    assert numbers_in(html, "total-cost") == "690.00"
+    assert numbers_in(html, "total-per_vehicle") == "138.00"
+    row = re.search(r'<tr data-key="P-100">(.*?)</tr>', html, re.S).group(1)
+    assert [c.strip() for c in re.findall(r">([^<>]+)<", row) if c.strip()] == [
+        "P-100",
+        "5",
+        "2",
+        "400.00",
+        "460.00",
+        "92.00",
+    ]
+
+    link = next(u for u in drill_links(html) if "part=P-100" in u)
+    listed = client.get(link).get_data(as_text=True)
+    assert listed_claims(listed) == {claims["p100_mis2"].number, claims["p100_mis4"].number}
+    assert numbers_in(listed, "claim-count") == "2"
+
+
+def test_months_in_service_rows_and_the_nevada_cell_drill_down(login_as, claims, an1):
+    client = login_as("finance")
+    html = client.get(
+        f"/analysis/faults?model=AN1&as_of={AS_OF}&group_by=months_in_service"
+    ).get_data(as_text=True)
+    # MIS 4: two claims (P-100, P-200) over the vehicles of age >= 4 (all five).
+    row = re.search(r'<tr data-key="4">(.*?)</tr>', html, re.S).group(1)
+    assert [c.strip() for c in re.findall(r">([^<>]+)<", row) if c.strip()][:4] == [
+        "4",
+        "5",
+        "2",
+        "400.00",
+    ]
+    cell = next(u for u in drill_links(html) if "sold_from=2025-01" in u and "mis_from=4" in u)
+    listed = client.get(cell).get_data(as_text=True)
+    assert listed_claims(listed) == {claims["p100_mis4"].number, claims["p200"].number}
+
+
+def test_station_filter_counts_the_claims_repaired_there(login_as, claims, an1):
+    client = login_as("admin")
+    html = client.get(f"/analysis/claims?model=AN1&as_of={AS_OF}&station=ST-B").get_data(
+        as_text=True
+    )
+    assert listed_claims(html) == {claims["p200"].number}
+
+
+@pytest.mark.parametrize("role", ["auditor", "finance", "admin", "supplier"])
+@pytest.mark.parametrize(
+    "path", ["/analysis/", "/analysis/faults", "/analysis/claims", "/analysis/reliability"]
+)
+def test_the_analysis_pages_open_for_the_oem_and_suppliers(login_as, world, role, path):
+    page = login_as(role).get(path)
+    assert page.status_code == 200
+    assert "统计分析" in page.get_data(as_text=True) or "Analysis" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "path", ["/analysis/faults", "/analysis/claims", "/analysis/reliability", "/analysis/stations"]
+)
+def test_a_station_may_not_open_the_analysis(login_as, world, path):
+    assert login_as("station").get(path).status_code == 403
+
+
+def test_a_supplier_sees_its_own_parts_only(login_as, claims, an1):
+    client = login_as("supplier")  # supplier A: P-100
+    html = client.get(f"/analysis/faults?model=AN1&as_of={AS_OF}&group_by=part").get_data(
+        as_text=True
+    )
+    assert 'data-key="P-100"' in html
+    assert 'data-key="P-200"' not in html
+    assert numbers_in(html, "total-claims") == "2"
+    listed = client.get(f"/analysis/claims?model=AN1&as_of={AS_OF}").get_data(as_text=True)
+    assert listed_claims(listed) == {claims["p100_mis2"].number, claims["p100_mis4"].number}
+
+
+@pytest.mark.parametrize("query", ["part=P-200", "supplier=SU-B", "part=NOPE", "supplier=NOPE"])
+@pytest.mark.parametrize("path", ["/analysis/faults", "/analysis/claims", "/analysis/reliability"])
+def test_another_suppliers_part_or_supplier_is_a_404_for_a_supplier(login_as, claims, path, query):
+    assert login_as("supplier").get(f"{path}?{query}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("as_of=yesterday", "is not a date"),
+        ("sold_from=2025-13", "is not a month"),
+        ("mis_from=0", "is not a number of months in service"),
+        ("model=NOPE", "There is no vehicle model NOPE"),
+        ("group_by=colour", "is not a way to group the claims"),
+        ("repaired_from=2025-10-01&as_of=2025-09-30", "starts after its end"),
+    ],
+)
+def test_filters_that_cannot_be_read_are_answered_with_a_message(login_as, world, query, message):
+    page = login_as("auditor").get(f"/analysis/faults?{query}")
+    assert page.status_code == 400
+    assert message in page.get_data(as_text=True)
+
+
+def test_the_reliability_page_refuses_too_few_failures_with_its_reason(login_as, claims, an1):
+    page = login_as("auditor").get(f"/analysis/reliability?model=AN1&as_of={AS_OF}&part=P-200")
+    assert page.status_code == 200
+    assert 'data-testid="fit-refused"' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query", ["horizon=0", "horizon=x", "future_sales=-3", "warranty_months=0"]
+)
+def test_bad_forecast_options_are_answered_with_a_message(login_as, world, query):
+    page = login_as("auditor").get(f"/analysis/reliability?{query}")
+    assert page.status_code == 400
+    assert 'data-testid="filter-errors"' in page.get_data(as_text=True)
+
+
+def test_the_rate_table_and_the_claim_list_export_as_csv_and_xlsx(login_as, claims, an1):
+    from openpyxl import load_workbook
+
+    client = login_as("auditor")
+    response = client.get(f"/analysis/faults?model=AN1&as_of={AS_OF}&group_by=part&format=csv")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][0] == "Causal part"
+    assert ["P-100", "5", "2", "400", "460.00", "92.00"] in rows
+
+    response = client.get(f"/analysis/claims?model=AN1&as_of={AS_OF}&part=P-100&format=xlsx")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    numbers = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert numbers == {claims["p100_mis2"].number, claims["p100_mis4"].number}
