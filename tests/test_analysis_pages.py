@@ -218,3 +218,67 @@ def test_the_rate_table_and_the_claim_list_export_as_csv_and_xlsx(login_as, clai
     sheet = load_workbook(io.BytesIO(response.data)).active
     numbers = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert numbers == {claims["p100_mis2"].number, claims["p100_mis4"].number}
+
+
+# -- compensation analysis -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settled(world, claims):
+    """The claims settled in a released run; supplier A accepts the MIS-2 claim's chargeback and
+    disputes the MIS-4 one; the station statement of station A is paid."""
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+    from portal.settlement import engine
+    from portal.settlement import operations as settle
+    from portal.settlement.models import Chargeback, Statement, StatementKind
+
+    run = settle.start_run(world.users["finance"], engine.current_period())
+    db.session.refresh(run)
+    settle.request_release(run, world.users["finance"])
+    db.session.refresh(run)
+    chargebacks = {cb.claim_id: cb for cb in db.session.scalars(sa.select(Chargeback))}
+    settle.accept_chargeback(chargebacks[claims["p100_mis2"].id], world.users["supplier"])
+    settle.dispute_chargeback(
+        chargebacks[claims["p100_mis4"].id], world.users["supplier"], "not our pump"
+    )
+    station_a = db.session.scalar(
+        sa.select(Statement).where(
+            Statement.kind == StatementKind.STATION, Statement.org_id == world.stations[0].id
+        )
+    )
+    settle.mark_paid(station_a, world.users["finance"], date.today(), "BANK-1")
+    db.session.flush()
+    return chargebacks
+
+
+def test_compensation_paid_recovered_and_disputed_follow_the_settlement(
+    login_as, claims, settled, an1
+):
+    client = login_as("finance")
+    html = client.get(f"/analysis/compensation?model=AN1&as_of={AS_OF}").get_data(as_text=True)
+    counted = [claims["p100_mis2"], claims["p100_mis4"], claims["p200"]]
+    assert numbers_in(html, "money-claims") == "3"
+    assert (
+        numbers_in(html, "money-settled") == f"{sum(c.approved_total_amount for c in counted):,.2f}"
+    )
+    paid = sum(c.approved_total_amount for c in counted[:2])  # station A's claims
+    assert numbers_in(html, "money-paid") == f"{paid:,.2f}"
+    accepted = settled[claims["p100_mis2"].id].amount
+    assert numbers_in(html, "money-recovered") == f"{accepted:,.2f}"
+    row = re.search(r'data-testid="recovery-supplier".*?<tr data-key="SU-A">(.*?)</tr>', html, re.S)
+    cells = [c.strip() for c in re.findall(r">([^<>]+)<", row.group(1)) if c.strip()]
+    disputed = settled[claims["p100_mis4"].id].amount
+    assert cells[0:2] == ["SU-A", "2"]
+    assert cells[4] == f"{accepted:,.2f}"
+    assert cells[7] == f"{disputed:,.2f}"
+    assert 'data-step="submit_paid"' in html
+
+
+def test_a_supplier_reads_its_own_recovery_only(login_as, claims, settled, an1):
+    html = login_as("supplier").get(f"/analysis/compensation?as_of={AS_OF}").get_data(as_text=True)
+    assert 'data-key="P-100"' in html
+    assert 'data-key="P-200"' not in html
+    assert 'data-testid="audit-queue"' not in html
+    assert login_as("supplier").get("/analysis/compensation?supplier=SU-B").status_code == 404

@@ -371,10 +371,88 @@ def reliability():
     ), (400 if errors else 200)
 
 
+# -- compensation analysis (车辆赔偿分析) ---------------------------------------------------------
+
+RECOVERY_HEADERS = (
+    _l("Claims"),
+    _l("Approved cost"),
+    _l("Charged back"),
+    _l("Recovered"),
+    _l("Recovery rate"),
+    _l("Waived"),
+    _l("Disputed"),
+    _l("Open"),
+)
+RECOVERY_TABLES = {
+    "supplier": _l("Supplier"),
+    "part": _l("Causal part"),
+    "period": _l("Statement period"),
+}
+CYCLE_LABELS = {
+    "submit_decision": _l("Submitted to decided"),
+    "decision_settled": _l("Decided to settled"),
+    "settled_paid": _l("Settled to paid"),
+    "submit_paid": _l("Submitted to paid"),
+}
+
+
 @bp.route("/compensation")
 @role_required(*ANALYSTS)
 def compensation():
-    return faults()
+    from portal.analysis.compensation import audit_queue
+    from portal.analysis.compensation import compensation as compute
+
+    filters, errors = _read_filters()
+    report = compute(filters.selection)
+    table = request.args.get("table", "supplier")
+    fmt = _export_format()
+    if fmt and table in RECOVERY_TABLES:
+        rows = {"supplier": report.by_supplier, "part": report.by_part, "period": report.by_period}
+        return exports.table_response(
+            fmt,
+            f"recovery-by-{table}-{filters.selection.as_of.isoformat()}",
+            [RECOVERY_TABLES[table], *RECOVERY_HEADERS],
+            (
+                (
+                    r.key,
+                    r.claims,
+                    r.cost,
+                    r.charged,
+                    r.recovered,
+                    r.rate,
+                    r.waived,
+                    r.disputed,
+                    r.open,
+                )
+                for r in rows[table]
+            ),
+        )
+    oem = filters.supplier is None
+    recovery_chart = charts.bar_chart(
+        [
+            charts.Bar(
+                r.key,
+                round((r.rate or 0) * 100, 1),
+                url_for("analysis.claims", **filters.args(supplier=r.key)) if oem else None,
+            )
+            for r in report.by_supplier
+            if r.key
+        ],
+        _("Recovery rate by supplier"),
+        testid="recovery-chart",
+    )
+    return render_template(
+        "analysis/compensation.html",
+        filters=filters,
+        errors=errors,
+        choices=_filter_choices(filters),
+        report=report,
+        queue=audit_queue(filters.selection) if oem else None,
+        oem=oem,
+        recovery_chart=recovery_chart,
+        tables=RECOVERY_TABLES,
+        cycle_labels=CYCLE_LABELS,
+    ), (400 if errors else 200)
 
 
 @bp.route("/warnings")
