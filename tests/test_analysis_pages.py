@@ -282,3 +282,99 @@ def test_a_supplier_reads_its_own_recovery_only(login_as, claims, settled, an1):
     assert 'data-key="P-200"' not in html
     assert 'data-testid="audit-queue"' not in html
     assert login_as("supplier").get("/analysis/compensation?supplier=SU-B").status_code == 404
+
+
+# -- early warnings --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rising_cohort(world, fleet, an1):
+    """P-100 on AN1: 20 vehicles produced in each of four months (all sold 2025-01-10); the
+    three older months have one claim each at MIS 3, the newest (2025-01) six claims at MIS 2-4:
+    at the others' rate it should have had 20 x 3/60 = 1."""
+    cohorts = {}
+    for month in ("2024-10", "2024-11", "2024-12", "2025-01"):
+        produced = date.fromisoformat(f"{month}-05")
+        cohorts[month] = [
+            factories.vehicle(
+                an1, world.stations[0], sale_date=date(2025, 1, 10), production_date=produced
+            )
+            for _ in range(20)
+        ]
+    made = []
+    for month in ("2024-10", "2024-11", "2024-12"):
+        made.append(repaired(world, fleet, cohorts[month][0], date(2025, 3, 20)))
+    newest = []
+    for i, day in enumerate(
+        ["2025-02-20", "2025-02-25", "2025-03-15", "2025-03-20", "2025-04-15", "2025-04-20"]
+    ):
+        newest.append(repaired(world, fleet, cohorts["2025-01"][i], date.fromisoformat(day)))
+    return newest
+
+
+def test_the_nightly_check_raises_a_warning_with_its_evidence_and_tells_auditors_and_supplier(
+    switching_login, world, rising_cohort
+):
+    import sqlalchemy as sa
+
+    from portal.analysis.models import EarlyWarning
+    from portal.extensions import db
+    from portal.notifications.models import Notification
+
+    client = switching_login("auditor")
+    response = client.post("/analysis/warnings/check", data={"csrf_token": ""})
+    assert response.status_code == 302
+    warnings = db.session.scalars(sa.select(EarlyWarning)).all()
+    assert [(w.part.number, w.cohort, w.observed) for w in warnings] == [("P-100", "2025-01", 6)]
+    warning = warnings[0]
+    assert warning.expected == pytest.approx(1.0)
+    assert warning.p_value == pytest.approx(0.000594, rel=1e-2)  # P(Poisson(1) >= 6)
+
+    def told(who):
+        return db.session.scalar(
+            sa.select(sa.func.count(Notification.id)).where(
+                Notification.user_id == world.users[who].id,
+                Notification.link == f"/analysis/warnings/{warning.id}",
+            )
+        )
+
+    assert (told("auditor"), told("supplier"), told("supplier_b"), told("finance")) == (1, 1, 0, 0)
+
+    client.post("/analysis/warnings/check", data={"csrf_token": ""})  # safe to run twice
+    assert db.session.scalar(sa.select(sa.func.count(EarlyWarning.id))) == 1
+    assert told("auditor") == 1
+
+    page = client.get(f"/analysis/warnings/{warning.id}").get_data(as_text=True)
+    link = next(u for u in drill_links(page) if "mis_from" not in u)
+    assert listed_claims(client.get(link).get_data(as_text=True)) == {
+        c.number for c in rising_cohort
+    }
+
+    client = switching_login("supplier")
+    assert client.get(f"/analysis/warnings/{warning.id}").status_code == 200
+    assert "P-100" in client.get("/analysis/warnings").get_data(as_text=True)
+    client = switching_login("supplier_b")
+    assert client.get(f"/analysis/warnings/{warning.id}").status_code == 404
+    assert "P-100" not in client.get("/analysis/warnings").get_data(as_text=True)
+
+
+def test_only_auditors_and_admins_run_the_check(login_as, world):
+    assert login_as("finance").post("/analysis/warnings/check").status_code == 403
+
+
+def test_a_cohort_at_the_others_rate_raises_nothing(world, fleet, an1):
+    from portal.analysis.early_warnings import check
+
+    for month in ("2024-11", "2024-12"):
+        vehicles = [
+            factories.vehicle(
+                an1,
+                world.stations[0],
+                sale_date=date(2025, 1, 10),
+                production_date=date.fromisoformat(f"{month}-05"),
+            )
+            for _ in range(10)
+        ]
+        for vehicle in vehicles[:3]:
+            repaired(world, fleet, vehicle, date(2025, 3, 20))
+    assert check(date(2025, 9, 30)) == []

@@ -13,10 +13,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 
 from portal.analysis import charts, exports, queries, reports
@@ -455,10 +456,139 @@ def compensation():
     ), (400 if errors else 200)
 
 
+# -- early warnings (早期预警) -----------------------------------------------------------------
+
+
+def _visible_warnings():
+    from portal.analysis.models import EarlyWarning
+
+    query = sa.select(EarlyWarning).options(
+        selectinload(EarlyWarning.part), selectinload(EarlyWarning.supplier)
+    )
+    if current_user.role is Role.SUPPLIER:
+        query = query.where(EarlyWarning.supplier_id == current_user.organisation_id)
+    return query
+
+
 @bp.route("/warnings")
 @role_required(*ANALYSTS)
 def warnings():
-    return faults()
+    from portal.analysis import early_warnings
+    from portal.analysis.models import EarlyWarning
+
+    shown = request.args.get("show", "active")
+    query = _visible_warnings()
+    if shown != "all":
+        query = query.where(EarlyWarning.active.is_(True))
+    found = db.session.scalars(
+        query.order_by(EarlyWarning.active.desc(), EarlyWarning.p_value, EarlyWarning.id)
+    ).all()
+    fmt = _export_format()
+    if fmt:
+        return exports.table_response(
+            fmt,
+            "early-warnings",
+            (
+                _l("Causal part"),
+                _l("Supplier"),
+                _l("Production month"),
+                _l("Vehicles"),
+                _l("Observed claims"),
+                _l("Expected claims"),
+                _l("p-value"),
+                _l("Active"),
+                _l("As of"),
+            ),
+            (
+                (
+                    w.part.number,
+                    w.supplier.code,
+                    w.cohort,
+                    w.vehicles,
+                    w.observed,
+                    w.expected,
+                    w.p_value,
+                    w.active,
+                    w.as_of,
+                )
+                for w in found
+            ),
+        )
+    return render_template(
+        "analysis/warnings.html",
+        warnings=found,
+        shown=shown,
+        rules=early_warnings,
+        can_run=current_user.role in (Role.AUDITOR, Role.ADMIN),
+    )
+
+
+@bp.route("/warnings/<int:warning_id>")
+@role_required(*ANALYSTS)
+def warning(warning_id: int):
+    from portal.analysis.models import EarlyWarning
+
+    found = db.session.get(EarlyWarning, warning_id)
+    if found is None or not found.can_view(current_user):
+        abort(404)
+    from portal.notifications.operations import mark_read_by_link
+
+    mark_read_by_link(current_user, request.path)
+    db.session.commit()
+    drill = {
+        "part": found.part.number,
+        "produced_from": found.cohort,
+        "produced_to": found.cohort,
+        "as_of": found.as_of.isoformat(),
+    }
+    chart = charts.bar_chart(
+        [
+            charts.Bar(
+                str(k),
+                observed,
+                None,
+                _("MIS %(k)s: %(o)s claims, %(e)s expected", k=k, o=observed, e=f"{expected:.1f}"),
+            )
+            for k, _vehicles, observed, expected in found.evidence
+        ],
+        _("Claims by months in service"),
+        testid="warning-chart",
+    )
+    return render_template("analysis/warning.html", warning=found, drill=drill, chart=chart)
+
+
+@bp.route("/warnings/check", methods=["POST"])
+@role_required(Role.AUDITOR, Role.ADMIN)
+def check_warnings():
+    """Run the nightly check now (a job; in-process without Redis)."""
+    from portal.analysis.tasks import JOB
+    from portal.jobs import JobsUnavailable, enqueue, job_status
+
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    owner_id = current_user.id
+    # No transaction of this request open while the job writes (in-process without Redis):
+    # and none opened again by reading the user's expired attributes.
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+        job_id = enqueue(JOB, owner_id=owner_id)
+        status = job_status(job_id)
+    except JobsUnavailable as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("analysis.warnings"))
+    if status is not None and status.status == "finished":
+        flash(_("The early-warning check ran: %(n)s new warnings.", n=status.result), "success")
+    elif status is not None and status.status == "failed":
+        flash(_("The early-warning check failed; the error has been logged."), "danger")
+    else:
+        flash(
+            _("The early-warning check is queued; its warnings appear here when it is done."),
+            "info",
+        )
+    return redirect(url_for("analysis.warnings"))
 
 
 @bp.route("/stations")
