@@ -378,3 +378,53 @@ def test_a_cohort_at_the_others_rate_raises_nothing(world, fleet, an1):
         for vehicle in vehicles[:3]:
             repaired(world, fleet, vehicle, date(2025, 3, 20))
     assert check(date(2025, 9, 30)) == []
+
+
+# -- outlier stations ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def station_claims(world, fleet, an1):
+    """Five stations. ST-A, ST-B, ST-C: five claims each, one per vehicle, as claimed (1.50 h).
+    ST-D: five claims of 6.00 labor hours. ST-E: ten claims on two vehicles, a month apart."""
+    from portal.auth.models import Role
+
+    for code in ("ST-C", "ST-D", "ST-E"):
+        station = factories.station(code, name=f"Station {code[-1]}")
+        world.users[code] = factories.user(Role.STATION, station, code.lower())
+    for key in ("station", "station_b", "ST-C"):
+        for i in range(5):
+            vehicle = sold(an1, date(2025, 1, 10))
+            repaired(world, fleet, vehicle, date(2025, 3, 1 + i), station=key)
+    long_labor = [
+        {"kind": "part", "part_number": "P-100", "qty": 1},
+        {"kind": "labor", "operation_code": "OP-1", "hours": "6.00", "description": "seized"},
+    ]
+    for i in range(5):
+        vehicle = sold(an1, date(2025, 1, 10))
+        repaired(world, fleet, vehicle, date(2025, 3, 1 + i), station="ST-D", lines=long_labor)
+    repeated = [sold(an1, date(2025, 1, 10)) for _ in range(2)]
+    for i in range(10):
+        day = date(2025, 2 + i // 2, 10 + i % 2)
+        repaired(world, fleet, repeated[i % 2], day, station="ST-E")
+
+
+def test_outlier_stations_are_flagged_by_their_tests_with_the_claims_behind_them(
+    login_as, station_claims
+):
+    client = login_as("auditor")
+    html = client.get("/analysis/stations?model=AN1&as_of=2025-12-31").get_data(as_text=True)
+    flagged = set(re.findall(r'<tr data-station="([^"]+)" data-flagged="1"', html))
+    assert flagged == {"ST-D", "ST-E"}
+    row = re.search(r'<tr data-station="ST-D".*?</tr>', html, re.S).group(0)
+    assert re.search(r'data-metric="hours_per_claim" data-flagged="1">6.00<', row)
+    row = re.search(r'<tr data-station="ST-E".*?</tr>', html, re.S).group(0)
+    assert re.search(r'data-metric="claims_per_vehicle" data-flagged="1">5.00<', row)
+    assert re.search(r'data-metric="repeats" data-flagged="1">8<', row)
+    link = next(u for u in drill_links(row))
+    assert numbers_in(client.get(link).get_data(as_text=True), "claim-count") == "10"
+
+
+@pytest.mark.parametrize("role", ["supplier", "station"])
+def test_only_the_oem_sees_outlier_stations(login_as, world, role):
+    assert login_as(role).get("/analysis/stations").status_code == 403

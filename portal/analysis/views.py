@@ -591,10 +591,83 @@ def check_warnings():
     return redirect(url_for("analysis.warnings"))
 
 
+# -- outlier stations ------------------------------------------------------------------------------
+
+STATION_HEADERS = (
+    _l("Station"),
+    _l("Region"),
+    _l("Claims"),
+    _l("Vehicles"),
+    _l("Claims per vehicle"),
+    _l("p-value"),
+    _l("Cost per claim"),
+    _l("Modified z"),
+    _l("Labor hours per claim"),
+    _l("Modified z"),
+    _l("Repeat repairs"),
+    _l("p-value"),
+    _l("Flagged"),
+)
+
+
 @bp.route("/stations")
 @role_required(*OEM_ANALYSTS)
 def stations():
-    return faults()
+    """Outlier stations: the OEM's fraud signal (suppliers do not see other stations' tests)."""
+    from portal.analysis import outliers
+
+    filters, errors = _read_filters()
+    found = outliers.outlier_stations(filters.selection)
+    fmt = _export_format()
+    if fmt:
+
+        def stat(s, metric):
+            return s.tests[metric][2] if metric in s.tests else None
+
+        return exports.table_response(
+            fmt,
+            f"outlier-stations-{filters.selection.as_of.isoformat()}",
+            STATION_HEADERS,
+            (
+                (
+                    s.code,
+                    s.region,
+                    s.claims,
+                    s.vehicles,
+                    s.claims_per_vehicle,
+                    stat(s, "claims_per_vehicle"),
+                    s.cost_per_claim,
+                    stat(s, "cost_per_claim"),
+                    s.hours_per_claim,
+                    stat(s, "hours_per_claim"),
+                    s.repeats,
+                    stat(s, "repeats"),
+                    s.flagged,
+                )
+                for s in found
+            ),
+        )
+    chart = charts.bar_chart(
+        [
+            charts.Bar(
+                s.code,
+                round(max(s.tests.get("cost_per_claim", (0, 0, 0.0))[2], 0.0), 2),
+                url_for("analysis.claims", **filters.args(station=s.code)),
+            )
+            for s in found
+        ],
+        _("Modified z-score of cost per claim"),
+        testid="station-chart",
+    )
+    return render_template(
+        "analysis/stations.html",
+        filters=filters,
+        errors=errors,
+        choices=_filter_choices(filters),
+        stations=found,
+        rules=outliers,
+        chart=chart,
+    ), (400 if errors else 200)
 
 
 @bp.route("/reports")
