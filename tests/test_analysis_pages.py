@@ -428,3 +428,42 @@ def test_outlier_stations_are_flagged_by_their_tests_with_the_claims_behind_them
 @pytest.mark.parametrize("role", ["supplier", "station"])
 def test_only_the_oem_sees_outlier_stations(login_as, world, role):
     assert login_as(role).get("/analysis/stations").status_code == 403
+
+
+# -- quality reports -------------------------------------------------------------------------------
+
+
+def test_a_supplier_downloads_its_quality_report_rendered_by_a_job(login_as, claims, tmp_path, app):
+    original = app.config.get("UPLOAD_FOLDER")
+    app.config["UPLOAD_FOLDER"] = str(tmp_path)
+    try:
+        client = login_as("supplier")
+        listing = client.get("/analysis/reports").get_data(as_text=True)
+        assert "/analysis/reports/SU-A/" in listing
+        first = client.get("/analysis/reports/SU-A/2025-09.pdf")
+        assert first.status_code == 202  # the job ran in-process; the page offers the file
+        assert 'data-testid="pdf-pending"' in first.get_data(as_text=True)
+        second = client.get("/analysis/reports/SU-A/2025-09.pdf")
+        assert second.status_code == 200
+        assert second.mimetype == "application/pdf"
+        assert second.data.startswith(b"%PDF")
+        second.close()
+        assert client.get("/analysis/reports/SU-B/2025-09.pdf").status_code == 404
+        bad = client.get("/analysis/reports/SU-A/2025-13.pdf", follow_redirects=True)
+        assert "is not a past or current month" in bad.get_data(as_text=True)
+    finally:
+        app.config["UPLOAD_FOLDER"] = original
+
+
+def test_the_quality_report_holds_the_suppliers_own_figures(world, claims, an1):
+    from portal.analysis.documents import report_context
+
+    context = report_context(world.suppliers[0], "2025-09", date(2025, 9, 30))
+    assert context["claims"] == 2  # P-100's two counted claims; P-200 is supplier B's
+    assert [r.key for r in context["parts"]] == ["P-100"]
+    months = {m.month: m.claims for m in context["months"]}
+    assert (months["2025-02"], months["2025-04"], months["2025-09"]) == (1, 1, 0)
+
+
+def test_a_station_may_not_read_quality_reports(login_as, world):
+    assert login_as("station").get("/analysis/reports/SU-A/2025-09.pdf").status_code == 403

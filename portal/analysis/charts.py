@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 640, 260
@@ -236,3 +237,37 @@ def weibull_plot(
         f'<text x="{LEFT + 8}" y="{TOP + 26}" fill="{OBSERVED}">{escape(names[1])}</text>'
     )
     return _frame(body, label, testid)
+
+
+def reliability_charts(report) -> dict:
+    """The reliability page's (and quality report's) probability plot and forecast chart."""
+    import numpy as np
+
+    from portal.analysis.reliability import life_table
+
+    fit = report.fit
+    points = life_table(report.life.failures, report.life.survivors) if report.life else []
+    top = max([k for k, _ in points] + [fit.b10 * 1.5, 12])
+    grid = np.geomspace(0.5, top * 1.5, 60)
+    lower, upper = fit.cdf_bounds(grid)
+    plot = weibull_plot(
+        points,
+        list(zip(grid.tolist(), fit.cdf(grid).tolist(), strict=True)),
+        list(zip(grid.tolist(), lower.tolist(), upper.tolist(), strict=True)),
+        _("Weibull probability plot"),
+        _("Months in service"),
+        (_("Weibull fit with 95% bounds"), _("Observed (Kaplan-Meier)")),
+    )
+    forecast_chart = line_chart(
+        [
+            Series(
+                _("Predicted claims (cumulative) with 95% bounds"),
+                [(m.month, m.predicted) for m in report.forecast],
+                [(m.month, m.lower, m.upper) for m in report.forecast],
+            )
+        ],
+        _("Forecast of claims"),
+        _("Months ahead"),
+        testid="forecast-chart",
+    )
+    return {"plot": plot, "forecast_chart": forecast_chart, "points": points}

@@ -10,6 +10,7 @@ Every table downloads as CSV or XLSX (`?format=csv|xlsx`) with the current filte
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -303,39 +304,6 @@ def _forecast_options(errors: list[str]) -> dict:
     return read
 
 
-def _reliability_charts(report) -> dict:
-    import numpy as np
-
-    from portal.analysis.reliability import life_table
-
-    fit = report.fit
-    points = life_table(report.life.failures, report.life.survivors) if report.life else []
-    top = max([k for k, _ in points] + [fit.b10 * 1.5, 12])
-    grid = np.geomspace(0.5, top * 1.5, 60)
-    lower, upper = fit.cdf_bounds(grid)
-    plot = charts.weibull_plot(
-        points,
-        list(zip(grid.tolist(), fit.cdf(grid).tolist(), strict=True)),
-        list(zip(grid.tolist(), lower.tolist(), upper.tolist(), strict=True)),
-        _("Weibull probability plot"),
-        _("Months in service"),
-        (_("Weibull fit with 95% bounds"), _("Observed (Kaplan-Meier)")),
-    )
-    forecast_chart = charts.line_chart(
-        [
-            charts.Series(
-                _("Predicted claims (cumulative) with 95% bounds"),
-                [(m.month, m.predicted) for m in report.forecast],
-                [(m.month, m.lower, m.upper) for m in report.forecast],
-            )
-        ],
-        _("Forecast of claims"),
-        _("Months ahead"),
-        testid="forecast-chart",
-    )
-    return {"plot": plot, "forecast_chart": forecast_chart, "points": points}
-
-
 @bp.route("/reliability")
 @role_required(*ANALYSTS)
 def reliability():
@@ -368,7 +336,7 @@ def reliability():
         report=report,
         refusal=refusal,
         observed=observed,
-        charts=_reliability_charts(report) if report is not None else None,
+        charts=charts.reliability_charts(report) if report is not None else None,
     ), (400 if errors else 200)
 
 
@@ -562,20 +530,13 @@ def warning(warning_id: int):
 def check_warnings():
     """Run the nightly check now (a job; in-process without Redis)."""
     from portal.analysis.tasks import JOB
-    from portal.jobs import JobsUnavailable, enqueue, job_status
+    from portal.jobs import JobsUnavailable
 
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400)
-    owner_id = current_user.id
-    # No transaction of this request open while the job writes (in-process without Redis):
-    # and none opened again by reading the user's expired attributes.
-    session = db.session()
-    session.expire_on_commit = False
     try:
-        session.commit()
-        job_id = enqueue(JOB, owner_id=owner_id)
-        status = job_status(job_id)
+        _job_id, status = _run_job(JOB)
     except JobsUnavailable as exc:
         flash(exc.message, "danger")
         return redirect(url_for("analysis.warnings"))
@@ -670,7 +631,105 @@ def stations():
     ), (400 if errors else 200)
 
 
+# -- the suppliers' quality reports ----------------------------------------------------------------
+
+
+def _run_job(path: str, *args):
+    """Queue the job `path` (in-process without Redis) with no transaction of this request open
+    while it writes, and none opened again by reading the user's expired attributes; answers the
+    job's status. Raises `JobsUnavailable`."""
+    from portal.jobs import enqueue, job_status
+
+    owner_id = current_user.id
+    session = db.session()
+    session.expire_on_commit = False
+    session.commit()
+    job_id = enqueue(path, *args, owner_id=owner_id)
+    return job_id, job_status(job_id)
+
+
+def _report_supplier(code: str | None):
+    """The supplier whose reports the user may read: a supplier's user its own (another code is
+    a 404), the OEM's any (None until one is chosen)."""
+    from portal.masterdata.models import Supplier
+
+    own = f.supplier_of(current_user)
+    if own is not None:
+        if code not in (None, own.code):
+            abort(404)
+        return own
+    if not code:
+        return None
+    found = db.session.scalar(sa.select(Supplier).where(Supplier.code == code))
+    if found is None:
+        abort(404)
+    return found
+
+
+def _language() -> str:
+    from flask_babel import get_locale
+
+    return "zh_CN" if get_locale().language == "zh" else "en"
+
+
 @bp.route("/reports")
 @role_required(*ANALYSTS)
 def reports_index():
-    return faults()
+    from portal.analysis.documents import month_back
+    from portal.masterdata.models import Supplier
+
+    supplier = _report_supplier(request.args.get("supplier") or None)
+    today = date.today()
+    periods = [month_back(today, back).strftime("%Y-%m") for back in range(12)]
+    suppliers = (
+        db.session.scalars(sa.select(Supplier).order_by(Supplier.code)).all()
+        if f.supplier_of(current_user) is None
+        else []
+    )
+    return render_template(
+        "analysis/reports.html", supplier=supplier, suppliers=suppliers, periods=periods
+    )
+
+
+@bp.route("/reports/<code>/<period>.pdf")
+@role_required(*ANALYSTS)
+def report_pdf(code: str, period: str):
+    """The stored report, or (not rendered yet) its render job queued and a page that waits."""
+    from flask import send_file
+
+    from portal.analysis import documents
+    from portal.jobs import JobsUnavailable
+
+    supplier = _report_supplier(code)
+    today = date.today()
+    if documents.parse_period(period, today) is None:
+        flash(_("%(value)s is not a past or current month (YYYY-MM).", value=period), "warning")
+        return redirect(url_for("analysis.reports_index", supplier=supplier.code))
+    language = _language()
+    path = documents.current_pdf(supplier, period, language, today)
+    if path is None:
+        try:
+            job_id, status = _run_job(
+                documents.JOB, supplier.id, period, language, today.isoformat()
+            )
+        except JobsUnavailable as exc:
+            flash(exc.message, "danger")
+            return redirect(url_for("analysis.reports_index", supplier=supplier.code))
+        if status is not None and status.status == "failed":
+            flash(_("The report could not be prepared; the error has been logged."), "danger")
+            return redirect(url_for("analysis.reports_index", supplier=supplier.code))
+        return render_template(
+            "analysis/report_pending.html",
+            supplier=supplier,
+            period=period,
+            job_url=url_for("jobs.status", job_id=job_id),
+        ), 202
+    response = send_file(
+        path,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"quality-report-{supplier.code}-{period}.pdf",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
