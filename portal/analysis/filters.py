@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.analysis.conventions import last_day
 from portal.analysis.queries import GroupBy, Selection
+from portal.analysis.reports import DEFAULT_HORIZON
 from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.masterdata.models import FaultCode, Part, Station, Supplier, VehicleModel
@@ -66,11 +67,12 @@ CODE_FIELDS = {
 
 
 class FilterError(Exception):
-    """Filters that cannot be read: each message says which and why."""
+    """Filters that cannot be read: each message says which and why (`fields`: by filter)."""
 
-    def __init__(self, messages: list[str]):
-        super().__init__("; ".join(messages))
-        self.messages = messages
+    def __init__(self, fields: dict[str, str]):
+        self.fields = fields
+        self.messages = list(fields.values())
+        super().__init__("; ".join(self.messages))
 
 
 def supplier_of(user: User) -> Supplier | None:
@@ -132,7 +134,7 @@ def parse(args, user: User, today: date | None = None) -> Filters:
     values = {name: args.get(name, "").strip() for name in FIELDS}
     values = {name: value for name, value in values.items() if value}
     own = supplier_of(user)
-    errors: list[str] = []
+    errors: dict[str, str] = {}
     read: dict = {}
 
     for name, (table, column, missing) in CODE_FIELDS.items():
@@ -145,7 +147,7 @@ def parse(args, user: User, today: date | None = None) -> Filters:
         if own is not None and name == "part" and (found is None or found.supplier_id != own.id):
             abort(404)
         if found is None:
-            errors.append(missing % {"code": code})
+            errors[name] = str(missing % {"code": code})
         else:
             read[name] = code
     region = values.get("region")
@@ -153,38 +155,38 @@ def parse(args, user: User, today: date | None = None) -> Filters:
         if db.session.scalar(sa.select(Station.id).where(Station.region == region).limit(1)):
             read["region"] = region
         else:
-            errors.append(_("There is no region %(region)s.", region=region))
+            errors["region"] = _("There is no region %(region)s.", region=region)
 
     for name in ("as_of", "repaired_from"):
         if name in values:
             try:
                 read[name] = date.fromisoformat(values[name])
             except ValueError:
-                errors.append(_("%(value)s is not a date (YYYY-MM-DD).", value=values[name]))
+                errors[name] = _("%(value)s is not a date (YYYY-MM-DD).", value=values[name])
     for name in ("produced_from", "produced_to", "sold_from", "sold_to"):
         if name in values:
             try:
                 read[name] = _month(values[name], end=name.endswith("_to"))
             except ValueError:
-                errors.append(_("%(value)s is not a month (YYYY-MM).", value=values[name]))
+                errors[name] = _("%(value)s is not a month (YYYY-MM).", value=values[name])
     for name in ("mis_from", "mis_to"):
         if name in values:
             text = values[name]
             if text.isdigit() and 1 <= int(text) <= 600:
                 read[name] = int(text)
             else:
-                errors.append(
-                    _("%(value)s is not a number of months in service (1 to 600).", value=text)
+                errors[name] = _(
+                    "%(value)s is not a number of months in service (1 to 600).", value=text
                 )
 
     as_of = read.get("as_of") or today or date.today()
     if read.get("repaired_from") and read["repaired_from"] > as_of:
-        errors.append(_("The repair date range starts after its end (as of)."))
+        errors["repaired_from"] = _("The repair date range starts after its end (as of).")
     for low, high in (("produced_from", "produced_to"), ("sold_from", "sold_to")):
         if read.get(low) and read.get(high) and read[low] > read[high]:
-            errors.append(_("A month range starts after its end."))
+            errors[low] = _("A month range starts after its end.")
     if read.get("mis_from") and read.get("mis_to") and read["mis_from"] > read["mis_to"]:
-        errors.append(_("The months-in-service range starts after its end."))
+        errors["mis_from"] = _("The months-in-service range starts after its end.")
     if errors:
         raise FilterError(errors)
 
@@ -232,3 +234,36 @@ def group_by(args, default: GroupBy, allowed=tuple(GroupBy)) -> tuple[GroupBy, s
     if found is None or found not in allowed:
         return default, _("%(value)s is not a way to group the claims.", value=text)
     return found, None
+
+
+def forecast_options(args) -> tuple[dict, dict[str, str]]:
+    """The reliability forecast's options: `horizon` (1-60 months, default 12), `future_sales`
+    per month (default None: the last 3 full months' average) and an optional `warranty_months`
+    limit; with a message per option that cannot be read."""
+    read: dict = {"horizon": DEFAULT_HORIZON, "future_sales": None, "warranty_months": None}
+    errors: dict[str, str] = {}
+    text = args.get("horizon", "").strip()
+    if text:
+        if text.isdigit() and 1 <= int(text) <= 60:
+            read["horizon"] = int(text)
+        else:
+            errors["horizon"] = _("The forecast horizon is 1 to 60 months.")
+    text = args.get("future_sales", "").strip()
+    if text:
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if 0 <= value <= 10_000_000:
+            read["future_sales"] = value
+        else:
+            errors["future_sales"] = _(
+                "Future sales are a number of vehicles per month (0 or more)."
+            )
+    text = args.get("warranty_months", "").strip()
+    if text:
+        if text.isdigit() and 1 <= int(text) <= 240:
+            read["warranty_months"] = int(text)
+        else:
+            errors["warranty_months"] = _("The warranty limit is 1 to 240 months.")
+    return read, errors

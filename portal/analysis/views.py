@@ -275,42 +275,14 @@ FORECAST_HEADERS = (
 )
 
 
-def _forecast_options(errors: list[str]) -> dict:
-    """horizon (1-60 months, default 12), future sales per month (default: the last 3 full
-    months' average) and an optional warranty limit in months."""
-    read: dict = {"horizon": reports.DEFAULT_HORIZON, "future_sales": None, "warranty_months": None}
-    text = request.args.get("horizon", "").strip()
-    if text:
-        if text.isdigit() and 1 <= int(text) <= 60:
-            read["horizon"] = int(text)
-        else:
-            errors.append(_("The forecast horizon is 1 to 60 months."))
-    text = request.args.get("future_sales", "").strip()
-    if text:
-        try:
-            value = float(text)
-        except ValueError:
-            value = -1.0
-        if 0 <= value <= 10_000_000:
-            read["future_sales"] = value
-        else:
-            errors.append(_("Future sales are a number of vehicles per month (0 or more)."))
-    text = request.args.get("warranty_months", "").strip()
-    if text:
-        if text.isdigit() and 1 <= int(text) <= 240:
-            read["warranty_months"] = int(text)
-        else:
-            errors.append(_("The warranty limit is 1 to 240 months."))
-    return read
-
-
 @bp.route("/reliability")
 @role_required(*ANALYSTS)
 def reliability():
     from portal.analysis.reliability import FitFailed, TooFewFailures
 
     filters, errors = _read_filters()
-    options = _forecast_options(errors)
+    options, problems = f.forecast_options(request.args)
+    errors.extend(problems.values())
     report, refusal = None, None
     try:
         report = reports.reliability_report(filters.selection, **options)
