@@ -128,8 +128,11 @@ def line_chart(series: Sequence[Series], label: str, x_label: str, testid: str =
         return TOP + plot_h - plot_h * y / top
 
     body = _y_axis(top, plot_h)
+    whole = all(float(x).is_integer() for x in xs)
     for i in range(5):
         x = x0 + (x1 - x0) * i / 4
+        if whole:
+            x = round(x)
         body.append(
             f'<text x="{px(x):.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" '
             f'fill="#495057">{escape(_number(round(x, 1)))}</text>'
