@@ -100,6 +100,7 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
+    from portal.analysis.views import bp as analysis_bp
     from portal.announcements.views import bp as announcements_bp
     from portal.api import bp as api_bp
     from portal.auth.views import bp as auth_bp
@@ -125,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(masterdata_bp, url_prefix="/admin/masterdata")
     app.register_blueprint(announcements_bp, url_prefix="/announcements")
+    app.register_blueprint(analysis_bp, url_prefix="/analysis")
     # Also gives every template `unread_notifications()`, the count behind the header's bell.
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
     # The JSON API authenticates with bearer tokens, never cookies: no CSRF token to check.

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(oldparts)
+    app.cli.add_command(analysis)
 
 
 @click.command("setup")
@@ -165,3 +166,26 @@ def mark_overdue_command(today):
     marked = mark_overdue(day)
     db.session.commit()
     click.echo(f"{marked} old part(s) marked overdue as of {day.isoformat()}.")
+
+
+@click.group()
+def analysis():
+    """Analysis (统计分析) housekeeping."""
+
+
+@analysis.command("warnings")
+@click.option("--as-of", default=None, help="The day to check as (YYYY-MM-DD); default today.")
+def warnings_command(as_of):
+    """Run the early-warning check: cohorts whose claims run above what is expected."""
+    from portal.analysis.tasks import local_today, raise_warnings
+
+    day = local_today()
+    if as_of:
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError:
+            click.echo(f"Error: --as-of must be YYYY-MM-DD, not {as_of!r}", err=True)
+            sys.exit(2)
+    raised = raise_warnings(day)
+    db.session.commit()
+    click.echo(f"{len(raised)} early warning(s) raised as of {day.isoformat()}.")

@@ -1,5 +1,6 @@
 """Imports every model module so that `db.metadata` holds the whole schema."""
 
+from portal.analysis.models import EarlyWarning  # noqa: F401
 from portal.auth.models import ApiToken, Role, User, UserSession  # noqa: F401
 from portal.claims.models import (  # noqa: F401
     Attachment,

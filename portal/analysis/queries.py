@@ -85,6 +85,19 @@ class Selection:
     part: str | None = None
     fault_code: str | None = None
     suppliers: tuple[str, ...] = ()
+    # The pages' further filters. Vehicles: produced / sold between two dates (a month's first
+    # and last day). Claims: repaired at a station or in a region, repaired on or after a date,
+    # with months in service between two bounds. The vehicle counts (C/1000's denominators)
+    # follow only the vehicle filters.
+    station: str | None = None
+    region: str | None = None
+    produced_from: date | None = None
+    produced_to: date | None = None
+    sold_from: date | None = None
+    sold_to: date | None = None
+    repaired_from: date | None = None
+    mis_from: int | None = None
+    mis_to: int | None = None
 
 
 def _vehicles(selection: Selection):
@@ -94,12 +107,21 @@ def _vehicles(selection: Selection):
         Vehicle.model_id,
         Vehicle.selling_station_id,
         Vehicle.sale_date,
+        Vehicle.production_date,
         age_sql(Vehicle.sale_date, selection.as_of).label("age"),
     ).where(Vehicle.sale_date <= latest_sale_date_of_age(selection.as_of, 1))
     if selection.model is not None:
         query = query.where(
             _refers_to(Vehicle.model_id, VehicleModel, VehicleModel.code, selection.model)
         )
+    for column, low, high in (
+        (Vehicle.production_date, selection.produced_from, selection.produced_to),
+        (Vehicle.sale_date, selection.sold_from, selection.sold_to),
+    ):
+        if low is not None:
+            query = query.where(column >= low)
+        if high is not None:
+            query = query.where(column <= high)
     return query.subquery("v")
 
 
@@ -110,6 +132,7 @@ def _refers_to(foreign_key, table, code_column, code: str):
 
 def _counted_claims(selection: Selection, vehicles):
     """The selection's counted claims on those vehicles, with their MIS (a subquery)."""
+    mis = (1 + whole_months_sql(vehicles.c.sale_date, Claim.repair_date)).label("mis")
     query = (
         sa.select(
             Claim.id.label("claim_id"),
@@ -122,7 +145,8 @@ def _counted_claims(selection: Selection, vehicles):
             Claim.approved_total_amount,
             vehicles.c.model_id,
             vehicles.c.sale_date,
-            (1 + whole_months_sql(vehicles.c.sale_date, Claim.repair_date)).label("mis"),
+            vehicles.c.production_date,
+            mis,
         )
         .join(vehicles, vehicles.c.vehicle_id == Claim.vehicle_id)
         .where(
@@ -143,7 +167,25 @@ def _counted_claims(selection: Selection, vehicles):
                 sa.select(Supplier.id).where(Supplier.code.in_(selection.suppliers))
             )
         )
+    if selection.station is not None:
+        query = query.where(_refers_to(Claim.station_id, Station, Station.code, selection.station))
+    if selection.region is not None:
+        query = query.where(
+            Claim.station_id.in_(sa.select(Station.id).where(Station.region == selection.region))
+        )
+    if selection.repaired_from is not None:
+        query = query.where(Claim.repair_date >= selection.repaired_from)
+    if selection.mis_from is not None:
+        query = query.where(mis >= selection.mis_from)
+    if selection.mis_to is not None:
+        query = query.where(mis <= selection.mis_to)
     return query.subquery("c")
+
+
+def counted_claims(selection: Selection):
+    """The ids of the selection's counted claims (a subquery with `claim_id` and `mis`): the
+    drill-down's list is exactly the claims behind a figure."""
+    return _counted_claims(selection, _vehicles(selection))
 
 
 # -- claim rates -----------------------------------------------------------------------------------
@@ -157,6 +199,12 @@ class GroupBy(enum.StrEnum):
     SUPPLIER = "supplier"
     STATION = "station"
     REGION = "region"
+    PRODUCTION_MONTH = "production_month"
+    SALE_MONTH = "sale_month"
+
+
+# DESIGN 8's `claim-rates` keys; the pages also group by production and sale month.
+API_GROUPS = tuple(g for g in GroupBy if g not in (GroupBy.PRODUCTION_MONTH, GroupBy.SALE_MONTH))
 
 
 @dataclass(frozen=True)
@@ -191,6 +239,9 @@ def _key_columns(group_by: GroupBy, vehicles, claims):
         )
     if group_by is GroupBy.MONTHS_IN_SERVICE:
         return (vehicles.c.age, vehicles), (claims.c.mis, claims)
+    if group_by in (GroupBy.PRODUCTION_MONTH, GroupBy.SALE_MONTH):
+        name = "production_date" if group_by is GroupBy.PRODUCTION_MONTH else "sale_date"
+        return (_month_key(vehicles.c[name]), vehicles), (_month_key(claims.c[name]), claims)
     if group_by in (GroupBy.STATION, GroupBy.REGION):
         attribute = "code" if group_by is GroupBy.STATION else "region"
         return (
@@ -209,6 +260,12 @@ def _key_columns(group_by: GroupBy, vehicles, claims):
         GroupBy.SUPPLIER: (Supplier, Supplier.code, claims.c.responsible_supplier_id),
     }[group_by]
     return (None, vehicles), (key, claims.outerjoin(table, table.id == column))
+
+
+def _month_key(column):
+    """A date's month as the number YYYYMM (named `YYYY-MM` by `claim_rates`)."""
+    year, month, _ = _date_parts(column)
+    return year * 100 + month
 
 
 def _sort_key(key) -> tuple:
@@ -259,12 +316,19 @@ def claim_rates(selection: Selection, group_by: GroupBy) -> list[RateRow]:
         vehicle_counts = at_least
     else:
         keys = sorted({*vehicle_counts, *claim_rows}, key=_sort_key)
+    monthly = group_by in (GroupBy.PRODUCTION_MONTH, GroupBy.SALE_MONTH)
     result = []
     for key in keys:
         n, cost = claim_rows.get(key, (0, None))
         vehicles_n = total if vehicle_key is None else vehicle_counts.get(key, 0)
-        result.append(RateRow(key, vehicles_n, n, (cost or Decimal(0)).quantize(CENT)))
+        name = _month_name(*divmod(key, 100)) if monthly and key is not None else key
+        result.append(RateRow(name, vehicles_n, n, (cost or Decimal(0)).quantize(CENT)))
     return result
+
+
+def vehicle_count(selection: Selection) -> int:
+    """The selection's vehicles (of age >= 1 at as_of): overall C/1000's denominator."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(_vehicles(selection))) or 0
 
 
 def claim_totals(selection: Selection) -> tuple[int, Decimal]:
@@ -274,6 +338,48 @@ def claim_totals(selection: Selection) -> tuple[int, Decimal]:
         sa.select(sa.func.count(), sa.func.sum(claims.c.approved_total_amount))
     ).one()
     return n, (cost or Decimal(0)).quantize(CENT)
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A key's counted claims repaired in the last `months` months against the months before."""
+
+    key: str
+    recent: int
+    previous: int
+
+    @property
+    def change(self) -> int:
+        return self.recent - self.previous
+
+
+def rising(
+    selection: Selection, group_by: GroupBy, months: int = 3, limit: int = 10
+) -> list[Trend]:
+    """The keys whose claims rose most: repaired in (as_of - months, as_of] against the
+    `months` months before, largest rise first (ties: more recent claims first)."""
+    vehicles = _vehicles(selection)
+    claims = _counted_claims(selection, vehicles)
+    _, (claim_key, claim_from) = _key_columns(group_by, vehicles, claims)
+    recent_from = latest_sale_date_of_age(selection.as_of, months)
+    previous_from = latest_sale_date_of_age(selection.as_of, 2 * months)
+    recent = sa.func.sum(sa.case((claims.c.repair_date > recent_from, 1), else_=0))
+    previous = sa.func.sum(
+        sa.case(
+            (sa.and_(claims.c.repair_date > previous_from, claims.c.repair_date <= recent_from), 1),
+            else_=0,
+        )
+    )
+    rows = db.session.execute(
+        sa.select(claim_key.label("key"), recent.label("recent"), previous.label("previous"))
+        .select_from(claim_from)
+        .where(claims.c.repair_date > previous_from, claim_key.is_not(None))
+        .group_by(claim_key)
+    )
+    trends = [Trend(row.key, int(row.recent or 0), int(row.previous or 0)) for row in rows]
+    trends = [t for t in trends if t.change > 0]
+    trends.sort(key=lambda t: (-t.change, -t.recent, str(t.key)))
+    return trends[:limit]
 
 
 def average_monthly_sales(selection: Selection, months: int = 3) -> float:

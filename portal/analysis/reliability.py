@@ -69,6 +69,8 @@ class WeibullFit:
     log_likelihood: float
     failures: int
     survivors: int
+    # The covariance of (log scale, log shape) at the optimum (the inverse observed information).
+    covariance: tuple[tuple[float, float], tuple[float, float]] | None = None
 
     def cdf(self, t) -> np.ndarray:
         t = np.maximum(np.asarray(t, dtype=float), 0.0)
@@ -84,6 +86,23 @@ class WeibullFit:
     @property
     def b10(self) -> float:
         return self.b_life(0.10)
+
+    def cdf_bounds(self, t) -> tuple[np.ndarray, np.ndarray]:
+        """Pointwise 95% bounds on F(t) (Fisher-matrix bounds, as Weibull++ draws them): on
+        u = shape x (log t - log scale), whose variance follows from the covariance by the delta
+        method, then F = 1 - exp(-exp(u -/+ z sd(u)))."""
+        from scipy.stats import norm
+
+        t = np.maximum(np.asarray(t, dtype=float), 1e-12)
+        u = self.shape.value * (np.log(t) - math.log(self.scale.value))
+        if self.covariance is None:
+            f = self.cdf(t)
+            return f, f
+        (v_ee, v_eb), (_, v_bb) = self.covariance
+        # du/dlog(scale) = -shape, du/dlog(shape) = u
+        variance = self.shape.value**2 * v_ee - 2 * self.shape.value * u * v_eb + u**2 * v_bb
+        spread = norm.ppf(0.5 + CONFIDENCE / 2) * np.sqrt(np.maximum(variance, 0.0))
+        return -np.expm1(-np.exp(u - spread)), -np.expm1(-np.exp(u + spread))
 
 
 @dataclass(frozen=True)
@@ -261,6 +280,10 @@ def _fit(likelihood: _LogLikelihood, failures: float, survivors: float) -> Weibu
         log_likelihood=-likelihood(theta)[0],
         failures=int(failures),
         survivors=int(survivors),
+        covariance=(
+            (float(covariance[0, 0]), float(covariance[0, 1])),
+            (float(covariance[1, 0]), float(covariance[1, 1])),
+        ),
     )
 
 
@@ -336,6 +359,28 @@ def forecast(
         cost = None if average_cost is None else round_money(Decimal(predicted) * average_cost)
         result.append(ForecastMonth(m, predicted, bounds.lower, bounds.upper, cost))
     return result
+
+
+def life_table(
+    failures: Mapping[int, int], survivors: Mapping[float, int]
+) -> list[tuple[int, float]]:
+    """Nonparametric unreliability at each month end k with failures (the probability plot's
+    points): the Kaplan-Meier estimate on the grouped data, F(k) = 1 - prod over j <= k of
+    (1 - d_j / n_j), d_j failures in (j-1, j] and n_j at risk there (vehicles failed at j or
+    later, and survivors of age >= j)."""
+    ends = sorted(k for k, n in failures.items() if n)
+    if not ends:
+        return []
+    ages, censored = _arrays(survivors)
+    later_failures = {k: sum(n for j, n in failures.items() if j >= k) for k in ends}
+    points, surviving = [], 1.0
+    for k in ends:
+        at_risk = later_failures[k] + float(censored[ages >= k].sum())
+        if at_risk <= 0:
+            continue
+        surviving *= 1.0 - failures[k] / at_risk
+        points.append((k, 1.0 - surviving))
+    return points
 
 
 def expected_returns(fit: WeibullFit, cohort_size: int, returns: Sequence[int]) -> list[float]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from portal.analysis import queries
-from portal.analysis.queries import NevadaRow, Selection
+from portal.analysis.queries import LifeData, NevadaRow, Selection
 from portal.analysis.reliability import (
     Estimate,
     ForecastMonth,
@@ -33,6 +33,8 @@ class ReliabilityReport:
     average_cost: Decimal | None
     forecast: list[ForecastMonth]
     nevada: list[NevadaRow]
+    life: LifeData | None = None
+    warranty_months: int | None = None
 
     def to_dict(self) -> dict:
         """DESIGN 8's JSON shape (statistics as numbers, money as strings), plus the fit's bounds,
@@ -89,4 +91,6 @@ def reliability_report(
         average_cost=None if average_cost is None else round_money(average_cost),
         forecast=forecast(fit, survivors, horizon, future_sales, warranty_months, average_cost),
         nevada=queries.nevada(selection),
+        life=life,
+        warranty_months=warranty_months,
     )

@@ -8,6 +8,7 @@ errors raised by the operations become `{"error": {"code", "message", "fields"}}
 from __future__ import annotations
 
 from portal.api import (  # noqa: F401  (they register routes)
+    analysis,
     auth,
     claims,
     decisions,

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import jsonify
 
+from portal.analysis.queries import API_GROUPS
 from portal.api.blueprint import bp
 from portal.claims.attachments import SIGNATURES
 from portal.claims.decisions import ACTIONS
@@ -456,6 +457,7 @@ def _schemas() -> dict[str, Any]:
             }
         ),
         **_settlement_schemas(),
+        **_analysis_schemas(),
     }
 
 
@@ -1057,6 +1059,7 @@ def _paths() -> dict[str, Any]:
             },
         },
         **_settlement_paths(),
+        **_analysis_paths(),
         "/openapi.json": {
             "get": {
                 "operationId": "openapi",
@@ -1360,6 +1363,182 @@ def _settlement_paths() -> dict[str, Any]:
     }
 
 
+ESTIMATE = {
+    "type": "object",
+    "properties": {
+        "value": {"type": "number"},
+        "lower": {"type": "number"},
+        "upper": {"type": "number"},
+    },
+    "required": ["value", "lower", "upper"],
+}
+
+
+def _analysis_schemas() -> dict[str, Any]:
+    return {
+        "ClaimRates": _obj(
+            {
+                "group_by": {"type": "string", "enum": [g.value for g in API_GROUPS]},
+                "as_of": DATE,
+                "rows": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "key": {"type": ["string", "integer", "null"]},
+                            "vehicles": INT,
+                            "claims": INT,
+                            "per_1000": {"type": ["number", "null"]},
+                            "cost": MONEY,
+                        },
+                        ["key", "vehicles", "claims", "per_1000", "cost"],
+                    ),
+                },
+            },
+            ["group_by", "as_of", "rows"],
+        ),
+        "Reliability": _obj(
+            {
+                "as_of": DATE,
+                "vehicles": INT,
+                "failures": INT,
+                "survivors": INT,
+                "distribution": {"type": "string", "enum": ["weibull"]},
+                "shape": {"type": "number"},
+                "scale": {"type": "number", "description": "months"},
+                "shape_bounds": {"type": "array", "items": {"type": "number"}},
+                "scale_bounds": {"type": "array", "items": {"type": "number"}},
+                "log_likelihood": {"type": "number"},
+                "b10": {"type": "number", "description": "months by which 10% have failed"},
+                "expected_failures": ESTIMATE,
+                "future_sales": {"type": "number"},
+                "average_cost": _nullable(MONEY),
+                "forecast": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "month": INT,
+                            "predicted": {"type": "number"},
+                            "lower": {"type": "number"},
+                            "upper": {"type": "number"},
+                            "cost": _nullable(MONEY),
+                        },
+                        ["month", "predicted", "lower", "upper"],
+                    ),
+                },
+                "nevada": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "sale_month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+                            "vehicles": INT,
+                            "claims": {"type": "array", "items": INT},
+                        },
+                        ["sale_month", "vehicles", "claims"],
+                    ),
+                },
+            },
+            [
+                "as_of",
+                "vehicles",
+                "failures",
+                "survivors",
+                "distribution",
+                "shape",
+                "scale",
+                "expected_failures",
+                "forecast",
+                "nevada",
+            ],
+        ),
+    }
+
+
+def _query(name: str, schema: dict | None = None, description: str | None = None) -> dict:
+    parameter = {"name": name, "in": "query", "schema": schema or STRING}
+    if description:
+        parameter["description"] = description
+    return parameter
+
+
+def _analysis_paths() -> dict[str, Any]:
+    selection = [
+        _query("model", description="vehicle model code"),
+        _query("part", description="causal part number (a supplier: its own only)"),
+        _query("fault_code"),
+        _query("supplier", description="responsible supplier code (a supplier: its own only)"),
+        _query("as_of", DATE, "counted claims repaired on or before it (default today)"),
+    ]
+    roles = (
+        "Roles: auditor, finance, admin; a supplier only for its own parts (another supplier or "
+        "another supplier's part: 404); a station: 403. DESIGN 7's conventions: a claim counts "
+        "when approved, partially approved or settled and repaired by as_of; vehicles of age 0 "
+        "are left out."
+    )
+    return {
+        "/analysis/claim-rates": {
+            "get": {
+                "operationId": "getClaimRates",
+                "summary": "Claims, vehicles, claims per 1,000 vehicles and cost by a key",
+                "description": roles + " For months_in_service the key is k and `vehicles` "
+                "those of age >= k.",
+                "tags": ["analysis"],
+                "parameters": [
+                    _query(
+                        "group_by",
+                        {"type": "string", "enum": [g.value for g in API_GROUPS]},
+                    )
+                    | {"required": True},
+                    *selection,
+                ],
+                "responses": _responses(
+                    "200",
+                    _ref("ClaimRates"),
+                    "Malformed",
+                    "Unauthorized",
+                    "Forbidden",
+                    "NotFound",
+                ),
+            }
+        },
+        "/analysis/reliability": {
+            "get": {
+                "operationId": "getReliability",
+                "summary": "A selection's Weibull fit, expected failures, forecast, Nevada chart",
+                "description": roles + " Too few failures to fit: 422.",
+                "tags": ["analysis"],
+                "parameters": [
+                    *selection,
+                    _query(
+                        "horizon",
+                        {"type": "integer", "minimum": 1, "maximum": 60},
+                        "forecast months (default 12)",
+                    ),
+                    _query(
+                        "future_sales",
+                        {"type": "number", "minimum": 0},
+                        "vehicles sold per future month (default: the selection's average "
+                        "over the last 3 full months)",
+                    ),
+                    _query(
+                        "warranty_months",
+                        {"type": "integer", "minimum": 1, "maximum": 240},
+                        "failures after this age are no claims",
+                    ),
+                ],
+                "responses": _responses(
+                    "200",
+                    _ref("Reliability"),
+                    "Malformed",
+                    "Unauthorized",
+                    "Forbidden",
+                    "NotFound",
+                    "Refused",
+                ),
+            }
+        },
+    }
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     return {
@@ -1382,6 +1561,7 @@ def openapi_document() -> dict[str, Any]:
             {"name": "fulfilment"},
             {"name": "old-parts"},
             {"name": "settlement"},
+            {"name": "analysis"},
             {"name": "meta"},
         ],
         "paths": _paths(),
