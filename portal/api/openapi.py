@@ -156,6 +156,14 @@ def _schemas() -> dict[str, Any]:
         "correction": STRING,
         "goodwill_reason": STRING,
         "outsourced_request": TEXT,
+        "appraisal": {
+            **TEXT,
+            "description": "major assembly: the appraisal (鉴定单) the claim was accepted on",
+        },
+        "used_by": {
+            **TEXT,
+            "description": "appraisal or outsourced-purchase request: the claim that used it up",
+        },
         "fulfilment": {"type": ["string", "null"], "enum": ["regular", "drop_ship", None]},
         "shipper_code": TEXT,
         "carrier": {**TEXT, "description": "emergency part: the shipper's carrier"},

@@ -56,6 +56,10 @@ def claim_summary(claim: Claim) -> dict[str, Any]:
     }
 
 
+def _number(claim: Claim | None) -> str | None:
+    return claim.number if claim is not None else None
+
+
 def claim_detail(claim: Claim) -> dict[str, Any]:
     """The whole claim: header, amounts, lines, flags, events, versions, comments, attachments."""
     approved = claim.approved_total_amount is not None
@@ -76,6 +80,8 @@ def claim_detail(claim: Claim) -> dict[str, Any]:
             "outsourced_request": (
                 claim.outsourced_request.number if claim.outsourced_request else None
             ),
+            "appraisal": claim.appraisal.number if claim.appraisal else None,
+            "used_by": _number(claim.used_by),
             "fulfilment": claim.fulfilment,
             "shipper_code": claim.shipper_org.code if claim.shipper_org else None,
             "carrier": claim.carrier or None,

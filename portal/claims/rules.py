@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from portal.claims import preauth
 from portal.claims.models import APPROVED_STATUSES, Claim, ClaimStatus, ClaimType, LineKind
 from portal.extensions import db
 from portal.masterdata.coverage import coverage_of
@@ -72,6 +73,9 @@ MESSAGES = {
         "A major-assembly claim needs an appraisal for VIN %(vin)s and part %(part)s approved "
         "within the last %(days)s days."
     ),
+    "appraisal_used": _l(
+        "The appraisal for VIN %(vin)s and part %(part)s is used up by claim %(other)s."
+    ),
     "not_major_assembly": _l("Part %(part)s is not a major assembly."),
     "major_assembly_on_repair": _l(
         "Part %(part)s is a major assembly: file a major-assembly claim for it."
@@ -81,8 +85,12 @@ MESSAGES = {
     "outsourced_request_invalid": _l(
         "Outsourced-purchase request %(number)s is not approved and valid for this station and VIN."
     ),
-    "outsourced_over_cap": _l(
-        "The invoice of %(amount)s is above the approved cap of %(cap)s of request %(number)s."
+    "outsourced_request_used": _l(
+        "Outsourced-purchase request %(number)s is used up by claim %(other)s."
+    ),
+    "outsourced_repair_before_approval": _l(
+        "The repair date %(date)s is before outsourced-purchase request %(number)s was approved "
+        "on %(approved)s."
     ),
     "shipper_required": _l("A drop-shipment needs the code of the station or supplier that ships."),
     "shipper_invalid": _l("%(code)s is not a station or supplier that can ship this part."),
@@ -116,6 +124,7 @@ class Checks:
     claim: Claim
     today: date
     vehicle: Vehicle | None = None
+    appraisal: Claim | None = None  # the appraisal a major-assembly claim uses up
     refusals: list[Finding] = field(default_factory=list)
     flags: list[Finding] = field(default_factory=list)
 
@@ -387,21 +396,6 @@ def break_in_only_once(c: Checks) -> None:
         c.refuse("break_in_once", "vin", "break_in_once", vin=c.vehicle.vin, other=other)
 
 
-def valid_appraisal(vehicle: Vehicle, part_id: int, on_day: date) -> Claim | None:
-    """An appraisal for this vehicle and part, approved and still valid on `on_day`."""
-    return db.session.scalar(
-        sa.select(Claim)
-        .where(
-            Claim.type == ClaimType.APPRAISAL,
-            Claim.vehicle_id == vehicle.id,
-            Claim.causal_part_id == part_id,
-            Claim.status.in_(APPROVED_STATUSES),
-            Claim.valid_until >= on_day,
-        )
-        .limit(1)
-    )
-
-
 @rule("major_assembly", {ClaimType.MAJOR_ASSEMBLY})
 def major_assembly_needs_appraisal(c: Checks) -> None:
     part = c.claim.causal_part
@@ -409,7 +403,18 @@ def major_assembly_needs_appraisal(c: Checks) -> None:
         return
     if not part.is_major_assembly:
         c.refuse("major_assembly", "causal_part", "not_major_assembly", part=part.number)
-    elif valid_appraisal(c.vehicle, part.id, c.today) is None:
+        return
+    c.appraisal, used_by = preauth.appraisal_for(c.claim, c.today)
+    if used_by is not None:
+        c.refuse(
+            "appraisal_required",
+            "causal_part",
+            "appraisal_used",
+            vin=c.vehicle.vin,
+            part=part.number,
+            other=used_by.number,
+        )
+    elif c.appraisal is None:
         c.refuse(
             "appraisal_required",
             "causal_part",
@@ -440,36 +445,49 @@ def roadside_has_trip_and_receipts(c: Checks) -> None:
         c.refuse("roadside", "attachments", "receipt_required")
 
 
-@rule("outsourced_cap", {ClaimType.REPAIR})
-def invoice_within_outsourced_cap(c: Checks) -> None:
-    request = c.claim.outsourced_request
+@rule("outsourced_request")
+def outsourced_request_is_usable(c: Checks) -> None:
+    """The named request is an approved outsourced purchase of this station and VIN, still
+    valid, approved on or before the repair, and not used by another claim. What it pays is
+    capped on approval (preauth.apply_outsourced_cap), never refused here."""
+    claim, request = c.claim, c.claim.outsourced_request
     if request is None:
         return
+    preauth.lock(request.id)
+    holder = preauth.using_claim(request)
+    held = holder is not None and holder.id == claim.id  # a returned claim resubmitted
     valid = (
         request.type is ClaimType.OUTSOURCED_PURCHASE
         and request.status in APPROVED_STATUSES
-        and request.station_id == c.claim.station_id
-        and request.vin == c.claim.vin
-        and (request.valid_until is None or request.valid_until >= c.today)
+        and request.station_id == claim.station_id
+        and request.vin == claim.vin
+        and (held or request.valid_until is None or request.valid_until >= c.today)
     )
     if not valid:
         c.refuse(
-            "outsourced_cap",
+            "outsourced_request",
             "outsourced_request",
             "outsourced_request_invalid",
             number=request.number,
         )
         return
-    cap = request.approved_total_amount or 0
-    invoiced = sum((ln.amount for ln in c.claim.lines if ln.kind is LineKind.OTHER), start=0)
-    if invoiced > cap:
+    approved_on = request.decided_at.date() if request.decided_at else None
+    if claim.repair_date and approved_on and claim.repair_date < approved_on:
         c.refuse(
-            "outsourced_cap",
-            "lines",
-            "outsourced_over_cap",
-            amount=invoiced,
-            cap=cap,
+            "outsourced_request",
+            "repair_date",
+            "outsourced_repair_before_approval",
+            date=claim.repair_date.isoformat(),
             number=request.number,
+            approved=approved_on.isoformat(),
+        )
+    if holder is not None and not held:
+        c.refuse(
+            "outsourced_request",
+            "outsourced_request",
+            "outsourced_request_used",
+            number=request.number,
+            other=holder.number,
         )
 
 

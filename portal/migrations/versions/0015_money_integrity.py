@@ -1,0 +1,109 @@
+"""money integrity: pre-authorisations used up once, the outsourced_cap reason code
+
+An approved appraisal or outsourced-purchase request is used up by one live claim (submitted,
+not rejected): `claim.appraisal_id` names the appraisal a major-assembly claim was accepted on,
+and a partial unique index on each of `appraisal_id` and `outsourced_request_id` refuses a second
+live claim on one pre-authorisation. Where an earlier version let one request fund several
+live claims, the first claim keeps it and each later one lets go of it, with an event saying so. `outsourced_cap` is the reason code of the cut that keeps
+an outsourced purchase's parts within its cap.
+
+Revision ID: 0015_money_integrity
+Revises: 0014_claim_revision
+Create Date: 2026-12-05 05:30:00.000000
+
+"""
+
+from datetime import datetime, timezone
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = "0015_money_integrity"
+down_revision = "0014_claim_revision"
+branch_labels = None
+depends_on = None
+
+LIVE_USE = "%s IS NOT NULL AND status NOT IN ('draft', 'rejected')"
+
+
+def _release_second_uses():
+    conn = op.get_bind()
+    later = conn.execute(
+        sa.text(
+            f"""
+            SELECT c.id, c.version, r.number FROM claim c JOIN claim r
+              ON r.id = c.outsourced_request_id
+            WHERE c.outsourced_request_id IS NOT NULL AND c.status NOT IN ('draft', 'rejected')
+              AND EXISTS (SELECT 1 FROM claim e
+                          WHERE e.outsourced_request_id = c.outsourced_request_id
+                            AND e.status NOT IN ('draft', 'rejected') AND e.id < c.id)
+            """
+        )
+    ).all()
+    if not later:
+        return
+    event = sa.table(
+        "claim_event",
+        sa.column("claim_id", sa.Integer), sa.column("at", sa.DateTime(timezone=True)),
+        sa.column("action", sa.String), sa.column("reason", sa.Text),
+        sa.column("version", sa.Integer),
+    )
+    now = datetime.now(timezone.utc)
+    op.bulk_insert(event, [
+        {
+            "claim_id": claim_id,
+            "at": now,
+            "action": "request_released",
+            "reason": f"Outsourced-purchase request {number} was used up by an earlier claim",
+            "version": version,
+        }
+        for claim_id, version, number in later
+    ])
+    claim = sa.table("claim", sa.column("id", sa.Integer), sa.column("outsourced_request_id"))
+    conn.execute(
+        sa.update(claim)
+        .where(claim.c.id.in_([row[0] for row in later]))
+        .values(outsourced_request_id=None)
+    )
+
+
+def upgrade():
+    _release_second_uses()
+    with op.batch_alter_table("claim", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("appraisal_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_claim_appraisal_id_claim"), "claim", ["appraisal_id"], ["id"]
+        )
+    for column in ("outsourced_request_id", "appraisal_id"):
+        op.create_index(
+            f"uq_claim_{column}_live",
+            "claim",
+            [column],
+            unique=True,
+            postgresql_where=sa.text(LIVE_USE % column),
+            sqlite_where=sa.text(LIVE_USE % column),
+        )
+    reason_code = sa.table(
+        "reason_code",
+        sa.column("code", sa.String), sa.column("label_en", sa.String),
+        sa.column("label_zh", sa.String), sa.column("active", sa.Boolean),
+    )
+    op.bulk_insert(reason_code, [
+        {
+            "code": "outsourced_cap",
+            "label_en": "Above the outsourced-purchase cap",
+            "label_zh": "超出外购限价",
+            "active": True,
+        }
+    ])
+
+
+def downgrade():
+    op.execute("DELETE FROM reason_code WHERE code = 'outsourced_cap'")
+    for column in ("appraisal_id", "outsourced_request_id"):
+        op.drop_index(f"uq_claim_{column}_live", table_name="claim")
+    with op.batch_alter_table("claim", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_claim_appraisal_id_claim"), type_="foreignkey")
+        batch_op.drop_column("appraisal_id")
