@@ -1,7 +1,7 @@
 """Pre-authorisations are spent once (DESIGN 3): an approved outsourced-purchase request
-(外购申请单) funds one claim of the same station and VIN, repaired on or after its approval, paid up to its
-cap; an approved appraisal (鉴定单) lets one major-assembly claim of its station through. A
-rejected claim gives either back; two claims on one at once: one wins."""
+(外购申请单) funds one claim of the same station and VIN, repaired on or after its approval,
+paid up to its cap; an approved appraisal (鉴定单) lets one major-assembly claim of its station
+through. A rejected claim gives either back; two claims on one at once: one wins."""
 
 from __future__ import annotations
 
