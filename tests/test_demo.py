@@ -903,6 +903,8 @@ def test_statement_totals_are_the_sums_of_their_lines_with_vat():
     for run in all_of(SettlementRun):
         station = statements(Statement.run_id == run.id, Statement.kind == StatementKind.STATION)
         assert run.station_net == money_sum(s.net for s in station), run.period
+        supplier = statements(Statement.run_id == run.id, Statement.kind == StatementKind.SUPPLIER)
+        assert run.supplier_net == money_sum(s.net for s in supplier), run.period
 
 
 def test_suppliers_accept_and_dispute_chargebacks_and_the_auditor_upholds_and_waives():

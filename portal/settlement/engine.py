@@ -479,7 +479,8 @@ def _update_totals(sql, table: str, column: str, counted: str, kind: str) -> Non
 
 
 def recompute_statement_totals(statement_id: int) -> None:
-    """Net, VAT and gross of one statement from its lines (after a chargeback is waived)."""
+    """Net, VAT and gross of one statement from its lines (after a chargeback is waived), and
+    the run's net of the statement's kind from its statements."""
     from portal.settlement.models import Statement, StatementKind
 
     statement = db.session.get(Statement, statement_id)
@@ -505,7 +506,21 @@ def recompute_statement_totals(statement_id: int) -> None:
         ),
         {"id": statement_id, "vat": int(statement.run.vat_rate * 1_000_000)},
     )
+    # The run's total of this kind is the sum of its statements' nets, always.
+    total = f"{statement.kind.value}_net"
+    conn.execute(
+        sa.text(
+            f"""
+            UPDATE settlement_run SET {total} = CAST(COALESCE(
+                (SELECT SUM(net) FROM statement WHERE run_id = :run AND kind = :kind), 0)
+                AS BIGINT)
+            WHERE id = :run
+            """
+        ),
+        {"run": statement.run_id, "kind": statement.kind.value},
+    )
     db.session.expire(statement)
+    db.session.expire(statement.run)
 
 
 def stale_after() -> timedelta:
