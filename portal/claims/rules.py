@@ -56,6 +56,10 @@ MESSAGES = {
         "Claim %(other)s for the same VIN and causal part %(part)s has a repair date within "
         "%(days)s days (%(date)s)."
     ),
+    "duplicate_other_station": _l(
+        "Another station's claim for the same VIN and causal part %(part)s has a repair date "
+        "within %(days)s days (%(date)s)."
+    ),
     "labor_over_standard": _l(
         "%(hours)s hours for %(operation)s are above its standard %(standard)s hours: %(reason)s"
     ),
@@ -69,6 +73,9 @@ MESSAGES = {
         "%(max)s km; this vehicle is at day %(age)s and %(km)s km."
     ),
     "break_in_once": _l("VIN %(vin)s already has break-in claim %(other)s."),
+    "break_in_once_other_station": _l(
+        "VIN %(vin)s already has a break-in claim: another station's claim."
+    ),
     "appraisal_required": _l(
         "A major-assembly claim needs an appraisal for VIN %(vin)s and part %(part)s approved "
         "within the last %(days)s days."
@@ -303,7 +310,7 @@ def not_a_duplicate(c: Checks) -> None:
         return
     window = timedelta(days=DUPLICATE_WINDOW_DAYS)
     other = db.session.execute(
-        sa.select(Claim.number, Claim.repair_date)
+        sa.select(Claim.number, Claim.repair_date, Claim.station_id)
         .where(
             Claim.vehicle_id == c.vehicle.id,
             Claim.causal_part_id == claim.causal_part_id,
@@ -312,19 +319,20 @@ def not_a_duplicate(c: Checks) -> None:
             Claim.type.in_([ClaimType.REPAIR, ClaimType.MAJOR_ASSEMBLY]),
             Claim.repair_date.between(claim.repair_date - window, claim.repair_date + window),
         )
-        .order_by(Claim.repair_date.desc())
+        .order_by((Claim.station_id == claim.station_id).desc(), Claim.repair_date.desc())
         .limit(1)
     ).first()
-    if other:
-        c.flag(
-            "duplicate",
-            "causal_part",
-            "duplicate",
-            other=other.number,
-            part=claim.causal_part.number,
-            days=DUPLICATE_WINDOW_DAYS,
-            date=other.repair_date.isoformat(),
-        )
+    if other is None:
+        return
+    params = dict(
+        part=claim.causal_part.number,
+        days=DUPLICATE_WINDOW_DAYS,
+        date=other.repair_date.isoformat(),
+    )
+    if other.station_id == claim.station_id:
+        c.flag("duplicate", "causal_part", "duplicate", other=other.number, **params)
+    else:  # another station's claim is named only as such, never by its number
+        c.flag("duplicate", "causal_part", "duplicate_other_station", **params)
 
 
 @rule("labor_hours")
@@ -382,18 +390,23 @@ def break_in_in_window(c: Checks) -> None:
 def break_in_only_once(c: Checks) -> None:
     if c.vehicle is None:
         return
-    other = db.session.scalar(
-        sa.select(Claim.number)
+    other = db.session.execute(
+        sa.select(Claim.number, Claim.station_id)
         .where(
             Claim.vehicle_id == c.vehicle.id,
             Claim.type == ClaimType.BREAK_IN,
             Claim.id != (c.claim.id or 0),
             Claim.status.not_in([ClaimStatus.DRAFT, ClaimStatus.REJECTED]),
         )
+        .order_by((Claim.station_id == c.claim.station_id).desc())
         .limit(1)
-    )
-    if other:
-        c.refuse("break_in_once", "vin", "break_in_once", vin=c.vehicle.vin, other=other)
+    ).first()
+    if other is None:
+        return
+    if other.station_id == c.claim.station_id:
+        c.refuse("break_in_once", "vin", "break_in_once", vin=c.vehicle.vin, other=other.number)
+    else:
+        c.refuse("break_in_once", "vin", "break_in_once_other_station", vin=c.vehicle.vin)
 
 
 @rule("major_assembly", {ClaimType.MAJOR_ASSEMBLY})
@@ -487,7 +500,11 @@ def outsourced_request_is_usable(c: Checks) -> None:
             "outsourced_request",
             "outsourced_request_used",
             number=request.number,
-            other=holder.number,
+            other=(
+                holder.number
+                if holder.station_id == claim.station_id
+                else str(_l("another station's claim"))
+            ),
         )
 
 

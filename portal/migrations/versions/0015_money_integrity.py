@@ -4,7 +4,10 @@ An approved appraisal or outsourced-purchase request is used up by one live clai
 not rejected): `claim.appraisal_id` names the appraisal a major-assembly claim was accepted on,
 and a partial unique index on each of `appraisal_id` and `outsourced_request_id` refuses a second
 live claim on one pre-authorisation. Where an earlier version let one request fund several
-live claims, the first claim keeps it and each later one lets go of it, with an event saying so. `outsourced_cap` is the reason code of the cut that keeps
+live claims, the first claim keeps it and each later one lets go of it, with an event saying so.
+
+A duplicate flag names another station's claim only as "another station's claim": flags written
+before that lose the other station's claim number. `outsourced_cap` is the reason code of the cut that keeps
 an outsourced purchase's parts within its cap.
 
 Revision ID: 0015_money_integrity
@@ -69,8 +72,58 @@ def _release_second_uses():
     )
 
 
+DUPLICATE_OTHER_STATION = (
+    "Another station's claim for the same VIN and causal part %(part)s has a repair date "
+    "within %(days)s days (%(date)s)."
+)
+
+
+def mask_other_station_duplicates(conn) -> int:
+    """Duplicate flags written before another station's claim was named only as such: each one
+    that names a claim of another station loses the number. Answers how many changed."""
+    flag = sa.table(
+        "claim_flag",
+        sa.column("id", sa.Integer), sa.column("claim_id", sa.Integer),
+        sa.column("message", sa.Text), sa.column("message_key", sa.String),
+        sa.column("params", sa.JSON),
+    )
+    claim = sa.table(
+        "claim",
+        sa.column("id", sa.Integer), sa.column("number", sa.String),
+        sa.column("station_id", sa.Integer),
+    )
+    flagged, other = claim.alias("flagged"), claim.alias("other")
+    rows = conn.execute(
+        sa.select(flag.c.id, flag.c.params, flagged.c.station_id)
+        .join(flagged, flagged.c.id == flag.c.claim_id)
+        .where(flag.c.message_key == "duplicate")
+    ).all()
+    changed = 0
+    for flag_id, params, station_id in rows:
+        number = (params or {}).get("other")
+        other_station = conn.execute(
+            sa.select(other.c.station_id).where(other.c.number == number)
+        ).scalar()
+        if number is None or other_station == station_id:
+            continue
+        masked = {k: v for k, v in params.items() if k != "other"}
+        message = DUPLICATE_OTHER_STATION % {
+            "part": masked.get("part", ""),
+            "days": masked.get("days", ""),
+            "date": masked.get("date", ""),
+        }
+        conn.execute(
+            sa.update(flag)
+            .where(flag.c.id == flag_id)
+            .values(message_key="duplicate_other_station", params=masked, message=message)
+        )
+        changed += 1
+    return changed
+
+
 def upgrade():
     _release_second_uses()
+    mask_other_station_duplicates(op.get_bind())
     with op.batch_alter_table("claim", schema=None) as batch_op:
         batch_op.add_column(sa.Column("appraisal_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
