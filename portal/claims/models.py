@@ -487,8 +487,8 @@ class Attachment(db.Model):
 
 
 # The rules that can flag a claim (rules.py) and those that always block auto-approval.
-FLAG_RULES = ("outside_coverage", "duplicate", "labor_hours")
-ALWAYS_BLOCKING = frozenset({"outside_coverage"})
+FLAG_RULES = ("outside_coverage", "duplicate", "labor_hours", "part_not_for_model")
+ALWAYS_BLOCKING = frozenset({"outside_coverage", "part_not_for_model"})
 
 
 def flag_bit(rule: str) -> int:
@@ -504,8 +504,8 @@ class ClaimSettings(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     auto_approve_enabled: Mapped[bool] = mapped_column(default=True)
     auto_approve_threshold: Mapped[Decimal] = mapped_column(Money(), default=Decimal("2000.00"))
-    # Flags that keep a claim from auto-approval; `outside_coverage` always does (never paid
-    # silently), whatever this list says.
+    # Flags that keep a claim from auto-approval; `outside_coverage` (never paid silently) and
+    # `part_not_for_model` always do, whatever this list says.
     blocking_rules: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: list(FLAG_RULES))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

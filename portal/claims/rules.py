@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from portal.claims import preauth
 from portal.claims.models import APPROVED_STATUSES, Claim, ClaimStatus, ClaimType, LineKind
 from portal.extensions import db
+from portal.masterdata import fitment
 from portal.masterdata.coverage import coverage_of
 from portal.masterdata.models import Vehicle
 from portal.masterdata.vin import vin_error
@@ -60,6 +61,7 @@ MESSAGES = {
         "Another station's claim for the same VIN and causal part %(part)s has a repair date "
         "within %(days)s days (%(date)s)."
     ),
+    "part_not_for_model": _l("Part %(part)s is not listed for model %(model)s."),
     "labor_over_standard": _l(
         "%(hours)s hours for %(operation)s are above its standard %(standard)s hours: %(reason)s"
     ),
@@ -333,6 +335,33 @@ def not_a_duplicate(c: Checks) -> None:
         c.flag("duplicate", "causal_part", "duplicate", other=other.number, **params)
     else:  # another station's claim is named only as such, never by its number
         c.flag("duplicate", "causal_part", "duplicate_other_station", **params)
+
+
+@rule("part_not_for_model")
+def parts_fit_the_vehicle(c: Checks) -> None:
+    """The causal part and each part line's part is listed for the vehicle's model, unless the
+    part lists no model at all (it fits every model)."""
+    if c.vehicle is None:
+        return
+    parts = [("causal_part", c.claim.causal_part)] + [
+        (f"lines[{index}].part_number", line.part)
+        for index, line in enumerate(c.claim.lines)
+        if line.kind is LineKind.PART
+    ]
+    fits = fitment.models_of({part.id for _field, part in parts if part is not None})
+    flagged: set[int] = set()
+    for field_name, part in parts:
+        if part is None or part.id in flagged or part.id not in fits:
+            continue
+        if c.vehicle.model_id not in fits[part.id]:
+            flagged.add(part.id)
+            c.flag(
+                "part_not_for_model",
+                field_name,
+                "part_not_for_model",
+                part=part.number,
+                model=c.vehicle.model.code,
+            )
 
 
 @rule("labor_hours")

@@ -1,10 +1,13 @@
-"""money integrity: pre-authorisations used up once, the outsourced_cap reason code
+"""money integrity: pre-authorisations used up once, the outsourced_cap reason code, the models
+a part fits
 
 An approved appraisal or outsourced-purchase request is used up by one live claim (submitted,
 not rejected): `claim.appraisal_id` names the appraisal a major-assembly claim was accepted on,
 and a partial unique index on each of `appraisal_id` and `outsourced_request_id` refuses a second
 live claim on one pre-authorisation. Where an earlier version let one request fund several
 live claims, the first claim keeps it and each later one lets go of it, with an event saying so.
+
+`part_model` lists the vehicle models a part fits (a part with none listed fits all).
 
 A duplicate flag names another station's claim only as "another station's claim": flags written
 before that lose the other station's claim number. `outsourced_cap` is the reason code of the cut that keeps
@@ -122,6 +125,22 @@ def mask_other_station_duplicates(conn) -> int:
 
 
 def upgrade():
+    op.create_table(
+        "part_model",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("part_id", sa.Integer(), nullable=False),
+        sa.Column("model_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["model_id"], ["vehicle_model.id"],
+            name=op.f("fk_part_model_model_id_vehicle_model"), ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["part_id"], ["part.id"], name=op.f("fk_part_model_part_id_part"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_part_model")),
+        sa.UniqueConstraint("part_id", "model_id", name=op.f("uq_part_model_part_id_model_id")),
+    )
+    op.create_index(op.f("ix_part_model_model_id"), "part_model", ["model_id"], unique=False)
     _release_second_uses()
     mask_other_station_duplicates(op.get_bind())
     with op.batch_alter_table("claim", schema=None) as batch_op:
@@ -154,6 +173,8 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index(op.f("ix_part_model_model_id"), table_name="part_model")
+    op.drop_table("part_model")
     op.execute("DELETE FROM reason_code WHERE code = 'outsourced_cap'")
     for column in ("appraisal_id", "outsourced_request_id"):
         op.drop_index(f"uq_claim_{column}_live", table_name="claim")
