@@ -19,7 +19,7 @@ from portal.claims.decisions import ACTIONS
 from portal.claims.models import ClaimStatus, ClaimType, LineKind
 from portal.claims.payload import MAX_LINES, SENDABLE_KINDS
 from portal.masterdata.models import Disposition
-from portal.oldparts.models import Inspection, OldPartStatus
+from portal.oldparts.models import FindingStatus, Inspection, OldPartStatus
 from portal.settlement.models import ChargebackStatus, RunStatus, StatementKind, StatementStatus
 from portal.settlement.models import LineKind as StatementLineKind
 from portal.settlement.operations import RESOLUTIONS
@@ -228,6 +228,18 @@ def _schemas() -> dict[str, Any]:
         "received_at": _nullable(DATETIME),
         "inspected_at": _nullable(DATETIME),
         "inspection_note": STRING,
+        "finding_status": {
+            "type": ["string", "null"],
+            "enum": [f.value for f in FindingStatus] + [None],
+            "description": "a supplier's finding on a part it is charged for: proposed (changes "
+            "no money), then confirmed or overruled by an auditor; null for the OEM's findings",
+        },
+        "proposed_inspection": {
+            "type": ["string", "null"],
+            "enum": [i.value for i in Inspection] + [None],
+            "description": "what the supplier proposed; `inspection` is the finding in force",
+        },
+        "finding_review_note": {**STRING, "description": "the auditor's note or reason"},
         "waive_reason": STRING,
         "written_off_at": _nullable(DATETIME),
         "events": {"type": "array", "items": _ref("OldPartEvent")},

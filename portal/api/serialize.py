@@ -270,6 +270,11 @@ def old_part_detail(part: OldPart, user: User, today: date) -> dict[str, Any]:
             "received_at": moment(part.received_at),
             "inspected_at": moment(part.inspected_at),
             "inspection_note": part.inspection_note,
+            "finding_status": part.finding_status.value if part.finding_status else None,
+            "proposed_inspection": (
+                part.proposed_inspection.value if part.proposed_inspection else None
+            ),
+            "finding_review_note": part.finding_review_note,
             "waive_reason": part.waive_reason,
             "written_off_at": moment(part.written_off_at),
             "events": [

@@ -7,6 +7,9 @@ and a partial unique index on each of `appraisal_id` and `outsourced_request_id`
 live claim on one pre-authorisation. Where an earlier version let one request fund several
 live claims, the first claim keeps it and each later one lets go of it, with an event saying so.
 
+A supplier's finding on an old part it is charged for is a proposal an auditor confirms or
+overrules (`old_part.finding_status` and the review's who, when and why).
+
 `part_model` lists the vehicle models a part fits (a part with none listed fits all).
 
 A duplicate flag names another station's claim only as "another station's claim": flags written
@@ -143,6 +146,48 @@ def upgrade():
     op.create_index(op.f("ix_part_model_model_id"), "part_model", ["model_id"], unique=False)
     _release_second_uses()
     mask_other_station_duplicates(op.get_bind())
+    with op.batch_alter_table("old_part", schema=None) as batch_op:
+        batch_op.add_column(sa.Column(
+            "finding_status",
+            sa.Enum("proposed", "confirmed", "overruled", name="finding_status",
+                    native_enum=False, create_constraint=True),
+            nullable=True,
+        ))
+        batch_op.add_column(sa.Column(
+            "proposed_inspection",
+            sa.Enum("confirmed_defect", "no_fault_found", "misuse", "wrong_part",
+                    name="proposed_inspection", native_enum=False, create_constraint=True),
+            nullable=True,
+        ))
+        batch_op.add_column(
+            sa.Column("finding_reviewed_at", sa.DateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(sa.Column("finding_reviewed_by_id", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("finding_review_note", sa.Text(), nullable=False, server_default="")
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_old_part_finding_reviewed_by_id_user_account"),
+            "user_account", ["finding_reviewed_by_id"], ["id"],
+        )
+        batch_op.create_index(
+            batch_op.f("ix_old_part_finding_status_inspected_at"),
+            ["finding_status", "inspected_at"],
+        )
+        batch_op.create_check_constraint(
+            batch_op.f("ck_old_part_finding_has_proposal"),
+            "finding_status IS NULL "
+            "OR (proposed_inspection IS NOT NULL AND inspection IS NOT NULL)",
+        )
+        batch_op.create_check_constraint(
+            batch_op.f("ck_old_part_reviewed_finding_has_time"),
+            "finding_status IS NULL OR finding_status = 'proposed' "
+            "OR finding_reviewed_at IS NOT NULL",
+        )
+        batch_op.create_check_constraint(
+            batch_op.f("ck_old_part_overruled_finding_has_reason"),
+            "finding_status IS NULL OR finding_status <> 'overruled' OR finding_review_note <> ''",
+        )
     with op.batch_alter_table("claim", schema=None) as batch_op:
         batch_op.add_column(sa.Column("appraisal_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
@@ -173,6 +218,17 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("old_part", schema=None) as batch_op:
+        for name in ("finding_has_proposal", "reviewed_finding_has_time",
+                     "overruled_finding_has_reason"):
+            batch_op.drop_constraint(batch_op.f(f"ck_old_part_{name}"), type_="check")
+        batch_op.drop_index(batch_op.f("ix_old_part_finding_status_inspected_at"))
+        batch_op.drop_constraint(
+            batch_op.f("fk_old_part_finding_reviewed_by_id_user_account"), type_="foreignkey"
+        )
+        for column in ("finding_review_note", "finding_reviewed_by_id", "finding_reviewed_at",
+                       "proposed_inspection", "finding_status"):
+            batch_op.drop_column(column)
     op.drop_index(op.f("ix_part_model_model_id"), table_name="part_model")
     op.drop_table("part_model")
     op.execute("DELETE FROM reason_code WHERE code = 'outsourced_cap'")
