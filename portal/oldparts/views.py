@@ -460,6 +460,17 @@ def inspect(tag: str):
         db.session.rollback()
         abort(403)
     db.session.commit()
+    if part.finding_pending:
+        flash(
+            _(
+                "Your finding on old part %(tag)s (%(result)s) is proposed: an auditor confirms "
+                "or overrules it.",
+                tag=part.tag,
+                result=labels.INSPECTION_LABELS[part.inspection],
+            ),
+            "success",
+        )
+        return _back(default)
     flash(
         _(
             "Old part %(tag)s inspected: %(result)s.",
