@@ -502,8 +502,6 @@ def forward_to_supplier(user: User, tags: list[str]) -> ReturnShipment:
 def can_write_off(part: OldPart, user: User) -> bool:
     """Whoever holds an inspected part writes it off: the receiver (unless it is packed to be
     forwarded), or the supplier it was forwarded to."""
-    if part.finding_pending:  # the part is the evidence the auditor may still ask for
-        return False
     if part.status is OldPartStatus.INSPECTED:
         return part.forward_shipment_id is None and can_receive(part, user)
     return (
