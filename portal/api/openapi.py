@@ -113,7 +113,9 @@ def _schemas() -> dict[str, Any]:
         },
         "outsourced_request": {
             **TEXT,
-            "description": "the approved outsourced-purchase request the invoice draws on",
+            "description": "the approved outsourced-purchase request (same station and VIN, "
+            "approved on or before the repair) whose cap pays the purchased parts; one claim "
+            "uses it up",
         },
         "fulfilment": {
             "type": ["string", "null"],
