@@ -329,3 +329,40 @@ def test_the_database_refuses_a_second_live_claim_on_one_request(
     claim.status = "in_review"
     with pytest.raises(sa.exc.IntegrityError), db_session.begin_nested():
         db_session.flush()
+
+
+def test_the_revision_lets_later_claims_go_of_a_request_an_earlier_claim_holds(
+    station, auditor, fleet, db_session
+):
+    """Data of before: one request funding two live claims. The revision keeps the first."""
+    import importlib.util
+    from pathlib import Path
+
+    import portal
+    from portal.claims.models import ClaimEvent
+    from portal.db import utcnow
+
+    path = Path(portal.__file__).parent / "migrations/versions/0015_money_integrity.py"
+    spec = importlib.util.spec_from_file_location("revision_0015", path)
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+
+    request = approved_request(station, auditor, fleet)
+    first = submit(station, create(station, fleet, **invoice(fleet, request))["number"])["number"]
+    second = create(station, fleet, **invoice(fleet, request))["number"]
+    db_session.execute(sa.text("DROP INDEX uq_claim_outsourced_request_id_live"))
+    db_session.execute(
+        sa.update(Claim)
+        .where(Claim.number == second)
+        .values(status="in_review", submitted_at=utcnow())
+    )
+
+    assert revision.release_second_uses(db_session.connection()) == 1
+    db_session.expire_all()
+    claims = {c.number: c for c in db_session.scalars(sa.select(Claim))}
+    assert claims[first].outsourced_request.number == request
+    assert claims[second].outsourced_request is None
+    event = db_session.scalars(
+        sa.select(ClaimEvent).where(ClaimEvent.claim_id == claims[second].id)
+    ).all()[-1]
+    assert event.action == "request_released" and request in event.reason

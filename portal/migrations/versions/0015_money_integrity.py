@@ -37,8 +37,9 @@ depends_on = None
 LIVE_USE = "%s IS NOT NULL AND status NOT IN ('draft', 'rejected')"
 
 
-def _release_second_uses():
-    conn = op.get_bind()
+def release_second_uses(conn) -> int:
+    """Each live claim on an outsourced-purchase request that an earlier live claim holds lets
+    go of it, with an event saying so. Answers how many did."""
     later = conn.execute(
         sa.text(
             f"""
@@ -52,7 +53,7 @@ def _release_second_uses():
         )
     ).all()
     if not later:
-        return
+        return 0
     event = sa.table(
         "claim_event",
         sa.column("claim_id", sa.Integer), sa.column("at", sa.DateTime(timezone=True)),
@@ -60,7 +61,7 @@ def _release_second_uses():
         sa.column("version", sa.Integer),
     )
     now = datetime.now(timezone.utc)
-    op.bulk_insert(event, [
+    conn.execute(sa.insert(event), [
         {
             "claim_id": claim_id,
             "at": now,
@@ -76,6 +77,7 @@ def _release_second_uses():
         .where(claim.c.id.in_([row[0] for row in later]))
         .values(outsourced_request_id=None)
     )
+    return len(later)
 
 
 DUPLICATE_OTHER_STATION = (
@@ -144,7 +146,7 @@ def upgrade():
         sa.UniqueConstraint("part_id", "model_id", name=op.f("uq_part_model_part_id_model_id")),
     )
     op.create_index(op.f("ix_part_model_model_id"), "part_model", ["model_id"], unique=False)
-    _release_second_uses()
+    release_second_uses(op.get_bind())
     mask_other_station_duplicates(op.get_bind())
     with op.batch_alter_table("old_part", schema=None) as batch_op:
         batch_op.add_column(sa.Column(
