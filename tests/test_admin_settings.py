@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from portal import create_app
 from portal.admin import operations
 from portal.auth.models import User
-from portal.claims.models import FLAG_RULES, ClaimSettings
+from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES, ClaimSettings
 from portal.errors import DomainError, ValidationFailed
 from portal.oem.models import SEEDED_REASON_CODES, ReasonCode
 from tests.conftest import test_config
@@ -48,7 +48,10 @@ def settings(db_session) -> ClaimSettings:
     return ClaimSettings.current()
 
 
-def save(admin, *, enabled: bool = True, threshold: str = "2000.00", blocking=FLAG_RULES[1:]):
+CHOSEN = tuple(rule for rule in FLAG_RULES if rule not in ALWAYS_BLOCKING)
+
+
+def save(admin, *, enabled: bool = True, threshold: str = "2000.00", blocking=CHOSEN):
     data = {"auto_approve_threshold": threshold, "blocking_rules": list(blocking)}
     if enabled:
         data["auto_approve_enabled"] = "y"
@@ -144,7 +147,11 @@ def test_the_blocking_rules_decide_whether_a_flagged_claim_is_auto_approved(
     station = api["station"]
     assert submitted_status(station, fleet, lines=LABOR_OVER_STANDARD) == "in_review"
     assert save(admin, blocking=["duplicate"]).status_code == 302
-    assert settings(db_session).blocking_rules == ["outside_coverage", "duplicate"]
+    assert settings(db_session).blocking_rules == [
+        "outside_coverage",
+        "duplicate",
+        "part_not_for_model",
+    ]
     created = station.post(
         "/claims", json=claim_payload(fleet, causal_part="P-200", lines=LABOR_OVER_STANDARD)
     ).get_json()
@@ -155,7 +162,7 @@ def test_the_blocking_rules_decide_whether_a_flagged_claim_is_auto_approved(
 
 def test_outside_coverage_blocks_whatever_is_posted(admin, api, fleet, db_session):
     assert save(admin, blocking=[]).status_code == 302
-    assert settings(db_session).blocking_rules == ["outside_coverage"]
+    assert settings(db_session).blocking_rules == ["outside_coverage", "part_not_for_model"]
     goodwill = dict(vin=fleet.old_vehicle.vin, odometer_km=95000, goodwill_reason="VIP")
     assert submitted_status(api["station"], fleet, **goodwill) == "in_review"
     # Nothing else blocks now: a labor overrun under the threshold is approved.

@@ -269,18 +269,21 @@ def test_an_outsourced_purchase_request_is_approved_by_an_auditor_then_invoiced(
         outsourced_request=request["number"],
         lines=[{"kind": "other", "amount": "800.01", "description": "Invoice 4411"}],
     )
-    assert "outsourced_cap" in refusal(station, invoice["number"])["lines"]
+    # Repaired before the request was approved: refused.
+    assert "outsourced_request" in refusal(station, invoice["number"])["repair_date"]
     patched = station.patch(
         f"/claims/{invoice['number']}",
         headers=if_match(station, invoice["number"]),
         json=claim_payload(
             fleet,
             outsourced_request=request["number"],
-            lines=[{"kind": "other", "amount": "800.00", "description": "Invoice 4411"}],
+            repair_date=date.today().isoformat(),
+            lines=[{"kind": "other", "amount": "800.01", "description": "Invoice 4411"}],
         ),
     )
     assert patched.status_code == 200
     assert patched.get_json()["outsourced_request"] == request["number"]
+    # Paid up to the cap, never refused for it.
     assert submit(station, invoice["number"])["approved_total_amount"] == "800.00"
 
 
@@ -356,7 +359,7 @@ REFUSALS = {
         "odometer_km",
         "break_in_window",
     ),
-    "an unapproved outsourced request": (None, "outsourced_request", "outsourced_cap"),
+    "an unapproved outsourced request": (None, "outsourced_request", "outsourced_request"),
 }
 
 

@@ -24,6 +24,7 @@ from portal.masterdata.models import (
     FaultCode,
     LaborOperation,
     Part,
+    PartModel,
     PartPrice,
     Station,
     Supplier,
@@ -69,6 +70,12 @@ GOOD = {
         "P-N1,Oil pump,basic,SU-A,88.00,false,return_to_oem,",
         "P-N1,Oil pump,powertrain,SU-B,88.00,TRUE,scrap_at_station,0.2",
         {"number": "P-N2"},
+    ),
+    "part_models": (
+        "part,model",
+        "P-T,M-T",
+        "P-T,M-T",
+        {"model": "M-T2"},
     ),
     "labor_operations": (
         "code,description,standard_hours",
@@ -129,6 +136,10 @@ UPDATED = {
             "current_price": Decimal("88.00"),
         },
     ),
+    "part_models": (
+        lambda: _one(PartModel),
+        {"part.number": "P-T", "model.code": "M-T"},
+    ),
     "labor_operations": (
         lambda: _one(LaborOperation, code="OP-N1"),
         {"description": "Replace oil pump", "standard_hours": Decimal("1.75")},
@@ -182,20 +193,24 @@ def rejected(kind: str, data: bytes) -> list[RowError]:
 
 @pytest.fixture
 def refs(world):
-    """What the GOOD rows refer to: world's stations and suppliers, and model M-T."""
+    """What the GOOD rows refer to: world's stations and suppliers, models M-T and M-T2, and
+    part P-T."""
+    factories.vehicle_model("M-T2")
+    factories.part(world.suppliers[0], "P-T")
     return factories.vehicle_model("M-T")
 
 
 # --- every kind: create, then update ---------------------------------------------------------
 
 
-def test_kinds_are_the_eight_of_the_public_contract():
+def test_kinds_are_those_of_the_public_contract():
     assert KINDS == (
         "stations",
         "suppliers",
         "models",
         "policies",
         "parts",
+        "part_models",
         "labor_operations",
         "fault_codes",
         "vehicles",
@@ -286,6 +301,8 @@ BAD_VALUES = [
     ("vehicles", "station", "SU-A", 'there is no station with the code "SU-A"'),
     ("vehicles", "model", "M-X", 'there is no vehicle model with the code "M-X"'),
     ("vehicles", "odometer_km", "-5", "must not be negative"),
+    ("part_models", "part", "P-X", 'there is no part with the number "P-X"'),
+    ("part_models", "model", "M-X", 'there is no vehicle model with the code "M-X"'),
 ]
 
 

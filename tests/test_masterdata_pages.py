@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.masterdata.importer import KINDS, columns
-from portal.masterdata.models import FaultCode, LaborOperation, Part, PartPrice
+from portal.masterdata.models import FaultCode, LaborOperation, Part, PartModel, PartPrice
 from tests import factories
 from tests.builders_masterdata import csv_bytes, example, master_data_snapshot
 
@@ -57,6 +57,7 @@ def catalogue(world):
         world.suppliers[1], "P-LAMP", name="Headlamp", price="1260.50", is_major_assembly=True
     )
     vehicle = factories.vehicle(model, world.stations[0], owner_name="王芳")
+    db.session.add(PartModel(part=pump, model=model))  # the pump fits this model only
     db.session.add(LaborOperation(code="OP-1", description="Replace pump", standard_hours=1))
     _fault_codes(1)
     return {"model": model, "pump": pump, "vehicle": vehicle}

@@ -255,6 +255,7 @@ def test_a_supplier_receives_and_writes_off_the_parts_routed_to_it(
     client.post(f"/old-parts/shipments/{shipment.number}/receive", data={"tag": part.tag})
     client.post(f"/old-parts/{part.tag}/inspect", data={"result": "misuse"})
     client.post("/old-parts/write-off", data={"tag": part.tag})
+    db_session.expire_all()
     assert part.inspection is Inspection.MISUSE
     assert part.status is OldPartStatus.WRITTEN_OFF
 

@@ -76,6 +76,7 @@ FLAG_RULE_LABELS = {
     "outside_coverage": _l("Outside coverage, submitted with a goodwill reason"),
     "duplicate": _l("Duplicate: same VIN and causal part within 30 days"),
     "labor_hours": _l("Labor hours above the operation's standard hours"),
+    "part_not_for_model": _l("A part not listed for the vehicle's model"),
 }
 # An amount as typed: digits, at most two decimals; "2,000.00" as the pages show it is fine too.
 MONEY_TEXT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")

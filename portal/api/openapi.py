@@ -20,7 +20,7 @@ from portal.claims.decisions import ACTIONS
 from portal.claims.models import ClaimStatus, ClaimType, LineKind
 from portal.claims.payload import MAX_LINES, SENDABLE_KINDS
 from portal.masterdata.models import Disposition
-from portal.oldparts.models import Inspection, OldPartStatus
+from portal.oldparts.models import FindingStatus, Inspection, OldPartStatus
 from portal.settlement.models import ChargebackStatus, RunStatus, StatementKind, StatementStatus
 from portal.settlement.models import LineKind as StatementLineKind
 from portal.settlement.operations import RESOLUTIONS
@@ -114,7 +114,9 @@ def _schemas() -> dict[str, Any]:
         },
         "outsourced_request": {
             **TEXT,
-            "description": "the approved outsourced-purchase request the invoice draws on",
+            "description": "the approved outsourced-purchase request (same station and VIN, "
+            "approved on or before the repair) whose cap pays the purchased parts; one claim "
+            "uses it up",
         },
         "fulfilment": {
             "type": ["string", "null"],
@@ -157,6 +159,14 @@ def _schemas() -> dict[str, Any]:
         "correction": STRING,
         "goodwill_reason": STRING,
         "outsourced_request": TEXT,
+        "appraisal": {
+            **TEXT,
+            "description": "major assembly: the appraisal (鉴定单) the claim was accepted on",
+        },
+        "used_by": {
+            **TEXT,
+            "description": "appraisal or outsourced-purchase request: the claim that used it up",
+        },
         "fulfilment": {"type": ["string", "null"], "enum": ["regular", "drop_ship", None]},
         "shipper_code": TEXT,
         "carrier": {**TEXT, "description": "emergency part: the shipper's carrier"},
@@ -221,6 +231,18 @@ def _schemas() -> dict[str, Any]:
         "received_at": _nullable(DATETIME),
         "inspected_at": _nullable(DATETIME),
         "inspection_note": STRING,
+        "finding_status": {
+            "type": ["string", "null"],
+            "enum": [f.value for f in FindingStatus] + [None],
+            "description": "a supplier's finding on a part it is charged for: proposed (changes "
+            "no money), then confirmed or overruled by an auditor; null for the OEM's findings",
+        },
+        "proposed_inspection": {
+            "type": ["string", "null"],
+            "enum": [i.value for i in Inspection] + [None],
+            "description": "what the supplier proposed; `inspection` is the finding in force",
+        },
+        "finding_review_note": {**STRING, "description": "the auditor's note or reason"},
         "waive_reason": STRING,
         "written_off_at": _nullable(DATETIME),
         "events": {"type": "array", "items": _ref("OldPartEvent")},

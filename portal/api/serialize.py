@@ -56,6 +56,10 @@ def claim_summary(claim: Claim) -> dict[str, Any]:
     }
 
 
+def _number(claim: Claim | None) -> str | None:
+    return claim.number if claim is not None else None
+
+
 def claim_detail(claim: Claim) -> dict[str, Any]:
     """The whole claim: header, amounts, lines, flags, events, versions, comments, attachments."""
     approved = claim.approved_total_amount is not None
@@ -76,6 +80,8 @@ def claim_detail(claim: Claim) -> dict[str, Any]:
             "outsourced_request": (
                 claim.outsourced_request.number if claim.outsourced_request else None
             ),
+            "appraisal": claim.appraisal.number if claim.appraisal else None,
+            "used_by": _number(claim.used_by),
             "fulfilment": claim.fulfilment,
             "shipper_code": claim.shipper_org.code if claim.shipper_org else None,
             "carrier": claim.carrier or None,
@@ -264,6 +270,11 @@ def old_part_detail(part: OldPart, user: User, today: date) -> dict[str, Any]:
             "received_at": moment(part.received_at),
             "inspected_at": moment(part.inspected_at),
             "inspection_note": part.inspection_note,
+            "finding_status": part.finding_status.value if part.finding_status else None,
+            "proposed_inspection": (
+                part.proposed_inspection.value if part.proposed_inspection else None
+            ),
+            "finding_review_note": part.finding_review_note,
             "waive_reason": part.waive_reason,
             "written_off_at": moment(part.written_off_at),
             "events": [

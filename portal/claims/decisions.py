@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.auth.models import Role, User
-from portal.claims import pricing
+from portal.claims import preauth, pricing
 from portal.claims.models import Claim, ClaimStatus, ClaimType, LineKind
 from portal.claims.operations import _set_validity, _transition, lock_claim, return_claim
 from portal.claims.payload import Malformed, _Parser
@@ -203,6 +203,7 @@ def _approve(
         cut_any |= _decide_line(line, d, where, active_codes, errors)
     if errors:
         raise ValidationFailed(str(_l("The decision was not saved.")), errors)
+    cut_any |= preauth.apply_outsourced_cap(claim)  # purchased parts: never above the cap
     pricing.apply_approved_totals(claim)
     if (
         claim.approved_total_amount == 0

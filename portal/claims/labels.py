@@ -82,6 +82,7 @@ FLAG_LABELS = {
     "outside_coverage": _l("Outside coverage (goodwill)"),
     "duplicate": _l("Possible duplicate"),
     "labor_hours": _l("Labor hours above standard"),
+    "part_not_for_model": _l("Part not for the vehicle's model"),
 }
 
 LINE_KIND_LABELS = {

@@ -86,6 +86,11 @@ class LineKind(enum.StrEnum):
     PACKAGE = "package"  # break-in: the model's fixed package price
 
 
+# The claims that hold the pre-authorisation they name (the partial unique indexes' condition).
+LIVE_USE = "%s IS NOT NULL AND status NOT IN ('draft', 'rejected')"
+LIVE_USE_EXCLUDED = frozenset({ClaimStatus.DRAFT, ClaimStatus.REJECTED})
+
+
 class ClaimSequence(db.Model):
     """The last number handed out per type, station and month (claim numbers)."""
 
@@ -131,8 +136,10 @@ class Claim(db.Model):
     cause: Mapped[str] = mapped_column(sa.Text, default="")
     correction: Mapped[str] = mapped_column(sa.Text, default="")
     goodwill_reason: Mapped[str] = mapped_column(sa.Text, default="")
-    # An outsourced-purchase request whose approved cap this claim's invoice draws on.
+    # An outsourced-purchase request whose approved cap pays this claim's purchased parts, and
+    # the appraisal a major-assembly claim was accepted on. Each is used up by one live claim.
     outsourced_request_id: Mapped[int | None] = mapped_column(sa.ForeignKey("claim.id"))
+    appraisal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("claim.id"))
     # Emergency part transfer (紧急调件): regular shipment (应发货) or drop-shipment (代发货).
     fulfilment: Mapped[str | None] = mapped_column(sa.String(16))
     shipper_org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
@@ -181,7 +188,10 @@ class Claim(db.Model):
     responsible_supplier: Mapped[Supplier | None] = relationship(
         foreign_keys=[responsible_supplier_id]
     )
-    outsourced_request: Mapped[Claim | None] = relationship(remote_side=[id])
+    outsourced_request: Mapped[Claim | None] = relationship(
+        remote_side=[id], foreign_keys=[outsourced_request_id]
+    )
+    appraisal: Mapped[Claim | None] = relationship(remote_side=[id], foreign_keys=[appraisal_id])
     shipper_org: Mapped[Organisation | None] = relationship(foreign_keys=[shipper_org_id])
     lines: Mapped[list[ClaimLine]] = relationship(
         back_populates="claim", order_by="ClaimLine.position", cascade="all, delete-orphan"
@@ -221,6 +231,22 @@ class Claim(db.Model):
             postgresql_include=["flag_mask", "total_amount", "submitted_at"],
         ),
         sa.Index("ix_claim_vehicle_id_causal_part_id", "vehicle_id", "causal_part_id"),
+        # A pre-authorisation is used up by one live claim: a draft has not used it yet, a
+        # rejected claim gave it back.
+        sa.Index(
+            "uq_claim_outsourced_request_id_live",
+            "outsourced_request_id",
+            unique=True,
+            postgresql_where=sa.text(LIVE_USE % "outsourced_request_id"),
+            sqlite_where=sa.text(LIVE_USE % "outsourced_request_id"),
+        ),
+        sa.Index(
+            "uq_claim_appraisal_id_live",
+            "appraisal_id",
+            unique=True,
+            postgresql_where=sa.text(LIVE_USE % "appraisal_id"),
+            sqlite_where=sa.text(LIVE_USE % "appraisal_id"),
+        ),
         sa.CheckConstraint("version >= 1", name="version_positive"),
         sa.CheckConstraint("revision >= 1", name="revision_positive"),
         sa.CheckConstraint("odometer_km IS NULL OR odometer_km >= 0", name="odometer_nonnegative"),
@@ -293,6 +319,13 @@ class Claim(db.Model):
     def etag(self) -> str:
         """The HTTP entity tag of this revision of the claim (RFC 9110: a strong tag)."""
         return f'"{self.number}-r{self.revision}"'
+
+    @property
+    def used_by(self) -> Claim | None:
+        """An appraisal or outsourced-purchase request: the live claim that used it up."""
+        from portal.claims.preauth import using_claim
+
+        return using_claim(self)
 
     @property
     def is_editable(self) -> bool:
@@ -454,8 +487,8 @@ class Attachment(db.Model):
 
 
 # The rules that can flag a claim (rules.py) and those that always block auto-approval.
-FLAG_RULES = ("outside_coverage", "duplicate", "labor_hours")
-ALWAYS_BLOCKING = frozenset({"outside_coverage"})
+FLAG_RULES = ("outside_coverage", "duplicate", "labor_hours", "part_not_for_model")
+ALWAYS_BLOCKING = frozenset({"outside_coverage", "part_not_for_model"})
 
 
 def flag_bit(rule: str) -> int:
@@ -471,8 +504,8 @@ class ClaimSettings(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     auto_approve_enabled: Mapped[bool] = mapped_column(default=True)
     auto_approve_threshold: Mapped[Decimal] = mapped_column(Money(), default=Decimal("2000.00"))
-    # Flags that keep a claim from auto-approval; `outside_coverage` always does (never paid
-    # silently), whatever this list says.
+    # Flags that keep a claim from auto-approval; `outside_coverage` (never paid silently) and
+    # `part_not_for_model` always do, whatever this list says.
     blocking_rules: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: list(FLAG_RULES))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

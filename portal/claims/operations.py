@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.auth.models import Role, User
-from portal.claims import pricing
+from portal.claims import preauth, pricing
 from portal.claims.models import (
     EDITABLE_STATUSES,
     Claim,
@@ -213,9 +213,16 @@ def _fill(claim: Claim, data: ClaimInput, today: date) -> None:
     claim.causal_part = _lookup(Part, Part.number, data.causal_part, "causal_part", errors)
     claim.outsourced_request = None
     if data.outsourced_request:
-        claim.outsourced_request = _lookup(
+        request = _lookup(
             Claim, Claim.number, data.outsourced_request, "outsourced_request", errors
         )
+        if request is not None and request.station_id != station.id:
+            # Another station's request is answered as one that does not exist.
+            errors["outsourced_request"] = str(
+                _l("no such record: %(value)s", value=data.outsourced_request)
+            )
+            request = None
+        claim.outsourced_request = request
     claim.fulfilment = data.fulfilment or None
     claim.shipper_org = None
     if data.shipper_code:
@@ -338,6 +345,8 @@ def submit_claim(claim: Claim, user: User, today: date | None = None) -> Claim:
     if checks.refusals:
         raise RuleRefused(checks.refusals)
 
+    if claim.type is ClaimType.MAJOR_ASSEMBLY:
+        claim.appraisal = checks.appraisal
     resubmission = claim.status is ClaimStatus.RETURNED
     if resubmission:
         claim.version += 1
@@ -362,9 +371,28 @@ def submit_claim(claim: Claim, user: User, today: date | None = None) -> Claim:
         )
     )
     _transition(claim, user, ClaimStatus.SUBMITTED, "resubmitted" if resubmission else "submitted")
+    _flush_use_of_preauthorisation(claim)
     _auto_adjudicate(claim, checks.flags, today)
     db.session.flush()
     return claim
+
+
+def _flush_use_of_preauthorisation(claim: Claim) -> None:
+    """Write the submitted claim; a pre-authorisation another claim took meanwhile (the unique
+    index refuses the second use) is a conflict, not an error."""
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise Conflict(
+            str(
+                _l(
+                    "The pre-authorisation claim %(number)s draws on was used by another claim "
+                    "meanwhile.",
+                    number=claim.number,
+                )
+            )
+        ) from None
 
 
 def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
@@ -388,18 +416,22 @@ def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
             line.hours,
             line.amount,
         )
+    capped = preauth.apply_outsourced_cap(claim)
     pricing.apply_approved_totals(claim)
     claim.auto_decision_rule = rule
     claim.decided_at = utcnow()
     if claim.causal_part is not None:
         claim.responsible_supplier = claim.causal_part.supplier
     _set_validity(claim, today)
+    reason = f"No flags and total {claim.total_amount} under {settings.auto_approve_threshold}"
+    if capped:
+        reason += f"; purchased parts cut to the cap of {claim.outsourced_request.number}"
     _transition(
         claim,
         None,
-        ClaimStatus.APPROVED,
+        ClaimStatus.PARTIALLY_APPROVED if capped else ClaimStatus.APPROVED,
         "auto_approved",
-        f"No flags and total {claim.total_amount} under {settings.auto_approve_threshold}",
+        reason,
     )
     create_for_approved_claim(claim, today)
 

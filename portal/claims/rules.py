@@ -15,8 +15,10 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from portal.claims import preauth
 from portal.claims.models import APPROVED_STATUSES, Claim, ClaimStatus, ClaimType, LineKind
 from portal.extensions import db
+from portal.masterdata import fitment
 from portal.masterdata.coverage import coverage_of
 from portal.masterdata.models import Vehicle
 from portal.masterdata.vin import vin_error
@@ -55,6 +57,11 @@ MESSAGES = {
         "Claim %(other)s for the same VIN and causal part %(part)s has a repair date within "
         "%(days)s days (%(date)s)."
     ),
+    "duplicate_other_station": _l(
+        "Another station's claim for the same VIN and causal part %(part)s has a repair date "
+        "within %(days)s days (%(date)s)."
+    ),
+    "part_not_for_model": _l("Part %(part)s is not listed for model %(model)s."),
     "labor_over_standard": _l(
         "%(hours)s hours for %(operation)s are above its standard %(standard)s hours: %(reason)s"
     ),
@@ -68,9 +75,15 @@ MESSAGES = {
         "%(max)s km; this vehicle is at day %(age)s and %(km)s km."
     ),
     "break_in_once": _l("VIN %(vin)s already has break-in claim %(other)s."),
+    "break_in_once_other_station": _l(
+        "VIN %(vin)s already has a break-in claim: another station's claim."
+    ),
     "appraisal_required": _l(
         "A major-assembly claim needs an appraisal for VIN %(vin)s and part %(part)s approved "
         "within the last %(days)s days."
+    ),
+    "appraisal_used": _l(
+        "The appraisal for VIN %(vin)s and part %(part)s is used up by claim %(other)s."
     ),
     "not_major_assembly": _l("Part %(part)s is not a major assembly."),
     "major_assembly_on_repair": _l(
@@ -81,8 +94,12 @@ MESSAGES = {
     "outsourced_request_invalid": _l(
         "Outsourced-purchase request %(number)s is not approved and valid for this station and VIN."
     ),
-    "outsourced_over_cap": _l(
-        "The invoice of %(amount)s is above the approved cap of %(cap)s of request %(number)s."
+    "outsourced_request_used": _l(
+        "Outsourced-purchase request %(number)s is used up by claim %(other)s."
+    ),
+    "outsourced_repair_before_approval": _l(
+        "The repair date %(date)s is before outsourced-purchase request %(number)s was approved "
+        "on %(approved)s."
     ),
     "shipper_required": _l("A drop-shipment needs the code of the station or supplier that ships."),
     "shipper_invalid": _l("%(code)s is not a station or supplier that can ship this part."),
@@ -116,6 +133,7 @@ class Checks:
     claim: Claim
     today: date
     vehicle: Vehicle | None = None
+    appraisal: Claim | None = None  # the appraisal a major-assembly claim uses up
     refusals: list[Finding] = field(default_factory=list)
     flags: list[Finding] = field(default_factory=list)
 
@@ -294,7 +312,7 @@ def not_a_duplicate(c: Checks) -> None:
         return
     window = timedelta(days=DUPLICATE_WINDOW_DAYS)
     other = db.session.execute(
-        sa.select(Claim.number, Claim.repair_date)
+        sa.select(Claim.number, Claim.repair_date, Claim.station_id)
         .where(
             Claim.vehicle_id == c.vehicle.id,
             Claim.causal_part_id == claim.causal_part_id,
@@ -303,19 +321,47 @@ def not_a_duplicate(c: Checks) -> None:
             Claim.type.in_([ClaimType.REPAIR, ClaimType.MAJOR_ASSEMBLY]),
             Claim.repair_date.between(claim.repair_date - window, claim.repair_date + window),
         )
-        .order_by(Claim.repair_date.desc())
+        .order_by((Claim.station_id == claim.station_id).desc(), Claim.repair_date.desc())
         .limit(1)
     ).first()
-    if other:
-        c.flag(
-            "duplicate",
-            "causal_part",
-            "duplicate",
-            other=other.number,
-            part=claim.causal_part.number,
-            days=DUPLICATE_WINDOW_DAYS,
-            date=other.repair_date.isoformat(),
-        )
+    if other is None:
+        return
+    params = dict(
+        part=claim.causal_part.number,
+        days=DUPLICATE_WINDOW_DAYS,
+        date=other.repair_date.isoformat(),
+    )
+    if other.station_id == claim.station_id:
+        c.flag("duplicate", "causal_part", "duplicate", other=other.number, **params)
+    else:  # another station's claim is named only as such, never by its number
+        c.flag("duplicate", "causal_part", "duplicate_other_station", **params)
+
+
+@rule("part_not_for_model")
+def parts_fit_the_vehicle(c: Checks) -> None:
+    """The causal part and each part line's part is listed for the vehicle's model, unless the
+    part lists no model at all (it fits every model)."""
+    if c.vehicle is None:
+        return
+    parts = [("causal_part", c.claim.causal_part)] + [
+        (f"lines[{index}].part_number", line.part)
+        for index, line in enumerate(c.claim.lines)
+        if line.kind is LineKind.PART
+    ]
+    fits = fitment.models_of({part.id for _field, part in parts if part is not None})
+    flagged: set[int] = set()
+    for field_name, part in parts:
+        if part is None or part.id in flagged or part.id not in fits:
+            continue
+        if c.vehicle.model_id not in fits[part.id]:
+            flagged.add(part.id)
+            c.flag(
+                "part_not_for_model",
+                field_name,
+                "part_not_for_model",
+                part=part.number,
+                model=c.vehicle.model.code,
+            )
 
 
 @rule("labor_hours")
@@ -373,33 +419,23 @@ def break_in_in_window(c: Checks) -> None:
 def break_in_only_once(c: Checks) -> None:
     if c.vehicle is None:
         return
-    other = db.session.scalar(
-        sa.select(Claim.number)
+    other = db.session.execute(
+        sa.select(Claim.number, Claim.station_id)
         .where(
             Claim.vehicle_id == c.vehicle.id,
             Claim.type == ClaimType.BREAK_IN,
             Claim.id != (c.claim.id or 0),
             Claim.status.not_in([ClaimStatus.DRAFT, ClaimStatus.REJECTED]),
         )
+        .order_by((Claim.station_id == c.claim.station_id).desc())
         .limit(1)
-    )
-    if other:
-        c.refuse("break_in_once", "vin", "break_in_once", vin=c.vehicle.vin, other=other)
-
-
-def valid_appraisal(vehicle: Vehicle, part_id: int, on_day: date) -> Claim | None:
-    """An appraisal for this vehicle and part, approved and still valid on `on_day`."""
-    return db.session.scalar(
-        sa.select(Claim)
-        .where(
-            Claim.type == ClaimType.APPRAISAL,
-            Claim.vehicle_id == vehicle.id,
-            Claim.causal_part_id == part_id,
-            Claim.status.in_(APPROVED_STATUSES),
-            Claim.valid_until >= on_day,
-        )
-        .limit(1)
-    )
+    ).first()
+    if other is None:
+        return
+    if other.station_id == c.claim.station_id:
+        c.refuse("break_in_once", "vin", "break_in_once", vin=c.vehicle.vin, other=other.number)
+    else:
+        c.refuse("break_in_once", "vin", "break_in_once_other_station", vin=c.vehicle.vin)
 
 
 @rule("major_assembly", {ClaimType.MAJOR_ASSEMBLY})
@@ -409,7 +445,18 @@ def major_assembly_needs_appraisal(c: Checks) -> None:
         return
     if not part.is_major_assembly:
         c.refuse("major_assembly", "causal_part", "not_major_assembly", part=part.number)
-    elif valid_appraisal(c.vehicle, part.id, c.today) is None:
+        return
+    c.appraisal, used_by = preauth.appraisal_for(c.claim, c.today)
+    if used_by is not None:
+        c.refuse(
+            "appraisal_required",
+            "causal_part",
+            "appraisal_used",
+            vin=c.vehicle.vin,
+            part=part.number,
+            other=used_by.number,
+        )
+    elif c.appraisal is None:
         c.refuse(
             "appraisal_required",
             "causal_part",
@@ -440,36 +487,53 @@ def roadside_has_trip_and_receipts(c: Checks) -> None:
         c.refuse("roadside", "attachments", "receipt_required")
 
 
-@rule("outsourced_cap", {ClaimType.REPAIR})
-def invoice_within_outsourced_cap(c: Checks) -> None:
-    request = c.claim.outsourced_request
+@rule("outsourced_request")
+def outsourced_request_is_usable(c: Checks) -> None:
+    """The named request is an approved outsourced purchase of this station and VIN, still
+    valid, approved on or before the repair, and not used by another claim. What it pays is
+    capped on approval (preauth.apply_outsourced_cap), never refused here."""
+    claim, request = c.claim, c.claim.outsourced_request
     if request is None:
         return
+    preauth.lock(request.id)
+    holder = preauth.using_claim(request)
+    held = holder is not None and holder.id == claim.id  # a returned claim resubmitted
     valid = (
         request.type is ClaimType.OUTSOURCED_PURCHASE
         and request.status in APPROVED_STATUSES
-        and request.station_id == c.claim.station_id
-        and request.vin == c.claim.vin
-        and (request.valid_until is None or request.valid_until >= c.today)
+        and request.station_id == claim.station_id
+        and request.vin == claim.vin
+        and (held or request.valid_until is None or request.valid_until >= c.today)
     )
     if not valid:
         c.refuse(
-            "outsourced_cap",
+            "outsourced_request",
             "outsourced_request",
             "outsourced_request_invalid",
             number=request.number,
         )
         return
-    cap = request.approved_total_amount or 0
-    invoiced = sum((ln.amount for ln in c.claim.lines if ln.kind is LineKind.OTHER), start=0)
-    if invoiced > cap:
+    approved_on = request.decided_at.date() if request.decided_at else None
+    if claim.repair_date and approved_on and claim.repair_date < approved_on:
         c.refuse(
-            "outsourced_cap",
-            "lines",
-            "outsourced_over_cap",
-            amount=invoiced,
-            cap=cap,
+            "outsourced_request",
+            "repair_date",
+            "outsourced_repair_before_approval",
+            date=claim.repair_date.isoformat(),
             number=request.number,
+            approved=approved_on.isoformat(),
+        )
+    if holder is not None and not held:
+        c.refuse(
+            "outsourced_request",
+            "outsourced_request",
+            "outsourced_request_used",
+            number=request.number,
+            other=(
+                holder.number
+                if holder.station_id == claim.station_id
+                else str(_l("another station's claim"))
+            ),
         )
 
 

@@ -7,7 +7,8 @@ row is bad nothing is imported. A row whose key already exists updates that reco
 operation flushes and never commits: the CLI command or the view commits.
 
 Kinds that refer to others must be imported after them. A complete load goes in this order:
-suppliers, stations, models, policies, parts, labor_operations, fault_codes, vehicles
+suppliers, stations, models, policies, parts, part_models, labor_operations, fault_codes,
+vehicles
 (`IMPORT_ORDER`; `examples/csv/` holds one sample file per kind).
 
 Values:
@@ -39,6 +40,9 @@ Per-kind decisions:
 - `parts.unit_price` keeps a price history: a new part gets one open price valid since always;
   a different price closes the open one yesterday and opens a new one today (or simply
   replaces the open one if that started today or later); the same price changes nothing.
+- `part_models` lists the models a part fits, one `part,model` pair a row (the part by its
+  number); a part with no model listed fits all. Its key is the pair: importing a pair that is
+  listed already changes nothing; an admin removes a pair on the part's page.
 - `vehicles.owner_name` and `owner_phone` may be empty (fleet sales); the sale date may not be
   before the production date.
 - `models.break_in_max_km` may not be below `break_in_min_km`.
@@ -68,6 +72,7 @@ from portal.masterdata.models import (
     Organisation,
     OrgKind,
     Part,
+    PartModel,
     PartPrice,
     Station,
     Supplier,
@@ -83,6 +88,7 @@ KINDS: tuple[str, ...] = (
     "models",
     "policies",
     "parts",
+    "part_models",
     "labor_operations",
     "fault_codes",
     "vehicles",
@@ -93,6 +99,7 @@ IMPORT_ORDER: tuple[str, ...] = (
     "models",
     "policies",
     "parts",
+    "part_models",
     "labor_operations",
     "fault_codes",
     "vehicles",
@@ -295,6 +302,7 @@ class Reference:
 
     model: type[db.Model]
     unknown: str  # message, %(value)s is the code
+    key: str = "code"  # the referenced model's column the code is
 
 
 def _same(value: Any) -> Any:
@@ -364,6 +372,7 @@ class Kind:
 _SUPPLIER = Reference(Supplier, N_('there is no supplier with the code "%(value)s"'))
 _MODEL = Reference(VehicleModel, N_('there is no vehicle model with the code "%(value)s"'))
 _STATION = Reference(Station, N_('there is no station with the code "%(value)s"'))
+_PART = Reference(Part, N_('there is no part with the number "%(value)s"'), key="number")
 
 
 def _break_in_range(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -555,6 +564,16 @@ SPECS: dict[str, Kind] = {
             key_attrs=(Part.number,),
             checks=(_scrap_rate_fits_disposition,),
             after_write=_write_prices,
+        ),
+        Kind(
+            "part_models",
+            PartModel,
+            (
+                col("part", text(Part.number), attr="part_id", ref=_PART),
+                col("model", text(VehicleModel.code), attr="model_id", ref=_MODEL),
+            ),
+            key=("part", "model"),
+            key_attrs=(PartModel.part_id, PartModel.model_id),
         ),
         Kind(
             "labor_operations",
@@ -811,9 +830,12 @@ def _duplicates(spec: Kind, rows: list[_Row]) -> list[RowError]:
     return errors
 
 
-def _ids_by_code(model: type[db.Model], codes: Collection[str]) -> dict[str, int]:
-    stmt = sa.select(model.code, model.id)
-    return dict(_rows_where_in(stmt, model.code, codes))
+def _ids_by_code(
+    model: type[db.Model], codes: Collection[str], key: str = "code"
+) -> dict[str, int]:
+    column = getattr(model, key)
+    stmt = sa.select(column, model.id)
+    return dict(_rows_where_in(stmt, column, codes))
 
 
 def _resolve_references(spec: Kind, rows: list[_Row]) -> list[RowError]:
@@ -823,7 +845,7 @@ def _resolve_references(spec: Kind, rows: list[_Row]) -> list[RowError]:
         if column.ref is None:
             continue
         wanted = {row.values[column.name] for row in rows if row.values.get(column.name)}
-        found = _ids_by_code(column.ref.model, wanted)
+        found = _ids_by_code(column.ref.model, wanted, column.ref.key)
         for row in rows:
             code = row.values.get(column.name)
             if not code:

@@ -172,6 +172,9 @@ class Part(db.Model):
     prices: Mapped[list[PartPrice]] = relationship(
         back_populates="part", order_by="PartPrice.valid_from", cascade="all, delete-orphan"
     )
+    fits: Mapped[list[PartModel]] = relationship(
+        back_populates="part", order_by="PartModel.id", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         sa.CheckConstraint("scrap_rate >= 0 AND scrap_rate <= 1000000", name="scrap_rate_fraction"),
@@ -188,6 +191,23 @@ class Part(db.Model):
     @property
     def current_price(self) -> Decimal | None:
         return self.price_on(date.today())
+
+
+class PartModel(db.Model):
+    """A vehicle model a part fits (适用车型). A part with no model listed fits every model."""
+
+    __tablename__ = "part_model"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part_id: Mapped[int] = mapped_column(sa.ForeignKey("part.id", ondelete="CASCADE"))
+    model_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("vehicle_model.id", ondelete="CASCADE"), index=True
+    )
+
+    part: Mapped[Part] = relationship(back_populates="fits")
+    model: Mapped[VehicleModel] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("part_id", "model_id"),)
 
 
 class PartPrice(db.Model):

@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -27,13 +28,15 @@ from wtforms import SelectChoice, SelectField
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
+from portal.errors import DomainError
 from portal.extensions import db
-from portal.masterdata import importer
+from portal.masterdata import fitment, importer
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import (
     FaultCode,
     LaborOperation,
     Part,
+    PartModel,
     Station,
     Supplier,
     Vehicle,
@@ -179,6 +182,22 @@ LISTINGS: dict[str, Listing] = {
         detail=lambda part: url_for("masterdata.part_detail", part_id=part.id),
         placeholder=_l("Part number or name"),
     ),
+    "part_models": Listing(
+        _l("Models per part"),
+        PartModel,
+        (
+            Shown(_l("Part number"), "part.number", "code"),
+            Shown(NAME, "part.name"),
+            Shown(_l("Model"), "model.code", "code"),
+            Shown(_l("Model name"), "model.name"),
+        ),
+        search=(Part.number, Part.name, VehicleModel.code),
+        order_by=(Part.number, VehicleModel.code),
+        joins=(PartModel.part, PartModel.model),
+        options=(contains_eager(PartModel.part), contains_eager(PartModel.model)),
+        detail=lambda fit: url_for("masterdata.part_detail", part_id=fit.part_id),
+        placeholder=_l("Part number, name or model"),
+    ),
     "labor_operations": Listing(
         _l("Labor operations"),
         LaborOperation,
@@ -282,13 +301,69 @@ def template_csv(kind: str):
     )
 
 
-@bp.route("/parts/<int:part_id>")
-@role_required(Role.ADMIN)
-def part_detail(part_id: int):
+class PartModelForm(FlaskForm):
+    model = SelectField(_l("Vehicle model"), validate_choice=False)  # the operation checks it
+
+
+def _part_or_404(part_id: int) -> Part:
     part = db.session.get(Part, part_id, options=[selectinload(Part.prices)])
     if part is None:
         abort(404)
-    return render_template("masterdata/part.html", part=part)
+    return part
+
+
+def _part_page(part: Part, form: PartModelForm | None = None, status: int = 200):
+    listed = {fit.model_id for fit in part.fits}
+    form = form or PartModelForm(formdata=None)
+    form.model.choices = [
+        SelectChoice(m.code, f"{m.code} · {m.name}")
+        for m in db.session.scalars(sa.select(VehicleModel).order_by(VehicleModel.code))
+        if m.id not in listed
+    ]
+    return render_template("masterdata/part.html", part=part, model_form=form), status
+
+
+@bp.route("/parts/<int:part_id>")
+@role_required(Role.ADMIN)
+def part_detail(part_id: int):
+    return _part_page(_part_or_404(part_id))
+
+
+@bp.route("/parts/<int:part_id>/models", methods=["POST"])
+@role_required(Role.ADMIN)
+def part_model_add(part_id: int):
+    part = _part_or_404(part_id)
+    form = PartModelForm()
+    if not form.validate_on_submit():
+        return _part_page(part, form, 422)
+    try:
+        fit = fitment.add_model(current_user, part, form.model.data or "")
+    except DomainError as exc:
+        db.session.rollback()
+        for message in list(exc.fields.values()) or [exc.message]:
+            flash(message, "danger")
+        return _part_page(_part_or_404(part_id), status=422)
+    db.session.commit()
+    flash(
+        _("Part %(part)s is listed for model %(model)s.", part=part.number, model=fit.model.code),
+        "success",
+    )
+    return redirect(url_for("masterdata.part_detail", part_id=part.id))
+
+
+@bp.route("/parts/<int:part_id>/models/<int:model_id>/remove", methods=["POST"])
+@role_required(Role.ADMIN)
+def part_model_remove(part_id: int, model_id: int):
+    part = _part_or_404(part_id)
+    try:
+        fitment.remove_model(current_user, part, model_id)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("masterdata.part_detail", part_id=part.id))
+    db.session.commit()
+    flash(_("Part %(part)s is no longer listed for that model.", part=part.number), "success")
+    return redirect(url_for("masterdata.part_detail", part_id=part.id))
 
 
 @bp.route("/vehicles/<string(length=17):vin>")

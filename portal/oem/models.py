@@ -21,6 +21,7 @@ SEEDED_REASON_CODES = (
     ("part_not_returned", "Part not returned in time", "旧件未按时返回"),
     ("misuse", "Misuse", "使用不当"),
     ("insufficient_documentation", "Insufficient documentation", "资料不全"),
+    ("outsourced_cap", "Above the outsourced-purchase cap", "超出外购限价"),
 )
 
 

@@ -109,3 +109,15 @@ class WriteOffForm(FlaskForm):
 
 class WaiveForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), render_kw={"rows": 2, "maxlength": 2000})
+
+
+class FindingReviewForm(FlaskForm):
+    """An auditor's review of a supplier's finding on its own part: confirm it (a note may go
+    with it), or overrule it with another result and a reason."""
+
+    inspection = SelectField(
+        _l("Result in force"),
+        choices=_choices([("", _l("Choose…")), *INSPECTION_LABELS.items()]),
+        validate_choice=False,  # operations.overrule_finding refuses an unknown result
+    )
+    reason = TextAreaField(_l("Reason"), render_kw={"rows": 2, "maxlength": 2000})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.masterdata.models import Disposition
-from portal.oldparts.models import Inspection, OldPartStatus, ShipmentStatus
+from portal.oldparts.models import FindingStatus, Inspection, OldPartStatus, ShipmentStatus
 
 STATUS_LABELS = {
     OldPartStatus.AWAITING_RETURN: _l("Awaiting return"),
@@ -30,6 +30,12 @@ INSPECTION_LABELS = {
     Inspection.NO_FAULT_FOUND: _l("No fault found"),
     Inspection.MISUSE: _l("Misuse"),
     Inspection.WRONG_PART: _l("Wrong part"),
+}
+
+FINDING_LABELS = {
+    FindingStatus.PROPOSED: _l("Proposed by the supplier: waits for an auditor"),
+    FindingStatus.CONFIRMED: _l("Supplier's finding confirmed by an auditor"),
+    FindingStatus.OVERRULED: _l("Supplier's finding overruled by an auditor"),
 }
 
 DISPOSITION_LABELS = {
@@ -62,6 +68,12 @@ EVENT_LABELS = {
     "inspected_no_fault_found": _l("Inspected: no fault found"),
     "inspected_misuse": _l("Inspected: misuse"),
     "inspected_wrong_part": _l("Inspected: wrong part"),
+    "proposed_confirmed_defect": _l("Supplier proposes: confirmed defect"),
+    "proposed_no_fault_found": _l("Supplier proposes: no fault found"),
+    "proposed_misuse": _l("Supplier proposes: misuse"),
+    "proposed_wrong_part": _l("Supplier proposes: wrong part"),
+    "finding_confirmed": _l("Auditor confirmed the supplier's finding"),
+    "finding_overruled": _l("Auditor overruled the supplier's finding"),
     "packed_for_supplier": _l("Packed for the supplier"),
     "forwarded": _l("Forwarded to the supplier"),
     "written_off": _l("Written off"),

@@ -41,6 +41,17 @@ class Inspection(enum.StrEnum):
 REMOVES_FROM_RECOVERY = frozenset({Inspection.NO_FAULT_FOUND, Inspection.MISUSE})
 
 
+class FindingStatus(enum.StrEnum):
+    """The party that pays never has the last word on its own part (DESIGN 5): a supplier's
+    finding on a part it is charged for is a proposal until an auditor confirms or overrules it.
+    A finding of the OEM (or of a supplier not charged for the part) takes effect at once and
+    has no status."""
+
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    OVERRULED = "overruled"
+
+
 class ShipmentStatus(enum.StrEnum):
     PACKING = "packing"
     SHIPPED = "shipped"
@@ -112,6 +123,18 @@ class OldPart(db.Model):
     inspection_note: Mapped[str] = mapped_column(sa.Text, default="")
     inspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     inspected_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    # A supplier's finding on its own part: what it proposed and the auditor's review of it.
+    # `inspection` is the finding in force: the proposal until it is reviewed (it changes no
+    # money while proposed), the auditor's result once overruled.
+    finding_status: Mapped[FindingStatus | None] = mapped_column(
+        enum_type(FindingStatus, "finding_status")
+    )
+    proposed_inspection: Mapped[Inspection | None] = mapped_column(
+        enum_type(Inspection, "proposed_inspection")
+    )
+    finding_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finding_reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    finding_review_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     forward_shipment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("return_shipment.id"))
     written_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -126,6 +149,7 @@ class OldPart(db.Model):
     forward_shipment: Mapped[ReturnShipment | None] = relationship(
         foreign_keys=[forward_shipment_id]
     )
+    finding_reviewed_by: Mapped[User | None] = relationship(foreign_keys=[finding_reviewed_by_id])
     events: Mapped[list[OldPartEvent]] = relationship(
         back_populates="old_part", order_by="OldPartEvent.id", cascade="all, delete-orphan"
     )
@@ -147,7 +171,28 @@ class OldPart(db.Model):
         sa.CheckConstraint(
             "status <> 'written_off' OR written_off_at IS NOT NULL", name="written_off_has_time"
         ),
+        # The auditors' queue of supplier findings to review.
+        sa.Index("ix_old_part_finding_status_inspected_at", "finding_status", "inspected_at"),
+        sa.CheckConstraint(
+            "finding_status IS NULL "
+            "OR (proposed_inspection IS NOT NULL AND inspection IS NOT NULL)",
+            name="finding_has_proposal",
+        ),
+        sa.CheckConstraint(
+            "finding_status IS NULL OR finding_status = 'proposed' "
+            "OR finding_reviewed_at IS NOT NULL",
+            name="reviewed_finding_has_time",
+        ),
+        sa.CheckConstraint(
+            "finding_status IS NULL OR finding_status <> 'overruled' OR finding_review_note <> ''",
+            name="overruled_finding_has_reason",
+        ),
     )
+
+    @property
+    def finding_pending(self) -> bool:
+        """A supplier's finding on its own part waits for an auditor: it changes no money."""
+        return self.finding_status is FindingStatus.PROPOSED
 
     @property
     def is_overdue(self) -> bool:

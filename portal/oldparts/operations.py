@@ -27,6 +27,7 @@ from portal.notifications.operations import notify_organisation
 from portal.oldparts.models import (
     REMOVES_FROM_RECOVERY,
     ChargeKind,
+    FindingStatus,
     Inspection,
     OldPart,
     OldPartEvent,
@@ -303,7 +304,8 @@ def report_missing(shipment: ReturnShipment, user: User, tag: str, note: str) ->
 
 def inspect(part: OldPart, user: User, result: Inspection | str, note: str = "") -> None:
     """Record what the part shows. no_fault_found and misuse take its line out of the
-    supplier's recovery (read by settlement); wrong_part asks the station what happened."""
+    supplier's recovery (read by settlement); wrong_part asks the station what happened. A
+    supplier inspecting a part it is charged for only proposes: the auditors review it."""
     try:
         result = Inspection(result)
     except ValueError:
@@ -321,7 +323,128 @@ def inspect(part: OldPart, user: User, result: Inspection | str, note: str = "")
     part.inspected_at = utcnow()
     part.inspected_by_id = user.id
     part.status = OldPartStatus.INSPECTED
+    if judges_own_part(part, user):
+        # The party that pays never has the last word on its own part: a proposal.
+        part.finding_status = FindingStatus.PROPOSED
+        part.proposed_inspection = result
+        _event(part, user, f"proposed_{result.value}", note.strip())
+        _tell_auditors(
+            str(
+                _l(
+                    "Supplier %(supplier)s proposes %(result)s for its old part %(tag)s: "
+                    "confirm or overrule it.",
+                    supplier=part.supplier.code,
+                    result=result.value,
+                    tag=part.tag,
+                )
+            ),
+            part,
+        )
+        db.session.flush()
+        return
     _event(part, user, f"inspected_{result.value}", note.strip())
+    _finding_in_force(part)
+    db.session.flush()
+
+
+def judges_own_part(part: OldPart, user: User) -> bool:
+    """A supplier inspecting a part it is charged for."""
+    return (
+        user.role is Role.SUPPLIER
+        and part.supplier_id is not None
+        and user.organisation_id == part.supplier_id
+    )
+
+
+def _tell_auditors(message: str, part: OldPart) -> None:
+    oem = db.session.scalar(sa.select(Organisation).where(Organisation.code == OEM_CODE))
+    if oem is not None:
+        notify_organisation(oem.id, message, f"/old-parts/{part.tag}", roles=[Role.AUDITOR])
+
+
+def _locked_part(part: OldPart) -> OldPart:
+    """The part re-read and locked (PostgreSQL; SQLite has one writer): two auditors reviewing
+    one finding at once, the second waits and finds it reviewed."""
+    return db.session.scalar(
+        sa.select(OldPart)
+        .where(OldPart.id == part.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _review(part: OldPart, user: User) -> OldPart:
+    if user.role is not Role.AUDITOR:
+        raise DomainError(str(_l("Only auditors review a supplier's finding.")))
+    part = _locked_part(part)
+    if part.finding_status is not FindingStatus.PROPOSED:
+        raise Conflict(
+            str(_l("The finding on old part %(tag)s is not waiting for review.", tag=part.tag))
+        )
+    part.finding_reviewed_at = utcnow()
+    part.finding_reviewed_by_id = user.id
+    return part
+
+
+def confirm_finding(part: OldPart, user: User, note: str = "") -> OldPart:
+    """An auditor confirms a supplier's finding on its own part: from now on it counts."""
+    part = _review(part, user)
+    part.finding_status = FindingStatus.CONFIRMED
+    part.finding_review_note = note.strip()
+    _event(part, user, "finding_confirmed", note.strip())
+    _finding_in_force(part)
+    _tell_supplier(part)
+    db.session.flush()
+    return part
+
+
+def overrule_finding(part: OldPart, user: User, result: Inspection | str, reason: str) -> OldPart:
+    """An auditor overrules a supplier's finding on its own part with another result and a
+    reason; the auditor's result is the one in force."""
+    errors: dict[str, str] = {}
+    try:
+        result = Inspection(result)
+    except ValueError:
+        errors["inspection"] = str(_l("unknown result"))
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = str(_l("is required to overrule a finding"))
+    if errors:
+        raise ValidationFailed(str(_l("The finding was not overruled.")), errors)
+    part = _review(part, user)
+    if result is part.proposed_inspection:
+        raise ValidationFailed(
+            str(_l("The finding was not overruled.")),
+            {"inspection": str(_l("is what the supplier proposed: confirm it instead"))},
+        )
+    part.finding_status = FindingStatus.OVERRULED
+    part.finding_review_note = reason
+    part.inspection = result
+    _event(part, user, "finding_overruled", f"{result.value}: {reason}")
+    _finding_in_force(part)
+    _tell_supplier(part)
+    db.session.flush()
+    return part
+
+
+def _tell_supplier(part: OldPart) -> None:
+    notify_organisation(
+        part.supplier_id,
+        str(
+            _l(
+                "Your finding on old part %(tag)s was %(outcome)s: %(result)s.",
+                tag=part.tag,
+                outcome=part.finding_status.value,
+                result=part.inspection.value,
+            )
+        ),
+        f"/old-parts/{part.tag}",
+    )
+
+
+def _finding_in_force(part: OldPart) -> None:
+    """What a finding in force sets off: a wrong part asks the station what happened."""
+    result = part.inspection
     if result is Inspection.WRONG_PART:
         notify_organisation(
             part.station_id,
@@ -334,7 +457,6 @@ def inspect(part: OldPart, user: User, result: Inspection | str, note: str = "")
             ),
             f"/claims/{part.claim.number}",
         )
-    db.session.flush()
 
 
 def forward_to_supplier(user: User, tags: list[str]) -> ReturnShipment:
@@ -448,7 +570,8 @@ def photo_path(photo: OldPartPhoto) -> Path:
 
 def lines_removed_from_recovery(claim_ids: list[int]) -> set[int]:
     """Claim lines whose old part was found without fault or misused: settlement leaves them out
-    of the supplier's recovery (DESIGN 5). One query for any number of claims."""
+    of the supplier's recovery (DESIGN 5); a supplier's finding on its own part only once an
+    auditor confirmed it. One query for any number of claims."""
     if not claim_ids:
         return set()
     return set(
@@ -457,6 +580,10 @@ def lines_removed_from_recovery(claim_ids: list[int]) -> set[int]:
             .where(
                 OldPart.claim_id.in_(claim_ids),
                 OldPart.inspection.in_(list(REMOVES_FROM_RECOVERY)),
+                sa.or_(
+                    OldPart.finding_status.is_(None),
+                    OldPart.finding_status != FindingStatus.PROPOSED,
+                ),
             )
             .distinct()
         )

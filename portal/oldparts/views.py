@@ -32,6 +32,7 @@ from portal.masterdata.models import Station, Supplier
 from portal.oldparts import labels
 from portal.oldparts import operations as op
 from portal.oldparts.forms import (
+    FindingReviewForm,
     InspectForm,
     MissingForm,
     OldPartFilterForm,
@@ -42,6 +43,7 @@ from portal.oldparts.forms import (
     WriteOffForm,
 )
 from portal.oldparts.models import (
+    FindingStatus,
     OldPart,
     OldPartPhoto,
     OldPartStatus,
@@ -458,6 +460,17 @@ def inspect(tag: str):
         db.session.rollback()
         abort(403)
     db.session.commit()
+    if part.finding_pending:
+        flash(
+            _(
+                "Your finding on old part %(tag)s (%(result)s) is proposed: an auditor confirms "
+                "or overrules it.",
+                tag=part.tag,
+                result=labels.INSPECTION_LABELS[part.inspection],
+            ),
+            "success",
+        )
+        return _back(default)
     flash(
         _(
             "Old part %(tag)s inspected: %(result)s.",
@@ -537,7 +550,7 @@ def detail(tag: str):
     return _render_detail(load_part(tag))
 
 
-def _render_detail(part: OldPart, *, status: int = 200, waive_form=None):
+def _render_detail(part: OldPart, *, status: int = 200, waive_form=None, review_form=None):
     return render_template(
         "oldparts/detail.html",
         part=part,
@@ -547,6 +560,8 @@ def _render_detail(part: OldPart, *, status: int = 200, waive_form=None):
         can_inspect=part.status is OldPartStatus.RECEIVED and op.can_receive(part, current_user),
         can_write_off=can_write_off(part, current_user),
         waive_form=waive_form or WaiveForm(formdata=None),
+        can_review_finding=current_user.role is Role.AUDITOR and part.finding_pending,
+        review_form=review_form or FindingReviewForm(formdata=None),
         inspect_form=InspectForm(formdata=None),
         write_off_form=WriteOffForm(formdata=None),
         max_photo_mb=MAX_ATTACHMENT_BYTES // (1024 * 1024),
@@ -584,6 +599,63 @@ def waive(tag: str):
     db.session.commit()
     flash(_("The overdue chargeback of %(tag)s is waived.", tag=part.tag), "success")
     return redirect(url_for("oldparts.detail", tag=tag))
+
+
+# -- the auditors' review of suppliers' findings on their own parts ------------------------------
+
+
+@bp.route("/findings")
+@role_required(Role.AUDITOR)
+def findings():
+    """The suppliers' findings on their own parts that wait for an auditor, oldest first."""
+    parts = db.session.scalars(
+        sa.select(OldPart)
+        .where(OldPart.finding_status == FindingStatus.PROPOSED)
+        .order_by(OldPart.inspected_at, OldPart.id)
+        .options(selectinload(OldPart.photos))
+    ).all()
+    return render_template("oldparts/findings.html", parts=parts)
+
+
+@bp.route("/<tag>/finding/confirm", methods=["POST"])
+@role_required(Role.AUDITOR)
+def confirm_finding(tag: str):
+    part = load_part(tag)
+    form = FindingReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        op.confirm_finding(part, current_user, form.reason.data or "")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("oldparts.detail", tag=tag))
+    db.session.commit()
+    flash(_("The supplier's finding on %(tag)s is confirmed.", tag=tag), "success")
+    return redirect(url_for("oldparts.findings"))
+
+
+@bp.route("/<tag>/finding/overrule", methods=["POST"])
+@role_required(Role.AUDITOR)
+def overrule_finding(tag: str):
+    part = load_part(tag)
+    form = FindingReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        op.overrule_finding(part, current_user, form.inspection.data or "", form.reason.data or "")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        form.inspection.errors = [exc.fields["inspection"]] if "inspection" in exc.fields else []
+        form.reason.errors = [exc.fields["reason"]] if "reason" in exc.fields else []
+        return _render_detail(load_part(tag), status=422, review_form=form)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("oldparts.detail", tag=tag))
+    db.session.commit()
+    flash(_("The supplier's finding on %(tag)s is overruled.", tag=tag), "success")
+    return redirect(url_for("oldparts.findings"))
 
 
 # -- PDFs ------------------------------------------------------------------------------------------

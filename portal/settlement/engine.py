@@ -20,7 +20,8 @@ The rules:
 - station line, scrap residual / overdue old part: minus the station charge (unless waived);
 - station line, emergency credit: a station that drop-shipped an emergency part, once the
   requester confirmed receipt, is credited the approved part value + freight;
-- chargeback: parts = approved parts lines not removed by inspection (no_fault_found, misuse);
+- chargeback: parts = approved parts lines not removed by inspection (no_fault_found, misuse;
+  a supplier's finding on its own part only once an auditor confirmed it);
   labor = approved labor, or, over the supplier's hours cap, cap x the claim's labor rate;
   recovery = round((parts + labor) x share); handling fee = round(parts x handling fee rate);
   amount = recovery + handling fee. A claim with nothing to recover gets no chargeback.
@@ -417,7 +418,9 @@ def _compute(run_id: int) -> str:
                     FROM claim_line ln
                     JOIN claim c2 ON c2.id = ln.claim_id
                     LEFT JOIN (SELECT DISTINCT op.claim_line_id FROM old_part op
-                               WHERE op.inspection IN ({_removed_list()})) r
+                               WHERE op.inspection IN ({_removed_list()})
+                                 AND (op.finding_status IS NULL
+                                      OR op.finding_status <> 'proposed')) r
                            ON r.claim_line_id = ln.id
                     WHERE ln.kind IN ('part', 'labor')
                       AND c2.status IN ('approved', 'partially_approved')
@@ -480,7 +483,8 @@ def _update_totals(sql, table: str, column: str, counted: str, kind: str) -> Non
 
 
 def recompute_statement_totals(statement_id: int) -> None:
-    """Net, VAT and gross of one statement from its lines (after a chargeback is waived)."""
+    """Net, VAT and gross of one statement from its lines (after a chargeback is waived), and
+    the run's net of the statement's kind from its statements."""
     from portal.settlement.models import Statement, StatementKind
 
     statement = db.session.get(Statement, statement_id)
@@ -506,7 +510,21 @@ def recompute_statement_totals(statement_id: int) -> None:
         ),
         {"id": statement_id, "vat": int(statement.run.vat_rate * 1_000_000)},
     )
+    # The run's total of this kind is the sum of its statements' nets, always.
+    total = f"{statement.kind.value}_net"
+    conn.execute(
+        sa.text(
+            f"""
+            UPDATE settlement_run SET {total} = CAST(COALESCE(
+                (SELECT SUM(net) FROM statement WHERE run_id = :run AND kind = :kind), 0)
+                AS BIGINT)
+            WHERE id = :run
+            """
+        ),
+        {"run": statement.run_id, "kind": statement.kind.value},
+    )
     db.session.expire(statement)
+    db.session.expire(statement.run)
 
 
 def stale_after() -> timedelta:
