@@ -29,8 +29,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0015_money_integrity"
-down_revision = "0014_claim_revision"
+revision = "0016_money_integrity"
+down_revision = "0015_analysis_early_warnings"
 branch_labels = None
 depends_on = None
 
