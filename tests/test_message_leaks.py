@@ -86,7 +86,7 @@ def test_the_migration_masks_duplicate_flags_written_before(station, station_b, 
 
     import portal
 
-    path = Path(portal.__file__).parent / "migrations/versions/0015_money_integrity.py"
+    path = Path(portal.__file__).parent / "migrations/versions/0016_money_integrity.py"
     spec = importlib.util.spec_from_file_location("revision_0015", path)
     revision = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(revision)

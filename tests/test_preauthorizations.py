@@ -342,7 +342,7 @@ def test_the_revision_lets_later_claims_go_of_a_request_an_earlier_claim_holds(
     from portal.claims.models import ClaimEvent
     from portal.db import utcnow
 
-    path = Path(portal.__file__).parent / "migrations/versions/0015_money_integrity.py"
+    path = Path(portal.__file__).parent / "migrations/versions/0016_money_integrity.py"
     spec = importlib.util.spec_from_file_location("revision_0015", path)
     revision = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(revision)

@@ -16,8 +16,8 @@ A duplicate flag names another station's claim only as "another station's claim"
 before that lose the other station's claim number. `outsourced_cap` is the reason code of the cut that keeps
 an outsourced purchase's parts within its cap.
 
-Revision ID: 0015_money_integrity
-Revises: 0014_claim_revision
+Revision ID: 0016_money_integrity
+Revises: 0015_analysis_early_warnings
 Create Date: 2026-12-05 05:30:00.000000
 
 """
