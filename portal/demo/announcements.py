@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal.announcements import operations as announcements
+from portal.announcements.operations import record_read
 from portal.demo.claims.stories import Text as T
-from portal.demo.clock import act, local_moment, quiet_notifications
+from portal.demo.clock import act, local_moment, quiet_notifications, run_in_order
 from portal.demo.context import Demo
-from portal.extensions import db
 from portal.oem.models import Announcement
 
 ANNOUNCEMENTS = (
@@ -148,7 +148,7 @@ def add_announcements(demo: Demo) -> None:
             for station in readers:
                 minutes = rng.randint(20, 60 * 24 * min(days_ago - 1, 8))
                 readings.append((published + timedelta(minutes=minutes), announcement, station))
-        for moment, announcement, station in sorted(readings, key=lambda r: (r[0], r[1].id)):
-            user = demo.org_users[station.code]
-            act(moment, lambda a=announcement, u=user: announcements.record_read(a, u))
-    db.session.commit()
+        run_in_order(
+            (moment, lambda a=announcement, u=demo.org_users[station.code]: record_read(a, u))
+            for moment, announcement, station in sorted(readings, key=lambda r: (r[0], r[1].id))
+        )

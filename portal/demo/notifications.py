@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from portal.demo.clock import act, local_moment
+from portal.demo.clock import local_moment, run_in_order
 from portal.demo.context import Demo
 from portal.extensions import db
 from portal.notifications.models import Notification
@@ -32,6 +32,7 @@ def read_older_notifications(demo: Demo) -> None:
         )
         .order_by(Notification.created_at, Notification.id)
     ).all()
-    for notification in older:
-        act(notification.created_at + READ_AFTER, lambda n=notification: mark_read(n))
-    db.session.commit()
+    run_in_order(
+        (notification.created_at + READ_AFTER, lambda n=notification: mark_read(n))
+        for notification in sorted(older, key=lambda n: n.created_at + READ_AFTER)
+    )

@@ -166,7 +166,7 @@ def _run(demo: Demo, moment: datetime, period: str) -> SettlementRun:
 
 def _released_run(demo: Demo, first: date) -> tuple[SettlementRun, datetime]:
     """The run for the month starting `first`: started on the 2nd of the month after it and
-    released on the 3rd or 4th; answers the run and the moment of its release."""
+    released on the 3rd or 4th; answers the run and the moment finance asked for its release."""
     rng = demo.rng
     following = engine.next_month(first)
     started = local_moment(following + timedelta(days=1), rng.randint(9 * 60, 10 * 60 + 30))
@@ -180,7 +180,7 @@ def _released_run(demo: Demo, first: date) -> tuple[SettlementRun, datetime]:
     run = db.session.get(SettlementRun, run.id)
     if run.status is not RunStatus.RELEASED:
         raise DemoError(f"settlement run for {run.period} is {run.status.value}: {run.error}")
-    return run, run.released_at
+    return run, released
 
 
 # -- reviews and payments --------------------------------------------------------------------------

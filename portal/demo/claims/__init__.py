@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from portal.demo.claims.planner import Planner
 from portal.demo.claims.script import Run
-from portal.demo.clock import WORKDAY, act, local_moment, quiet_notifications
+from portal.demo.clock import WORKDAY, local_moment, quiet_notifications, run_in_order
 from portal.demo.context import Demo
 from portal.extensions import db
 
@@ -41,7 +41,6 @@ def add_claims(demo: Demo) -> None:
     order = sorted(range(len(events)), key=lambda i: (events[i].moment, i))
     run = Run(planner.auditor)
     with quiet_notifications():
-        for i in order:
-            act(events[i].moment, lambda event=events[i]: run(event))
+        run_in_order((events[i].moment, lambda event=events[i]: run(event)) for i in order)
     db.session.commit()
     demo.claims = list(run.claims.values())
