@@ -11,7 +11,7 @@ and the auditor waives a couple with a reason.
 
 Everything goes through `portal.oldparts.operations`, and all events run in the order of their
 moments (`portal.demo.clock`), before the demo's today (the last overdue check runs at 01:00
-today), each committed. Moments and choices come from the demo's `random.Random`.
+today), committed day by day. Moments and choices come from the demo's `random.Random`.
 """
 
 from __future__ import annotations

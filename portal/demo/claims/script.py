@@ -1,5 +1,5 @@
-"""Scripts: one claim's events, run by `Run` through the real operations in the order of their
-moments, each at its moment and committed as the request that does it would be."""
+"""Scripts: one claim's events, run by `Run` through the real operations, each at its moment
+(`portal.demo.clock.run_in_order`)."""
 
 from __future__ import annotations
 
