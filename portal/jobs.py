@@ -20,6 +20,8 @@ import importlib
 import logging
 import traceback
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +48,9 @@ _worker_app: Flask | None = None
 _local_jobs: dict[str, dict[str, Any]] = {}
 _current_local_job: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "current_local_job", default=None
+)
+_held_jobs: contextvars.ContextVar[list[tuple[str, str, tuple, dict]] | None] = (
+    contextvars.ContextVar("held_jobs", default=None)
 )
 
 
@@ -153,7 +158,17 @@ def enqueue(path: str, *args, owner_id: int | None = None, queue: str = "default
             raise _unavailable(exc, f"queueing {path}") from exc
         return job.id
     job_id = uuid.uuid4().hex
-    _local_jobs[job_id] = {"status": "started", "meta": meta, "result": None, "error": None}
+    _local_jobs[job_id] = {"status": "queued", "meta": meta, "result": None, "error": None}
+    held = _held_jobs.get()
+    if held is not None:
+        held.append((job_id, path, args, kwargs))
+        return job_id
+    _run_local(job_id, path, args, kwargs)
+    return job_id
+
+
+def _run_local(job_id: str, path: str, args: tuple, kwargs: dict) -> None:
+    _local_jobs[job_id]["status"] = "started"
     token = _current_local_job.set(job_id)
     try:
         # A nested app context keeps the caller's session untouched, like a separate worker.
@@ -166,7 +181,28 @@ def enqueue(path: str, *args, owner_id: int | None = None, queue: str = "default
         _local_jobs[job_id].update(status="failed", error=traceback.format_exc(limit=5))
     finally:
         _current_local_job.reset(token)
-    return job_id
+
+
+@contextmanager
+def held_jobs() -> Iterator[None]:
+    """While active, in-process jobs (no Redis) wait instead of running before `enqueue`
+    returns; `run_held_jobs()` runs them, as a worker would a moment later. The demo uses it
+    to run a job at a later moment of its story than the request that queued it."""
+    token = _held_jobs.set([])
+    try:
+        yield
+    finally:
+        _held_jobs.reset(token)
+
+
+def run_held_jobs() -> int:
+    """Run the jobs held so far, in the order they were queued; answers how many ran."""
+    held = _held_jobs.get() or []
+    count = 0
+    while held:
+        _run_local(*held.pop(0))
+        count += 1
+    return count
 
 
 def set_progress(percent: int, **extra) -> None:

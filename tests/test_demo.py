@@ -44,8 +44,8 @@ from portal.claims.models import (
 from portal.claims.operations import diff_snapshots
 from portal.claims.rules import APPRAISAL_VALID_DAYS, DUPLICATE_WINDOW_DAYS
 from portal.demo import DEMO_PASSWORD, DEMO_USERS, MASTER_DATA_STEPS, load_demo
-from portal.demo_claims import LOCAL_TZ, local_moment
-from portal.demo_settlement import DEMO_SUPPLIER, released_periods
+from portal.demo.clock import LOCAL_TZ, local_moment
+from portal.demo.settlement import DEMO_SUPPLIER, released_periods
 from portal.extensions import db
 from portal.masterdata.coverage import coverage_of
 from portal.masterdata.models import (

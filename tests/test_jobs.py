@@ -26,6 +26,16 @@ def test_a_failing_in_process_job_is_recorded_as_failed_with_its_error(app, worl
     assert status.progress == 40
 
 
+def test_held_in_process_jobs_wait_queued_until_they_are_run(app, world):
+    with app.test_request_context(), jobs.held_jobs():
+        job_id = jobs.enqueue("tests.job_samples:count_stations", "East", owner_id=1)
+        assert jobs.job_status(job_id).status == "queued"
+        assert jobs.run_held_jobs() == 1
+        status = jobs.job_status(job_id)
+        assert jobs.run_held_jobs() == 0  # each held job runs once
+    assert (status.status, status.result, status.progress) == ("finished", 1, 100)
+
+
 def test_only_the_owner_reads_a_jobs_progress(app, client, world, login_as):
     owner = world.users["finance"]
     with app.test_request_context():

@@ -1,43 +1,26 @@
-"""The demo data set behind `flask --app wsgi demo` (演示数据).
+"""The demo's master data (主数据): organisations, models, parts, labor, fault codes, vehicles.
 
 A fictional OEM, 华星汽车 Huaxing Motors, that builds a heavy truck, a light truck and an SUV,
 with its service stations across China, four parts suppliers, a parts catalogue in the
-QC/T 265 numbering, labor operations, fault codes, hundreds of sold vehicles and one login per
-role; then half a year of claims in every state and the auditor's announcements
-(`portal.demo_claims`). Everything comes from `random.Random(seed)` and dates are relative to
-`date.today()`, so the same seed gives the same data and the data stays realistic whenever it
-is loaded.
-
-The data set is built by `STEPS`, run in order on one `Demo`; each step adds its rows, keeps
-them on the `Demo` for the steps after it, and flushes. A later capability (old-part
-shipments, settlement runs) adds its own step function at the end of `STEPS`; the old parts'
-returns, inspections and write-offs are in `portal.demo_oldparts`. Nothing here
-commits: the caller (the CLI, a test) does.
+QC/T 265 numbering, labor operations, fault codes and hundreds of sold vehicles. Each step
+adds its rows, keeps them on the `Demo` for the steps after it, and commits. Everything comes
+from the demo's `random.Random`, and dates are relative to the demo's today.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-import sqlalchemy as sa
-
-from portal import demo_claims, demo_oldparts, demo_settlement
-from portal.auth.models import Role, User
-from portal.auth.operations import create_user
-from portal.claims.models import Claim
+from portal.demo.context import Demo
 from portal.extensions import db
 from portal.installation import set_up
 from portal.masterdata.models import (
-    OEM_CODE,
     Disposition,
     FaultCode,
     LaborOperation,
-    Organisation,
     Part,
     PartPrice,
     Station,
@@ -48,9 +31,6 @@ from portal.masterdata.models import (
 )
 from portal.masterdata.vin import with_check_digit
 from portal.money import round_money
-
-DEMO_PASSWORD = "demo-Pass-2026"  # noqa: S105 - the published password of the demo logins
-DEFAULT_SEED = 2026
 
 OEM_NAME = "华星汽车 Huaxing Motors"
 
@@ -339,46 +319,7 @@ COMPANY_KINDS = ("物流有限公司", "运输有限公司", "货运有限公司
 MOBILE_PREFIXES = ("130", "131", "135", "136", "138", "139", "150", "152", "158", "177", "186",
                    "188", "189", "199")
 
-# username, role, organisation code, full name: one login per role, a second station login
-DEMO_USERS = (
-    ("station", Role.STATION, STATIONS[0][0], "陈立新"),
-    ("station2", Role.STATION, STATIONS[1][0], "赵海涛"),
-    ("auditor", Role.AUDITOR, OEM_CODE, "刘晓梅"),
-    ("finance", Role.FINANCE, OEM_CODE, "孙建华"),
-    ("supplier", Role.SUPPLIER, SUPPLIERS[0][0], "周志强"),
-    ("admin", Role.ADMIN, OEM_CODE, "王磊"),
-)
-
 # fmt: on
-
-
-# ---------------------------------------------------------------------------------------------
-# Building
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Demo:
-    """The data set as it is built, so that each step can use what the steps before it made."""
-
-    rng: random.Random
-    today: date
-    oem: Organisation | None = None
-    stations: list[Station] = field(default_factory=list)
-    suppliers: dict[str, Supplier] = field(default_factory=dict)
-    models: dict[str, VehicleModel] = field(default_factory=dict)
-    parts: list[Part] = field(default_factory=list)
-    labor_operations: list[LaborOperation] = field(default_factory=list)
-    fault_codes: list[FaultCode] = field(default_factory=list)
-    vehicles: list[Vehicle] = field(default_factory=list)
-    users: dict[str, User] = field(default_factory=dict)
-    org_users: dict[str, User] = field(default_factory=dict)  # organisation code -> its user
-    claims: list[Claim] = field(default_factory=list)
-
-    def add(self, objects: list) -> None:
-        """Add and flush, so the rows have their ids for the steps after."""
-        db.session.add_all(objects)
-        db.session.flush()
 
 
 def add_organisations(demo: Demo) -> None:
@@ -405,6 +346,7 @@ def add_organisations(demo: Demo) -> None:
         for code, name, share, cap, fee in SUPPLIERS
     }
     demo.add([*demo.stations, *demo.suppliers.values()])
+    db.session.commit()
 
 
 def add_vehicle_models(demo: Demo) -> None:
@@ -421,6 +363,7 @@ def add_vehicle_models(demo: Demo) -> None:
         model.policies = [WarrantyPolicy(group=g, months=m, km=km) for g, m, km in spec.policies]
         demo.models[spec.code] = model
     demo.add(list(demo.models.values()))
+    db.session.commit()
 
 
 def add_parts(demo: Demo) -> None:
@@ -437,6 +380,7 @@ def add_parts(demo: Demo) -> None:
     for part in rng.sample(demo.parts, PARTS_WITH_PRICE_HISTORY):
         _add_price_change(demo, part)
     demo.add(demo.parts)
+    db.session.commit()
 
 
 def _part(kind: PartKind, supplier: Supplier, model_suffix: str | None, price: Decimal) -> Part:
@@ -475,6 +419,7 @@ def add_labor_operations(demo: Demo) -> None:
         for code, description, hours in LABOR_OPERATIONS
     ]
     demo.add(demo.labor_operations)
+    db.session.commit()
 
 
 def add_fault_codes(demo: Demo) -> None:
@@ -483,6 +428,7 @@ def add_fault_codes(demo: Demo) -> None:
         for code, description, system in FAULT_CODES
     ]
     demo.add(demo.fault_codes)
+    db.session.commit()
 
 
 def add_vehicles(demo: Demo) -> None:
@@ -500,6 +446,7 @@ def add_vehicles(demo: Demo) -> None:
         serials[spec.code] += 1
         demo.vehicles.append(_vehicle(demo, spec, serials[spec.code], production_date, sale_date))
     demo.add(demo.vehicles)
+    db.session.commit()
 
 
 def _days_since_sale(rng: random.Random, today: date) -> list[int]:
@@ -543,60 +490,3 @@ def _owner_name(rng: random.Random, spec: ModelSpec) -> str:
 
 def _mobile_number(rng: random.Random) -> str:
     return rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
-
-
-def add_users(demo: Demo) -> None:
-    for username, role, org_code, full_name in DEMO_USERS:
-        demo.users[username] = create_user(
-            username, role, org_code, DEMO_PASSWORD, full_name=full_name
-        )
-
-
-DemoStep = Callable[[Demo], None]
-
-# The steps in order. A later capability appends its own step (old-part shipments, settlement
-# runs), written like the ones above; the claims and announcements are in `portal.demo_claims`.
-MASTER_DATA_STEPS: tuple[DemoStep, ...] = (
-    add_organisations,
-    add_vehicle_models,
-    add_parts,
-    add_labor_operations,
-    add_fault_codes,
-    add_vehicles,
-    add_users,
-)
-STEPS: tuple[DemoStep, ...] = (
-    *MASTER_DATA_STEPS,
-    demo_claims.add_organisation_users,
-    demo_claims.add_claims,
-    demo_claims.add_announcements,
-    demo_oldparts.add_old_parts,
-    demo_settlement.add_settlement,
-)
-
-
-def _holds_only_setup() -> bool:
-    other_org = sa.select(Organisation.id).where(Organisation.code != OEM_CODE).limit(1)
-    any_user = sa.select(User.id).limit(1)
-    return db.session.scalar(other_org) is None and db.session.scalar(any_user) is None
-
-
-def load_demo(seed: int = DEFAULT_SEED) -> list[tuple[str, str, str]]:
-    """Load the demo data set (flushed, not committed) and answer its logins.
-
-    `(username, role, organisation code)` in the order of `DEMO_USERS`; all use `DEMO_PASSWORD`.
-    The demo goes only into a database that holds nothing but what `flask setup` makes (no
-    other organisation, no user); otherwise nothing is added and the answer is the demo logins
-    that exist.
-    """
-    if _holds_only_setup():
-        demo = Demo(rng=random.Random(seed), today=date.today())
-        for step in STEPS:
-            step(demo)
-    usernames = [username for username, *_ in DEMO_USERS]
-    existing = set(db.session.scalars(sa.select(User.username).where(User.username.in_(usernames))))
-    return [
-        (username, role.value, org_code)
-        for username, role, org_code, _ in DEMO_USERS
-        if username in existing
-    ]

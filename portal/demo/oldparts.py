@@ -10,21 +10,21 @@ the daily overdue check (`mark_overdue`, 01:00 of each day) marks them and charg
 and the auditor waives a couple with a reason.
 
 Everything goes through `portal.oldparts.operations`, and all events run in the order of their
-moments under the demo's `SimulatedClock`, before the demo's today (the last overdue check runs
-at 01:00 today). Moments and choices come from the demo's `random.Random`.
+moments (`portal.demo.clock`), before the demo's today (the last overdue check runs at 01:00
+today), committed day by day. Moments and choices come from the demo's `random.Random`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from portal.demo_claims import LOCAL_TZ, SimulatedClock, local_moment, quiet_notifications
+from portal.demo.clock import Timeline, local_moment, quiet_notifications
+from portal.demo.context import Demo
 from portal.extensions import db
 from portal.oldparts import operations as oldparts
 from portal.oldparts.models import Inspection, OldPart, OldPartStatus, ReturnShipment
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     import random
 
     from portal.auth.models import User
-    from portal.demo import Demo
 
 # carrier, tracking number prefix, digits
 CARRIERS = (
@@ -107,34 +106,6 @@ class Box:
     shipment: ReturnShipment | None = None
 
 
-class Timeline:
-    """The events of the old parts, run later in the order of their moments."""
-
-    def __init__(self, rng: random.Random, end: datetime) -> None:
-        self.rng, self.end = rng, end
-        self.events: list[tuple[datetime, int, Callable[[], object]]] = []
-
-    def after(self, moment: datetime, low: int, high: int) -> datetime:
-        """A moment of the working day `low` to `high` days after `moment`, and after it."""
-        day = moment.astimezone(LOCAL_TZ).date() + timedelta(days=self.rng.randint(low, high))
-        later = local_moment(day, self.rng.randint(8 * 60 + 30, 17 * 60 + 30))
-        if later <= moment:
-            later = moment + timedelta(minutes=self.rng.randint(10, 90))
-        return later
-
-    def add(self, moment: datetime, action: Callable[[], object]) -> bool:
-        """Schedule `action` if `moment` is before the end; answer whether it was."""
-        if moment >= self.end:
-            return False
-        self.events.append((moment, len(self.events), action))
-        return True
-
-    def run(self, clock: SimulatedClock) -> None:
-        for moment, _, action in sorted(self.events, key=lambda event: event[:2]):
-            clock.now = moment
-            action()
-
-
 def _boxes(rng: random.Random, parts: list[OldPart]) -> list[list[OldPart]]:
     """Consecutive parts (by creation) for one destination, a few days' worth per box."""
     by_destination: dict[int, list[OldPart]] = defaultdict(list)
@@ -190,10 +161,9 @@ def add_old_parts(demo: Demo) -> None:
         for box, fate in zip(boxes, fates, strict=True):
             _plan_box(timeline, Box(sender, box), auditor, demo, fate)
     _plan_overdue(timeline, overdue, auditor, demo)
-    clock = SimulatedClock(today)
-    with quiet_notifications(), clock.active():
-        timeline.run(clock)
-        db.session.flush()
+    with quiet_notifications():
+        timeline.run()
+    db.session.commit()
 
 
 def _receiver(demo: Demo, part: OldPart, auditor: User) -> User:
@@ -306,9 +276,7 @@ def _plan_overdue(timeline: Timeline, overdue: list[OldPart], auditor: User, dem
     while day <= today:
         moment = local_moment(day, 60)
         if day == today:  # the last run: today's, at 01:00, after everything else
-            timeline.events.append(
-                (moment, len(timeline.events), lambda d=day: oldparts.mark_overdue(d))
-            )
+            timeline.append(moment, lambda d=day: oldparts.mark_overdue(d))
         else:
             timeline.add(moment, lambda d=day: oldparts.mark_overdue(d))
         day += timedelta(days=1)

@@ -19,10 +19,10 @@ After each release the suppliers review the chargebacks of their statements:
   one line, or have not started.
 
 Everything goes through `portal.settlement.operations` (the runs through `start_run` and
-`request_release`, whose jobs run in-process here: the demo needs no worker). The operations
-stamp rows with the real time: the demo's `SimulatedClock` moves what the session flushes,
-and `_settle_stamps` moves what the jobs wrote with SQL, to the moment of the story. Moments
-and choices come from the demo's `random.Random`, all before the demo's today.
+`request_release`, whose jobs run in-process here: the demo needs no worker), each action at
+the moment of the story (`portal.demo.clock`); a run's job runs a minute or two after the
+request that queued it, as a worker would pick it up. Moments and choices come from the
+demo's `random.Random`, all before the demo's today.
 """
 
 from __future__ import annotations
@@ -36,26 +36,16 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from flask import current_app
 
-from portal.claims.models import Claim, ClaimEvent, ClaimStatus
-from portal.demo_claims import (
-    LOCAL_TZ,
-    NOTIFICATION_READ_AFTER,
-    DemoError,
-    SimulatedClock,
-    local_moment,
-    pdf_document,
-    png_photo,
-    quiet_notifications,
-)
-from portal.demo_oldparts import Timeline
+from portal.claims.models import Claim
+from portal.demo.clock import LOCAL_TZ, Timeline, act, local_moment, quiet_notifications
+from portal.demo.context import Demo, DemoError
+from portal.demo.files import pdf_document, photo
 from portal.extensions import db
-from portal.notifications.models import Notification
+from portal.jobs import held_jobs, run_held_jobs
 from portal.settlement import engine
 from portal.settlement import operations as settlement
 from portal.settlement.models import (
     Chargeback,
-    ChargebackEvent,
-    ChargebackEvidence,
     RunStatus,
     SettlementRun,
     Statement,
@@ -66,7 +56,6 @@ if TYPE_CHECKING:
     import random
 
     from portal.auth.models import User
-    from portal.demo import Demo
 
 # Last month is settled once this many days of the current month have passed; before that the
 # demo's released runs are the two months before it (and the draft holds last month too).
@@ -113,12 +102,14 @@ RECEIVING_BANKS = ("CCB", "ICBC")
 @contextmanager
 def jobs_in_process() -> Iterator[None]:
     """Settlement jobs run in-process while the demo loads, whatever `REDIS_URL` says: the
-    demo needs no worker, and it is the same data with Redis or without."""
+    demo needs no worker, and it is the same data with Redis or without. They are held until
+    the demo runs them (`run_held_jobs`) at the moment a worker would have."""
     config = current_app.config
     redis_url = config.get("REDIS_URL")
     config["REDIS_URL"] = None
     try:
-        yield
+        with held_jobs():
+            yield
     finally:
         config["REDIS_URL"] = redis_url
 
@@ -142,99 +133,54 @@ def released_periods(today: date) -> tuple[date, date]:
 def add_settlement(demo: Demo) -> None:
     """Two released runs with reviewed, disputed, resolved and paid statements, and a draft."""
     rng, today = demo.rng, demo.today
-    clock = SimulatedClock(today)
     end = local_moment(today, 0)
     older, newer = released_periods(today)
-    with quiet_notifications(), clock.active(), jobs_in_process():
-        run, released = _released_run(demo, clock, older)
+    with quiet_notifications(), jobs_in_process():
+        run, released = _released_run(demo, older)
         timeline = Timeline(rng, end=local_moment(engine.next_month(newer), 0))
         _plan_complete_review(demo, timeline, run, released)
-        timeline.run(clock)
-        run, released = _released_run(demo, clock, newer)
+        timeline.run()
+        run, released = _released_run(demo, newer)
         timeline = Timeline(rng, end=end)
         _plan_review_under_way(demo, timeline, run, released)
-        timeline.run(clock)
-        clock.now = local_moment(today - timedelta(days=1), rng.randint(17 * 60, 18 * 60))
-        current = min(period_of(today.replace(day=1)), engine.current_period())
-        _run(demo, clock, current)
-        _read_older_notifications(clock)
-        db.session.flush()
+        timeline.run()
+        started = local_moment(today - timedelta(days=1), rng.randint(17 * 60, 18 * 60))
+        _run(demo, started, period_of(today.replace(day=1)))
+    db.session.commit()
 
 
 # -- runs ------------------------------------------------------------------------------------------
 
 
-def _run(demo: Demo, clock: SimulatedClock, period: str) -> SettlementRun:
-    """Finance starts a run for `period` at the clock's moment; it computes in a minute."""
-    run = settlement.start_run(demo.users["finance"], period)
+def _run(demo: Demo, moment: datetime, period: str) -> SettlementRun:
+    """Finance starts a run for `period` at `moment`; a worker computes it in a minute or two."""
+    finance = demo.users["finance"]
+    run = act(moment, lambda: settlement.start_run(finance, period))
+    act(moment + timedelta(seconds=demo.rng.randint(30, 120)), run_held_jobs)
+    db.session.expire_all()  # the job wrote in a session of its own
+    run = db.session.get(SettlementRun, run.id)
     if run.status is not RunStatus.DRAFT:
         raise DemoError(f"settlement run for {period} is {run.status.value}: {run.error}")
-    _settle_stamps(clock, clock.now + timedelta(seconds=demo.rng.randint(30, 120)))
-    return db.session.get(SettlementRun, run.id)
+    return run
 
 
-def _released_run(demo: Demo, clock: SimulatedClock, first: date) -> tuple[SettlementRun, datetime]:
+def _released_run(demo: Demo, first: date) -> tuple[SettlementRun, datetime]:
     """The run for the month starting `first`: started on the 2nd of the month after it and
-    released on the 3rd or 4th; answers the run and the moment of its release."""
+    released on the 3rd or 4th; answers the run and the moment finance asked for its release."""
     rng = demo.rng
     following = engine.next_month(first)
-    clock.now = local_moment(following + timedelta(days=1), rng.randint(9 * 60, 10 * 60 + 30))
-    run = _run(demo, clock, period_of(first))
+    started = local_moment(following + timedelta(days=1), rng.randint(9 * 60, 10 * 60 + 30))
+    run = _run(demo, started, period_of(first))
     released = local_moment(
         following + timedelta(days=rng.randint(2, 3)), rng.randint(14 * 60, 17 * 60)
     )
-    clock.now = released
-    run = settlement.request_release(run, demo.users["finance"])
+    act(released, lambda: settlement.request_release(run, demo.users["finance"]))
+    act(released + timedelta(seconds=rng.randint(20, 90)), run_held_jobs)
+    db.session.expire_all()
+    run = db.session.get(SettlementRun, run.id)
     if run.status is not RunStatus.RELEASED:
         raise DemoError(f"settlement run for {run.period} is {run.status.value}: {run.error}")
-    _settle_stamps(clock, released + timedelta(seconds=rng.randint(20, 90)))
-    return db.session.get(SettlementRun, run.id), released
-
-
-STAMPED = (SettlementRun, Statement, Chargeback, ChargebackEvent, ChargebackEvidence)
-
-
-def _settle_stamps(clock: SimulatedClock, moment: datetime) -> None:
-    """What the jobs wrote with SQL at the real time (runs, statements, the claims' `settled`
-    events, the release notifications) happened at `moment`."""
-    db.session.flush()
-    since = clock.real_start
-    updates = [
-        (model, name, [getattr(model, name) >= since])
-        for model in STAMPED
-        for name in clock.stamps(model).all
-        if (model, name) != (SettlementRun, "cutoff")  # the period's end, not a moment of work
-    ]
-    updates += [
-        (ClaimEvent, "at", [ClaimEvent.action == "settled", ClaimEvent.at >= since]),
-        (Claim, "updated_at", [Claim.status == ClaimStatus.SETTLED, Claim.updated_at >= since]),
-        (
-            Notification,
-            "created_at",
-            [Notification.link.like("/settlement/%"), Notification.created_at >= since],
-        ),
-    ]
-    for model, name, where in updates:
-        db.session.execute(
-            sa.update(model)
-            .where(*where)
-            .values({name: moment})
-            .execution_options(synchronize_session=False)
-        )
-    db.session.expire_all()
-
-
-def _read_older_notifications(clock: SimulatedClock) -> None:
-    """Settlement notifications older than a week have been read, like the claims' ones."""
-    older = db.session.scalars(
-        sa.select(Notification).where(
-            Notification.link.like("/settlement/%"),
-            Notification.created_at < clock.read_before,
-            Notification.read_at.is_(None),
-        )
-    )
-    for notification in older:
-        notification.read_at = notification.created_at + NOTIFICATION_READ_AFTER
+    return run, released
 
 
 # -- reviews and payments --------------------------------------------------------------------------
@@ -276,7 +222,7 @@ def _dispute(cb_id: int, user: User, reason: str, rng: random.Random, evidence: 
 def _evidence(cb: Chargeback, rng: random.Random) -> list[tuple[str, bytes]]:
     number = cb.claim.number
     report = pdf_document([EVIDENCE_NOTES[0], f"Claim {number}", *EVIDENCE_NOTES[1:]])
-    return [(f"retest-{number}.pdf", report), (f"bench-{number}.png", png_photo(rng))]
+    return [(f"retest-{number}.pdf", report), (f"bench-{number}.png", photo(rng))]
 
 
 def _accept_all(statement_id: int, user: User) -> None:
@@ -285,7 +231,7 @@ def _accept_all(statement_id: int, user: User) -> None:
 
 def _add_evidence(cb_id: int, user: User, rng: random.Random) -> None:
     cb = db.session.get(Chargeback, cb_id)
-    settlement.add_evidence(cb, user, f"old-part-{cb.claim.number}.png", png_photo(rng))
+    settlement.add_evidence(cb, user, f"old-part-{cb.claim.number}.png", photo(rng))
 
 
 def _resolve(cb_id: int, auditor: User, action: str, reason: str) -> None:
