@@ -336,7 +336,7 @@ def test_two_auditors_deciding_at_once_through_the_api_one_wins(committing_app):
         world = World.build()
         ClaimSettings.current().auto_approve_enabled = False
         fleet = Fleet.build(world)
-        factories.user(factories.Role.AUDITOR, world.oem, "auditor2")
+        factories.UserFactory(auditor=True, organisation=world.oem, username="auditor2")
         user = world.users["station"]
         claim = ops.create_claim(user, parse_claim(claim_payload(fleet)))
         ops.submit_claim(claim, user)

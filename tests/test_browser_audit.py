@@ -80,12 +80,7 @@ def seeded(live_server, tmp_path_factory):  # noqa: F811 - the fixture imported 
         )
 
         def vehicle(station):
-            return factories.vehicle(
-                fleet.model,
-                station,
-                sale_date=fleet.vehicle.sale_date,
-                production_date=fleet.vehicle.production_date,
-            ).vin
+            return fleet.sibling_vehicle(station).vin
 
         vin = vehicle(world.stations[0])
         # An earlier claim of the same vehicle, decided a month ago.

@@ -116,12 +116,7 @@ def claims(live_server):
         )
         numbers = []
         for _ in range(3):  # one vehicle each: the same repair twice would be flagged duplicate
-            car = factories.vehicle(
-                fleet.model,
-                world.stations[0],
-                sale_date=fleet.vehicle.sale_date,
-                production_date=fleet.vehicle.production_date,
-            )
+            car = fleet.sibling_vehicle(world.stations[0])
             data = factories.claim_payload(fleet, vin=car.vin)
             claim = ops.submit_claim(ops.create_claim(user, parse_claim(data)), user)
             assert claim.status is ClaimStatus.APPROVED

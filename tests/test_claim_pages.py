@@ -945,7 +945,9 @@ def test_part_operation_and_fault_code_lookups_return_up_to_20_matches(
     from tests import factories
 
     for n in range(25):
-        factories.part(world.suppliers[0], f"BULK-{n:02d}", name=f"Bulk bolt {n}")
+        factories.PartFactory(
+            supplier=world.suppliers[0], number=f"BULK-{n:02d}", name=f"Bulk bolt {n}"
+        )
 
     parts = station.get("/claims/lookup/parts", query_string={"q": "bulk"}).get_json()["results"]
     assert len(parts) == 20

@@ -252,7 +252,7 @@ def test_two_auditors_deciding_at_once_one_wins_the_other_gets_a_conflict(commit
         world = World.build()
         ClaimSettings.current().auto_approve_enabled = False
         fleet = Fleet.build(world)
-        second_auditor = factories.user(factories.Role.AUDITOR, world.oem, "auditor2")
+        second_auditor = factories.UserFactory(auditor=True, organisation=world.oem, username="auditor2")
         claim = in_review(world, fleet)
         db.session.commit()
         ids = (claim.id, world.users["auditor"].id, second_auditor.id)

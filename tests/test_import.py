@@ -183,7 +183,7 @@ def rejected(kind: str, data: bytes) -> list[RowError]:
 @pytest.fixture
 def refs(world):
     """What the GOOD rows refer to: world's stations and suppliers, and model M-T."""
-    return factories.vehicle_model("M-T")
+    return factories.VehicleModelFactory(code="M-T")
 
 
 # --- every kind: create, then update ---------------------------------------------------------
@@ -232,7 +232,7 @@ def test_a_new_station_is_an_organisation_that_users_can_belong_to(world):
     import_csv("stations", _good_file("stations"))
     station = _one(Station, code="ST-N1")
     assert station.kind.value == "station"
-    assert factories.user(Role.STATION, station).organisation is station
+    assert factories.UserFactory(station=True, organisation=station).organisation is station
 
 
 def test_optional_supplier_columns_take_their_defaults(world):

@@ -58,12 +58,7 @@ def uploads(app, tmp_path, monkeypatch):
 
 def new_vehicle(world, fleet, station=0):
     """Another vehicle in coverage: the same VIN and causal part twice would flag a duplicate."""
-    return factories.vehicle(
-        fleet.model,
-        world.stations[station],
-        sale_date=fleet.vehicle.sale_date,
-        production_date=fleet.vehicle.production_date,
-    )
+    return fleet.sibling_vehicle(world.stations[station])
 
 
 def in_review(world, fleet, user="station", **overrides) -> Claim:

@@ -25,12 +25,7 @@ def claims(world):
     made = []
 
     def vehicle(station):
-        return factories.vehicle(
-            fleet.model,
-            station,
-            sale_date=fleet.vehicle.sale_date,
-            production_date=fleet.vehicle.production_date,
-        )
+        return fleet.sibling_vehicle(station)
 
     for i in range(6):  # a vehicle each: the same VIN and part would flag duplicates
         data = claim_payload(fleet, vin=vehicle(world.stations[0]).vin, odometer_km=15000 + i)

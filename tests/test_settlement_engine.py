@@ -182,7 +182,7 @@ def test_a_recovery_share_giving_half_a_fen_rounds_up(world, fleet):
     su_a = world.suppliers[0]
     su_a.recovery_share = Decimal("0.333333")
     su_a.handling_fee_rate = Decimal("0")
-    factories.part(su_a, "P-4880", price="4880.00")
+    factories.PartFactory(supplier=su_a, number="P-4880", price="4880.00")
     claim = approved(world, fleet, lines=[part("P-4880"), labor()], causal_part="P-4880")
     run = drafted(world)
     cb = chargeback_of(claim)
