@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from flask import render_template
 
 from portal.announcements import operations as ops
-from portal.auth.models import Role
 from portal.claims import attachments
 from portal.db import utcnow
 from portal.notifications.models import Notification

@@ -11,7 +11,7 @@ from portal.claims.attachments import add_attachment
 from portal.claims.models import ClaimSettings, ClaimStatus
 from portal.claims.operations import RuleRefused
 from portal.claims.payload import parse_claim
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet, claim_payload
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 DAY = timedelta(days=1)
@@ -34,11 +34,6 @@ def uploads(app, tmp_path, monkeypatch):
 
 def days_ago(n: int) -> str:
     return (date.today() - timedelta(days=n)).isoformat()
-
-
-def submit(user, fleet, **overrides):
-    claim = ops.create_claim(user, parse_claim(claim_payload(fleet, **overrides)))
-    return ops.submit_claim(claim, user)
 
 
 def refused(user, fleet, **overrides) -> dict[str, str]:
@@ -92,14 +87,16 @@ def test_repair_date_in_the_future_or_before_the_fault_is_refused(user, fleet):
 def test_odometer_below_the_imported_reading_is_refused(user, fleet):
     fleet.vehicle.odometer_km = 20000
     assert refused(user, fleet, odometer_km=19999) == {"odometer": "odometer_km"}
-    assert submit(user, fleet, odometer_km=20000).status is ClaimStatus.APPROVED
+    assert (
+        ClaimFactory(fleet=fleet, submitted=True, odometer_km=20000).status is ClaimStatus.APPROVED
+    )
 
 
 def test_odometer_below_a_submitted_claims_reading_is_refused_but_drafts_do_not_count(user, fleet):
     ops.create_claim(user, parse_claim(claim_payload(fleet, odometer_km=50000)))  # a draft
-    submit(
-        user,
-        fleet,
+    ClaimFactory(
+        fleet=fleet,
+        submitted=True,
         odometer_km=30000,
         causal_part="P-200",
         lines=[{"kind": "part", "part_number": "P-200", "qty": 1}],
@@ -111,7 +108,7 @@ def test_odometer_below_a_submitted_claims_reading_is_refused_but_drafts_do_not_
 
 
 def test_inside_coverage_passes(user, fleet):
-    assert flags(submit(user, fleet)) == set()
+    assert flags(ClaimFactory(fleet=fleet, submitted=True)) == set()
 
 
 def test_outside_coverage_by_time_is_refused_without_goodwill(user, fleet):
@@ -125,13 +122,13 @@ def test_outside_coverage_by_km_is_refused_without_goodwill(user, fleet):
 
 
 def test_exactly_at_the_km_limit_is_still_covered(user, fleet):
-    assert flags(submit(user, fleet, odometer_km=100000)) == set()
+    assert flags(ClaimFactory(fleet=fleet, submitted=True, odometer_km=100000)) == set()
 
 
 def test_outside_coverage_with_goodwill_is_accepted_flagged_and_never_auto_paid(user, fleet):
-    claim = submit(
-        user,
-        fleet,
+    claim = ClaimFactory(
+        fleet=fleet,
+        submitted=True,
         vin=fleet.old_vehicle.vin,
         odometer_km=95000,
         goodwill_reason="Loyal fleet customer",
@@ -152,23 +149,34 @@ def test_coverage_follows_the_causal_parts_group(user, fleet):
 
 
 def test_same_vin_and_causal_part_within_30_days_is_flagged(user, fleet):
-    first = submit(user, fleet, repair_date=days_ago(40), fault_date=days_ago(41))
-    second = submit(user, fleet, repair_date=days_ago(11), fault_date=days_ago(12))
+    first = ClaimFactory(
+        fleet=fleet, submitted=True, repair_date=days_ago(40), fault_date=days_ago(41)
+    )
+    second = ClaimFactory(
+        fleet=fleet, submitted=True, repair_date=days_ago(11), fault_date=days_ago(12)
+    )
     assert flags(second) == {"duplicate"}
     assert first.number in second.current_flags[0].message
     assert second.status is ClaimStatus.IN_REVIEW
 
 
 def test_same_part_31_days_apart_is_not_a_duplicate(user, fleet):
-    submit(user, fleet, repair_date=days_ago(42), fault_date=days_ago(43))
-    assert flags(submit(user, fleet, repair_date=days_ago(11), fault_date=days_ago(12))) == set()
+    ClaimFactory(fleet=fleet, submitted=True, repair_date=days_ago(42), fault_date=days_ago(43))
+    assert (
+        flags(
+            ClaimFactory(
+                fleet=fleet, submitted=True, repair_date=days_ago(11), fault_date=days_ago(12)
+            )
+        )
+        == set()
+    )
 
 
 def test_hours_above_standard_need_a_reason_and_are_flagged(user, fleet):
     lines = [{"kind": "labor", "operation_code": "OP-1", "hours": "2.00"}]
     assert refused(user, fleet, lines=lines) == {"labor_hours": "lines[0].description"}
     lines[0]["description"] = "Seized bolts"
-    claim = submit(user, fleet, lines=lines)
+    claim = ClaimFactory(fleet=fleet, submitted=True, lines=lines)
     assert flags(claim) == {"labor_hours"}
     assert "Seized bolts" in claim.current_flags[0].message
 
@@ -197,7 +205,7 @@ def break_in(fleet, **overrides):
 
 
 def test_break_in_inside_the_window_pays_the_models_package(user, fleet):
-    claim = submit(user, fleet, **break_in(fleet))
+    claim = ClaimFactory(fleet=fleet, submitted=True, **break_in(fleet))
     assert claim.total_amount == fleet.model.break_in_price
     assert claim.status is ClaimStatus.APPROVED
 
@@ -216,7 +224,7 @@ def test_break_in_after_the_days_window_is_refused(user, fleet):
 
 
 def test_break_in_only_once_per_vehicle(user, fleet):
-    submit(user, fleet, **break_in(fleet))
+    ClaimFactory(fleet=fleet, submitted=True, **break_in(fleet))
     assert refused(user, fleet, **break_in(fleet, odometer_km=2500)) == {"break_in_once": "vin"}
 
 
@@ -238,27 +246,33 @@ def test_major_assembly_without_an_approved_appraisal_is_refused(user, fleet):
 
 
 def test_a_pending_appraisal_is_not_enough(user, fleet):
-    submit(user, fleet, type="appraisal", causal_part="ENG-1", lines=[])
+    ClaimFactory(fleet=fleet, submitted=True, type="appraisal", causal_part="ENG-1", lines=[])
     assert refused(user, fleet, **major(fleet)) == {"appraisal_required": "causal_part"}
 
 
 def test_major_assembly_with_a_valid_approved_appraisal_is_accepted(world, user, fleet):
-    appraisal = submit(user, fleet, type="appraisal", causal_part="ENG-1", lines=[])
+    appraisal = ClaimFactory(
+        fleet=fleet, submitted=True, type="appraisal", causal_part="ENG-1", lines=[]
+    )
     assert appraisal.status is ClaimStatus.IN_REVIEW  # appraisals always go to an auditor
     approve(appraisal)
-    claim = submit(user, fleet, **major(fleet))
+    claim = ClaimFactory(fleet=fleet, submitted=True, **major(fleet))
     assert claim.status is ClaimStatus.IN_REVIEW  # 12 000 is above the threshold
 
 
 def test_an_appraisal_expires_after_30_days(user, fleet):
-    appraisal = submit(user, fleet, type="appraisal", causal_part="ENG-1", lines=[])
+    appraisal = ClaimFactory(
+        fleet=fleet, submitted=True, type="appraisal", causal_part="ENG-1", lines=[]
+    )
     approve(appraisal)
     appraisal.valid_until = date.today() - DAY
     assert refused(user, fleet, **major(fleet)) == {"appraisal_required": "causal_part"}
 
 
 def test_an_appraisal_for_another_part_does_not_count(user, fleet):
-    approve(submit(user, fleet, type="appraisal", causal_part="P-100", lines=[]))
+    approve(
+        ClaimFactory(fleet=fleet, submitted=True, type="appraisal", causal_part="P-100", lines=[])
+    )
     assert refused(user, fleet, **major(fleet)) == {"appraisal_required": "causal_part"}
 
 
@@ -341,9 +355,9 @@ def test_roadside_with_receipts_pays_km_labor_and_tolls(user, fleet):
 
 
 def test_an_outsourced_invoice_is_paid_up_to_the_approved_cap(user, fleet):
-    request = submit(
-        user,
-        fleet,
+    request = ClaimFactory(
+        fleet=fleet,
+        submitted=True,
         type="outsourced_purchase",
         lines=[
             {"kind": "other", "amount": "800.00", "description": "Local glass shop: windscreen"}
@@ -356,15 +370,15 @@ def test_an_outsourced_invoice_is_paid_up_to_the_approved_cap(user, fleet):
         "outsourced_cap": "lines"
     }
     invoice[0]["amount"] = "800.00"
-    assert submit(user, fleet, outsourced_request=request.number, lines=invoice).status is (
-        ClaimStatus.APPROVED
-    )
+    assert ClaimFactory(
+        fleet=fleet, submitted=True, outsourced_request=request.number, lines=invoice
+    ).status is (ClaimStatus.APPROVED)
 
 
 def test_an_unapproved_outsourced_request_cannot_be_drawn_on(user, fleet):
-    request = submit(
-        user,
-        fleet,
+    request = ClaimFactory(
+        fleet=fleet,
+        submitted=True,
         type="outsourced_purchase",
         lines=[{"kind": "other", "amount": "800.00", "description": "Windscreen"}],
     )
@@ -386,25 +400,31 @@ def test_an_emergency_drop_shipment_needs_a_shipper(world, user, fleet):
         lines=[{"kind": "part", "part_number": "P-100", "qty": 1}],
     )
     assert refused(user, fleet, **data) == {"emergency_part": "shipper_code"}
-    claim = submit(user, fleet, **{**data, "shipper_code": "ST-B"})
+    claim = ClaimFactory(fleet=fleet, submitted=True, **{**data, "shipper_code": "ST-B"})
     assert claim.status is ClaimStatus.IN_REVIEW  # requests always go to an auditor
     assert claim.shipper_org == world.stations[1]
 
 
 def test_auto_approval_threshold_is_read_from_the_settings(user, fleet):
     ClaimSettings.current().auto_approve_threshold = 100
-    assert submit(user, fleet).status is ClaimStatus.IN_REVIEW
+    assert ClaimFactory(fleet=fleet, submitted=True).status is ClaimStatus.IN_REVIEW
 
 
 def test_a_flag_the_settings_do_not_block_on_still_allows_auto_approval(user, fleet):
     ClaimSettings.current().blocking_rules = ["duplicate"]
     lines = [{"kind": "labor", "operation_code": "OP-1", "hours": "2.00", "description": "Seized"}]
-    claim = submit(user, fleet, lines=lines)
+    claim = ClaimFactory(fleet=fleet, submitted=True, lines=lines)
     assert flags(claim) == {"labor_hours"}  # still flagged and shown
     assert claim.status is ClaimStatus.APPROVED
 
 
 def test_outside_coverage_blocks_auto_approval_whatever_the_settings(user, fleet):
     ClaimSettings.current().blocking_rules = []
-    claim = submit(user, fleet, vin=fleet.old_vehicle.vin, odometer_km=95000, goodwill_reason="VIP")
+    claim = ClaimFactory(
+        fleet=fleet,
+        submitted=True,
+        vin=fleet.old_vehicle.vin,
+        odometer_km=95000,
+        goodwill_reason="VIP",
+    )
     assert claim.status is ClaimStatus.IN_REVIEW

@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from portal.auth.models import Role
 from portal.extensions import db
 from portal.masterdata.importer import (
     IMPORT_ORDER,

@@ -12,7 +12,6 @@ from portal.claims.models import ClaimSettings, ClaimStatus, ClaimType
 from portal.claims.payload import parse_claim
 from portal.db import utcnow
 from portal.oem.queue import QueueFilter, decode_cursor, queue_counts, queue_page
-from tests import factories
 from tests.factories import Fleet, claim_payload
 
 

@@ -231,7 +231,6 @@ def test_only_admins_manage_users(client, world, login_as, role):
 
 
 def test_the_users_list_pages(client, world, login_as):
-    from portal.auth.models import Role
 
     for i in range(30):
         factories.UserFactory(auditor=True, organisation=world.oem, username=f"paged{i:02d}")

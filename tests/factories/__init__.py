@@ -10,7 +10,7 @@
 """
 
 from tests.factories.base import PASSWORD, test_password_hash
-from tests.factories.claims import ClaimFactory
+from tests.factories.claims import ClaimFactory, old_parts
 from tests.factories.masterdata import (
     FaultCodeFactory,
     LaborOperationFactory,
@@ -45,6 +45,7 @@ __all__ = [
     "WarrantyPolicyFactory",
     "World",
     "claim_payload",
+    "old_parts",
     "test_password_hash",
     "users",
 ]

@@ -15,7 +15,13 @@ Keyword arguments that are not the factory's own override the claim's payload
 - rejected: rejected by the auditor;
 - returned: returned (退单) to the station by the auditor, with a reason;
 - settled: approved, then settled by a released settlement run of the current month;
-- with_old_parts: approved, with two units of P-100 (two old parts due back to the OEM).
+- with_old_parts: approved, with `units` (2) of the part `old_part` (P-100) and no other line:
+  an old part per unit, due back where the part's disposition says (`old_parts(claim)`);
+- emergency_part: an emergency part request (2 x P-100) drop-shipped by station ST-B (a type,
+  not a state: combine it with a state).
+
+`own_vehicle=True` files the claim for a vehicle of its own (sold with the fleet's vehicle by
+the filer's station), so that several claims for the same part flag no duplicate.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import factory
+import sqlalchemy as sa
 
 from portal.claims import operations as ops
 from portal.claims.decisions import Decision, LineDecision, decide_claim
 from portal.claims.models import Claim, ClaimSettings, ClaimStatus
 from portal.claims.payload import parse_claim
 from portal.extensions import db
+from portal.oldparts.models import OldPart
 from tests.factories.base import BaseFactory
 from tests.factories.world import claim_payload
 
@@ -53,14 +61,33 @@ class ClaimFactory(BaseFactory):
         with_old_parts = factory.Trait(
             approved=True,
             lines=factory.LazyAttribute(
-                lambda o: [{"kind": "part", "part_number": o.fleet.part.number, "qty": 2}]
+                lambda o: [{"kind": "part", "part_number": o.old_part, "qty": o.units}]
             ),
         )
+        emergency_part = factory.Trait(
+            type="emergency_part",
+            odometer_km=None,
+            fault_code=None,
+            causal_part=None,
+            fulfilment="drop_ship",
+            shipper_code="ST-B",
+            lines=[{"kind": "part", "part_number": "P-100", "qty": 2}],
+        )
+        old_part = "P-100"
+        units = 2
+        own_vehicle = False
 
     fleet = None  # required: the Fleet (and through it the World) the claim is made of
     station = "station"  # the world's user who files it
     filer = factory.LazyAttribute(lambda o: o.fleet.world.users[o.station])
     auditor = factory.LazyAttribute(lambda o: o.fleet.world.users["auditor"])
+    vin = factory.LazyAttribute(
+        lambda o: (
+            o.fleet.sibling_vehicle(o.filer.organisation).vin
+            if o.own_vehicle
+            else o.fleet.vehicle.vin
+        )
+    )
     submit = False
     auto_approve = None  # None: the settings as they are; False: off for the submit
     decision = None  # "approve" | "reject" | "return"
@@ -123,3 +150,12 @@ def _submit(claim: Claim, filer, auto_approve: bool | None) -> None:
     finally:
         settings.auto_approve_enabled = before
         db.session.flush()
+
+
+def old_parts(claim: Claim) -> list[OldPart]:
+    """The claim's old parts, by tag."""
+    return list(
+        db.session.scalars(
+            sa.select(OldPart).where(OldPart.claim_id == claim.id).order_by(OldPart.tag)
+        )
+    )

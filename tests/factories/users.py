@@ -18,9 +18,7 @@ class UserFactory(BaseFactory):
         model = User
 
     class Params:
-        station = factory.Trait(
-            role=Role.STATION, organisation=factory.SubFactory(StationFactory)
-        )
+        station = factory.Trait(role=Role.STATION, organisation=factory.SubFactory(StationFactory))
         auditor = factory.Trait(role=Role.AUDITOR)
         finance = factory.Trait(role=Role.FINANCE)
         admin = factory.Trait(role=Role.ADMIN)

@@ -59,9 +59,7 @@ class World:
         world = cls(oem, stations, suppliers)
         world.users = {
             "station": UserFactory(station=True, organisation=stations[0], username="station_a"),
-            "station_b": UserFactory(
-                station=True, organisation=stations[1], username="station_b"
-            ),
+            "station_b": UserFactory(station=True, organisation=stations[1], username="station_b"),
             "auditor": UserFactory(auditor=True, organisation=oem, username="auditor"),
             "finance": UserFactory(finance=True, organisation=oem, username="finance"),
             "supplier": UserFactory(
