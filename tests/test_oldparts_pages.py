@@ -387,14 +387,12 @@ def test_another_station_gets_404_on_the_claim_with_old_parts(login_as, parts):
 
 @pytest.mark.parametrize("who", ["auditor", "finance"])
 def test_the_oem_filters_the_list_by_station_and_supplier(world, fleet, login_as, db_session, who):
-    (by_a,) = old_parts(
-        ClaimFactory(fleet=fleet, with_old_parts=True, units=1)
-    )  # P-100: Supplier A
-    (by_b,) = old_parts(
+    (by_a,) = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))  # of SU-A
+    (by_b,) = old_parts(  # P-200: of SU-B
         ClaimFactory(
             fleet=fleet, with_old_parts=True, old_part="P-200", causal_part="P-200", units=1
         )
-    )  # P-200: Supplier B
+    )
     client = login_as(who)
     page = text(client.get("/old-parts/"))
     assert 'name="station"' in page and 'name="supplier"' in page
