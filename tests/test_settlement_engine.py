@@ -16,11 +16,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from portal.claims import operations as ops
-from portal.claims.decisions import Decision, decide_claim
 from portal.claims.fulfilment import confirm_receipt, ship_emergency_part
 from portal.claims.models import ClaimSettings, ClaimStatus
-from portal.claims.payload import parse_claim
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
 from portal.oldparts import operations as oldparts
@@ -40,7 +37,7 @@ from portal.settlement.models import (
     StatementStatus,
 )
 from tests import factories
-from tests.factories import ClaimFactory, Fleet, SettlementRunFactory, claim_payload
+from tests.factories import ClaimFactory, Fleet, SettlementRunFactory
 
 TODAY = date.today()
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -434,26 +431,8 @@ def test_a_claim_with_nothing_left_to_recover_gets_no_chargeback(world, fleet):
     assert run.supplier_statement_count == 0
 
 
-def emergency_request(world, fleet, shipper="ST-B", fulfilment="drop_ship"):
-    user = world.users["station"]
-    data = claim_payload(
-        fleet,
-        type="emergency_part",
-        odometer_km=None,
-        fault_code=None,
-        causal_part=None,
-        fulfilment=fulfilment,
-        shipper_code=shipper,
-        lines=[part("P-100", 2)],
-    )
-    claim = ops.submit_claim(ops.create_claim(user, parse_claim(data)), user)
-    decide_claim(claim.id, world.users["auditor"], Decision("approve"))
-    db.session.commit()
-    return claim
-
-
 def test_a_station_that_drop_shipped_an_emergency_part_is_credited_once_received(world, fleet):
-    request = emergency_request(world, fleet)
+    request = ClaimFactory(fleet=fleet, emergency_part=True, approved=True)
     ship_emergency_part(request, world.users["station_b"], "SF", "SF1", Decimal("85.00"))
     db.session.commit()
     not_yet = SettlementRunFactory(world=world)
@@ -474,7 +453,7 @@ def test_a_station_that_drop_shipped_an_emergency_part_is_credited_once_received
 
 
 def test_a_drop_shipment_by_a_supplier_credits_no_station(world, fleet):
-    request = emergency_request(world, fleet, shipper="SU-A")
+    request = ClaimFactory(fleet=fleet, emergency_part=True, approved=True, shipper_code="SU-A")
     ship_emergency_part(request, world.users["supplier"], "SF", "SF1", Decimal("10.00"))
     confirm_receipt(request, world.users["station"])
     db.session.commit()
@@ -491,7 +470,9 @@ def test_pre_authorisations_are_not_paid_to_the_requesting_station(world, fleet)
         fault_code=None,
         lines=[{"kind": "other", "amount": "800.00", "description": "Local glass"}],
     )
-    emergency_request(world, fleet, shipper="", fulfilment="regular")
+    ClaimFactory(
+        fleet=fleet, emergency_part=True, approved=True, shipper_code="", fulfilment="regular"
+    )
     run = SettlementRunFactory(world=world)
     assert run.claim_count == 0
     assert (run.station_statement_count, run.supplier_statement_count) == (0, 0)

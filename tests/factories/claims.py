@@ -150,6 +150,8 @@ def _submit(claim: Claim, filer, auto_approve: bool | None) -> None:
     finally:
         settings.auto_approve_enabled = before
         db.session.flush()
+    if not auto_approve:
+        assert claim.status is ClaimStatus.IN_REVIEW, claim.status
 
 
 def old_parts(claim: Claim) -> list[OldPart]:
