@@ -80,7 +80,7 @@ class ClaimFactory(BaseFactory):
     fleet = None  # required: the Fleet (and through it the World) the claim is made of
     station = "station"  # the world's user who files it
     filer = factory.LazyAttribute(lambda o: o.fleet.world.users[o.station])
-    auditor = factory.LazyAttribute(lambda o: o.fleet.world.users["auditor"])
+    auditor = factory.LazyAttribute(lambda o: o.fleet.world.users.get("auditor"))
     vin = factory.LazyAttribute(
         lambda o: (
             o.fleet.sibling_vehicle(o.filer.organisation).vin
