@@ -45,6 +45,12 @@ RETURN_REASON = "Photos of the damaged part are missing"
 REJECT_REASON = "not a warranty fault"
 
 
+def _fleet(o):
+    if o.fleet is None:
+        raise TypeError("ClaimFactory needs fleet=Fleet.build(world)")
+    return o.fleet
+
+
 class ClaimFactory(BaseFactory):
     class Meta:
         model = Claim
@@ -112,8 +118,6 @@ class ClaimFactory(BaseFactory):
         settle,
         **overrides,
     ) -> Claim:
-        if fleet is None:
-            raise TypeError("ClaimFactory needs fleet=Fleet.build(world)")
         claim = ops.create_claim(filer, parse_claim(claim_payload(fleet, **overrides)))
         if not submit:
             return claim
