@@ -85,13 +85,13 @@ class ClaimFactory(BaseFactory):
 
     fleet = None  # required: the Fleet (and through it the World) the claim is made of
     station = "station"  # the world's user who files it
-    filer = factory.LazyAttribute(lambda o: o.fleet.world.users[o.station])
-    auditor = factory.LazyAttribute(lambda o: o.fleet.world.users.get("auditor"))
+    filer = factory.LazyAttribute(lambda o: _fleet(o).world.users[o.station])
+    auditor = factory.LazyAttribute(lambda o: _fleet(o).world.users.get("auditor"))
     vin = factory.LazyAttribute(
         lambda o: (
-            o.fleet.sibling_vehicle(o.filer.organisation).vin
+            _fleet(o).sibling_vehicle(o.filer.organisation).vin
             if o.own_vehicle
-            else o.fleet.vehicle.vin
+            else _fleet(o).vehicle.vin
         )
     )
     submit = False
