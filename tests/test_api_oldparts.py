@@ -49,16 +49,12 @@ def tags(response) -> list[str]:
 
 
 def test_a_station_lists_its_own_parts_in_the_exact_shape(client, world, fleet, document):
-    parts = old_parts(
-        ClaimFactory(
-            fleet=fleet, approved=True, lines=[{"kind": "part", "part_number": "P-100", "qty": 2}]
-        )
-    )
+    parts = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True))
     old_parts(
         ClaimFactory(
             fleet=fleet,
-            approved=True,
-            lines=[{"kind": "part", "part_number": "P-100", "qty": 1}],
+            with_old_parts=True,
+            units=1,
             vin=fleet.old_vehicle.vin,
             odometer_km=95000,
             goodwill_reason="fleet",
@@ -91,11 +87,7 @@ def test_a_station_lists_its_own_parts_in_the_exact_shape(client, world, fleet, 
 
 
 def test_one_part_with_its_events_and_station_b_gets_404(client, world, fleet, document):
-    parts = old_parts(
-        ClaimFactory(
-            fleet=fleet, approved=True, lines=[{"kind": "part", "part_number": "P-100", "qty": 1}]
-        )
-    )
+    parts = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))
     station = world.users["station"]
     shipment = op.create_return_shipment(station, [parts[0].tag])
     op.ship(shipment, station, "ZTO", "ZT1")
@@ -138,11 +130,7 @@ def test_one_part_with_its_events_and_station_b_gets_404(client, world, fleet, d
 
 
 def test_admin_is_forbidden_and_a_token_is_required(client, world, fleet):
-    (part,) = old_parts(
-        ClaimFactory(
-            fleet=fleet, approved=True, lines=[{"kind": "part", "part_number": "P-100", "qty": 1}]
-        )
-    )
+    (part,) = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))
     admin = api_for(client, world, "admin")
     assert error_of(admin.get("/old-parts"), 403)["code"] == "forbidden"
     assert error_of(admin.get(f"/old-parts/{part.tag}"), 403)["code"] == "forbidden"
@@ -150,16 +138,13 @@ def test_admin_is_forbidden_and_a_token_is_required(client, world, fleet):
 
 
 def test_auditor_and_finance_see_every_station_s_parts(client, world, fleet):
-    a = old_parts(
-        ClaimFactory(
-            fleet=fleet, approved=True, lines=[{"kind": "part", "part_number": "P-100", "qty": 1}]
-        )
-    )
+    a = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))
     b = old_parts(
         ClaimFactory(
             fleet=fleet,
-            approved=True,
-            lines=[{"kind": "part", "part_number": "P-200", "qty": 1}],
+            with_old_parts=True,
+            old_part="P-200",
+            units=1,
             vin=fleet.old_vehicle.vin,
             odometer_km=95000,
             goodwill_reason="fleet",
@@ -173,11 +158,7 @@ def test_auditor_and_finance_see_every_station_s_parts(client, world, fleet):
 def test_a_supplier_sees_only_parts_routed_to_it_once_they_left_the_station(client, world, fleet):
     fleet.part_b.disposition = Disposition.RETURN_TO_SUPPLIER  # P-200 goes to SU-B directly
     station = world.users["station"]
-    to_oem = old_parts(
-        ClaimFactory(
-            fleet=fleet, approved=True, lines=[{"kind": "part", "part_number": "P-100", "qty": 1}]
-        )
-    )
+    to_oem = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))
     to_su_b = old_parts(
         ClaimFactory(
             fleet=fleet,
@@ -259,11 +240,7 @@ def test_filters_by_status_disposition_and_overdue(client, world, fleet):
 
 
 def test_paging(client, world, fleet):
-    parts = old_parts(
-        ClaimFactory(
-            fleet=fleet, approved=True, lines=[{"kind": "part", "part_number": "P-100", "qty": 5}]
-        )
-    )
+    parts = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=5))
     api = api_for(client, world, "auditor")
     first = api.get("/old-parts?per_page=2").get_json()
     second = api.get("/old-parts?per_page=2&page=2").get_json()

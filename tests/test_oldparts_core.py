@@ -33,9 +33,7 @@ def parts_of(claim):
 
 
 def test_one_old_part_per_approved_unit_routed_to_the_oem(world, fleet):
-    claim = ClaimFactory(
-        fleet=fleet, approved=True, lines=[{"kind": "part", "part_number": "P-100", "qty": 2}]
-    )
+    claim = ClaimFactory(fleet=fleet, with_old_parts=True)
     created = parts_of(claim)  # made by the approval itself
     assert [p.tag for p in created] == [f"{claim.number}-0101", f"{claim.number}-0102"]
     assert {p.destination.code for p in created} == {"OEM"}
@@ -48,9 +46,7 @@ def test_major_assemblies_go_straight_to_their_supplier(world, fleet):
     fleet.engine.group = "basic"
     fleet.engine.is_major_assembly = False  # a repair line may carry it for this test
     fleet.engine.disposition = Disposition.RETURN_TO_SUPPLIER
-    claim = ClaimFactory(
-        fleet=fleet, approved=True, lines=[{"kind": "part", "part_number": "ENG-1", "qty": 1}]
-    )
+    claim = ClaimFactory(fleet=fleet, with_old_parts=True, old_part="ENG-1", units=1)
     (part,) = parts_of(claim)
     assert part.destination == fleet.engine.supplier
 
@@ -66,8 +62,8 @@ def test_auto_approved_claims_get_their_old_parts_too(world, fleet):
 def test_cut_units_make_no_old_parts(world, fleet):
     claim = ClaimFactory(
         fleet=fleet,
-        approved=True,
-        lines=[{"kind": "part", "part_number": "P-100", "qty": 3}],
+        with_old_parts=True,
+        units=3,
         cuts={0: {"approved_qty": 1, "reason": "duplicate_charge"}},
     )
     assert len(parts_of(claim)) == 1
@@ -78,8 +74,9 @@ def test_scrapped_parts_are_written_off_at_once_with_their_residual(world, fleet
     fleet.vehicle.sale_date = TODAY - timedelta(days=60)
     claim = ClaimFactory(
         fleet=fleet,
-        approved=True,
-        lines=[{"kind": "part", "part_number": "FLT-1", "qty": 3}],
+        with_old_parts=True,
+        old_part="FLT-1",
+        units=3,
         causal_part="FLT-1",
         odometer_km=3000,
     )
@@ -92,9 +89,7 @@ def test_scrapped_parts_are_written_off_at_once_with_their_residual(world, fleet
 
 
 def test_overdue_parts_are_charged_back_once(world, fleet):
-    ClaimFactory(
-        fleet=fleet, approved=True, lines=[{"kind": "part", "part_number": "P-200", "qty": 3}]
-    )
+    ClaimFactory(fleet=fleet, with_old_parts=True, old_part="P-200", units=3)
     later = TODAY + timedelta(days=31)  # the job's clock: 31 days after the approval
     assert mark_overdue(later) == 3
     assert mark_overdue(later) == 0  # the job is safe to run twice
@@ -105,17 +100,13 @@ def test_overdue_parts_are_charged_back_once(world, fleet):
 
 
 def test_a_part_due_today_is_not_overdue_yet(world, fleet):
-    ClaimFactory(
-        fleet=fleet, approved=True, lines=[{"kind": "part", "part_number": "P-200", "qty": 1}]
-    )
+    ClaimFactory(fleet=fleet, with_old_parts=True, old_part="P-200", units=1)
     assert mark_overdue(TODAY + timedelta(days=30)) == 0
     assert mark_overdue(TODAY + timedelta(days=31)) == 1
 
 
 def test_an_auditor_waives_an_overdue_chargeback_with_a_reason(world, fleet):
-    claim = ClaimFactory(
-        fleet=fleet, approved=True, lines=[{"kind": "part", "part_number": "P-200", "qty": 1}]
-    )
+    claim = ClaimFactory(fleet=fleet, with_old_parts=True, old_part="P-200", units=1)
     (part,) = parts_of(claim)
     with pytest.raises(Conflict):
         waive_overdue(part, world.users["auditor"], "x")
