@@ -201,7 +201,7 @@ def live_world():
         for org in db.session.scalars(sa.select(model))
     }
     return factories.World(
-        oem=factories.oem(),
+        oem=factories.OemFactory(),
         stations=[by_code["ST-A"], by_code["ST-B"]],
         suppliers=[by_code["SU-A"], by_code["SU-B"]],
     )

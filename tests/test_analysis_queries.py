@@ -1,4 +1,4 @@
-"""The analyses' SQL on real rows: claims taken through the workflow (`factories.claim_in`),
+"""The analyses' SQL on real rows: claims taken through the workflow (`ClaimFactory`),
 vehicles with chosen sale dates. Each test names DESIGN 7's convention it checks.
 
 The analysed vehicles are of model AN1 (and AN2), so the fleet's own HX5 vehicles, sold
@@ -27,7 +27,7 @@ from portal.analysis.reliability import TooFewFailures
 from portal.analysis.reports import reliability_report
 from portal.claims.models import ClaimStatus
 from tests import factories
-from tests.factories import Fleet, claim_in
+from tests.factories import ClaimFactory, Fleet
 
 AS_OF = date(2025, 9, 30)
 CLAIMED = Decimal("230.00")  # the payload's claim: 1 x 100.00 + 10% handling + 1.50 h x 80.00
@@ -40,21 +40,23 @@ def fleet(world):
 
 @pytest.fixture
 def an1(fleet):
-    return factories.vehicle_model("AN1")
+    return factories.VehicleModelFactory(code="AN1")
 
 
 def sold(model, day, station=None, **kw):
-    return factories.vehicle(model, station, sale_date=day, production_date=date(2023, 1, 1), **kw)
+    return factories.VehicleFactory(
+        model=model, selling_station=station, sale_date=day, production_date=date(2023, 1, 1), **kw
+    )
 
 
 def repaired(world, fleet, vehicle, day, status=ClaimStatus.APPROVED, **kw):
-    return claim_in(
-        status,
-        world,
-        fleet,
+    """A claim for `vehicle` repaired on `day`, taken to `status` (a trait of the factory)."""
+    return ClaimFactory(
+        fleet=fleet,
         vin=vehicle.vin,
         repair_date=day.isoformat(),
         fault_date=day.isoformat(),
+        **{status.value: True},
         **kw,
     )
 
@@ -151,14 +153,14 @@ def test_claim_rates_by_part_fault_code_supplier_station_region_and_model(world,
     region's stations) sold, and the claims it repaired; part, fault code and supplier rows: all
     the selection's vehicles. Supplier: the responsible supplier (by default the causal part's)."""
     station_a, station_b = world.stations  # East, North
-    an2 = factories.vehicle_model("AN2")
+    an2 = factories.VehicleModelFactory(code="AN2")
     a1 = sold(an1, date(2025, 1, 10), station_a)
     a2 = sold(an1, date(2025, 1, 10), station_b)
     sold(an1, date(2025, 2, 10), station_b)
     b1 = sold(an2, date(2025, 1, 10), station_a)
     repaired(world, fleet, a1, date(2025, 5, 1))  # P-100 (SU-A), P0301, at station A
     repaired(world, fleet, a2, date(2025, 5, 1), station="station_b", causal_part="P-200")
-    other = factories.fault_code("P0420")
+    other = factories.FaultCodeFactory(code="P0420")
     repaired(world, fleet, b1, date(2025, 5, 1), fault_code=other.code)
 
     everything = Selection(AS_OF)

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from flask import render_template
 
 from portal.announcements import operations as ops
-from portal.auth.models import Role
 from portal.claims import attachments
 from portal.db import utcnow
 from portal.notifications.models import Notification
@@ -33,8 +32,10 @@ def uploads(app, tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def north_c(world):
     """A third station, ST-C, in the North region like ST-B, with one user."""
-    station = factories.station("ST-C", name="Station C", region="North")
-    world.users["station_c"] = factories.user(Role.STATION, station, "station_c")
+    station = factories.StationFactory(code="ST-C", name="Station C", region="North")
+    world.users["station_c"] = factories.UserFactory(
+        station=True, organisation=station, username="station_c"
+    )
     return station
 
 
@@ -307,7 +308,9 @@ def test_the_oem_sees_who_read_it_when_and_who_has_not(app, world, north_c, logi
     announcement = ops.publish(
         world.users["auditor"], title="Receipts", body="B", audience=ops.Audience.ALL
     )
-    second_a = factories.user(Role.STATION, world.stations[0], "station_a2", full_name="Li Wei")
+    second_a = factories.UserFactory(
+        station=True, organisation=world.stations[0], username="station_a2", full_name="Li Wei"
+    )
     db_session.flush()
     as_user(app, world, "station").get(f"/announcements/{announcement.id}")
     as_user(app, world, "station_c").get(f"/announcements/{announcement.id}")

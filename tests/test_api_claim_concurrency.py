@@ -142,7 +142,7 @@ def test_two_patches_at_once_with_the_same_etag_one_wins_the_other_gets_409(comm
     with committing_app.app_context():
         world = World.build()
         fleet = Fleet.build(world)
-        factories.user(factories.Role.STATION, world.stations[0], "station_a2")
+        factories.UserFactory(station=True, organisation=world.stations[0], username="station_a2")
         claim = ops.create_claim(world.users["station"], parse_claim(claim_payload(fleet)))
         number = claim.number
         bodies = {

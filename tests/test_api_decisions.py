@@ -16,7 +16,7 @@ from portal.claims.operations import RuleRefused
 from portal.claims.payload import parse_claim
 from portal.oem.models import SEEDED_REASON_CODES, ReasonCode
 from tests import factories
-from tests.factories import Fleet, World, claim_payload
+from tests.factories import ClaimFactory, Fleet, World, claim_payload
 from tests.test_api_auth import API, Api, api_for, error_of, token_for
 from tests.test_api_claims import if_match
 
@@ -38,15 +38,11 @@ def auditor(client, world) -> Api:
     return api_for(client, world, "auditor")
 
 
-def in_review(station: Api, fleet: Fleet, **overrides) -> dict:
-    """A claim the station created and submitted, waiting in the auditor's queue."""
-    created = station.post("/claims", json=claim_payload(fleet, **overrides))
-    assert created.status_code == 201, created.get_data(as_text=True)
-    submitted = station.post(f"/claims/{created.get_json()['number']}/submit")
-    assert submitted.status_code == 200, submitted.get_data(as_text=True)
-    claim = submitted.get_json()
-    assert claim["status"] == "in_review"
-    return claim
+def read(api: Api, claim) -> dict:
+    """The claim as the API answers it."""
+    response = api.get(f"/claims/{claim.number}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
 
 
 def decide(api: Api, number: str, body, status: int = 200) -> dict:
@@ -63,7 +59,7 @@ def line_ids(claim: dict) -> tuple[int, ...]:
 
 
 def test_an_auditor_approves_a_claim_as_claimed(station, auditor, fleet):
-    claim = in_review(station, fleet)
+    claim = read(station, ClaimFactory(fleet=fleet, in_review=True))
     decided = decide(auditor, claim["number"], {"action": "approve"})
     assert decided["status"] == "approved"
     assert decided["approved_amounts"] == decided["amounts"]
@@ -82,7 +78,7 @@ def test_an_auditor_approves_a_claim_as_claimed(station, auditor, fleet):
 
 
 def test_a_line_given_without_values_is_approved_as_claimed(station, auditor, fleet):
-    claim = in_review(station, fleet)
+    claim = read(station, ClaimFactory(fleet=fleet, in_review=True))
     part_id, labor_id = line_ids(claim)
     body = {
         "action": "approve",
@@ -101,7 +97,7 @@ def test_a_line_given_without_values_is_approved_as_claimed(station, auditor, fl
 def test_cutting_labor_hours_with_a_reason_partially_approves_with_exact_amounts(
     station, auditor, fleet
 ):
-    claim = in_review(station, fleet)
+    claim = read(station, ClaimFactory(fleet=fleet, in_review=True))
     _part_id, labor_id = line_ids(claim)
     body = {
         "action": "approve",
@@ -137,7 +133,7 @@ def test_cutting_labor_hours_with_a_reason_partially_approves_with_exact_amounts
 
 
 def test_cutting_an_amount_to_the_fen_keeps_it_exact(station, auditor, fleet):
-    claim = in_review(station, fleet)
+    claim = read(station, ClaimFactory(fleet=fleet, in_review=True))
     part_id, _labor_id = line_ids(claim)
     body = {
         "action": "approve",
@@ -203,7 +199,7 @@ INVALID = {
 def test_an_invalid_decision_is_422_naming_the_problem_and_saves_nothing(
     station, auditor, fleet, case
 ):
-    claim = in_review(station, fleet)
+    claim = read(station, ClaimFactory(fleet=fleet, in_review=True))
     make_body, field = INVALID[case]
     body = {"action": "approve", **make_body(*line_ids(claim))}
     error = error_of(auditor.post(f"/claims/{claim['number']}/decision", json=body), 422)
@@ -213,7 +209,7 @@ def test_an_invalid_decision_is_422_naming_the_problem_and_saves_nothing(
 
 
 def test_every_problem_of_a_decision_is_named_at_once(station, auditor, fleet):
-    claim = in_review(station, fleet)
+    claim = read(station, ClaimFactory(fleet=fleet, in_review=True))
     part_id, labor_id = line_ids(claim)
     body = {
         "action": "approve",
@@ -229,7 +225,7 @@ def test_every_problem_of_a_decision_is_named_at_once(station, auditor, fleet):
 
 
 def test_the_auditor_assigns_another_responsible_supplier(station, auditor, fleet):
-    claim = in_review(station, fleet)
+    claim = read(station, ClaimFactory(fleet=fleet, in_review=True))
     decided = decide(auditor, claim["number"], {"action": "approve", "supplier_code": "SU-B"})
     assert decided["responsible_supplier"] == "SU-B"
     assert decided["events"][-1]["reason"] == "[supplier SU-B]"
@@ -239,7 +235,7 @@ def test_the_auditor_assigns_another_responsible_supplier(station, auditor, flee
 
 
 def test_rejecting_needs_a_reason_and_then_approves_nothing(station, auditor, fleet):
-    claim = in_review(station, fleet)
+    claim = read(station, ClaimFactory(fleet=fleet, in_review=True))
     number = claim["number"]
     error = error_of(auditor.post(f"/claims/{number}/decision", json={"action": "reject"}), 422)
     assert set(error["fields"]) == {"reason"}
@@ -258,7 +254,7 @@ def test_rejecting_needs_a_reason_and_then_approves_nothing(station, auditor, fl
 
 
 def test_a_returned_claim_is_edited_resubmitted_and_decided_as_version_two(station, auditor, fleet):
-    claim = in_review(station, fleet)
+    claim = read(station, ClaimFactory(fleet=fleet, in_review=True))
     number = claim["number"]
     error = error_of(auditor.post(f"/claims/{number}/decision", json={"action": "return"}), 422)
     assert set(error["fields"]) == {"reason"}
@@ -302,7 +298,7 @@ def test_a_returned_claim_is_edited_resubmitted_and_decided_as_version_two(stati
     "second", [{"action": "approve"}, {"action": "reject", "reason": "second thoughts"}]
 )
 def test_deciding_a_decided_claim_is_a_conflict(station, auditor, fleet, second):
-    number = in_review(station, fleet)["number"]
+    number = read(station, ClaimFactory(fleet=fleet, in_review=True))["number"]
     decide(auditor, number, {"action": "approve"})
     error = error_of(auditor.post(f"/claims/{number}/decision", json=second), 409)
     assert error["code"] == "conflict"
@@ -312,7 +308,7 @@ def test_deciding_a_decided_claim_is_a_conflict(station, auditor, fleet, second)
 
 
 def test_a_stale_version_is_a_conflict_and_changes_nothing(station, auditor, fleet):
-    claim = in_review(station, fleet)
+    claim = read(station, ClaimFactory(fleet=fleet, in_review=True))
     body = {"action": "approve", "version": 2}
     error = error_of(auditor.post(f"/claims/{claim['number']}/decision", json=body), 409)
     assert "version 1" in error["message"]
@@ -336,7 +332,7 @@ def test_two_auditors_deciding_at_once_through_the_api_one_wins(committing_app):
         world = World.build()
         ClaimSettings.current().auto_approve_enabled = False
         fleet = Fleet.build(world)
-        factories.user(factories.Role.AUDITOR, world.oem, "auditor2")
+        factories.UserFactory(auditor=True, organisation=world.oem, username="auditor2")
         user = world.users["station"]
         claim = ops.create_claim(user, parse_claim(claim_payload(fleet)))
         ops.submit_claim(claim, user)
@@ -374,7 +370,7 @@ def test_two_auditors_deciding_at_once_through_the_api_one_wins(committing_app):
 
 @pytest.mark.parametrize("role", ["station", "station_b", "supplier", "finance", "admin"])
 def test_only_an_auditor_decides_everyone_else_gets_403(client, world, station, fleet, role):
-    claim = in_review(station, fleet)
+    claim = read(station, ClaimFactory(fleet=fleet, in_review=True))
     api = api_for(client, world, role)
     response = api.post(f"/claims/{claim['number']}/decision", json={"action": "approve"})
     assert error_of(response, 403)["code"] == "forbidden"
@@ -383,7 +379,7 @@ def test_only_an_auditor_decides_everyone_else_gets_403(client, world, station, 
 
 
 def test_no_token_is_401(client, station, fleet):
-    number = in_review(station, fleet)["number"]
+    number = read(station, ClaimFactory(fleet=fleet, in_review=True))["number"]
     response = client.post(f"{API}/claims/{number}/decision", json={"action": "approve"})
     assert error_of(response, 401)["code"] == "unauthorized"
 
@@ -427,7 +423,7 @@ def test_a_draft_is_404_to_the_auditor_as_it_is_on_get(station, auditor, fleet):
     ],
 )
 def test_a_malformed_decision_is_400_naming_the_field(station, auditor, fleet, body, field):
-    claim = in_review(station, fleet)
+    claim = read(station, ClaimFactory(fleet=fleet, in_review=True))
     error = error_of(auditor.post(f"/claims/{claim['number']}/decision", json=body), 400)
     assert error["code"] == "malformed"
     assert field in error["fields"], error
@@ -436,7 +432,7 @@ def test_a_malformed_decision_is_400_naming_the_field(station, auditor, fleet, b
 
 @pytest.mark.parametrize("body", ["{not json", "[]", '"approve"', ""])
 def test_a_body_that_is_no_json_object_is_400(station, auditor, fleet, body):
-    number = in_review(station, fleet)["number"]
+    number = read(station, ClaimFactory(fleet=fleet, in_review=True))["number"]
     response = auditor.post(
         f"/claims/{number}/decision", data=body, content_type="application/json"
     )
@@ -449,7 +445,10 @@ def test_a_body_that_is_no_json_object_is_400(station, auditor, fleet, body):
 def test_approving_an_appraisal_lets_a_major_assembly_claim_through_for_30_days(
     station, auditor, fleet, world, db_session
 ):
-    appraisal = in_review(station, fleet, type="appraisal", causal_part="ENG-1", lines=[])
+    appraisal = read(
+        station,
+        ClaimFactory(fleet=fleet, in_review=True, type="appraisal", causal_part="ENG-1", lines=[]),
+    )
     major = station.post(
         "/claims",
         json=claim_payload(
@@ -512,7 +511,7 @@ def test_the_document_describes_the_decision_and_the_answers_conform(
     # Reason codes are data: the document lists no enum of them.
     assert "enum" not in schemas["DecisionLine"]["properties"]["reason"]
     assert schemas["Decision"]["properties"]["action"]["enum"] == ["approve", "reject", "return"]
-    claim = in_review(station, fleet)
+    claim = read(station, ClaimFactory(fleet=fleet, in_review=True))
     body = {
         "action": "approve",
         "version": 1,

@@ -6,15 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from portal.claims import operations as ops
-from portal.claims.decisions import Decision, decide_claim
 from portal.claims.models import ClaimSettings
-from portal.claims.payload import parse_claim
 from portal.masterdata.models import Disposition
 from portal.oldparts import operations as op
-from portal.oldparts.models import OldPart
 from portal.oldparts.tasks import local_today
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet, old_parts
 from tests.test_api_auth import API, api_for, error_of
 from tests.test_openapi import conforms
 
@@ -47,27 +43,23 @@ def document(client) -> dict:
     return client.get(f"{API}/openapi.json").get_json()
 
 
-def approved_parts(world, fleet, lines, station="station", **overrides) -> list[OldPart]:
-    user = world.users[station]
-    data = claim_payload(fleet, lines=lines, **overrides)
-    if station != "station":
-        data.update(vin=fleet.old_vehicle.vin, odometer_km=95000, goodwill_reason="fleet")
-    claim = ops.submit_claim(ops.create_claim(user, parse_claim(data)), user)
-    decide_claim(claim.id, world.users["auditor"], Decision("approve"))
-    from portal.extensions import db
-
-    return sorted(db.session.query(OldPart).filter_by(claim_id=claim.id), key=lambda p: p.tag)
-
-
 def tags(response) -> list[str]:
     assert response.status_code == 200, response.get_data(as_text=True)
     return sorted(item["tag"] for item in response.get_json()["items"])
 
 
 def test_a_station_lists_its_own_parts_in_the_exact_shape(client, world, fleet, document):
-    parts = approved_parts(world, fleet, [{"kind": "part", "part_number": "P-100", "qty": 2}])
-    approved_parts(
-        world, fleet, [{"kind": "part", "part_number": "P-100", "qty": 1}], station="station_b"
+    parts = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True))
+    old_parts(
+        ClaimFactory(
+            fleet=fleet,
+            with_old_parts=True,
+            units=1,
+            vin=fleet.old_vehicle.vin,
+            odometer_km=95000,
+            goodwill_reason="fleet",
+            station="station_b",
+        )
     )
     body = api_for(client, world, "station").get("/old-parts").get_json()
     assert (body["page"], body["total"]) == (1, 2)
@@ -95,7 +87,7 @@ def test_a_station_lists_its_own_parts_in_the_exact_shape(client, world, fleet, 
 
 
 def test_one_part_with_its_events_and_station_b_gets_404(client, world, fleet, document):
-    parts = approved_parts(world, fleet, [{"kind": "part", "part_number": "P-100", "qty": 1}])
+    parts = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))
     station = world.users["station"]
     shipment = op.create_return_shipment(station, [parts[0].tag])
     op.ship(shipment, station, "ZTO", "ZT1")
@@ -141,7 +133,7 @@ def test_one_part_with_its_events_and_station_b_gets_404(client, world, fleet, d
 
 
 def test_admin_is_forbidden_and_a_token_is_required(client, world, fleet):
-    (part,) = approved_parts(world, fleet, [{"kind": "part", "part_number": "P-100", "qty": 1}])
+    (part,) = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))
     admin = api_for(client, world, "admin")
     assert error_of(admin.get("/old-parts"), 403)["code"] == "forbidden"
     assert error_of(admin.get(f"/old-parts/{part.tag}"), 403)["code"] == "forbidden"
@@ -149,9 +141,18 @@ def test_admin_is_forbidden_and_a_token_is_required(client, world, fleet):
 
 
 def test_auditor_and_finance_see_every_station_s_parts(client, world, fleet):
-    a = approved_parts(world, fleet, [{"kind": "part", "part_number": "P-100", "qty": 1}])
-    b = approved_parts(
-        world, fleet, [{"kind": "part", "part_number": "P-200", "qty": 1}], station="station_b"
+    a = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))
+    b = old_parts(
+        ClaimFactory(
+            fleet=fleet,
+            with_old_parts=True,
+            old_part="P-200",
+            units=1,
+            vin=fleet.old_vehicle.vin,
+            odometer_km=95000,
+            goodwill_reason="fleet",
+            station="station_b",
+        )
     )
     for role in ("auditor", "finance"):
         assert tags(api_for(client, world, role).get("/old-parts")) == sorted(p.tag for p in a + b)
@@ -160,15 +161,17 @@ def test_auditor_and_finance_see_every_station_s_parts(client, world, fleet):
 def test_a_supplier_sees_only_parts_routed_to_it_once_they_left_the_station(client, world, fleet):
     fleet.part_b.disposition = Disposition.RETURN_TO_SUPPLIER  # P-200 goes to SU-B directly
     station = world.users["station"]
-    to_oem = approved_parts(world, fleet, [{"kind": "part", "part_number": "P-100", "qty": 1}])
-    to_su_b = approved_parts(
-        world,
-        fleet,
-        [
-            {"kind": "part", "part_number": "P-200", "qty": 2},
-            {"kind": "part", "part_number": "FLT-1", "qty": 1},  # scrapped at the station
-        ],
-        causal_part="P-200",  # SU-B is the responsible supplier
+    to_oem = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))
+    to_su_b = old_parts(
+        ClaimFactory(
+            fleet=fleet,
+            approved=True,
+            lines=[
+                {"kind": "part", "part_number": "P-200", "qty": 2},
+                {"kind": "part", "part_number": "FLT-1", "qty": 1},  # scrapped at the station
+            ],
+            causal_part="P-200",
+        )
     )
     scrapped = [p for p in to_su_b if p.disposition is Disposition.SCRAP_AT_STATION]
     routed = [p for p in to_su_b if p.disposition is Disposition.RETURN_TO_SUPPLIER]
@@ -196,13 +199,15 @@ def test_a_supplier_sees_only_parts_routed_to_it_once_they_left_the_station(clie
 
 def test_filters_by_status_disposition_and_overdue(client, world, fleet):
     station_user = world.users["station"]
-    parts = approved_parts(
-        world,
-        fleet,
-        [
-            {"kind": "part", "part_number": "P-100", "qty": 3},
-            {"kind": "part", "part_number": "FLT-1", "qty": 1},
-        ],
+    parts = old_parts(
+        ClaimFactory(
+            fleet=fleet,
+            approved=True,
+            lines=[
+                {"kind": "part", "part_number": "P-100", "qty": 3},
+                {"kind": "part", "part_number": "FLT-1", "qty": 1},
+            ],
+        )
     )
     returned = [p for p in parts if p.disposition is Disposition.RETURN_TO_OEM]
     scrapped = [p for p in parts if p.disposition is Disposition.SCRAP_AT_STATION]
@@ -238,7 +243,7 @@ def test_filters_by_status_disposition_and_overdue(client, world, fleet):
 
 
 def test_paging(client, world, fleet):
-    parts = approved_parts(world, fleet, [{"kind": "part", "part_number": "P-100", "qty": 5}])
+    parts = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=5))
     api = api_for(client, world, "auditor")
     first = api.get("/old-parts?per_page=2").get_json()
     second = api.get("/old-parts?per_page=2&page=2").get_json()

@@ -18,14 +18,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from portal.claims import operations as claim_ops
-from portal.claims.decisions import Decision, decide_claim
 from portal.claims.models import Claim, ClaimSettings, ClaimStatus
-from portal.claims.payload import parse_claim
 from portal.extensions import db
 from portal.settlement import engine
 from portal.settlement.models import Chargeback, Statement, StatementKind, StatementLine
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet
 from tests.test_api_auth import API, api_for, error_of
 from tests.test_openapi import conforms
 
@@ -70,25 +67,17 @@ def finance(client, world):
     return api_for(client, world, "finance")
 
 
-def approved(world, fleet, labor_hours: str = "1.50") -> Claim:
-    """A repair claim of station A for 1 x P-100 (supplier A) and `labor_hours`, approved."""
-    user = world.users["station"]
-    data = claim_payload(
-        fleet,
-        lines=[
-            {"kind": "part", "part_number": fleet.part.number, "qty": 1},
-            {
-                "kind": "labor",
-                "operation_code": fleet.operation.code,
-                "hours": labor_hours,
-                "description": "Seized pump: block flushed as well",  # above standard hours
-            },
-        ],
-    )
-    claim = claim_ops.submit_claim(claim_ops.create_claim(user, parse_claim(data)), user)
-    decide_claim(claim.id, world.users["auditor"], Decision("approve"))
-    db.session.commit()
-    return claim
+def pump_and_labor(labor_hours: str = "1.50") -> list[dict]:
+    """A claim's lines: 1 x P-100 (supplier A) and `labor_hours` of OP-1, with a reason."""
+    return [
+        {"kind": "part", "part_number": "P-100", "qty": 1},
+        {
+            "kind": "labor",
+            "operation_code": "OP-1",
+            "hours": labor_hours,
+            "description": "Seized pump: block flushed as well",  # above standard hours
+        },
+    ]
 
 
 def start(finance, period: str | None = None):
@@ -129,8 +118,8 @@ def chargeback_of(claim: Claim) -> int:
 def test_finance_starts_a_run_that_is_computed_to_a_draft_with_its_totals(
     world, fleet, finance, document
 ):
-    approved(world, fleet)
-    approved(world, fleet, labor_hours="5.00")
+    ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
+    ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor("5.00"))
     response = start(finance)
     assert response.status_code == 201, response.get_data(as_text=True)
     run = response.get_json()
@@ -226,7 +215,7 @@ def test_a_body_that_is_no_json_object_is_400(finance):
 
 
 def test_a_second_run_while_one_is_open_is_409_with_the_open_runs_id(world, fleet, finance):
-    approved(world, fleet)
+    ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     run = draft(finance)
     response = start(finance)
     error = error_of(response, 409)
@@ -237,7 +226,7 @@ def test_a_second_run_while_one_is_open_is_409_with_the_open_runs_id(world, flee
 
 
 def test_releasing_a_draft_settles_its_claims_once(world, fleet, finance, document):
-    claim = approved(world, fleet)
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     run = draft(finance)
     response = finance.post(f"/settlement/runs/{run['id']}/release")
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -262,7 +251,7 @@ def test_releasing_a_draft_settles_its_claims_once(world, fleet, finance, docume
 
 
 def test_discarding_a_draft_frees_its_claims_for_the_next_run(world, fleet, finance):
-    claim = approved(world, fleet)
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     run = draft(finance)
     response = finance.post(f"/settlement/runs/{run['id']}/discard")
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -294,7 +283,7 @@ def test_an_unknown_run_is_404(finance):
 def test_a_failed_run_shows_its_error_and_a_retry_computes_it(
     world, fleet, finance, monkeypatch, document
 ):
-    approved(world, fleet)
+    ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
 
     def broken(run_id):
         raise RuntimeError("the database is on fire")
@@ -342,8 +331,8 @@ def test_retrying_a_failed_run_while_another_is_open_is_409_with_its_id(
 def test_stations_and_suppliers_read_their_own_released_statements_with_exact_money(
     client, world, fleet, finance, document
 ):
-    claim_a = approved(world, fleet)
-    claim_b = approved(world, fleet, labor_hours="5.00")
+    claim_a = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
+    claim_b = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor("5.00"))
     run = released(finance)
     station_statement = statement_id(run, StatementKind.STATION, world.stations[0])
     supplier_statement = statement_id(run, StatementKind.SUPPLIER, world.suppliers[0])
@@ -405,7 +394,7 @@ def test_stations_and_suppliers_read_their_own_released_statements_with_exact_mo
 
 
 def test_another_organisations_statement_is_404_and_admin_403(client, world, fleet, finance):
-    approved(world, fleet)
+    ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     run = released(finance)
     station_statement = statement_id(run, StatementKind.STATION, world.stations[0])
     supplier_statement = statement_id(run, StatementKind.SUPPLIER, world.suppliers[0])
@@ -433,7 +422,7 @@ def test_another_organisations_statement_is_404_and_admin_403(client, world, fle
 
 
 def test_a_draft_statement_is_finances_only(client, world, fleet, finance):
-    approved(world, fleet)
+    ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     run = draft(finance)
     station_statement = statement_id(run, StatementKind.STATION, world.stations[0])
     supplier_statement = statement_id(run, StatementKind.SUPPLIER, world.suppliers[0])
@@ -450,7 +439,7 @@ def test_a_draft_statement_is_finances_only(client, world, fleet, finance):
 
 
 def test_finance_filters_and_pages_statements(world, fleet, finance):
-    approved(world, fleet)
+    ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     run = released(finance)
     assert finance.get("/statements").get_json()["total"] == 2
     assert [i["kind"] for i in finance.get("/statements?kind=supplier").get_json()["items"]] == [
@@ -493,7 +482,7 @@ def test_a_bad_statement_query_is_422_naming_the_field(client, world, query, fie
 
 
 def test_finance_marks_a_released_station_statement_paid_once(client, world, fleet, finance):
-    approved(world, fleet)
+    ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     run = released(finance)
     sid = statement_id(run, StatementKind.STATION, world.stations[0])
     today = engine.local_today().isoformat()
@@ -511,7 +500,7 @@ def test_finance_marks_a_released_station_statement_paid_once(client, world, fle
 def test_paying_is_refused_for_a_draft_an_open_supplier_statement_and_bad_input(
     client, world, fleet, finance
 ):
-    approved(world, fleet)
+    ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     run = draft(finance)
     draft_sid = statement_id(run, StatementKind.STATION, world.stations[0])
     today = engine.local_today().isoformat()
@@ -543,7 +532,7 @@ def test_paying_is_refused_for_a_draft_an_open_supplier_statement_and_bad_input(
 def test_the_supplier_accepts_its_chargeback_and_the_statement_becomes_final(
     client, world, fleet, finance, document
 ):
-    claim = approved(world, fleet)
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     run = released(finance)
     cb_id = chargeback_of(claim)
     supplier = api_for(client, world, "supplier")
@@ -575,7 +564,7 @@ def test_the_supplier_accepts_its_chargeback_and_the_statement_becomes_final(
 
 
 def test_the_chargeback_shows_how_its_amount_was_reached(client, world, fleet, finance, document):
-    claim = approved(world, fleet, labor_hours="5.00")
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor("5.00"))
     released(finance)
     body = api_for(client, world, "auditor").get(f"/chargebacks/{chargeback_of(claim)}").get_json()
     assert {
@@ -617,8 +606,8 @@ def test_the_chargeback_shows_how_its_amount_was_reached(client, world, fleet, f
 def test_a_dispute_needs_a_reason_and_an_auditor_waives_it_out_of_the_net(
     client, world, fleet, finance, document
 ):
-    claim_a = approved(world, fleet)
-    claim_b = approved(world, fleet, labor_hours="5.00")
+    claim_a = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
+    claim_b = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor("5.00"))
     run = released(finance)
     sid = statement_id(run, StatementKind.SUPPLIER, world.suppliers[0])
     cb_a, cb_b = chargeback_of(claim_a), chargeback_of(claim_b)
@@ -685,7 +674,7 @@ def test_a_dispute_needs_a_reason_and_an_auditor_waives_it_out_of_the_net(
 
 
 def test_an_upheld_dispute_stays_in_the_net(client, world, fleet, finance):
-    claim = approved(world, fleet)
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     run = released(finance)
     cb_id = chargeback_of(claim)
     api_for(client, world, "supplier").post(f"/chargebacks/{cb_id}/dispute", json={"reason": "No"})
@@ -705,7 +694,7 @@ def test_an_upheld_dispute_stays_in_the_net(client, world, fleet, finance):
 
 
 def test_who_may_review_a_chargeback(client, world, fleet, finance):
-    claim = approved(world, fleet)
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     run = draft(finance)
     cb_id = chargeback_of(claim)
     supplier = api_for(client, world, "supplier")
@@ -744,7 +733,7 @@ def test_who_may_review_a_chargeback(client, world, fleet, finance):
 
 
 def test_evidence_goes_with_a_dispute_and_downloads(client, world, fleet, finance, document):
-    claim = approved(world, fleet)
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     released(finance)
     cb_id = chargeback_of(claim)
     supplier = api_for(client, world, "supplier")
@@ -800,7 +789,7 @@ def test_evidence_goes_with_a_dispute_and_downloads(client, world, fleet, financ
 
 def test_the_claim_of_a_released_run_is_settled_on_its_statement_only_once(world, fleet, finance):
     """Belt and braces: the API's double release and a second run leave one line per claim."""
-    claim = approved(world, fleet)
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     run = released(finance)
     finance.post(f"/settlement/runs/{run['id']}/release")
     draft(finance)

@@ -62,9 +62,7 @@ def seeded(live_server, tmp_path_factory):  # noqa: F811 - the fixture imported 
     from portal.auth.models import User
     from portal.claims import attachments
     from portal.claims import operations as ops
-    from portal.claims.decisions import Decision, decide_claim
     from portal.claims.models import ClaimSettings
-    from portal.claims.payload import parse_claim
     from portal.db import utcnow
     from portal.extensions import db
 
@@ -79,56 +77,40 @@ def seeded(live_server, tmp_path_factory):  # noqa: F811 - the fixture imported 
             for name in (live_server.usernames["station"], live_server.usernames["station_b"])
         )
 
-        def vehicle(station):
-            return factories.vehicle(
-                fleet.model,
-                station,
-                sale_date=fleet.vehicle.sale_date,
-                production_date=fleet.vehicle.production_date,
-            ).vin
-
-        vin = vehicle(world.stations[0])
+        vin = fleet.sibling_vehicle(world.stations[0]).vin
         # An earlier claim of the same vehicle, decided a month ago.
         today = date.today()
-        earlier = ops.create_claim(
-            station_a,
-            parse_claim(
-                factories.claim_payload(
-                    fleet,
-                    vin=vin,
-                    odometer_km=9200,
-                    repair_date=(today - timedelta(days=40)).isoformat(),
-                    fault_date=(today - timedelta(days=41)).isoformat(),
-                    causal_part=fleet.part_b.number,
-                    lines=[{"kind": "part", "part_number": fleet.part_b.number, "qty": 1}],
-                )
-            ),
-        )
-        ops.submit_claim(earlier, station_a)
         auditor = db.session.scalar(
             sa.select(User).where(User.username == live_server.usernames["auditor"])
         )
-        decide_claim(earlier.id, auditor, Decision("approve"))
+        earlier = factories.ClaimFactory(
+            fleet=fleet,
+            filer=station_a,
+            auditor=auditor,
+            approved=True,
+            vin=vin,
+            odometer_km=9200,
+            repair_date=(today - timedelta(days=40)).isoformat(),
+            fault_date=(today - timedelta(days=41)).isoformat(),
+            causal_part=fleet.part_b.number,
+            lines=[{"kind": "part", "part_number": fleet.part_b.number, "qty": 1}],
+        )
         earlier.submitted_at = utcnow() - timedelta(days=39)
 
-        decided = ops.create_claim(
-            station_a,
-            parse_claim(
-                factories.claim_payload(
-                    fleet,
-                    vin=vin,
-                    complaint="Oil pressure warning light on at idle",
-                    lines=[
-                        {"kind": "part", "part_number": fleet.part.number, "qty": 1},
-                        {
-                            "kind": "labor",
-                            "operation_code": fleet.operation.code,
-                            "hours": "2.50",
-                            "description": "Seized mounting bolts, had to be drilled out",
-                        },
-                    ],
-                )
-            ),
+        decided = factories.ClaimFactory(  # a draft: its attachments go on before the submit
+            fleet=fleet,
+            filer=station_a,
+            vin=vin,
+            complaint="Oil pressure warning light on at idle",
+            lines=[
+                {"kind": "part", "part_number": fleet.part.number, "qty": 1},
+                {
+                    "kind": "labor",
+                    "operation_code": fleet.operation.code,
+                    "hours": "2.50",
+                    "description": "Seized mounting bolts, had to be drilled out",
+                },
+            ],
         )
         decided.cause = "Oil pump worn, pressure below specification"
         decided.correction = "Oil pump replaced, pressure checked"
@@ -137,28 +119,23 @@ def seeded(live_server, tmp_path_factory):  # noqa: F811 - the fixture imported 
         ops.submit_claim(decided, station_a)
 
         others = [
-            ops.create_claim(
-                station_b,
-                parse_claim(
-                    factories.claim_payload(
-                        fleet,
-                        vin=vehicle(world.stations[1]),
-                        causal_part=fleet.part_b.number,
-                        lines=[{"kind": "part", "part_number": fleet.part_b.number, "qty": 4}],
-                    )
-                ),
+            factories.ClaimFactory(
+                fleet=fleet,
+                filer=station_b,
+                submitted=True,
+                own_vehicle=True,
+                causal_part=fleet.part_b.number,
+                lines=[{"kind": "part", "part_number": fleet.part_b.number, "qty": 4}],
             ),
-            ops.create_claim(
-                station_a,
-                parse_claim(
-                    factories.claim_payload(
-                        fleet, vin=vehicle(world.stations[0]), type="appraisal", lines=[]
-                    )
-                ),
+            factories.ClaimFactory(
+                fleet=fleet,
+                filer=station_a,
+                submitted=True,
+                own_vehicle=True,
+                type="appraisal",
+                lines=[],
             ),
         ]
-        for claim in others:
-            ops.submit_claim(claim, claim.created_by)
         now = utcnow()
         decided.submitted_at = now - timedelta(days=16, hours=3)
         others[0].submitted_at = now - timedelta(days=9, hours=2)

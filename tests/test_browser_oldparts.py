@@ -32,11 +32,8 @@ pytestmark = pytest.mark.browser
 def tags(live_server):  # noqa: F811 - the fixture imported above
     """An auto-approved claim of station A with two units of P-100: their two tags."""
     from portal.auth.models import User
-    from portal.claims import operations as ops
     from portal.claims.models import ClaimSettings
-    from portal.claims.payload import parse_claim
     from portal.extensions import db
-    from portal.oldparts.models import OldPart
 
     with live_server.app.app_context():
         world = live_world()
@@ -47,11 +44,13 @@ def tags(live_server):  # noqa: F811 - the fixture imported above
         user = db.session.scalar(
             sa.select(User).where(User.username == live_server.usernames["station"])
         )
-        data = factories.claim_payload(
-            fleet, lines=[{"kind": "part", "part_number": "P-100", "qty": 2}]
+        claim = factories.ClaimFactory(  # auto-approved: 2 x P-100, two old parts
+            fleet=fleet,
+            filer=user,
+            submitted=True,
+            lines=[{"kind": "part", "part_number": "P-100", "qty": 2}],
         )
-        claim = ops.submit_claim(ops.create_claim(user, parse_claim(data)), user)
-        found = sorted(db.session.scalars(sa.select(OldPart.tag).where(OldPart.claim == claim)))
+        found = [part.tag for part in factories.old_parts(claim)]
         db.session.commit()
         db.session.remove()
     assert len(found) == 2

@@ -100,9 +100,7 @@ def live_server(tmp_path_factory, redis):
 def claims(live_server):
     """Three auto-approved repair claims of station A; supplier A is responsible for them."""
     from portal.auth.models import User
-    from portal.claims import operations as ops
     from portal.claims.models import ClaimSettings, ClaimStatus
-    from portal.claims.payload import parse_claim
     from portal.extensions import db
 
     with live_server.app.app_context():
@@ -116,14 +114,9 @@ def claims(live_server):
         )
         numbers = []
         for _ in range(3):  # one vehicle each: the same repair twice would be flagged duplicate
-            car = factories.vehicle(
-                fleet.model,
-                world.stations[0],
-                sale_date=fleet.vehicle.sale_date,
-                production_date=fleet.vehicle.production_date,
+            claim = factories.ClaimFactory(
+                fleet=fleet, filer=user, submitted=True, own_vehicle=True
             )
-            data = factories.claim_payload(fleet, vin=car.vin)
-            claim = ops.submit_claim(ops.create_claim(user, parse_claim(data)), user)
             assert claim.status is ClaimStatus.APPROVED
             numbers.append(claim.number)
         db.session.commit()

@@ -16,9 +16,8 @@ import sqlalchemy as sa
 from portal.claims import attachments
 from portal.claims import operations as ops
 from portal.claims.models import Claim, ClaimSettings, ClaimStatus
-from portal.claims.payload import parse_claim
 from tests.conftest import login
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet
 
 
 @pytest.fixture
@@ -48,10 +47,6 @@ def station(sign_in):
 def uploads(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path / "uploads"))
     return tmp_path / "uploads"
-
-
-def draft(world, fleet, user="station", **overrides) -> Claim:
-    return ops.create_claim(world.users[user], parse_claim(claim_payload(fleet, **overrides)))
 
 
 def download(client, url: str):
@@ -134,9 +129,9 @@ TINY_PDF = (
 
 
 def test_the_station_home_lists_its_own_claims_newest_first(world, fleet, station):
-    first = draft(world, fleet)
-    second = draft(world, fleet, type="appraisal", lines=[])
-    foreign = draft(world, fleet, user="station_b")
+    first = ClaimFactory(fleet=fleet)
+    second = ClaimFactory(fleet=fleet, type="appraisal", lines=[])
+    foreign = ClaimFactory(fleet=fleet, station="station_b")
 
     page = html(station.get("/dealer/"))
 
@@ -154,13 +149,13 @@ def test_the_station_home_lists_its_own_claims_newest_first(world, fleet, statio
 def test_the_counts_on_top_show_drafts_review_returned_and_approved_this_month(
     world, fleet, station
 ):
-    draft(world, fleet)
-    approved = draft(world, fleet)
+    ClaimFactory(fleet=fleet)
+    approved = ClaimFactory(fleet=fleet)
     ops.submit_claim(approved, world.users["station"])  # auto-approved: 230.00 under 2000
-    in_review = draft(world, fleet, goodwill_reason="")
+    in_review = ClaimFactory(fleet=fleet, goodwill_reason="")
     in_review.lines[0].qty = 30  # 3000.00: above the auto-approval threshold
     ops.submit_claim(in_review, world.users["station"])
-    returned = draft(world, fleet)
+    returned = ClaimFactory(fleet=fleet)
     returned.lines[0].qty = 30
     ops.submit_claim(returned, world.users["station"])
     ops.return_claim(returned, world.users["auditor"], "Photo of the part missing")
@@ -196,17 +191,18 @@ def test_the_counts_on_top_show_drafts_review_returned_and_approved_this_month(
 )
 def test_the_list_filters_by_type_status_flags_and_dates(world, fleet, station, query, expected):
     claims = {
-        "repair": draft(world, fleet),
-        "appraisal": draft(world, fleet, type="appraisal", lines=[], repair_date=days_ago(20)),
-        "approved": draft(world, fleet),
-        "flagged": draft(
-            world,
-            fleet,
+        "repair": ClaimFactory(fleet=fleet),
+        "appraisal": ClaimFactory(
+            fleet=fleet, type="appraisal", lines=[], repair_date=days_ago(20)
+        ),
+        "approved": ClaimFactory(fleet=fleet),
+        "flagged": ClaimFactory(
+            fleet=fleet,
             vin=fleet.old_vehicle.vin,
             odometer_km=95000,
             goodwill_reason="Loyal customer",
         ),
-        "older": draft(world, fleet, type="roadside", repair_date=days_ago(10), lines=[]),
+        "older": ClaimFactory(fleet=fleet, type="roadside", repair_date=days_ago(10), lines=[]),
     }
     ops.submit_claim(claims["approved"], world.users["station"])
     ops.submit_claim(claims["flagged"], world.users["station"])
@@ -219,7 +215,7 @@ def test_the_list_filters_by_type_status_flags_and_dates(world, fleet, station, 
 
 
 def test_the_list_filters_by_creation_date_in_the_portal_time_zone(world, fleet, station):
-    claim = draft(world, fleet)  # created today, repaired two days ago
+    claim = ClaimFactory(fleet=fleet)  # created today, repaired two days ago
     created = {"date_field": "created"}
     # Dates on the pages are the portal's (Asia/Shanghai), whatever the server's zone.
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
@@ -234,8 +230,8 @@ def test_the_list_filters_by_creation_date_in_the_portal_time_zone(world, fleet,
 
 
 def test_the_search_finds_a_claim_by_number_or_vin(world, fleet, station):
-    mine = draft(world, fleet)
-    other_vehicle = draft(world, fleet, vin=fleet.new_vehicle.vin)
+    mine = ClaimFactory(fleet=fleet)
+    other_vehicle = ClaimFactory(fleet=fleet, vin=fleet.new_vehicle.vin)
 
     by_number = html(station.get("/dealer/", query_string={"q": mine.number.lower()[-9:]}))
     assert mine.number in by_number and other_vehicle.number not in by_number
@@ -246,14 +242,14 @@ def test_the_search_finds_a_claim_by_number_or_vin(world, fleet, station):
 
 
 def test_a_bad_filter_value_is_shown_and_not_applied(world, fleet, station):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     page = html(station.get("/dealer/", query_string={"date_from": "last week", "type": "x"}))
     assert claim.number in page
     assert "is-invalid" in page
 
 
 def test_the_list_pages_by_25(world, fleet, station):
-    numbers = [draft(world, fleet).number for _ in range(27)]
+    numbers = [ClaimFactory(fleet=fleet).number for _ in range(27)]
 
     first = html(station.get("/dealer/"))
     second = html(station.get("/dealer/", query_string={"page": 2}))
@@ -492,7 +488,7 @@ def test_without_javascript_a_line_row_is_added_by_a_round_trip(world, fleet, st
 
 
 def test_a_draft_is_edited_through_the_form(world, fleet, station, db_session):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     page = html(station.get(f"/claims/{claim.number}/edit"))
     assert f'value="{fleet.vehicle.vin}"' in page
     assert re.search(r'name="line_part\[\]" value="P-100"', page)
@@ -513,7 +509,7 @@ def test_a_draft_is_edited_through_the_form(world, fleet, station, db_session):
 
 
 def test_the_edit_form_carries_the_revision_it_shows(world, fleet, station, db_session):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     page = html(station.get(f"/claims/{claim.number}/edit"))
     assert re.search(rf'<input[^>]*name="revision"[^>]*value="{claim.revision}"', page)
 
@@ -522,7 +518,7 @@ def test_a_stale_save_on_the_edit_page_keeps_the_other_change_and_says_why(
     world, fleet, station, db_session
 ):
     """Two tabs on one draft: the second save, made on what the first overwrote, is refused."""
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     seen = claim.revision
     first = repair_form(fleet, odometer_km="16000", revision=str(seen))
     assert station.post(f"/claims/{claim.number}/edit", data=first).status_code == 302
@@ -539,7 +535,7 @@ def test_a_stale_save_on_the_edit_page_keeps_the_other_change_and_says_why(
 
 
 def test_a_save_without_the_revision_is_refused(world, fleet, station, db_session):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     response = station.post(f"/claims/{claim.number}/edit", data=repair_form(fleet))
     assert response.status_code == 302
     assert "was changed meanwhile" in html(station.get(response.headers["Location"]))
@@ -583,7 +579,7 @@ def test_an_error_on_a_roadside_line_is_shown_beside_its_field(world, fleet, sta
 
 
 def test_submitting_an_in_policy_claim_approves_it_automatically(world, fleet, station, db_session):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     page = html(station.get(f"/claims/{claim.number}"))
     assert 'data-testid="submit"' in page and "data-confirm=" in page
 
@@ -605,7 +601,7 @@ def test_submitting_an_in_policy_claim_approves_it_automatically(world, fleet, s
 def test_a_refused_submit_names_the_rule_beside_the_field_and_leaves_a_draft(
     world, fleet, station, db_session
 ):
-    claim = draft(world, fleet, odometer_km=500)  # the vehicle was last seen at 1000 km
+    claim = ClaimFactory(fleet=fleet, odometer_km=500)  # the vehicle was last seen at 1000 km
 
     response = station.post(f"/claims/{claim.number}/submit")
 
@@ -624,7 +620,7 @@ def test_a_refused_submit_names_the_rule_beside_the_field_and_leaves_a_draft(
 def test_outside_coverage_is_refused_without_goodwill_and_flagged_with_it(
     world, fleet, station, db_session
 ):
-    claim = draft(world, fleet, vin=fleet.old_vehicle.vin, odometer_km=95000)
+    claim = ClaimFactory(fleet=fleet, vin=fleet.old_vehicle.vin, odometer_km=95000)
     page = html(station.post(f"/claims/{claim.number}/submit"))
     assert 'data-rule="coverage"' in page and "add a goodwill reason" in page
     assert claim_by_number(db_session, claim.number).status is ClaimStatus.DRAFT
@@ -648,7 +644,7 @@ def test_outside_coverage_is_refused_without_goodwill_and_flagged_with_it(
 
 def test_a_returned_claim_is_edited_and_resubmitted_as_version_2(world, fleet, station, db_session):
     ClaimSettings.current().auto_approve_enabled = False
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     assert station.post(f"/claims/{claim.number}/submit").status_code == 302
     claim = claim_by_number(db_session, claim.number)
     ops.return_claim(claim, world.users["auditor"], "Two pumps were replaced, claim both")
@@ -679,7 +675,7 @@ def test_a_returned_claim_is_edited_and_resubmitted_as_version_2(world, fleet, s
 
 
 def test_an_approved_claim_cannot_be_edited_or_resubmitted(world, fleet, station, db_session):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     ops.submit_claim(claim, world.users["station"])
     response = station.get(f"/claims/{claim.number}/edit")
     assert response.status_code == 302
@@ -692,7 +688,9 @@ def test_an_approved_claim_cannot_be_edited_or_resubmitted(world, fleet, station
 
 
 def test_the_station_and_the_auditor_talk_on_the_claims_thread(world, fleet, station, sign_in):
-    claim = draft(world, fleet, goodwill_reason="x", vin=fleet.old_vehicle.vin, odometer_km=95000)
+    claim = ClaimFactory(
+        fleet=fleet, goodwill_reason="x", vin=fleet.old_vehicle.vin, odometer_km=95000
+    )
     ops.submit_claim(claim, world.users["station"])
     auditor = sign_in("auditor")
 
@@ -716,7 +714,7 @@ def test_the_station_and_the_auditor_talk_on_the_claims_thread(world, fleet, sta
 
 
 def test_a_draft_has_no_thread_yet(world, fleet, station, db_session):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     page = html(station.get(f"/claims/{claim.number}"))
     assert "Comments open once the claim is submitted." in page
     response = station.post(f"/claims/{claim.number}/comments", data={"body": "hello"})
@@ -725,7 +723,9 @@ def test_a_draft_has_no_thread_yet(world, fleet, station, db_session):
 
 
 def test_auditors_and_finance_read_a_submitted_claim_without_station_buttons(world, fleet, sign_in):
-    claim = draft(world, fleet, vin=fleet.old_vehicle.vin, odometer_km=95000, goodwill_reason="x")
+    claim = ClaimFactory(
+        fleet=fleet, vin=fleet.old_vehicle.vin, odometer_km=95000, goodwill_reason="x"
+    )
     ops.submit_claim(claim, world.users["station"])
     for role, may_comment in (("auditor", True), ("finance", False)):
         client = sign_in(role)
@@ -752,7 +752,7 @@ def upload(client, claim, name: str, data: bytes):
 
 
 def test_a_photo_and_a_pdf_are_attached_and_downloaded_by_the_owner(world, fleet, station, uploads):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     png, pdf = tiny_png(), TINY_PDF
 
     assert upload(station, claim, "pump.png", png).status_code == 302
@@ -774,7 +774,7 @@ def test_a_photo_and_a_pdf_are_attached_and_downloaded_by_the_owner(world, fleet
 
 
 def test_a_renamed_text_file_is_refused(world, fleet, station, uploads, db_session):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     response = upload(station, claim, "photo.jpg", b"just some text, not a photo")
     assert response.status_code == 422
     page = html(response)
@@ -784,7 +784,7 @@ def test_a_renamed_text_file_is_refused(world, fleet, station, uploads, db_sessi
 
 def test_an_oversized_file_is_refused(world, fleet, station, uploads, monkeypatch):
     monkeypatch.setattr(attachments, "MAX_ATTACHMENT_BYTES", 64)
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     response = upload(station, claim, "big.png", tiny_png() + b"\x00" * 64)
     assert response.status_code == 422
     assert "larger than" in html(response)
@@ -794,7 +794,7 @@ def test_an_oversized_file_is_refused(world, fleet, station, uploads, monkeypatc
 def test_an_attachment_is_removed_while_the_claim_is_a_draft(
     world, fleet, station, uploads, db_session
 ):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     upload(station, claim, "pump.png", tiny_png())
     attachment_id = claim_by_number(db_session, claim.number).attachments[0].id
     response = station.post(f"/claims/{claim.number}/attachments/{attachment_id}/delete")
@@ -806,7 +806,7 @@ def test_an_attachment_is_removed_while_the_claim_is_a_draft(
 def test_another_stations_download_is_not_found(
     world, fleet, station, sign_in, uploads, db_session
 ):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     upload(station, claim, "pump.png", tiny_png())
     claim = claim_by_number(db_session, claim.number)
     attachment_id = claim.attachments[0].id
@@ -838,7 +838,7 @@ def claim_urls(number: str, attachment_id: int) -> list[tuple[str, str]]:
 def test_every_url_of_another_stations_claim_is_not_found(
     world, fleet, station, sign_in, uploads, submitted
 ):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     upload(station, claim, "pump.png", tiny_png())
     if submitted:
         ops.submit_claim(claim, world.users["station"])
@@ -853,7 +853,7 @@ def test_every_url_of_another_stations_claim_is_not_found(
 def test_roles_that_never_act_on_claims_are_forbidden(
     world, fleet, station, sign_in, uploads, role
 ):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     upload(station, claim, "pump.png", tiny_png())
     ops.submit_claim(claim, world.users["station"])
     client = sign_in(role)
@@ -875,7 +875,7 @@ def test_roles_that_never_act_on_claims_are_forbidden(
 
 
 def test_oem_users_may_read_but_never_file_or_edit(world, fleet, sign_in):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     ops.submit_claim(claim, world.users["station"])
     auditor = sign_in("auditor")
     assert auditor.get("/claims/new").status_code == 403
@@ -884,13 +884,13 @@ def test_oem_users_may_read_but_never_file_or_edit(world, fleet, sign_in):
 
 
 def test_an_oem_user_never_sees_a_draft(world, fleet, sign_in):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     for role in ("auditor", "finance"):
         assert sign_in(role).get(f"/claims/{claim.number}").status_code == 404
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client, world, fleet):
-    claim = draft(world, fleet)
+    claim = ClaimFactory(fleet=fleet)
     response = client.get(f"/claims/{claim.number}")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
@@ -899,11 +899,11 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, world, fleet):
 
 
 def test_the_vehicle_lookup_gives_coverage_per_group_and_the_claim_history(world, fleet, station):
-    mine = draft(world, fleet)
+    mine = ClaimFactory(fleet=fleet)
     ops.submit_claim(mine, world.users["station"])
-    theirs = draft(world, fleet, user="station_b", odometer_km=16000)
+    theirs = ClaimFactory(fleet=fleet, station="station_b", odometer_km=16000)
     ops.submit_claim(theirs, world.users["station_b"])
-    their_draft = draft(world, fleet, user="station_b")
+    their_draft = ClaimFactory(fleet=fleet, station="station_b")
 
     response = station.get(
         "/claims/lookup/vehicle",
@@ -945,7 +945,9 @@ def test_part_operation_and_fault_code_lookups_return_up_to_20_matches(
     from tests import factories
 
     for n in range(25):
-        factories.part(world.suppliers[0], f"BULK-{n:02d}", name=f"Bulk bolt {n}")
+        factories.PartFactory(
+            supplier=world.suppliers[0], number=f"BULK-{n:02d}", name=f"Bulk bolt {n}"
+        )
 
     parts = station.get("/claims/lookup/parts", query_string={"q": "bulk"}).get_json()["results"]
     assert len(parts) == 20

@@ -7,10 +7,8 @@ from pathlib import Path
 import pytest
 
 from portal.claims import attachments
-from portal.claims import operations as ops
-from portal.claims.payload import parse_claim
 from portal.errors import DomainError, ValidationFailed
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
@@ -21,8 +19,7 @@ WEBP = b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 16
 @pytest.fixture
 def claim(world, app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path))
-    fleet = Fleet.build(world)
-    return ops.create_claim(world.users["station"], parse_claim(claim_payload(fleet)))
+    return ClaimFactory(fleet=Fleet.build(world))
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from portal.claims import operations as ops
 from portal.claims.decisions import Decision, LineDecision, decide_claim, parse_decision
 from portal.claims.models import ClaimSettings, ClaimStatus
-from portal.claims.payload import Malformed, parse_claim
+from portal.claims.payload import Malformed
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.notifications.models import Notification
 from tests import factories
-from tests.factories import Fleet, World, claim_payload
+from tests.factories import ClaimFactory, Fleet, World
 
 
 @pytest.fixture
@@ -30,14 +29,8 @@ def auditor(world):
     return world.users["auditor"]
 
 
-def in_review(world, fleet, **overrides):
-    user = world.users["station"]
-    claim = ops.create_claim(user, parse_claim(claim_payload(fleet, **overrides)))
-    return ops.submit_claim(claim, user)
-
-
 def test_approve_as_claimed(world, fleet, auditor):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True)
     decide_claim(claim.id, auditor, Decision("approve"))
     assert claim.status is ClaimStatus.APPROVED
     assert claim.approved_total_amount == claim.total_amount == Decimal("230.00")
@@ -47,7 +40,7 @@ def test_approve_as_claimed(world, fleet, auditor):
 
 
 def test_cutting_hours_with_a_reason_code_partially_approves(world, fleet, auditor):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True)
     labor = claim.lines[1]
     decide_claim(
         claim.id,
@@ -75,7 +68,9 @@ def test_cutting_hours_with_a_reason_code_partially_approves(world, fleet, audit
 
 
 def test_cutting_a_part_quantity_recomputes_parts_and_handling(world, fleet, auditor):
-    claim = in_review(world, fleet, lines=[{"kind": "part", "part_number": "P-200", "qty": 3}])
+    claim = ClaimFactory(
+        fleet=fleet, in_review=True, lines=[{"kind": "part", "part_number": "P-200", "qty": 3}]
+    )
     decide_claim(
         claim.id,
         auditor,
@@ -90,7 +85,7 @@ def test_cutting_a_part_quantity_recomputes_parts_and_handling(world, fleet, aud
 
 
 def test_cutting_an_amount_directly(world, fleet, auditor):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True)
     decide_claim(
         claim.id,
         auditor,
@@ -117,7 +112,7 @@ def test_cutting_an_amount_directly(world, fleet, auditor):
     ],
 )
 def test_invalid_cuts_are_refused_and_nothing_changes(world, fleet, auditor, line_decision, field):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True)
     with pytest.raises(ValidationFailed) as refused:
         decide_claim(
             claim.id,
@@ -128,14 +123,14 @@ def test_invalid_cuts_are_refused_and_nothing_changes(world, fleet, auditor, lin
 
 
 def test_a_line_of_another_claim_is_refused(world, fleet, auditor):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True)
     with pytest.raises(ValidationFailed) as refused:
         decide_claim(claim.id, auditor, Decision("approve", [LineDecision(999999)]))
     assert "lines[0].id" in refused.value.fields
 
 
 def test_cutting_everything_must_be_a_rejection(world, fleet, auditor):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True)
     with pytest.raises(ValidationFailed, match="reject the claim instead"):
         decide_claim(
             claim.id,
@@ -151,7 +146,7 @@ def test_cutting_everything_must_be_a_rejection(world, fleet, auditor):
 
 
 def test_reject_needs_a_reason_and_approves_nothing(world, fleet, auditor):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True)
     with pytest.raises(ValidationFailed):
         decide_claim(claim.id, auditor, Decision("reject"))
     decide_claim(claim.id, auditor, Decision("reject", reason="Damage from an accident"))
@@ -163,7 +158,7 @@ def test_reject_needs_a_reason_and_approves_nothing(world, fleet, auditor):
 
 
 def test_return_needs_a_reason_and_lets_the_station_edit(world, fleet, auditor):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True)
     with pytest.raises(ValidationFailed):
         decide_claim(claim.id, auditor, Decision("return"))
     decide_claim(claim.id, auditor, Decision("return", reason="Add the photo of the pump"))
@@ -172,14 +167,14 @@ def test_return_needs_a_reason_and_lets_the_station_edit(world, fleet, auditor):
 
 
 def test_the_auditor_can_assign_another_supplier(world, fleet, auditor):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True)
     decide_claim(claim.id, auditor, Decision("approve", supplier_code="SU-B"))
     assert claim.responsible_supplier == world.suppliers[1]
     with pytest.raises(ValidationFailed):
         decide_claim(
-            in_review(
-                world,
-                fleet,
+            ClaimFactory(
+                fleet=fleet,
+                in_review=True,
                 causal_part="P-200",
                 lines=[{"kind": "part", "part_number": "P-200", "qty": 1}],
             ).id,
@@ -189,35 +184,37 @@ def test_the_auditor_can_assign_another_supplier(world, fleet, auditor):
 
 
 def test_a_decided_claim_cannot_be_decided_again(world, fleet, auditor):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True)
     decide_claim(claim.id, auditor, Decision("approve"))
     with pytest.raises(Conflict):
         decide_claim(claim.id, auditor, Decision("reject", reason="second thoughts"))
 
 
 def test_a_stale_version_is_a_conflict(world, fleet, auditor):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True)
     with pytest.raises(Conflict):
         decide_claim(claim.id, auditor, Decision("approve", expected_version=2))
 
 
 @pytest.mark.parametrize("role", ["station", "supplier", "finance", "admin"])
 def test_only_auditors_decide(world, fleet, role):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True)
     with pytest.raises(DomainError, match="Only auditors"):
         decide_claim(claim.id, world.users[role], Decision("approve"))
     assert claim.status is ClaimStatus.IN_REVIEW
 
 
 def test_approving_an_appraisal_makes_it_valid_for_30_days(world, fleet, auditor):
-    appraisal = in_review(world, fleet, type="appraisal", causal_part="ENG-1", lines=[])
+    appraisal = ClaimFactory(
+        fleet=fleet, in_review=True, type="appraisal", causal_part="ENG-1", lines=[]
+    )
     decide_claim(appraisal.id, auditor, Decision("approve"))
     assert appraisal.status is ClaimStatus.APPROVED
     assert appraisal.valid_until == date.today() + timedelta(days=30)
 
 
 def test_the_station_is_notified_of_decisions_and_returns(world, fleet, auditor, db_session):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True)
     decide_claim(claim.id, auditor, Decision("return", reason="Need photos"))
     notes = db_session.query(Notification).filter_by(user_id=world.users["station"].id).all()
     assert [n.link for n in notes] == [f"/claims/{claim.number}"]
@@ -252,8 +249,10 @@ def test_two_auditors_deciding_at_once_one_wins_the_other_gets_a_conflict(commit
         world = World.build()
         ClaimSettings.current().auto_approve_enabled = False
         fleet = Fleet.build(world)
-        second_auditor = factories.user(factories.Role.AUDITOR, world.oem, "auditor2")
-        claim = in_review(world, fleet)
+        second_auditor = factories.UserFactory(
+            auditor=True, organisation=world.oem, username="auditor2"
+        )
+        claim = ClaimFactory(fleet=fleet, in_review=True)
         db.session.commit()
         ids = (claim.id, world.users["auditor"].id, second_auditor.id)
 

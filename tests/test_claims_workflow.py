@@ -12,7 +12,7 @@ from portal.claims.models import ClaimSettings, ClaimStatus, ClaimType
 from portal.claims.payload import Malformed, parse_claim
 from portal.errors import Conflict, ValidationFailed
 from tests import factories
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet, claim_payload
 
 
 @pytest.fixture
@@ -25,23 +25,19 @@ def station_user(world):
     return world.users["station"]
 
 
-def draft(user, fleet, **overrides):
-    return ops.create_claim(user, parse_claim(claim_payload(fleet, **overrides)))
-
-
 def test_a_draft_is_numbered_by_type_station_and_month(station_user, fleet):
-    claim = draft(station_user, fleet)
+    claim = ClaimFactory(fleet=fleet)
     period = date.today().strftime("%y%m")
     assert claim.number == f"RP-ST-A-{period}-0001"
-    assert draft(station_user, fleet).number == f"RP-ST-A-{period}-0002"
-    appraisal = draft(station_user, fleet, type="appraisal", lines=[])
+    assert ClaimFactory(fleet=fleet).number == f"RP-ST-A-{period}-0002"
+    appraisal = ClaimFactory(fleet=fleet, type="appraisal", lines=[])
     assert appraisal.number == f"AP-ST-A-{period}-0001"
     assert claim.status is ClaimStatus.DRAFT
     assert [e.action for e in claim.events] == ["created"]
 
 
 def test_amounts_use_the_price_list_and_station_rates(station_user, fleet):
-    claim = draft(station_user, fleet)
+    claim = ClaimFactory(fleet=fleet)
     # part 1 x 100.00; handling 10% = 10.00; labor 1.5 h x 80.00 = 120.00
     assert (claim.parts_amount, claim.handling_amount, claim.labor_amount) == (
         Decimal("100.00"),
@@ -54,9 +50,8 @@ def test_amounts_use_the_price_list_and_station_rates(station_user, fleet):
 def test_each_line_is_rounded_half_up_and_totals_sum_rounded_lines(world, station_user, fleet):
     world.stations[0].labor_rate = Decimal("33.33")
     world.stations[0].parts_handling_rate = Decimal("0.125")
-    claim = draft(
-        station_user,
-        fleet,
+    claim = ClaimFactory(
+        fleet=fleet,
         lines=[
             {"kind": "part", "part_number": "P-200", "qty": 1},  # 45.50 -> handling 5.6875 -> 5.69
             {"kind": "labor", "operation_code": "OP-1", "hours": "0.15"},  # 4.9995 -> 5.00
@@ -81,8 +76,8 @@ def test_the_price_valid_on_the_repair_date_is_used(station_user, fleet):
     fleet.part.prices.append(
         PartPrice(unit_price=Decimal("120.00"), valid_from=date.today() - timedelta(days=9))
     )
-    before = draft(station_user, fleet, repair_date=(date.today() - timedelta(days=20)).isoformat())
-    after = draft(station_user, fleet)
+    before = ClaimFactory(fleet=fleet, repair_date=(date.today() - timedelta(days=20)).isoformat())
+    after = ClaimFactory(fleet=fleet)
     assert before.lines[0].unit_price == Decimal("100.00")
     assert after.lines[0].unit_price == Decimal("120.00")
 
@@ -121,7 +116,7 @@ def test_malformed_fields_are_refused_at_once(fleet, payload, field):
 )
 def test_unknown_references_are_refused_when_saving(station_user, fleet, payload, field):
     with pytest.raises(ValidationFailed) as refused:
-        draft(station_user, fleet, **payload)
+        ClaimFactory(fleet=fleet, **payload)
     assert field in refused.value.fields
 
 
@@ -132,7 +127,7 @@ def test_an_incomplete_draft_is_saved(station_user, fleet):
 
 
 def test_a_clean_claim_under_the_threshold_is_approved_at_submit(station_user, fleet):
-    claim = ops.submit_claim(draft(station_user, fleet), station_user)
+    claim = ops.submit_claim(ClaimFactory(fleet=fleet), station_user)
     assert claim.status is ClaimStatus.APPROVED
     assert claim.auto_decision_rule == "auto_approve_under_2000.00"
     assert claim.approved_total_amount == claim.total_amount
@@ -143,26 +138,24 @@ def test_a_clean_claim_under_the_threshold_is_approved_at_submit(station_user, f
 
 def test_a_claim_at_or_over_the_threshold_waits_for_an_auditor(station_user, fleet):
     ClaimSettings.current().auto_approve_threshold = Decimal("230.00")
-    claim = ops.submit_claim(draft(station_user, fleet), station_user)
+    claim = ops.submit_claim(ClaimFactory(fleet=fleet), station_user)
     assert claim.status is ClaimStatus.IN_REVIEW
     assert "not under the threshold" in claim.events[-1].reason
 
 
 def test_auto_approval_can_be_switched_off(station_user, fleet):
     ClaimSettings.current().auto_approve_enabled = False
-    assert (
-        ops.submit_claim(draft(station_user, fleet), station_user).status is ClaimStatus.IN_REVIEW
-    )
+    assert ops.submit_claim(ClaimFactory(fleet=fleet), station_user).status is ClaimStatus.IN_REVIEW
 
 
 def test_submitting_twice_is_a_conflict(station_user, fleet):
-    claim = ops.submit_claim(draft(station_user, fleet), station_user)
+    claim = ops.submit_claim(ClaimFactory(fleet=fleet), station_user)
     with pytest.raises(Conflict):
         ops.submit_claim(claim, station_user)
 
 
 def test_another_station_cannot_submit_or_edit(world, fleet, station_user):
-    claim = draft(station_user, fleet)
+    claim = ClaimFactory(fleet=fleet)
     other = world.users["station_b"]
     assert not claim.can_edit(other) and not claim.can_view(other)
     with pytest.raises(Exception, match="Only the claim's station"):
@@ -171,7 +164,7 @@ def test_another_station_cannot_submit_or_edit(world, fleet, station_user):
 
 def test_return_edit_and_resubmit_keeps_every_version(world, station_user, fleet):
     ClaimSettings.current().auto_approve_enabled = False
-    claim = ops.submit_claim(draft(station_user, fleet), station_user)
+    claim = ops.submit_claim(ClaimFactory(fleet=fleet), station_user)
     ops.return_claim(claim, world.users["auditor"], "Photo of the pump missing")
     assert claim.status is ClaimStatus.RETURNED
     ops.update_claim(
@@ -197,7 +190,7 @@ def test_return_edit_and_resubmit_keeps_every_version(world, station_user, fleet
 
 def test_returning_needs_a_reason_and_a_claim_in_review(world, station_user, fleet):
     auditor = world.users["auditor"]
-    claim = draft(station_user, fleet)
+    claim = ClaimFactory(fleet=fleet)
     with pytest.raises(Conflict):
         ops.return_claim(claim, auditor, "why")
     ClaimSettings.current().auto_approve_enabled = False
@@ -207,13 +200,13 @@ def test_returning_needs_a_reason_and_a_claim_in_review(world, station_user, fle
 
 
 def test_a_submitted_claim_cannot_be_edited(station_user, fleet):
-    claim = ops.submit_claim(draft(station_user, fleet), station_user)
+    claim = ops.submit_claim(ClaimFactory(fleet=fleet), station_user)
     with pytest.raises(Conflict):
         ops.update_claim(claim, station_user, parse_claim(claim_payload(fleet)))
 
 
 def test_comments_need_a_submitted_claim_and_text(world, station_user, fleet):
-    claim = draft(station_user, fleet)
+    claim = ClaimFactory(fleet=fleet)
     with pytest.raises(Exception, match="cannot comment"):
         ops.add_comment(claim, station_user, "hello")
     ops.submit_claim(claim, station_user)

@@ -7,29 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from portal.claims import operations as ops
 from portal.claims.decisions import Decision, decide_claim
 from portal.claims.fulfilment import can_ship, confirm_receipt, ship_emergency_part
 from portal.claims.models import ClaimStatus
-from portal.claims.payload import parse_claim
 from portal.errors import Conflict, DomainError, ValidationFailed
-from tests.factories import Fleet, claim_payload
-
-
-def request(world, fleet, **overrides):
-    user = world.users["station"]
-    data = claim_payload(
-        fleet,
-        type="emergency_part",
-        odometer_km=None,
-        fault_code=None,
-        causal_part=None,
-        fulfilment="drop_ship",
-        shipper_code="ST-B",
-        lines=[{"kind": "part", "part_number": "P-100", "qty": 2}],
-    )
-    data.update(overrides)
-    return ops.submit_claim(ops.create_claim(user, parse_claim(data)), user)
+from tests.factories import ClaimFactory, Fleet
 
 
 @pytest.fixture
@@ -40,7 +22,7 @@ def fleet(world):
 def test_a_drop_shipment_is_shipped_by_the_named_station_and_confirmed_by_the_requester(
     world, fleet
 ):
-    claim = request(world, fleet)
+    claim = ClaimFactory(fleet=fleet, emergency_part=True, submitted=True)
     shipper = world.users["station_b"]
     assert claim.status is ClaimStatus.IN_REVIEW
     assert not claim.can_view(shipper)  # not before the OEM approves it
@@ -58,7 +40,7 @@ def test_a_drop_shipment_is_shipped_by_the_named_station_and_confirmed_by_the_re
 
 
 def test_only_the_shipper_ships_and_only_once(world, fleet):
-    claim = request(world, fleet)
+    claim = ClaimFactory(fleet=fleet, emergency_part=True, submitted=True)
     with pytest.raises(Conflict, match="not approved"):
         ship_emergency_part(claim, world.users["station_b"], "SF", "1", None)
     decide_claim(claim.id, world.users["auditor"], Decision("approve"))
@@ -74,7 +56,9 @@ def test_only_the_shipper_ships_and_only_once(world, fleet):
 
 
 def test_a_regular_shipment_is_recorded_by_the_oem(world, fleet):
-    claim = request(world, fleet, fulfilment="regular", shipper_code="")
+    claim = ClaimFactory(
+        fleet=fleet, emergency_part=True, submitted=True, fulfilment="regular", shipper_code=""
+    )
     decide_claim(claim.id, world.users["auditor"], Decision("approve"))
     assert not can_ship(claim, world.users["station_b"])
     ship_emergency_part(claim, world.users["auditor"], "OEM logistics", "PC-778", None)
@@ -82,7 +66,7 @@ def test_a_regular_shipment_is_recorded_by_the_oem(world, fleet):
 
 
 def test_receipt_is_confirmed_by_the_requester_after_shipping_only(world, fleet):
-    claim = request(world, fleet)
+    claim = ClaimFactory(fleet=fleet, emergency_part=True, submitted=True)
     decide_claim(claim.id, world.users["auditor"], Decision("approve"))
     with pytest.raises(Conflict, match="not shipped"):
         confirm_receipt(claim, world.users["station"])
@@ -95,7 +79,7 @@ def test_receipt_is_confirmed_by_the_requester_after_shipping_only(world, fleet)
 
 
 def test_pages_drop_shipment_end_to_end(world, fleet, client, login_as, db_session):
-    claim = request(world, fleet)
+    claim = ClaimFactory(fleet=fleet, emergency_part=True, submitted=True)
     decide_claim(claim.id, world.users["auditor"], Decision("approve"))
     number = claim.number
     login_as("station_b")
@@ -125,8 +109,8 @@ def test_pages_drop_shipment_end_to_end(world, fleet, client, login_as, db_sessi
 def test_pages_a_supplier_ships_what_it_is_named_for_and_sees_nothing_else(
     world, fleet, client, login_as
 ):
-    claim = request(world, fleet, shipper_code="SU-A")
-    other = request(world, fleet, shipper_code="ST-B")
+    claim = ClaimFactory(fleet=fleet, emergency_part=True, submitted=True, shipper_code="SU-A")
+    other = ClaimFactory(fleet=fleet, emergency_part=True, submitted=True, shipper_code="ST-B")
     for c in (claim, other):
         decide_claim(c.id, world.users["auditor"], Decision("approve"))
     login_as("supplier")

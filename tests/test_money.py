@@ -47,7 +47,7 @@ def test_scaled_decimal_refuses_more_places_than_it_keeps():
 
 
 def test_amounts_round_trip_exactly_through_the_database(db_session):
-    station = factories.station(
+    station = factories.StationFactory(
         labor_rate=Decimal("0.10"), km_rate=Decimal("0.20"), parts_handling_rate=Decimal("0.123456")
     )
     db_session.expire_all()
@@ -59,8 +59,8 @@ def test_amounts_round_trip_exactly_through_the_database(db_session):
 
 def test_sums_in_sql_are_exact_on_both_databases(db_session):
     # 0.1 + 0.2 is 0.30000000000000004 in floating point; in fen it is exactly 30.
-    a = factories.station(labor_rate=Decimal("0.10"))
-    b = factories.station(labor_rate=Decimal("0.20"))
+    a = factories.StationFactory(labor_rate=Decimal("0.10"))
+    b = factories.StationFactory(labor_rate=Decimal("0.20"))
     total = db.session.scalar(
         sa.select(sa.func.sum(Station.labor_rate)).where(Station.id.in_([a.id, b.id]))
     )

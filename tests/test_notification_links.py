@@ -14,7 +14,7 @@ from portal.announcements.operations import Audience, publish
 from portal.auth.models import Role, User
 from portal.claims import operations as ops
 from portal.claims.decisions import Decision, decide_claim
-from portal.claims.models import Claim, ClaimSettings
+from portal.claims.models import ClaimSettings
 from portal.claims.payload import parse_claim
 from portal.notifications.models import Notification
 from portal.notifications.operations import notify_organisation
@@ -22,7 +22,7 @@ from portal.oldparts import operations as op
 from portal.oldparts.models import Inspection, OldPart
 from portal.settlement import operations as settlement_ops
 from portal.settlement.models import Chargeback, SettlementRun, Statement, StatementKind
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet, claim_payload
 from tests.test_settlement_pages import start
 
 
@@ -35,13 +35,6 @@ def login_as(switching_login):
 def fleet(world):
     ClaimSettings.current().auto_approve_enabled = False
     return Fleet.build(world)
-
-
-def filed(world, fleet, station: str = "station", **overrides) -> Claim:
-    user = world.users[station]
-    return ops.submit_claim(
-        ops.create_claim(user, parse_claim(claim_payload(fleet, **overrides))), user
-    )
 
 
 def notified(db_session) -> dict[User, list[Notification]]:
@@ -69,16 +62,16 @@ def test_every_notification_of_the_claim_old_part_and_settlement_flows_opens_for
 ):
     auditor, station = world.users["auditor"], world.users["station"]
     # A claim commented on, returned, resubmitted and approved; another station's claim too.
-    claim = filed(world, fleet)
+    claim = ClaimFactory(fleet=fleet, submitted=True)
     ops.add_comment(claim, auditor, "Which pump?")
     decide_claim(claim.id, auditor, Decision("return", reason="Photo missing"))
     ops.update_claim(claim, station, parse_claim(claim_payload(fleet)))
     ops.submit_claim(claim, station)
     decide_claim(claim.id, auditor, Decision("approve"))
-    other = filed(
-        world,
-        fleet,
-        "station_b",
+    other = ClaimFactory(
+        fleet=fleet,
+        submitted=True,
+        station="station_b",
         causal_part="P-200",
         lines=[{"kind": "part", "part_number": "P-200", "qty": 1}],
     )
@@ -121,7 +114,7 @@ def test_every_notification_of_the_claim_old_part_and_settlement_flows_opens_for
 def test_a_dispute_is_told_to_the_oem_users_who_may_open_it_not_to_admins(
     world, fleet, login_as, db_session
 ):
-    claim = filed(world, fleet)
+    claim = ClaimFactory(fleet=fleet, submitted=True)
     decide_claim(claim.id, world.users["auditor"], Decision("approve"))
     db_session.commit()
     finance = login_as("finance")

@@ -9,12 +9,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from portal.claims import operations as claim_ops
-from portal.claims.payload import parse_claim
 from portal.db import utcnow
 from portal.notifications.models import Notification
 from portal.notifications.operations import local_path
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet
 
 
 def note(user, message: str, link: str | None = None, minutes_ago: int = 0, read=False):
@@ -209,10 +207,7 @@ def test_local_path(link, expected):
 
 @pytest.fixture
 def submitted_claim(world):
-    fleet = Fleet.build(world)
-    claim = claim_ops.create_claim(world.users["station"], parse_claim(claim_payload(fleet)))
-    claim_ops.submit_claim(claim, world.users["station"])
-    return claim
+    return ClaimFactory(fleet=Fleet.build(world), submitted=True)
 
 
 def notes_of(db_session, user) -> list[tuple[str, str]]:

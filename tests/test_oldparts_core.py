@@ -9,16 +9,13 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from portal.claims import operations as ops
-from portal.claims.decisions import Decision, LineDecision, decide_claim
-from portal.claims.models import ClaimSettings
-from portal.claims.payload import parse_claim
+from portal.claims.models import ClaimSettings, ClaimStatus
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
 from portal.masterdata.models import Disposition
 from portal.oldparts.models import ChargeKind, OldPart, OldPartStatus, StationCharge
 from portal.oldparts.operations import create_for_approved_claim, mark_overdue, waive_overdue
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet
 
 TODAY = date.today()
 
@@ -29,16 +26,6 @@ def fleet(world):
     return Fleet.build(world)
 
 
-def approved(world, fleet, lines, cut=None, **overrides):
-    user = world.users["station"]
-    claim = ops.submit_claim(
-        ops.create_claim(user, parse_claim(claim_payload(fleet, lines=lines, **overrides))), user
-    )
-    decisions = [LineDecision(claim.lines[i].id, **d) for i, d in (cut or {}).items()]
-    decide_claim(claim.id, world.users["auditor"], Decision("approve", decisions))
-    return claim
-
-
 def parts_of(claim):
     return db.session.scalars(
         sa.select(OldPart).where(OldPart.claim_id == claim.id).order_by(OldPart.tag)
@@ -46,7 +33,7 @@ def parts_of(claim):
 
 
 def test_one_old_part_per_approved_unit_routed_to_the_oem(world, fleet):
-    claim = approved(world, fleet, [{"kind": "part", "part_number": "P-100", "qty": 2}])
+    claim = ClaimFactory(fleet=fleet, with_old_parts=True)
     created = parts_of(claim)  # made by the approval itself
     assert [p.tag for p in created] == [f"{claim.number}-0101", f"{claim.number}-0102"]
     assert {p.destination.code for p in created} == {"OEM"}
@@ -59,25 +46,25 @@ def test_major_assemblies_go_straight_to_their_supplier(world, fleet):
     fleet.engine.group = "basic"
     fleet.engine.is_major_assembly = False  # a repair line may carry it for this test
     fleet.engine.disposition = Disposition.RETURN_TO_SUPPLIER
-    claim = approved(world, fleet, [{"kind": "part", "part_number": "ENG-1", "qty": 1}])
+    claim = ClaimFactory(fleet=fleet, with_old_parts=True, old_part="ENG-1", units=1)
     (part,) = parts_of(claim)
     assert part.destination == fleet.engine.supplier
 
 
 def test_auto_approved_claims_get_their_old_parts_too(world, fleet):
     ClaimSettings.current().auto_approve_enabled = True
-    user = world.users["station"]
-    claim = ops.submit_claim(ops.create_claim(user, parse_claim(claim_payload(fleet))), user)
+    claim = ClaimFactory(fleet=fleet, submitted=True)
+    assert claim.status is ClaimStatus.APPROVED  # auto-approved
     assert [p.part.number for p in parts_of(claim)] == ["P-100"]
     assert create_for_approved_claim(claim, TODAY) == []
 
 
 def test_cut_units_make_no_old_parts(world, fleet):
-    claim = approved(
-        world,
-        fleet,
-        [{"kind": "part", "part_number": "P-100", "qty": 3}],
-        cut={0: {"approved_qty": 1, "reason": "duplicate_charge"}},
+    claim = ClaimFactory(
+        fleet=fleet,
+        with_old_parts=True,
+        units=3,
+        cuts={0: {"approved_qty": 1, "reason": "duplicate_charge"}},
     )
     assert len(parts_of(claim)) == 1
 
@@ -85,10 +72,11 @@ def test_cut_units_make_no_old_parts(world, fleet):
 def test_scrapped_parts_are_written_off_at_once_with_their_residual(world, fleet):
     # Filter: wear group, 20.00, scrap rate 0.1; a recent sale keeps the wear group covered.
     fleet.vehicle.sale_date = TODAY - timedelta(days=60)
-    claim = approved(
-        world,
-        fleet,
-        [{"kind": "part", "part_number": "FLT-1", "qty": 3}],
+    claim = ClaimFactory(
+        fleet=fleet,
+        with_old_parts=True,
+        old_part="FLT-1",
+        units=3,
         causal_part="FLT-1",
         odometer_km=3000,
     )
@@ -101,7 +89,7 @@ def test_scrapped_parts_are_written_off_at_once_with_their_residual(world, fleet
 
 
 def test_overdue_parts_are_charged_back_once(world, fleet):
-    approved(world, fleet, [{"kind": "part", "part_number": "P-200", "qty": 3}])
+    ClaimFactory(fleet=fleet, with_old_parts=True, old_part="P-200", units=3)
     later = TODAY + timedelta(days=31)  # the job's clock: 31 days after the approval
     assert mark_overdue(later) == 3
     assert mark_overdue(later) == 0  # the job is safe to run twice
@@ -112,13 +100,13 @@ def test_overdue_parts_are_charged_back_once(world, fleet):
 
 
 def test_a_part_due_today_is_not_overdue_yet(world, fleet):
-    approved(world, fleet, [{"kind": "part", "part_number": "P-200", "qty": 1}])
+    ClaimFactory(fleet=fleet, with_old_parts=True, old_part="P-200", units=1)
     assert mark_overdue(TODAY + timedelta(days=30)) == 0
     assert mark_overdue(TODAY + timedelta(days=31)) == 1
 
 
 def test_an_auditor_waives_an_overdue_chargeback_with_a_reason(world, fleet):
-    claim = approved(world, fleet, [{"kind": "part", "part_number": "P-200", "qty": 1}])
+    claim = ClaimFactory(fleet=fleet, with_old_parts=True, old_part="P-200", units=1)
     (part,) = parts_of(claim)
     with pytest.raises(Conflict):
         waive_overdue(part, world.users["auditor"], "x")

@@ -5,35 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from portal.claims import operations as ops
-from portal.claims.decisions import Decision, decide_claim
 from portal.claims.models import ClaimSettings
-from portal.claims.payload import parse_claim
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.masterdata.models import Disposition
 from portal.notifications.models import Notification
 from portal.oldparts import operations as op
 from portal.oldparts.models import Inspection, OldPartStatus, ShipmentStatus
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet, old_parts
 
 
 @pytest.fixture
 def fleet(world):
     ClaimSettings.current().auto_approve_enabled = False
     return Fleet.build(world)
-
-
-def approved_parts(world, fleet, part="P-100", qty=2, station="station"):
-    user = world.users[station]
-    vehicle = fleet.vehicle if station == "station" else fleet.old_vehicle
-    data = claim_payload(fleet, lines=[{"kind": "part", "part_number": part, "qty": qty}])
-    if station != "station":
-        data.update(vin=vehicle.vin, odometer_km=95000, goodwill_reason="fleet customer")
-    claim = ops.submit_claim(ops.create_claim(user, parse_claim(data)), user)
-    decide_claim(claim.id, world.users["auditor"], Decision("approve"))
-    from portal.oldparts.models import OldPart
-
-    return sorted((p for p in claim_parts(claim, OldPart)), key=lambda p: p.tag)
 
 
 def claim_parts(claim, model):
@@ -43,7 +27,7 @@ def claim_parts(claim, model):
 
 
 def test_the_whole_way_to_the_oem_then_the_supplier(world, fleet):
-    parts = approved_parts(world, fleet)
+    parts = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True))
     station, auditor, supplier = (
         world.users["station"],
         world.users["auditor"],
@@ -80,7 +64,7 @@ def test_the_whole_way_to_the_oem_then_the_supplier(world, fleet):
 
 def test_parts_routed_to_a_supplier_are_received_by_that_supplier_only(world, fleet):
     fleet.part_b.disposition = Disposition.RETURN_TO_SUPPLIER
-    (part,) = approved_parts(world, fleet, part="P-200", qty=1)
+    (part,) = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, old_part="P-200", units=1))
     shipment = op.create_return_shipment(world.users["station"], [part.tag])
     assert shipment.to_org == fleet.part_b.supplier
     op.ship(shipment, world.users["station"], "ZTO", "1")
@@ -93,7 +77,7 @@ def test_parts_routed_to_a_supplier_are_received_by_that_supplier_only(world, fl
 
 
 def test_a_station_packs_only_its_own_parts_awaiting_return(world, fleet):
-    parts = approved_parts(world, fleet)
+    parts = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True))
     with pytest.raises(ValidationFailed) as refused:
         op.create_return_shipment(world.users["station_b"], [parts[0].tag])
     assert "no such old part" in str(refused.value.fields)
@@ -106,7 +90,7 @@ def test_a_station_packs_only_its_own_parts_awaiting_return(world, fleet):
 
 
 def test_shipping_needs_carrier_and_tracking_and_happens_once(world, fleet):
-    parts = approved_parts(world, fleet, qty=1)
+    parts = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))
     shipment = op.create_return_shipment(world.users["station"], [parts[0].tag])
     with pytest.raises(ValidationFailed):
         op.ship(shipment, world.users["station"], "", "")
@@ -118,7 +102,7 @@ def test_shipping_needs_carrier_and_tracking_and_happens_once(world, fleet):
 
 
 def test_a_wrong_tag_or_missing_part_at_receipt(world, fleet, db_session):
-    parts = approved_parts(world, fleet)
+    parts = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True))
     shipment = op.create_return_shipment(world.users["station"], [p.tag for p in parts])
     op.ship(shipment, world.users["station"], "ZTO", "1")
     with pytest.raises(ValidationFailed):
@@ -132,7 +116,7 @@ def test_a_wrong_tag_or_missing_part_at_receipt(world, fleet, db_session):
 
 
 def test_wrong_part_asks_the_station(world, fleet, db_session):
-    (part,) = approved_parts(world, fleet, qty=1)
+    (part,) = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))
     shipment = op.create_return_shipment(world.users["station"], [part.tag])
     op.ship(shipment, world.users["station"], "ZTO", "1")
     with pytest.raises(Conflict):
@@ -148,7 +132,7 @@ def test_wrong_part_asks_the_station(world, fleet, db_session):
 
 
 def test_write_off_only_by_the_holder(world, fleet):
-    (part,) = approved_parts(world, fleet, qty=1)
+    (part,) = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))
     with pytest.raises(DomainError):
         op.write_off(part, world.users["auditor"])  # still at the station
     shipment = op.create_return_shipment(world.users["station"], [part.tag])
@@ -163,7 +147,7 @@ def test_write_off_only_by_the_holder(world, fleet):
 
 
 def test_a_part_packed_for_its_supplier_is_not_packed_again_nor_written_off(world, fleet):
-    (part,) = approved_parts(world, fleet, qty=1)
+    (part,) = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))
     auditor = world.users["auditor"]
     shipment = op.create_return_shipment(world.users["station"], [part.tag])
     op.ship(shipment, world.users["station"], "ZTO", "1")
@@ -190,7 +174,7 @@ def test_a_part_packed_for_its_supplier_is_not_packed_again_nor_written_off(worl
 def test_inspection_results_decide_what_leaves_the_suppliers_recovery(
     world, fleet, result, removed
 ):
-    (part,) = approved_parts(world, fleet, qty=1)
+    (part,) = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))
     shipment = op.create_return_shipment(world.users["station"], [part.tag])
     op.ship(shipment, world.users["station"], "ZTO", "1")
     op.receive(shipment, world.users["auditor"], part.tag)

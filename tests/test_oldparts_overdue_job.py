@@ -6,20 +6,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from portal.claims import operations as ops
-from portal.claims.payload import parse_claim
-from portal.oldparts.models import OldPart
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet, old_parts
 
 
 @pytest.fixture
 def approved_part(world, db_session):
-    fleet = Fleet.build(world)
-    user = world.users["station"]
-    ops.submit_claim(
-        ops.create_claim(user, parse_claim(claim_payload(fleet))), user
-    )  # auto-approved
-    return db_session.query(OldPart).one()
+    (part,) = old_parts(ClaimFactory(fleet=Fleet.build(world), with_old_parts=True, units=1))
+    return part
 
 
 def test_the_cli_marks_overdue_as_of_a_given_day(app, approved_part):

@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 
-from portal.claims import operations as ops
-from portal.claims.models import ClaimSettings
-from portal.claims.payload import parse_claim
 from portal.masterdata.models import Disposition
 from portal.oldparts import operations as op
 from portal.oldparts.models import Inspection, OldPart, OldPartStatus, ShipmentStatus
 from portal.oldparts.tasks import local_today
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet, old_parts
 from tests.test_api_auth import Api, error_of, token_for
 
 
@@ -28,29 +24,12 @@ def login_as(switching_login):
 
 @pytest.fixture
 def fleet(world):
-    settings = ClaimSettings.current()
-    settings.auto_approve_enabled = True
-    settings.auto_approve_threshold = Decimal("100000.00")
     return Fleet.build(world)
-
-
-def approved_parts(world, fleet, db_session, part="P-100", qty=2) -> list[OldPart]:
-    """An auto-approved repair claim of station A with `qty` units of `part`: its old parts."""
-    user = world.users["station"]
-    data = claim_payload(
-        fleet,
-        causal_part=part,
-        lines=[{"kind": "part", "part_number": part, "qty": qty}],
-    )
-    claim = ops.submit_claim(ops.create_claim(user, parse_claim(data)), user)
-    parts = db_session.query(OldPart).filter_by(claim_id=claim.id).order_by(OldPart.tag).all()
-    assert len(parts) == qty
-    return parts
 
 
 @pytest.fixture
 def parts(world, fleet, db_session):
-    return approved_parts(world, fleet, db_session)
+    return old_parts(ClaimFactory(fleet=fleet, with_old_parts=True))
 
 
 @pytest.fixture
@@ -129,8 +108,12 @@ def test_creating_a_shipment_without_parts_says_so(login_as, parts):
 
 def test_one_shipment_goes_to_one_destination(world, fleet, login_as, db_session):
     fleet.part_b.disposition = Disposition.RETURN_TO_SUPPLIER
-    to_oem = approved_parts(world, fleet, db_session, qty=1)
-    to_supplier = approved_parts(world, fleet, db_session, part="P-200", qty=1)
+    to_oem = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))
+    to_supplier = old_parts(
+        ClaimFactory(
+            fleet=fleet, with_old_parts=True, old_part="P-200", causal_part="P-200", units=1
+        )
+    )
     client = login_as("station")
     page = text(client.get("/old-parts/"))
     assert "Supplier B" in page  # the destination of each part is shown
@@ -248,7 +231,11 @@ def test_a_supplier_receives_and_writes_off_the_parts_routed_to_it(
     world, fleet, login_as, db_session
 ):
     fleet.part_b.disposition = Disposition.RETURN_TO_SUPPLIER
-    (part,) = approved_parts(world, fleet, db_session, part="P-200", qty=1)
+    (part,) = old_parts(
+        ClaimFactory(
+            fleet=fleet, with_old_parts=True, old_part="P-200", causal_part="P-200", units=1
+        )
+    )
     shipment = op.create_return_shipment(world.users["station"], [part.tag])
     op.ship(shipment, world.users["station"], "ZTO", "1")
     client = login_as("supplier_b")
@@ -384,8 +371,7 @@ def test_the_overdue_and_waived_deadline_shows_on_the_claim_page(world, login_as
 
 
 def test_a_claim_without_old_parts_has_no_old_parts_section(world, fleet, login_as):
-    user = world.users["station"]
-    claim = ops.create_claim(user, parse_claim(claim_payload(fleet)))
+    claim = ClaimFactory(fleet=fleet)
     page = text(login_as("station").get(f"/claims/{claim.number}"))
     assert 'data-testid="claim-old-parts"' not in page
 
@@ -402,8 +388,12 @@ def test_another_station_gets_404_on_the_claim_with_old_parts(login_as, parts):
 
 @pytest.mark.parametrize("who", ["auditor", "finance"])
 def test_the_oem_filters_the_list_by_station_and_supplier(world, fleet, login_as, db_session, who):
-    (by_a,) = approved_parts(world, fleet, db_session, qty=1)  # P-100: Supplier A
-    (by_b,) = approved_parts(world, fleet, db_session, part="P-200", qty=1)  # P-200: Supplier B
+    (by_a,) = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=1))  # of SU-A
+    (by_b,) = old_parts(  # P-200: of SU-B
+        ClaimFactory(
+            fleet=fleet, with_old_parts=True, old_part="P-200", causal_part="P-200", units=1
+        )
+    )
     client = login_as(who)
     page = text(client.get("/old-parts/"))
     assert 'name="station"' in page and 'name="supplier"' in page
@@ -532,7 +522,7 @@ def test_only_those_who_see_the_part_get_its_photo(world, login_as, received, up
 @pytest.fixture
 def at_the_oem(world, fleet, db_session):
     """Two SU-A parts the station shipped to the OEM: (parts, the station's shipment)."""
-    parts = approved_parts(world, fleet, db_session)
+    parts = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True))
     shipment = op.create_return_shipment(world.users["station"], [p.tag for p in parts])
     op.ship(shipment, world.users["station"], "ZTO", "ZT-STATION-1")
     return parts, shipment
@@ -607,7 +597,11 @@ def test_a_part_routed_to_the_supplier_shows_the_stations_shipment_to_it(
     world, fleet, client, login_as, db_session
 ):
     fleet.part_b.disposition = Disposition.RETURN_TO_SUPPLIER  # P-200 goes straight to SU-B
-    parts = approved_parts(world, fleet, db_session, part="P-200", qty=1)
+    parts = old_parts(
+        ClaimFactory(
+            fleet=fleet, with_old_parts=True, old_part="P-200", causal_part="P-200", units=1
+        )
+    )
     shipment = op.create_return_shipment(world.users["station"], [parts[0].tag])
     op.ship(shipment, world.users["station"], "ZTO", "ZT-DIRECT")
     detail = text(login_as("supplier_b").get(f"/old-parts/{parts[0].tag}"))

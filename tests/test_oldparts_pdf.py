@@ -7,29 +7,19 @@ import re
 import shutil
 import subprocess
 import zlib
-from decimal import Decimal
 
 import pytest
 
-from portal.claims import operations as ops
-from portal.claims.models import ClaimSettings
-from portal.claims.payload import parse_claim
 from portal.oldparts import operations as op
-from portal.oldparts.models import OldPart
 from portal.oldparts.pdf import qr_data_uri
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet, old_parts
 
 
 @pytest.fixture
 def shipment(world, db_session):
-    settings = ClaimSettings.current()
-    settings.auto_approve_enabled = True
-    settings.auto_approve_threshold = Decimal("100000.00")
     fleet = Fleet.build(world)  # P-100 is called 机油泵 Oil pump
     user = world.users["station"]
-    data = claim_payload(fleet, lines=[{"kind": "part", "part_number": "P-100", "qty": 2}])
-    claim = ops.submit_claim(ops.create_claim(user, parse_claim(data)), user)
-    tags = [p.tag for p in db_session.query(OldPart).filter_by(claim_id=claim.id)]
+    tags = [p.tag for p in old_parts(ClaimFactory(fleet=fleet, with_old_parts=True))]
     shipment = op.create_return_shipment(user, tags)
     op.ship(shipment, user, "中通快递", "ZT123")
     return shipment

@@ -319,14 +319,11 @@ def test_with_redis_down_a_jobs_progress_answers_503_json(down_app, world):
 @pytest.fixture
 def draft_run(world, app, tmp_path, monkeypatch):
     """A computed draft (in-process, by the suite's app without Redis) of one approved claim."""
-    from portal.claims.models import ClaimSettings
-    from tests.factories import Fleet
-    from tests.test_settlement_engine import approved, drafted
+    from tests.factories import ClaimFactory, Fleet, SettlementRunFactory
 
     monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path / "uploads"))
-    ClaimSettings.current().auto_approve_enabled = False  # the auditor approves it
-    approved(world, Fleet.build(world))
-    return drafted(world)
+    ClaimFactory(fleet=Fleet.build(world), approved=True)
+    return SettlementRunFactory(world=world)
 
 
 def test_with_redis_down_releasing_a_draft_says_why_and_leaves_it_a_draft(

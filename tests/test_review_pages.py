@@ -18,9 +18,8 @@ from portal.claims.payload import parse_claim
 from portal.db import utcnow
 from portal.masterdata.models import PartPrice
 from portal.oem import views as oem_views
-from tests import factories
 from tests.conftest import login
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet, claim_payload
 from tests.test_claim_pages import TINY_PDF, download, tiny_png
 
 NOT_AUDITORS = ("station", "supplier", "finance", "admin")
@@ -54,26 +53,6 @@ def auditor(sign_in):
 def uploads(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path / "uploads"))
     return tmp_path / "uploads"
-
-
-def new_vehicle(world, fleet, station=0):
-    """Another vehicle in coverage: the same VIN and causal part twice would flag a duplicate."""
-    return factories.vehicle(
-        fleet.model,
-        world.stations[station],
-        sale_date=fleet.vehicle.sale_date,
-        production_date=fleet.vehicle.production_date,
-    )
-
-
-def in_review(world, fleet, user="station", **overrides) -> Claim:
-    """A claim submitted by `user` and waiting for an auditor (a vehicle of its own)."""
-    overrides.setdefault("vin", new_vehicle(world, fleet, 1 if user == "station_b" else 0).vin)
-    filer = world.users[user]
-    claim = ops.create_claim(filer, parse_claim(claim_payload(fleet, **overrides)))
-    ops.submit_claim(claim, filer)
-    assert claim.status is ClaimStatus.IN_REVIEW
-    return claim
 
 
 def html(response) -> str:
@@ -124,23 +103,27 @@ def queue(world, fleet, db_session):
     """Five claims in review, oldest first: A1 repair, A2 flagged labor, B1 (North) a bigger
     part claim, A3 an appraisal; and A4 returned to the station."""
     claims = {
-        "a1": in_review(world, fleet),
-        "a2": in_review(
-            world,
-            fleet,
+        "a1": ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True),
+        "a2": ClaimFactory(
+            fleet=fleet,
+            in_review=True,
+            own_vehicle=True,
             lines=[
                 {"kind": "labor", "operation_code": "OP-1", "hours": "3.00", "description": "Rust"}
             ],
         ),
-        "b1": in_review(
-            world,
-            fleet,
-            user="station_b",
+        "b1": ClaimFactory(
+            fleet=fleet,
+            in_review=True,
+            own_vehicle=True,
+            station="station_b",
             causal_part="P-200",
             lines=[{"kind": "part", "part_number": "P-200", "qty": 40}],
         ),
-        "a3": in_review(world, fleet, type="appraisal", lines=[]),
-        "a4": in_review(world, fleet),
+        "a3": ClaimFactory(
+            fleet=fleet, in_review=True, own_vehicle=True, type="appraisal", lines=[]
+        ),
+        "a4": ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True),
     }
     ops.return_claim(claims["a4"], world.users["auditor"], "Photo of the part missing")
     now = utcnow()
@@ -194,7 +177,7 @@ def test_the_queue_lists_claims_in_review_oldest_first_with_what_an_auditor_sort
     ],
 )
 def test_the_queue_filters(world, fleet, auditor, queue, query, expected):
-    approved = in_review(world, fleet)
+    approved = ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True)
     decide_claim(approved.id, world.users["auditor"], Decision("approve"))
     claims = {**queue, "approved": approved}
 
@@ -277,10 +260,11 @@ def evidence(world, fleet, uploads, db_session):
     part, so this one is flagged duplicate), a draft of the VIN, hours above standard, a part
     whose price changed since the repair, a photo and a PDF receipt."""
     station = world.users["station"]
-    vin = new_vehicle(world, fleet).vin
-    older = in_review(
-        world,
-        fleet,
+    vin = fleet.sibling_vehicle().vin
+    older = ClaimFactory(
+        fleet=fleet,
+        in_review=True,
+        own_vehicle=True,
         vin=vin,
         odometer_km=5000,
         repair_date=days_ago(60),
@@ -289,8 +273,14 @@ def evidence(world, fleet, uploads, db_session):
         lines=[{"kind": "part", "part_number": "P-200", "qty": 1}],
     )
     older.submitted_at = utcnow() - timedelta(days=58)
-    earlier = in_review(
-        world, fleet, vin=vin, odometer_km=9000, repair_date=days_ago(9), fault_date=days_ago(9)
+    earlier = ClaimFactory(
+        fleet=fleet,
+        in_review=True,
+        own_vehicle=True,
+        vin=vin,
+        odometer_km=9000,
+        repair_date=days_ago(9),
+        fault_date=days_ago(9),
     )
     decide_claim(earlier.id, world.users["auditor"], Decision("approve"))
     draft = ops.create_claim(station, parse_claim(claim_payload(fleet, vin=vin)))
@@ -399,8 +389,8 @@ def test_the_decision_form_is_prefilled_with_the_claim_and_the_reason_codes(
 def test_approving_as_claimed_moves_on_to_the_next_claim_in_the_queue(
     world, fleet, auditor, db_session
 ):
-    waiting = in_review(world, fleet)
-    claim = in_review(world, fleet)
+    waiting = ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True)
+    claim = ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True)
     waiting.submitted_at = utcnow() - timedelta(days=5)
     db_session.flush()
 
@@ -418,7 +408,7 @@ def test_approving_as_claimed_moves_on_to_the_next_claim_in_the_queue(
 
 
 def test_the_last_decision_goes_back_to_the_queue(world, fleet, auditor):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True)
 
     response = auditor.post(f"/oem/claims/{claim.number}/decision", data=decision_form(claim))
 
@@ -430,7 +420,7 @@ def test_the_last_decision_goes_back_to_the_queue(world, fleet, auditor):
 def test_cutting_a_line_with_a_reason_code_partially_approves_with_exact_amounts(
     world, fleet, auditor, sign_in, db_session
 ):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True)
     cut = {"approved": "1.00", "reason": "excessive_labor", "note": "1.0 h is enough"}
 
     response = auditor.post(
@@ -472,7 +462,7 @@ def test_cutting_a_line_with_a_reason_code_partially_approves_with_exact_amounts
 def test_a_cut_without_a_reason_code_is_shown_beside_its_line_and_nothing_is_saved(
     world, fleet, auditor, db_session
 ):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True)
 
     response = auditor.post(
         f"/oem/claims/{claim.number}/decision",
@@ -504,7 +494,7 @@ def test_a_cut_without_a_reason_code_is_shown_beside_its_line_and_nothing_is_sav
     ],
 )
 def test_a_wrong_approved_value_is_shown_beside_its_line(world, fleet, auditor, line, error):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True)
 
     response = auditor.post(
         f"/oem/claims/{claim.number}/decision", data=decision_form(claim, lines={1: line})
@@ -515,7 +505,7 @@ def test_a_wrong_approved_value_is_shown_beside_its_line(world, fleet, auditor, 
 
 
 def test_rejecting_needs_a_reason(world, fleet, auditor, sign_in, db_session):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True)
 
     response = auditor.post(
         f"/oem/claims/{claim.number}/decision", data=decision_form(claim, "reject")
@@ -537,7 +527,7 @@ def test_rejecting_needs_a_reason(world, fleet, auditor, sign_in, db_session):
 
 
 def test_returning_a_claim_sends_it_back_to_the_station(world, fleet, auditor, sign_in, db_session):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True)
 
     response = auditor.post(
         f"/oem/claims/{claim.number}/decision", data=decision_form(claim, "return")
@@ -563,7 +553,7 @@ def test_returning_a_claim_sends_it_back_to_the_station(world, fleet, auditor, s
 def test_deciding_a_decided_claim_is_a_conflict_and_shows_the_claim_as_it_is(
     world, fleet, auditor, db_session
 ):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True)
     form = decision_form(claim, "reject", reason="Not a warranty case")
     other = world.users["auditor"]
     decide_claim(claim.id, other, Decision("approve"))  # another auditor was faster
@@ -583,7 +573,7 @@ def test_deciding_a_decided_claim_is_a_conflict_and_shows_the_claim_as_it_is(
 
 
 def test_a_stale_version_is_a_conflict_and_keeps_what_was_typed(world, fleet, auditor, db_session):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True)
     cut = {"approved": "1.00", "reason": "excessive_labor", "note": "typed before"}
     form = decision_form(claim, lines={1: cut}, reason="My notes")  # the page at version 1
     # Meanwhile another auditor returned it and the station resubmitted it: version 2.
@@ -606,7 +596,7 @@ def test_a_stale_version_is_a_conflict_and_keeps_what_was_typed(world, fleet, au
 
 
 def test_an_auditor_comments_from_the_review_page(world, fleet, auditor, sign_in):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True)
 
     response = auditor.post(
         f"/oem/claims/{claim.number}/comments", data={"body": "Please send the old pump."}
@@ -624,7 +614,7 @@ def test_an_auditor_comments_from_the_review_page(world, fleet, auditor, sign_in
 def test_only_auditors_open_the_queue_the_review_page_and_decide(
     world, fleet, sign_in, db_session, role
 ):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True)
     client = sign_in(role)
 
     assert client.get("/oem/review").status_code == 403
@@ -651,7 +641,7 @@ def test_a_draft_or_an_unknown_claim_is_not_found(world, fleet, auditor):
 def test_the_decision_form_is_protected_against_cross_site_requests(
     app, world, fleet, auditor, db_session, monkeypatch
 ):
-    claim = in_review(world, fleet)
+    claim = ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True)
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
 
     response = auditor.post(f"/oem/claims/{claim.number}/decision", data=decision_form(claim))

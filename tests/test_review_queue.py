@@ -8,51 +8,44 @@ from decimal import Decimal
 import pytest
 
 from portal.claims import operations as ops
-from portal.claims.models import ClaimSettings, ClaimStatus, ClaimType
-from portal.claims.payload import parse_claim
+from portal.claims.models import ClaimStatus, ClaimType
 from portal.db import utcnow
 from portal.oem.queue import QueueFilter, decode_cursor, queue_counts, queue_page
-from tests import factories
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet
 
 
 @pytest.fixture
 def claims(world):
     """Nine claims in review: six of station A (one flagged), three of station B (North)."""
-    ClaimSettings.current().auto_approve_enabled = False
     fleet = Fleet.build(world)
-    user_a, user_b = world.users["station"], world.users["station_b"]
-    made = []
-
-    def vehicle(station):
-        return factories.vehicle(
-            fleet.model,
-            station,
-            sale_date=fleet.vehicle.sale_date,
-            production_date=fleet.vehicle.production_date,
+    # A vehicle each: the same VIN and part would flag duplicates.
+    made = [
+        ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True, odometer_km=15000 + i)
+        for i in range(5)
+    ]
+    flagged_hours = {
+        "kind": "labor",
+        "operation_code": "OP-1",
+        "hours": "3.00",
+        "description": "Corroded",
+    }  # above standard: flagged labor_hours
+    made.append(
+        ClaimFactory(
+            fleet=fleet, in_review=True, own_vehicle=True, odometer_km=15005, lines=[flagged_hours]
         )
-
-    for i in range(6):  # a vehicle each: the same VIN and part would flag duplicates
-        data = claim_payload(fleet, vin=vehicle(world.stations[0]).vin, odometer_km=15000 + i)
-        if i == 5:  # hours above standard: flagged labor_hours
-            data["lines"] = [
-                {
-                    "kind": "labor",
-                    "operation_code": "OP-1",
-                    "hours": "3.00",
-                    "description": "Corroded",
-                }
-            ]
-        made.append(ops.submit_claim(ops.create_claim(user_a, parse_claim(data)), user_a))
-    for i in range(3):
-        data = claim_payload(
-            fleet,
-            vin=vehicle(world.stations[1]).vin,
+    )
+    made += [
+        ClaimFactory(
+            fleet=fleet,
+            in_review=True,
+            own_vehicle=True,
+            station="station_b",
             odometer_km=20000 + i,
             causal_part="P-200",
             lines=[{"kind": "part", "part_number": "P-200", "qty": i + 1}],
         )
-        made.append(ops.submit_claim(ops.create_claim(user_b, parse_claim(data)), user_b))
+        for i in range(3)
+    ]
     # Spread the submit times: claim k was submitted 20 - k days ago.
     now = utcnow()
     for k, claim in enumerate(made):

@@ -38,8 +38,7 @@ from portal.settlement.models import (
     StatementLine,
 )
 from tests.conftest import redis_url
-from tests.factories import Fleet, World
-from tests.test_settlement_engine import approved
+from tests.factories import ClaimFactory, Fleet, World
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +56,7 @@ def build(app, claims: int = CLAIMS) -> Data:
         world = World.build()
         ClaimSettings.current().auto_approve_enabled = False
         fleet = Fleet.build(world)
-        ids = [approved(world, fleet).id for _ in range(claims)]
+        ids = [ClaimFactory(fleet=fleet, approved=True).id for _ in range(claims)]
         db.session.commit()
         return Data(world.users["finance"].id, ids)
 

@@ -30,12 +30,10 @@ from portal.settlement import operations as settle
 from portal.settlement.models import Statement, StatementKind, StatementStatus
 from portal.settlement.queries import statement_lines
 from tests.conftest import redis_url, test_config
-from tests.factories import Fleet
+from tests.factories import ClaimFactory, Fleet, SettlementRunFactory
 from tests.test_settlement_engine import (
     TODAY,
-    approved,
     chargeback_of,
-    drafted,
     release,
     statement_of,
 )
@@ -91,8 +89,8 @@ def csv_rows(statement) -> list[list[str]]:
 @pytest.fixture
 def draft(world, fleet):
     """A draft run of two claims: station A's statement and supplier A's, two lines each."""
-    claims = [approved(world, fleet), approved(world, fleet)]
-    return drafted(world), claims
+    claims = [ClaimFactory(fleet=fleet, approved=True), ClaimFactory(fleet=fleet, approved=True)]
+    return SettlementRunFactory(world=world), claims
 
 
 # -- the PDF ---------------------------------------------------------------------------------------

@@ -16,11 +16,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from portal.claims import operations as ops
-from portal.claims.decisions import Decision, LineDecision, decide_claim
 from portal.claims.fulfilment import confirm_receipt, ship_emergency_part
 from portal.claims.models import ClaimSettings, ClaimStatus
-from portal.claims.payload import parse_claim
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
 from portal.oldparts import operations as oldparts
@@ -40,7 +37,7 @@ from portal.settlement.models import (
     StatementStatus,
 )
 from tests import factories
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet, SettlementRunFactory
 
 TODAY = date.today()
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -53,19 +50,6 @@ def fleet(world):
     return Fleet.build(world)
 
 
-def approved(world, fleet, lines=None, cut=None, station="station", **overrides):
-    user = world.users[station]
-    if lines is not None:
-        overrides["lines"] = lines
-    claim = ops.submit_claim(
-        ops.create_claim(user, parse_claim(claim_payload(fleet, **overrides))), user
-    )
-    decisions = [LineDecision(claim.lines[i].id, **d) for i, d in (cut or {}).items()]
-    decide_claim(claim.id, world.users["auditor"], Decision("approve", decisions))
-    db.session.commit()
-    return claim
-
-
 def part(number="P-100", qty=1):
     return {"kind": "part", "part_number": number, "qty": qty}
 
@@ -76,19 +60,18 @@ def labor(hours="1.50"):
 
 
 def run_now(world, period=None):
+    """Start a run of `period` (the current month) and compute it in-process, whatever comes of
+    it. What the run reads is committed first, as a worker reads only committed rows."""
+    db.session.commit()
     run = settle.start_run(world.users["finance"], period or engine.current_period())
+    db.session.commit()
     db.session.refresh(run)
-    return run
-
-
-def drafted(world, period=None):
-    run = run_now(world, period)
-    assert run.status is RunStatus.DRAFT, run.error
     return run
 
 
 def release(world, run):
     settle.request_release(run, world.users["finance"])
+    db.session.commit()
     db.session.refresh(run)
     assert run.status is RunStatus.RELEASED, run.error
     return run
@@ -132,7 +115,7 @@ def refused(error_type, match=None):
 
 
 def test_a_repair_claim_is_paid_to_the_station_and_charged_to_its_supplier(world, fleet):
-    claim = approved(world, fleet)
+    claim = ClaimFactory(fleet=fleet, approved=True)
     run = run_now(world)
     assert run.status is RunStatus.DRAFT, run.error
     station = statement_of(run, StatementKind.STATION, world.stations[0])
@@ -166,12 +149,8 @@ def test_a_repair_claim_is_paid_to_the_station_and_charged_to_its_supplier(world
 
 
 def test_vat_on_a_net_ending_in_half_a_fen_rounds_up(world, fleet):
-    approved(
-        world,
-        fleet,
-        cut={0: {"approved_amount": Decimal("95.00"), "reason": "partial_approval"}},
-    )
-    run = drafted(world)
+    ClaimFactory(fleet=fleet, partially_approved=True)  # the part line cut to 95.00
+    run = SettlementRunFactory(world=world)
     station = statement_of(run, StatementKind.STATION, world.stations[0])
     # parts 95.00 + handling 9.50 + labor 1.50 h x 80.00 = 120.00 -> net 224.50
     # VAT 224.50 x 13% = 29.185 -> 29.19 half-up (half-even would give 29.18)
@@ -182,9 +161,11 @@ def test_a_recovery_share_giving_half_a_fen_rounds_up(world, fleet):
     su_a = world.suppliers[0]
     su_a.recovery_share = Decimal("0.333333")
     su_a.handling_fee_rate = Decimal("0")
-    factories.part(su_a, "P-4880", price="4880.00")
-    claim = approved(world, fleet, lines=[part("P-4880"), labor()], causal_part="P-4880")
-    run = drafted(world)
+    factories.PartFactory(supplier=su_a, number="P-4880", price="4880.00")
+    claim = ClaimFactory(
+        fleet=fleet, approved=True, lines=[part("P-4880"), labor()], causal_part="P-4880"
+    )
+    run = SettlementRunFactory(world=world)
     cb = chargeback_of(claim)
     # parts 4880.00 + labor 120.00 = 5000.00; x 0.333333 = 1666.665 -> 1666.67 (half-even: .66)
     assert (cb.parts_amount, cb.labor_amount) == (Decimal("4880.00"), Decimal("120.00"))
@@ -199,8 +180,11 @@ def test_a_recovery_share_giving_half_a_fen_rounds_up(world, fleet):
 def test_a_handling_fee_giving_half_a_fen_rounds_up_and_totals_add_rounded_lines(world, fleet):
     su_b = world.suppliers[1]
     su_b.handling_fee_rate = Decimal("0.03")
-    claims = [approved(world, fleet, lines=[part("P-200")], causal_part="P-200") for _ in range(2)]
-    run = drafted(world)
+    claims = [
+        ClaimFactory(fleet=fleet, approved=True, lines=[part("P-200")], causal_part="P-200")
+        for _ in range(2)
+    ]
+    run = SettlementRunFactory(world=world)
     for claim in claims:
         cb = chargeback_of(claim)
         # recovery 45.50 x 1 = 45.50; fee 45.50 x 3% = 1.365 -> 1.37 (half-even: 1.36)
@@ -217,8 +201,8 @@ def test_a_handling_fee_giving_half_a_fen_rounds_up_and_totals_add_rounded_lines
 
 
 def test_labor_over_the_suppliers_cap_is_charged_at_cap_times_the_claims_labor_rate(world, fleet):
-    claim = approved(world, fleet, lines=[part(), labor("5.00")])
-    run = drafted(world)
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=[part(), labor("5.00")])
+    run = SettlementRunFactory(world=world)
     station = statement_of(run, StatementKind.STATION, world.stations[0])
     # The station is paid every approved hour: 100.00 + 10.00 + 5.00 h x 80.00 = 510.00
     assert station_lines(station) == [(LineKind.CLAIM, Decimal("510.00"))]
@@ -236,8 +220,8 @@ def test_labor_over_the_suppliers_cap_is_charged_at_cap_times_the_claims_labor_r
 def test_the_cap_uses_the_rate_of_the_claim_and_rounds_half_up(world, fleet):
     world.suppliers[0].labor_hours_cap = Decimal("0.50")
     world.stations[0].labor_rate = Decimal("80.05")  # copied onto the claim when it is made
-    claim = approved(world, fleet, lines=[part(), labor("1.00")])
-    run = drafted(world)
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=[part(), labor("1.00")])
+    run = SettlementRunFactory(world=world)
     station = statement_of(run, StatementKind.STATION, world.stations[0])
     # The station: 100.00 + 10.00 + 1.00 h x 80.05 = 190.05
     assert station_lines(station) == [(LineKind.CLAIM, Decimal("190.05"))]
@@ -249,8 +233,8 @@ def test_the_cap_uses_the_rate_of_the_claim_and_rounds_half_up(world, fleet):
 
 
 def test_labor_under_the_cap_is_charged_as_approved(world, fleet):
-    claim = approved(world, fleet, lines=[part(), labor("3.00")])
-    drafted(world)
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=[part(), labor("3.00")])
+    SettlementRunFactory(world=world)
     cb = chargeback_of(claim)
     # 3.00 h <= 4.00 h: labor as approved 3.00 x 80.00 = 240.00; (100.00 + 240.00) + 5.00
     assert (cb.labor_hours_charged, cb.labor_amount) == (Decimal("3.00"), Decimal("240.00"))
@@ -259,8 +243,8 @@ def test_labor_under_the_cap_is_charged_as_approved(world, fleet):
 
 def test_a_recovery_share_below_one(world, fleet):
     world.suppliers[0].recovery_share = Decimal("0.80")
-    claim = approved(world, fleet)
-    drafted(world)
+    claim = ClaimFactory(fleet=fleet, approved=True)
+    SettlementRunFactory(world=world)
     cb = chargeback_of(claim)
     # (100.00 + 120.00) x 0.80 = 176.00; fee 100.00 x 5% = 5.00 (the fee is not shared)
     assert (cb.recovery_share, cb.recovery_amount) == (Decimal("0.800000"), Decimal("176.00"))
@@ -268,17 +252,17 @@ def test_a_recovery_share_below_one(world, fleet):
 
 
 def test_a_partial_approval_pays_and_recovers_what_was_approved(world, fleet):
-    claim = approved(
-        world,
-        fleet,
+    claim = ClaimFactory(
+        fleet=fleet,
+        approved=True,
         lines=[part(qty=3), labor()],
-        cut={
+        cuts={
             0: {"approved_qty": 1, "reason": "duplicate_charge"},
             1: {"approved_hours": Decimal("1.00"), "reason": "excessive_labor"},
         },
     )
     assert claim.status is ClaimStatus.PARTIALLY_APPROVED
-    run = drafted(world)
+    run = SettlementRunFactory(world=world)
     station = statement_of(run, StatementKind.STATION, world.stations[0])
     # 1 x 100.00 + handling 10.00 + 1.00 h x 80.00 = 190.00 (claimed 300 + 30 + 120 = 450.00)
     assert station_lines(station) == [(LineKind.CLAIM, Decimal("190.00"))]
@@ -295,12 +279,18 @@ def test_a_partial_approval_pays_and_recovers_what_was_approved(world, fleet):
 
 def scrap_claim(world, fleet, qty=3):
     fleet.vehicle.sale_date = TODAY - timedelta(days=60)  # keeps the wear group covered
-    return approved(world, fleet, lines=[part("FLT-1", qty)], causal_part="FLT-1", odometer_km=3000)
+    return ClaimFactory(
+        fleet=fleet,
+        approved=True,
+        lines=[part("FLT-1", qty)],
+        causal_part="FLT-1",
+        odometer_km=3000,
+    )
 
 
 def test_a_scrap_residual_is_deducted_on_the_station_statement(world, fleet):
     claim = scrap_claim(world, fleet)
-    run = drafted(world)
+    run = SettlementRunFactory(world=world)
     station = statement_of(run, StatementKind.STATION, world.stations[0])
     # claim: 3 x 20.00 = 60.00 + handling 6.00 = 66.00; residual 20.00 x 3 x 0.1 = 6.00
     assert station_lines(station) == [
@@ -321,11 +311,11 @@ def test_a_scrap_residual_is_deducted_on_the_station_statement(world, fleet):
 
 
 def drafted_after_release(world):
-    return drafted(world)
+    return SettlementRunFactory(world=world)
 
 
 def overdue_claim(world, fleet):
-    claim = approved(world, fleet, lines=[part("P-200")], causal_part="P-200")
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=[part("P-200")], causal_part="P-200")
     assert oldparts.mark_overdue(TODAY + timedelta(days=31)) == 1
     db.session.commit()
     return claim
@@ -333,7 +323,7 @@ def overdue_claim(world, fleet):
 
 def test_an_overdue_old_part_is_charged_back_to_the_station(world, fleet):
     overdue_claim(world, fleet)
-    run = drafted(world)
+    run = SettlementRunFactory(world=world)
     station = statement_of(run, StatementKind.STATION, world.stations[0])
     # claim 45.50 + handling 4.55 = 50.05; overdue part: its line's 45.50 back
     assert station_lines(station) == [
@@ -350,14 +340,14 @@ def test_a_waived_overdue_part_is_not_deducted(world, fleet):
     (old,) = oldparts.parts_of_claim(claim)
     oldparts.waive_overdue(old, world.users["auditor"], "Courier lost the box")
     db.session.commit()
-    run = drafted(world)
+    run = SettlementRunFactory(world=world)
     station = statement_of(run, StatementKind.STATION, world.stations[0])
     assert station_lines(station) == [(LineKind.CLAIM, Decimal("50.05"))]
 
 
 def test_an_overdue_part_waived_after_the_draft_is_dropped_at_release(world, fleet):
     claim = overdue_claim(world, fleet)
-    run = drafted(world)
+    run = SettlementRunFactory(world=world)
     station = statement_of(run, StatementKind.STATION, world.stations[0])
     assert totals(station)[0] == Decimal("4.55")
     (old,) = oldparts.parts_of_claim(claim)
@@ -374,11 +364,12 @@ def test_an_overdue_part_waived_after_the_draft_is_dropped_at_release(world, fle
 
 
 def test_a_statement_of_only_a_waived_charge_is_dropped_at_release(world, fleet):
-    claim = approved(world, fleet, lines=[part("P-200")], causal_part="P-200")
-    release(world, drafted(world))  # the claim is paid (50.05); its part is not back yet
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=[part("P-200")], causal_part="P-200")
+    release(world, SettlementRunFactory(world=world))  # the claim is paid (50.05)
+    # ... and its part is not back yet
     assert oldparts.mark_overdue(TODAY + timedelta(days=31)) == 1
     db.session.commit()
-    run = drafted(world)
+    run = SettlementRunFactory(world=world)
     station = statement_of(run, StatementKind.STATION, world.stations[0])
     # only the overdue part: -45.50; VAT -5.915 -> -5.92 (half away from zero)
     assert station_lines(station) == [(LineKind.OVERDUE, Decimal("-45.50"))]
@@ -405,9 +396,9 @@ def inspect_part(world, claim, result):
 
 @pytest.mark.parametrize("result", ["no_fault_found", "misuse"])
 def test_an_inspection_without_fault_takes_the_part_out_of_the_recovery(world, fleet, result):
-    claim = approved(world, fleet)
+    claim = ClaimFactory(fleet=fleet, approved=True)
     inspect_part(world, claim, result)
-    run = drafted(world)
+    run = SettlementRunFactory(world=world)
     cb = chargeback_of(claim)
     # parts 100.00 removed; labor stays: 120.00 x 1; no handling fee on removed parts
     assert (cb.parts_amount, cb.removed_parts_amount) == (Decimal("0.00"), Decimal("100.00"))
@@ -423,51 +414,33 @@ def test_an_inspection_without_fault_takes_the_part_out_of_the_recovery(world, f
 
 @pytest.mark.parametrize("result", ["confirmed_defect", "wrong_part"])
 def test_other_inspection_results_leave_the_recovery_whole(world, fleet, result):
-    claim = approved(world, fleet)
+    claim = ClaimFactory(fleet=fleet, approved=True)
     inspect_part(world, claim, result)
-    drafted(world)
+    SettlementRunFactory(world=world)
     cb = chargeback_of(claim)
     assert (cb.removed_parts_amount, cb.amount) == (Decimal("0.00"), Decimal("225.00"))
 
 
 def test_a_claim_with_nothing_left_to_recover_gets_no_chargeback(world, fleet):
-    claim = approved(world, fleet, lines=[part()])
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=[part()])
     inspect_part(world, claim, "no_fault_found")
-    run = drafted(world)
+    run = SettlementRunFactory(world=world)
     # parts removed, no labor: 0.00 to recover -> no line, and no empty supplier statement
     assert chargeback_of(claim) is None
     assert statement_of(run, StatementKind.SUPPLIER, world.suppliers[0]) is None
     assert run.supplier_statement_count == 0
 
 
-def emergency_request(world, fleet, shipper="ST-B", fulfilment="drop_ship"):
-    user = world.users["station"]
-    data = claim_payload(
-        fleet,
-        type="emergency_part",
-        odometer_km=None,
-        fault_code=None,
-        causal_part=None,
-        fulfilment=fulfilment,
-        shipper_code=shipper,
-        lines=[part("P-100", 2)],
-    )
-    claim = ops.submit_claim(ops.create_claim(user, parse_claim(data)), user)
-    decide_claim(claim.id, world.users["auditor"], Decision("approve"))
-    db.session.commit()
-    return claim
-
-
 def test_a_station_that_drop_shipped_an_emergency_part_is_credited_once_received(world, fleet):
-    request = emergency_request(world, fleet)
+    request = ClaimFactory(fleet=fleet, emergency_part=True, approved=True)
     ship_emergency_part(request, world.users["station_b"], "SF", "SF1", Decimal("85.00"))
     db.session.commit()
-    not_yet = drafted(world)
+    not_yet = SettlementRunFactory(world=world)
     assert not_yet.station_statement_count == 0  # shipped, not received: no credit yet
     settle.discard_run(not_yet, world.users["finance"])
     confirm_receipt(request, world.users["station"])
     db.session.commit()
-    run = drafted(world)
+    run = SettlementRunFactory(world=world)
     shipper = statement_of(run, StatementKind.STATION, world.stations[1])
     # part value 2 x 100.00 = 200.00 + freight 85.00 = 285.00; VAT 37.05
     assert station_lines(shipper) == [(LineKind.EMERGENCY_CREDIT, Decimal("285.00"))]
@@ -476,42 +449,44 @@ def test_a_station_that_drop_shipped_an_emergency_part_is_credited_once_received
     assert statement_of(run, StatementKind.STATION, world.stations[0]) is None
     assert run.claim_count == 0
     release(world, run)
-    assert drafted(world).station_statement_count == 0  # credited once
+    assert SettlementRunFactory(world=world).station_statement_count == 0  # credited once
 
 
 def test_a_drop_shipment_by_a_supplier_credits_no_station(world, fleet):
-    request = emergency_request(world, fleet, shipper="SU-A")
+    request = ClaimFactory(fleet=fleet, emergency_part=True, approved=True, shipper_code="SU-A")
     ship_emergency_part(request, world.users["supplier"], "SF", "SF1", Decimal("10.00"))
     confirm_receipt(request, world.users["station"])
     db.session.commit()
-    run = drafted(world)
+    run = SettlementRunFactory(world=world)
     assert (run.station_statement_count, run.supplier_statement_count) == (0, 0)
 
 
 def test_pre_authorisations_are_not_paid_to_the_requesting_station(world, fleet):
-    approved(world, fleet, type="appraisal", causal_part="ENG-1", lines=[])
-    approved(
-        world,
-        fleet,
+    ClaimFactory(fleet=fleet, approved=True, type="appraisal", causal_part="ENG-1", lines=[])
+    ClaimFactory(
+        fleet=fleet,
+        approved=True,
         type="outsourced_purchase",
         fault_code=None,
         lines=[{"kind": "other", "amount": "800.00", "description": "Local glass"}],
     )
-    emergency_request(world, fleet, shipper="", fulfilment="regular")
-    run = drafted(world)
+    ClaimFactory(
+        fleet=fleet, emergency_part=True, approved=True, shipper_code="", fulfilment="regular"
+    )
+    run = SettlementRunFactory(world=world)
     assert run.claim_count == 0
     assert (run.station_statement_count, run.supplier_statement_count) == (0, 0)
     assert (run.station_net, run.supplier_net) == (Decimal("0.00"), Decimal("0.00"))
 
 
 def test_vat_is_13_percent_by_default_and_follows_the_settings(world, fleet):
-    approved(world, fleet)
-    run = drafted(world)
+    ClaimFactory(fleet=fleet, approved=True)
+    run = SettlementRunFactory(world=world)
     assert run.vat_rate == Decimal("0.130000")
     settle.discard_run(run, world.users["finance"])
     SettlementSettings.current().vat_rate = Decimal("0.06")
     db.session.commit()
-    run = drafted(world)
+    run = SettlementRunFactory(world=world)
     assert run.vat_rate == Decimal("0.060000")
     station = statement_of(run, StatementKind.STATION, world.stations[0])
     supplier = statement_of(run, StatementKind.SUPPLIER, world.suppliers[0])
@@ -522,22 +497,19 @@ def test_vat_is_13_percent_by_default_and_follows_the_settings(world, fleet):
 
 def test_run_totals_are_sums_of_rounded_lines_across_stations_and_suppliers(world, fleet):
     world.suppliers[1].handling_fee_rate = Decimal("0.03")
-    a1 = approved(world, fleet)  # ST-A, SU-A: 230.00 / 225.00
-    a2 = approved(
-        world,
-        fleet,
-        lines=[part("P-200")],
-        causal_part="P-200",
-    )  # ST-A, SU-B: 45.50 + 4.55 = 50.05 / 45.50 + 1.365 -> 1.37 = 46.87
-    b1 = approved(
-        world,
-        fleet,
+    a1 = ClaimFactory(fleet=fleet, approved=True)  # ST-A, SU-A: 230.00 / 225.00
+    # ST-A, SU-B: 45.50 + 4.55 = 50.05 / 45.50 + 1.365 -> 1.37 = 46.87
+    a2 = ClaimFactory(fleet=fleet, approved=True, lines=[part("P-200")], causal_part="P-200")
+    # ST-B, SU-A: 230.00 / 225.00
+    b1 = ClaimFactory(
+        fleet=fleet,
+        approved=True,
         station="station_b",
         vin=fleet.old_vehicle.vin,
         odometer_km=95000,
         goodwill_reason="fleet customer",
-    )  # ST-B, SU-A: 230.00 / 225.00
-    run = drafted(world)
+    )
+    run = SettlementRunFactory(world=world)
     assert run.claim_count == 3
     assert (run.station_statement_count, run.supplier_statement_count) == (2, 2)
     st_a = statement_of(run, StatementKind.STATION, world.stations[0])
@@ -562,12 +534,12 @@ def previous_period() -> str:
 
 
 def test_claims_decided_after_the_period_cutoff_wait_for_the_next_run(world, fleet):
-    earlier = approved(world, fleet)
-    later = approved(world, fleet)
+    earlier = ClaimFactory(fleet=fleet, approved=True)
+    later = ClaimFactory(fleet=fleet, approved=True)
     cutoff = engine.period_cutoff(engine.parse_period(previous_period()))
     earlier.decided_at = cutoff - timedelta(seconds=1)
     db.session.commit()
-    run = drafted(world, previous_period())
+    run = SettlementRunFactory(world=world, period=previous_period())
     assert run.claim_count == 1
     assert db.session.scalars(
         sa.select(StatementLine.claim_id).where(StatementLine.run_id == run.id)
@@ -575,7 +547,7 @@ def test_claims_decided_after_the_period_cutoff_wait_for_the_next_run(world, fle
     release(world, run)
     db.session.refresh(later)
     assert later.status is ClaimStatus.APPROVED
-    assert drafted(world).claim_count == 1  # the current month takes it
+    assert SettlementRunFactory(world=world).claim_count == 1  # the current month takes it
 
 
 def test_a_future_period_is_refused(world, fleet):
@@ -616,8 +588,8 @@ def settled_events(claim):
 
 
 def test_releasing_twice_settles_once(world, fleet):
-    claim = approved(world, fleet)
-    run = release(world, drafted(world))
+    claim = ClaimFactory(fleet=fleet, approved=True)
+    run = release(world, SettlementRunFactory(world=world))
     released_at = run.released_at
     assert settle.request_release(run, world.users["finance"]).status is RunStatus.RELEASED
     assert engine.release_run(run.id, world.users["finance"].id) == "skipped"
@@ -630,8 +602,8 @@ def test_releasing_twice_settles_once(world, fleet):
 
 
 def test_computing_a_draft_again_is_skipped(world, fleet):
-    approved(world, fleet)
-    run = drafted(world)
+    ClaimFactory(fleet=fleet, approved=True)
+    run = SettlementRunFactory(world=world)
     statements = count(Statement, Statement.run_id == run.id)
     assert engine.compute_run(run.id) == "skipped"
     db.session.refresh(run)
@@ -641,8 +613,8 @@ def test_computing_a_draft_again_is_skipped(world, fleet):
 
 
 def test_a_second_run_while_one_is_open_is_a_conflict(world, fleet):
-    approved(world, fleet)
-    run = drafted(world)
+    ClaimFactory(fleet=fleet, approved=True)
+    run = SettlementRunFactory(world=world)
     with refused(Conflict, match="still open") as caught:
         settle.start_run(world.users["finance"], previous_period())
     assert caught.value.run_id == run.id
@@ -684,8 +656,8 @@ def test_the_database_itself_keeps_one_run_open(world, fleet):
 
 
 def test_discarding_a_draft_frees_its_claims_for_the_next_run(world, fleet):
-    claim = approved(world, fleet)
-    run = drafted(world)
+    claim = ClaimFactory(fleet=fleet, approved=True)
+    run = SettlementRunFactory(world=world)
     settle.discard_run(run, world.users["finance"])
     db.session.commit()
     assert (run.status, run.open_slot) == (RunStatus.DISCARDED, None)
@@ -693,7 +665,7 @@ def test_discarding_a_draft_frees_its_claims_for_the_next_run(world, fleet):
     db.session.refresh(claim)
     assert claim.status is ClaimStatus.APPROVED
     assert settle.discard_run(run, world.users["finance"]) is run  # twice: nothing more
-    again = drafted(world)
+    again = SettlementRunFactory(world=world)
     assert again.claim_count == 1
     assert totals(statement_of(again, StatementKind.STATION, world.stations[0]))[0] == Decimal(
         "230.00"
@@ -716,9 +688,9 @@ def refused_by_the_database(row) -> None:
 
 def test_a_released_claim_never_appears_on_a_second_statement(world, fleet):
     claim = overdue_claim(world, fleet)
-    first = release(world, drafted(world))
-    approved(world, fleet)  # something for the next run
-    second = drafted(world)
+    first = release(world, SettlementRunFactory(world=world))
+    ClaimFactory(fleet=fleet, approved=True)  # something for the next run
+    second = SettlementRunFactory(world=world)
     assert second.claim_count == 1
     station = statement_of(second, StatementKind.STATION, world.stations[0])
     supplier = statement_of(second, StatementKind.SUPPLIER, world.suppliers[0])
@@ -767,10 +739,10 @@ def hand_written_chargeback(statement, claim, **overrides) -> Chargeback:
 def test_a_line_or_chargeback_belongs_to_its_statements_run_and_supplier(world, fleet):
     """One composite foreign key per row: a line's run, a chargeback's run and supplier are its
     statement's, or the database refuses the row."""
-    approved(world, fleet)
-    first = release(world, drafted(world))
-    claim = approved(world, fleet)
-    second = drafted(world)
+    ClaimFactory(fleet=fleet, approved=True)
+    first = release(world, SettlementRunFactory(world=world))
+    claim = ClaimFactory(fleet=fleet, approved=True)
+    second = SettlementRunFactory(world=world)
     station = statement_of(second, StatementKind.STATION, world.stations[0])
     supplier = statement_of(second, StatementKind.SUPPLIER, world.suppliers[0])
     db.session.execute(sa.delete(Chargeback).where(Chargeback.claim_id == claim.id))
@@ -806,7 +778,7 @@ def test_a_line_or_chargeback_belongs_to_its_statements_run_and_supplier(world, 
 
 
 def test_a_failed_run_keeps_nothing_and_a_retry_computes_it_right(world, fleet, monkeypatch):
-    claim = approved(world, fleet)
+    claim = ClaimFactory(fleet=fleet, approved=True)
     real = engine._update_totals
 
     def broken(sql, table, *args):
@@ -837,19 +809,19 @@ def test_a_failed_run_keeps_nothing_and_a_retry_computes_it_right(world, fleet, 
 
 
 def test_a_failed_run_is_not_retried_while_another_run_is_open(world, fleet, monkeypatch):
-    approved(world, fleet)
+    ClaimFactory(fleet=fleet, approved=True)
     monkeypatch.setattr(engine, "_update_totals", lambda *a: 1 / 0)
     failed = run_now(world)
     assert failed.status is RunStatus.FAILED
     monkeypatch.undo()
-    other = drafted(world)  # a failed run holds no slot
+    other = SettlementRunFactory(world=world)  # a failed run holds no slot
     with refused(Conflict, match="still open") as caught:
         settle.retry_run(failed, world.users["finance"])
     assert caught.value.run_id == other.id
 
 
 def test_a_run_whose_worker_stopped_is_stale_and_resumes(world, fleet):
-    approved(world, fleet)
+    ClaimFactory(fleet=fleet, approved=True)
     run = new_run_row(world, status=RunStatus.RUNNING, open_slot=1, progress=35)
     run.heartbeat_at = engine.utcnow() - timedelta(seconds=30)
     db.session.commit()
@@ -880,8 +852,11 @@ def uploads(app, tmp_path, monkeypatch):
 
 def two_chargebacks(world, fleet):
     """Two claims charged to SU-A (225.00 each) on a draft run."""
-    first, second = approved(world, fleet), approved(world, fleet)
-    run = drafted(world)
+    first, second = (
+        ClaimFactory(fleet=fleet, approved=True),
+        ClaimFactory(fleet=fleet, approved=True),
+    )
+    run = SettlementRunFactory(world=world)
     return run, chargeback_of(first), chargeback_of(second)
 
 

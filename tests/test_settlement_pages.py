@@ -13,10 +13,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from portal.claims import operations as ops
-from portal.claims.decisions import Decision, decide_claim
 from portal.claims.models import ClaimSettings, ClaimStatus
-from portal.claims.payload import parse_claim
 from portal.db import utcnow
 from portal.settlement import engine
 from portal.settlement.models import (
@@ -30,7 +27,7 @@ from portal.settlement.models import (
     StatementKind,
     StatementStatus,
 )
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 CURRENT = engine.current_period
@@ -53,26 +50,14 @@ def fleet(world):
     return Fleet.build(world)
 
 
-def approved(world, fleet, db_session, station="station", **overrides):
-    """A repair claim filed by `station`, approved in full by the auditor."""
-    user = world.users[station]
-    claim = ops.submit_claim(
-        ops.create_claim(user, parse_claim(claim_payload(fleet, **overrides))), user
-    )
-    decide_claim(claim.id, world.users["auditor"], Decision("approve", []))
-    db_session.commit()
-    return claim
-
-
 @pytest.fixture
 def claims(world, fleet, db_session):
     """Station A's claim (charged to supplier A) and station B's claim (supplier B's part)."""
     return [
-        approved(world, fleet, db_session),
-        approved(
-            world,
-            fleet,
-            db_session,
+        ClaimFactory(fleet=fleet, approved=True),
+        ClaimFactory(
+            fleet=fleet,
+            approved=True,
             station="station_b",
             causal_part="P-200",
             lines=[{"kind": "part", "part_number": "P-200", "qty": 2}],
@@ -157,7 +142,7 @@ def test_finance_starts_a_run_and_lands_on_its_draft_with_totals_per_station_and
 def test_the_draft_compares_each_organisation_with_the_previous_released_run(
     released, login_as, world, fleet, db_session
 ):
-    approved(world, fleet, db_session)  # station A again, next run
+    ClaimFactory(fleet=fleet, approved=True)  # station A again, next run
     client = login_as("finance")
     start(client)
     run = the_run(db_session)
@@ -242,7 +227,7 @@ def test_a_station_sees_its_released_statement_and_not_another_stations_nor_a_dr
     assert client.get(f"/settlement/statements/{station_b.id}.pdf").status_code == 404
 
     # A new draft run: its statement of station A is finance's alone until released.
-    approved(world, fleet, db_session)
+    ClaimFactory(fleet=fleet, approved=True)
     finance = login_as("finance")
     start(finance)
     draft = statement_of(db_session, the_run(db_session), StatementKind.STATION, world.stations[0])

@@ -20,9 +20,9 @@ from portal.settlement.models import (
     StatementKind,
     StatementLine,
 )
-from tests.factories import Fleet
+from tests.factories import ClaimFactory, Fleet
 from tests.test_api_auth import api_for
-from tests.test_api_settlement import approved, chargeback_of, released
+from tests.test_api_settlement import chargeback_of, pump_and_labor, released
 
 
 @pytest.fixture
@@ -66,8 +66,8 @@ def test_a_waived_chargeback_leaves_the_runs_supplier_net_as_the_sum_of_its_stat
     client, world, fleet, db_session
 ):
     finance = api_for(client, world, "finance")
-    claim_a = approved(world, fleet)
-    claim_b = approved(world, fleet, labor_hours="5.00")
+    claim_a = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
+    claim_b = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor("5.00"))
     run = released(finance)
     assert run["totals"]["supplier_net"] == "650.00"
     assert_totals_add_up(db_session, run["id"])
@@ -98,7 +98,7 @@ def test_the_run_page_shows_the_supplier_net_after_a_waiver(
     client, world, fleet, db_session, login_as
 ):
     finance = api_for(client, world, "finance")
-    claim = approved(world, fleet)
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     run = released(finance)
     cb = chargeback_of(claim)
     api_for(client, world, "supplier").post(f"/chargebacks/{cb}/dispute", json={"reason": "No"})

@@ -19,9 +19,9 @@ from portal.masterdata.models import Disposition
 from portal.notifications.models import Notification
 from portal.oldparts import operations as op
 from portal.oldparts.models import FindingStatus, Inspection, OldPart, OldPartStatus
-from tests.factories import Fleet
+from tests.factories import ClaimFactory, Fleet
 from tests.test_api_auth import api_for
-from tests.test_api_settlement import approved, draft
+from tests.test_api_settlement import draft, pump_and_labor
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -42,7 +42,7 @@ def uploads(app, tmp_path, monkeypatch):
 @pytest.fixture
 def received(world, fleet) -> OldPart:
     """Claim A approved; its pump shipped to supplier A and received there."""
-    claim = approved(world, fleet)
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     part = db.session.scalars(sa.select(OldPart).where(OldPart.claim_id == claim.id)).one()
     assert part.destination_org_id == part.supplier_id == world.suppliers[0].id
     shipment = op.create_return_shipment(world.users["station"], [part.tag])
@@ -153,7 +153,7 @@ def test_an_auditor_overrules_a_finding_with_a_reason_and_the_chargeback_stands(
 
 def test_the_oems_own_finding_takes_effect_at_once(world, fleet):
     fleet.part.disposition = Disposition.RETURN_TO_OEM
-    claim = approved(world, fleet)
+    claim = ClaimFactory(fleet=fleet, approved=True, lines=pump_and_labor())
     part = db.session.scalars(sa.select(OldPart).where(OldPart.claim_id == claim.id)).one()
     shipment = op.create_return_shipment(world.users["station"], [part.tag])
     op.ship(shipment, world.users["station"], "ZTO", "ZT1")

@@ -231,10 +231,9 @@ def test_only_admins_manage_users(client, world, login_as, role):
 
 
 def test_the_users_list_pages(client, world, login_as):
-    from portal.auth.models import Role
 
     for i in range(30):
-        factories.user(Role.AUDITOR, world.oem, f"paged{i:02d}")
+        factories.UserFactory(auditor=True, organisation=world.oem, username=f"paged{i:02d}")
     login_as("admin")
     first = client.get("/admin/users").get_data(as_text=True)
     second = client.get("/admin/users?page=2").get_data(as_text=True)

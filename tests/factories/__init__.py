@@ -1,0 +1,70 @@
+"""Test data: factory_boy factories on the test's session (flushed, rolled back with the test).
+
+- `masterdata`: organisations, stations, suppliers, vehicle models, policies, vehicles, parts,
+  prices, fault codes, labor operations;
+- `users`: a user per role (`UserFactory(auditor=True)`);
+- `world`: `World` (two stations, two suppliers, a user per role) and `Fleet` (the vehicles,
+  parts and codes claims need), and `claim_payload`;
+- `claims`: `ClaimFactory` with a trait per state, reached through the real workflow;
+- `settlement`: `SettlementRunFactory`, drafted or released.
+"""
+
+from tests.factories.base import PASSWORD, test_password_hash
+from tests.factories.claims import ClaimFactory, old_parts
+
+# The builders of before the factories, still used by the tests merged beside them (money
+# integrity, analysis): to be ported to the factories above, then deleted.
+from tests.factories.legacy import (
+    claim_in,
+    part,
+    station,
+    supplier,
+    user,
+    vehicle,
+    vehicle_model,
+)
+from tests.factories.masterdata import (
+    FaultCodeFactory,
+    LaborOperationFactory,
+    OemFactory,
+    PartFactory,
+    PartPriceFactory,
+    StationFactory,
+    SupplierFactory,
+    VehicleFactory,
+    VehicleModelFactory,
+    WarrantyPolicyFactory,
+)
+from tests.factories.settlement import SettlementRunFactory
+from tests.factories.users import UserFactory, users
+from tests.factories.world import Fleet, World, claim_payload
+
+__all__ = [
+    "PASSWORD",
+    "ClaimFactory",
+    "FaultCodeFactory",
+    "Fleet",
+    "LaborOperationFactory",
+    "OemFactory",
+    "PartFactory",
+    "PartPriceFactory",
+    "SettlementRunFactory",
+    "StationFactory",
+    "SupplierFactory",
+    "UserFactory",
+    "VehicleFactory",
+    "VehicleModelFactory",
+    "WarrantyPolicyFactory",
+    "World",
+    "claim_in",
+    "claim_payload",
+    "old_parts",
+    "part",
+    "station",
+    "supplier",
+    "test_password_hash",
+    "user",
+    "users",
+    "vehicle",
+    "vehicle_model",
+]
