@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from portal.auth.models import Role
 from portal.claims.models import Claim, ClaimSettings
 from tests import factories
 from tests.factories import Fleet, World, claim_payload
@@ -248,7 +249,7 @@ def _race(committing_app, kind: str) -> None:
     with committing_app.app_context():
         world = World.build()
         fleet = Fleet.build(world)
-        factories.user(factories.Role.STATION, world.stations[0], "station_a2")
+        factories.user(Role.STATION, world.stations[0], "station_a2")
         ClaimSettings.current().auto_approve_enabled = False
         if kind == "outsourced":
             request = ops.create_claim(
