@@ -72,6 +72,7 @@ def test_reliability_with_too_few_failures_is_422(client, world):
     api = api_for(client, world, "auditor")
     error = error_of(api.get(f"/analysis/reliability?model=AN1&part=P-200&as_of={AS_OF}"), 422)
     assert "Too few failures" in error["message"]
+    assert error["code"] == "rule_refused"  # one of the codes the OpenAPI document lists
     error = error_of(api.get("/analysis/reliability?horizon=0"), 400)
     assert "horizon" in error["fields"]
 

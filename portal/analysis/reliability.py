@@ -37,15 +37,12 @@ CONFIDENCE = 0.95
 
 
 class TooFewFailures(DomainError):
-    """The selection has too few failures to fit a life distribution."""
-
-    code = "too_few_failures"
+    """The selection has too few failures to fit a life distribution (the API's documented
+    `rule_refused`, 422, with the reason in the message)."""
 
 
 class FitFailed(DomainError):
     """The optimizer found no maximum of the likelihood (data no Weibull describes)."""
-
-    code = "fit_failed"
 
 
 @dataclass(frozen=True)
