@@ -154,7 +154,7 @@ def part(supplier_obj: Supplier, number: str | None = None, price: str = "100.00
 def vehicle(model: VehicleModel, station_obj: Station | None = None, **kw) -> Vehicle:
     n = next(_seq)
     values = dict(
-        vin=with_check_digit(f"LTEST{n:04d}0A{n:06d}"[:17]),
+        vin=with_check_digit(f"LTEST{n:04d}0B{n:06d}"[:17]),
         model=model,
         engine_no=f"E{n:08d}",
         production_date=date(2025, 1, 10),
