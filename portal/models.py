@@ -23,6 +23,7 @@ from portal.masterdata.models import (  # noqa: F401
     Supplier,
     Vehicle,
     VehicleModel,
+    WarrantyContract,
     WarrantyPolicy,
 )
 from portal.notifications.models import Notification  # noqa: F401

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         Station,
         Supplier,
         Vehicle,
+        WarrantyContract,
     )
 
 
@@ -140,6 +141,8 @@ class Claim(db.Model):
     # the appraisal a major-assembly claim was accepted on. Each is used up by one live claim.
     outsourced_request_id: Mapped[int | None] = mapped_column(sa.ForeignKey("claim.id"))
     appraisal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("claim.id"))
+    # The extended warranty contract a claim is covered only thanks to (set on submit).
+    contract_id: Mapped[int | None] = mapped_column(sa.ForeignKey("warranty_contract.id"))
     # Emergency part transfer (紧急调件): regular shipment (应发货) or drop-shipment (代发货).
     fulfilment: Mapped[str | None] = mapped_column(sa.String(16))
     shipper_org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
@@ -192,6 +195,7 @@ class Claim(db.Model):
         remote_side=[id], foreign_keys=[outsourced_request_id]
     )
     appraisal: Mapped[Claim | None] = relationship(remote_side=[id], foreign_keys=[appraisal_id])
+    contract: Mapped[WarrantyContract | None] = relationship()
     shipper_org: Mapped[Organisation | None] = relationship(foreign_keys=[shipper_org_id])
     lines: Mapped[list[ClaimLine]] = relationship(
         back_populates="claim", order_by="ClaimLine.position", cascade="all, delete-orphan"

@@ -347,6 +347,7 @@ def submit_claim(claim: Claim, user: User, today: date | None = None) -> Claim:
 
     if claim.type is ClaimType.MAJOR_ASSEMBLY:
         claim.appraisal = checks.appraisal
+    claim.contract = checks.contract
     resubmission = claim.status is ClaimStatus.RETURNED
     if resubmission:
         claim.version += 1

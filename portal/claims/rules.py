@@ -20,7 +20,7 @@ from portal.claims.models import APPROVED_STATUSES, Claim, ClaimStatus, ClaimTyp
 from portal.extensions import db
 from portal.masterdata import fitment
 from portal.masterdata.coverage import coverage_of
-from portal.masterdata.models import Vehicle
+from portal.masterdata.models import Vehicle, WarrantyContract
 from portal.masterdata.vin import vin_error
 
 DUPLICATE_WINDOW_DAYS = 30
@@ -134,6 +134,7 @@ class Checks:
     today: date
     vehicle: Vehicle | None = None
     appraisal: Claim | None = None  # the appraisal a major-assembly claim uses up
+    contract: WarrantyContract | None = None  # the contract the claim is covered only thanks to
     refusals: list[Finding] = field(default_factory=list)
     flags: list[Finding] = field(default_factory=list)
 
@@ -268,14 +269,17 @@ def in_coverage(c: Checks) -> None:
     if policy is None:
         c.refuse("coverage", "causal_part", "no_policy", model=vehicle.model.code, group=part.group)
         return
-    cov = coverage_of(policy, vehicle.sale_date, claim.repair_date, claim.odometer_km)
+    cov = coverage_of(
+        policy, vehicle.sale_date, claim.repair_date, claim.odometer_km, vehicle.contracts
+    )
     if cov.in_coverage:
+        c.contract = cov.contract if cov.by_contract else None
         return
     if claim.goodwill_reason:
         why = (
             str(_l("ended on %(date)s", date=cov.expires_on.isoformat()))
             if cov.reason == "time"
-            else str(_l("%(km)s km over %(limit)s", km=claim.odometer_km, limit=policy.km))
+            else str(_l("%(km)s km over %(limit)s", km=claim.odometer_km, limit=cov.km))
         )
         c.flag(
             "outside_coverage",
@@ -292,7 +296,7 @@ def in_coverage(c: Checks) -> None:
             "outside_coverage_time",
             group=part.group,
             expires=cov.expires_on.isoformat(),
-            months=policy.months,
+            months=cov.months,
         )
     else:
         c.refuse(
@@ -301,7 +305,7 @@ def in_coverage(c: Checks) -> None:
             "outside_coverage_km",
             group=part.group,
             km=claim.odometer_km,
-            limit=policy.km,
+            limit=cov.km,
         )
 
 

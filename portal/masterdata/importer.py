@@ -8,7 +8,7 @@ operation flushes and never commits: the CLI command or the view commits.
 
 Kinds that refer to others must be imported after them. A complete load goes in this order:
 suppliers, stations, models, policies, parts, part_models, labor_operations, fault_codes,
-vehicles
+vehicles, contracts
 (`IMPORT_ORDER`; `examples/csv/` holds one sample file per kind).
 
 Values:
@@ -46,6 +46,10 @@ Per-kind decisions:
 - `vehicles.owner_name` and `owner_phone` may be empty (fleet sales); the sale date may not be
   before the production date.
 - `models.break_in_max_km` may not be below `break_in_min_km`.
+- `contracts` (extended warranty contracts, 延保): one row per contract number and coverage group
+  it extends, keyed by `(number, group)`. A contract is on one vehicle: its rows must name one
+  VIN, and a number already on another vehicle is refused; the VIN's model must have a policy
+  for the group. `months` and `km` are >= 1; `km` is the odometer reading up to which it covers.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ from portal.masterdata.models import (
     Supplier,
     Vehicle,
     VehicleModel,
+    WarrantyContract,
     WarrantyPolicy,
 )
 from portal.masterdata.vin import vin_error
@@ -92,6 +97,7 @@ KINDS: tuple[str, ...] = (
     "labor_operations",
     "fault_codes",
     "vehicles",
+    "contracts",
 )
 IMPORT_ORDER: tuple[str, ...] = (
     "suppliers",
@@ -103,6 +109,7 @@ IMPORT_ORDER: tuple[str, ...] = (
     "labor_operations",
     "fault_codes",
     "vehicles",
+    "contracts",
 )
 
 _BOM = b"\xef\xbb\xbf"
@@ -341,6 +348,7 @@ class Written:
 
 
 RowCheck = Callable[[dict[str, Any]], Iterator[tuple[str, str]]]
+FileCheck = Callable[[list["_Row"]], list[RowError]]
 AfterWrite = Callable[[list[Written], date], None]
 
 
@@ -354,6 +362,7 @@ class Kind:
     key: tuple[str, ...]  # column names
     key_attrs: tuple[InstrumentedAttribute, ...]  # the same key on the model
     checks: tuple[RowCheck, ...] = ()
+    file_checks: tuple[FileCheck, ...] = ()  # over all rows, references resolved
     after_write: AfterWrite | None = None
     org_kind: OrgKind | None = None  # stations and suppliers share Organisation.code
 
@@ -373,6 +382,7 @@ _SUPPLIER = Reference(Supplier, N_('there is no supplier with the code "%(value)
 _MODEL = Reference(VehicleModel, N_('there is no vehicle model with the code "%(value)s"'))
 _STATION = Reference(Station, N_('there is no station with the code "%(value)s"'))
 _PART = Reference(Part, N_('there is no part with the number "%(value)s"'), key="number")
+_VEHICLE = Reference(Vehicle, N_('there is no vehicle with the VIN "%(value)s"'), key="vin")
 
 
 def _break_in_range(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -474,6 +484,86 @@ def _write_prices(written: list[Written], today: date) -> None:
     for row in written:
         writes.plan(row.id, history.get(row.id, []), row.values["unit_price"], today)
     writes.write()
+
+
+def _one_vehicle_per_contract(rows: list[_Row]) -> list[RowError]:
+    """A contract is on one vehicle: its rows name one VIN, and a number already on another
+    vehicle is not moved."""
+    first: dict[str, _Row] = {}
+    errors = []
+    for row in rows:
+        number, vehicle_id = row.values.get("number"), row.values.get("vin")
+        if number is None or not isinstance(vehicle_id, int):
+            continue
+        earlier = first.setdefault(number, row)
+        if earlier.values["vin"] != vehicle_id:
+            errors.append(
+                RowError(
+                    row.line,
+                    "vin",
+                    _(
+                        "contract %(number)s is on another VIN on line %(first)d",
+                        number=number,
+                        first=earlier.line,
+                    ),
+                )
+            )
+    stmt = sa.select(WarrantyContract.number, WarrantyContract.vehicle_id, Vehicle.vin).join(
+        Vehicle, Vehicle.id == WarrantyContract.vehicle_id
+    )
+    existing = {number: (vehicle_id, vin) for number, vehicle_id, vin in
+                _rows_where_in(stmt, WarrantyContract.number, set(first))}
+    for row in rows:
+        number, vehicle_id = row.values.get("number"), row.values.get("vin")
+        if number in existing and isinstance(vehicle_id, int) and existing[number][0] != vehicle_id:
+            errors.append(
+                RowError(
+                    row.line,
+                    "vin",
+                    _(
+                        "contract %(number)s is on VIN %(vin)s",
+                        number=number,
+                        vin=existing[number][1],
+                    ),
+                )
+            )
+    return errors
+
+
+def _fits_the_vehicle(rows: list[_Row]) -> list[RowError]:
+    """A contract extends a coverage group of its vehicle's model's policy, from a start date
+    on or after the vehicle's sale."""
+    vehicle_ids = {v for row in rows if isinstance(v := row.values.get("vin"), int)}
+    stmt = sa.select(Vehicle.id, VehicleModel.code, Vehicle.sale_date).join(
+        VehicleModel, VehicleModel.id == Vehicle.model_id
+    )
+    vehicles = {vid: (code, sold) for vid, code, sold in _rows_where_in(stmt, Vehicle.id, vehicle_ids)}
+    groups = set(
+        db.session.execute(
+            sa.select(VehicleModel.code, WarrantyPolicy.group).join(WarrantyPolicy.model)
+        ).tuples()
+    )
+    errors = []
+    for row in rows:
+        vehicle_id, group, start = (row.values.get(k) for k in ("vin", "group", "start_date"))
+        if not isinstance(vehicle_id, int):
+            continue
+        model, sold = vehicles[vehicle_id]
+        if group is not None and (model, group) not in groups:
+            message = _(
+                'model %(model)s has no warranty policy for coverage group "%(group)s"',
+                model=model,
+                group=group,
+            )
+            errors.append(RowError(row.line, "group", message))
+        if start is not None and start < sold:
+            message = _(
+                "%(start)s is before the vehicle's sale date %(sale)s",
+                start=start.isoformat(),
+                sale=sold.isoformat(),
+            )
+            errors.append(RowError(row.line, "start_date", message))
+    return errors
 
 
 def _zero_if_empty(value: Decimal | None) -> Decimal:
@@ -620,6 +710,21 @@ SPECS: dict[str, Kind] = {
             key=("vin",),
             key_attrs=(Vehicle.vin,),
             checks=(_sold_after_production,),
+        ),
+        Kind(
+            "contracts",
+            WarrantyContract,
+            (
+                col("number", text(WarrantyContract.number)),
+                col("vin", vin, attr="vehicle_id", ref=_VEHICLE),
+                col("group", text(WarrantyContract.group)),
+                col("start_date", day),
+                col("months", whole(1)),
+                col("km", whole(1)),
+            ),
+            key=("number", "group"),
+            key_attrs=(WarrantyContract.number, WarrantyContract.group),
+            file_checks=(_one_vehicle_per_contract, _fits_the_vehicle),
         ),
     )
 }
@@ -954,6 +1059,8 @@ def import_csv(kind: str, data: bytes, *, today: date | None = None) -> ImportRe
     errors += _duplicates(spec, rows)
     errors += _resolve_references(spec, rows)
     errors += _organisation_conflicts(spec, rows)
+    for check in spec.file_checks:
+        errors += check(rows)
     if errors:
         raise ImportRejected(errors)
     return _write(spec, rows, today or date.today())
