@@ -167,6 +167,8 @@ def add_settlement(demo: Demo) -> None:
 def _run(demo: Demo, clock: SimulatedClock, period: str) -> SettlementRun:
     """Finance starts a run for `period` at the clock's moment; it computes in a minute."""
     run = settlement.start_run(demo.users["finance"], period)
+    db.session.commit()  # the operation flushes; its compute job starts once committed
+    db.session.refresh(run)
     if run.status is not RunStatus.DRAFT:
         raise DemoError(f"settlement run for {period} is {run.status.value}: {run.error}")
     _settle_stamps(clock, clock.now + timedelta(seconds=demo.rng.randint(30, 120)))
@@ -185,6 +187,8 @@ def _released_run(demo: Demo, clock: SimulatedClock, first: date) -> tuple[Settl
     )
     clock.now = released
     run = settlement.request_release(run, demo.users["finance"])
+    db.session.commit()  # the release job starts once committed
+    db.session.refresh(run)
     if run.status is not RunStatus.RELEASED:
         raise DemoError(f"settlement run for {run.period} is {run.status.value}: {run.error}")
     _settle_stamps(clock, released + timedelta(seconds=rng.randint(20, 90)))

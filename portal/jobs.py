@@ -8,6 +8,10 @@ progress through `job_status(job_id)` (and `/jobs/<id>` for the pages' progress 
 A job function is named by its import path (`"portal.settlement.tasks:compute_run"`) and gets
 ids, never objects; it runs in a fresh application context and commits for itself.
 
+Work that asks for a job inside a transaction (an operation) calls `enqueue_after_commit`: the
+job is started once the session's transaction commits, so a worker never sees the work before
+it is committed, and never starts when the transaction rolls back. Its id is known at once.
+
 With `REDIS_URL` set but Redis unreachable, starting or reading a job raises `JobsUnavailable`
 (503, code `unavailable`): the API answers it as JSON, pages show its message; an action that
 needs a job calls `require_jobs()` before it writes anything.
@@ -35,6 +39,8 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from portal.errors import DomainError
 
@@ -130,8 +136,21 @@ def execute(path: str, *args, **kwargs):
             db.session.remove()
 
 
-def enqueue(path: str, *args, owner_id: int | None = None, queue: str = "default", **kwargs) -> str:
-    """Start the job `path` with `args`; answers its id. `owner_id` may read its status."""
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+def enqueue(
+    path: str,
+    *args,
+    owner_id: int | None = None,
+    queue: str = "default",
+    job_id: str | None = None,
+    **kwargs,
+) -> str:
+    """Start the job `path` with `args`; answers its id (`job_id` when given). `owner_id` may
+    read its status."""
+    job_id = job_id or new_job_id()
     meta = {"owner_id": owner_id, "progress": 0}
     if uses_redis():
         from rq import Queue, Retry
@@ -143,6 +162,7 @@ def enqueue(path: str, *args, owner_id: int | None = None, queue: str = "default
                 path,
                 *args,
                 **kwargs,
+                job_id=job_id,
                 meta=meta,
                 retry=Retry(max=2, interval=[5, 30]),
                 job_timeout=3600,
@@ -152,7 +172,6 @@ def enqueue(path: str, *args, owner_id: int | None = None, queue: str = "default
         except RedisError as exc:
             raise _unavailable(exc, f"queueing {path}") from exc
         return job.id
-    job_id = uuid.uuid4().hex
     _local_jobs[job_id] = {"status": "started", "meta": meta, "result": None, "error": None}
     token = _current_local_job.set(job_id)
     try:
@@ -167,6 +186,35 @@ def enqueue(path: str, *args, owner_id: int | None = None, queue: str = "default
     finally:
         _current_local_job.reset(token)
     return job_id
+
+
+_PENDING = "portal_jobs_after_commit"
+
+
+def enqueue_after_commit(path: str, *args, owner_id: int | None = None, **kwargs) -> str:
+    """Start the job `path` once the current transaction commits (dropped if it rolls back);
+    answers the id the job will have, to be stored with the work that asked for it."""
+    from portal.extensions import db
+
+    job_id = new_job_id()
+    pending = db.session().info.setdefault(_PENDING, [])
+    pending.append((path, args, {**kwargs, "owner_id": owner_id, "job_id": job_id}))
+    return job_id
+
+
+@event.listens_for(Session, "after_commit")
+def _start_pending_jobs(session: Session) -> None:
+    if session.get_nested_transaction() is not None:  # a savepoint: the work is not committed
+        return
+    pending = session.info.pop(_PENDING, [])
+    for path, args, kwargs in pending:
+        enqueue(path, *args, **kwargs)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending_jobs(session: Session) -> None:
+    if session.get_nested_transaction() is None:
+        session.info.pop(_PENDING, None)
 
 
 def set_progress(percent: int, **extra) -> None:

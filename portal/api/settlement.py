@@ -38,6 +38,7 @@ from portal.extensions import db
 from portal.settlement import operations as ops
 from portal.settlement import queries
 from portal.settlement.engine import parse_period
+from portal.web import after_commit
 from portal.settlement.models import (
     Chargeback,
     ChargebackEvidence,
@@ -214,10 +215,16 @@ def load_chargeback(chargeback_id: int, user: User) -> Chargeback:
 
 
 def _run_response(run: SettlementRun, status: int = 200, **headers):
-    response = jsonify(run_json(run))
-    response.status_code = status
-    response.headers.update(headers)
-    return response
+    """The run as it is once the action is committed and its job (in-process: already) ran."""
+
+    def respond():
+        db.session.refresh(run)
+        response = jsonify(run_json(run))
+        response.status_code = status
+        response.headers.update(headers)
+        return response
+
+    return after_commit(respond)
 
 
 def _open_run_refusal(conflict: Conflict):
