@@ -38,7 +38,6 @@ from portal.extensions import db
 from portal.settlement import operations as ops
 from portal.settlement import queries
 from portal.settlement.engine import parse_period
-from portal.web import after_commit
 from portal.settlement.models import (
     Chargeback,
     ChargebackEvidence,
@@ -49,6 +48,7 @@ from portal.settlement.models import (
     StatementKind,
     StatementStatus,
 )
+from portal.web import after_commit
 
 # -- shapes ----------------------------------------------------------------------------------------
 
