@@ -31,8 +31,7 @@ from portal.claims.payload import Malformed
 from portal.extensions import db
 from portal.masterdata.models import Disposition
 from portal.oldparts.models import OldPart, OldPartStatus
-from portal.oldparts.tasks import local_today
-from portal.oldparts.views import visible_parts
+from portal.oldparts.queries import local_today, visible_parts
 
 READERS = (Role.STATION, Role.AUDITOR, Role.FINANCE, Role.SUPPLIER)
 BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}

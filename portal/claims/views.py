@@ -69,7 +69,7 @@ from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import FaultCode, LaborOperation, Part, Station, Vehicle
 from portal.masterdata.vin import vin_error
 from portal.oem.models import ReasonCode
-from portal.oldparts.views import claim_old_parts
+from portal.oldparts.queries import claim_old_parts
 from portal.web import invalid_renders, load_or_404, one_or_404, page_action
 
 bp = Blueprint("claims", __name__)

@@ -43,7 +43,7 @@ from portal.oem.forms import (
 )
 from portal.oem.models import ReasonCode
 from portal.oem.queue import QUEUE_STATUSES, WORK_STATUSES, QueueFilter, queue_counts, queue_page
-from portal.oldparts.views import claim_old_parts
+from portal.oldparts.queries import claim_old_parts
 
 bp = Blueprint("oem", __name__)
 

@@ -731,7 +731,7 @@ def _render_chargeback(
         .options(selectinload(OldPart.part), selectinload(OldPart.photos))
         .order_by(OldPart.tag)
     ).all()
-    from portal.oldparts.views import visible_parts
+    from portal.oldparts.queries import visible_parts
 
     part_links = set()
     if old_parts:
