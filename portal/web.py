@@ -147,7 +147,10 @@ def page_action(
             if _status(response) >= 400:
                 rollback()
                 return response
-            return commit(response)
+            try:
+                return commit(response)
+            except DomainError as error:  # committed, but a job it asked for could not start
+                return _refuse(error, kwargs)
 
         def _refuse(error: DomainError, view_args: dict) -> ResponseReturnValue:
             if isinstance(error, NotFound):

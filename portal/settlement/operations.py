@@ -590,6 +590,7 @@ def _maybe_final(statement_id: int) -> None:
 
 def queue_statement_pdf(statement: Statement, user: User | None) -> str:
     """(Re-)render one statement's PDF in a worker once the caller commits; answers the job id."""
+    require_jobs()
     job_id = enqueue_after_commit(
         "portal.settlement.documents:render_statement_pdf",
         statement.id,
