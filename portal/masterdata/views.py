@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
     has_request_context,
     redirect,
@@ -40,6 +39,7 @@ from portal.masterdata.models import (
     VehicleModel,
     WarrantyPolicy,
 )
+from portal.web import invalid_renders, one_or_404, page_action
 
 bp = Blueprint("masterdata", __name__)
 
@@ -285,18 +285,14 @@ def template_csv(kind: str):
 @bp.route("/parts/<int:part_id>")
 @role_required(Role.ADMIN)
 def part_detail(part_id: int):
-    part = db.session.get(Part, part_id, options=[selectinload(Part.prices)])
-    if part is None:
-        abort(404)
+    part = one_or_404(sa.select(Part).where(Part.id == part_id).options(selectinload(Part.prices)))
     return render_template("masterdata/part.html", part=part)
 
 
 @bp.route("/vehicles/<string(length=17):vin>")
 @role_required(Role.ADMIN)
 def vehicle_detail(vin: str):
-    vehicle = db.session.scalar(sa.select(Vehicle).where(Vehicle.vin == vin.upper()))
-    if vehicle is None:
-        abort(404)
+    vehicle = one_or_404(sa.select(Vehicle).where(Vehicle.vin == vin.upper()))
     return render_template(
         "masterdata/vehicle.html", vehicle=vehicle, coverage=vehicle_coverage(vehicle)
     )
@@ -304,30 +300,33 @@ def vehicle_detail(vin: str):
 
 @bp.route("/import", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
+@page_action
 def import_upload():
     form = ImportForm()
     if request.method == "GET" and request.args.get("kind") in importer.KINDS:
         form.kind.data = request.args["kind"]
-    errors: list[importer.RowError] = []
     if form.validate_on_submit():
         kind = form.kind.data
-        try:
+
+        def rejected(exc: importer.ImportRejected):
+            return _render_import(form, exc.errors)
+
+        with invalid_renders(rejected, on=importer.ImportRejected):
             result = importer.import_csv(kind, form.file.data.read())
-        except importer.ImportRejected as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "%(kind)s imported: %(created)d created, %(updated)d updated.",
-                    kind=LISTINGS[kind].title,
-                    created=result.created,
-                    updated=result.updated,
-                ),
-                "success",
-            )
-            return redirect(url_for("masterdata.records", kind=kind))
+        flash(
+            _(
+                "%(kind)s imported: %(created)d created, %(updated)d updated.",
+                kind=LISTINGS[kind].title,
+                created=result.created,
+                updated=result.updated,
+            ),
+            "success",
+        )
+        return redirect(url_for("masterdata.records", kind=kind))
+    return _render_import(form, [])
+
+
+def _render_import(form: ImportForm, errors: list[importer.RowError]):
     return render_template(
         "masterdata/import.html",
         form=form,
