@@ -280,9 +280,6 @@ def run_worker(app: Flask, queues: list[str], burst: bool = False) -> None:
 
     _worker_app = app
     connection = redis_connection()
-    from portal.oldparts.tasks import schedule_next
-
-    schedule_next()  # the daily overdue check of old parts; the same job id from every worker
     worker = Worker([Queue(name, connection=connection) for name in queues], connection=connection)
     worker.work(burst=burst, with_scheduler=True)
 

@@ -1,5 +1,6 @@
 """Imports every model module so that `db.metadata` holds the whole schema."""
 
+from portal.announcements.models import Announcement, AnnouncementRead  # noqa: F401
 from portal.auth.models import ApiToken, Role, User, UserSession  # noqa: F401
 from portal.claims.models import (  # noqa: F401
     Attachment,
@@ -11,6 +12,7 @@ from portal.claims.models import (  # noqa: F401
     ClaimSequence,
     ClaimSettings,
     ClaimVersion,
+    ReasonCode,
 )
 from portal.masterdata.models import (  # noqa: F401
     FaultCode,
@@ -25,7 +27,6 @@ from portal.masterdata.models import (  # noqa: F401
     WarrantyPolicy,
 )
 from portal.notifications.models import Notification  # noqa: F401
-from portal.oem.models import Announcement, AnnouncementRead, ReasonCode  # noqa: F401
 from portal.oldparts.models import (  # noqa: F401
     OldPart,
     OldPartEvent,

@@ -55,6 +55,12 @@ def one_or_404(stmt: sa.Select) -> Any:
     return found
 
 
+def authorize(allowed: bool) -> None:
+    """The object-level permission check: a user the record is not for gets a 403 page."""
+    if not allowed:
+        abort(403)
+
+
 def refusal_message(error: DomainError) -> str:
     """The refusal's message, with its field problems when they are not shown beside fields."""
     details = "; ".join(str(v) for v in error.fields.values())

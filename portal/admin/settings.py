@@ -24,10 +24,9 @@ from portal.admin.forms import (
 )
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
-from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES, ClaimSettings
+from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES, ClaimSettings, ReasonCode
 from portal.errors import ValidationFailed
 from portal.extensions import db
-from portal.oem.models import ReasonCode
 from portal.settlement.models import SettlementSettings
 from portal.web import invalid_renders, one_or_404, page_action
 

@@ -17,13 +17,13 @@ from flask_login import current_user
 
 from portal.announcements import operations as ops
 from portal.announcements.forms import AnnouncementForm
+from portal.announcements.models import Announcement
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.claims import attachments
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.masterdata.models import Station
-from portal.oem.models import Announcement
 from portal.web import invalid_renders, load_or_404, page_action
 
 bp = Blueprint("announcements", __name__)

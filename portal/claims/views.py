@@ -45,19 +45,19 @@ from portal.claims.forms import (
     rows_from_request,
     split_claim_lines,
 )
+from portal.claims.history import version_history
 from portal.claims.models import (
     Attachment,
     Claim,
     ClaimStatus,
     ClaimType,
     LineKind,
+    ReasonCode,
 )
 from portal.claims.operations import (
     RuleRefused,
     add_comment,
     create_claim,
-    diff_snapshots,
-    snapshot,
     submit_claim,
     update_claim,
 )
@@ -68,7 +68,6 @@ from portal.extensions import db
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import FaultCode, LaborOperation, Part, Station, Vehicle
 from portal.masterdata.vin import vin_error
-from portal.oem.models import ReasonCode
 from portal.oldparts.queries import claim_old_parts
 from portal.web import invalid_renders, load_or_404, one_or_404, page_action
 
@@ -322,21 +321,6 @@ def _render_detail(
         change_label=labels.change_label,
         **claim_old_parts(claim, current_user),
     ), status
-
-
-def version_history(claim: Claim) -> tuple[list, list]:
-    """Each submitted version, newest first, with what changed since the one before it; and
-    for a returned claim, the station's edits not yet submitted."""
-    versions = []
-    previous = None
-    for version in claim.versions:
-        changes = diff_snapshots(previous, version.snapshot) if previous is not None else []
-        versions.append((version, changes))
-        previous = version.snapshot
-    pending_changes = []
-    if claim.status is ClaimStatus.RETURNED and previous is not None:
-        pending_changes = diff_snapshots(previous, snapshot(claim))
-    return list(reversed(versions)), pending_changes
 
 
 @bp.route("/<number>/submit", methods=["POST"])

@@ -25,10 +25,10 @@ from portal.auth.permissions import role_required
 from portal.claims import labels
 from portal.claims.decisions import decide_claim, parse_decision
 from portal.claims.forms import CommentForm
-from portal.claims.models import FLAG_RULES, Claim, ClaimLine, ClaimStatus, flag_bit
+from portal.claims.history import version_history
+from portal.claims.models import FLAG_RULES, Claim, ClaimLine, ClaimStatus, ReasonCode, flag_bit
 from portal.claims.operations import add_comment
 from portal.claims.payload import Malformed
-from portal.claims.views import version_history
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
@@ -41,7 +41,6 @@ from portal.oem.forms import (
     filter_args,
     place_errors,
 )
-from portal.oem.models import ReasonCode
 from portal.oem.queue import QUEUE_STATUSES, WORK_STATUSES, QueueFilter, queue_counts, queue_page
 from portal.oldparts.queries import claim_old_parts
 from portal.web import invalid_renders, page_action

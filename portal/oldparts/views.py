@@ -58,7 +58,7 @@ from portal.oldparts.queries import (
     visible_parts,
     visible_shipments,
 )
-from portal.web import invalid_renders, load_or_404, one_or_404, page_action
+from portal.web import authorize, invalid_renders, load_or_404, one_or_404, page_action
 
 bp = Blueprint("oldparts", __name__)
 
@@ -298,8 +298,7 @@ def ship(number: str):
 @page_action(back=_shipment_page, forbidden=True)
 def receive(number: str):
     shipment = load_shipment(number)
-    if not is_receiver(shipment, current_user):
-        abort(403)
+    authorize(is_receiver(shipment, current_user))
     form = ReceiveForm()
     if not form.validate_on_submit():
         abort(400)
@@ -320,8 +319,7 @@ def receive(number: str):
 @page_action(back=_shipment_page, category="danger")
 def missing(number: str):
     shipment = load_shipment(number)
-    if not is_receiver(shipment, current_user):
-        abort(403)
+    authorize(is_receiver(shipment, current_user))
     form = MissingForm()
     if not form.validate_on_submit():
         abort(400)
