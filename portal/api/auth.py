@@ -15,6 +15,7 @@ from portal.auth.models import Role, User
 from portal.auth.throttle import SignInThrottled, sign_in
 from portal.claims.payload import Malformed
 from portal.extensions import db
+from portal.web import commit
 
 
 def json_body() -> dict:
@@ -42,7 +43,8 @@ def bearer_user() -> User:
 
 def api_view(*roles: Role) -> Callable:
     """Authenticate the bearer, let only `roles` pass (403 JSON), run the view with the user,
-    then commit once. A failure rolls everything back."""
+    then commit once (the jobs the operations asked for start then; an `after_commit` answer is
+    made after them). A failure rolls everything back."""
 
     def decorator(view):
         @wraps(view)
@@ -55,8 +57,7 @@ def api_view(*roles: Role) -> Callable:
             except BaseException:
                 db.session.rollback()
                 raise
-            db.session.commit()
-            return response
+            return commit(response)
 
         return wrapped
 

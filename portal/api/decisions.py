@@ -17,8 +17,8 @@ from portal.api.blueprint import bp
 from portal.api.claims import claim_response, load_claim
 from portal.auth.models import Role, User
 from portal.claims.decisions import decide_claim, parse_decision
+from portal.claims.models import ReasonCode
 from portal.extensions import db
-from portal.oem.models import ReasonCode
 
 
 @bp.route("/claims/<number>/decision", methods=["POST"])

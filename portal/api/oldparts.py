@@ -31,8 +31,7 @@ from portal.extensions import db
 from portal.inputs import page_args
 from portal.masterdata.models import Disposition
 from portal.oldparts.models import OldPart, OldPartStatus
-from portal.oldparts.tasks import local_today
-from portal.oldparts.views import visible_parts
+from portal.oldparts.queries import local_today, visible_parts
 
 READERS = (Role.STATION, Role.AUDITOR, Role.FINANCE, Role.SUPPLIER)
 BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}

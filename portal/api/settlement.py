@@ -49,6 +49,7 @@ from portal.settlement.models import (
     StatementKind,
     StatementStatus,
 )
+from portal.web import after_commit
 
 # -- shapes ----------------------------------------------------------------------------------------
 
@@ -215,10 +216,16 @@ def load_chargeback(chargeback_id: int, user: User) -> Chargeback:
 
 
 def _run_response(run: SettlementRun, status: int = 200, **headers):
-    response = jsonify(run_json(run))
-    response.status_code = status
-    response.headers.update(headers)
-    return response
+    """The run as it is once the action is committed and its job (in-process: already) ran."""
+
+    def respond():
+        db.session.refresh(run)
+        response = jsonify(run_json(run))
+        response.status_code = status
+        response.headers.update(headers)
+        return response
+
+    return after_commit(respond)
 
 
 def _open_run_refusal(conflict: Conflict):

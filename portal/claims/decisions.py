@@ -17,17 +17,16 @@ from flask_babel import lazy_gettext as _l
 
 from portal.auth.models import Role, User
 from portal.claims import preauth, pricing
-from portal.claims.models import Claim, ClaimStatus, ClaimType, LineKind
+from portal.claims.models import Claim, ClaimStatus, ClaimType, LineKind, ReasonCode
 from portal.claims.operations import _set_validity, _transition, lock_claim, return_claim
 from portal.claims.payload import Malformed, _Parser
+from portal.claims.signals import claim_approved
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
 from portal.masterdata.models import Supplier
 from portal.money import round_money
 from portal.notifications.operations import notify_organisation
-from portal.oem.models import ReasonCode
-from portal.oldparts.operations import create_for_approved_claim
 
 ACTIONS = ("approve", "reject", "return")
 # Pre-authorisations: approving them pays nothing, so an approval may carry no amount.
@@ -217,7 +216,7 @@ def _approve(
     status = ClaimStatus.PARTIALLY_APPROVED if cut_any else ClaimStatus.APPROVED
     _set_validity(claim, today)
     _finish(claim, user, status, decision.reason, supplier)
-    create_for_approved_claim(claim, today)  # 旧件: the failed parts that must come back
+    claim_approved.send(claim, today=today)  # 旧件: the failed parts that must come back
 
 
 def _index_of(decision: Decision, line_id: int) -> int | str:
