@@ -20,6 +20,13 @@ class ValidationFailed(DomainError):
     status = 422
 
 
+class Forbidden(DomainError):
+    """The user may not do this to this record (a role may, this user may not)."""
+
+    code = "forbidden"
+    status = 403
+
+
 class Conflict(DomainError):
     code = "conflict"
     status = 409
