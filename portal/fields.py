@@ -121,6 +121,17 @@ def day(**field: Any) -> Any:
     return Annotated[bounded | None, BeforeValidator(_blank_is_none), Field(**field)]
 
 
+def _none_is_no_items(value: Any) -> Any:
+    return [] if value is None else value
+
+
+def items(kind: Any, max_length: int, **field: Any) -> Any:
+    """A list of at most `max_length` items; null is the empty list."""
+    return Annotated[
+        list[kind], BeforeValidator(_none_is_no_items), Field(max_length=max_length, **field)
+    ]
+
+
 def choice(kind: type[enum.Enum], values: Any = None, **field: Any) -> Any:
     """One of an enum's values (or of `values`, a subset), read as the enum member; the schema
     lists the values inline, so the document's enums are the code's."""

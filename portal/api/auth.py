@@ -57,7 +57,7 @@ def api_view(*roles: Role) -> Callable:
 
 
 @bp.route("/auth/token", methods=["POST"])
-@declare(body=TokenRequest, answer=Token, open=True, errors=(429,), tag="auth")
+@declare(body=TokenRequest, answer=Token, open=True, errors=(401, 429), tag="auth")
 def create_token(body: TokenRequest):
     """Exchange a username and password for a bearer token.
 

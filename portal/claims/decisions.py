@@ -21,7 +21,7 @@ from portal.auth.models import Role, User
 from portal.claims import pricing
 from portal.claims.models import Claim, ClaimStatus, ClaimType, LineKind
 from portal.claims.operations import _set_validity, _transition, lock_claim, return_claim
-from portal.claims.payload import Malformed
+from portal.claims.payload import MAX_LINES, Malformed
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
@@ -63,7 +63,7 @@ class Decision:
     """The auditor's decision on a claim under review (DESIGN 8)."""
 
     action: f.words(*ACTIONS)
-    lines: list[DecisionLine] = Field(default_factory=list)
+    lines: f.items(DecisionLine, MAX_LINES) = Field(default_factory=list)
     supplier_code: f.text(32, description="the responsible supplier, if not the part's") = ""
     reason: f.text(description="free text; required to reject or return") = ""
     expected_version: f.whole(

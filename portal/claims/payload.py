@@ -28,10 +28,6 @@ class Malformed(DomainError):
     status = 400
 
 
-def _none_is_no_lines(value: Any) -> Any:
-    return [] if value is None else value
-
-
 class ClaimLineInput(BaseModel):
     """A line as the station sends it."""
 
@@ -76,9 +72,7 @@ class ClaimCreate(BaseModel):
         Field(description="emergency part: regular shipment (应发货) or drop-shipment (代发货)"),
     ] = ""
     shipper_code: f.text(32, description="drop-shipment: the shipping station or supplier") = ""
-    lines: Annotated[
-        list[ClaimLineInput], BeforeValidator(_none_is_no_lines), Field(max_length=MAX_LINES)
-    ] = []
+    lines: f.items(ClaimLineInput, MAX_LINES) = []
 
 
 class ClaimUpdate(ClaimCreate):
