@@ -15,6 +15,13 @@ class DomainError(Exception):
         self.fields = fields or {}
 
 
+class Malformed(DomainError):
+    """The request itself is malformed (HTTP 400), as opposed to refused by a rule (422)."""
+
+    code = "malformed"
+    status = 400
+
+
 class ValidationFailed(DomainError):
     code = "invalid"
     status = 422

@@ -184,8 +184,11 @@ Rate = Annotated[
         }
     ),
 ]
-Day = date
-Moment = datetime
+Moment = Annotated[
+    datetime,
+    PlainSerializer(lambda v: v.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 # -- refusals --------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, jsonify, request, send_file, url_for
+from flask import jsonify, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
@@ -19,14 +19,15 @@ from portal.api.schemas import (
     Comment,
     CommentCreate,
 )
-from portal.api.spec import declare, dump
+from portal.api.spec import declare, dump, paged
 from portal.auth.models import Role, User
 from portal.claims import attachments
 from portal.claims import operations as ops
 from portal.claims.models import Attachment as AttachmentRecord
 from portal.claims.models import Claim as ClaimRecord
 from portal.claims.models import ClaimStatus
-from portal.claims.payload import ClaimCreate, ClaimUpdate, Malformed
+from portal.claims.payload import ClaimCreate, ClaimUpdate
+from portal.errors import Malformed
 from portal.extensions import db
 
 READERS = (Role.STATION, Role.AUDITOR, Role.FINANCE)
@@ -82,22 +83,6 @@ def expected_revision(claim: ClaimRecord, revision: int | None) -> int:
             {"If-Match": str(_l("is required (or `revision` in the body)"))},
         )
     return revision
-
-
-def paged(query, order_by, page: int | None, per_page: int | None, shape, *options) -> dict:
-    """A page of `query`'s records shaped by `shape`, with the page, its size and the total."""
-    page = page or 1
-    per_page = per_page or current_app.config["PAGE_SIZE"]
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.options(*options).order_by(*order_by).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return {
-        "items": [shape(item) for item in items],
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-    }
 
 
 @bp.route("/claims", methods=["GET"])

@@ -22,9 +22,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.api.auth import api_view
 from portal.api.blueprint import bp, not_found
-from portal.api.claims import paged
 from portal.api.schemas import OldPart, OldPartDetail, OldPartList, OldPartQuery
-from portal.api.spec import declare
+from portal.api.spec import declare, paged
 from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.oldparts.models import OldPart as OldPartRecord

@@ -8,7 +8,7 @@ too. Money is text with two decimals, hours too, rates exact text, dates ISO.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -20,7 +20,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
@@ -35,7 +34,7 @@ from portal.claims.models import ClaimStatus, ClaimType, LineKind
 from portal.claims.operations import diff_snapshots
 from portal.claims.rules import last_known_odometer
 from portal.extensions import db
-from portal.fields import Hours, Money, Rate
+from portal.fields import Hours, Moment, Money, Rate
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import Disposition
 from portal.masterdata.models import Vehicle as VehicleRecord
@@ -45,19 +44,10 @@ from portal.settlement import operations as settlement_ops
 from portal.settlement import queries
 from portal.settlement.models import Chargeback as ChargebackRecord
 from portal.settlement.models import ChargebackEvidence as EvidenceRecord
-from portal.settlement.models import (
-    ChargebackStatus,
-    RunStatus,
-    StatementKind,
-    StatementStatus,
-)
+from portal.settlement.models import ChargebackStatus, RunStatus, StatementKind, StatementStatus
 from portal.settlement.models import LineKind as StatementLineKind
-from portal.settlement.models import (
-    SettlementRun as RunRecord,
-)
-from portal.settlement.models import (
-    Statement as StatementRecord,
-)
+from portal.settlement.models import SettlementRun as RunRecord
+from portal.settlement.models import Statement as StatementRecord
 from portal.settlement.operations import RESOLUTIONS
 
 # Who sees a vehicle owner's name and phone in full; everyone else sees them masked.
@@ -78,12 +68,6 @@ ERROR_CODES = (
     "unavailable",
     "precondition_required",
 )
-
-Moment = Annotated[
-    datetime,
-    PlainSerializer(lambda v: v.isoformat(), return_type=str),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
 
 
 class Answer(BaseModel):

@@ -26,7 +26,6 @@ from sqlalchemy.orm import joinedload
 
 from portal.api.auth import api_view
 from portal.api.blueprint import bp, not_found
-from portal.api.claims import paged
 from portal.api.schemas import (
     Chargeback,
     ChargebackDispute,
@@ -42,10 +41,9 @@ from portal.api.schemas import (
     StatementQuery,
     StatementSummary,
 )
-from portal.api.spec import declare
+from portal.api.spec import declare, paged
 from portal.auth.models import Role, User
-from portal.claims.payload import Malformed
-from portal.errors import Conflict, ValidationFailed
+from portal.errors import Conflict, Malformed, ValidationFailed
 from portal.extensions import db
 from portal.settlement import operations as ops
 from portal.settlement import queries

@@ -29,14 +29,15 @@ from collections.abc import Callable
 from functools import cache, wraps
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Response, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from portal.api.blueprint import bp, not_found
-from portal.claims.payload import Malformed
-from portal.errors import DomainError
+from portal.errors import DomainError, Malformed
+from portal.extensions import db
 from portal.fields import MAX_INT, field_errors
 
 RESPONSES = {
@@ -167,6 +168,22 @@ def respond(result: Any, status: int = 200) -> Any:
     response.status_code = status
     response.headers.update(headers)
     return response
+
+
+def paged(query, order_by, page: int | None, per_page: int | None, shape, *options) -> dict:
+    """A page of `query`'s records shaped by `shape`, with the page, its size and the total."""
+    page = page or 1
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    items = db.session.scalars(
+        query.options(*options).order_by(*order_by).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return {
+        "items": [shape(item) for item in items],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+    }
 
 
 # -- the document ----------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from portal.api.blueprint import bp, not_found
 from portal.api.schemas import Vehicle
 from portal.api.spec import declare
 from portal.auth.models import Role, User
-from portal.claims.payload import Malformed
 from portal.claims.rules import render_message
+from portal.errors import Malformed
 from portal.extensions import db
 from portal.masterdata.models import Vehicle as VehicleRecord
 from portal.masterdata.vin import vin_error

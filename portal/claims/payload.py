@@ -14,18 +14,13 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from portal import fields as f
 from portal.claims.models import ClaimType, LineKind
-from portal.errors import DomainError
+from portal.errors import Malformed
 
 # Kinds a station may send; trip lines come from the roadside fields, package lines from the model.
 SENDABLE_KINDS = (LineKind.PART, LineKind.LABOR, LineKind.OTHER, LineKind.TRIP)
 MAX_LINES = 200
 
-
-class Malformed(DomainError):
-    """The request itself is malformed (HTTP 400), as opposed to refused by a rule (422)."""
-
-    code = "malformed"
-    status = 400
+__all__ = ["MAX_LINES", "SENDABLE_KINDS", "ClaimCreate", "ClaimUpdate", "Malformed", "parse_claim"]
 
 
 class ClaimLineInput(BaseModel):
