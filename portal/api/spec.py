@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache, wraps
 from typing import Any
 
@@ -71,33 +72,30 @@ PATH_PARAMETERS = {
 }
 
 
+@dataclass(frozen=True)
 class Declared:
-    """What a view accepts and answers."""
+    """What a view accepts and answers, and what the document says of it."""
 
-    def __init__(self, view: Callable, **options: Any):
-        self.view = view
-        self.answer: Any = options.pop("answer", None)
-        self.status: int = options.pop("status", 200)
-        self.body: Any = options.pop("body", None)
-        self.query: Any = options.pop("query", None)
-        self.refuse: type[DomainError] = options.pop("refuse", Malformed)
-        self.errors: tuple[int, ...] = options.pop("errors", ())
-        self.open: bool = options.pop("open", False)
-        self.etag: bool = options.pop("etag", False)
-        self.location: bool = options.pop("location", False)
-        self.upload: dict | None = options.pop("upload", None)
-        self.download: bool = options.pop("download", False)
-        self.headers: list[dict] = options.pop("headers", [])
-        self.tag: str = options.pop("tag")
-        if options:
-            raise TypeError(f"unknown options {sorted(options)}")
+    tag: str  # the document's group
+    answer: Any = None  # the model of a success
+    status: int = 200  # of a success
+    body: Any = None  # the model of the JSON body (or of the form fields of a multipart one)
+    query: Any = None  # the model of the query string
+    refuse: type[DomainError] = Malformed  # malformed input: 400 malformed, or 422 invalid
+    errors: tuple[int, ...] = ()  # the answers other than success the operation may give
+    open: bool = False  # no bearer token needed
+    etag: bool = False  # the success carries an ETag
+    location: bool = False  # the success carries the new record's Location
+    upload: dict | None = None  # the multipart body's schema
+    download: bool = False  # the success is a file
+    headers: list[dict] = field(default_factory=list)  # request headers it reads
 
 
 def declare(**options: Any) -> Callable:
     """Declare a view's input and answer (see the module docstring); innermost decorator."""
 
     def decorator(view: Callable) -> Callable:
-        declared = Declared(view, **options)
+        declared = Declared(**options)
 
         @wraps(view)
         def wrapped(*args, **kwargs):
