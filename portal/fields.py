@@ -9,6 +9,7 @@ says how a value is written: money and hours as exact text with two decimals, da
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -51,6 +52,24 @@ def _not_a_bool(value: Any) -> Any:
     return value
 
 
+_ASCII_WHOLE = re.compile(r"\s*[+-]?[0-9]+\s*")
+_ASCII_DECIMAL = re.compile(r"\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*")
+
+
+def _ascii_whole(value: Any) -> Any:
+    """A number written as text is in ASCII digits ("１２", "٣" and "1_000" are not numbers)."""
+    if isinstance(value, str) and not _ASCII_WHOLE.fullmatch(value):
+        raise PydanticCustomError("int_parsing", "must be a whole number")
+    return value
+
+
+def _ascii_decimal(value: Any) -> Any:
+    """An amount written as text is plain ASCII digits with a point (no exponent, no "１.5")."""
+    if isinstance(value, str) and not _ASCII_DECIMAL.fullmatch(value):
+        raise PydanticCustomError("decimal_parsing", "must be a number")
+    return value
+
+
 def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise PydanticCustomError("nul_character", "must not contain NUL characters")
@@ -59,7 +78,12 @@ def _no_nul(value: str) -> str:
 
 def whole(minimum: int = 0, maximum: int = MAX_INT, *, required: bool = False, **field: Any) -> Any:
     """A whole number from `minimum` to `maximum`, or (unless `required`) None when not given."""
-    bounded = Annotated[int, Field(ge=minimum, le=maximum), BeforeValidator(_not_a_bool)]
+    bounded = Annotated[
+        int,
+        Field(ge=minimum, le=maximum),
+        BeforeValidator(_not_a_bool),
+        BeforeValidator(_ascii_whole),
+    ]
     if required:
         return Annotated[bounded, Field(**field)]
     return Annotated[bounded | None, BeforeValidator(_blank_is_none), Field(**field)]
@@ -71,6 +95,7 @@ def amount(**field: Any) -> Any:
     bounded = Annotated[
         Decimal,
         Field(ge=Decimal(0), le=MAX_AMOUNT, max_digits=14, decimal_places=2, allow_inf_nan=False),
+        BeforeValidator(_ascii_decimal),
     ]
     return Annotated[bounded | None, BeforeValidator(_blank_is_none), Field(**field)]
 
@@ -245,6 +270,8 @@ def _message(error: dict) -> str:
         return _("must be true or false")
     if kind == "freight_text":
         return _('must be text with at most two decimals, e.g. "85.00" (never a number)')
+    if kind == "freight_form":
+        return _('must be an amount with at most two decimals, e.g. "85.00"')
     if kind == "period":
         return _("not a month (YYYY-MM)")
     if kind == "string_pattern_mismatch":

@@ -40,6 +40,11 @@ def document(client) -> dict:
         ({"lines": [{"kind": "other", "amount": "Infinity"}]}, "lines[0].amount"),
         ({"lines": [{"kind": "labor", "hours": 1e300}]}, "lines[0].hours"),
         ({"lines": [{"kind": "other", "amount": "1"}] * 201}, "lines"),
+        ({"odometer_km": "١٢"}, "odometer_km"),
+        ({"odometer_km": "1_000"}, "odometer_km"),
+        ({"lines": [{"kind": "part", "part_number": "P-100", "qty": "１２"}]}, "lines[0].qty"),
+        ({"lines": [{"kind": "labor", "hours": "１.5"}]}, "lines[0].hours"),
+        ({"lines": [{"kind": "other", "amount": "5e2"}]}, "lines[0].amount"),
     ],
 )
 def test_a_claim_value_out_of_bounds_is_400_naming_the_field(station, fleet, payload, field):
@@ -58,7 +63,8 @@ def test_the_largest_amounts_in_bounds_are_kept_exactly(station, fleet):
 
 
 @pytest.mark.parametrize(
-    "query", [f"page={MAX_INT + 1}", "page=-1", "per_page=0", "per_page=1e3", "type=\x00"]
+    "query",
+    [f"page={MAX_INT + 1}", "page=-1", "per_page=0", "per_page=1e3", "per_page=²", "type=\x00"],
 )
 def test_a_list_query_out_of_bounds_is_400(station, query):
     assert error_of(station.get(f"/claims?{query}"), 400)["code"] == "malformed"
@@ -76,6 +82,7 @@ def test_the_last_page_in_bounds_is_empty_not_an_error(station):
         "/settlement/runs/0",
         f"/statements/{10**30}",
         f"/chargebacks/{MAX_INT + 1}",
+        "/chargebacks/٣",
     ],
 )
 def test_an_id_out_of_bounds_is_no_such_record(client, world, path):
@@ -123,3 +130,11 @@ def test_the_operations_raise_the_conflicts_the_api_answers_409(world, fleet, db
     with pytest.raises(DomainError, match="cannot comment") as refused:
         ops.add_comment(claim, other, "me too")
     assert not isinstance(refused.value, Conflict)
+
+
+@pytest.mark.parametrize("period", ["２０２６-10", "2026-5", "May 2026", "2026-13"])
+def test_a_period_not_written_yyyy_mm_in_ascii_is_422_naming_period(client, world, period):
+    finance = api_for(client, world, "finance")
+    error = error_of(finance.post("/settlement/runs", json={"period": period}), 422)
+    assert set(error["fields"]) == {"period"}
+    assert finance.get("/settlement/runs").get_json()["total"] == 0

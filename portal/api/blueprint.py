@@ -19,7 +19,10 @@ INVALID_TOKEN_CHALLENGE = 'Bearer realm="api", error="invalid_token"'  # noqa: S
 
 
 class IdConverter(IntegerConverter):
-    """`<id:name>`: a record id, 1 to 2**31-1; any other number is no such record (404)."""
+    """`<id:name>`: a record id in ASCII digits, 1 to 2**31-1; anything else is no such record
+    (404), like "٣" or a number larger than the id columns."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, url_map, *args, **kwargs):
         super().__init__(url_map, min=1, max=MAX_INT)

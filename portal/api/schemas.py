@@ -8,6 +8,7 @@ too. Money is text with two decimals, hours too, rates exact text, dates ISO.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -506,6 +507,10 @@ class ReasonCodeList(Answer):
     items: list[ReasonCode]
 
 
+PERIOD = re.compile(r"[0-9]{4}-[0-9]{2}")  # ASCII digits: "２０２６-10" is not a month
+FREIGHT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")  # ASCII digits, within 12 + 2
+
+
 def _freight(value: Any) -> Any:
     """Freight is text with at most two decimals ("85.00"), never a JSON number."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -513,6 +518,10 @@ def _freight(value: Any) -> Any:
     if not isinstance(value, str):
         raise PydanticCustomError(
             "freight_text", 'must be text with at most two decimals, e.g. "85.00" (never a number)'
+        )
+    if not FREIGHT.fullmatch(value.strip().removeprefix("-")):
+        raise PydanticCustomError(
+            "freight_form", 'must be an amount with at most two decimals, e.g. "85.00"'
         )
     return value.strip()
 
@@ -652,6 +661,8 @@ class OldPartList(Answer):
 def _period(value: str) -> str:
     from portal.settlement.engine import parse_period
 
+    if not PERIOD.fullmatch(value):
+        raise PydanticCustomError("period", "not a month (YYYY-MM)")
     try:
         parse_period(value)
     except ValueError:
@@ -668,11 +679,11 @@ Period = Annotated[
 
 
 class SettlementRunCreate(BaseModel):
+    """A future month is refused by the operation (422), like a malformed one here."""
+
     model_config = ConfigDict(extra="ignore")
 
-    period: Annotated[
-        str, Field(max_length=40, description="a month, YYYY-MM", examples=["2026-05"])
-    ]
+    period: Period = Field(description="a month, YYYY-MM")
 
 
 class RunQuery(Page):
