@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from flask import Response, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.dataclasses import is_pydantic_dataclass
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from portal.api.blueprint import bp, not_found
@@ -155,8 +156,12 @@ def dump(answer: Any) -> Any:
 
 
 def respond(result: Any, status: int = 200) -> Any:
-    """A view's result as a response: a model is written as JSON with `status`."""
-    if isinstance(result, Response):
+    """A view's result as a response: a model (or `(model, status, headers)`) is written as JSON
+    with `status`; anything else (a response, a file) is the view's own answer."""
+    answer = result[0] if isinstance(result, tuple) else result
+    if isinstance(answer, Response) or not (
+        isinstance(answer, BaseModel) or is_pydantic_dataclass(type(answer))
+    ):
         return result
     headers: dict = {}
     if isinstance(result, tuple):
