@@ -14,7 +14,6 @@ from flask import render_template
 
 from portal.announcements import operations as ops
 from portal.announcements.models import Announcement, AnnouncementRead
-from portal.auth.models import Role
 from portal.claims import attachments
 from portal.db import utcnow
 from portal.notifications.models import Notification

@@ -480,6 +480,10 @@ def return_claim(claim: Claim, user: User, reason: str) -> Claim:
 
 
 def add_comment(claim: Claim, user: User, body: str) -> ClaimComment:
+    if claim.status is ClaimStatus.DRAFT:
+        raise Conflict(
+            str(_l("You cannot comment on a draft: comments open once the claim is submitted."))
+        )
     if not claim.can_comment(user):
         raise DomainError(str(_l("You cannot comment on this claim.")))
     body = body.strip()

@@ -27,7 +27,6 @@ from wtforms import SelectChoice, SelectField
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
-from portal.errors import DomainError
 from portal.extensions import db
 from portal.masterdata import fitment, importer
 from portal.masterdata.coverage import vehicle_coverage

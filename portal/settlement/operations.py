@@ -496,8 +496,17 @@ def add_evidence(
     cb: Chargeback, user: User, filename: str, data: bytes, *, _checked: bool = False
 ) -> ChargebackEvidence:
     """A photo or PDF for a dispute, checked by content and size like claim attachments."""
-    if not _checked and (not can_review(cb, user) or cb.status is not ChargebackStatus.DISPUTED):
-        raise DomainError(str(_l("Evidence can be added to a disputed chargeback only.")))
+    if not _checked and not can_review(cb, user):
+        raise DomainError(str(_l("Only the supplier of a chargeback adds evidence to it.")))
+    if not _checked and cb.status is not ChargebackStatus.DISPUTED:
+        raise Conflict(
+            str(
+                _l(
+                    "Evidence can be added to a disputed chargeback only; this one is %(status)s.",
+                    status=cb.status.value,
+                )
+            )
+        )
     if len(cb.evidence) >= MAX_EVIDENCE_PER_CHARGEBACK:
         raise ValidationFailed(
             str(_l("A dispute holds at most %(n)d files.", n=MAX_EVIDENCE_PER_CHARGEBACK)),
