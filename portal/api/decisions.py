@@ -18,8 +18,8 @@ from portal.api.schemas import Claim, ReasonCode, ReasonCodeList
 from portal.api.spec import declare
 from portal.auth.models import Role, User
 from portal.claims.decisions import Decision, decide_claim
-from portal.extensions import db
 from portal.claims.models import ReasonCode as ReasonCodeRecord
+from portal.extensions import db
 
 
 @bp.route("/claims/<number>/decision", methods=["POST"])

@@ -51,8 +51,8 @@ from portal.settlement.models import Chargeback as ChargebackRecord
 from portal.settlement.models import ChargebackEvidence as EvidenceRecord
 from portal.settlement.models import RunStatus
 from portal.settlement.models import SettlementRun as RunRecord
-from portal.web import after_commit
 from portal.settlement.models import Statement as StatementRecord
+from portal.web import after_commit
 
 UPLOAD = {
     "type": "object",
