@@ -18,6 +18,7 @@ from portal.masterdata.models import (
     Supplier,
     Vehicle,
     VehicleModel,
+    WarrantyContract,
     WarrantyPolicy,
 )
 
@@ -36,6 +37,7 @@ _TABLES = (
     LaborOperation.__table__,
     FaultCode.__table__,
     Vehicle.__table__,
+    WarrantyContract.__table__,
 )
 
 

@@ -30,6 +30,7 @@ from portal.masterdata.models import (
     Supplier,
     Vehicle,
     VehicleModel,
+    WarrantyContract,
     WarrantyPolicy,
 )
 from portal.masterdata.vin import with_check_digit
@@ -38,6 +39,7 @@ from tests.builders_masterdata import EXAMPLES, csv_bytes, example, master_data_
 
 VIN_1 = with_check_digit("LTEST9990AB000001")
 VIN_2 = with_check_digit("LTEST9990AB000002")
+VIN_3 = with_check_digit("LTEST9990AB000003")  # refs' vehicle of model M-T, sold 2025-03-01
 
 # Per kind: the header, a good row, the same key with changed values, and a second key.
 GOOD = {
@@ -94,6 +96,12 @@ GOOD = {
         f"{VIN_1},M-T,E0001,2025-01-10,2025-03-01,ST-A,张三,13812345678,1200",
         f"{VIN_1},M-T,E0001,2025-01-10,2025-03-02,,李四,,5400",
         {"vin": VIN_2},
+    ),
+    "contracts": (
+        "number,vin,group,start_date,months,km",
+        f"YB-1,{VIN_3},basic,2028-03-01,24,150000",
+        f"YB-1,{VIN_3},basic,2028-03-01,36,180000",
+        {"group": "powertrain"},
     ),
 }
 
@@ -159,6 +167,10 @@ UPDATED = {
             "odometer_km": 5400,
         },
     ),
+    "contracts": (
+        lambda: _one(WarrantyContract, number="YB-1", group="basic"),
+        {"vehicle.vin": VIN_3, "start_date": date(2028, 3, 1), "months": 36, "km": 180000},
+    ),
 }
 
 
@@ -193,11 +205,13 @@ def rejected(kind: str, data: bytes) -> list[RowError]:
 
 @pytest.fixture
 def refs(world):
-    """What the GOOD rows refer to: world's stations and suppliers, models M-T and M-T2, and
-    part P-T."""
+    """What the GOOD rows refer to: world's stations and suppliers, models M-T and M-T2, part
+    P-T, and the vehicle VIN_3 of model M-T."""
     factories.vehicle_model("M-T2")
     factories.part(world.suppliers[0], "P-T")
-    return factories.vehicle_model("M-T")
+    model = factories.vehicle_model("M-T")
+    factories.vehicle(model, vin=VIN_3)
+    return model
 
 
 # --- every kind: create, then update ---------------------------------------------------------
@@ -214,6 +228,7 @@ def test_kinds_are_those_of_the_public_contract():
         "labor_operations",
         "fault_codes",
         "vehicles",
+        "contracts",
     )
     assert sorted(IMPORT_ORDER) == sorted(KINDS)
 
@@ -303,6 +318,14 @@ BAD_VALUES = [
     ("vehicles", "odometer_km", "-5", "must not be negative"),
     ("part_models", "part", "P-X", 'there is no part with the number "P-X"'),
     ("part_models", "model", "M-X", 'there is no vehicle model with the code "M-X"'),
+    ("contracts", "vin", VIN_2, f'there is no vehicle with the VIN "{VIN_2}"'),
+    ("contracts", "vin", "LTEST9990AB00000", "must be 17 characters"),
+    ("contracts", "group", "paint", 'model M-T has no warranty policy for coverage group "paint"'),
+    ("contracts", "start_date", "2025-02-28", "before the vehicle's sale date 2025-03-01"),
+    ("contracts", "start_date", "2028-02-30", "is not a date in the form YYYY-MM-DD"),
+    ("contracts", "months", "0", "must be at least 1"),
+    ("contracts", "km", "", "a value is required"),
+    ("contracts", "km", "1.5", "is not a whole number"),
 ]
 
 

@@ -37,9 +37,11 @@ from portal.claims.operations import diff_snapshots
 from portal.claims.rules import last_known_odometer
 from portal.extensions import db
 from portal.fields import Hours, Moment, Money, Rate
+from portal.masterdata.coverage import Coverage as CoverageRecord
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import Disposition
 from portal.masterdata.models import Vehicle as VehicleRecord
+from portal.masterdata.models import WarrantyContract as ContractRecord
 from portal.oldparts.models import Inspection, OldPartStatus
 from portal.oldparts.models import OldPart as OldPartRecord
 from portal.settlement import operations as settlement_ops
@@ -136,6 +138,38 @@ class Coverage(Answer):
     expires_on: date = Field(description="the last day covered by time")
     km_left: int | None
     in_coverage: bool
+    contract: str | None = Field(
+        description="the extended warranty contract in force whose limits extend the policy's"
+    )
+
+    @classmethod
+    def of(cls, coverage: CoverageRecord) -> Coverage:
+        return cls.model_validate(coverage.as_dict())
+
+
+class Contract(Answer):
+    """One coverage group an extended warranty contract (延保) extends: from its start date for
+    its months, up to an odometer of its km."""
+
+    number: str
+    group: str
+    start_date: date
+    ends_on: date = Field(description="the last day it covers")
+    months: int
+    km: int = Field(description="the odometer reading up to which it covers")
+    in_force: bool = Field(description="started and not ended as of the day asked")
+
+    @classmethod
+    def of(cls, contract: ContractRecord, on_day: date) -> Contract:
+        return cls(
+            number=contract.number,
+            group=contract.group,
+            start_date=contract.start_date,
+            ends_on=contract.ends_on,
+            months=contract.months,
+            km=contract.km,
+            in_force=contract.in_force_on(on_day),
+        )
 
 
 class VehicleSummary(Answer):
@@ -171,7 +205,8 @@ class Vehicle(Answer):
     owner_name: str | None = Field(description="masked for roles other than station and auditor")
     owner_phone: str | None
     claims_count: int
-    coverage: list[Coverage]
+    coverage: list[Coverage] = Field(description="per group, contracts included")
+    contracts: list[Contract]
 
     @classmethod
     def of(cls, vehicle: VehicleRecord, user: User, on_day: date | None = None) -> Vehicle:
@@ -194,9 +229,8 @@ class Vehicle(Answer):
             owner_name=vehicle.owner_name if full_owner else vehicle.masked_owner_name,
             owner_phone=vehicle.owner_phone if full_owner else vehicle.masked_owner_phone,
             claims_count=claims_count,
-            coverage=[
-                Coverage.model_validate(c) for c in vehicle_coverage(vehicle, on_day, odometer_km)
-            ],
+            coverage=[Coverage.of(c) for c in vehicle_coverage(vehicle, on_day, odometer_km)],
+            contracts=[Contract.of(c, on_day or date.today()) for c in vehicle.contracts],
         )
 
 
@@ -389,6 +423,9 @@ class Claim(ClaimSummary):
     used_by: str | None = Field(
         description="of an approved request or appraisal: the claim that used it up"
     )
+    contract: str | None = Field(
+        description="the extended warranty contract (延保) the claim is covered only thanks to"
+    )
     fulfilment: str | None
     shipper_code: str | None
     carrier: str | None
@@ -433,6 +470,7 @@ class Claim(ClaimSummary):
             ),
             appraisal=claim.appraisal.number if claim.appraisal else None,
             used_by=claim.used_by.number if claim.used_by is not None else None,
+            contract=claim.contract.number if claim.contract else None,
             fulfilment=claim.fulfilment,
             shipper_code=claim.shipper_org.code if claim.shipper_org else None,
             carrier=claim.carrier or None,
@@ -1028,6 +1066,13 @@ class AnalysisSelection(BaseModel):
         None,
         max_length=10,
         description="counted claims repaired on or before it, YYYY-MM-DD (default today)",
+    )
+    contract: str | None = Field(
+        None,
+        max_length=20,
+        description="contract_covered: only the claims covered only thanks to an extended "
+        "warranty contract; policy_only: the others (default: all)",
+        json_schema_extra={"enum": ["contract_covered", "policy_only"]},
     )
 
 

@@ -552,7 +552,19 @@ def lookup_vehicle():
             "last_known_odometer_km": last_km,
             "coverage_as_of": {"date": on_day.isoformat(), "odometer_km": km},
             "coverage": [
-                {**c.as_dict(), "reason": c.reason} for c in vehicle_coverage(vehicle, on_day, km)
+                {**c.as_dict(), "reason": c.reason, "by_contract": c.by_contract}
+                for c in vehicle_coverage(vehicle, on_day, km)
+            ],
+            "contracts": [
+                {
+                    "number": contract.number,
+                    "group": contract.group,
+                    "start_date": contract.start_date.isoformat(),
+                    "ends_on": contract.ends_on.isoformat(),
+                    "km": contract.km,
+                    "in_force": contract.in_force_on(on_day),
+                }
+                for contract in vehicle.contracts
             ],
             "claims": history,
         }

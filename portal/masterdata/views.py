@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,8 +29,9 @@ from wtforms import SelectChoice, SelectField
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.extensions import db
-from portal.masterdata import fitment, importer
+from portal.masterdata import contracts, fitment, importer
 from portal.masterdata.coverage import vehicle_coverage
+from portal.masterdata.forms import ContractForm, ContractTermsForm
 from portal.masterdata.models import (
     FaultCode,
     LaborOperation,
@@ -39,6 +41,7 @@ from portal.masterdata.models import (
     Supplier,
     Vehicle,
     VehicleModel,
+    WarrantyContract,
     WarrantyPolicy,
 )
 from portal.web import invalid_renders, one_or_404, page_action
@@ -82,6 +85,7 @@ class Listing:
     options: tuple[Any, ...] = ()
     detail: Callable[[Any], str] | None = None
     placeholder: Any = CODE_OR_NAME
+    create: str | None = None  # the endpoint of the page that adds one record
 
     def query(self, q: str) -> sa.Select:
         stmt = sa.select(self.model)
@@ -239,6 +243,26 @@ LISTINGS: dict[str, Listing] = {
         detail=lambda vehicle: url_for("masterdata.vehicle_detail", vin=vehicle.vin),
         placeholder=_l("VIN, engine number or model"),
     ),
+    "contracts": Listing(
+        _l("Extended warranty contracts"),
+        WarrantyContract,
+        (
+            Shown(_l("Contract number"), "number", "code"),
+            Shown(_l("VIN"), "vehicle.vin", "code"),
+            Shown(_l("Coverage group"), "group", "code"),
+            Shown(_l("Start date"), "start_date", "date"),
+            Shown(_l("Covered until"), "ends_on", "date"),
+            Shown(_l("Months"), "months", "number"),
+            Shown(_l("Km"), "km", "number"),
+        ),
+        search=(WarrantyContract.number, Vehicle.vin, WarrantyContract.group),
+        order_by=(WarrantyContract.number, WarrantyContract.group),
+        joins=(WarrantyContract.vehicle,),
+        options=(contains_eager(WarrantyContract.vehicle),),
+        detail=lambda contract: url_for("masterdata.contract_detail", contract_id=contract.id),
+        placeholder=_l("Contract number, VIN or coverage group"),
+        create="masterdata.contract_new",
+    ),
 }
 assert set(LISTINGS) == set(importer.KINDS)
 
@@ -360,7 +384,10 @@ def part_model_remove(part_id: int, model_id: int):
 def vehicle_detail(vin: str):
     vehicle = one_or_404(sa.select(Vehicle).where(Vehicle.vin == vin.upper()))
     return render_template(
-        "masterdata/vehicle.html", vehicle=vehicle, coverage=vehicle_coverage(vehicle)
+        "masterdata/vehicle.html",
+        vehicle=vehicle,
+        coverage=vehicle_coverage(vehicle),
+        today=date.today(),
     )
 
 
@@ -401,3 +428,95 @@ def _render_import(form: ImportForm, errors: list[importer.RowError]):
         order=importer.IMPORT_ORDER,
         columns=importer.columns,
     )
+
+
+# -- extended warranty contracts (延保 / 服务协议), one record at a time ----------------------------
+
+
+def _contract_or_404(contract_id: int) -> WarrantyContract:
+    return one_or_404(sa.select(WarrantyContract).where(WarrantyContract.id == contract_id))
+
+
+def _offer_groups(form: ContractTermsForm) -> None:
+    groups = db.session.scalars(
+        sa.select(WarrantyPolicy.group).distinct().order_by(WarrantyPolicy.group)
+    )
+    form.group.choices = [SelectChoice(group, group) for group in groups]
+
+
+def _terms(form: ContractTermsForm) -> contracts.Terms:
+    return contracts.Terms(
+        group=form.group.data or "",
+        start_date=form.start_date.data,
+        months=form.months.data,
+        km=form.km.data,
+    )
+
+
+def _contract_form(form: ContractTermsForm, contract: WarrantyContract | None, error=None):
+    """The form (new or edit), its refused fields marked; 422 when it was refused."""
+    if error is not None:
+        for name, message in error.fields.items():
+            field = getattr(form, name, None)
+            if field is not None:
+                field.errors = [*field.errors, message]
+            else:
+                flash(message, "danger")
+        flash(error.message, "danger")
+    status = 422 if error is not None or form.errors else 200
+    return render_template("masterdata/contract_form.html", form=form, contract=contract), status
+
+
+@bp.route("/contracts/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+@page_action
+def contract_new():
+    form = ContractForm(data={k: request.args[k] for k in ("number", "vin") if k in request.args})
+    _offer_groups(form)
+    if not form.validate_on_submit():
+        return _contract_form(form, None)
+    with invalid_renders(lambda error: _contract_form(form, None, error)):
+        contract = contracts.create_contract(
+            current_user, form.number.data or "", form.vin.data or "", _terms(form)
+        )
+    flash(
+        _(
+            "Contract %(number)s extends %(group)s on %(vin)s.",
+            number=contract.number,
+            group=contract.group,
+            vin=contract.vehicle.vin,
+        ),
+        "success",
+    )
+    return redirect(url_for("masterdata.contract_detail", contract_id=contract.id))
+
+
+@bp.route("/contracts/<int:contract_id>")
+@role_required(Role.ADMIN)
+def contract_detail(contract_id: int):
+    """The whole contract (every group it extends) of one of its rows."""
+    contract = _contract_or_404(contract_id)
+    return render_template(
+        "masterdata/contract.html",
+        contract=contract,
+        rows=contracts.contract_rows(contract.number),
+        today=date.today(),
+    )
+
+
+@bp.route("/contracts/<int:contract_id>/edit", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+@page_action
+def contract_edit(contract_id: int):
+    contract = _contract_or_404(contract_id)
+    form = ContractTermsForm(obj=contract)
+    _offer_groups(form)
+    if not form.validate_on_submit():
+        return _contract_form(form, contract)
+    with invalid_renders(lambda error: _contract_form(form, contract, error)):
+        changes = contracts.update_contract(current_user, contract, _terms(form))
+    if changes:
+        flash(_("Contract %(number)s was saved.", number=contract.number), "success")
+    else:
+        flash(_("Nothing was changed."), "info")
+    return redirect(url_for("masterdata.contract_detail", contract_id=contract.id))

@@ -222,6 +222,26 @@
     return span;
   }
 
+  const contractBox = panel ? panel.querySelector("[data-contracts]") : null;
+
+  function showContracts(contracts) {
+    // The vehicle's extended warranty contracts: what each extends and until when.
+    const items = contracts.map((c) => {
+      const li = document.createElement("li");
+      li.dataset.contract = c.number;
+      li.textContent = contractBox.dataset.template
+        .replace("{number}", c.number)
+        .replace("{group}", c.group)
+        .replace("{start}", c.start_date)
+        .replace("{end}", c.ends_on)
+        .replace("{km}", new Intl.NumberFormat(locale).format(c.km));
+      if (!c.in_force) li.className = "text-body-secondary";
+      return li;
+    });
+    contractBox.querySelector("[data-contract-rows]").replaceChildren(...items);
+    contractBox.hidden = items.length === 0;
+  }
+
   function showVehicle(data) {
     const labels = panel.dataset;
     panel.querySelector("[data-vehicle-error]").hidden = true;
@@ -245,10 +265,17 @@
       const status = document.createElement("td");
       if (c.in_coverage) status.append(badge(labels.labelIn, "text-bg-success"));
       else status.append(badge(c.reason === "km" ? labels.labelOutKm : labels.labelOutTime, "text-bg-danger"));
+      if (c.by_contract) {
+        const note = document.createElement("div");
+        note.className = "small text-body-secondary";
+        note.textContent = contractBox.dataset.labelByContract.replace("{number}", c.contract);
+        status.append(note);
+      }
       tr.append(status);
       return tr;
     });
     panel.querySelector("[data-coverage-rows]").replaceChildren(...rows);
+    showContracts(data.contracts || []);
     const history = data.claims.map((claim) => {
       const tr = document.createElement("tr");
       const first = document.createElement("td");

@@ -33,6 +33,7 @@ from tests.factories.masterdata import (
     SupplierFactory,
     VehicleFactory,
     VehicleModelFactory,
+    WarrantyContractFactory,
     WarrantyPolicyFactory,
 )
 from tests.factories.settlement import SettlementRunFactory
@@ -54,6 +55,7 @@ __all__ = [
     "UserFactory",
     "VehicleFactory",
     "VehicleModelFactory",
+    "WarrantyContractFactory",
     "WarrantyPolicyFactory",
     "World",
     "claim_in",
