@@ -157,14 +157,22 @@ def test_an_expired_contract_leaves_the_claim_outside_coverage(world, fleet):
     assert claim.contract is None
 
 
-def test_a_contract_above_its_km_refuses_the_claim_by_km(world, fleet):
-    WarrantyContractFactory(vehicle=fleet.old_vehicle, km=94999)
+def test_above_the_contracts_km_the_claim_is_refused_by_km(world, fleet):
+    WarrantyContractFactory(vehicle=fleet.old_vehicle)  # up to 150,000 km
     user = world.users["station"]
-    claim = ops.create_claim(user, parse_claim(claim_payload(fleet, **old_vehicle_claim(fleet))))
+    payload = claim_payload(fleet, **old_vehicle_claim(fleet, odometer_km=150001))
+    claim = ops.create_claim(user, parse_claim(payload))
     with pytest.raises(RuleRefused) as refused:
         ops.submit_claim(claim, user)
     (finding,) = refused.value.findings
-    assert finding.field == "odometer_km" and "94999" in finding.message
+    assert finding.field == "odometer_km" and "150000" in finding.message
+
+
+def test_a_contracts_time_and_the_policys_higher_km_together_cover(world, fleet):
+    # The contract runs longer but only to 94,999 km: the policy's 100,000 km is the later limit.
+    extended = WarrantyContractFactory(vehicle=fleet.old_vehicle, km=94999)
+    claim = submit(world.users["station"], fleet, **old_vehicle_claim(fleet))
+    assert claim.contract is extended
 
 
 # -- the import ------------------------------------------------------------------------------------

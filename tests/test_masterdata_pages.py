@@ -47,7 +47,8 @@ def _error_rows(html: str) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def catalogue(world):
-    """A model, two parts (the pump's price changed a month ago) and a vehicle to look at."""
+    """A model, two parts (the pump's price changed a month ago) and a vehicle with an extended
+    warranty contract to look at."""
     model = factories.vehicle_model("M-VIEW", name="Viewer SUV")
     pump = factories.part(world.suppliers[0], "P-PUMP", name="Water pump", price="420.00")
     changed = date.today() - timedelta(days=30)
@@ -58,6 +59,7 @@ def catalogue(world):
     )
     vehicle = factories.vehicle(model, world.stations[0], owner_name="王芳")
     db.session.add(PartModel(part=pump, model=model))  # the pump fits this model only
+    factories.WarrantyContractFactory(vehicle=vehicle)  # an extended warranty contract
     db.session.add(LaborOperation(code="OP-1", description="Replace pump", standard_hours=1))
     _fault_codes(1)
     return {"model": model, "pump": pump, "vehicle": vehicle}

@@ -2,10 +2,10 @@
 
 A fictional OEM, 华星汽车 Huaxing Motors, its stations, suppliers, parts and vehicles
 (`masterdata`), one login per role (`users`), then half a year of claims in every state
-(`claims`), the auditor's announcements (`announcements`), old parts returned, inspected and
+(`claims`), extended warranty contracts with a repair covered only thanks to one
+(`contracts`), the auditor's announcements (`announcements`), old parts returned, inspected and
 written off (`oldparts`), settlement runs with their statements and chargebacks
-(`settlement`), the older news read (`notifications`), and extended warranty contracts with a
-repair covered only thanks to one (`contracts`).
+(`settlement`), and the older news read (`notifications`).
 
 The data set is built by `STEPS`, run in order on one `Demo`; each step adds its rows through
 the portal's own operations, keeps them on the `Demo` for the steps after it, and commits.
@@ -74,11 +74,11 @@ STEPS: tuple[DemoStep, ...] = (
     *MASTER_DATA_STEPS,
     add_organisation_users,
     add_claims,
+    add_contracts,
     add_announcements,
     add_old_parts,
     add_settlement,
     read_older_notifications,
-    add_contracts,
 )
 
 

@@ -2,14 +2,16 @@
 
 Owners of vehicles sold years ago bought two more years of basic coverage (some with powertrain
 too), starting the day their basic policy ends, up to 50,000 km more than the policy. The
-contracts are sold after the half year of claims (`claims`), so those claims stand as they were
-judged; then one station repairs a vehicle whose basic policy has ended: the coverage check
-accepts it thanks to its contract and marks the claim so, and the auditor approves it. The
+contracts are recorded after the half year of claims (`claims`), so those claims stand as they
+were judged; then, yesterday, one station repairs a vehicle whose basic policy has ended: the
+coverage check accepts it thanks to its contract and marks the claim so, and the auditor
+approves it before finance's draft run of the evening (its old part waits at the station). The
 analysis pages' "contract" filter shows it apart.
 """
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 from portal.claims.decisions import Decision, decide_claim
@@ -28,10 +30,16 @@ EXTRA_MONTHS = 24
 EXTRA_KM = 50000
 
 
-def _contract_rows(demo: Demo, vehicle: Vehicle, serial: int) -> list[WarrantyContract]:
+def _own_rng(demo: Demo) -> random.Random:
+    """A generator of its own, seeded from the demo's without drawing from it: the steps after
+    this one make the same data with or without the contracts."""
+    return random.Random(sum(demo.rng.getstate()[1][:8]))
+
+
+def _contract_rows(rng: random.Random, vehicle: Vehicle, serial: int) -> list[WarrantyContract]:
     model = vehicle.model
     number = f"YB{vehicle.sale_date:%y}{serial:05d}"
-    groups = ["basic"] + (["powertrain"] if demo.rng.random() < 0.3 else [])
+    groups = ["basic"] + (["powertrain"] if rng.random() < 0.3 else [])
     rows = []
     for group in groups:
         policy = model.policy_for(group)
@@ -52,7 +60,7 @@ def _contract_rows(demo: Demo, vehicle: Vehicle, serial: int) -> list[WarrantyCo
 
 def add_contracts(demo: Demo) -> None:
     """Contracts on a share of the older vehicles, then one repair covered only thanks to one."""
-    rng, today = demo.rng, demo.today
+    rng, today = _own_rng(demo), demo.today
     older = [
         v
         for v in demo.vehicles
@@ -70,20 +78,22 @@ def add_contracts(demo: Demo) -> None:
         and months_end(basic_end + timedelta(days=1), EXTRA_MONTHS) > today
         and last_known_odometer(v, None) + 1000 <= v.model.policy_for("basic").km + EXTRA_KM
     ]
+    repaired = {claim.vehicle_id for claim in demo.claims}
+    ended.sort(key=lambda v: v.id in repaired)  # a vehicle without claims yet first
     for vehicle in ended[:3]:
         if vehicle not in chosen:
             chosen.append(vehicle)
     rows = [
         row
         for serial, vehicle in enumerate(sorted(chosen, key=lambda v: v.vin), start=1)
-        for row in _contract_rows(demo, vehicle, serial)
+        for row in _contract_rows(rng, vehicle, serial)
     ]
     demo.add(rows)
     db.session.commit()
-    _repair_thanks_to_a_contract(demo, [v for v in ended[:3] if v.contracts])
+    _repair_thanks_to_a_contract(demo, rng, [v for v in ended[:3] if v.contracts])
 
 
-def _repair_thanks_to_a_contract(demo: Demo, vehicles: list[Vehicle]) -> None:
+def _repair_thanks_to_a_contract(demo: Demo, rng: random.Random, vehicles: list[Vehicle]) -> None:
     """A station repairs a basic-group part of a vehicle whose basic policy has ended."""
     today = demo.today
     repair_day = today - timedelta(days=2)
@@ -103,7 +113,7 @@ def _repair_thanks_to_a_contract(demo: Demo, vehicles: list[Vehicle]) -> None:
         user = demo.org_users.get(station.code) if station is not None else None
         if part is None or user is None:
             continue
-        odometer = last_known_odometer(vehicle, None) + demo.rng.randint(200, 900)
+        odometer = last_known_odometer(vehicle, None) + rng.randint(200, 900)
         policy = vehicle.model.policy_for("basic")
         if coverage_of(policy, vehicle.sale_date, repair_day, odometer).in_coverage:
             continue

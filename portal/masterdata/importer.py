@@ -497,36 +497,27 @@ def _one_vehicle_per_contract(rows: list[_Row]) -> list[RowError]:
             continue
         earlier = first.setdefault(number, row)
         if earlier.values["vin"] != vehicle_id:
-            errors.append(
-                RowError(
-                    row.line,
-                    "vin",
-                    _(
-                        "contract %(number)s is on another VIN on line %(first)d",
-                        number=number,
-                        first=earlier.line,
-                    ),
-                )
+            message = _(
+                "contract %(number)s is on another VIN on line %(first)d",
+                number=number,
+                first=earlier.line,
             )
+            errors.append(RowError(row.line, "vin", message))
     stmt = sa.select(WarrantyContract.number, WarrantyContract.vehicle_id, Vehicle.vin).join(
         Vehicle, Vehicle.id == WarrantyContract.vehicle_id
     )
-    existing = {number: (vehicle_id, vin) for number, vehicle_id, vin in
-                _rows_where_in(stmt, WarrantyContract.number, set(first))}
+    existing = {
+        number: (vehicle_id, vin)
+        for number, vehicle_id, vin in _rows_where_in(stmt, WarrantyContract.number, set(first))
+    }
+    refused = {error.line for error in errors}
     for row in rows:
         number, vehicle_id = row.values.get("number"), row.values.get("vin")
-        if number in existing and isinstance(vehicle_id, int) and existing[number][0] != vehicle_id:
-            errors.append(
-                RowError(
-                    row.line,
-                    "vin",
-                    _(
-                        "contract %(number)s is on VIN %(vin)s",
-                        number=number,
-                        vin=existing[number][1],
-                    ),
-                )
-            )
+        on = existing.get(number)
+        if on is not None and isinstance(vehicle_id, int) and on[0] != vehicle_id:
+            if row.line not in refused:
+                message = _("contract %(number)s is on VIN %(vin)s", number=number, vin=on[1])
+                errors.append(RowError(row.line, "vin", message))
     return errors
 
 
