@@ -95,7 +95,7 @@ def add_contracts(demo: Demo) -> None:
 
 def _repair_thanks_to_a_contract(demo: Demo, rng: random.Random, vehicles: list[Vehicle]) -> None:
     """A station repairs a basic-group part of a vehicle whose basic policy has ended."""
-    today = demo.today
+    today, auditor = demo.today, demo.users["auditor"]
     repair_day = today - timedelta(days=2)
     for vehicle in vehicles:
         part = next(
@@ -141,7 +141,6 @@ def _repair_thanks_to_a_contract(demo: Demo, rng: random.Random, vehicles: list[
         if claim.contract is None:
             raise DemoError(f"{claim.number} was not covered thanks to its contract")
         if claim.status is ClaimStatus.IN_REVIEW:
-            auditor = demo.users["auditor"]
             act(
                 local_moment(today - timedelta(days=1), 15 * 60),
                 lambda claim=claim: decide_claim(claim.id, auditor, Decision(action="approve")),
