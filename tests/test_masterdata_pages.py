@@ -59,7 +59,8 @@ def catalogue(world):
     )
     vehicle = factories.vehicle(model, world.stations[0], owner_name="王芳")
     db.session.add(PartModel(part=pump, model=model))  # the pump fits this model only
-    factories.WarrantyContractFactory(vehicle=vehicle)  # an extended warranty contract
+    # An extended warranty contract that extends nothing the policy does not give already.
+    factories.WarrantyContractFactory(vehicle=vehicle, group="powertrain", months=12, km=1000)
     db.session.add(LaborOperation(code="OP-1", description="Replace pump", standard_hours=1))
     _fault_codes(1)
     return {"model": model, "pump": pump, "vehicle": vehicle}

@@ -529,11 +529,12 @@ def _fits_the_vehicle(rows: list[_Row]) -> list[RowError]:
         VehicleModel, VehicleModel.id == Vehicle.model_id
     )
     vehicles = {vid: (code, sold) for vid, code, sold in _rows_where_in(stmt, Vehicle.id, vehicle_ids)}
-    groups = set(
-        db.session.execute(
+    groups = {
+        (code, group)
+        for code, group in db.session.execute(
             sa.select(VehicleModel.code, WarrantyPolicy.group).join(WarrantyPolicy.model)
-        ).tuples()
-    )
+        )
+    }
     errors = []
     for row in rows:
         vehicle_id, group, start = (row.values.get(k) for k in ("vin", "group", "start_date"))

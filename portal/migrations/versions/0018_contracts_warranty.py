@@ -4,7 +4,7 @@
 vehicle (start date, months, km). `claim.contract_id` names the contract a submitted claim is
 covered only thanks to.
 
-Revision ID: 0018_contracts_warranty_contracts
+Revision ID: 0018_contracts_warranty
 Revises: 0016_money_integrity
 Create Date: 2026-12-05 09:10:00.000000
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0018_contracts_warranty_contracts"
+revision = "0018_contracts_warranty"
 down_revision = "0016_money_integrity"
 branch_labels = None
 depends_on = None
