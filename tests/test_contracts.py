@@ -183,7 +183,9 @@ HEADER = "number,vin,group,start_date,months,km"
 def test_a_contract_of_two_groups_imports_as_two_rows_and_reimports_as_updates(fleet):
     vin = fleet.old_vehicle.vin
     sold = fleet.old_vehicle.sale_date.isoformat()
-    data = csv_bytes(HEADER, f"YB-9,{vin},basic,{sold},60,150000", f"YB-9,{vin},powertrain,{sold},84,250000")
+    data = csv_bytes(
+        HEADER, f"YB-9,{vin},basic,{sold},60,150000", f"YB-9,{vin},powertrain,{sold},84,250000"
+    )
     assert (import_csv("contracts", data).created, import_csv("contracts", data).updated) == (2, 2)
     rows = db.session.scalars(sa.select(WarrantyContract).order_by(WarrantyContract.group)).all()
     assert [(r.number, r.group, r.vehicle, r.km) for r in rows] == [
@@ -304,7 +306,12 @@ def test_an_admin_creates_views_lists_and_edits_a_contract(login_as, fleet):
     assert client.get(f"{PAGES}/contracts/{row.id}/edit").status_code == 200
     edited = client.post(
         f"{PAGES}/contracts/{row.id}/edit",
-        data={"group": "basic", "start_date": row.start_date.isoformat(), "months": "72", "km": "160000"},
+        data={
+            "group": "basic",
+            "start_date": row.start_date.isoformat(),
+            "months": "72",
+            "km": "160000",
+        },
     )
     assert edited.status_code == 302
     db.session.expire_all()
@@ -403,7 +410,11 @@ def test_the_vin_lookup_shows_the_contracts_and_the_coverage_they_give(login_as,
         }
     ]
     basic = next(c for c in data["coverage"] if c["group"] == "basic")
-    assert (basic["contract"], basic["by_contract"], basic["in_coverage"]) == (row.number, True, True)
+    assert (basic["contract"], basic["by_contract"], basic["in_coverage"]) == (
+        row.number,
+        True,
+        True,
+    )
     assert basic["expires_on"] == row.ends_on.isoformat()
 
 
@@ -488,12 +499,19 @@ def test_a_bad_contract_filter_is_a_400_naming_it(client, world):
 
 
 def test_a_station_may_not_read_the_contract_analysis(client, world):
-    error_of(api_for(client, world, "station").get("/analysis/claim-rates?group_by=model&contract=policy_only"), 403)
+    error_of(
+        api_for(client, world, "station").get(
+            "/analysis/claim-rates?group_by=model&contract=policy_only"
+        ),
+        403,
+    )
 
 
 def test_a_supplier_naming_another_supplier_under_the_contract_filter_gets_a_404(client, world):
     api = api_for(client, world, "supplier")
-    error_of(api.get("/analysis/claim-rates?group_by=model&contract=contract_covered&supplier=SU-B"), 404)
+    error_of(
+        api.get("/analysis/claim-rates?group_by=model&contract=contract_covered&supplier=SU-B"), 404
+    )
 
 
 def test_the_reliability_api_takes_the_contract_filter(client, world, analysed):
@@ -504,7 +522,9 @@ def test_the_reliability_api_takes_the_contract_filter(client, world, analysed):
     assert error_of(api.get("/analysis/reliability?contract=nope"), 400)["fields"]["contract"]
 
 
-@pytest.mark.parametrize("path", ["/analysis/faults", "/analysis/compensation", "/analysis/reliability"])
+@pytest.mark.parametrize(
+    "path", ["/analysis/faults", "/analysis/compensation", "/analysis/reliability"]
+)
 def test_the_analysis_pages_offer_the_contract_filter(login_as, analysed, path):
     client = login_as("auditor")
     page = client.get(f"{path}?contract=contract_covered")
@@ -517,9 +537,21 @@ def test_the_analysis_pages_offer_the_contract_filter(login_as, analysed, path):
 
 def test_the_drill_down_lists_only_the_contract_covered_claims(login_as, analysed):
     by_contract, by_policy = analysed
-    html = login_as("auditor").get("/analysis/claims?contract=contract_covered").get_data(
-        as_text=True
+    html = (
+        login_as("auditor").get("/analysis/claims?contract=contract_covered").get_data(as_text=True)
     )
     assert by_contract.number in html and by_policy.number not in html
     html = login_as("auditor").get("/analysis/claims?contract=policy_only").get_data(as_text=True)
     assert by_policy.number in html and by_contract.number not in html
+
+
+def test_only_an_admin_may_create_or_change_a_contract_through_the_operations(world, fleet):
+    from portal.errors import DomainError
+    from portal.masterdata import contracts
+
+    terms = contracts.Terms("basic", fleet.old_vehicle.sale_date, 60, 150000)
+    with pytest.raises(DomainError, match="Only administrators"):
+        contracts.create_contract(world.users["auditor"], "YB-1", fleet.old_vehicle.vin, terms)
+    row = WarrantyContractFactory(vehicle=fleet.old_vehicle)
+    with pytest.raises(DomainError, match="Only administrators"):
+        contracts.update_contract(world.users["station"], row, terms)

@@ -1,4 +1,4 @@
-"""The demo's extended warranty contracts (延保 / 服务协议), and a repair covered only thanks to one.
+"""The demo's extended warranty contracts (延保 / 服务协议) and a repair covered thanks to one.
 
 Owners of vehicles sold years ago bought two more years of basic coverage (some with powertrain
 too), starting the day their basic policy ends, up to 50,000 km more than the policy. The

@@ -11,15 +11,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from portal.auth.models import Role, User
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
 from portal.masterdata.models import Vehicle, WarrantyContract
 from portal.masterdata.vin import vin_error
+
+if TYPE_CHECKING:  # the acting user; master data sits below the accounts
+    from portal.auth.models import User
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ class Terms:
 
 
 def _require_admin(user: User) -> None:
-    if user.role is not Role.ADMIN:
+    if user.role != "admin":  # Role.ADMIN (a StrEnum), named by value from below the accounts
         raise DomainError(str(_l("Only administrators keep the contracts.")))
 
 

@@ -92,7 +92,9 @@ def coverage_of(
     covered, reason, km_left = _judged(policy.km, expires_on, on_day, odometer_km)
     in_force = [c for c in contracts if c.group == policy.group and c.in_force_on(on_day)]
     if not in_force:
-        return Coverage(policy.group, policy.months, policy.km, expires_on, km_left, covered, reason)
+        return Coverage(
+            policy.group, policy.months, policy.km, expires_on, km_left, covered, reason
+        )
     best = max(in_force, key=lambda c: (c.km, c.ends_on, c.number))
     later_end = max([expires_on, *(c.ends_on for c in in_force)])
     higher_km = max(policy.km, best.km)

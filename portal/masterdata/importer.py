@@ -514,10 +514,10 @@ def _one_vehicle_per_contract(rows: list[_Row]) -> list[RowError]:
     for row in rows:
         number, vehicle_id = row.values.get("number"), row.values.get("vin")
         on = existing.get(number)
-        if on is not None and isinstance(vehicle_id, int) and on[0] != vehicle_id:
-            if row.line not in refused:
-                message = _("contract %(number)s is on VIN %(vin)s", number=number, vin=on[1])
-                errors.append(RowError(row.line, "vin", message))
+        moved = on is not None and isinstance(vehicle_id, int) and on[0] != vehicle_id
+        if moved and row.line not in refused:
+            message = _("contract %(number)s is on VIN %(vin)s", number=number, vin=on[1])
+            errors.append(RowError(row.line, "vin", message))
     return errors
 
 
@@ -528,7 +528,9 @@ def _fits_the_vehicle(rows: list[_Row]) -> list[RowError]:
     stmt = sa.select(Vehicle.id, VehicleModel.code, Vehicle.sale_date).join(
         VehicleModel, VehicleModel.id == Vehicle.model_id
     )
-    vehicles = {vid: (code, sold) for vid, code, sold in _rows_where_in(stmt, Vehicle.id, vehicle_ids)}
+    vehicles = {
+        vid: (code, sold) for vid, code, sold in _rows_where_in(stmt, Vehicle.id, vehicle_ids)
+    }
     groups = {
         (code, group)
         for code, group in db.session.execute(

@@ -430,7 +430,7 @@ def _render_import(form: ImportForm, errors: list[importer.RowError]):
     )
 
 
-# -- extended warranty contracts (延保 / 服务协议), one record at a time ----------------------------
+# -- extended warranty contracts (延保 / 服务协议), one record at a time ---------------------
 
 
 def _contract_or_404(contract_id: int) -> WarrantyContract:
