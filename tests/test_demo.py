@@ -62,6 +62,7 @@ from portal.masterdata.models import (
     Supplier,
     Vehicle,
     VehicleModel,
+    WarrantyContract,
 )
 from portal.masterdata.vin import is_valid_vin
 from portal.money import money_sum, round_money
@@ -1191,3 +1192,18 @@ def test_another_seed_gives_other_master_data(tmp_path, monkeypatch):
     assert other["vehicles"] != loaded["vehicles"]
     assert other["prices"] != loaded["prices"]
     assert len(other["vehicles"]) == len(loaded["vehicles"])
+
+
+def test_older_vehicles_have_contracts_and_an_approved_repair_is_covered_only_thanks_to_one():
+    contracts = all_of(WarrantyContract)
+    assert len({c.vehicle_id for c in contracts}) >= 10
+    for contract in contracts:
+        policy = contract.vehicle.model.policy_for(contract.group)
+        assert policy is not None and contract.km > policy.km
+        assert contract.start_date > contract.vehicle.sale_date
+    (claim,) = claims(Claim.contract_id.is_not(None))
+    assert claim.status in (ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED)
+    policy = claim.vehicle.model.policy_for(claim.causal_part.group)
+    sale = claim.vehicle.sale_date
+    assert not coverage_of(policy, sale, claim.repair_date, claim.odometer_km).in_coverage
+    assert claim.contract.in_force_on(claim.repair_date)
