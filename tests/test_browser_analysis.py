@@ -39,17 +39,17 @@ def history(live_server):  # noqa: F811 - the fixture imported above
 
     with live_server.app.app_context():
         world = live_world()
-        world.users = {
-            key: db.session.scalar(
-                sa.select(User).where(User.username == live_server.usernames[key])
-            )
-            for key in ("station", "station_b")
-        }
         settings = ClaimSettings.current()
         settings.auto_approve_enabled = True
         settings.auto_approve_threshold = Decimal("100000.00")
         fleet = Fleet.build(world)
         model = VehicleModelFactory(code="AN1", name="Analysis AN1")
+        users = {
+            key: db.session.scalar(
+                sa.select(User).where(User.username == live_server.usernames[key])
+            )
+            for key in ("station", "station_b")
+        }
         vehicles = []
         for month in range(1, 9):
             for n in range(6):
@@ -67,7 +67,7 @@ def history(live_server):  # noqa: F811 - the fixture imported above
             claim = ClaimFactory(
                 fleet=fleet,
                 submitted=True,
-                station="station" if i % 3 else "station_b",
+                filer=users["station" if i % 3 else "station_b"],
                 vin=car.vin,
                 repair_date=repair.isoformat(),
                 fault_date=repair.isoformat(),

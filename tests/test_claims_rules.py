@@ -9,10 +9,11 @@ import pytest
 
 from portal.claims import operations as ops
 from portal.claims.attachments import add_attachment
+from portal.claims.decisions import Decision, decide_claim
 from portal.claims.models import ClaimSettings, ClaimStatus
 from portal.claims.operations import RuleRefused
 from portal.claims.payload import parse_claim
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet, claim_payload
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 DAY = timedelta(days=1)
@@ -246,20 +247,21 @@ def test_a_pending_appraisal_is_not_enough(user, fleet):
 def test_major_assembly_with_a_valid_approved_appraisal_is_accepted(world, user, fleet):
     appraisal = submit(user, fleet, type="appraisal", causal_part="ENG-1", lines=[])
     assert appraisal.status is ClaimStatus.IN_REVIEW  # appraisals always go to an auditor
-    approve(appraisal)
+    decide_claim(appraisal.id, world.users["auditor"], Decision("approve"))
     claim = submit(user, fleet, **major(fleet))
     assert claim.status is ClaimStatus.IN_REVIEW  # 12 000 is above the threshold
 
 
 def test_an_appraisal_expires_after_30_days(user, fleet):
-    appraisal = submit(user, fleet, type="appraisal", causal_part="ENG-1", lines=[])
-    approve(appraisal)
+    appraisal = ClaimFactory(
+        fleet=fleet, approved=True, type="appraisal", causal_part="ENG-1", lines=[]
+    )
     appraisal.valid_until = date.today() - DAY
     assert refused(user, fleet, **major(fleet)) == {"appraisal_required": "causal_part"}
 
 
 def test_an_appraisal_for_another_part_does_not_count(user, fleet):
-    approve(submit(user, fleet, type="appraisal", causal_part="P-100", lines=[]))
+    ClaimFactory(fleet=fleet, approved=True, type="appraisal", causal_part="P-100", lines=[])
     assert refused(user, fleet, **major(fleet)) == {"appraisal_required": "causal_part"}
 
 
@@ -273,24 +275,6 @@ def test_a_repair_cannot_replace_a_major_assembly(user, fleet):
     assert refused(user, fleet, lines=[{"kind": "part", "part_number": "ENG-1", "qty": 1}]) == {
         "major_assembly": "lines[0].part_number"
     }
-
-
-def approve(claim):
-    """Approve as claimed (the audit capability's decision, reduced to what these rules need)."""
-    from portal.claims import pricing
-
-    for line in claim.lines:
-        line.approved_qty, line.approved_hours, line.approved_amount = (
-            line.qty,
-            line.hours,
-            line.amount,
-        )
-    pricing.apply_approved_totals(claim)
-    claim.status = ClaimStatus.APPROVED
-    from portal.db import utcnow
-
-    claim.decided_at = utcnow()
-    ops._set_validity(claim, date.today())
 
 
 # -- roadside, outsourced purchase, emergency part -------------------------------------------------
@@ -341,7 +325,7 @@ def test_roadside_with_receipts_pays_km_labor_and_tolls(user, fleet):
     assert claim.status is ClaimStatus.APPROVED
 
 
-def test_an_outsourced_invoice_is_paid_up_to_the_approved_cap(user, fleet):
+def test_an_outsourced_invoice_is_paid_up_to_the_approved_cap(world, user, fleet):
     request = submit(
         user,
         fleet,
@@ -351,7 +335,7 @@ def test_an_outsourced_invoice_is_paid_up_to_the_approved_cap(user, fleet):
         ],
     )
     assert request.status is ClaimStatus.IN_REVIEW
-    approve(request)
+    decide_claim(request.id, world.users["auditor"], Decision("approve"))
     invoice = [{"kind": "other", "amount": "800.01", "description": "Invoice 4411"}]
     today = date.today().isoformat()
     claim = submit(user, fleet, outsourced_request=request.number, lines=invoice, repair_date=today)
