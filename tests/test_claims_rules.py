@@ -12,8 +12,7 @@ from portal.claims.attachments import add_attachment
 from portal.claims.decisions import Decision, decide_claim
 from portal.claims.models import ClaimSettings, ClaimStatus
 from portal.claims.operations import RuleRefused
-from portal.claims.payload import parse_claim
-from tests.factories import ClaimFactory, Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 DAY = timedelta(days=1)
@@ -39,12 +38,11 @@ def days_ago(n: int) -> str:
 
 
 def submit(user, fleet, **overrides):
-    claim = ops.create_claim(user, parse_claim(claim_payload(fleet, **overrides)))
-    return ops.submit_claim(claim, user)
+    return ClaimFactory(fleet=fleet, filer=user, submitted=True, **overrides)
 
 
 def refused(user, fleet, **overrides) -> dict[str, str]:
-    claim = ops.create_claim(user, parse_claim(claim_payload(fleet, **overrides)))
+    claim = ClaimFactory(fleet=fleet, filer=user, **overrides)
     with pytest.raises(RuleRefused) as caught:
         ops.submit_claim(claim, user)
     assert claim.status is ClaimStatus.DRAFT
@@ -98,7 +96,7 @@ def test_odometer_below_the_imported_reading_is_refused(user, fleet):
 
 
 def test_odometer_below_a_submitted_claims_reading_is_refused_but_drafts_do_not_count(user, fleet):
-    ops.create_claim(user, parse_claim(claim_payload(fleet, odometer_km=50000)))  # a draft
+    ClaimFactory(fleet=fleet, filer=user, odometer_km=50000)  # a draft
     submit(
         user,
         fleet,
@@ -297,16 +295,10 @@ def roadside(fleet, **overrides):
 
 def test_roadside_needs_a_trip_and_receipts(user, fleet):
     assert refused(user, fleet, **roadside(fleet)) == {"roadside": "attachments"}
-    claim = ops.create_claim(
-        user,
-        parse_claim(
-            claim_payload(
-                fleet,
-                **roadside(
-                    fleet, lines=[{"kind": "other", "amount": "35.00", "description": "Tolls"}]
-                ),
-            )
-        ),
+    claim = ClaimFactory(
+        fleet=fleet,
+        filer=user,
+        **roadside(fleet, lines=[{"kind": "other", "amount": "35.00", "description": "Tolls"}]),
     )
     with pytest.raises(RuleRefused) as caught:
         ops.submit_claim(claim, user)
@@ -317,7 +309,7 @@ def test_roadside_needs_a_trip_and_receipts(user, fleet):
 
 
 def test_roadside_with_receipts_pays_km_labor_and_tolls(user, fleet):
-    claim = ops.create_claim(user, parse_claim(claim_payload(fleet, **roadside(fleet))))
+    claim = ClaimFactory(fleet=fleet, filer=user, **roadside(fleet))
     add_attachment(claim, user, "receipt.png", PNG)
     ops.submit_claim(claim, user)
     # 64 km x 3.50 = 224.00; 2 h x 80.00 = 160.00; tolls 35.00
