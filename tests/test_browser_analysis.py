@@ -13,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.factories import ClaimFactory, Fleet, VehicleFactory, VehicleModelFactory
 from tests.browser_support import (  # noqa: F401 - fixtures
     browser,
     db_session,
@@ -23,6 +22,7 @@ from tests.browser_support import (  # noqa: F401 - fixtures
     save_screenshot,
     sign_in,
 )
+from tests.factories import ClaimFactory, Fleet, VehicleFactory, VehicleModelFactory
 
 pytestmark = pytest.mark.browser
 

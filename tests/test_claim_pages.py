@@ -681,7 +681,11 @@ def test_an_approved_claim_cannot_be_edited_or_resubmitted(world, fleet, station
 
 def test_the_station_and_the_auditor_talk_on_the_claims_thread(world, fleet, station, sign_in):
     claim = ClaimFactory(
-        fleet=fleet, submitted=True, goodwill_reason="x", vin=fleet.old_vehicle.vin, odometer_km=95000
+        fleet=fleet,
+        submitted=True,
+        goodwill_reason="x",
+        vin=fleet.old_vehicle.vin,
+        odometer_km=95000,
     )
     auditor = sign_in("auditor")
 
@@ -715,7 +719,11 @@ def test_a_draft_has_no_thread_yet(world, fleet, station, db_session):
 
 def test_auditors_and_finance_read_a_submitted_claim_without_station_buttons(world, fleet, sign_in):
     claim = ClaimFactory(
-        fleet=fleet, submitted=True, vin=fleet.old_vehicle.vin, odometer_km=95000, goodwill_reason="x"
+        fleet=fleet,
+        submitted=True,
+        vin=fleet.old_vehicle.vin,
+        odometer_km=95000,
+        goodwill_reason="x",
     )
     for role, may_comment in (("auditor", True), ("finance", False)):
         client = sign_in(role)

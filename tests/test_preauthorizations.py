@@ -253,14 +253,15 @@ def _race(committing_app, kind: str) -> None:
                 type="outsourced_purchase",
                 lines=[{"kind": "other", "amount": "800.00", "description": "Glass"}],
             )
-            claim = invoice(fleet, request.number)
+            payload = invoice(fleet, request.number)
         else:
             request = ClaimFactory(
                 fleet=fleet, approved=True, type="appraisal", causal_part="ENG-1", lines=[]
             )
-            claim = major()
+            payload = major()
         numbers = {
-            name: ClaimFactory(fleet=fleet, **claim).number for name in ("station_a", "station_a2")
+            name: ClaimFactory(fleet=fleet, **payload).number
+            for name in ("station_a", "station_a2")
         }
         request_number = request.number
         db.session.commit()
