@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from portal.auth.models import Role
 from portal.extensions import db
 from portal.masterdata.importer import (
     IMPORT_ORDER,
@@ -206,11 +205,11 @@ def rejected(kind: str, data: bytes) -> list[RowError]:
 @pytest.fixture
 def refs(world):
     """What the GOOD rows refer to: world's stations and suppliers, models M-T and M-T2, part
-    P-T, and the vehicle VIN_3 of model M-T."""
-    factories.vehicle_model("M-T2")
-    factories.part(world.suppliers[0], "P-T")
-    model = factories.vehicle_model("M-T")
-    factories.vehicle(model, vin=VIN_3)
+    P-T, and the vehicle VIN_3 of model M-T (sold 2025-03-01)."""
+    factories.VehicleModelFactory(code="M-T2")
+    factories.PartFactory(supplier=world.suppliers[0], number="P-T")
+    model = factories.VehicleModelFactory(code="M-T")
+    factories.VehicleFactory(model=model, vin=VIN_3)
     return model
 
 
@@ -262,7 +261,7 @@ def test_a_new_station_is_an_organisation_that_users_can_belong_to(world):
     import_csv("stations", _good_file("stations"))
     station = _one(Station, code="ST-N1")
     assert station.kind.value == "station"
-    assert factories.user(Role.STATION, station).organisation is station
+    assert factories.UserFactory(station=True, organisation=station).organisation is station
 
 
 def test_optional_supplier_columns_take_their_defaults(world):
