@@ -58,6 +58,7 @@ def catalogue(world):
     )
     vehicle = factories.vehicle(model, world.stations[0], owner_name="王芳")
     db.session.add(PartModel(part=pump, model=model))  # the pump fits this model only
+    factories.CampaignFactory(code="CP-VIEW", vehicles=[vehicle])
     db.session.add(LaborOperation(code="OP-1", description="Replace pump", standard_hours=1))
     _fault_codes(1)
     return {"model": model, "pump": pump, "vehicle": vehicle}

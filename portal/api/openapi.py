@@ -19,6 +19,7 @@ from portal.claims.attachments import SIGNATURES
 from portal.claims.decisions import ACTIONS
 from portal.claims.models import ClaimStatus, ClaimType, LineKind
 from portal.claims.payload import MAX_LINES, SENDABLE_KINDS
+from portal.masterdata.campaigns import CampaignKind, CampaignStatus
 from portal.masterdata.models import Disposition
 from portal.oldparts.models import FindingStatus, Inspection, OldPartStatus
 from portal.settlement.models import ChargebackStatus, RunStatus, StatementKind, StatementStatus
@@ -124,6 +125,11 @@ def _schemas() -> dict[str, Any]:
             "description": "emergency part: regular shipment (应发货) or drop-shipment (代发货)",
         },
         "shipper_code": {**TEXT, "description": "drop-shipment: the shipping station or supplier"},
+        "campaign": {
+            **TEXT,
+            "description": "campaign claim: the code of the open campaign whose work it is; "
+            "without lines, the campaign's package fills them",
+        },
         "lines": {"type": "array", "maxItems": MAX_LINES, "items": _ref("ClaimLineInput")},
     }
     amounts = _obj(dict.fromkeys(("parts", "handling", "labor", "other", "total"), MONEY))
@@ -169,6 +175,7 @@ def _schemas() -> dict[str, Any]:
         },
         "fulfilment": {"type": ["string", "null"], "enum": ["regular", "drop_ship", None]},
         "shipper_code": TEXT,
+        "campaign": {**TEXT, "description": "campaign claim: the campaign's code"},
         "carrier": {**TEXT, "description": "emergency part: the shipper's carrier"},
         "tracking_no": {**TEXT, "description": "emergency part: the tracking number"},
         "freight_amount": {
@@ -294,8 +301,62 @@ def _schemas() -> dict[str, Any]:
                 "owner_phone": STRING,
                 "claims_count": {**INT, "description": "submitted claims (drafts not counted)"},
                 "coverage": {"type": "array", "items": _ref("Coverage")},
+                "campaigns": {
+                    "type": "array",
+                    "description": "the open recalls and service campaigns listing the vehicle, "
+                    "recalls first",
+                    "items": _ref("VehicleCampaign"),
+                },
             }
         ),
+        "VehicleCampaign": _obj(
+            {
+                "code": STRING,
+                "title": STRING,
+                "kind": {"type": "string", "enum": [k.value for k in CampaignKind]},
+                "done_on": {
+                    **_nullable(DATE),
+                    "description": "the repair date of the claim that did the work; null while "
+                    "it is still to do",
+                },
+            }
+        ),
+        "Campaign": _obj(
+            {
+                "code": STRING,
+                "title": STRING,
+                "kind": {"type": "string", "enum": [k.value for k in CampaignKind]},
+                "status": {"type": "string", "enum": [k.value for k in CampaignStatus]},
+                "start_date": DATE,
+                "end_date": _nullable(DATE),
+                "operation": {**STRING, "description": "the package's labor operation"},
+                "hours": HOURS,
+                "parts": {
+                    "type": "array",
+                    "items": _obj({"part_number": STRING, "qty": {"type": "integer"}}),
+                },
+                "supplier": {**TEXT, "description": "null: the OEM bears the whole cost"},
+                "recovery_share": {
+                    "type": "string",
+                    "description": "the supplier's share of each claim, a fraction",
+                },
+                "completion": _obj(
+                    {
+                        "affected": INT,
+                        "done": {**INT, "description": "vehicles whose claim is approved"},
+                        "in_work": {**INT, "description": "vehicles whose claim is not decided"},
+                        "remaining": INT,
+                        "cost_so_far": MONEY,
+                        "cost_to_come": {
+                            **MONEY,
+                            "description": "the average cost of a done vehicle times those "
+                            "not done yet",
+                        },
+                    }
+                ),
+            }
+        ),
+        "CampaignList": _obj({"items": {"type": "array", "items": _ref("Campaign")}}),
         "VehicleSummary": _obj(
             {
                 "vin": STRING,
@@ -1082,6 +1143,7 @@ def _paths() -> dict[str, Any]:
         },
         **_settlement_paths(),
         **_analysis_paths(),
+        **_campaign_paths(),
         "/openapi.json": {
             "get": {
                 "operationId": "openapi",
@@ -1094,6 +1156,45 @@ def _paths() -> dict[str, Any]:
                         "content": {"application/json": {"schema": {"type": "object"}}},
                     }
                 },
+            }
+        },
+    }
+
+
+def _campaign_paths() -> dict[str, Any]:
+    roles = (
+        "Roles: auditor, finance, admin; a supplier only the campaigns charged to it (another: "
+        "404); a station: 403."
+    )
+    return {
+        "/campaigns": {
+            "get": {
+                "operationId": "listCampaigns",
+                "summary": "Recalls and service campaigns with their completion",
+                "description": roles,
+                "tags": ["campaigns"],
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["open", "closed"]},
+                    }
+                ],
+                "responses": _responses(
+                    "200", _ref("CampaignList"), "Malformed", "Unauthorized", "Forbidden"
+                ),
+            }
+        },
+        "/campaigns/{code}": {
+            "get": {
+                "operationId": "getCampaign",
+                "summary": "A campaign with its completion figures",
+                "description": roles,
+                "tags": ["campaigns"],
+                "parameters": [{"name": "code", "in": "path", "required": True, "schema": STRING}],
+                "responses": _responses(
+                    "200", _ref("Campaign"), "Unauthorized", "Forbidden", "NotFound"
+                ),
             }
         },
     }
@@ -1584,6 +1685,7 @@ def openapi_document() -> dict[str, Any]:
             {"name": "old-parts"},
             {"name": "settlement"},
             {"name": "analysis"},
+            {"name": "campaigns"},
             {"name": "meta"},
         ],
         "paths": _paths(),

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from portal.auth.models import Role, User
+from portal.claims import campaign as campaign_work
 from portal.claims.models import Attachment, Claim, ClaimLine, ClaimStatus
 from portal.claims.operations import diff_snapshots
 from portal.claims.rules import last_known_odometer
@@ -84,6 +85,7 @@ def claim_detail(claim: Claim) -> dict[str, Any]:
             "used_by": _number(claim.used_by),
             "fulfilment": claim.fulfilment,
             "shipper_code": claim.shipper_org.code if claim.shipper_org else None,
+            "campaign": claim.campaign.code if claim.campaign else None,
             "carrier": claim.carrier or None,
             "tracking_no": claim.tracking_no or None,
             "freight_amount": money(claim.freight_amount),
@@ -232,6 +234,15 @@ def vehicle_detail(vehicle: Vehicle, user: User, on_day: date | None = None) -> 
         "owner_phone": vehicle.owner_phone if full_owner else vehicle.masked_owner_phone,
         "claims_count": claims_count,
         "coverage": [c.as_dict() for c in vehicle_coverage(vehicle, on_day, odometer_km)],
+        "campaigns": [
+            {
+                "code": campaign.code,
+                "title": campaign.title,
+                "kind": campaign.kind.value,
+                "done_on": day(done_on),
+            }
+            for campaign, done_on in campaign_work.open_work_of(vehicle, on_day)
+        ],
     }
 
 

@@ -56,6 +56,7 @@ class ClaimInput:
     outsourced_request: str = ""
     fulfilment: str = ""
     shipper_code: str = ""
+    campaign: str = ""  # a campaign claim's campaign code
     lines: list[LineInput] = field(default_factory=list)
 
 
@@ -170,6 +171,7 @@ def parse_claim(data: Any, *, type_required: bool = True) -> ClaimInput:
         outsourced_request=p.text(data, "outsourced_request", 40),
         fulfilment=p.text(data, "fulfilment", 16),
         shipper_code=p.text(data, "shipper_code", 32),
+        campaign=p.text(data, "campaign", 32),
     )
     if result.fulfilment and result.fulfilment not in ("regular", "drop_ship"):
         p.errors["fulfilment"] = str(_l("must be regular or drop_ship"))

@@ -4,7 +4,8 @@ A fictional OEM, 华星汽车 Huaxing Motors, its stations, suppliers, parts and
 (`masterdata`), one login per role (`users`), then half a year of claims in every state
 (`claims`), the auditor's announcements (`announcements`), old parts returned, inspected and
 written off (`oldparts`), settlement runs with their statements and chargebacks
-(`settlement`), and the older news read (`notifications`).
+(`settlement`), the older news read (`notifications`), and a recall half done with a service
+campaign just opened (`campaigns`).
 
 The data set is built by `STEPS`, run in order on one `Demo`; each step adds its rows through
 the portal's own operations, keeps them on the `Demo` for the steps after it, and commits.
@@ -24,6 +25,7 @@ import sqlalchemy as sa
 
 from portal.auth.models import User
 from portal.demo.announcements import add_announcements
+from portal.demo.campaigns import add_campaigns
 from portal.demo.claims import add_claims
 from portal.demo.context import Demo
 from portal.demo.masterdata import (
@@ -76,6 +78,7 @@ STEPS: tuple[DemoStep, ...] = (
     add_old_parts,
     add_settlement,
     read_older_notifications,
+    add_campaigns,
 )
 
 
