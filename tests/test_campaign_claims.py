@@ -9,8 +9,10 @@ station A (80.00 / h, 10% parts handling): labor 96.00 + parts 100.00 + handling
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -248,7 +250,7 @@ def test_a_campaign_claim_needs_its_campaign(station, fleet, recall):
 
 
 def test_an_unknown_campaign_is_refused_at_once(station, fleet):
-    response = station.post("/claims", json=payload(CampaignFactory.build(code="NOPE"), fleet.vehicle))
+    response = station.post("/claims", json=payload(SimpleNamespace(code="NOPE"), fleet.vehicle))
     error = error_of(response, 422)
     assert error["fields"]["campaign"] == "no such record: NOPE"
 
@@ -314,3 +316,52 @@ def test_a_campaign_the_oem_bears_alone_charges_no_supplier(client, station, fle
     released(api_for(client, fleet.world, "finance"))
     assert db_session.scalar(sa.select(Chargeback).where(Chargeback.claim_id == claim.id)) is None
 
+
+
+# -- once per VIN and campaign, also at the same moment -------------------------------------------
+
+
+@pytest.mark.postgres
+def test_two_stations_submitting_the_same_vehicles_campaign_work_at_once_one_wins(
+    committing_app,
+):
+    from portal.claims import operations as ops
+    from portal.claims.payload import parse_claim
+    from portal.extensions import db
+    from tests.factories import World
+    from tests.test_api_auth import Api, token_for
+
+    with committing_app.app_context():
+        world = World.build()
+        fleet = Fleet.build(world)
+        campaign = CampaignFactory(
+            operation=fleet.operation, package=[(fleet.part, 1)], vehicles=[fleet.vehicle]
+        )
+        numbers = {
+            name: ops.create_claim(
+                world.users[role], parse_claim(payload(campaign, fleet.vehicle))
+            ).number
+            for name, role in (("station_a", "station"), ("station_b", "station_b"))
+        }
+        db.session.commit()
+
+    client = committing_app.test_client()
+    apis = {name: Api(client, token_for(client, name)) for name in numbers}
+    barrier = threading.Barrier(2)
+    answers: dict[str, int] = {}
+
+    def submit(name: str) -> None:
+        barrier.wait()
+        answers[name] = apis[name].post(f"/claims/{numbers[name]}/submit").status_code
+
+    threads = [threading.Thread(target=submit, args=(name,)) for name in numbers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers.values()) in ([200, 409], [200, 422])
+    with committing_app.app_context():
+        live = db.session.scalars(
+            sa.select(Claim.status).where(Claim.campaign_id.isnot(None), Claim.status != "draft")
+        ).all()
+        assert len(live) == 1

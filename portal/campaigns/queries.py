@@ -15,10 +15,16 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from portal.claims.models import APPROVED_STATUSES, LIVE_USE_EXCLUDED, Claim, ClaimType
+from portal.claims.models import (
+    APPROVED_STATUSES,
+    LIVE_USE_EXCLUDED,
+    Claim,
+    ClaimStatus,
+    ClaimType,
+)
 from portal.extensions import db
 from portal.masterdata.campaigns import Campaign, CampaignVehicle, open_on
-from portal.masterdata.models import Station, Vehicle, VehicleModel
+from portal.masterdata.models import Station, Vehicle
 from portal.money import round_money
 
 ZERO = Decimal("0.00")
@@ -75,7 +81,7 @@ def _work():
 
 
 def _counts(work):
-    done = work.c.status.in_([s.value for s in APPROVED_STATUSES])
+    done = work.c.status.in_(sorted(APPROVED_STATUSES))
     return (
         sa.func.count(CampaignVehicle.id),
         sa.func.count(work.c.vehicle_id).filter(done),
@@ -157,7 +163,7 @@ def campaign_claims(campaign: Campaign) -> sa.Select:
     """The campaign's submitted claims, newest first."""
     return (
         sa.select(Claim)
-        .where(Claim.campaign_id == campaign.id, Claim.status.not_in(["draft"]))
+        .where(Claim.campaign_id == campaign.id, Claim.status != ClaimStatus.DRAFT)
         .order_by(Claim.submitted_at.desc(), Claim.id.desc())
     )
 
@@ -171,13 +177,12 @@ def station_open_work(station_id: int, day: date | None = None) -> sa.Select:
     serviced = sa.select(Claim.id).where(
         Claim.vehicle_id == Vehicle.id,
         Claim.station_id == station_id,
-        Claim.status.not_in(["draft"]),
+        Claim.status != ClaimStatus.DRAFT,
     )
     return (
         sa.select(Vehicle, Campaign)
         .join(CampaignVehicle, CampaignVehicle.vehicle_id == Vehicle.id)
         .join(Campaign, Campaign.id == CampaignVehicle.campaign_id)
-        .join(VehicleModel, VehicleModel.id == Vehicle.model_id)
         .outerjoin(
             work,
             sa.and_(

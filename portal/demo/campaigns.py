@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from portal.auth.models import Role
 from portal.campaigns import operations as campaigns
 from portal.campaigns.operations import CampaignInput
 from portal.claims import operations as claims
@@ -18,6 +19,7 @@ from portal.claims.payload import parse_claim
 from portal.claims.rules import last_known_odometer
 from portal.demo.clock import WORKDAY, act, local_moment, quiet_notifications, run_in_order
 from portal.demo.context import Demo, DemoError
+from portal.demo.users import DEMO_USERS
 from portal.extensions import db
 from portal.masterdata.campaigns import Campaign, CampaignKind, CampaignVehicle
 from portal.masterdata.models import Part, Vehicle
@@ -26,6 +28,7 @@ RECALL_CODE = "RC-2026-H9-01"
 SERVICE_CODE = "SC-2026-S7-02"
 RECALL_DONE_SHARE = Decimal("0.5")  # about half of the recall's vehicles are done
 SERVICE_DONE = 3
+DEMO_STATIONS = tuple(code for _user, role, code, _name in DEMO_USERS if role is Role.STATION)
 
 
 def add_campaigns(demo: Demo) -> None:
@@ -78,7 +81,7 @@ def add_campaigns(demo: Demo) -> None:
                 c, auditor, m, lo, hi
             ),
         )
-    _do_work(demo, recall, share=RECALL_DONE_SHARE)
+    _do_work(demo, recall, share=RECALL_DONE_SHARE, deviating_every=6)
     _do_work(demo, service, count=SERVICE_DONE)
 
 
@@ -93,45 +96,79 @@ def _affected(campaign: Campaign) -> list[Vehicle]:
     )
 
 
-def _do_work(demo: Demo, campaign: Campaign, *, share: Decimal | None = None, count: int = 0):
-    """The selling stations do the work on some of the campaign's vehicles, each on a working
-    day between the campaign's start (or the vehicle's sale) and yesterday."""
+def _do_work(
+    demo: Demo,
+    campaign: Campaign,
+    *,
+    share: Decimal | None = None,
+    count: int = 0,
+    deviating_every: int = 0,
+) -> None:
+    """Stations do the work on some of the campaign's vehicles, each on a working day between
+    the campaign's start (or the vehicle's sale) and yesterday: mostly the selling station, and
+    each demo login's station at least once (on a vehicle it sold if it sold one). Every
+    `deviating_every`-th claim needed more labor than the package and waits for an auditor."""
     rng = demo.rng
     vehicles = _affected(campaign)
     if share is not None:
         count = int(len(vehicles) * share)
     chosen = rng.sample(vehicles, min(count, len(vehicles)))
+    work = [(vehicle, vehicle.selling_station.code) for vehicle in chosen]
+    for code in DEMO_STATIONS:
+        if any(station == code for _vehicle, station in work):
+            continue
+        free = [v for v in vehicles if v not in chosen]
+        own = [v for v in free if v.selling_station.code == code]
+        if own or free:
+            vehicle = (own or free)[0]
+            chosen.append(vehicle)
+            work.append((vehicle, code))
     actions = []
-    for vehicle in chosen:
+    for index, (vehicle, station_code) in enumerate(work):
         first = max(campaign.start_date, vehicle.sale_date + timedelta(days=1))
         span = (demo.today - timedelta(days=1) - first).days
         if span < 0:
             continue
         day = first + timedelta(days=rng.randint(0, span))
         moment = local_moment(day, rng.randint(*WORKDAY))
-        filer = demo.org_users[vehicle.selling_station.code]
-        actions.append((moment, lambda v=vehicle, d=day, u=filer: _file(campaign, v, d, u, rng)))
+        filer = demo.org_users[station_code]
+        deviating = bool(deviating_every) and index % deviating_every == deviating_every - 1
+        actions.append(
+            (
+                moment,
+                lambda v=vehicle, d=day, u=filer, x=deviating: _file(campaign, v, d, u, rng, x),
+            )
+        )
     actions.sort(key=lambda action: action[0])
     with quiet_notifications():
         run_in_order(actions)
 
 
-def _file(campaign: Campaign, vehicle: Vehicle, day, filer, rng) -> None:
+def _file(campaign: Campaign, vehicle: Vehicle, day, filer, rng, deviating: bool) -> None:
     km = last_known_odometer(vehicle, None) + rng.randint(200, 3000)
-    claim = claims.create_claim(
-        filer,
-        parse_claim(
+    data = {
+        "type": "campaign",
+        "vin": vehicle.vin,
+        "odometer_km": km,
+        "repair_date": day.isoformat(),
+        "campaign": campaign.code,
+        "correction": "按召回/服务活动技术通知执行 Done as the campaign bulletin says",
+    }
+    if deviating:  # more labor than the package: reviewed like any claim
+        data["lines"] = [
             {
-                "type": "campaign",
-                "vin": vehicle.vin,
-                "odometer_km": km,
-                "repair_date": day.isoformat(),
-                "campaign": campaign.code,
-                "correction": "按召回/服务活动技术通知执行 Done as the campaign bulletin says",
-            }
-        ),
-        day,
-    )
+                "kind": "labor",
+                "operation_code": campaign.operation.code,
+                "hours": str(campaign.hours + Decimal("1.00")),
+                "description": "球头锈死，拆卸困难 Seized ball joint, hard to remove",
+            },
+            *(
+                {"kind": "part", "part_number": item.part.number, "qty": item.qty}
+                for item in campaign.parts
+            ),
+        ]
+    claim = claims.create_claim(filer, parse_claim(data), day)
     claims.submit_claim(claim, filer, day)
-    if claim.status is not ClaimStatus.APPROVED:
-        raise DemoError(f"campaign claim {claim.number} is {claim.status.value}, not approved")
+    expected = ClaimStatus.IN_REVIEW if deviating else ClaimStatus.APPROVED
+    if claim.status is not expected:
+        raise DemoError(f"campaign claim {claim.number} is {claim.status.value}, not {expected}")
