@@ -2,8 +2,8 @@
 vehicles), opening, editing and closing one, choosing its vehicles; the VIN lookup that shows a
 vehicle's open campaigns; the station's list of its vehicles with open campaign work.
 
-Each view loads its record (another supplier's campaign is a 404), checks the permission, calls
-one operation and commits once.
+Each view loads its record (another supplier's campaign is a 404), checks the permission and
+calls one operation; `page_action` commits once, or rolls back and answers a refusal.
 """
 
 from __future__ import annotations
@@ -32,13 +32,14 @@ from portal.claims import campaign as campaign_work
 from portal.claims import labels
 from portal.claims.models import Claim
 from portal.claims.rules import last_known_odometer
-from portal.errors import DomainError, ValidationFailed
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.masterdata import importer
 from portal.masterdata.campaigns import Campaign, CampaignStatus
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import Vehicle
 from portal.masterdata.vin import vin_error
+from portal.web import invalid_renders, page_action
 
 bp = Blueprint("campaigns", __name__)
 
@@ -158,84 +159,81 @@ def remaining_csv(code: str):
 # -- opening, editing, closing, vehicles ------------------------------------------------------
 
 
+def _detail_url(code: str) -> str:
+    return url_for("campaigns.detail", code=code)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*MANAGERS)
+@page_action
 def new():
-    form = CampaignForm()
     if request.method == "GET":
-        form = CampaignForm(formdata=None, data={"start_date": date.today()})
-    elif form.validate_on_submit():
-        try:
-            campaign = operations.open_campaign(current_user, form.campaign_input())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _place(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Campaign %(code)s is open; choose its vehicles now.", code=campaign.code), "success")
-            return redirect(url_for("campaigns.detail", code=campaign.code))
-    status = 422 if request.method == "POST" else 200
-    return render_template("campaigns/form.html", form=form, campaign=None), status
+        return _form_page(CampaignForm(formdata=None, data={"start_date": date.today()}), None)
+    form = CampaignForm()
+    if not form.validate_on_submit():
+        return _form_page(form, None, 422)
+    with invalid_renders(lambda exc: _form_page(_placed(form, exc), None, 422)):
+        campaign = operations.open_campaign(current_user, form.campaign_input())
+    flash(_("Campaign %(code)s is open; choose its vehicles now.", code=campaign.code), "success")
+    return redirect(_detail_url(campaign.code))
 
 
 @bp.route("/<code>/edit", methods=["GET", "POST"])
 @role_required(*MANAGERS)
+@page_action
 def edit(code: str):
     campaign = load_campaign(code)
-    form = CampaignForm()
     if request.method == "GET":
-        form = CampaignForm.of(campaign)
-    elif form.validate_on_submit():
-        try:
-            operations.edit_campaign(campaign, current_user, form.campaign_input())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            campaign = load_campaign(code)
-            _place(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Campaign %(code)s saved.", code=campaign.code), "success")
-            return redirect(url_for("campaigns.detail", code=campaign.code))
+        return _form_page(CampaignForm.of(campaign), campaign)
+    form = CampaignForm()
     form.code.data = campaign.code  # the code stays
-    status = 422 if request.method == "POST" else 200
+    if not form.validate_on_submit():
+        return _form_page(form, campaign, 422)
+    with invalid_renders(lambda exc: _form_page(_placed(form, exc), load_campaign(code), 422)):
+        operations.edit_campaign(campaign, current_user, form.campaign_input())
+    flash(_("Campaign %(code)s saved.", code=campaign.code), "success")
+    return redirect(_detail_url(campaign.code))
+
+
+def _form_page(form: CampaignForm, campaign: Campaign | None, status: int = 200):
     return render_template("campaigns/form.html", form=form, campaign=campaign), status
 
 
-def _place(form: CampaignForm, exc: DomainError) -> None:
+def _placed(form, exc: DomainError):
+    """The refusal's field problems beside their fields; the others and its message on top."""
     for name, message in exc.fields.items():
         if name in form:
             form[name].errors = [*form[name].errors, message]
         else:
             flash(message, "danger")
     flash(exc.message, "danger")
+    return form
 
 
 @bp.route("/<code>/close", methods=["POST"])
 @role_required(*MANAGERS)
+@page_action(back=_detail_url)
 def close(code: str):
     campaign = load_campaign(code)
     form = CloseForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        operations.close_campaign(campaign, current_user, form.note.data or "")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-    else:
-        db.session.commit()
-        flash(_("Campaign %(code)s is closed.", code=campaign.code), "success")
-    return redirect(url_for("campaigns.detail", code=code))
+    operations.close_campaign(campaign, current_user, form.note.data or "")
+    flash(_("Campaign %(code)s is closed.", code=campaign.code), "success")
+    return redirect(_detail_url(code))
 
 
 @bp.route("/<code>/vehicles", methods=["POST"])
 @role_required(*MANAGERS)
+@page_action
 def add_vehicles(code: str):
     campaign = load_campaign(code)
     form = VehicleRangeForm()
     if not form.validate_on_submit():
         return _detail_page(campaign, 422, range_form=form)
-    try:
+    with invalid_renders(
+        lambda exc: _detail_page(load_campaign(code), 422, range_form=_placed(form, exc))
+    ):
         added = operations.add_vehicles_produced(
             campaign,
             current_user,
@@ -243,20 +241,13 @@ def add_vehicles(code: str):
             form.produced_from.data,
             form.produced_to.data,
         )
-    except ValidationFailed as exc:
-        db.session.rollback()
-        campaign = load_campaign(code)
-        for name, message in exc.fields.items():
-            if name in form:
-                form[name].errors = [*form[name].errors, message]
-        return _detail_page(campaign, 422, range_form=form)
-    db.session.commit()
     flash(_("%(count)d vehicles added to campaign %(code)s.", count=added, code=code), "success")
-    return redirect(url_for("campaigns.detail", code=code) + "#vehicles")
+    return redirect(_detail_url(code) + "#vehicles")
 
 
 @bp.route("/<code>/vehicles/upload", methods=["POST"])
 @role_required(*MANAGERS)
+@page_action
 def upload_vehicles(code: str):
     """A `campaign_vehicles` file (`campaign,vin`), imported as the admin import does: all or
     nothing, every bad row named by its line."""
@@ -264,18 +255,15 @@ def upload_vehicles(code: str):
     form = VehicleFileForm()
     if not form.validate_on_submit():
         return _detail_page(campaign, 422, file_form=form)
-    try:
-        result = importer.import_csv("campaign_vehicles", form.file.data.read())
-    except importer.ImportRejected as exc:
-        db.session.rollback()
+
+    def rejected(exc: importer.ImportRejected):
         return _detail_page(load_campaign(code), 422, file_form=form, import_errors=exc.errors)
+
+    with invalid_renders(rejected, on=importer.ImportRejected):
+        result = importer.import_csv("campaign_vehicles", form.file.data.read())
     operations.record_vehicle_import(campaign, current_user, result.created)
-    db.session.commit()
-    flash(
-        _("%(count)d vehicles added from the file.", count=result.created),
-        "success",
-    )
-    return redirect(url_for("campaigns.detail", code=code) + "#vehicles")
+    flash(_("%(count)d vehicles added from the file.", count=result.created), "success")
+    return redirect(_detail_url(code) + "#vehicles")
 
 
 # -- stations: the VIN lookup and the open campaign work ----------------------------------------
