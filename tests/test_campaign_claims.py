@@ -161,8 +161,11 @@ def test_a_claim_other_than_the_package_is_reviewed_like_any_claim(station, flee
     assert decided.get_json()["responsible_supplier"] == "SU-A"  # the campaign's supplier
 
 
-def test_with_auto_approval_switched_off_even_the_package_is_reviewed(station, fleet, recall):
+def test_with_auto_approval_switched_off_even_the_package_is_reviewed(
+    station, fleet, recall, db_session
+):
     ClaimSettings.current().auto_approve_enabled = False
+    db_session.flush()
     claim = submitted(station, file(station, recall, fleet.vehicle)["number"])
     assert claim["status"] == "in_review"
 
@@ -210,8 +213,9 @@ def test_the_refusal_is_in_the_readers_language(client, station, fleet, recall):
     assert "已完成" in error["fields"]["campaign"]
 
 
-def test_a_rejected_claim_leaves_the_work_to_do(station, fleet, recall):
+def test_a_rejected_claim_leaves_the_work_to_do(station, fleet, recall, db_session):
     ClaimSettings.current().auto_approve_enabled = False
+    db_session.flush()
     first = submitted(station, file(station, recall, fleet.vehicle)["number"])
     auditor = api_for(station.client, fleet.world, "auditor")
     rejected = auditor.post(
@@ -244,7 +248,7 @@ def test_a_closed_future_or_ended_campaign_is_refused(station, fleet, trait, fie
 
 
 def test_a_campaign_claim_needs_its_campaign(station, fleet, recall):
-    claim = file(station, recall, fleet.vehicle, campaign=None)
+    claim = file(station, SimpleNamespace(code=None), fleet.vehicle)
     error = refused(station, claim["number"])
     assert "campaign is required for a campaign claim" in error["fields"]["campaign"]
 
@@ -268,12 +272,17 @@ def test_the_old_parts_of_a_campaign_claim_follow_their_parts_disposition(
     )
     number = submitted(station, file(station, campaign, fleet.vehicle)["number"])["number"]
     claim = db_session.scalar(sa.select(Claim).where(Claim.number == number))
-    parts = {(p.part.number, p.status, p.destination.code if p.destination else None) for p in old_parts(claim)}
+    parts = {
+        (p.part.number, p.status, p.destination.code if p.destination else None)
+        for p in old_parts(claim)
+    }
     assert parts == {
         ("P-100", OldPartStatus.AWAITING_RETURN, "OEM"),
         ("FLT-1", OldPartStatus.WRITTEN_OFF, None),
     }
-    residual = db_session.scalar(sa.select(StationCharge.amount).where(StationCharge.claim_id == claim.id))
+    residual = db_session.scalar(
+        sa.select(StationCharge.amount).where(StationCharge.claim_id == claim.id)
+    )
     assert residual == Decimal("4.00")  # 2 x 20.00 x 10%
 
 
@@ -315,7 +324,6 @@ def test_a_campaign_the_oem_bears_alone_charges_no_supplier(client, station, fle
     assert claim.responsible_supplier is None
     released(api_for(client, fleet.world, "finance"))
     assert db_session.scalar(sa.select(Chargeback).where(Chargeback.claim_id == claim.id)) is None
-
 
 
 # -- once per VIN and campaign, also at the same moment -------------------------------------------

@@ -232,9 +232,12 @@ def test_vehicles_are_chosen_by_model_and_production_date_range(login_as, fleet,
             "produced_to": date.today().isoformat(),
         },
     )
-    assert db_session.scalar(
-        sa.select(sa.func.count()).where(CampaignVehicle.campaign_id == campaign.id)
-    ) == 2
+    assert (
+        db_session.scalar(
+            sa.select(sa.func.count()).where(CampaignVehicle.campaign_id == campaign.id)
+        )
+        == 2
+    )
     db_session.expire_all()
     assert [e.action for e in campaign.events] == ["vehicles_added", "vehicles_added"]
 
@@ -260,9 +263,12 @@ def test_a_vin_file_is_imported_whole_or_refused_with_its_lines(login_as, fleet,
     )
     assert response.status_code == 422
     assert "line 3, vin" in _text(response)
-    assert db_session.scalar(
-        sa.select(sa.func.count()).where(CampaignVehicle.campaign_id == campaign.id)
-    ) == 0
+    assert (
+        db_session.scalar(
+            sa.select(sa.func.count()).where(CampaignVehicle.campaign_id == campaign.id)
+        )
+        == 0
+    )
 
     good = csv_bytes("campaign,vin", f"RC-F,{fleet.vehicle.vin}", f"RC-F,{fleet.new_vehicle.vin}")
     response = client.post(
@@ -271,20 +277,24 @@ def test_a_vin_file_is_imported_whole_or_refused_with_its_lines(login_as, fleet,
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
-    assert db_session.scalar(
-        sa.select(sa.func.count()).where(CampaignVehicle.campaign_id == campaign.id)
-    ) == 2
-    assert db_session.scalar(
-        sa.select(CampaignEvent.note).where(CampaignEvent.campaign_id == campaign.id)
-    ) == "2 vehicles added from a file"
+    assert (
+        db_session.scalar(
+            sa.select(sa.func.count()).where(CampaignVehicle.campaign_id == campaign.id)
+        )
+        == 2
+    )
+    assert (
+        db_session.scalar(
+            sa.select(CampaignEvent.note).where(CampaignEvent.campaign_id == campaign.id)
+        )
+        == "2 vehicles added from a file"
+    )
 
 
 # -- completion ---------------------------------------------------------------------------------
 
 
-def test_the_campaign_page_shows_completion_by_region_and_station_and_cost(
-    login_as, fleet, recall
-):
+def test_the_campaign_page_shows_completion_by_region_and_station_and_cost(login_as, fleet, recall):
     campaign_claim(fleet, recall, fleet.vehicle)  # 206.00, approved
     html = _text(login_as("auditor").get("/campaigns/RC-1"))
     assert 'data-testid="done-affected">1 / 3<' in html
@@ -318,9 +328,7 @@ def test_the_campaign_page_reads_in_chinese(login_as, recall):
 # -- the VIN lookup and the station's open work ------------------------------------------------
 
 
-def test_the_vin_lookup_shows_an_open_recall_with_a_link_to_file_its_claim(
-    login_as, fleet, recall
-):
+def test_the_vin_lookup_shows_an_open_recall_with_a_link_to_file_its_claim(login_as, fleet, recall):
     html = _text(login_as("station").get(f"/campaigns/vin?vin={fleet.vehicle.vin}"))
     banner = html.split('data-testid="open-campaign"', 1)[1]
     assert "OPEN RECALL" in banner and "RC-1" in banner and "Oil pump may leak" in banner
@@ -352,13 +360,9 @@ def test_an_unknown_vin_is_not_found(login_as, fleet):
     assert f"No vehicle of the brand has VIN {vin}." in _text(response)
 
 
-def test_the_claim_form_opened_from_the_lookup_is_filled_with_the_package(
-    login_as, fleet, recall
-):
+def test_the_claim_form_opened_from_the_lookup_is_filled_with_the_package(login_as, fleet, recall):
     html = _text(
-        login_as("station").get(
-            f"/claims/new?type=campaign&vin={fleet.vehicle.vin}&campaign=RC-1"
-        )
+        login_as("station").get(f"/claims/new?type=campaign&vin={fleet.vehicle.vin}&campaign=RC-1")
     )
     assert f'value="{fleet.vehicle.vin}"' in html
     assert 'value="RC-1"' in html

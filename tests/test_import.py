@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from portal.auth.models import Role
 from portal.extensions import db
+from portal.masterdata.campaigns import Campaign, CampaignVehicle
 from portal.masterdata.importer import (
     IMPORT_ORDER,
     KINDS,
@@ -20,7 +21,6 @@ from portal.masterdata.importer import (
     columns,
     import_csv,
 )
-from portal.masterdata.campaigns import Campaign, CampaignVehicle
 from portal.masterdata.models import (
     FaultCode,
     LaborOperation,

@@ -28,18 +28,14 @@ def list_campaigns(user: User, query: CampaignQuery):
     `status` (open, closed).
     """
     stmt = (
-        sa.select(CampaignRecord)
-        .where(operations.visible_to(user))
-        .order_by(CampaignRecord.code)
+        sa.select(CampaignRecord).where(operations.visible_to(user)).order_by(CampaignRecord.code)
     )
     if query.status is not None:
         stmt = stmt.where(CampaignRecord.status == query.status)
     campaigns = list(db.session.scalars(stmt))
     completions = queries.completions([c.id for c in campaigns])
     empty = queries.Completion(0, 0, 0, queries.ZERO)
-    return CampaignList(
-        items=[Campaign.of(c, completions.get(c.id, empty)) for c in campaigns]
-    )
+    return CampaignList(items=[Campaign.of(c, completions.get(c.id, empty)) for c in campaigns])
 
 
 @bp.route("/campaigns/<code>", methods=["GET"])

@@ -28,13 +28,13 @@ from pydantic_core import PydanticCustomError
 from portal import fields as f
 from portal.analysis.queries import API_GROUPS
 from portal.auth.models import Role, User
+from portal.campaigns import queries as campaign_queries
+from portal.claims import campaign as campaign_work
 from portal.claims.models import Attachment as AttachmentRecord
 from portal.claims.models import Claim as ClaimRecord
 from portal.claims.models import ClaimComment as CommentRecord
 from portal.claims.models import ClaimLine as ClaimLineRecord
 from portal.claims.models import ClaimStatus, ClaimType, LineKind
-from portal.campaigns import queries as campaign_queries
-from portal.claims import campaign as campaign_work
 from portal.claims.operations import diff_snapshots
 from portal.claims.rules import last_known_odometer
 from portal.extensions import db

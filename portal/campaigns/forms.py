@@ -8,8 +8,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, DecimalField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.validators import ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from portal.campaigns.operations import CampaignInput
 from portal.masterdata.campaigns import Campaign, CampaignKind
@@ -34,9 +40,7 @@ class CampaignForm(FlaskForm):
     )
     start_date = DateField(_l("Start date"), validators=[InputRequired()])
     end_date = DateField(_l("End date"), validators=[Optional()])
-    operation_code = StringField(
-        _l("Labor operation"), validators=[DataRequired(), Length(max=32)]
-    )
+    operation_code = StringField(_l("Labor operation"), validators=[DataRequired(), Length(max=32)])
     hours = DecimalField(
         _l("Labor hours"), places=2, validators=[InputRequired(), NumberRange(min=0.01, max=999)]
     )

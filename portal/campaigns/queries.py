@@ -96,13 +96,18 @@ def _completion(row) -> Completion:
 
 
 def _base(campaign_ids, work) -> sa.Select:
-    return sa.select().select_from(CampaignVehicle).outerjoin(
-        work,
-        sa.and_(
-            work.c.campaign_id == CampaignVehicle.campaign_id,
-            work.c.vehicle_id == CampaignVehicle.vehicle_id,
-        ),
-    ).where(CampaignVehicle.campaign_id.in_(campaign_ids))
+    return (
+        sa.select()
+        .select_from(CampaignVehicle)
+        .outerjoin(
+            work,
+            sa.and_(
+                work.c.campaign_id == CampaignVehicle.campaign_id,
+                work.c.vehicle_id == CampaignVehicle.vehicle_id,
+            ),
+        )
+        .where(CampaignVehicle.campaign_id.in_(campaign_ids))
+    )
 
 
 def completion(campaign: Campaign) -> Completion:

@@ -279,7 +279,10 @@ def vin_lookup():
     if vin:
         problem = vin_error(vin)
         if problem:
-            problem, status = _("VIN %(vin)s is not valid: %(problem)s.", vin=vin, problem=problem), 400
+            problem, status = (
+                _("VIN %(vin)s is not valid: %(problem)s.", vin=vin, problem=problem),
+                400,
+            )
         else:
             vehicle = db.session.scalar(sa.select(Vehicle).where(Vehicle.vin == vin))
             if vehicle is None:
@@ -303,9 +306,7 @@ def vin_lookup():
 
 def _station_work():
     return db.session.execute(
-        queries.station_open_work(current_user.organisation_id).options(
-            selectinload(Vehicle.model)
-        )
+        queries.station_open_work(current_user.organisation_id).options(selectinload(Vehicle.model))
     ).all()
 
 

@@ -603,6 +603,8 @@ def campaign_work_is_due(c: Checks) -> None:
         return
     done = (other.repair_date or other.submitted_at.date()).isoformat()
     if other.station_id == claim.station_id:
-        c.refuse("campaign_done", "campaign", "campaign_done", other=other.number, date=done, **params)
+        c.refuse(
+            "campaign_done", "campaign", "campaign_done", other=other.number, date=done, **params
+        )
     else:
         c.refuse("campaign_done", "campaign", "campaign_done_other_station", date=done, **params)

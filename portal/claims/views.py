@@ -223,7 +223,9 @@ def _campaign_prefill(form: ClaimForm, rows: list[LineRow]):
     if campaign is None:
         return form, rows
     package = [
-        LineRow(kind=LineKind.LABOR.value, operation=campaign.operation.code, hours=str(campaign.hours))
+        LineRow(
+            kind=LineKind.LABOR.value, operation=campaign.operation.code, hours=str(campaign.hours)
+        )
     ] + [
         LineRow(kind=LineKind.PART.value, part=item.part.number, qty=str(item.qty))
         for item in campaign.parts

@@ -90,7 +90,9 @@ def _affected(campaign: Campaign) -> list[Vehicle]:
         db.session.scalars(
             sa.select(Vehicle)
             .join(CampaignVehicle, CampaignVehicle.vehicle_id == Vehicle.id)
-            .where(CampaignVehicle.campaign_id == campaign.id, Vehicle.selling_station_id.isnot(None))
+            .where(
+                CampaignVehicle.campaign_id == campaign.id, Vehicle.selling_station_id.isnot(None)
+            )
             .order_by(Vehicle.vin)
         )
     )

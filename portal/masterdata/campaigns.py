@@ -1,4 +1,4 @@
-"""Recalls and service campaigns (召回 / 服务活动): what the OEM fixes on a list of affected vehicles.
+"""Recalls and service campaigns (召回 / 服务活动): what the OEM fixes on listed vehicles.
 
 A campaign is master data like a part or a policy (imported by CSV as `campaigns` and
 `campaign_vehicles`, DESIGN 8): its code, title, kind, dates, the package of work (one labor

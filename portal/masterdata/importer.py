@@ -467,7 +467,11 @@ def _campaign_terms(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
     if start and end and end < start:
         yield (
             "end_date",
-            _("%(end)s is before the start date %(start)s", end=end.isoformat(), start=start.isoformat()),
+            _(
+                "%(end)s is before the start date %(start)s",
+                end=end.isoformat(),
+                start=start.isoformat(),
+            ),
         )
     if values.get("hours") == 0:
         yield "hours", _("a campaign's package needs some labor hours")
@@ -726,7 +730,13 @@ SPECS: dict[str, Kind] = {
                 col("operation", text(LaborOperation.code), attr="operation_id", ref=_OPERATION),
                 col("hours", hours),
                 col("parts", package_parts, attr=None, optional=True, default=()),
-                col("supplier", text(Supplier.code), attr="supplier_id", optional=True, ref=_SUPPLIER),
+                col(
+                    "supplier",
+                    text(Supplier.code),
+                    attr="supplier_id",
+                    optional=True,
+                    ref=_SUPPLIER,
+                ),
                 col("recovery_share", rate, optional=True, store=_zero_if_empty),
             ),
             key=("code",),

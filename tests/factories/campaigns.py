@@ -33,7 +33,9 @@ class CampaignFactory(BaseFactory):
     class Params:
         service = factory.Trait(kind=CampaignKind.SERVICE)
         closed = factory.Trait(status=CampaignStatus.CLOSED, closed_at=factory.LazyFunction(utcnow))
-        future = factory.Trait(start_date=factory.LazyFunction(lambda: date.today() + timedelta(days=10)))
+        future = factory.Trait(
+            start_date=factory.LazyFunction(lambda: date.today() + timedelta(days=10))
+        )
         ended = factory.Trait(
             start_date=factory.LazyFunction(lambda: date.today() - timedelta(days=60)),
             end_date=factory.LazyFunction(lambda: date.today() - timedelta(days=10)),

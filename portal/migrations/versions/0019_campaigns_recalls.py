@@ -34,11 +34,11 @@ def _claim_types(types) -> None:
     """The CHECK constraint of claim.type allows `types`."""
     condition = "type IN (" + ", ".join(f"'{t}'" for t in types) + ")"
     if op.get_bind().dialect.name == "postgresql":
-        op.drop_constraint("ck_claim_claim_type", "claim", type_="check")
+        op.drop_constraint(op.f("ck_claim_claim_type"), "claim", type_="check")
         op.create_check_constraint(op.f("ck_claim_claim_type"), "claim", condition)
     else:  # SQLite: the table is rebuilt with the new constraint
         with op.batch_alter_table("claim", recreate="always") as batch_op:
-            batch_op.drop_constraint("ck_claim_claim_type", type_="check")
+            batch_op.drop_constraint(op.f("ck_claim_claim_type"), type_="check")
             batch_op.create_check_constraint(op.f("ck_claim_claim_type"), condition)
 
 
