@@ -153,7 +153,7 @@ def test_an_auditor_or_admin_opens_a_campaign(login_as, fleet, db_session, role)
         ("parts", "P-100", "is not a part number and a quantity"),
         ("parts", "P-XX:1", "no such part: P-XX"),
         ("supplier_code", "SU-X", "no such supplier"),
-        ("hours", "0", "Number must be at least"),
+        ("hours", "0", "Number must be between 0.01 and 999."),
         ("end_date", "2025-12-01", "is before the start date"),
     ],
 )

@@ -344,7 +344,6 @@ BAD_VALUES = [
     ("vehicles", "odometer_km", "-5", "must not be negative"),
     ("part_models", "part", "P-X", 'there is no part with the number "P-X"'),
     ("part_models", "model", "M-X", 'there is no vehicle model with the code "M-X"'),
-    ("campaigns", "kind", "callback", "is not one of: recall, service"),
     ("campaigns", "start_date", "2026-13-01", "is not a date in the form YYYY-MM-DD"),
     ("campaigns", "end_date", "2025-12-31", "before the start date 2026-01-01"),
     ("campaigns", "operation", "OP-X", 'there is no labor operation with the code "OP-X"'),
@@ -376,6 +375,20 @@ def test_a_bad_value_is_refused_with_its_line_and_nothing_is_imported(
     assert [(e.line, e.column) for e in errors] == [(3, column)]
     assert message in errors[0].message
     assert master_data_snapshot() == before
+
+
+def test_a_campaign_is_a_recall_or_a_service_campaign(refs):
+    header, good, _changed, _other = GOOD["campaigns"]
+    errors = rejected("campaigns", csv_bytes(header, good.replace(",recall,", ",callback,")))
+    assert [(e.line, e.column) for e in errors] == [(2, "kind")]
+    assert "is not one of: recall, service" in errors[0].message
+
+
+def test_a_campaign_without_parts_is_labor_only_and_reimporting_replaces_its_parts(refs):
+    header, good, _changed, _other = GOOD["campaigns"]
+    import_csv("campaigns", csv_bytes(header, good))
+    import_csv("campaigns", csv_bytes(header, _row("campaigns", good, parts="")))
+    assert _one(Campaign, code="CP-N1").parts == []
 
 
 def test_a_scrap_at_station_part_needs_a_scrap_rate(refs):
