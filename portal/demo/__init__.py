@@ -4,8 +4,9 @@ A fictional OEM, 华星汽车 Huaxing Motors, its stations, suppliers, parts and
 (`masterdata`), one login per role (`users`), then half a year of claims in every state
 (`claims`), the auditor's announcements (`announcements`), old parts returned, inspected and
 written off (`oldparts`), settlement runs with their statements and chargebacks
-(`settlement`), the older news read (`notifications`), and a recall half done with a service
-campaign just opened (`campaigns`).
+(`settlement`) and the older news read (`notifications`); a recall half done and a service
+campaign just opened (`campaigns`) come right after the claims, so that their old parts come
+back and their claims are settled like the others.
 
 The data set is built by `STEPS`, run in order on one `Demo`; each step adds its rows through
 the portal's own operations, keeps them on the `Demo` for the steps after it, and commits.
@@ -74,11 +75,11 @@ STEPS: tuple[DemoStep, ...] = (
     *MASTER_DATA_STEPS,
     add_organisation_users,
     add_claims,
+    add_campaigns,
     add_announcements,
     add_old_parts,
     add_settlement,
     read_older_notifications,
-    add_campaigns,
 )
 
 

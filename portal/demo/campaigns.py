@@ -14,10 +14,17 @@ from portal.auth.models import Role
 from portal.campaigns import operations as campaigns
 from portal.campaigns.operations import CampaignInput
 from portal.claims import operations as claims
-from portal.claims.models import ClaimStatus
+from portal.claims.models import Claim, ClaimStatus
 from portal.claims.payload import parse_claim
 from portal.claims.rules import last_known_odometer
-from portal.demo.clock import WORKDAY, act, local_moment, quiet_notifications, run_in_order
+from portal.demo.clock import (
+    WORKDAY,
+    act,
+    local_day,
+    local_moment,
+    quiet_notifications,
+    run_in_order,
+)
 from portal.demo.context import Demo, DemoError
 from portal.demo.users import DEMO_USERS
 from portal.extensions import db
@@ -111,7 +118,9 @@ def _do_work(
     each demo login's station at least once (on a vehicle it sold if it sold one). Every
     `deviating_every`-th claim needed more labor than the package and waits for an auditor."""
     rng = demo.rng
-    vehicles = _affected(campaign)
+    yesterday = demo.today - timedelta(days=1)
+    firsts = {v.id: _first_day(campaign, v) for v in _affected(campaign)}
+    vehicles = [v for v in _affected(campaign) if firsts[v.id] <= yesterday]
     if share is not None:
         count = int(len(vehicles) * share)
     chosen = rng.sample(vehicles, min(count, len(vehicles)))
@@ -127,10 +136,8 @@ def _do_work(
             work.append((vehicle, code))
     actions = []
     for index, (vehicle, station_code) in enumerate(work):
-        first = max(campaign.start_date, vehicle.sale_date + timedelta(days=1))
-        span = (demo.today - timedelta(days=1) - first).days
-        if span < 0:
-            continue
+        first = firsts[vehicle.id]
+        span = (yesterday - first).days
         day = first + timedelta(days=rng.randint(0, span))
         moment = local_moment(day, rng.randint(*WORKDAY))
         filer = demo.org_users[station_code]
@@ -144,6 +151,18 @@ def _do_work(
     actions.sort(key=lambda action: action[0])
     with quiet_notifications():
         run_in_order(actions)
+
+
+def _first_day(campaign: Campaign, vehicle: Vehicle):
+    """The first day its work can be done: after the campaign's start, the vehicle's sale and
+    the vehicle's last claim (its odometer only grows from claim to claim)."""
+    last = db.session.scalar(
+        sa.select(sa.func.max(Claim.submitted_at)).where(Claim.vehicle_id == vehicle.id)
+    )
+    first = max(campaign.start_date, vehicle.sale_date + timedelta(days=1))
+    if last is not None:
+        first = max(first, local_day(last) + timedelta(days=1))
+    return first
 
 
 def _file(campaign: Campaign, vehicle: Vehicle, day, filer, rng, deviating: bool) -> None:
