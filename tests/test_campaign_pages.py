@@ -390,3 +390,17 @@ def test_another_stations_list_shows_only_its_own_vehicles(login_as, fleet, reca
     html = _text(login_as("station_b").get("/campaigns/work"))
     assert fleet.old_vehicle.vin in html
     assert fleet.vehicle.vin not in html
+
+
+def test_the_station_home_says_how_much_open_campaign_work_it_has(login_as, fleet, recall):
+    html = _text(login_as("station").get("/dealer/"))
+    alert = html.split('data-testid="campaign-work-alert"', 1)[1].split("</div>", 1)[0]
+    assert "2 of your vehicles have open recall or campaign work." in alert
+    assert 'href="/campaigns/work"' in alert
+
+
+def test_the_campaign_page_keeps_its_history(login_as, recall):
+    client = login_as("auditor")
+    client.post("/campaigns/RC-1/close", data={"note": "All done"})
+    history = _text(client.get("/campaigns/RC-1")).split('data-testid="campaign-history"', 1)[1]
+    assert "auditor" in history and "Closed" in history and "All done" in history

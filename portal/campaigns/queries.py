@@ -202,3 +202,12 @@ def station_open_work(station_id: int, day: date | None = None) -> sa.Select:
         )
         .order_by(Campaign.kind, Campaign.code, Vehicle.vin)
     )
+
+
+def open_campaign_work(station_id: int, day: date | None = None) -> int:
+    """How many of the station's vehicles have open campaign work (its list's vehicles)."""
+    stmt = station_open_work(station_id, day).order_by(None)
+    count = stmt.with_only_columns(
+        sa.func.count(sa.distinct(Vehicle.id)), maintain_column_froms=True
+    )
+    return db.session.scalar(count) or 0

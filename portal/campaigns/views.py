@@ -15,6 +15,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -42,6 +43,14 @@ from portal.masterdata.vin import vin_error
 from portal.web import invalid_renders, page_action
 
 bp = Blueprint("campaigns", __name__)
+
+EVENT_LABELS = {
+    "opened": _l("Opened"),
+    "edited": _l("Edited"),
+    "closed": _l("Closed"),
+    "vehicles_added": _l("Vehicles added"),
+    "vehicles_imported": _l("Vehicles imported"),
+}
 
 VIEWERS = (Role.AUDITOR, Role.ADMIN, Role.FINANCE, Role.SUPPLIER)
 MANAGERS = operations.MANAGERS
@@ -129,6 +138,7 @@ def _detail_page(campaign: Campaign, status: int = 200, **forms):
         close_form=CloseForm(formdata=None),
         import_errors=forms.get("import_errors") or [],
         status_labels=labels.STATUS_LABELS,
+        event_labels=EVENT_LABELS,
     ), status
 
 
