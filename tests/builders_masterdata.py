@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from portal.extensions import db
+from portal.masterdata.campaigns import Campaign, CampaignPart, CampaignVehicle
 from portal.masterdata.models import (
     FaultCode,
     LaborOperation,
@@ -38,6 +39,9 @@ _TABLES = (
     FaultCode.__table__,
     Vehicle.__table__,
     WarrantyContract.__table__,
+    Campaign.__table__,
+    CampaignPart.__table__,
+    CampaignVehicle.__table__,
 )
 
 

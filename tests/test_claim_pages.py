@@ -256,7 +256,7 @@ def test_the_list_pages_by_25(world, fleet, station):
 # -- the type chooser and the form ----------------------------------------------------------------
 
 
-def test_new_claim_offers_the_seven_types_each_explained(station):
+def test_new_claim_offers_the_eight_types_each_explained(station):
     page = html(station.get("/claims/new"))
     types = re.findall(r'href="/claims/new\?type=(\w+)"', page)
     assert types == [
@@ -267,6 +267,7 @@ def test_new_claim_offers_the_seven_types_each_explained(station):
         "roadside",
         "outsourced_purchase",
         "emergency_part",
+        "campaign",
     ]
     assert "Emergency part transfer" in page and "紧急调件单" in page
     assert "needs an approved appraisal" in page

@@ -26,6 +26,7 @@ from portal.announcements.models import Announcement, AnnouncementRead
 from portal.auth.models import Role, User
 from portal.auth.operations import password_problem
 from portal.auth.views import HOME_ENDPOINTS
+from portal.campaigns.queries import completion, completion_by
 from portal.claims.attachments import path_of, sniff
 from portal.claims.decisions import PRE_AUTHORISATIONS
 from portal.claims.models import (
@@ -49,6 +50,7 @@ from portal.demo import DEMO_PASSWORD, DEMO_USERS, MASTER_DATA_STEPS, load_demo
 from portal.demo.clock import LOCAL_TZ, local_moment
 from portal.demo.settlement import DEMO_SUPPLIER, released_periods
 from portal.extensions import db
+from portal.masterdata.campaigns import Campaign, CampaignKind
 from portal.masterdata.coverage import coverage_of
 from portal.masterdata.models import (
     OEM_CODE,
@@ -421,7 +423,7 @@ def test_a_vehicles_odometer_only_grows_from_claim_to_claim():
 
 
 def test_auto_approved_claims_are_under_the_threshold_without_flags():
-    auto = claims(Claim.auto_decision_rule.is_not(None))
+    auto = claims(Claim.auto_decision_rule.is_not(None), Claim.type != ClaimType.CAMPAIGN)
     statuses = decided_statuses()
     assert len(auto) >= 100
     assert {claim.type for claim in auto} == {
@@ -434,6 +436,22 @@ def test_auto_approved_claims_are_under_the_threshold_without_flags():
         assert claim.auto_decision_rule == "auto_approve_under_2000.00"
         assert claim.total_amount < Decimal("2000.00") and claim.flag_mask == 0
         assert claim.approved_total_amount == claim.total_amount
+
+
+def test_a_recall_is_half_done_across_regions_and_a_service_campaign_just_opened():
+    recall = db.session.scalar(sa.select(Campaign).where(Campaign.kind == CampaignKind.RECALL))
+    service = db.session.scalar(sa.select(Campaign).where(Campaign.kind == CampaignKind.SERVICE))
+    done = completion(recall)
+    assert done.affected >= 30
+    assert 0.3 * done.affected <= done.done + done.in_work <= 0.7 * done.affected
+    assert done.in_work >= 1  # more labor than the package: an auditor reviews it
+    assert done.cost_so_far > 0 and done.cost_to_come > 0
+    regions = [row for row in completion_by(recall, "region") if row.completion.done]
+    assert len(regions) >= 3
+    assert (date.today() - service.start_date).days <= 7
+    assert 1 <= completion(service).done < completion(service).affected
+    package = claims(Claim.auto_decision_rule == "campaign_package")
+    assert package and all(c.type is ClaimType.CAMPAIGN and c.flag_mask == 0 for c in package)
 
 
 def test_auditors_approve_cut_reject_and_return_with_reasons():

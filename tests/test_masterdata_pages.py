@@ -69,6 +69,7 @@ def catalogue(world):
     db.session.add(PartModel(part=pump, model=model))  # the pump fits this model only
     # An extended warranty contract that extends nothing the policy does not give already.
     factories.WarrantyContractFactory(vehicle=vehicle, group="powertrain", months=12, km=1000)
+    factories.CampaignFactory(code="CP-VIEW", vehicles=[vehicle])
     db.session.add(LaborOperation(code="OP-1", description="Replace pump", standard_hours=1))
     _fault_codes(1)
     return {"model": model, "pump": pump, "vehicle": vehicle}

@@ -28,6 +28,8 @@ from pydantic_core import PydanticCustomError
 from portal import fields as f
 from portal.analysis.queries import API_GROUPS
 from portal.auth.models import Role, User
+from portal.campaigns import queries as campaign_queries
+from portal.claims import campaign as campaign_work
 from portal.claims.models import Attachment as AttachmentRecord
 from portal.claims.models import Claim as ClaimRecord
 from portal.claims.models import ClaimComment as CommentRecord
@@ -37,6 +39,8 @@ from portal.claims.operations import diff_snapshots
 from portal.claims.rules import last_known_odometer
 from portal.extensions import db
 from portal.fields import Hours, Moment, Money, Rate
+from portal.masterdata.campaigns import Campaign as CampaignRecord
+from portal.masterdata.campaigns import CampaignKind, CampaignStatus
 from portal.masterdata.coverage import Coverage as CoverageRecord
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import Disposition
@@ -190,9 +194,21 @@ class VehicleSummary(Answer):
         )
 
 
+class VehicleCampaign(Answer):
+    """An open recall or service campaign listing the vehicle (召回 / 服务活动)."""
+
+    code: str
+    title: str
+    kind: f.choice(CampaignKind)
+    done_on: date | None = Field(
+        description="the repair date of the claim that did the work; null while it is to do"
+    )
+
+
 class Vehicle(Answer):
     """The vehicle, its submitted claims count and its coverage per group as of a day, at its
-    last known odometer reading (the imported one or a submitted claim's, the higher)."""
+    last known odometer reading (the imported one or a submitted claim's, the higher), and its
+    open campaigns, recalls first."""
 
     vin: str
     model_code: str
@@ -207,6 +223,9 @@ class Vehicle(Answer):
     claims_count: int
     coverage: list[Coverage] = Field(description="per group, contracts included")
     contracts: list[Contract]
+    campaigns: list[VehicleCampaign] = Field(
+        description="the open recalls and service campaigns listing the vehicle, recalls first"
+    )
 
     @classmethod
     def of(cls, vehicle: VehicleRecord, user: User, on_day: date | None = None) -> Vehicle:
@@ -231,6 +250,12 @@ class Vehicle(Answer):
             claims_count=claims_count,
             coverage=[Coverage.of(c) for c in vehicle_coverage(vehicle, on_day, odometer_km)],
             contracts=[Contract.of(c, on_day or date.today()) for c in vehicle.contracts],
+            campaigns=[
+                VehicleCampaign(
+                    code=campaign.code, title=campaign.title, kind=campaign.kind, done_on=done_on
+                )
+                for campaign, done_on in campaign_work.open_work_of(vehicle, on_day)
+            ],
         )
 
 
@@ -428,6 +453,7 @@ class Claim(ClaimSummary):
     )
     fulfilment: str | None
     shipper_code: str | None
+    campaign: str | None = Field(description="a campaign claim's campaign (召回 / 服务活动)")
     carrier: str | None
     tracking_no: str | None
     freight_amount: Money | None
@@ -473,6 +499,7 @@ class Claim(ClaimSummary):
             contract=claim.contract.number if claim.contract else None,
             fulfilment=claim.fulfilment,
             shipper_code=claim.shipper_org.code if claim.shipper_org else None,
+            campaign=claim.campaign.code if claim.campaign else None,
             carrier=claim.carrier or None,
             tracking_no=claim.tracking_no or None,
             freight_amount=claim.freight_amount,
@@ -1150,3 +1177,80 @@ class Reliability(Answer):
     average_cost: Money | None
     forecast: list[ForecastMonth]
     nevada: list[NevadaRow]
+
+
+# -- campaigns -------------------------------------------------------------------------------------
+
+
+class CampaignQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: f.choice(CampaignStatus) | None = None
+
+
+class CampaignPart(Answer):
+    part_number: str
+    qty: int
+
+
+class Completion(Answer):
+    """Done: its claim is approved; in work: its claim is not decided yet; remaining: the rest."""
+
+    affected: int
+    done: int
+    in_work: int
+    remaining: int
+    cost_so_far: Money = Field(description="the approved totals of the done vehicles' claims")
+    cost_to_come: Money = Field(
+        description="the average cost of a done vehicle times the vehicles not done yet"
+    )
+
+    @classmethod
+    def of(cls, c: campaign_queries.Completion) -> Completion:
+        return cls(
+            affected=c.affected,
+            done=c.done,
+            in_work=c.in_work,
+            remaining=c.remaining,
+            cost_so_far=c.cost_so_far,
+            cost_to_come=c.cost_to_come,
+        )
+
+
+class Campaign(Answer):
+    """A recall or service campaign (召回 / 服务活动): its package, its supplier's share and how
+    far it has got."""
+
+    code: str
+    title: str
+    kind: f.choice(CampaignKind)
+    status: f.choice(CampaignStatus)
+    start_date: date
+    end_date: date | None = Field(description="null: open-ended")
+    operation: str = Field(description="the package's labor operation")
+    hours: Hours
+    parts: list[CampaignPart]
+    supplier: str | None = Field(description="null: the OEM bears the whole cost")
+    recovery_share: Rate = Field(description="the supplier's share of each claim's cost")
+    completion: Completion
+
+    @classmethod
+    def of(cls, campaign: CampaignRecord, completion: campaign_queries.Completion) -> Campaign:
+        return cls(
+            code=campaign.code,
+            title=campaign.title,
+            kind=campaign.kind,
+            status=campaign.status,
+            start_date=campaign.start_date,
+            end_date=campaign.end_date,
+            operation=campaign.operation.code,
+            hours=campaign.hours,
+            parts=[CampaignPart(part_number=p.part.number, qty=p.qty) for p in campaign.parts],
+            supplier=campaign.supplier.code if campaign.supplier else None,
+            recovery_share=campaign.recovery_share,
+            completion=Completion.of(completion),
+        )
+
+
+class CampaignList(Answer):
+    items: list[Campaign]

@@ -62,6 +62,7 @@ LAYOUTS: dict[ClaimType, Layout] = {
     ClaimType.EMERGENCY_PART: Layout(
         ("complaint",), (LineKind.PART, LineKind.OTHER), emergency=True
     ),
+    ClaimType.CAMPAIGN: Layout(("campaign", "complaint", "correction"), PART_LABOR_OTHER),
 }
 
 
@@ -139,6 +140,11 @@ class ClaimForm(FlaskForm):
         _l("Hours on site"), render_kw={"inputmode": "decimal", "data-roadside-hours": True}
     )
     tolls = StringField(_l("Tolls (CNY)"), render_kw={"inputmode": "decimal", "data-tolls": True})
+    campaign = StringField(
+        _l("Campaign"),
+        description=_l("The code of the recall or service campaign; its package fills the lines."),
+        render_kw={"autocomplete": "off", "maxlength": 32},
+    )
     # The revision of the claim the form shows: saving over a newer one is refused.
     revision = HiddenField()
 
@@ -280,6 +286,7 @@ def initial_data(claim: Claim) -> dict:
         "outsourced_request": claim.outsourced_request.number if claim.outsourced_request else "",
         "fulfilment": claim.fulfilment or "",
         "shipper_code": claim.shipper_org.code if claim.shipper_org else "",
+        "campaign": claim.campaign.code if claim.campaign else "",
         **roadside,
     }
 

@@ -17,6 +17,7 @@ from portal.money import Hours, Money, Rate
 
 if TYPE_CHECKING:
     from portal.auth.models import User
+    from portal.masterdata.campaigns import Campaign
     from portal.masterdata.models import (
         FaultCode,
         LaborOperation,
@@ -37,6 +38,7 @@ class ClaimType(enum.StrEnum):
     ROADSIDE = "roadside"  # 外出急救单
     OUTSOURCED_PURCHASE = "outsourced_purchase"  # 外购申请单
     EMERGENCY_PART = "emergency_part"  # 紧急调件单
+    CAMPAIGN = "campaign"  # 召回 / 服务活动单
 
     @property
     def prefix(self) -> str:
@@ -51,6 +53,7 @@ TYPE_PREFIXES = {
     ClaimType.ROADSIDE: "RS",
     ClaimType.OUTSOURCED_PURCHASE: "OP",
     ClaimType.EMERGENCY_PART: "EP",
+    ClaimType.CAMPAIGN: "CP",
 }
 
 
@@ -152,6 +155,8 @@ class Claim(db.Model):
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     shipped_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A campaign claim (召回 / 服务活动单): the campaign whose work it is; once per VIN.
+    campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaign.id"))
 
     # Rates in force when the claim was priced (a later rate change does not reprice it).
     labor_rate: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
@@ -197,6 +202,7 @@ class Claim(db.Model):
     appraisal: Mapped[Claim | None] = relationship(remote_side=[id], foreign_keys=[appraisal_id])
     contract: Mapped[WarrantyContract | None] = relationship()
     shipper_org: Mapped[Organisation | None] = relationship(foreign_keys=[shipper_org_id])
+    campaign: Mapped[Campaign | None] = relationship()
     lines: Mapped[list[ClaimLine]] = relationship(
         back_populates="claim", order_by="ClaimLine.position", cascade="all, delete-orphan"
     )
@@ -250,6 +256,15 @@ class Claim(db.Model):
             unique=True,
             postgresql_where=sa.text(LIVE_USE % "appraisal_id"),
             sqlite_where=sa.text(LIVE_USE % "appraisal_id"),
+        ),
+        # A campaign's work is done once per vehicle: one live claim per campaign and vehicle.
+        sa.Index(
+            "uq_claim_campaign_id_vehicle_id_live",
+            "campaign_id",
+            "vehicle_id",
+            unique=True,
+            postgresql_where=sa.text(LIVE_USE % "campaign_id"),
+            sqlite_where=sa.text(LIVE_USE % "campaign_id"),
         ),
         sa.CheckConstraint("version >= 1", name="version_positive"),
         sa.CheckConstraint("revision >= 1", name="revision_positive"),

@@ -31,6 +31,7 @@ from portal import inputs
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.claims import attachments, fulfilment, labels
+from portal.claims import campaign as campaign_work
 from portal.claims.forms import (
     LAYOUTS,
     LINE_KEY,
@@ -66,6 +67,7 @@ from portal.claims.payload import Malformed, parse_claim
 from portal.claims.rules import last_known_odometer
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
+from portal.masterdata.campaigns import Campaign
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import FaultCode, LaborOperation, Part, Station, Vehicle
 from portal.masterdata.vin import vin_error
@@ -148,6 +150,8 @@ def _claim_form(claim_type: ClaimType, claim: Claim | None):
         rows = split_claim_lines(claim)[1] if claim else []
         if claim is None and layout.line_kinds and not layout.roadside:  # one row to fill
             rows = [_blank_row(layout.line_kinds[0].value)]
+        if claim is None and claim_type is ClaimType.CAMPAIGN:
+            form, rows = _campaign_prefill(form, rows)
         return _render_form(claim_type, claim, form, rows)
     form = ClaimForm()
     rows = rows_from_request(request.form)
@@ -207,6 +211,26 @@ def _render_form(
         unplaced=list(unplaced),
         blank_rows={k.value: _blank_row(k.value) for k in layout.line_kinds},
     ), status
+
+
+def _campaign_prefill(form: ClaimForm, rows: list[LineRow]):
+    """A new campaign claim opened from a VIN lookup (`?vin=&campaign=`): the VIN, the campaign,
+    today as the repair date, and the campaign's package as the lines."""
+    code = request.args.get("campaign", "").strip()[:32]
+    vin = request.args.get("vin", "").strip().upper()[:17]
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code)) if code else None
+    form = ClaimForm(data={"vin": vin, "campaign": code, "repair_date": date.today().isoformat()})
+    if campaign is None:
+        return form, rows
+    package = [
+        LineRow(
+            kind=LineKind.LABOR.value, operation=campaign.operation.code, hours=str(campaign.hours)
+        )
+    ] + [
+        LineRow(kind=LineKind.PART.value, part=item.part.number, qty=str(item.qty))
+        for item in campaign.parts
+    ]
+    return form, package
 
 
 def _blank_row(kind: str) -> LineRow:
@@ -567,6 +591,18 @@ def lookup_vehicle():
                 for contract in vehicle.contracts
             ],
             "claims": history,
+            "campaigns": [
+                {
+                    "code": campaign.code,
+                    "title": campaign.title,
+                    "kind": campaign.kind.value,
+                    "done_on": done_on.isoformat() if done_on else None,
+                    "url": url_for(
+                        "claims.new", type="campaign", vin=vehicle.vin, campaign=campaign.code
+                    ),
+                }
+                for campaign, done_on in campaign_work.open_work_of(vehicle, on_day)
+            ],
         }
     )
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from portal.announcements.operations import unread_for
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
+from portal.campaigns.queries import open_campaign_work
 from portal.claims.forms import ClaimFilterForm
 from portal.claims.models import APPROVED_STATUSES, Claim, ClaimFlag, ClaimStatus, ClaimType
 from portal.extensions import db
@@ -52,6 +53,7 @@ def home():
         filtered=filtered,
         counts=_counts(station),
         unread_announcements=unread_for(current_user, 5),
+        campaign_work=open_campaign_work(station.id),
     )
 
 

@@ -9,6 +9,7 @@ operation flushes and never commits: the CLI command or the view commits.
 Kinds that refer to others must be imported after them. A complete load goes in this order:
 suppliers, stations, models, policies, parts, part_models, labor_operations, fault_codes,
 vehicles, contracts
+vehicles, campaigns, campaign_vehicles
 (`IMPORT_ORDER`; `examples/csv/` holds one sample file per kind).
 
 Values:
@@ -50,6 +51,15 @@ Per-kind decisions:
   it extends, keyed by `(number, group)`. A contract is on one vehicle: its rows must name one
   VIN, and a number already on another vehicle is refused; the VIN's model must have a policy
   for the group. `months` and `km` are >= 1; `km` is the odometer reading up to which it covers.
+- `campaigns` (召回 / 服务活动): `kind` is `recall` or `service`; `end_date` may be empty (open-
+  ended) and not before `start_date`; `operation` is a labor operation code and `hours` (> 0)
+  the package's labor; `parts` lists the package's parts as `number:qty` separated by `;`
+  (may be empty: a labor-only campaign); `supplier` may be empty (the OEM bears the cost), and
+  then `recovery_share` must be empty or 0; with a supplier, the share is required. A new
+  campaign is open; importing an existing code updates it and replaces its parts, and leaves
+  it open or closed as it was.
+- `campaign_vehicles` lists a campaign's affected vehicles, one `campaign,vin` pair a row;
+  importing a pair that is listed already changes nothing.
 """
 
 from __future__ import annotations
@@ -69,6 +79,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from portal.errors import ValidationFailed
 from portal.extensions import db
+from portal.masterdata.campaigns import Campaign, CampaignKind, CampaignPart, CampaignVehicle
 from portal.masterdata.models import (
     Disposition,
     FaultCode,
@@ -98,6 +109,8 @@ KINDS: tuple[str, ...] = (
     "fault_codes",
     "vehicles",
     "contracts",
+    "campaigns",
+    "campaign_vehicles",
 )
 IMPORT_ORDER: tuple[str, ...] = (
     "suppliers",
@@ -110,6 +123,8 @@ IMPORT_ORDER: tuple[str, ...] = (
     "fault_codes",
     "vehicles",
     "contracts",
+    "campaigns",
+    "campaign_vehicles",
 )
 
 _BOM = b"\xef\xbb\xbf"
@@ -289,6 +304,39 @@ def disposition(raw: str) -> Disposition:
         ) from None
 
 
+def campaign_kind(raw: str) -> CampaignKind:
+    try:
+        return CampaignKind(raw.lower())
+    except ValueError:
+        raise CellError(
+            _(
+                '"%(value)s" is not one of: %(choices)s',
+                value=_shown(raw),
+                choices=", ".join(k.value for k in CampaignKind),
+            )
+        ) from None
+
+
+def package_parts(raw: str) -> tuple[tuple[str, int], ...]:
+    """`number:qty` items separated by `;` (a part once, qty a whole number of at least 1)."""
+    items: list[tuple[str, int]] = []
+    for item in (piece.strip() for piece in raw.split(";")):
+        if not item:
+            continue
+        number, sep, qty = (x.strip() for x in item.rpartition(":"))
+        if not sep or not number or not _INT_RE.match(qty) or not 1 <= int(qty) <= 999:
+            raise CellError(
+                _(
+                    '"%(value)s" is not a part number and a quantity from 1 to 999, as P-100:2',
+                    value=_shown(item),
+                )
+            )
+        if any(number == seen for seen, _qty in items):
+            raise CellError(_('part "%(value)s" is listed twice', value=_shown(number)))
+        items.append((number, int(qty)))
+    return tuple(items)
+
+
 def vin(raw: str) -> str:
     """A VIN with a valid check digit; lower case is accepted and upper-cased."""
     value = raw.upper()
@@ -382,6 +430,8 @@ _SUPPLIER = Reference(Supplier, N_('there is no supplier with the code "%(value)
 _MODEL = Reference(VehicleModel, N_('there is no vehicle model with the code "%(value)s"'))
 _STATION = Reference(Station, N_('there is no station with the code "%(value)s"'))
 _PART = Reference(Part, N_('there is no part with the number "%(value)s"'), key="number")
+_OPERATION = Reference(LaborOperation, N_('there is no labor operation with the code "%(value)s"'))
+_CAMPAIGN = Reference(Campaign, N_('there is no campaign with the code "%(value)s"'))
 _VEHICLE = Reference(Vehicle, N_('there is no vehicle with the VIN "%(value)s"'), key="vin")
 
 
@@ -419,6 +469,53 @@ def _sold_after_production(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 made=made.isoformat(),
             ),
         )
+
+
+def _campaign_terms(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Dates in order, some hours, and a recovery share exactly when there is a supplier."""
+    start, end = values.get("start_date"), values.get("end_date")
+    if start and end and end < start:
+        yield (
+            "end_date",
+            _(
+                "%(end)s is before the start date %(start)s",
+                end=end.isoformat(),
+                start=start.isoformat(),
+            ),
+        )
+    if values.get("hours") == 0:
+        yield "hours", _("a campaign's package needs some labor hours")
+    if "supplier" not in values or "recovery_share" not in values:
+        return
+    if values["supplier"] is None and values["recovery_share"]:
+        yield "recovery_share", _("a share needs a supplier to bear it; leave it empty")
+    elif values["supplier"] is not None and values["recovery_share"] is None:
+        yield "recovery_share", _("is required with a supplier (0 to 1)")
+
+
+def _package_parts_known(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    numbers = [number for number, _qty in values.get("parts") or ()]
+    if not numbers:
+        return
+    known = set(db.session.scalars(sa.select(Part.number).where(Part.number.in_(numbers))))
+    for number in numbers:
+        if number not in known:
+            yield "parts", _('there is no part with the number "%(value)s"', value=number)
+
+
+def _write_package_parts(written: list[Written], today: date) -> None:
+    """Each campaign's parts become the ones its row lists."""
+    ids = [w.id for w in written]
+    numbers = {number for w in written for number, _qty in w.values["parts"] or ()}
+    part_ids = _ids_by_code(Part, numbers, "number")
+    db.session.execute(sa.delete(CampaignPart).where(CampaignPart.campaign_id.in_(ids)))
+    rows = [
+        {"campaign_id": w.id, "part_id": part_ids[number], "qty": qty}
+        for w in written
+        for number, qty in w.values["parts"] or ()
+    ]
+    if rows:
+        db.session.execute(sa.insert(CampaignPart), rows)
 
 
 @dataclass(frozen=True)
@@ -719,6 +816,42 @@ SPECS: dict[str, Kind] = {
             key=("number", "group"),
             key_attrs=(WarrantyContract.number, WarrantyContract.group),
             file_checks=(_one_vehicle_per_contract, _fits_the_vehicle),
+        ),
+        Kind(
+            "campaigns",
+            Campaign,
+            (
+                _code(Campaign),
+                col("title", text(Campaign.title)),
+                col("kind", campaign_kind),
+                col("start_date", day),
+                col("end_date", day, optional=True),
+                col("operation", text(LaborOperation.code), attr="operation_id", ref=_OPERATION),
+                col("hours", hours),
+                col("parts", package_parts, attr=None, optional=True, default=()),
+                col(
+                    "supplier",
+                    text(Supplier.code),
+                    attr="supplier_id",
+                    optional=True,
+                    ref=_SUPPLIER,
+                ),
+                col("recovery_share", rate, optional=True, store=_zero_if_empty),
+            ),
+            key=("code",),
+            key_attrs=(Campaign.code,),
+            checks=(_campaign_terms, _package_parts_known),
+            after_write=_write_package_parts,
+        ),
+        Kind(
+            "campaign_vehicles",
+            CampaignVehicle,
+            (
+                col("campaign", text(Campaign.code), attr="campaign_id", ref=_CAMPAIGN),
+                col("vin", vin, attr="vehicle_id", ref=_VEHICLE),
+            ),
+            key=("campaign", "vin"),
+            key_attrs=(CampaignVehicle.campaign_id, CampaignVehicle.vehicle_id),
         ),
     )
 }

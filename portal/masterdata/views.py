@@ -30,6 +30,7 @@ from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.extensions import db
 from portal.masterdata import contracts, fitment, importer
+from portal.masterdata.campaigns import Campaign, CampaignVehicle
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.forms import ContractForm, ContractTermsForm
 from portal.masterdata.models import (
@@ -262,6 +263,39 @@ LISTINGS: dict[str, Listing] = {
         detail=lambda contract: url_for("masterdata.contract_detail", contract_id=contract.id),
         placeholder=_l("Contract number, VIN or coverage group"),
         create="masterdata.contract_new",
+    ),
+    "campaigns": Listing(
+        _l("Campaigns"),
+        Campaign,
+        (
+            Shown(CODE, "code", "code"),
+            Shown(_l("Title"), "title"),
+            Shown(_l("Kind"), "kind.value", "code"),
+            Shown(_l("Status"), "status.value", "code"),
+            Shown(_l("Start date"), "start_date", "date"),
+            Shown(_l("End date"), "end_date", "date"),
+            Shown(_l("Supplier"), "supplier.code", "code"),
+            Shown(_l("Recovery share"), "recovery_share", "percent"),
+        ),
+        search=(Campaign.code, Campaign.title),
+        order_by=(Campaign.start_date.desc(), Campaign.code),
+        options=(joinedload(Campaign.supplier),),
+        detail=lambda campaign: url_for("campaigns.detail", code=campaign.code),
+        placeholder=_l("Code or title"),
+    ),
+    "campaign_vehicles": Listing(
+        _l("Campaign vehicles"),
+        CampaignVehicle,
+        (
+            Shown(_l("Campaign"), "campaign.code", "code"),
+            Shown(_l("VIN"), "vehicle.vin", "code"),
+        ),
+        search=(Campaign.code, Vehicle.vin),
+        order_by=(Campaign.code, Vehicle.vin),
+        joins=(CampaignVehicle.campaign, CampaignVehicle.vehicle),
+        options=(contains_eager(CampaignVehicle.campaign), contains_eager(CampaignVehicle.vehicle)),
+        detail=lambda row: url_for("campaigns.detail", code=row.campaign.code),
+        placeholder=_l("Campaign or VIN"),
     ),
 }
 assert set(LISTINGS) == set(importer.KINDS)

@@ -302,6 +302,19 @@
     panel.querySelector("[data-history-rows]").replaceChildren(...history);
     panel.querySelector("[data-history-empty]").hidden = history.length > 0;
     panel.querySelector("[data-history-table]").hidden = history.length === 0;
+    const campaigns = (data.campaigns || []).filter((c) => !c.done_on).map((c) => {
+      const box = document.createElement("div");
+      box.className = `alert ${c.kind === "recall" ? "alert-danger" : "alert-warning"} py-2 mb-2 fw-semibold`;
+      box.dataset.testid = "lookup-campaign";
+      box.textContent = `${c.kind === "recall" ? labels.labelRecall : labels.labelService} ${c.code}: ${c.title} `;
+      const link = document.createElement("a");
+      link.href = c.url;
+      link.className = "alert-link";
+      link.textContent = labels.labelFileCampaign;
+      box.append(link);
+      return box;
+    });
+    panel.querySelector("[data-campaigns]").replaceChildren(...campaigns);
     panel.querySelector("[data-vehicle-body]").hidden = false;
   }
 
