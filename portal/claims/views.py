@@ -35,6 +35,7 @@ from portal.claims.forms import (
     LAYOUTS,
     LINE_KEY,
     AttachmentForm,
+    ClaimActionForm,
     ClaimForm,
     CommentForm,
     LineRow,
@@ -57,6 +58,7 @@ from portal.claims.operations import (
     RuleRefused,
     add_comment,
     create_claim,
+    delete_draft,
     diff_snapshots,
     snapshot,
     submit_claim,
@@ -71,6 +73,7 @@ from portal.masterdata.models import FaultCode, LaborOperation, Part, Station, V
 from portal.masterdata.vin import vin_error
 from portal.oem.models import ReasonCode
 from portal.oldparts.views import claim_old_parts
+from portal.web import after_commit, page_action
 
 bp = Blueprint("claims", __name__)
 
@@ -143,6 +146,10 @@ def _claim_form(claim_type: ClaimType, claim: Claim | None):
         action = request.form.get("line_action", "")
         if action:  # without JavaScript, adding and removing a line row is a round trip
             _apply_line_action(action, rows, layout)
+        elif claim is None and form.validate_on_submit() and form.is_empty(rows):
+            problem = _("Nothing was saved: the form is empty. Type at least the VIN first.")
+            form.vin.errors = [*form.vin.errors, _("Type the VIN of the vehicle.")]
+            status = 422
         elif form.validate_on_submit():
             data, slots = claim_payload(claim_type, form, rows)
             try:
@@ -352,6 +359,26 @@ def submit(number: str):
             "success",
         )
     return _back_to(claim)
+
+
+@bp.route("/<number>/delete", methods=["POST"])
+@role_required(Role.STATION)
+@page_action(back=lambda number: url_for("claims.detail", number=number))
+def delete(number: str):
+    """The station deletes a draft it never submitted; its number is not used again."""
+    claim = load_claim(number)
+    if not ClaimActionForm().validate_on_submit():
+        abort(400)
+    files = delete_draft(claim, current_user)
+    flash(_("Draft %(number)s was deleted.", number=number), "success")
+    return after_commit(lambda: _removed(files))
+
+
+def _removed(files):
+    """Once the deletion is committed: the draft's stored attachment files go too."""
+    for path in files:
+        path.unlink(missing_ok=True)
+    return redirect(url_for("dealer.home"))
 
 
 @bp.route("/<number>/shipment", methods=["POST"])

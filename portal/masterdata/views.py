@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,13 +24,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, contains_eager, joinedload, selectinload
 from wtforms import SelectChoice, SelectField
 
+from portal import lists
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.lists import escape_like
 from portal.masterdata import fitment, importer
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import (
@@ -61,6 +64,11 @@ class Shown:
     label: Any
     path: str
     fmt: str = "text"
+    order: Any = None  # what it sorts by when not a column of the model itself (a join's)
+
+    @property
+    def key(self) -> str:
+        return self.path.replace(".", "_")
 
     def value(self, obj: Any) -> Any:
         for name in self.path.split("."):
@@ -70,7 +78,7 @@ class Shown:
         return obj
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Listing:
     """The list page of one kind: what it shows, how it searches and sorts, where rows link."""
 
@@ -89,15 +97,29 @@ class Listing:
         for target in self.joins:
             stmt = stmt.join(target)
         if q:
-            pattern = "%" + _escape_like(q.lower()) + "%"
+            pattern = "%" + escape_like(q.lower()) + "%"
             stmt = stmt.where(
                 sa.or_(*(sa.func.lower(c).like(pattern, escape="\\") for c in self.search))
             )
         return stmt.options(*self.options).order_by(*self.order_by)
 
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    @cached_property
+    def sorting(self) -> lists.Listing:
+        """The page's columns as a sortable, exportable list (portal.lists)."""
+        columns = []
+        for shown in self.shown:
+            order = shown.order
+            if order is None and "." not in shown.path:
+                attribute = getattr(self.model, shown.path, None)
+                if isinstance(attribute, InstrumentedAttribute):
+                    order = attribute
+            columns.append(lists.Column(shown.key, shown.label, order, shown.value))
+        return lists.Listing(
+            columns,
+            default=columns[0].key,
+            tiebreak=self.model.id,
+            default_order=lambda descending: list(self.order_by),
+        )
 
 
 CODE = _l("Code")
@@ -151,8 +173,8 @@ LISTINGS: dict[str, Listing] = {
         _l("Warranty policies"),
         WarrantyPolicy,
         (
-            Shown(_l("Model"), "model.code", "code"),
-            Shown(_l("Model name"), "model.name"),
+            Shown(_l("Model"), "model.code", "code", VehicleModel.code),
+            Shown(_l("Model name"), "model.name", order=VehicleModel.name),
             Shown(_l("Coverage group"), "group", "code"),
             Shown(_l("Months"), "months", "number"),
             Shown(_l("Km"), "km", "number"),
@@ -186,10 +208,10 @@ LISTINGS: dict[str, Listing] = {
         _l("Models per part"),
         PartModel,
         (
-            Shown(_l("Part number"), "part.number", "code"),
-            Shown(NAME, "part.name"),
-            Shown(_l("Model"), "model.code", "code"),
-            Shown(_l("Model name"), "model.name"),
+            Shown(_l("Part number"), "part.number", "code", Part.number),
+            Shown(NAME, "part.name", order=Part.name),
+            Shown(_l("Model"), "model.code", "code", VehicleModel.code),
+            Shown(_l("Model name"), "model.name", order=VehicleModel.name),
         ),
         search=(Part.number, Part.name, VehicleModel.code),
         order_by=(Part.number, VehicleModel.code),
@@ -227,7 +249,7 @@ LISTINGS: dict[str, Listing] = {
         Vehicle,
         (
             Shown(_l("VIN"), "vin", "code"),
-            Shown(_l("Model"), "model.code", "code"),
+            Shown(_l("Model"), "model.code", "code", VehicleModel.code),
             Shown(_l("Engine number"), "engine_no", "code"),
             Shown(_l("Sale date"), "sale_date", "date"),
             Shown(_l("Selling station"), "selling_station.code", "code"),
@@ -285,8 +307,14 @@ def index():
 def records(kind: str):
     listing = LISTINGS[kind]
     q = request.args.get("q", "").strip()
-    page = db.paginate(listing.query(q), per_page=PER_PAGE, error_out=False)
-    return render_template("masterdata/list.html", kind=kind, listing=listing, page=page, q=q)
+    shown = listing.sorting.shown(request.args)
+    stmt = shown.order(listing.query(q))
+    if shown.export_format:
+        return listing.sorting.export(stmt, shown.export_format, kind)
+    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "masterdata/list.html", kind=kind, listing=listing, page=page, q=q, shown=shown
+    )
 
 
 @bp.route(f"/{_KIND_PATH}/template.csv")
