@@ -110,12 +110,15 @@ def decision_target_days() -> int:
 
 
 def _counted(stmt: sa.Select) -> int:
-    return db.session.scalar(stmt.with_only_columns(sa.func.count()).order_by(None)) or 0
+    counted = stmt.with_only_columns(sa.func.count(), maintain_column_froms=True)
+    return db.session.scalar(counted.order_by(None)) or 0
 
 
 def _summed(stmt: sa.Select, column) -> Decimal:
     total = db.session.scalar(
-        stmt.with_only_columns(sa.func.coalesce(sa.func.sum(column), 0)).order_by(None)
+        stmt.with_only_columns(
+            sa.func.coalesce(sa.func.sum(column), 0), maintain_column_froms=True
+        ).order_by(None)
     )
     return Decimal(total or 0).quantize(Decimal("0.01"))
 
@@ -135,7 +138,9 @@ def weekly_counts(stmt: sa.Select, column, weeks: int = TREND_WEEKS) -> list[tup
         for i in range(weeks)
     ]
     row = db.session.execute(
-        stmt.with_only_columns(*sums).where(column >= bounds[0]).order_by(None)
+        stmt.with_only_columns(*sums, maintain_column_froms=True)
+        .where(column >= bounds[0])
+        .order_by(None)
     ).one()
     return list(zip(starts, (int(n) for n in row), strict=True))
 

@@ -182,13 +182,11 @@ def submit_selected():
     approved = sum(1 for c in claims if c.status in APPROVED_STATUSES)
     flash(
         ngettext(
-            "%(num)d claim was submitted",
-            "%(num)d claims were submitted",
+            "%(num)d claim was submitted: %(approved)d approved automatically, "
+            "%(waiting)d wait for an auditor.",
+            "%(num)d claims were submitted: %(approved)d approved automatically, "
+            "%(waiting)d wait for an auditor.",
             len(claims),
-        )
-        + ": "
-        + _(
-            "%(approved)d approved automatically, %(waiting)d wait for an auditor.",
             approved=approved,
             waiting=len(claims) - approved,
         ),

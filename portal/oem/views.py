@@ -439,11 +439,11 @@ def approve_selected():
         decide_claim(claim.id, current_user, Decision("approve"))
     flash(
         ngettext(
-            "%(num)d claim was approved as claimed",
-            "%(num)d claims were approved as claimed",
+            "%(num)d claim was approved as claimed: %(total)s in total.",
+            "%(num)d claims were approved as claimed: %(total)s in total.",
             len(claims),
-        )
-        + _(": %(total)s in total.", total=format_decimal(total, format=MONEY_FORMAT)),
+            total=format_decimal(total, format=MONEY_FORMAT),
+        ),
         "success",
     )
     return redirect(url_for("oem.review_queue"))

@@ -825,11 +825,11 @@ def accept_selected():
         op.accept_chargeback(cb, current_user)
     flash(
         ngettext(
-            "%(num)d chargeback accepted",
-            "%(num)d chargebacks accepted",
+            "%(num)d chargeback accepted: %(total)s in total.",
+            "%(num)d chargebacks accepted: %(total)s in total.",
             len(found),
-        )
-        + _(": %(total)s in total.", total=format_decimal(total, format="#,##0.00")),
+            total=format_decimal(total, format="#,##0.00"),
+        ),
         "success",
     )
     return redirect(_back_target() or url_for("settlement.chargebacks"))
@@ -907,7 +907,8 @@ def accept(chargeback_id: int):
     cb = q.chargeback_or_404(chargeback_id, current_user)
     form = AcceptForm()
     _check(form)
-    if form.confirmed.data != "yes" and op.can_review(cb, current_user):
+    open_ = cb.status is ChargebackStatus.OPEN
+    if form.confirmed.data != "yes" and open_ and op.can_review(cb, current_user):
         return _confirm_accept([cb], form)  # the amount, before it is accepted
     try:
         op.accept_chargeback(cb, current_user)
