@@ -21,7 +21,7 @@ from flask_babel import ngettext
 
 from portal.analysis.models import EarlyWarning
 from portal.auth.models import Role, User
-from portal.claims.models import APPROVED_STATUSES, Claim, ClaimStatus
+from portal.claims.models import APPROVED_STATUSES, Claim, ClaimSettings, ClaimStatus
 from portal.extensions import db
 from portal.oldparts.models import OldPart, OldPartStatus
 from portal.settlement.models import (
@@ -106,7 +106,8 @@ def working_days_between(start: date, end: date) -> int:
 
 
 def decision_target_days() -> int:
-    return int(current_app.config.get("DECISION_TARGET_WORKING_DAYS", 5))
+    """The auditors' decision target in working days (an admin setting, ClaimSettings)."""
+    return ClaimSettings.current().decision_target_days
 
 
 def _counted(stmt: sa.Select) -> int:

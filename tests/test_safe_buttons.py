@@ -139,3 +139,31 @@ def test_the_home_page_speaks_chinese(login_as, fleet):
     page = text(client.get("/dealer/"))
     assert "今天需要您处理的事" in page
     assert "What needs you today" not in page
+
+
+def test_the_admin_sets_the_decision_target_and_late_claims_show_on_the_auditors_home(
+    login_as, fleet
+):
+    from datetime import timedelta
+
+    from portal.db import utcnow
+
+    old = ClaimFactory(fleet=fleet, own_vehicle=True, in_review=True)
+    ClaimFactory(fleet=fleet, own_vehicle=True, in_review=True)
+    old.submitted_at = utcnow() - timedelta(days=15)
+    admin = login_as("admin")
+    assert 'data-testid="decision-target-form"' in text(admin.get("/admin/rules"))
+    refused = admin.post("/admin/rules/decision-target", data={"decision_target_days": "0"})
+    assert refused.status_code == 422
+    assert ClaimSettings.current().decision_target_days == 5
+    saved = admin.post("/admin/rules/decision-target", data={"decision_target_days": "3"})
+    assert "Decision target saved: 3 working days." in text(
+        admin.get(saved.headers["Location"])
+    )
+    assert ClaimSettings.current().decision_target_days == 3
+    assert login_as("auditor").post(
+        "/admin/rules/decision-target", data={"decision_target_days": "9"}
+    ).status_code == 403
+    home = text(login_as("auditor").get("/oem/review"))
+    assert "Late: waiting longer than 3 working days" in home
+    assert 'data-count="late">1<' in home
