@@ -153,7 +153,7 @@ class Shown:
         return column is not None and column.order is not None
 
     def direction(self, key: str) -> str | None:
-        """"ascending" / "descending" for the column the list is sorted by (aria-sort)."""
+        """ "ascending" / "descending" for the column the list is sorted by (aria-sort)."""
         if self.sort.key != key:
             return None
         return "descending" if self.sort.descending else "ascending"

@@ -133,7 +133,9 @@ def weekly_counts(stmt: sa.Select, column, weeks: int = TREND_WEEKS) -> list[tup
     bounds = [(s if is_date else _midnight(s)) for s in [*starts, monday + timedelta(weeks=1)]]
     sums = [
         sa.func.coalesce(
-            sa.func.sum(sa.case((sa.and_(column >= bounds[i], column < bounds[i + 1]), 1), else_=0)),
+            sa.func.sum(
+                sa.case((sa.and_(column >= bounds[i], column < bounds[i + 1]), 1), else_=0)
+            ),
             0,
         )
         for i in range(weeks)
@@ -171,7 +173,9 @@ def weekly_trend(user: User) -> Trend:
         return Trend(_l("Statements paid per week"), weekly_counts(stmt, Statement.paid_at))
     if user.role is Role.SUPPLIER:
         stmt = _supplier_chargebacks(user)
-        return Trend(_l("Chargebacks accepted per week"), weekly_counts(stmt, Chargeback.accepted_at))
+        return Trend(
+            _l("Chargebacks accepted per week"), weekly_counts(stmt, Chargeback.accepted_at)
+        )
     stmt = sa.select(User)
     return Trend(_l("Users signing in per week"), weekly_counts(stmt, User.last_login_at))
 
@@ -208,7 +212,12 @@ def _station(user: User) -> list[Item]:
                 for c in db.session.scalars(returned.order_by(Claim.decided_at).limit(TOP))
             ],
         ),
-        Item("drafts", _l("Drafts not submitted"), _counted(drafts), url_for("dealer.home", status="draft")),
+        Item(
+            "drafts",
+            _l("Drafts not submitted"),
+            _counted(drafts),
+            url_for("dealer.home", status="draft"),
+        ),
         Item(
             "to_ship",
             _l("Old parts to ship"),
@@ -228,7 +237,9 @@ def _station(user: User) -> list[Item]:
                     p.deadline.isoformat() if p.deadline else "",
                     late=p.deadline is not None and p.deadline < today,
                 )
-                for p in db.session.scalars(due_soon.order_by(OldPart.deadline, OldPart.tag).limit(TOP))
+                for p in db.session.scalars(
+                    due_soon.order_by(OldPart.deadline, OldPart.tag).limit(TOP)
+                )
             ],
         ),
         Item(
@@ -285,7 +296,12 @@ def _auditor(user: User) -> list[Item]:
             url_for("oem.review_queue", sort="submitted", dir="asc"),
             urgent=late_n > 0,
         ),
-        Item("disputes", _l("Supplier disputes waiting"), _counted(disputes), url_for("settlement.disputes")),
+        Item(
+            "disputes",
+            _l("Supplier disputes waiting"),
+            _counted(disputes),
+            url_for("settlement.disputes"),
+        ),
         Item("alarms", _l("Active early warnings"), _counted(alarms), url_for("analysis.warnings")),
     ]
 
@@ -324,11 +340,18 @@ def _finance(user: User) -> list[Item]:
             amount=_summed(to_pay, Statement.gross),
             records=[
                 Record(s.number, url_for("settlement.statement", statement_id=s.id), s.period)
-                for s in db.session.scalars(to_pay.order_by(Statement.period, Statement.id).limit(TOP))
+                for s in db.session.scalars(
+                    to_pay.order_by(Statement.period, Statement.id).limit(TOP)
+                )
             ],
         ),
         Item("disputes", _l("Open disputes"), _counted(disputes), url_for("settlement.statements")),
-        Item("draft_runs", _l("Settlement runs to release"), _counted(drafts), url_for("settlement.home")),
+        Item(
+            "draft_runs",
+            _l("Settlement runs to release"),
+            _counted(drafts),
+            url_for("settlement.home"),
+        ),
     ]
 
 
@@ -382,7 +405,12 @@ def _admin(user: User) -> list[Item]:
     never = sa.select(User).where(User.active.is_(True), User.last_login_at.is_(None))
     return [
         Item("users", _l("Users"), _counted(sa.select(User)), url_for("admin.users")),
-        Item("never_signed_in", _l("Active users who never signed in"), _counted(never), url_for("admin.users")),
+        Item(
+            "never_signed_in",
+            _l("Active users who never signed in"),
+            _counted(never),
+            url_for("admin.users"),
+        ),
         Item("inactive", _l("Deactivated users"), _counted(inactive), url_for("admin.users")),
         Item("import", _l("Import master data"), 0, url_for("masterdata.import_upload")),
     ]

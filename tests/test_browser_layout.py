@@ -64,7 +64,7 @@ def seeded(live_server):  # noqa: F811 - the fixture imported above
         fleet = factories.Fleet.build(world)
         over_standard = [
             {"kind": "part", "part_number": "P-100", "qty": 1},
-            {"kind": "labor", "operation_code": "OP-1", "hours": "3.00"},
+            {"kind": "labor", "operation_code": "OP-1", "hours": "3.00", "description": "Corroded"},
         ]
         for i in range(4):
             extra = {"lines": over_standard} if i % 2 else {}
@@ -131,7 +131,15 @@ CASES = [
 @pytest.mark.parametrize("language", ["en", "zh"])
 @pytest.mark.parametrize(("who", "path", "width", "shown"), CASES)
 def test_the_page_fits_its_width(
-    chromium, live_server, seeded, tmp_path, who, path, width, shown, language  # noqa: F811
+    chromium,
+    live_server,  # noqa: F811 - the fixture imported above
+    seeded,
+    tmp_path,
+    who,
+    path,
+    width,
+    shown,
+    language,
 ):
     context, page = open_as(chromium, live_server, who, width, language)
     try:

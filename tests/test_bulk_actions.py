@@ -77,14 +77,18 @@ def test_another_stations_draft_or_nothing_ticked_submits_nothing(login_as, flee
     assert response.status_code == 404
     assert mine.status is ClaimStatus.DRAFT and theirs.status is ClaimStatus.DRAFT
     assert "tick at least one" in flashed(client, client.post("/dealer/submit", data={}))
-    assert login_as("auditor").post("/dealer/submit", data={"number": mine.number}).status_code == 403
+    assert (
+        login_as("auditor").post("/dealer/submit", data={"number": mine.number}).status_code == 403
+    )
 
 
 def test_a_claim_no_longer_a_draft_is_a_conflict(login_as, fleet):
     draft = ClaimFactory(fleet=fleet, own_vehicle=True)
     queued = ClaimFactory(fleet=fleet, own_vehicle=True, in_review=True)
     client = login_as("station")
-    page = flashed(client, client.post("/dealer/submit", data={"number": [draft.number, queued.number]}))
+    page = flashed(
+        client, client.post("/dealer/submit", data={"number": [draft.number, queued.number]})
+    )
     assert f"claim {queued.number} is no longer a draft" in page
     assert draft.status is ClaimStatus.DRAFT
 
@@ -122,7 +126,9 @@ def test_a_flagged_claim_among_the_ticked_approves_none(login_as, clean, fleet):
         fleet=fleet,
         own_vehicle=True,
         in_review=True,
-        lines=[{"kind": "labor", "operation_code": "OP-1", "hours": "3.00"}],
+        lines=[
+            {"kind": "labor", "operation_code": "OP-1", "hours": "3.00", "description": "Corroded"}
+        ],
     )
     assert flagged.flag_mask
     client = login_as("auditor")
@@ -145,7 +151,9 @@ def test_a_changed_total_after_the_confirmation_approves_none(login_as, clean):
 
 def test_bulk_approval_is_for_auditors_and_known_claims_only(login_as, clean):
     numbers = [c.number for c in clean]
-    assert login_as("station").post("/oem/review/approve", data={"number": numbers}).status_code == 403
+    assert (
+        login_as("station").post("/oem/review/approve", data={"number": numbers}).status_code == 403
+    )
     auditor = login_as("auditor")
     missing = auditor.post("/oem/review/approve", data={"number": [*numbers, "RP-NOPE-0001"]})
     assert missing.status_code == 404
@@ -215,7 +223,8 @@ def test_another_suppliers_chargeback_or_a_done_one_accepts_none(login_as, charg
     assert client.post("/settlement/chargebacks/accept", data={"id": "x"}).status_code == 404
     total = str(mine[0].amount)
     client.post(
-        "/settlement/chargebacks/accept", data={"id": mine[0].id, "confirmed": "yes", "total": total}
+        "/settlement/chargebacks/accept",
+        data={"id": mine[0].id, "confirmed": "yes", "total": total},
     )
     again = client.post("/settlement/chargebacks/accept", data={"id": [mine[0].id, mine[1].id]})
     assert "Nothing was accepted" in flashed(client, again)
@@ -230,4 +239,3 @@ def test_a_single_line_accept_shows_its_amount_before_accepting(login_as, charge
     assert asked.status_code == 200
     assert f"{mine[0].amount:,.2f}" in text(asked)
     assert mine[0].status is ChargebackStatus.OPEN
-

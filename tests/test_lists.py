@@ -183,9 +183,7 @@ def test_the_queue_sorts_by_station_and_amount_and_pages_by_number(login_as, que
 
 def test_the_queue_exports_the_filtered_claims(login_as, queue):
     client = login_as("auditor")
-    rows = csv_rows(
-        client.get("/oem/review", query_string={"station": "ST-A", "export": "csv"})
-    )
+    rows = csv_rows(client.get("/oem/review", query_string={"station": "ST-A", "export": "csv"}))
     assert sorted(r[0] for r in rows[1:]) == sorted(c.number for c in queue[:2])
     assert "Flags" in rows[0] and "Station" in rows[0]
     sheet = xlsx_rows(client.get("/oem/review", query_string={"export": "xlsx"}))
@@ -194,7 +192,7 @@ def test_the_queue_exports_the_filtered_claims(login_as, queue):
     assert client.get("/oem/review", query_string={"age": "x", "export": "csv"}).status_code == 400
 
 
-# -- settlement: runs, statements, the supplier's chargebacks ----------------------------------------
+# -- settlement: runs, statements, the supplier's chargebacks -------------------------------------
 
 
 @pytest.fixture
@@ -255,7 +253,8 @@ def test_the_supplier_sorts_and_exports_only_its_own_chargebacks(login_as, relea
     ]
     rows = csv_rows(
         client.get(
-            "/settlement/chargebacks", query_string={"sort": "amount", "dir": "asc", "export": "csv"}
+            "/settlement/chargebacks",
+            query_string={"sort": "amount", "dir": "asc", "export": "csv"},
         )
     )
     assert [r[0] for r in rows[1:]] == [claims[0].number, claims[1].number]
@@ -268,7 +267,7 @@ def test_the_supplier_sorts_and_exports_only_its_own_chargebacks(login_as, relea
 
 
 def test_statements_and_runs_sort_and_export_in_scope(login_as, released, world):
-    run, claims = released
+    run, _claims = released
     finance = login_as("finance")
     rows = csv_rows(
         finance.get("/settlement/statements", query_string={"sort": "gross", "export": "csv"})
@@ -296,7 +295,9 @@ def test_old_parts_sort_and_export_in_scope(login_as, fleet):
     client = login_as("station")
     page = client.get("/old-parts/", query_string={"sort": "tag", "dir": "desc"})
     assert page.status_code == 200
-    rows = csv_rows(client.get("/old-parts/", query_string={"sort": "tag", "dir": "desc", "export": "csv"}))
+    rows = csv_rows(
+        client.get("/old-parts/", query_string={"sort": "tag", "dir": "desc", "export": "csv"})
+    )
     tags = [r[0] for r in rows[1:]]
     assert len(tags) == 3 and tags == sorted(tags, reverse=True)
     assert all(mine.number in r for r in rows[1:])
@@ -336,7 +337,9 @@ def test_master_data_sorts_by_any_column_and_exports(login_as, fleet):
     rows = csv_rows(client.get("/admin/masterdata/parts", query_string={"export": "csv"}))
     assert [r[0] for r in rows[1:]] == sorted(r[0] for r in rows[1:])
     sheet = xlsx_rows(
-        client.get("/admin/masterdata/vehicles", query_string={"sort": "model_code", "export": "xlsx"})
+        client.get(
+            "/admin/masterdata/vehicles", query_string={"sort": "model_code", "export": "xlsx"}
+        )
     )
     assert len(sheet) > 1
     assert client.get("/admin/masterdata/parts", query_string={"sort": "id"}).status_code == 200

@@ -142,7 +142,7 @@ def test_the_home_page_speaks_chinese(login_as, fleet):
 
 
 def test_the_admin_sets_the_decision_target_and_late_claims_show_on_the_auditors_home(
-    login_as, fleet
+    login_as, fleet, db_session
 ):
     from datetime import timedelta
 
@@ -151,19 +151,21 @@ def test_the_admin_sets_the_decision_target_and_late_claims_show_on_the_auditors
     old = ClaimFactory(fleet=fleet, own_vehicle=True, in_review=True)
     ClaimFactory(fleet=fleet, own_vehicle=True, in_review=True)
     old.submitted_at = utcnow() - timedelta(days=15)
+    db_session.flush()
     admin = login_as("admin")
     assert 'data-testid="decision-target-form"' in text(admin.get("/admin/rules"))
     refused = admin.post("/admin/rules/decision-target", data={"decision_target_days": "0"})
     assert refused.status_code == 422
     assert ClaimSettings.current().decision_target_days == 5
     saved = admin.post("/admin/rules/decision-target", data={"decision_target_days": "3"})
-    assert "Decision target saved: 3 working days." in text(
-        admin.get(saved.headers["Location"])
-    )
+    assert "Decision target saved: 3 working days." in text(admin.get(saved.headers["Location"]))
     assert ClaimSettings.current().decision_target_days == 3
-    assert login_as("auditor").post(
-        "/admin/rules/decision-target", data={"decision_target_days": "9"}
-    ).status_code == 403
+    assert (
+        login_as("auditor")
+        .post("/admin/rules/decision-target", data={"decision_target_days": "9"})
+        .status_code
+        == 403
+    )
     home = text(login_as("auditor").get("/oem/review"))
     assert "Late: waiting longer than 3 working days" in home
     assert 'data-count="late">1<' in home

@@ -108,8 +108,11 @@ def update_decision_target(user: User, days: int | None) -> None:
             str(_l("The decision target was not saved.")),
             {
                 "decision_target_days": str(
-                    _l("must be a whole number of working days from %(low)d to %(high)d",
-                       low=low, high=high)
+                    _l(
+                        "must be a whole number of working days from %(low)d to %(high)d",
+                        low=low,
+                        high=high,
+                    )
                 )
             },
         )

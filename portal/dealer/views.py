@@ -21,8 +21,8 @@ from portal.claims.models import APPROVED_STATUSES, Claim, ClaimFlag, ClaimStatu
 from portal.claims.operations import RuleRefused, submit_claim
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
-from portal.masterdata.models import Station
 from portal.lists import selected
+from portal.masterdata.models import Station
 from portal.web import page_action
 
 bp = Blueprint("dealer", __name__)

@@ -28,12 +28,12 @@ from portal.claims.forms import CommentForm
 from portal.claims.history import version_history
 from portal.claims.lists import REVIEW_QUEUE
 from portal.claims.models import FLAG_RULES, Claim, ClaimLine, ClaimStatus, ReasonCode, flag_bit
-from portal.claims.operations import NEVER_AUTO_APPROVED
-from portal.claims.operations import add_comment
+from portal.claims.operations import NEVER_AUTO_APPROVED, add_comment
 from portal.claims.payload import Malformed
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
+from portal.lists import selected
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import Part, Station, Supplier
 from portal.oem.forms import (
@@ -53,7 +53,6 @@ from portal.oem.queue import (
     queue_page,
     queue_statement,
 )
-from portal.lists import selected
 from portal.oldparts.queries import claim_old_parts
 from portal.web import invalid_renders, page_action
 
@@ -421,9 +420,7 @@ def approve_selected():
     total = sum((c.total_amount for c in claims), Decimal("0"))
     if form.confirmed.data != "yes":
         _load_stations(claims)
-        return render_template(
-            "oem/approve_confirm.html", claims=claims, total=total, form=form
-        )
+        return render_template("oem/approve_confirm.html", claims=claims, total=total, form=form)
     if form.total.data != str(total):
         raise Conflict(
             _(

@@ -23,8 +23,15 @@ def _inspection(p: OldPart) -> str:
 OLD_PARTS = Listing(
     [
         Column("tag", _l("Tag"), OldPart.tag, lambda p: p.tag),
-        Column("claim", _l("Claim"), _of(Claim, Claim.number, OldPart.claim_id), lambda p: p.claim.number),
-        Column("part", _l("Part"), _of(Part, Part.number, OldPart.part_id), lambda p: p.part.number),
+        Column(
+            "claim",
+            _l("Claim"),
+            _of(Claim, Claim.number, OldPart.claim_id),
+            lambda p: p.claim.number,
+        ),
+        Column(
+            "part", _l("Part"), _of(Part, Part.number, OldPart.part_id), lambda p: p.part.number
+        ),
         Column("part_name", _l("Part name"), None, lambda p: p.part.name),
         Column("status", _l("Status"), OldPart.status, lambda p: labels.STATUS_LABELS[p.status]),
         Column(

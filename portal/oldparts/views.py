@@ -31,7 +31,6 @@ from portal.extensions import db
 from portal.masterdata.models import Station, Supplier
 from portal.oldparts import labels
 from portal.oldparts import operations as op
-from portal.oldparts.lists import OLD_PARTS
 from portal.oldparts.forms import (
     FindingReviewForm,
     InspectForm,
@@ -43,6 +42,7 @@ from portal.oldparts.forms import (
     WaiveForm,
     WriteOffForm,
 )
+from portal.oldparts.lists import OLD_PARTS
 from portal.oldparts.models import (
     FindingStatus,
     OldPart,

@@ -20,7 +20,10 @@ from portal.settlement.queries import (
 
 def _claim_column(column):
     return (
-        sa.select(column).where(Claim.id == Chargeback.claim_id).correlate(Chargeback).scalar_subquery()
+        sa.select(column)
+        .where(Claim.id == Chargeback.claim_id)
+        .correlate(Chargeback)
+        .scalar_subquery()
     )
 
 
@@ -71,7 +74,9 @@ STATEMENTS = Listing(
         Column("org", _l("Organisation"), _org_code(), lambda s: s.org.code),
         Column("org_name", _l("Name"), None, lambda s: s.org.name),
         Column("period", _l("Period"), Statement.period, lambda s: s.period),
-        Column("status", _l("Status"), Statement.status, lambda s: STATEMENT_STATUS_LABELS[s.status]),
+        Column(
+            "status", _l("Status"), Statement.status, lambda s: STATEMENT_STATUS_LABELS[s.status]
+        ),
         Column("lines", _l("Lines"), Statement.line_count, lambda s: s.line_count),
         Column("net", _l("Net"), Statement.net, lambda s: s.net),
         Column("vat", _l("VAT"), Statement.vat, lambda s: s.vat),
@@ -99,11 +104,17 @@ CHARGEBACKS = Listing(
             lambda cb: cb.statement.number,
         ),
         Column(
-            "period", _l("Period"), _statement_column(Statement.period), lambda cb: cb.statement.period
+            "period",
+            _l("Period"),
+            _statement_column(Statement.period),
+            lambda cb: cb.statement.period,
         ),
         Column("amount", _l("Amount"), Chargeback.amount, lambda cb: cb.amount),
         Column(
-            "status", _l("Status"), Chargeback.status, lambda cb: CHARGEBACK_STATUS_LABELS[cb.status]
+            "status",
+            _l("Status"),
+            Chargeback.status,
+            lambda cb: CHARGEBACK_STATUS_LABELS[cb.status],
         ),
         Column("disputed", _l("Disputed on"), Chargeback.disputed_at, lambda cb: cb.disputed_at),
     ],

@@ -55,7 +55,6 @@ from portal.oldparts.operations import REMOVES_FROM_RECOVERY
 from portal.settlement import engine
 from portal.settlement import operations as op
 from portal.settlement import queries as q
-from portal.settlement.lists import CHARGEBACKS, RUNS, STATEMENTS
 from portal.settlement.forms import (
     AcceptForm,
     ActionForm,
@@ -68,6 +67,7 @@ from portal.settlement.forms import (
     StartRunForm,
     StatementFilterForm,
 )
+from portal.settlement.lists import CHARGEBACKS, RUNS, STATEMENTS
 from portal.settlement.models import (
     UNRESOLVED_CHARGEBACKS,
     Chargeback,
@@ -562,10 +562,22 @@ def _render_statement(statement_id: int, *, status: int = 200, paid_form=None):
         else {},
         previous=previous,
         reviews=_reviews(statement),
+        open_total=_open_total(statement) if _reviews(statement) else None,
         can_pay=is_finance and _can_pay(statement),
         paid_form=paid_form or MarkPaidForm(formdata=None, data={"paid_on": engine.local_today()}),
         form=ActionForm(formdata=None),
     ), status
+
+
+def _open_total(statement: Statement) -> Decimal:
+    """What the open lines of a supplier statement come to (accepting them all pays that)."""
+    total = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Chargeback.amount), 0)).where(
+            Chargeback.statement_id == statement.id,
+            Chargeback.status == ChargebackStatus.OPEN,
+        )
+    )
+    return Decimal(total or 0).quantize(Decimal("0.01"))
 
 
 @bp.route("/statements/<int:statement_id>/paid", methods=["POST"])
