@@ -109,23 +109,23 @@ def test_the_station_home_lists_what_needs_it_today(login_as, fleet):
     ClaimFactory(fleet=fleet, own_vehicle=True, with_old_parts=True)
     page = text(login_as("station").get("/dealer/"))
     assert 'data-testid="today"' in page
-    assert 'data-count="returned">1<' in page
+    assert 'data-today-count="returned">1<' in page
     assert f'href="/claims/{returned.number}"' in page
-    assert 'data-count="to_ship">2<' in page
-    assert 'data-count="due_soon">0<' in page
+    assert 'data-today-count="to_ship">2<' in page
+    assert 'data-today-count="due_soon">0<' in page
     assert page.count("trend-bar h") == 12
 
 
 def test_the_auditor_supplier_finance_and_admin_homes_say_what_needs_them(login_as, fleet, world):
     waiting = ClaimFactory(fleet=fleet, own_vehicle=True, in_review=True)
     auditor = text(login_as("auditor").get("/oem/review"))
-    assert 'data-count="queue">1<' in auditor
+    assert 'data-today-count="queue">1<' in auditor
     assert f'href="/oem/claims/{waiting.number}"' in auditor
-    assert 'data-count="disputes">0<' in auditor
+    assert 'data-today-count="disputes">0<' in auditor
     finance = text(login_as("finance").get("/settlement/"))
     assert 'data-today="unsettled"' in finance and 'data-today="to_pay"' in finance
     supplier = text(login_as("supplier").get("/settlement/chargebacks"))
-    assert 'data-count="open">0<' in supplier
+    assert 'data-today-count="open">0<' in supplier
     admin = text(login_as("admin").get("/admin/masterdata/"))
     assert 'data-today="users"' in admin
     for home in (auditor, finance, supplier, admin):
@@ -168,4 +168,4 @@ def test_the_admin_sets_the_decision_target_and_late_claims_show_on_the_auditors
     )
     home = text(login_as("auditor").get("/oem/review"))
     assert "Late: waiting longer than 3 working days" in home
-    assert 'data-count="late">1<' in home
+    assert 'data-today-count="late">1<' in home
