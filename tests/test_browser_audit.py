@@ -165,7 +165,7 @@ def test_an_auditor_cuts_a_labor_line_and_the_station_sees_it(
     expect(page.locator('[data-count="in_review"]')).to_have_text("3")
     save_screenshot(page, tmp_path, "review-queue-en")
 
-    page.get_by_role("link", name=number).click()
+    page.get_by_test_id("queue").get_by_role("link", name=number).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(number)
     expect(page.get_by_test_id("coverage")).to_contain_text("In coverage")
     expect(page.get_by_test_id("earlier-claims").locator("[data-earlier]")).to_have_count(1)
