@@ -219,4 +219,12 @@ def _register_template_helpers(app: Flask) -> None:
     def inject():
         from flask_babel import get_locale
 
-        return {"Role": Role, "HOME_ENDPOINTS": HOME_ENDPOINTS, "get_locale": get_locale}
+        from portal.today import needs_today, weekly_trend
+
+        return {
+            "Role": Role,
+            "HOME_ENDPOINTS": HOME_ENDPOINTS,
+            "get_locale": get_locale,
+            "needs_today": needs_today,
+            "weekly_trend": weekly_trend,
+        }

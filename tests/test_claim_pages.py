@@ -142,8 +142,8 @@ def test_the_station_home_lists_its_own_claims_newest_first(world, fleet, statio
     assert f'href="/claims/{first.number}"' in row
     assert "Warranty repair" in row and 'data-status="draft"' in row and ">Draft<" in row
     assert fleet.vehicle.vin in row and days_ago(2) in row
-    assert '<td class="num">230.00</td>' in row  # claimed, right-aligned by the num class
-    assert '<td class="num">-</td>' in row  # nothing approved yet
+    assert '<td class="num" data-label="Claimed">230.00</td>' in row  # claimed, right-aligned
+    assert '<td class="num" data-label="Approved">-</td>' in row  # nothing approved yet
 
 
 def test_the_counts_on_top_show_drafts_review_returned_and_approved_this_month(

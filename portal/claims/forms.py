@@ -148,6 +148,16 @@ class ClaimForm(FlaskForm):
     # The revision of the claim the form shows: saving over a newer one is refused.
     revision = HiddenField()
 
+    def is_empty(self, rows: list[LineRow]) -> bool:
+        """Nothing typed: no header value (the fulfilment choice and the hidden fields aside)
+        and no line with anything in it."""
+        typed = (
+            (f.data or "").strip()
+            for f in self
+            if isinstance(f, StringField | TextAreaField) and not isinstance(f, HiddenField)
+        )
+        return not any(typed) and all(row.is_blank for row in rows)
+
     def expected_revision(self) -> int:
         """The revision the form was filled from; 0 (never current) when it is missing."""
         raw = (self.revision.data or "").strip()
@@ -401,6 +411,11 @@ class ShipmentForm(FlaskForm):
     freight_amount = StringField(
         _l("Freight (CNY)"), description=_l("Credited to a station that ships on the OEM's behalf.")
     )
+
+
+class ClaimActionForm(FlaskForm):
+    """A button that acts on claims (delete a draft, submit the ticked drafts): the CSRF token;
+    the claims ticked in a list are read with `request.form.getlist("number")`."""
 
 
 class ReceiptForm(FlaskForm):

@@ -526,7 +526,16 @@ class ClaimSettings(db.Model):
     # Flags that keep a claim from auto-approval; `outside_coverage` (never paid silently) and
     # `part_not_for_model` always do, whatever this list says.
     blocking_rules: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: list(FLAG_RULES))
+    # The auditors' decision target: a claim in review longer than this many working days
+    # (Monday to Friday) is late on their home page.
+    decision_target_days: Mapped[int] = mapped_column(default=5, server_default="5")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "decision_target_days BETWEEN 1 AND 60", name="decision_target_days_range"
+        ),
+    )
 
     def blocks(self, rule: str) -> bool:
         return rule in ALWAYS_BLOCKING or rule in (self.blocking_rules or [])

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from portal.auth.models import Role, User
 from portal.claims import campaign as campaign_work
 from portal.claims import preauth, pricing
+from portal.claims.attachments import path_of
 from portal.claims.models import (
     EDITABLE_STATUSES,
     Claim,
@@ -162,6 +163,28 @@ def create_claim(user: User, data: ClaimInput, today: date | None = None) -> Cla
     record_event(claim, user, "created", to_status=ClaimStatus.DRAFT)
     db.session.flush()
     return claim
+
+
+def delete_draft(claim: Claim, user: User) -> list:
+    """Delete a draft of `user`'s station that was never submitted, with its lines and
+    attachments. Its number is not given out again (the numbering sequence only goes up).
+    Answers the stored files of its attachments, for the caller to remove once committed."""
+    if user.role is not Role.STATION or claim.station_id != user.organisation_id:
+        raise DomainError(str(_l("Only the claim's station deletes its draft.")))
+    if claim.status is not ClaimStatus.DRAFT or claim.submitted_at is not None:
+        raise Conflict(
+            str(
+                _l(
+                    "Claim %(number)s was submitted: only a draft that was never submitted "
+                    "can be deleted.",
+                    number=claim.number,
+                )
+            )
+        )
+    files = [path_of(a) for a in claim.attachments]
+    db.session.delete(claim)
+    db.session.flush()
+    return files
 
 
 def update_claim(

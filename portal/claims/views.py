@@ -36,6 +36,7 @@ from portal.claims.forms import (
     LAYOUTS,
     LINE_KEY,
     AttachmentForm,
+    ClaimActionForm,
     ClaimForm,
     CommentForm,
     LineRow,
@@ -60,6 +61,7 @@ from portal.claims.operations import (
     RuleRefused,
     add_comment,
     create_claim,
+    delete_draft,
     submit_claim,
     update_claim,
 )
@@ -72,7 +74,7 @@ from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import FaultCode, LaborOperation, Part, Station, Vehicle
 from portal.masterdata.vin import vin_error
 from portal.oldparts.queries import claim_old_parts
-from portal.web import invalid_renders, load_or_404, one_or_404, page_action
+from portal.web import after_commit, invalid_renders, load_or_404, one_or_404, page_action
 
 bp = Blueprint("claims", __name__)
 
@@ -161,6 +163,10 @@ def _claim_form(claim_type: ClaimType, claim: Claim | None):
         return _render_form(claim_type, claim, form, rows)
     if not form.validate_on_submit():
         return _render_form(claim_type, claim, form, rows, status=422)
+    if claim is None and form.is_empty(rows):  # no numbered draft of nothing
+        form.vin.errors = [*form.vin.errors, _("Type the VIN of the vehicle.")]
+        problem = _("Nothing was saved: the form is empty. Type at least the VIN first.")
+        return _render_form(claim_type, claim, form, rows, status=422, problem=problem)
     data, slots = claim_payload(claim_type, form, rows)
 
     def refused(exc: DomainError):
@@ -370,6 +376,26 @@ def submit(number: str):
             "success",
         )
     return _back_to(claim)
+
+
+@bp.route("/<number>/delete", methods=["POST"])
+@role_required(Role.STATION)
+@page_action(back=_claim_page)
+def delete(number: str):
+    """The station deletes a draft it never submitted; its number is not used again."""
+    claim = load_claim(number)
+    if not ClaimActionForm().validate_on_submit():
+        abort(400)
+    files = delete_draft(claim, current_user)
+    flash(_("Draft %(number)s was deleted.", number=number), "success")
+    return after_commit(lambda: _removed(files))
+
+
+def _removed(files):
+    """Once the deletion is committed: the draft's stored attachment files go too."""
+    for path in files:
+        path.unlink(missing_ok=True)
+    return redirect(url_for("dealer.home"))
 
 
 def _place_on(form, exc: DomainError) -> None:

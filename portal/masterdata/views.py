@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,12 +24,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, contains_eager, joinedload, selectinload
 from wtforms import SelectChoice, SelectField
 
+from portal import lists
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.extensions import db
+from portal.lists import escape_like
 from portal.masterdata import contracts, fitment, importer
 from portal.masterdata.campaigns import Campaign, CampaignVehicle
 from portal.masterdata.coverage import vehicle_coverage
@@ -64,6 +67,11 @@ class Shown:
     label: Any
     path: str
     fmt: str = "text"
+    order: Any = None  # what it sorts by when not a column of the model itself (a join's)
+
+    @property
+    def key(self) -> str:
+        return self.path.replace(".", "_")
 
     def value(self, obj: Any) -> Any:
         for name in self.path.split("."):
@@ -73,7 +81,7 @@ class Shown:
         return obj
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Listing:
     """The list page of one kind: what it shows, how it searches and sorts, where rows link."""
 
@@ -93,15 +101,29 @@ class Listing:
         for target in self.joins:
             stmt = stmt.join(target)
         if q:
-            pattern = "%" + _escape_like(q.lower()) + "%"
+            pattern = "%" + escape_like(q.lower()) + "%"
             stmt = stmt.where(
                 sa.or_(*(sa.func.lower(c).like(pattern, escape="\\") for c in self.search))
             )
         return stmt.options(*self.options).order_by(*self.order_by)
 
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    @cached_property
+    def sorting(self) -> lists.Listing:
+        """The page's columns as a sortable, exportable list (portal.lists)."""
+        columns = []
+        for shown in self.shown:
+            order = shown.order
+            if order is None and "." not in shown.path:
+                attribute = getattr(self.model, shown.path, None)
+                if isinstance(attribute, InstrumentedAttribute):
+                    order = attribute
+            columns.append(lists.Column(shown.key, shown.label, order, shown.value))
+        return lists.Listing(
+            columns,
+            default=columns[0].key,
+            tiebreak=self.model.id,
+            default_order=lambda descending: list(self.order_by),
+        )
 
 
 CODE = _l("Code")
@@ -155,8 +177,8 @@ LISTINGS: dict[str, Listing] = {
         _l("Warranty policies"),
         WarrantyPolicy,
         (
-            Shown(_l("Model"), "model.code", "code"),
-            Shown(_l("Model name"), "model.name"),
+            Shown(_l("Model"), "model.code", "code", VehicleModel.code),
+            Shown(_l("Model name"), "model.name", order=VehicleModel.name),
             Shown(_l("Coverage group"), "group", "code"),
             Shown(_l("Months"), "months", "number"),
             Shown(_l("Km"), "km", "number"),
@@ -190,10 +212,10 @@ LISTINGS: dict[str, Listing] = {
         _l("Models per part"),
         PartModel,
         (
-            Shown(_l("Part number"), "part.number", "code"),
-            Shown(NAME, "part.name"),
-            Shown(_l("Model"), "model.code", "code"),
-            Shown(_l("Model name"), "model.name"),
+            Shown(_l("Part number"), "part.number", "code", Part.number),
+            Shown(NAME, "part.name", order=Part.name),
+            Shown(_l("Model"), "model.code", "code", VehicleModel.code),
+            Shown(_l("Model name"), "model.name", order=VehicleModel.name),
         ),
         search=(Part.number, Part.name, VehicleModel.code),
         order_by=(Part.number, VehicleModel.code),
@@ -231,7 +253,7 @@ LISTINGS: dict[str, Listing] = {
         Vehicle,
         (
             Shown(_l("VIN"), "vin", "code"),
-            Shown(_l("Model"), "model.code", "code"),
+            Shown(_l("Model"), "model.code", "code", VehicleModel.code),
             Shown(_l("Engine number"), "engine_no", "code"),
             Shown(_l("Sale date"), "sale_date", "date"),
             Shown(_l("Selling station"), "selling_station.code", "code"),
@@ -249,7 +271,7 @@ LISTINGS: dict[str, Listing] = {
         WarrantyContract,
         (
             Shown(_l("Contract number"), "number", "code"),
-            Shown(_l("VIN"), "vehicle.vin", "code"),
+            Shown(_l("VIN"), "vehicle.vin", "code", Vehicle.vin),
             Shown(_l("Coverage group"), "group", "code"),
             Shown(_l("Start date"), "start_date", "date"),
             Shown(_l("Covered until"), "ends_on", "date"),
@@ -270,8 +292,8 @@ LISTINGS: dict[str, Listing] = {
         (
             Shown(CODE, "code", "code"),
             Shown(_l("Title"), "title"),
-            Shown(_l("Kind"), "kind.value", "code"),
-            Shown(_l("Status"), "status.value", "code"),
+            Shown(_l("Kind"), "kind.value", "code", Campaign.kind),
+            Shown(_l("Status"), "status.value", "code", Campaign.status),
             Shown(_l("Start date"), "start_date", "date"),
             Shown(_l("End date"), "end_date", "date"),
             Shown(_l("Supplier"), "supplier.code", "code"),
@@ -287,8 +309,8 @@ LISTINGS: dict[str, Listing] = {
         _l("Campaign vehicles"),
         CampaignVehicle,
         (
-            Shown(_l("Campaign"), "campaign.code", "code"),
-            Shown(_l("VIN"), "vehicle.vin", "code"),
+            Shown(_l("Campaign"), "campaign.code", "code", Campaign.code),
+            Shown(_l("VIN"), "vehicle.vin", "code", Vehicle.vin),
         ),
         search=(Campaign.code, Vehicle.vin),
         order_by=(Campaign.code, Vehicle.vin),
@@ -342,8 +364,14 @@ def index():
 def records(kind: str):
     listing = LISTINGS[kind]
     q = request.args.get("q", "").strip()
-    page = db.paginate(listing.query(q), per_page=PER_PAGE, error_out=False)
-    return render_template("masterdata/list.html", kind=kind, listing=listing, page=page, q=q)
+    shown = listing.sorting.shown(request.args)
+    stmt = shown.order(listing.query(q))
+    if shown.export_format:
+        return listing.sorting.export(stmt, shown.export_format, kind)
+    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "masterdata/list.html", kind=kind, listing=listing, page=page, q=q, shown=shown
+    )
 
 
 @bp.route(f"/{_KIND_PATH}/template.csv")

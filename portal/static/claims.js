@@ -348,6 +348,12 @@
   if (vinInput && vinButton && panel) {
     vinButton.hidden = false;
     vinButton.addEventListener("click", lookupVehicle);
+    // Enter in the VIN field looks the vehicle up; it never saves the form.
+    vinInput.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      lookupVehicle();
+    });
     vinInput.addEventListener("input", () => {
       if (vinInput.value.trim().length === 17) lookupVehicle();
     });
