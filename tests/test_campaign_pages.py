@@ -380,10 +380,67 @@ def test_a_station_lists_its_vehicles_with_open_campaign_work_and_exports_them(
     assert fleet.old_vehicle.vin not in table  # sold by ST-B, never serviced by ST-A
 
     campaign_claim(fleet, recall, fleet.vehicle)
-    response = client.get("/campaigns/work.csv")
+    response = client.get("/campaigns/work?export=csv")
+    assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
-    assert rows[0][:3] == ["vin", "model", "campaign"]
+    assert rows[0] == ["VIN", "Model", "Campaign", "Kind", "Title", "Sale date", "Owner", "Phone"]
     assert [r[0] for r in rows[1:]] == [fleet.new_vehicle.vin]
+    vehicle = fleet.new_vehicle
+    assert rows[1][2:] == [
+        "RC-1",
+        "Recall",
+        "Oil pump may leak",
+        vehicle.sale_date.isoformat(),
+        vehicle.owner_name,
+        vehicle.owner_phone,
+    ]
+    # The first address of the CSV still answers it.
+    old = client.get("/campaigns/work.csv", follow_redirects=True)
+    assert old.get_data() == response.get_data()
+
+
+def test_the_station_work_list_exports_as_xlsx_and_sorts(login_as, fleet, recall):
+    from openpyxl import load_workbook
+
+    client = login_as("station")
+    response = client.get("/campaigns/work?export=xlsx")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[0][:3] == ["VIN", "Model", "Campaign"]
+    assert sorted(r[0] for r in values[1:]) == sorted([fleet.vehicle.vin, fleet.new_vehicle.vin])
+
+    descending = _text(client.get("/campaigns/work?sort=vin&dir=desc"))
+    vins = sorted([fleet.vehicle.vin, fleet.new_vehicle.vin], reverse=True)
+    assert descending.index(vins[0]) < descending.index(vins[1])
+    # An unknown sort falls back to the list's own order, never an error.
+    assert client.get("/campaigns/work?sort=nope&dir=sideways").status_code == 200
+
+
+def test_the_station_work_list_in_chinese_names_its_columns_in_chinese(login_as, fleet, recall):
+    response = login_as("station").get("/campaigns/work?export=csv", headers=ZH)
+    text = response.get_data().decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("VIN,车型,活动,")
+    assert ",召回," in text
+
+
+def test_the_station_work_of_one_campaign_shows_its_terms_and_only_its_vehicles(
+    login_as, fleet, recall
+):
+    other = CampaignFactory(
+        code="SC-2", service=True, operation=fleet.operation, vehicles=[fleet.vehicle]
+    )
+    client = login_as("station")
+    everything = _text(client.get("/campaigns/work"))
+    assert "SC-2" in everything and "RC-1" in everything
+    html = _text(client.get("/campaigns/work?campaign=SC-2"))
+    assert 'data-testid="work-campaign"' in html
+    table = html.split('data-testid="campaign-work"', 1)[1]
+    assert fleet.vehicle.vin in table and fleet.new_vehicle.vin not in table
+    assert "RC-1" not in table
+    assert other.title in html
+    assert client.get("/campaigns/work?campaign=NOPE").status_code == 404
 
 
 def test_another_stations_list_shows_only_its_own_vehicles(login_as, fleet, recall):

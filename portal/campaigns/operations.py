@@ -156,6 +156,51 @@ def edit_campaign(campaign: Campaign, user: User, data: CampaignInput) -> Campai
     return campaign
 
 
+def announcement_text(campaign: Campaign, note: str = "") -> tuple[str, str]:
+    """The title and text of the announcement that tells every station of a new campaign
+    (in the publisher's language): what it is, from when, its work, and `note`."""
+    kind = _l("Recall") if campaign.is_recall else _l("Service campaign")
+    heading = str(
+        _l("%(kind)s %(code)s: %(title)s", kind=kind, code=campaign.code, title=campaign.title)
+    )
+    if campaign.end_date is None:
+        dates = _l("Open from %(start)s.", start=campaign.start_date.isoformat())
+    else:
+        dates = _l(
+            "Open from %(start)s to %(end)s.",
+            start=campaign.start_date.isoformat(),
+            end=campaign.end_date.isoformat(),
+        )
+    parts = "; ".join(f"{p.part.number} {p.part.name} × {p.qty}" for p in campaign.parts)
+    lines = [
+        heading,
+        str(dates),
+        str(
+            _l(
+                "The work: %(operation)s %(description)s, %(hours)s hours.",
+                operation=campaign.operation.code,
+                description=campaign.operation.description,
+                hours=campaign.hours,
+            )
+        ),
+    ]
+    if parts:
+        lines.append(str(_l("Parts: %(parts)s.", parts=parts)))
+    lines.append(
+        str(
+            _l(
+                "Look up the VIN of every vehicle that drives in: an affected vehicle shows the "
+                "campaign, and its claim is filled with the work. Your own affected vehicles are "
+                "listed under Campaign work: call their owners in."
+            )
+        )
+    )
+    note = (note or "").strip()
+    if note:
+        lines += ["", note]
+    return heading[:200], "\n".join(lines)
+
+
 def close_campaign(campaign: Campaign, user: User, note: str = "") -> Campaign:
     """Close a campaign: no claim for it is accepted any more; those filed go on as they are."""
     _require_manager(user)

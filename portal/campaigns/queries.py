@@ -173,10 +173,13 @@ def campaign_claims(campaign: Campaign) -> sa.Select:
     )
 
 
-def station_open_work(station_id: int, day: date | None = None) -> sa.Select:
-    """(vehicle, campaign) pairs of the station's own vehicles (sold by it, or serviced by it:
-    it filed a submitted claim for them) on a campaign open on `day` (today) whose work is not
-    done: the station calls these owners in. Recalls first, then by VIN."""
+def station_open_work(
+    station_id: int, day: date | None = None, campaign_id: int | None = None
+) -> sa.Select:
+    """The (vehicle, campaign) pairs, as `CampaignVehicle` rows, of the station's own vehicles
+    (sold by it, or serviced by it: it filed a submitted claim for them) on a campaign open on
+    `day` (today) whose work is not done, of one campaign or all: the station calls these owners
+    in. Recalls first, then by campaign and VIN."""
     day = day or date.today()
     work = _work()
     serviced = sa.select(Claim.id).where(
@@ -184,9 +187,9 @@ def station_open_work(station_id: int, day: date | None = None) -> sa.Select:
         Claim.station_id == station_id,
         Claim.status != ClaimStatus.DRAFT,
     )
-    return (
-        sa.select(Vehicle, Campaign)
-        .join(CampaignVehicle, CampaignVehicle.vehicle_id == Vehicle.id)
+    stmt = (
+        sa.select(CampaignVehicle)
+        .join(Vehicle, Vehicle.id == CampaignVehicle.vehicle_id)
         .join(Campaign, Campaign.id == CampaignVehicle.campaign_id)
         .outerjoin(
             work,
@@ -202,6 +205,9 @@ def station_open_work(station_id: int, day: date | None = None) -> sa.Select:
         )
         .order_by(Campaign.kind, Campaign.code, Vehicle.vin)
     )
+    if campaign_id is not None:
+        stmt = stmt.where(CampaignVehicle.campaign_id == campaign_id)
+    return stmt
 
 
 def open_campaign_work(station_id: int, day: date | None = None) -> int:

@@ -17,8 +17,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
+from portal.announcements import operations as announcements
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.campaigns import operations, queries
@@ -26,9 +27,11 @@ from portal.campaigns.forms import (
     KIND_LABELS,
     CampaignForm,
     CloseForm,
+    OpenCampaignForm,
     VehicleFileForm,
     VehicleRangeForm,
 )
+from portal.campaigns.lists import STATION_WORK
 from portal.claims import campaign as campaign_work
 from portal.claims import labels
 from portal.claims.models import Claim
@@ -36,7 +39,7 @@ from portal.claims.rules import last_known_odometer
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.masterdata import importer
-from portal.masterdata.campaigns import Campaign, CampaignStatus
+from portal.masterdata.campaigns import Campaign, CampaignStatus, CampaignVehicle
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import Vehicle
 from portal.masterdata.vin import vin_error
@@ -55,6 +58,7 @@ EVENT_LABELS = {
 VIEWERS = (Role.AUDITOR, Role.ADMIN, Role.FINANCE, Role.SUPPLIER)
 MANAGERS = operations.MANAGERS
 PER_PAGE = 25
+WORK_PER_PAGE = 50
 
 
 @bp.app_context_processor
@@ -178,14 +182,34 @@ def _detail_url(code: str) -> str:
 @page_action
 def new():
     if request.method == "GET":
-        return _form_page(CampaignForm(formdata=None, data={"start_date": date.today()}), None)
-    form = CampaignForm()
+        return _form_page(_open_form(formdata=None, data={"start_date": date.today()}), None)
+    form = _open_form()
     if not form.validate_on_submit():
         return _form_page(form, None, 422)
     with invalid_renders(lambda exc: _form_page(_placed(form, exc), None, 422)):
         campaign = operations.open_campaign(current_user, form.campaign_input())
+        if getattr(form, "announce", None) is not None and form.announce.data:
+            title, body = operations.announcement_text(campaign, form.announcement_note.data)
+            announcements.publish(
+                current_user,
+                title=title,
+                body=body,
+                audience=announcements.Audience.ALL,
+                campaign=campaign,
+            )
+            flash(_("The campaign was announced to all stations."), "success")
     flash(_("Campaign %(code)s is open; choose its vehicles now.", code=campaign.code), "success")
     return redirect(_detail_url(campaign.code))
+
+
+def _open_form(**kwargs) -> CampaignForm:
+    """The form to open a campaign; with the announcement option for those who publish
+    announcements (auditors)."""
+    form = OpenCampaignForm(**kwargs)
+    if not announcements.can_publish(current_user):
+        del form.announce
+        del form.announcement_note
+    return form
 
 
 @bp.route("/<code>/edit", methods=["GET", "POST"])
@@ -314,33 +338,35 @@ def vin_lookup():
     ), status
 
 
-def _station_work():
-    return db.session.execute(
-        queries.station_open_work(current_user.organisation_id).options(selectinload(Vehicle.model))
-    ).all()
-
-
 @bp.route("/work")
 @role_required(Role.STATION)
 def station_work():
-    """The station's own vehicles (sold or serviced by it) with open campaign work."""
-    return render_template("campaigns/station_work.html", rows=_station_work())
+    """The station's own vehicles (sold or serviced by it) with open campaign work, of every
+    open campaign or of one (`?campaign=CODE`, the link of a campaign's announcement); sorted
+    by any column, exported as CSV or XLSX (`?export=csv|xlsx`)."""
+    code = request.args.get("campaign", "").strip()
+    campaign = None
+    if code:
+        campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code[:32]))
+        if campaign is None:
+            abort(404)
+    stmt = queries.station_open_work(
+        current_user.organisation_id, campaign_id=campaign.id if campaign else None
+    )
+    shown = STATION_WORK.shown(request.args)
+    stmt = shown.order(stmt).options(
+        joinedload(CampaignVehicle.vehicle).joinedload(Vehicle.model),
+        joinedload(CampaignVehicle.campaign),
+    )
+    if shown.export_format:
+        name = f"campaign-work-{campaign.code}" if campaign else "campaign-work"
+        return STATION_WORK.export(stmt, shown.export_format, name)
+    page = db.paginate(stmt, per_page=WORK_PER_PAGE, error_out=False)
+    return render_template("campaigns/station_work.html", page=page, shown=shown, campaign=campaign)
 
 
 @bp.route("/work.csv")
 @role_required(Role.STATION)
 def station_work_csv():
-    rows = [["vin", "model", "campaign", "kind", "title", "owner_name", "owner_phone"]]
-    for vehicle, campaign in _station_work():
-        rows.append(
-            [
-                vehicle.vin,
-                vehicle.model.code,
-                campaign.code,
-                campaign.kind.value,
-                campaign.title,
-                vehicle.owner_name,
-                vehicle.owner_phone,
-            ]
-        )
-    return _csv(rows, "campaign-work.csv")
+    """The list's CSV under its first address."""
+    return redirect(url_for("campaigns.station_work", export="csv"))
