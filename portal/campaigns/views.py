@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from portal.analysis import charts
 from portal.announcements import operations as announcements
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
@@ -126,13 +127,62 @@ def detail(code: str):
     return _detail_page(campaign, claims=claims)
 
 
+def _over_time_chart(points: list[queries.CompletionPoint]):
+    """Completion over time: one bar per week (or month), the share of vehicles done by its end."""
+    if not points:
+        return None
+    bars = [
+        charts.Bar(
+            label=point.start.isoformat(),
+            value=float(point.percent_done),
+            title=_(
+                "By %(day)s: %(done)d of %(affected)d vehicles done (%(percent)s%%)",
+                day=point.end.isoformat(),
+                done=point.done,
+                affected=point.affected,
+                percent=point.percent_done,
+            ),
+        )
+        for point in points
+    ]
+    return charts.bar_chart(
+        bars, _("Share of the vehicles done, over time (%)"), testid="completion-over-time"
+    )
+
+
+def _region_chart(rows: list[queries.CompletionRow]):
+    if not rows:
+        return None
+    bars = [
+        charts.Bar(
+            label=row.key or _("No station"),
+            value=float(row.completion.percent_done),
+            title=_(
+                "%(region)s: %(done)d of %(affected)d vehicles done (%(percent)s%%)",
+                region=row.key or _("No station"),
+                done=row.completion.done,
+                affected=row.completion.affected,
+                percent=row.completion.percent_done,
+            ),
+        )
+        for row in rows
+    ]
+    return charts.bar_chart(bars, _("Share done by region (%)"), testid="completion-by-region")
+
+
 def _detail_page(campaign: Campaign, status: int = 200, **forms):
     manage = operations.can_manage(current_user)
+    over_time = queries.completion_over_time(campaign)
+    by_region = queries.completion_by(campaign, "region")
     return render_template(
         "campaigns/detail.html",
         campaign=campaign,
         completion=queries.completion(campaign),
-        by_region=queries.completion_by(campaign, "region"),
+        over_time=over_time,
+        over_time_chart=_over_time_chart(over_time),
+        region_chart=_region_chart(by_region),
+        work_by_station=queries.work_by_station(campaign),
+        by_region=by_region,
         by_station=queries.completion_by(campaign, "station"),
         claims=forms.pop("claims", None),
         oem=current_user.role is not Role.SUPPLIER,
