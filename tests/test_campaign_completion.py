@@ -215,6 +215,7 @@ def test_the_campaign_page_draws_completion_over_time_and_by_region(login_as, fl
     assert chart.count("<rect") == 6
     assert f"By {(START + timedelta(days=6)).isoformat()}: 1 of 4 vehicles done (25.0%)" in chart
     assert "2 of 4 vehicles done (50.0%)" in chart
+    assert ">100</text>" in chart  # a share's axis runs to 100%, however little is done
     figures = html.split('data-testid="over-time"', 1)[1].split("</table>", 1)[0]
     assert START.isoformat() in figures and "25.0%" in figures
     region = html.split('data-testid="completion-by-region"', 1)[1].split("</svg>", 1)[0]

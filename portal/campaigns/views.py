@@ -146,7 +146,7 @@ def _over_time_chart(points: list[queries.CompletionPoint]):
         for point in points
     ]
     return charts.bar_chart(
-        bars, _("Share of the vehicles done, over time (%)"), testid="completion-over-time"
+        bars, _("Share of the vehicles done, over time (%)"), "completion-over-time", top=100
     )
 
 
@@ -167,7 +167,7 @@ def _region_chart(rows: list[queries.CompletionRow]):
         )
         for row in rows
     ]
-    return charts.bar_chart(bars, _("Share done by region (%)"), testid="completion-by-region")
+    return charts.bar_chart(bars, _("Share done by region (%)"), "completion-by-region", top=100)
 
 
 def _detail_page(campaign: Campaign, status: int = 200, **forms):
