@@ -452,6 +452,11 @@ def test_a_recall_is_half_done_across_regions_and_a_service_campaign_just_opened
     assert 1 <= completion(service).done < completion(service).affected
     package = claims(Claim.auto_decision_rule == "campaign_package")
     assert package and all(c.type is ClaimType.CAMPAIGN and c.flag_mask == 0 for c in package)
+    # The recall was announced to all stations, with a link to each one's affected vehicles.
+    (announced,) = db.session.scalars(
+        sa.select(Announcement).where(Announcement.campaign_id == recall.id)
+    ).all()
+    assert announced.to_all and "H9" in announced.title
 
 
 def test_auditors_approve_cut_reject_and_return_with_reasons():
@@ -1212,16 +1217,21 @@ def test_another_seed_gives_other_master_data(tmp_path, monkeypatch):
     assert len(other["vehicles"]) == len(loaded["vehicles"])
 
 
-def test_older_vehicles_have_contracts_and_an_approved_repair_is_covered_only_thanks_to_one():
+def test_a_few_hundred_contracts_and_approved_repairs_covered_only_thanks_to_them():
     contracts = all_of(WarrantyContract)
-    assert len({c.vehicle_id for c in contracts}) >= 10
+    assert len(contracts) >= 200
+    assert len({c.number for c in contracts}) >= 150
+    assert any(c.in_force_on(date.today()) for c in contracts)
+    assert any(c.start_date > date.today() for c in contracts)  # bought with a newer vehicle
     for contract in contracts:
         policy = contract.vehicle.model.policy_for(contract.group)
         assert policy is not None and contract.km > policy.km
         assert contract.start_date > contract.vehicle.sale_date
-    (claim,) = claims(Claim.contract_id.is_not(None))
-    assert claim.status in (ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED)
-    policy = claim.vehicle.model.policy_for(claim.causal_part.group)
-    sale = claim.vehicle.sale_date
-    assert not coverage_of(policy, sale, claim.repair_date, claim.odometer_km).in_coverage
-    assert claim.contract.in_force_on(claim.repair_date)
+    covered = claims(Claim.contract_id.is_not(None))
+    assert len(covered) >= 2
+    for claim in covered:
+        assert claim.status in (ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED)
+        policy = claim.vehicle.model.policy_for(claim.causal_part.group)
+        sale = claim.vehicle.sale_date
+        assert not coverage_of(policy, sale, claim.repair_date, claim.odometer_km).in_coverage
+        assert claim.contract.in_force_on(claim.repair_date)

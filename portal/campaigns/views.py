@@ -8,12 +8,10 @@ calls one operation; `page_action` commits once, or rolls back and answers a ref
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -39,6 +37,7 @@ from portal.claims.models import Claim
 from portal.claims.rules import last_known_odometer
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.lists import table_response
 from portal.masterdata import importer
 from portal.masterdata.campaigns import Campaign, CampaignStatus, CampaignVehicle
 from portal.masterdata.coverage import vehicle_coverage
@@ -73,17 +72,6 @@ def load_campaign(code: str) -> Campaign:
     if campaign is None or not operations.can_view(campaign, current_user):
         abort(404)
     return campaign
-
-
-def _csv(rows: list[list], filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(rows)
-    return Response(
-        ("\ufeff" + buffer.getvalue()).encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
-    )
 
 
 # -- the list and the page -------------------------------------------------------------------
@@ -196,28 +184,28 @@ def _detail_page(campaign: Campaign, status: int = 200, **forms):
     ), status
 
 
-@bp.route("/<code>/remaining.csv")
+@bp.route("/<code>/remaining.<any(csv, xlsx):fmt>")
 @role_required(Role.AUDITOR, Role.ADMIN, Role.FINANCE)
-def remaining_csv(code: str):
-    """The vehicles whose campaign work is still to do: VIN, model, dates, selling station."""
+def remaining_vins(code: str, fmt: str):
+    """The vehicles whose campaign work is still to do: VIN, model, dates, selling station and
+    its region, as CSV or XLSX."""
     campaign = load_campaign(code)
     stmt = queries.remaining_vehicles(campaign).options(
         joinedload(Vehicle.model), joinedload(Vehicle.selling_station)
     )
-    rows = [["vin", "model", "production_date", "sale_date", "station", "region"]]
-    for vehicle in db.session.scalars(stmt):
-        station = vehicle.selling_station
-        rows.append(
-            [
-                vehicle.vin,
-                vehicle.model.code,
-                vehicle.production_date.isoformat(),
-                vehicle.sale_date.isoformat(),
-                station.code if station else "",
-                station.region if station else "",
-            ]
-        )
-    return _csv(rows, f"{campaign.code}-remaining.csv")
+    headings = ["vin", "model", "production_date", "sale_date", "station", "region"]
+    rows = (
+        [
+            vehicle.vin,
+            vehicle.model.code,
+            vehicle.production_date,
+            vehicle.sale_date,
+            vehicle.selling_station.code if vehicle.selling_station else "",
+            vehicle.selling_station.region if vehicle.selling_station else "",
+        ]
+        for vehicle in db.session.scalars(stmt)
+    )
+    return table_response(fmt, f"{campaign.code}-remaining", headings, rows)
 
 
 # -- opening, editing, closing, vehicles ------------------------------------------------------
