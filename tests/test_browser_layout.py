@@ -3,8 +3,9 @@
 At 1366 px the review queue shows its Flags column and the old-part list its Inspection column
 (no scrolling inside the table either), and the import page fits; at 390 px (a phone) the
 station's claim list fits, one card per claim, and its claim page and old-parts list do not
-scroll sideways (their tables scroll inside their box). Every role's home page fits both widths. Each page is measured (the document's and each
-table's scrollWidth against the width shown) in English and in Chinese, and screenshotted.
+scroll sideways (their tables scroll inside their box). Every role's home page fits both
+widths. Each page is measured (the document's and each table's scrollWidth against the width
+shown) in English and in Chinese, and screenshotted.
 
 Chromium is never downloaded: without /usr/bin/chromium (or $CHROMIUM) or the playwright
 package the module is skipped.
