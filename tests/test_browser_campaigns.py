@@ -165,3 +165,22 @@ def test_an_auditor_follows_the_recall_on_its_page_with_its_charts(
     expect(page.get_by_test_id("completion-by-region")).to_be_visible()
     expect(page.get_by_test_id("by-region")).to_contain_text("East")
     save_screenshot(page, tmp_path, "campaign-page-charts")
+
+
+def test_the_campaign_page_and_the_open_form_read_in_chinese(
+    page,  # noqa: F811 - the fixtures imported above
+    live_server,  # noqa: F811
+    recall,
+    tmp_path,
+):
+    sign_in(page, live_server, "auditor")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto("/campaigns/RC-BR")
+    page.get_by_test_id("lang-switch").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.get_by_text("完成进度随时间变化")).to_be_visible()
+    expect(page.get_by_test_id("completion-over-time")).to_be_visible()
+    save_screenshot(page, tmp_path, "campaign-page-zh")
+    page.goto("/campaigns/new")
+    expect(page.get_by_label("通知所有服务站")).to_be_visible()
+    save_screenshot(page, tmp_path, "campaign-open-form-zh")
