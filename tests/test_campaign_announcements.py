@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from portal.announcements.models import Announcement
 from portal.masterdata.campaigns import Campaign, CampaignVehicle
 from portal.notifications.models import Notification
-from tests.factories import Fleet
+from tests.factories import CampaignFactory, Fleet
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 
@@ -171,3 +171,53 @@ def test_a_long_title_still_fits_the_announcement(login_as, fleet, db_session):
     assert login_as("auditor").post("/campaigns/new", data=data).status_code == 302
     (announcement,) = announcements(db_session)
     assert len(announcement.title) == 200
+
+
+# -- announcing a campaign already open ----------------------------------------------------------
+
+
+@pytest.fixture
+def recall(fleet):
+    return CampaignFactory(
+        code="RC-1", title="Oil pump may leak", operation=fleet.operation, vehicles=[fleet.vehicle]
+    )
+
+
+def test_an_auditor_announces_an_open_campaign_from_its_page_once(
+    login_as, world, recall, db_session
+):
+    client = login_as("auditor")
+    page = _text(client.get("/campaigns/RC-1"))
+    assert 'data-testid="announce"' in page
+    response = client.post("/campaigns/RC-1/announce", data={"note": "Vehicles chosen."})
+    assert response.status_code == 302, _text(response)
+    (announcement,) = announcements(db_session)
+    assert announcement.campaign_id == recall.id and announcement.to_all
+    assert announcement.body.endswith("Vehicles chosen.")
+    page = _text(client.get("/campaigns/RC-1"))
+    assert 'data-testid="announce"' not in page
+    assert f'href="/announcements/{announcement.id}"' in page
+
+    again = client.post("/campaigns/RC-1/announce", data={"note": ""}, follow_redirects=True)
+    assert "Campaign RC-1 was announced already." in _text(again)
+    assert len(announcements(db_session)) == 1
+
+
+def test_a_closed_campaign_is_not_announced(login_as, recall, db_session):
+    client = login_as("auditor")
+    client.post("/campaigns/RC-1/close", data={"note": ""})
+    assert 'data-testid="announce"' not in _text(client.get("/campaigns/RC-1"))
+    refused = client.post("/campaigns/RC-1/announce", data={}, follow_redirects=True)
+    assert "Campaign RC-1 is closed: it is not announced." in _text(refused)
+    assert announcements(db_session) == []
+
+
+@pytest.mark.parametrize("role", ["admin", "finance", "supplier", "station"])
+def test_only_auditors_announce_a_campaign(login_as, recall, db_session, role):
+    client = login_as(role)
+    assert client.post("/campaigns/RC-1/announce", data={}).status_code == 403
+    assert announcements(db_session) == []
+
+
+def test_an_unknown_campaign_is_not_found(login_as, fleet):
+    assert login_as("auditor").post("/campaigns/NOPE/announce", data={}).status_code == 404

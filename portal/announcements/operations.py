@@ -141,6 +141,16 @@ def publish(
     return announcement
 
 
+def announcement_of(campaign: Campaign) -> Announcement | None:
+    """The announcement published for `campaign`, if any (the first one)."""
+    return db.session.scalar(
+        sa.select(Announcement)
+        .where(Announcement.campaign_id == campaign.id)
+        .order_by(Announcement.id)
+        .limit(1)
+    )
+
+
 def _audience_stations(
     audience: Audience, region_names: list[str], codes: list[str], errors: dict[str, str]
 ) -> list[Station] | None:

@@ -133,6 +133,17 @@ class OpenCampaignForm(CampaignForm):
     )
 
 
+class AnnounceForm(FlaskForm):
+    """Announce a campaign already open to every station (after its vehicles are chosen)."""
+
+    note = TextAreaField(
+        _l("A word to the stations"),
+        description=_l("Optional: added below the campaign's terms in the announcement."),
+        validators=[Length(max=5000)],
+        render_kw={"rows": 2},
+    )
+
+
 class VehicleRangeForm(FlaskForm):
     """The affected vehicles chosen by model and production-date range."""
 

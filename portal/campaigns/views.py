@@ -24,6 +24,7 @@ from portal.auth.permissions import role_required
 from portal.campaigns import operations, queries
 from portal.campaigns.forms import (
     KIND_LABELS,
+    AnnounceForm,
     CampaignForm,
     CloseForm,
     OpenCampaignForm,
@@ -35,7 +36,7 @@ from portal.claims import campaign as campaign_work
 from portal.claims import labels
 from portal.claims.models import Claim
 from portal.claims.rules import last_known_odometer
-from portal.errors import DomainError
+from portal.errors import Conflict, DomainError
 from portal.extensions import db
 from portal.lists import table_response
 from portal.masterdata import importer
@@ -178,6 +179,9 @@ def _detail_page(campaign: Campaign, status: int = 200, **forms):
         range_form=forms.get("range_form") or VehicleRangeForm(formdata=None),
         file_form=forms.get("file_form") or VehicleFileForm(formdata=None),
         close_form=CloseForm(formdata=None),
+        announce_form=AnnounceForm(formdata=None),
+        announcement=announcements.announcement_of(campaign),
+        can_announce=announcements.can_publish(current_user),
         import_errors=forms.get("import_errors") or [],
         status_labels=labels.STATUS_LABELS,
         event_labels=EVENT_LABELS,
@@ -292,6 +296,31 @@ def close(code: str):
         abort(400)
     operations.close_campaign(campaign, current_user, form.note.data or "")
     flash(_("Campaign %(code)s is closed.", code=campaign.code), "success")
+    return redirect(_detail_url(code))
+
+
+@bp.route("/<code>/announce", methods=["POST"])
+@role_required(*announcements.PUBLISHERS)
+@page_action(back=_detail_url)
+def announce(code: str):
+    """Announce an open campaign to all stations (once), say after its vehicles are chosen."""
+    campaign = load_campaign(code)
+    form = AnnounceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if campaign.status is not CampaignStatus.OPEN:
+        raise Conflict(_("Campaign %(code)s is closed: it is not announced.", code=code))
+    if announcements.announcement_of(campaign) is not None:
+        raise Conflict(_("Campaign %(code)s was announced already.", code=code))
+    title, body = operations.announcement_text(campaign, form.note.data or "")
+    announcements.publish(
+        current_user,
+        title=title,
+        body=body,
+        audience=announcements.Audience.ALL,
+        campaign=campaign,
+    )
+    flash(_("The campaign was announced to all stations."), "success")
     return redirect(_detail_url(code))
 
 
