@@ -73,6 +73,9 @@ def _init_extensions(app: Flask) -> None:
     # Every model module is imported so that the metadata (and Alembic) knows all tables.
     from portal import models  # noqa: F401
 
+    # Receivers of the old-part workflow's signals (late findings and waivers: adjustments).
+    from portal.settlement import adjustments  # noqa: F401
+
 
 def _sqlite_pragmas(app: Flask) -> None:
     from sqlalchemy import event
@@ -103,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.analysis.views import bp as analysis_bp
     from portal.announcements.views import bp as announcements_bp
     from portal.api import bp as api_bp
+    from portal.auditlog.views import bp as auditlog_bp
     from portal.auth.views import bp as auth_bp
     from portal.claims.views import bp as claims_bp
     from portal.dealer.views import bp as dealer_bp
@@ -127,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(masterdata_bp, url_prefix="/admin/masterdata")
     app.register_blueprint(announcements_bp, url_prefix="/announcements")
     app.register_blueprint(analysis_bp, url_prefix="/analysis")
+    app.register_blueprint(auditlog_bp, url_prefix="/audit-log")
     # Also gives every template `unread_notifications()`, the count behind the header's bell.
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
     # The JSON API authenticates with bearer tokens, never cookies: no CSRF token to check.

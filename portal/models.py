@@ -1,6 +1,7 @@
 """Imports every model module so that `db.metadata` holds the whole schema."""
 
 from portal.analysis.models import EarlyWarning  # noqa: F401
+from portal.auditlog.models import AuditEntry  # noqa: F401
 from portal.auth.models import ApiToken, Role, User, UserSession  # noqa: F401
 from portal.claims.models import (  # noqa: F401
     Attachment,
@@ -34,6 +35,7 @@ from portal.oldparts.models import (  # noqa: F401
     StationCharge,
 )
 from portal.settlement.models import (  # noqa: F401
+    Adjustment,
     Chargeback,
     ChargebackEvent,
     ChargebackEvidence,

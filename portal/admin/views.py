@@ -60,6 +60,7 @@ def user_new():
                 form.password.data,
                 full_name=form.full_name.data or "",
                 email=form.email.data or None,
+                acting=current_user,
             )
         except ValidationFailed as exc:
             db.session.rollback()
@@ -104,7 +105,7 @@ def user_password(user_id: int):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            operations.reset_password(user, form.password.data)
+            operations.reset_password(user, form.password.data, acting=current_user)
         except ValidationFailed as exc:
             form.password.errors.append(exc.message)
         else:

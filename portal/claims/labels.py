@@ -111,6 +111,8 @@ EVENT_LABELS = {
     "partially_approved": _l("Partially approved"),
     "rejected": _l("Rejected"),
     "settled": _l("Settled"),
+    "adjustment_supplier_credit": _l("Adjustment: supplier credited on its next statement"),
+    "adjustment_station_credit": _l("Adjustment: station credited on its next statement"),
 }
 
 # Header fields by the names the payload, the rules and the version snapshots use.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -286,7 +287,14 @@ def records(kind: str):
     listing = LISTINGS[kind]
     q = request.args.get("q", "").strip()
     page = db.paginate(listing.query(q), per_page=PER_PAGE, error_out=False)
-    return render_template("masterdata/list.html", kind=kind, listing=listing, page=page, q=q)
+    return render_template(
+        "masterdata/list.html",
+        kind=kind,
+        listing=listing,
+        page=page,
+        q=q,
+        editable=importer.editable(kind),
+    )
 
 
 @bp.route(f"/{_KIND_PATH}/template.csv")
@@ -387,7 +395,7 @@ def import_upload():
     if form.validate_on_submit():
         kind = form.kind.data
         try:
-            result = importer.import_csv(kind, form.file.data.read())
+            result = importer.import_csv(kind, form.file.data.read(), actor=current_user)
         except importer.ImportRejected as exc:
             db.session.rollback()
             errors = exc.errors
@@ -411,3 +419,192 @@ def import_upload():
         order=importer.IMPORT_ORDER,
         columns=importer.columns,
     )
+
+
+# --- one record at a time -------------------------------------------------------------------
+
+# The import's columns, as the record pages label them.
+COLUMN_LABELS = {
+    "code": CODE,
+    "name": NAME,
+    "description": DESCRIPTION,
+    "region": _l("Region"),
+    "labor_rate": _l("Labor rate / h"),
+    "km_rate": _l("Roadside rate / km"),
+    "parts_handling_rate": _l("Parts handling rate"),
+    "recovery_share": _l("Recovery share"),
+    "labor_hours_cap": _l("Labor-hour cap"),
+    "handling_fee_rate": _l("Handling fee rate"),
+    "break_in_days": _l("Break-in days"),
+    "break_in_min_km": _l("Break-in from km"),
+    "break_in_max_km": _l("Break-in to km"),
+    "break_in_price": _l("Break-in price"),
+    "model": _l("Model"),
+    "group": _l("Coverage group"),
+    "months": _l("Months"),
+    "km": _l("Km"),
+    "number": _l("Part number"),
+    "supplier": _l("Supplier"),
+    "unit_price": _l("Unit price"),
+    "major_assembly": _l("Major assembly"),
+    "disposition": _l("Old part"),
+    "scrap_rate": _l("Scrap rate"),
+    "part": _l("Part number"),
+    "standard_hours": _l("Standard hours"),
+    "system": _l("System"),
+    "vin": _l("VIN"),
+    "engine_no": _l("Engine number"),
+    "production_date": _l("Production date"),
+    "sale_date": _l("Sale date"),
+    "station": _l("Selling station"),
+    "owner_name": _l("Owner name"),
+    "owner_phone": _l("Owner phone"),
+    "odometer_km": _l("Odometer (km)"),
+}
+COLUMN_HINTS = {
+    "labor_rate": _l("CNY, two decimals"),
+    "km_rate": _l("CNY, two decimals"),
+    "break_in_price": _l("CNY, two decimals"),
+    "unit_price": _l("CNY, two decimals"),
+    "parts_handling_rate": _l("a fraction: 0.10 is 10%"),
+    "recovery_share": _l("a fraction: 1 is 100%; empty is 1"),
+    "handling_fee_rate": _l("a fraction: 0.10 is 10%; empty is 0"),
+    "scrap_rate": _l("a fraction, for scrap_at_station parts only"),
+    "labor_hours_cap": _l("hours; empty is no cap"),
+    "major_assembly": _l("true or false"),
+    "disposition": _l("return_to_oem, return_to_supplier or scrap_at_station"),
+}
+CHOICES = {
+    "major_assembly": ("false", "true"),
+    "disposition": ("return_to_oem", "return_to_supplier", "scrap_at_station"),
+}
+DATE_COLUMNS = frozenset({"production_date", "sale_date"})
+
+
+class RecordForm(FlaskForm):
+    """The record pages' form: its cells are read by column name; this holds the CSRF token."""
+
+
+def _record_or_404(kind: str, record_id: int) -> Any:
+    found = db.session.get(LISTINGS[kind].model, record_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _record_page(
+    kind: str,
+    cells: dict[str, str],
+    *,
+    record: Any = None,
+    errors: dict[str, str] | None = None,
+    message: str = "",
+    price_from: str = "",
+    status: int = 200,
+):
+    return render_template(
+        "masterdata/record.html",
+        kind=kind,
+        listing=LISTINGS[kind],
+        record=record,
+        columns=importer.columns(kind),
+        keys=importer.key_columns(kind) if record is not None else (),
+        cells=cells,
+        errors=errors or {},
+        message=message,
+        labels=COLUMN_LABELS,
+        hints=COLUMN_HINTS,
+        choices=CHOICES,
+        date_columns=DATE_COLUMNS,
+        price_from=price_from,
+        form=RecordForm(formdata=None),
+    ), status
+
+
+def _price_from(raw: str) -> tuple[date | None, str | None]:
+    raw = (raw or "").strip()
+    if not raw:
+        return date.today(), None
+    try:
+        return date.fromisoformat(raw), None
+    except ValueError:
+        return None, _('"%(value)s" is not a date in the form YYYY-MM-DD', value=raw[:40])
+
+
+def _save(kind: str, record: Any = None):
+    form = RecordForm()
+    cells = {name: request.form.get(name, "") for name in importer.columns(kind)}
+    price_raw = request.form.get("price_from", "")
+    if not form.validate_on_submit():
+        return _record_page(
+            kind,
+            cells,
+            record=record,
+            message=_("The form expired; please try again."),
+            price_from=price_raw,
+            status=400,
+        )
+    today, problem = _price_from(price_raw)
+    if problem:
+        return _record_page(
+            kind,
+            cells,
+            record=record,
+            errors={"price_from": problem},
+            message=_("The record was not saved."),
+            price_from=price_raw,
+            status=422,
+        )
+    try:
+        saved = importer.save_record(
+            kind, cells, record=record, today=today, actor=current_user
+        )
+    except importer.ImportRejected as exc:
+        db.session.rollback()
+        errors: dict[str, str] = {}
+        for error in exc.errors:
+            name = error.column or "_"
+            errors[name] = f"{errors[name]}; {error.message}" if name in errors else error.message
+        return _record_page(
+            kind,
+            cells,
+            record=_record_or_404(kind, record.id) if record is not None else None,
+            errors=errors,
+            message=_("The record was not saved: %(count)d problem(s).", count=len(exc.errors)),
+            price_from=price_raw,
+            status=422,
+        )
+    saved_id = saved.id
+    db.session.commit()
+    flash(
+        _("%(kind)s: the record is saved.", kind=LISTINGS[kind].title)
+        if record is not None
+        else _("%(kind)s: the record is created.", kind=LISTINGS[kind].title),
+        "success",
+    )
+    if not importer.editable(kind):
+        return redirect(url_for("masterdata.records", kind=kind))
+    return redirect(url_for("masterdata.record_edit", kind=kind, record_id=saved_id))
+
+
+@bp.route(f"/{_KIND_PATH}/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def record_new(kind: str):
+    if request.method == "POST":
+        return _save(kind)
+    cells = {name: "" for name in importer.columns(kind)}
+    for name in importer.columns(kind):
+        if request.args.get(name):
+            cells[name] = request.args[name][:200]
+    return _record_page(kind, cells)
+
+
+@bp.route(f"/{_KIND_PATH}/<int:record_id>/edit", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def record_edit(kind: str, record_id: int):
+    record = _record_or_404(kind, record_id)
+    if not importer.editable(kind):
+        abort(404)
+    if request.method == "POST":
+        return _save(kind, record)
+    return _record_page(kind, importer.record_cells(kind, record), record=record)

@@ -1,0 +1,104 @@
+"""The audit log's pages: browse with filters, export CSV (auditors, finance, admins)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from portal.auditlog.operations import AuditKind
+from portal.auditlog.queries import LogFilter, csv_rows, entries
+from portal.auth.models import Role
+from portal.auth.permissions import role_required
+from portal.extensions import db
+
+bp = Blueprint("auditlog", __name__)
+
+READERS = (Role.AUDITOR, Role.FINANCE, Role.ADMIN)
+PER_PAGE = 50
+
+KIND_LABELS = {
+    AuditKind.CLAIM_DECIDED: _l("Claim decided"),
+    AuditKind.CLAIM_AUTO_APPROVED: _l("Claim approved automatically"),
+    AuditKind.LINE_DECIDED: _l("Claim line decided"),
+    AuditKind.FINDING_CONFIRMED: _l("Supplier finding confirmed"),
+    AuditKind.FINDING_OVERRULED: _l("Supplier finding overruled"),
+    AuditKind.INSPECTION_RECORDED: _l("Inspection recorded"),
+    AuditKind.OVERDUE_CHARGED: _l("Overdue old part charged"),
+    AuditKind.OVERDUE_WAIVED: _l("Overdue charge waived"),
+    AuditKind.ADJUSTMENT_CREATED: _l("Adjustment created"),
+    AuditKind.RUN_STARTED: _l("Settlement run started"),
+    AuditKind.RUN_COMPUTED: _l("Settlement run computed"),
+    AuditKind.RUN_RELEASE_REQUESTED: _l("Settlement run release requested"),
+    AuditKind.RUN_RELEASED: _l("Settlement run released"),
+    AuditKind.RUN_DISCARDED: _l("Settlement run discarded"),
+    AuditKind.RUN_RETRIED: _l("Settlement run retried"),
+    AuditKind.STATEMENT_PAID: _l("Statement paid"),
+    AuditKind.STATEMENT_FINAL: _l("Statement final"),
+    AuditKind.CHARGEBACK_ACCEPTED: _l("Chargeback accepted"),
+    AuditKind.CHARGEBACK_DISPUTED: _l("Chargeback disputed"),
+    AuditKind.CHARGEBACK_UPHELD: _l("Dispute upheld"),
+    AuditKind.CHARGEBACK_WAIVED: _l("Dispute waived"),
+    AuditKind.SETTINGS_CHANGED: _l("Settings changed"),
+    AuditKind.REASON_CODE_CHANGED: _l("Reason code changed"),
+    AuditKind.USER_CHANGED: _l("User changed"),
+    AuditKind.MASTERDATA_IMPORTED: _l("Master data imported"),
+    AuditKind.MASTERDATA_CREATED: _l("Master-data record created"),
+    AuditKind.MASTERDATA_UPDATED: _l("Master-data record edited"),
+    AuditKind.MASTERDATA_REMOVED: _l("Master-data record removed"),
+}
+assert set(KIND_LABELS) == set(AuditKind)
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+
+
+@bp.route("/")
+@role_required(*READERS)
+def index():
+    log_filter, problems = LogFilter.from_args(request.args)
+    page = db.paginate(entries(log_filter, _zone()), per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "auditlog/index.html",
+        page=page,
+        log_filter=log_filter,
+        problems=problems,
+        kinds=KIND_LABELS,
+        zone=_zone(),
+    )
+
+
+@bp.route("/audit-log.csv")
+@role_required(*READERS)
+def export_csv():
+    log_filter, _problems = LogFilter.from_args(request.args)
+    rows = csv_rows(entries(log_filter, _zone()), _zone())
+    return Response(
+        stream_with_context(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=audit-log.csv"},
+    )
+
+
+def kind_label(kind: str) -> str:
+    try:
+        return str(KIND_LABELS[AuditKind(kind)])
+    except ValueError:
+        return kind
+
+
+@bp.app_template_filter("audit_kind")
+def _audit_kind(kind: str) -> str:
+    return kind_label(kind)
+
+
+def problem_message(name: str, value: str) -> str:
+    return _("%(field)s: “%(value)s” is not understood and was ignored.", field=name, value=value)
+
+
+@bp.app_context_processor
+def _helpers() -> dict:
+    return {"audit_problem": problem_message}

@@ -1,0 +1,238 @@
+"""Late findings become adjustments, exactly once (DESIGN 5, 6): a finding in force after the
+claim was charged back credits the supplier on its next statement; a waiver of an overdue
+charge already deducted credits the station. Each names the claim and the statement it
+corrects; both parties are told; the database refuses a second one for the same source.
+
+Money as in tests/test_settlement_engine.py: claim of 1 x P-100 (100.00) + 1.50 h at 80.00
+(120.00) is charged back to SU-A at (100.00 + 120.00) x 1 + 5% of 100.00 = 225.00; without the
+part, 120.00: a credit of 105.00. An overdue P-200 part is deducted from ST-A at 45.50.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from portal.auditlog.models import AuditEntry
+from portal.claims.models import ClaimEvent, ClaimSettings
+from portal.extensions import db
+from portal.notifications.models import Notification
+from portal.oldparts import operations as oldparts
+from portal.settlement import adjustments
+from portal.settlement import engine
+from portal.settlement import operations as settle
+from portal.settlement.models import (
+    Adjustment,
+    AdjustmentKind,
+    RunStatus,
+    SettlementRun,
+    StatementKind,
+    StatementStatus,
+)
+from tests.factories import ClaimFactory, Fleet, SettlementRunFactory
+from tests.test_api_auth import api_for
+from tests.test_settlement_engine import inspect_part, overdue_claim, statement_of, totals
+
+
+@pytest.fixture
+def fleet(world):
+    ClaimSettings.current().auto_approve_enabled = False
+    return Fleet.build(world)
+
+
+def adjustments_of(claim) -> list[Adjustment]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(sa.select(Adjustment).where(Adjustment.claim_id == claim.id))
+    )
+
+
+def told(user) -> list[str]:
+    return list(
+        db.session.scalars(sa.select(Notification.message).where(Notification.user_id == user.id))
+    )
+
+
+def settled_and_charged(world, fleet):
+    """A claim paid and charged back in a released run, its old part not inspected yet."""
+    claim = ClaimFactory(fleet=fleet, approved=True)
+    first = SettlementRunFactory(world=world, released=True)
+    original = statement_of(first, StatementKind.SUPPLIER, world.suppliers[0])
+    assert original.net == Decimal("225.00")
+    return claim, first, original
+
+
+def test_a_no_fault_found_after_settlement_credits_the_supplier_once_on_its_next_statement(
+    client, world, fleet
+):
+    claim, first, original = settled_and_charged(world, fleet)
+    inspect_part(world, claim, "no_fault_found")
+
+    (credit,) = adjustments_of(claim)
+    assert (credit.kind, credit.amount) == (AdjustmentKind.SUPPLIER_CREDIT, Decimal("-105.00"))
+    assert credit.original_statement_id == original.id and credit.org_id == world.suppliers[0].id
+    assert credit.statement_id is None and credit.settled_in_run_id is None
+    # Both parties hear of it; the claim's and the old part's timelines show it.
+    assert any(claim.number in m and "105.00" in m for m in told(world.users["supplier"]))
+    assert any(claim.number in m for m in told(world.users["finance"]))
+    (old,) = oldparts.parts_of_claim(claim)
+    assert old.events[-1].action == "adjustment_supplier_credit"
+    events = db.session.scalars(sa.select(ClaimEvent.action).where(ClaimEvent.claim_id == claim.id))
+    assert "adjustment_supplier_credit" in list(events)
+    # Called again (a retried request, a second signal): still one.
+    assert adjustments.credit_supplier_for_finding(old, world.users["auditor"]).id == credit.id
+    assert len(adjustments_of(claim)) == 1
+
+    second = SettlementRunFactory(world=world)
+    statement = statement_of(second, StatementKind.SUPPLIER, world.suppliers[0])
+    # Only the credit: net -105.00; VAT -13.65; gross -118.65
+    assert totals(statement) == (Decimal("-105.00"), Decimal("-13.65"), Decimal("-118.65"))
+    assert statement.line_count == 1 and second.supplier_net == Decimal("-105.00")
+    assert second.claim_count == 0
+    # On the statement's pages and API, naming the claim and the statement it corrects.
+    finance = api_for(client, world, "finance")
+    (line,) = finance.get(f"/statements/{statement.id}").get_json()["lines"]
+    assert (line["kind"], line["claim_number"], line["amount"]) == (
+        "adjustment",
+        claim.number,
+        "-105.00",
+    )
+    assert original.number in line["description"]
+
+    settle.request_release(second, world.users["finance"])
+    db.session.commit()
+    db.session.refresh(second)
+    assert second.status is RunStatus.RELEASED
+    (credit,) = adjustments_of(claim)
+    assert credit.settled_in_run_id == second.id
+    db.session.refresh(statement)
+    assert statement.status is StatementStatus.FINAL  # nothing for the supplier to review
+    # The supplier reads it on its released statement; the other supplier gets a 404.
+    page = api_for(client, world, "supplier").get(f"/statements/{statement.id}")
+    assert page.status_code == 200 and page.get_json()["lines"][0]["kind"] == "adjustment"
+    assert api_for(client, world, "supplier_b").get(f"/statements/{statement.id}").status_code == 404
+    # Credited once: the run after has nothing for the supplier.
+    third = SettlementRunFactory(world=world)
+    assert statement_of(third, StatementKind.SUPPLIER, world.suppliers[0]) is None
+    # The audit log holds the adjustment with its amounts.
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(
+            AuditEntry.kind == "adjustment.created", AuditEntry.claim_number == claim.number
+        )
+    )
+    assert (entry.amount_before, entry.amount_after) == (Decimal("0.00"), Decimal("-105.00"))
+    assert entry.actor_name == "auditor" and entry.statement_id == original.id
+
+
+def test_the_database_refuses_a_second_adjustment_for_one_source(world, fleet):
+    claim, _first, original = settled_and_charged(world, fleet)
+    inspect_part(world, claim, "misuse")
+    (credit,) = adjustments_of(claim)
+    twin = Adjustment(
+        kind=credit.kind,
+        source_id=credit.source_id,
+        org_id=credit.org_id,
+        claim_id=claim.id,
+        original_statement_id=original.id,
+        amount=Decimal("-1.00"),
+    )
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(twin)
+        db.session.flush()
+    assert len(adjustments_of(claim)) == 1
+
+
+def test_a_finding_before_the_chargeback_needs_no_adjustment(world, fleet):
+    claim = ClaimFactory(fleet=fleet, approved=True)
+    inspect_part(world, claim, "no_fault_found")
+    assert adjustments_of(claim) == []  # the run computes with the finding: 120.00
+    run = SettlementRunFactory(world=world)
+    assert statement_of(run, StatementKind.SUPPLIER, world.suppliers[0]).net == Decimal("120.00")
+
+
+@pytest.mark.parametrize("result", ["confirmed_defect", "wrong_part"])
+def test_a_finding_that_leaves_the_recovery_whole_needs_no_adjustment(world, fleet, result):
+    claim, _first, _original = settled_and_charged(world, fleet)
+    inspect_part(world, claim, result)
+    assert adjustments_of(claim) == []
+
+
+def test_a_finding_while_the_draft_waits_is_credited_once_and_a_recomputed_draft_drops_it(
+    world, fleet
+):
+    claim = ClaimFactory(fleet=fleet, approved=True)
+    run = SettlementRunFactory(world=world)  # the draft charges 225.00
+    inspect_part(world, claim, "no_fault_found")
+    (credit,) = adjustments_of(claim)
+    assert credit.amount == Decimal("-105.00")
+    # The draft is computed again (a resumed run): it reads the finding, the credit goes.
+    db.session.execute(
+        sa.update(SettlementRun)
+        .where(SettlementRun.id == run.id)
+        .values(status=RunStatus.RUNNING)
+    )
+    db.session.commit()
+    assert engine.compute_run(run.id) == "draft"
+    assert adjustments_of(claim) == []
+    assert statement_of(run, StatementKind.SUPPLIER, world.suppliers[0]).net == Decimal("120.00")
+
+
+def test_a_waiver_after_the_overdue_charge_was_deducted_credits_the_station_once(
+    world, fleet, switching_login
+):
+    claim = overdue_claim(world, fleet)
+    first = SettlementRunFactory(world=world, released=True)
+    original = statement_of(first, StatementKind.STATION, world.stations[0])
+    assert original.net == Decimal("4.55")  # 50.05 - 45.50
+    (old,) = oldparts.parts_of_claim(claim)
+    oldparts.waive_overdue(old, world.users["auditor"], "Courier lost the box")
+    db.session.commit()
+
+    (credit,) = adjustments_of(claim)
+    assert (credit.kind, credit.amount) == (AdjustmentKind.STATION_CREDIT, Decimal("45.50"))
+    assert credit.original_statement_id == original.id
+    assert any("45.50" in m for m in told(world.users["station"]))
+    assert old.events[-1].action == "adjustment_station_credit"
+    # A second waiver is refused and adds nothing.
+    with pytest.raises(Exception, match="not overdue|already waived"):
+        with db.session.begin_nested():
+            oldparts.waive_overdue(old, world.users["auditor"], "again")
+    assert len(adjustments_of(claim)) == 1
+
+    second = SettlementRunFactory(world=world, released=True)
+    statement = statement_of(second, StatementKind.STATION, world.stations[0])
+    # 45.50; VAT 5.915 -> 5.92
+    assert totals(statement) == (Decimal("45.50"), Decimal("5.92"), Decimal("51.42"))
+    page = switching_login("station").get(f"/settlement/statements/{statement.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-kind="adjustment"' in html and original.number in html
+    third = SettlementRunFactory(world=world)
+    assert statement_of(third, StatementKind.STATION, world.stations[0]) is None
+
+
+def test_a_waiver_before_the_charge_was_deducted_needs_no_adjustment(world, fleet):
+    claim = overdue_claim(world, fleet)
+    (old,) = oldparts.parts_of_claim(claim)
+    oldparts.waive_overdue(old, world.users["auditor"], "Found in the warehouse")
+    db.session.commit()
+    assert adjustments_of(claim) == []
+
+
+def test_a_discarded_draft_leaves_the_credit_for_the_next_run(world, fleet):
+    claim, _first, _original = settled_and_charged(world, fleet)
+    inspect_part(world, claim, "no_fault_found")
+    draft = SettlementRunFactory(world=world)
+    (credit,) = adjustments_of(claim)
+    assert credit.statement_id is not None
+    settle.discard_run(draft, world.users["finance"])
+    db.session.commit()
+    (credit,) = adjustments_of(claim)
+    assert credit.statement_id is None and credit.settled_in_run_id is None
+    again = SettlementRunFactory(world=world)
+    assert statement_of(again, StatementKind.SUPPLIER, world.suppliers[0]).net == Decimal(
+        "-105.00"
+    )

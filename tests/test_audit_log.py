@@ -1,0 +1,196 @@
+"""The audit log (DESIGN 6): everything that moves money or changes rules is recorded with who,
+when, what, before and after; auditors, finance and admins browse it with filters and export
+it as CSV; the database refuses to change or remove an entry."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from portal.admin import operations as admin
+from portal.auth.operations import set_active
+from portal.auditlog.models import AuditEntry
+from portal.auditlog.operations import AuditKind, record
+from portal.claims.models import ClaimSettings
+from portal.extensions import db
+from portal.oldparts import operations as oldparts
+from portal.settlement import operations as settle
+from portal.settlement.models import StatementKind
+from tests.factories import ClaimFactory, Fleet, SettlementRunFactory
+from tests.test_settlement_engine import overdue_claim, statement_of
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
+
+
+@pytest.fixture
+def fleet(world):
+    ClaimSettings.current().auto_approve_enabled = False
+    return Fleet.build(world)
+
+
+def kinds(**where) -> list[str]:
+    query = sa.select(AuditEntry.kind).order_by(AuditEntry.id)
+    for name, value in where.items():
+        query = query.where(getattr(AuditEntry, name) == value)
+    return list(db.session.scalars(query))
+
+
+# -- append-only ---------------------------------------------------------------------------------
+
+
+def test_the_database_refuses_to_change_or_remove_an_entry(world):
+    entry = record(AuditKind.SETTINGS_CHANGED, world.users["admin"], subject="vat_rate")
+    db.session.flush()
+    for statement in (
+        sa.text("UPDATE audit_log SET note = 'rewritten' WHERE id = :id"),
+        sa.text("DELETE FROM audit_log WHERE id = :id"),
+    ):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), db.session.begin_nested():
+            db.session.execute(statement, {"id": entry.id})
+    db.session.expire_all()
+    kept = db.session.get(AuditEntry, entry.id)
+    assert kept is not None and kept.note == ""
+
+
+def test_the_orm_cannot_change_an_entry_either(world):
+    entry = record(AuditKind.SETTINGS_CHANGED, world.users["admin"], subject="vat_rate")
+    db.session.flush()
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), db.session.begin_nested():
+        entry.amount_after = Decimal("1.00")
+        db.session.flush()
+
+
+# -- what is recorded ----------------------------------------------------------------------------
+
+
+def test_a_decision_a_run_and_a_payment_are_recorded_with_amounts(world, fleet):
+    claim = ClaimFactory(fleet=fleet, approved=True)
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(
+            AuditEntry.kind == "claim.decided", AuditEntry.claim_number == claim.number
+        )
+    )
+    assert entry.actor_name == "auditor" and entry.actor_role == "auditor"
+    # claimed 230.00 (100.00 + 10.00 handling + 120.00), approved in full
+    assert (entry.amount_before, entry.amount_after) == (Decimal("230.00"), Decimal("230.00"))
+    assert entry.after["status"] == "approved" and len(entry.after["lines"]) == 2
+
+    run = SettlementRunFactory(world=world, released=True)
+    assert kinds(run_id=run.id) == [
+        "settlement_run.started",
+        "settlement_run.computed",
+        "settlement_run.release_requested",
+        "settlement_run.released",
+    ]
+    statement = statement_of(run, StatementKind.STATION, world.stations[0])
+
+    settle.mark_paid(statement, world.users["finance"], date.today(), "BANK-1")
+    db.session.commit()
+    paid = db.session.scalar(
+        sa.select(AuditEntry).where(
+            AuditEntry.kind == "statement.paid", AuditEntry.statement_id == statement.id
+        )
+    )
+    assert paid.amount_after == statement.gross and paid.after["reference"] == "BANK-1"
+
+
+def test_waivers_settings_reason_codes_and_users_are_recorded(world, fleet):
+    claim = overdue_claim(world, fleet)
+    (old,) = oldparts.parts_of_claim(claim)
+    oldparts.waive_overdue(old, world.users["auditor"], "Courier lost the box")
+    waived = db.session.scalar(
+        sa.select(AuditEntry).where(
+            AuditEntry.kind == "overdue.waived", AuditEntry.claim_number == claim.number
+        )
+    )
+    assert (waived.amount_before, waived.amount_after) == (Decimal("45.50"), Decimal("0.00"))
+    admin.update_settlement_settings(world.users["admin"], vat_percent=Decimal("9"))
+    vat = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.subject == "vat_rate"))
+    assert (vat.before, vat.after) == ({"vat_rate": "0.130000"}, {"vat_rate": "0.090000"})
+    admin.add_reason_code(world.users["admin"], "missing_photos", "Missing photos", "缺少照片")
+    assert "reason_code.changed" in kinds(subject="missing_photos")
+    set_active(world.users["station_b"], False, acting=world.users["admin"])
+    assert kinds(subject="station_b") == ["user.changed"]
+
+
+def test_a_refused_action_leaves_no_entry(world, fleet):
+    before = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
+    with pytest.raises(Exception), db.session.begin_nested():
+        admin.update_settlement_settings(world.users["admin"], vat_percent=Decimal("120"))
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == before
+
+
+# -- the page and the CSV ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["auditor", "finance", "admin"])
+def test_the_oems_auditors_finance_and_admins_browse_the_log(world, fleet, login_as, role):
+    claim = ClaimFactory(fleet=fleet, approved=True)
+    db.session.commit()
+    client = login_as(role)
+    page = client.get("/audit-log/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert claim.number in html and 'data-kind="claim.decided"' in html
+    chinese = client.get("/audit-log/", headers=ZH).get_data(as_text=True)
+    assert "审计日志" in chinese
+
+
+@pytest.mark.parametrize("role", ["station", "supplier"])
+def test_stations_and_suppliers_may_not_read_the_log(world, login_as, role):
+    client = login_as(role)
+    assert client.get("/audit-log/").status_code == 403
+    assert client.get("/audit-log/audit-log.csv").status_code == 403
+
+
+def test_the_log_filters_by_kind_claim_run_actor_and_date(world, fleet, login_as):
+    one = ClaimFactory(fleet=fleet, approved=True)
+    two = ClaimFactory(fleet=fleet, approved=True, own_vehicle=True)
+    admin.update_settlement_settings(world.users["admin"], vat_percent=Decimal("9"))
+    db.session.commit()
+    client = login_as("finance")
+
+    def shown(**args) -> str:
+        response = client.get("/audit-log/", query_string=args)
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    html = shown(claim=one.number)
+    assert one.number in html and two.number not in html
+    html = shown(kind="settings.changed")
+    assert 'data-kind="settings.changed"' in html and 'data-kind="claim.decided"' not in html
+    assert 'data-kind="settings.changed"' in shown(actor="ADM")
+    assert 'data-kind="settings.changed"' not in shown(actor="auditor")
+    assert "Nothing in the audit log matches." in shown(**{"from": "2001-01-01", "to": "2001-01-31"})
+    assert one.number in shown(**{"from": "2001-01-01"})
+    assert "Nothing in the audit log matches." in shown(run="999999")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [{"from": "yesterday"}, {"to": "2026-13-45"}, {"run": "abc"}, {"kind": "nonsense"}, {"run": "9" * 40}],
+)
+def test_a_filter_that_does_not_parse_is_named_never_a_500(world, login_as, args):
+    response = login_as("auditor").get("/audit-log/", query_string=args)
+    assert response.status_code == 200
+    assert "is not understood and was ignored" in response.get_data(as_text=True)
+
+
+def test_the_log_exports_as_csv_with_the_filter(world, fleet, login_as):
+    claim = ClaimFactory(fleet=fleet, approved=True)
+    record(AuditKind.SETTINGS_CHANGED, world.users["admin"], subject="=HYPERLINK(1)")
+    db.session.commit()
+    response = login_as("admin").get("/audit-log/audit-log.csv", query_string={"claim": claim.number})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    body = response.get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    assert rows[0][:5] == ["id", "at", "actor", "role", "kind"]
+    assert {row[4] for row in rows[1:]} >= {"claim.decided"}
+    assert all(row[6] == claim.number for row in rows[1:])
+    everything = login_as("admin").get("/audit-log/audit-log.csv").get_data(as_text=True)
+    assert "'=HYPERLINK(1)" in everything  # never a formula in a spreadsheet
