@@ -2,6 +2,7 @@
 
 from portal.analysis.models import EarlyWarning  # noqa: F401
 from portal.auditlog.models import AuditEntry  # noqa: F401
+from portal.announcements.models import Announcement, AnnouncementRead  # noqa: F401
 from portal.auth.models import ApiToken, Role, User, UserSession  # noqa: F401
 from portal.claims.models import (  # noqa: F401
     Attachment,
@@ -13,6 +14,7 @@ from portal.claims.models import (  # noqa: F401
     ClaimSequence,
     ClaimSettings,
     ClaimVersion,
+    ReasonCode,
 )
 from portal.masterdata.models import (  # noqa: F401
     FaultCode,
@@ -27,7 +29,6 @@ from portal.masterdata.models import (  # noqa: F401
     WarrantyPolicy,
 )
 from portal.notifications.models import Notification  # noqa: F401
-from portal.oem.models import Announcement, AnnouncementRead, ReasonCode  # noqa: F401
 from portal.oldparts.models import (  # noqa: F401
     OldPart,
     OldPartEvent,

@@ -15,9 +15,14 @@ import sqlalchemy as sa
 from portal import create_app
 from portal.admin import operations
 from portal.auth.models import User
-from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES, ClaimSettings
+from portal.claims.models import (
+    ALWAYS_BLOCKING,
+    FLAG_RULES,
+    SEEDED_REASON_CODES,
+    ClaimSettings,
+    ReasonCode,
+)
 from portal.errors import DomainError, ValidationFailed
-from portal.oem.models import SEEDED_REASON_CODES, ReasonCode
 from tests.conftest import test_config
 from tests.factories import Fleet, claim_payload
 from tests.test_api_auth import Api, api_for, error_of

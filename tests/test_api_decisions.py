@@ -11,10 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from portal.claims import operations as ops
-from portal.claims.models import Claim, ClaimSettings
+from portal.claims.models import SEEDED_REASON_CODES, Claim, ClaimSettings, ReasonCode
 from portal.claims.operations import RuleRefused
 from portal.claims.payload import parse_claim
-from portal.oem.models import SEEDED_REASON_CODES, ReasonCode
 from tests import factories
 from tests.factories import ClaimFactory, Fleet, World, claim_payload
 from tests.test_api_auth import API, Api, api_for, error_of, token_for

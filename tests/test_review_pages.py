@@ -358,7 +358,7 @@ def test_the_review_page_shows_everything_to_decide_on(auditor, evidence):
 def test_the_decision_form_is_prefilled_with_the_claim_and_the_reason_codes(
     auditor, evidence, db_session
 ):
-    from portal.oem.models import ReasonCode
+    from portal.claims.models import ReasonCode
 
     db_session.scalar(sa.select(ReasonCode).where(ReasonCode.code == "misuse")).active = False
     db_session.flush()

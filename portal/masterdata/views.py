@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
     has_request_context,
     redirect,
@@ -29,7 +28,6 @@ from wtforms import SelectChoice, SelectField
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
-from portal.errors import DomainError
 from portal.extensions import db
 from portal.masterdata import fitment, importer
 from portal.masterdata.coverage import vehicle_coverage
@@ -44,6 +42,7 @@ from portal.masterdata.models import (
     VehicleModel,
     WarrantyPolicy,
 )
+from portal.web import invalid_renders, load_or_404, one_or_404, page_action
 
 bp = Blueprint("masterdata", __name__)
 
@@ -314,10 +313,7 @@ class PartModelForm(FlaskForm):
 
 
 def _part_or_404(part_id: int) -> Part:
-    part = db.session.get(Part, part_id, options=[selectinload(Part.prices)])
-    if part is None:
-        abort(404)
-    return part
+    return one_or_404(sa.select(Part).where(Part.id == part_id).options(selectinload(Part.prices)))
 
 
 def _part_page(part: Part, form: PartModelForm | None = None, status: int = 200):
@@ -331,6 +327,10 @@ def _part_page(part: Part, form: PartModelForm | None = None, status: int = 200)
     return render_template("masterdata/part.html", part=part, model_form=form), status
 
 
+def _part_url(part_id: int, **_view_args) -> str:
+    return url_for("masterdata.part_detail", part_id=part_id)
+
+
 @bp.route("/parts/<int:part_id>")
 @role_required(Role.ADMIN)
 def part_detail(part_id: int):
@@ -339,47 +339,34 @@ def part_detail(part_id: int):
 
 @bp.route("/parts/<int:part_id>/models", methods=["POST"])
 @role_required(Role.ADMIN)
+@page_action(page=lambda error, part_id: _part_page(_part_or_404(part_id), status=422))
 def part_model_add(part_id: int):
     part = _part_or_404(part_id)
     form = PartModelForm()
     if not form.validate_on_submit():
         return _part_page(part, form, 422)
-    try:
-        fit = fitment.add_model(current_user, part, form.model.data or "")
-    except DomainError as exc:
-        db.session.rollback()
-        for message in list(exc.fields.values()) or [exc.message]:
-            flash(message, "danger")
-        return _part_page(_part_or_404(part_id), status=422)
-    db.session.commit()
+    fit = fitment.add_model(current_user, part, form.model.data or "")
     flash(
         _("Part %(part)s is listed for model %(model)s.", part=part.number, model=fit.model.code),
         "success",
     )
-    return redirect(url_for("masterdata.part_detail", part_id=part.id))
+    return redirect(_part_url(part.id))
 
 
 @bp.route("/parts/<int:part_id>/models/<int:model_id>/remove", methods=["POST"])
 @role_required(Role.ADMIN)
+@page_action(back=_part_url, category="danger")
 def part_model_remove(part_id: int, model_id: int):
     part = _part_or_404(part_id)
-    try:
-        fitment.remove_model(current_user, part, model_id)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("masterdata.part_detail", part_id=part.id))
-    db.session.commit()
+    fitment.remove_model(current_user, part, model_id)
     flash(_("Part %(part)s is no longer listed for that model.", part=part.number), "success")
-    return redirect(url_for("masterdata.part_detail", part_id=part.id))
+    return redirect(_part_url(part.id))
 
 
 @bp.route("/vehicles/<string(length=17):vin>")
 @role_required(Role.ADMIN)
 def vehicle_detail(vin: str):
-    vehicle = db.session.scalar(sa.select(Vehicle).where(Vehicle.vin == vin.upper()))
-    if vehicle is None:
-        abort(404)
+    vehicle = one_or_404(sa.select(Vehicle).where(Vehicle.vin == vin.upper()))
     return render_template(
         "masterdata/vehicle.html", vehicle=vehicle, coverage=vehicle_coverage(vehicle)
     )
@@ -387,30 +374,33 @@ def vehicle_detail(vin: str):
 
 @bp.route("/import", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
+@page_action
 def import_upload():
     form = ImportForm()
     if request.method == "GET" and request.args.get("kind") in importer.KINDS:
         form.kind.data = request.args["kind"]
-    errors: list[importer.RowError] = []
     if form.validate_on_submit():
         kind = form.kind.data
-        try:
+
+        def rejected(exc: importer.ImportRejected):
+            return _render_import(form, exc.errors)
+
+        with invalid_renders(rejected, on=importer.ImportRejected):
             result = importer.import_csv(kind, form.file.data.read(), actor=current_user)
-        except importer.ImportRejected as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "%(kind)s imported: %(created)d created, %(updated)d updated.",
-                    kind=LISTINGS[kind].title,
-                    created=result.created,
-                    updated=result.updated,
-                ),
-                "success",
-            )
-            return redirect(url_for("masterdata.records", kind=kind))
+        flash(
+            _(
+                "%(kind)s imported: %(created)d created, %(updated)d updated.",
+                kind=LISTINGS[kind].title,
+                created=result.created,
+                updated=result.updated,
+            ),
+            "success",
+        )
+        return redirect(url_for("masterdata.records", kind=kind))
+    return _render_import(form, [])
+
+
+def _render_import(form: ImportForm, errors: list[importer.RowError]):
     return render_template(
         "masterdata/import.html",
         form=form,
@@ -486,10 +476,7 @@ class RecordForm(FlaskForm):
 
 
 def _record_or_404(kind: str, record_id: int) -> Any:
-    found = db.session.get(LISTINGS[kind].model, record_id)
-    if found is None:
-        abort(404)
-    return found
+    return load_or_404(LISTINGS[kind].model, record_id)
 
 
 def _record_page(
@@ -531,51 +518,43 @@ def _price_from(raw: str) -> tuple[date | None, str | None]:
         return None, _('"%(value)s" is not a date in the form YYYY-MM-DD', value=raw[:40])
 
 
-def _save(kind: str, record: Any = None):
+def _save(kind: str, record_id: int | None = None):
+    """Create (no `record_id`) or edit one record from the posted cells: the import's checks,
+    a refusal shows the form again with each problem beside its field."""
+    record = _record_or_404(kind, record_id) if record_id is not None else None
     form = RecordForm()
     cells = {name: request.form.get(name, "") for name in importer.columns(kind)}
     price_raw = request.form.get("price_from", "")
-    if not form.validate_on_submit():
+
+    def again(errors: dict[str, str], message: str, status: int = 422):
+        shown = _record_or_404(kind, record_id) if record_id is not None else None
         return _record_page(
             kind,
             cells,
-            record=record,
-            message=_("The form expired; please try again."),
+            record=shown,
+            errors=errors,
+            message=message,
             price_from=price_raw,
-            status=400,
+            status=status,
         )
+
+    if not form.validate_on_submit():
+        return again({}, _("The form expired; please try again."), 400)
     today, problem = _price_from(price_raw)
     if problem:
-        return _record_page(
-            kind,
-            cells,
-            record=record,
-            errors={"price_from": problem},
-            message=_("The record was not saved."),
-            price_from=price_raw,
-            status=422,
-        )
-    try:
-        saved = importer.save_record(
-            kind, cells, record=record, today=today, actor=current_user
-        )
-    except importer.ImportRejected as exc:
-        db.session.rollback()
+        return again({"price_from": problem}, _("The record was not saved."))
+
+    def rejected(exc: importer.ImportRejected):
         errors: dict[str, str] = {}
         for error in exc.errors:
             name = error.column or "_"
             errors[name] = f"{errors[name]}; {error.message}" if name in errors else error.message
-        return _record_page(
-            kind,
-            cells,
-            record=_record_or_404(kind, record.id) if record is not None else None,
-            errors=errors,
-            message=_("The record was not saved: %(count)d problem(s).", count=len(exc.errors)),
-            price_from=price_raw,
-            status=422,
+        return again(
+            errors, _("The record was not saved: %(count)d problem(s).", count=len(exc.errors))
         )
-    saved_id = saved.id
-    db.session.commit()
+
+    with invalid_renders(rejected, on=importer.ImportRejected):
+        saved = importer.save_record(kind, cells, record=record, today=today, actor=current_user)
     flash(
         _("%(kind)s: the record is saved.", kind=LISTINGS[kind].title)
         if record is not None
@@ -584,27 +563,36 @@ def _save(kind: str, record: Any = None):
     )
     if not importer.editable(kind):
         return redirect(url_for("masterdata.records", kind=kind))
-    return redirect(url_for("masterdata.record_edit", kind=kind, record_id=saved_id))
+    return redirect(url_for("masterdata.record_edit", kind=kind, record_id=saved.id))
 
 
-@bp.route(f"/{_KIND_PATH}/new", methods=["GET", "POST"])
+@bp.route(f"/{_KIND_PATH}/new", methods=["GET"])
 @role_required(Role.ADMIN)
 def record_new(kind: str):
-    if request.method == "POST":
-        return _save(kind)
-    cells = {name: "" for name in importer.columns(kind)}
-    for name in importer.columns(kind):
-        if request.args.get(name):
-            cells[name] = request.args[name][:200]
+    cells = {name: (request.args.get(name) or "")[:200] for name in importer.columns(kind)}
     return _record_page(kind, cells)
 
 
-@bp.route(f"/{_KIND_PATH}/<int:record_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/{_KIND_PATH}/new", methods=["POST"])
+@role_required(Role.ADMIN)
+@page_action
+def record_create(kind: str):
+    return _save(kind)
+
+
+@bp.route(f"/{_KIND_PATH}/<int:record_id>/edit", methods=["GET"])
 @role_required(Role.ADMIN)
 def record_edit(kind: str, record_id: int):
     record = _record_or_404(kind, record_id)
     if not importer.editable(kind):
         abort(404)
-    if request.method == "POST":
-        return _save(kind, record)
     return _record_page(kind, importer.record_cells(kind, record), record=record)
+
+
+@bp.route(f"/{_KIND_PATH}/<int:record_id>/edit", methods=["POST"])
+@role_required(Role.ADMIN)
+@page_action
+def record_update(kind: str, record_id: int):
+    if not importer.editable(kind):
+        abort(404)
+    return _save(kind, record_id)

@@ -86,13 +86,16 @@ def credit_supplier_for_finding(part: OldPart, user: User | None) -> Adjustment 
     if found is not None:
         return found
     claim = db.session.get(Claim, part.claim_id)
-    already = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(Adjustment.amount), 0)).where(
-            Adjustment.kind == AdjustmentKind.SUPPLIER_CREDIT,
-            Adjustment.claim_id == claim.id,
-        )
+    already = sum(
+        db.session.scalars(
+            sa.select(Adjustment.amount).where(
+                Adjustment.kind == AdjustmentKind.SUPPLIER_CREDIT,
+                Adjustment.claim_id == claim.id,
+            )
+        ),
+        ZERO,
     )
-    difference = recovery_now(cb, claim) - (cb.amount + Decimal(already or 0))
+    difference = recovery_now(cb, claim) - (cb.amount + already)
     if difference >= 0:
         return None
     statement = cb.statement
