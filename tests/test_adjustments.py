@@ -34,7 +34,7 @@ from portal.settlement.models import (
 )
 from tests.factories import ClaimFactory, Fleet, SettlementRunFactory
 from tests.test_api_auth import api_for
-from tests.test_settlement_engine import inspect_part, overdue_claim, statement_of, totals
+from tests.test_settlement_engine import inspect_part, overdue_claim, part, statement_of, totals
 
 
 @pytest.fixture
@@ -236,3 +236,57 @@ def test_a_discarded_draft_leaves_the_credit_for_the_next_run(world, fleet):
     assert statement_of(again, StatementKind.SUPPLIER, world.suppliers[0]).net == Decimal(
         "-105.00"
     )
+
+
+@pytest.mark.postgres
+def test_two_findings_on_one_claim_at_once_credit_the_difference_once(committing_app):
+    """Two auditors find no fault in the two units of one settled line at the same moment:
+    the line leaves the recovery once, so the supplier is credited once (-210.00: parts 200.00
+    and their fee 10.00 of a 330.00 chargeback), not twice."""
+    import threading
+
+    from tests.factories import World
+    from tests.test_settlement_engine import labor
+
+    with committing_app.app_context():
+        world = World.build()
+        fleet = Fleet.build(world)
+        ClaimSettings.current().auto_approve_enabled = False
+        claim = ClaimFactory(fleet=fleet, approved=True, lines=[part(qty=2), labor()])
+        SettlementRunFactory(world=world, released=True)
+        tags = [old.tag for old in oldparts.parts_of_claim(claim)]
+        shipment = oldparts.create_return_shipment(world.users["station"], tags)
+        oldparts.ship(shipment, world.users["station"], "ZTO", "ZT1")
+        for tag in tags:
+            oldparts.receive(shipment, world.users["auditor"], tag)
+        claim_id, auditor_id = claim.id, world.users["auditor"].id
+        db.session.commit()
+
+    barrier = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def inspect_at_once(tag: str) -> None:
+        try:
+            with committing_app.app_context():
+                from portal.auth.models import User
+                from portal.oldparts.models import OldPart
+
+                old = db.session.scalar(sa.select(OldPart).where(OldPart.tag == tag))
+                auditor = db.session.get(User, auditor_id)
+                barrier.wait()
+                oldparts.inspect(old, auditor, "no_fault_found")
+                db.session.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=inspect_at_once, args=(tag,)) for tag in tags]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures
+    with committing_app.app_context():
+        amounts = list(
+            db.session.scalars(sa.select(Adjustment.amount).where(Adjustment.claim_id == claim_id))
+        )
+        assert amounts == [Decimal("-210.00")]

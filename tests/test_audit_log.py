@@ -194,3 +194,31 @@ def test_the_log_exports_as_csv_with_the_filter(world, fleet, login_as):
     assert all(row[6] == claim.number for row in rows[1:])
     everything = login_as("admin").get("/audit-log/audit-log.csv").get_data(as_text=True)
     assert "'=HYPERLINK(1)" in everything  # never a formula in a spreadsheet
+
+
+# -- the API ---------------------------------------------------------------------------------------
+
+
+def test_the_api_reads_the_log_with_filters(client, world, fleet):
+    from tests.test_api_auth import api_for, error_of
+
+    claim = ClaimFactory(fleet=fleet, approved=True)
+    db.session.commit()
+    finance = api_for(client, world, "finance")
+    response = finance.get("/audit-log", query_string={"claim": claim.number.lower()})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["total"] >= 1
+    entry = next(e for e in body["items"] if e["kind"] == "claim.decided")
+    assert (entry["actor"], entry["claim_number"], entry["amount_after"]) == (
+        "auditor",
+        claim.number,
+        "230.00",
+    )
+    assert finance.get("/audit-log", query_string={"kind": "settings.changed"}).get_json()[
+        "total"
+    ] == 0
+    error_of(finance.get("/audit-log", query_string={"kind": "nonsense"}), 400)
+    error_of(finance.get("/audit-log", query_string={"from_date": "yesterday"}), 400)
+    for role in ("station", "supplier"):
+        error_of(api_for(client, world, role).get("/audit-log"), 403)

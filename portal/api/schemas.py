@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from portal import fields as f
 from portal.analysis.queries import API_GROUPS
+from portal.auditlog.operations import AuditKind
 from portal.auth.models import Role, User
 from portal.claims.models import Attachment as AttachmentRecord
 from portal.claims.models import Claim as ClaimRecord
@@ -833,7 +834,7 @@ class StatementLine(Answer):
 
     id: int = Field(
         description="the statement line's id; on a supplier statement the chargeback's id "
-        "(POST /chargebacks/{id}/...)"
+        "(POST /chargebacks/{id}/...); of an `adjustment` line, the adjustment's id"
     )
     claim_number: str
     description: str
@@ -842,7 +843,11 @@ class StatementLine(Answer):
         description="a station line: the statement's status; a chargeback: open, accepted, "
         "disputed, upheld or waived (a waived line is not in the net)"
     )
-    kind: f.words(*(k.value for k in StatementLineKind), "chargeback")
+    kind: f.words(*(k.value for k in StatementLineKind), "chargeback", "adjustment") = Field(
+        description="`adjustment`: a correction of a statement already released (a late "
+        "inspection finding credits the supplier, a late waiver the station); its description "
+        "names the statement it corrects"
+    )
 
 
 class Statement(StatementSummary):
@@ -1105,3 +1110,43 @@ class Reliability(Answer):
     average_cost: Money | None
     forecast: list[ForecastMonth]
     nevada: list[NevadaRow]
+
+
+# -- audit log -------------------------------------------------------------------------------------
+
+
+class AuditLogQuery(Page):
+    kind: f.choice(AuditKind) | None = None
+    actor: f.text(80, description="part of the acting user's name")
+    claim: f.text(40, upper=True, description="a claim number")
+    run: f.whole(1, description="a settlement run's id")
+    from_date: f.day(description="entries on or after this local day")
+    to_date: f.day(description="entries on or before this local day")
+
+
+class AuditLogEntry(Answer):
+    """One entry: who (null for the system), when, what, on what, amounts before and after."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_serialization_defaults_required=True)
+
+    id: int
+    at: Moment
+    actor: str = Field(validation_alias="actor_name")
+    role: str = Field(validation_alias="actor_role")
+    kind: f.words(*(k.value for k in AuditKind))
+    subject: str
+    claim_number: str | None
+    run_id: int | None
+    statement_id: int | None
+    amount_before: Money | None
+    amount_after: Money | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    note: str
+
+
+class AuditLogList(Answer):
+    items: list[AuditLogEntry]
+    page: int
+    per_page: int
+    total: int

@@ -95,6 +95,14 @@ def _start_of(day: date, zone: ZoneInfo) -> datetime:
 
 def entries(log_filter: LogFilter, zone: ZoneInfo) -> sa.Select:
     """The entries the filter selects, newest first."""
+    return filtered(log_filter, zone).order_by(*NEWEST_FIRST)
+
+
+NEWEST_FIRST = (AuditEntry.at.desc(), AuditEntry.id.desc())
+
+
+def filtered(log_filter: LogFilter, zone: ZoneInfo) -> sa.Select:
+    """The entries the filter selects, in no order."""
     query = sa.select(AuditEntry)
     if log_filter.date_from:
         query = query.where(AuditEntry.at >= _start_of(log_filter.date_from, zone))
@@ -110,7 +118,7 @@ def entries(log_filter: LogFilter, zone: ZoneInfo) -> sa.Select:
         query = query.where(AuditEntry.claim_number == log_filter.claim_number.upper())
     if log_filter.run_id is not None:
         query = query.where(AuditEntry.run_id == log_filter.run_id)
-    return query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    return query
 
 
 def _json(value) -> str:

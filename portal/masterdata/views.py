@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
+    abort,
     flash,
     has_request_context,
     redirect,
