@@ -111,11 +111,16 @@ def test_waivers_settings_reason_codes_and_users_are_recorded(world, fleet):
     assert (waived.amount_before, waived.amount_after) == (Decimal("45.50"), Decimal("0.00"))
     admin.update_settlement_settings(world.users["admin"], vat_percent=Decimal("9"))
     vat = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.subject == "vat_rate"))
-    assert (vat.before, vat.after) == ({"vat_rate": "0.130000"}, {"vat_rate": "0.090000"})
+    assert Decimal(vat.before["vat_rate"]) == Decimal("0.13")
+    assert Decimal(vat.after["vat_rate"]) == Decimal("0.09")
     admin.add_reason_code(world.users["admin"], "missing_photos", "Missing photos", "缺少照片")
     assert "reason_code.changed" in kinds(subject="missing_photos")
     set_active(world.users["station_b"], False, acting=world.users["admin"])
-    assert kinds(subject="station_b") == ["user.changed"]
+    assert kinds(subject="station_b")[-1] == "user.changed"
+    disabled = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.subject == "station_b")
+    ).all()[-1]
+    assert (disabled.before, disabled.after) == ({"active": True}, {"active": False})
 
 
 def test_a_refused_action_leaves_no_entry(world, fleet):

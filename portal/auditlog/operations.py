@@ -24,7 +24,6 @@ class AuditKind(enum.StrEnum):
 
     CLAIM_DECIDED = "claim.decided"
     CLAIM_AUTO_APPROVED = "claim.auto_approved"
-    LINE_DECIDED = "claim_line.decided"
     FINDING_CONFIRMED = "finding.confirmed"
     FINDING_OVERRULED = "finding.overruled"
     INSPECTION_RECORDED = "inspection.recorded"

@@ -22,7 +22,6 @@ PER_PAGE = 50
 KIND_LABELS = {
     AuditKind.CLAIM_DECIDED: _l("Claim decided"),
     AuditKind.CLAIM_AUTO_APPROVED: _l("Claim approved automatically"),
-    AuditKind.LINE_DECIDED: _l("Claim line decided"),
     AuditKind.FINDING_CONFIRMED: _l("Supplier finding confirmed"),
     AuditKind.FINDING_OVERRULED: _l("Supplier finding overruled"),
     AuditKind.INSPECTION_RECORDED: _l("Inspection recorded"),

@@ -140,7 +140,11 @@ def credit_supplier_for_finding(part: OldPart, user: User | None) -> Adjustment 
             result=part.inspection.value,
         )
     )
-    notify_organisation(cb.supplier_id, message, f"/old-parts/{part.tag}")
+    # The supplier's chargeback page (a part held at the OEM is not the supplier's to open).
+    link = (
+        f"/settlement/chargebacks/{cb.id}" if statement.is_released else "/settlement/chargebacks"
+    )
+    notify_organisation(cb.supplier_id, message, link)
     _tell_finance(
         str(
             _l(

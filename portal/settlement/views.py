@@ -61,7 +61,9 @@ from portal.settlement.forms import (
     StartRunForm,
     StatementFilterForm,
 )
+from portal.settlement.adjustments import adjustments_of_claim
 from portal.settlement.models import (
+    AdjustmentKind,
     UNRESOLVED_CHARGEBACKS,
     Chargeback,
     ChargebackEvidence,
@@ -756,6 +758,11 @@ def _render_chargeback(
         max_files=op.MAX_EVIDENCE_PER_CHARGEBACK,
         max_mb=attachments.MAX_ATTACHMENT_BYTES // (1024 * 1024),
         age_days=(utcnow() - cb.disputed_at).days if cb.disputed_at else None,
+        adjustments=[
+            a
+            for a in adjustments_of_claim(claim.id)
+            if a.kind is AdjustmentKind.SUPPLIER_CREDIT and a.org_id == cb.supplier_id
+        ],
     ), status
 
 
