@@ -215,6 +215,9 @@ def test_the_api_reads_the_log_with_filters(client, world, fleet):
     body = response.get_json()
     assert body["total"] >= 1
     entry = next(e for e in body["items"] if e["kind"] == "claim.decided")
+    from tests.test_openapi import conforms
+
+    conforms(client.get("/api/v1/openapi.json").get_json(), "AuditLogList", body)
     assert (entry["actor"], entry["claim_number"], entry["amount_after"]) == (
         "auditor",
         claim.number,

@@ -12,6 +12,7 @@ import pytest
 from wtforms.fields.core import UnboundField
 
 from portal.claims.forms import ClaimFilterForm
+from portal.masterdata.importer import columns
 from portal.masterdata.views import LISTINGS
 from portal.oldparts.forms import OldPartFilterForm
 from portal.settlement.forms import DisputeFilterForm, StatementFilterForm
@@ -60,6 +61,13 @@ LIST_PAGES = [
     ("/admin/users", ("admin",), ["q", "role", *PAGING]),
     *[(f"/admin/masterdata/{kind}", ("admin",), ["q", *PAGING]) for kind in LISTINGS],
     ("/admin/masterdata/import", ("admin",), ["kind"]),
+    *[(f"/admin/masterdata/{kind}/new", ("admin",), list(columns(kind))) for kind in LISTINGS],
+    (
+        "/audit-log/",
+        ("auditor", "finance", "admin"),
+        ["from", "to", "actor", "kind", "claim", "run", *PAGING],
+    ),
+    ("/audit-log/audit-log.csv", ("auditor", "finance", "admin"), ["from", "kind", "run"]),
     ("/notifications/", ("station", "auditor", "finance", "supplier", "admin"), PAGING),
     ("/announcements/", ("station", "auditor", "finance", "admin"), PAGING),
     ("/claims/new", ("station",), ["type"]),

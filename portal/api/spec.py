@@ -359,6 +359,7 @@ def build_document() -> dict[str, Any]:
                 "fulfilment",
                 "old-parts",
                 "settlement",
+                "audit-log",
                 "meta",
             )
         ],

@@ -34,6 +34,9 @@ CSV_COLUMNS = (
 )
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 9000  # a day outside is a typing error, not a filter
+
+
 @dataclass(frozen=True)
 class LogFilter:
     """What the reader asked for; every field is optional. Dates are local days, inclusive."""
@@ -56,9 +59,14 @@ class LogFilter:
             if not raw:
                 return None
             try:
-                return date.fromisoformat(raw)
+                if not raw.isascii():
+                    raise ValueError(raw)
+                day = date.fromisoformat(raw)
+                if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                    raise ValueError(raw)
+                return day
             except ValueError:
-                problems[name] = raw
+                problems[name] = raw[:40]
                 return None
 
         run_raw = (args.get("run") or "").strip()
@@ -67,10 +75,10 @@ class LogFilter:
             if run_raw.isascii() and run_raw.isdigit() and len(run_raw) < 10:
                 run_id = int(run_raw)
             else:
-                problems["run"] = run_raw
+                problems["run"] = run_raw[:40]
         kind = (args.get("kind") or "").strip()
         if kind and kind not in {k.value for k in AuditKind}:
-            problems["kind"] = kind
+            problems["kind"] = kind[:40]
             kind = ""
         return (
             cls(
