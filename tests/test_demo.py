@@ -272,6 +272,18 @@ def test_the_parts_are_bilingual_and_cover_every_group_supplier_and_disposition(
         assert part.current_price is not None and part.current_price > 0, part.number
 
 
+def test_a_models_variant_of_a_part_fits_that_model_only_and_universal_parts_fit_all():
+    listed = 0
+    for part in all_of(Part):
+        suffix = part.number.rsplit("-", 1)[1] if "-" in part.number else None
+        if suffix in {"H9", "T5", "S7"}:
+            assert [fit.model.code for fit in part.fits] == [f"HX-{suffix}"], part.number
+            listed += 1
+        else:
+            assert part.fits == [], part.number
+    assert listed >= 100
+
+
 def test_some_parts_have_an_older_price_so_a_claim_is_priced_by_its_repair_date():
     with_history = [part for part in all_of(Part) if len(part.prices) > 1]
     assert len(with_history) >= 10
@@ -470,8 +482,9 @@ def test_partially_approved_claims_have_cut_lines_with_reason_codes_and_notes():
     } <= set(used)
 
 
-# The demo lists no part's models yet (no `part_models` data), so nothing is flagged for them.
-DEMO_FLAG_RULES = tuple(rule for rule in FLAG_RULES if rule != "part_not_for_model")
+# Every rule flags some of the demo's claims: a model's variant of a part fits that model only
+# (the demo's `part_models`), and some stations fit another model's variant.
+DEMO_FLAG_RULES = tuple(FLAG_RULES)
 
 
 def test_every_flag_rule_flags_claims_and_blocks_their_auto_approval():

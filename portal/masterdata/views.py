@@ -492,6 +492,9 @@ def _record_page(
 ):
     return render_template(
         "masterdata/record.html",
+        heading=_("New record: %(kind)s", kind=LISTINGS[kind].title)
+        if record is None
+        else _("Edit record: %(kind)s", kind=LISTINGS[kind].title),
         kind=kind,
         listing=LISTINGS[kind],
         record=record,
