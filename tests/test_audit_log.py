@@ -17,6 +17,7 @@ from portal.auth.operations import set_active
 from portal.auditlog.models import AuditEntry
 from portal.auditlog.operations import AuditKind, record
 from portal.claims.models import ClaimSettings
+from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.oldparts import operations as oldparts
 from portal.settlement import operations as settle
@@ -125,7 +126,7 @@ def test_waivers_settings_reason_codes_and_users_are_recorded(world, fleet):
 
 def test_a_refused_action_leaves_no_entry(world, fleet):
     before = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
-    with pytest.raises(Exception), db.session.begin_nested():
+    with pytest.raises(ValidationFailed), db.session.begin_nested():
         admin.update_settlement_settings(world.users["admin"], vat_percent=Decimal("120"))
     assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == before
 

@@ -80,6 +80,8 @@ from portal.oldparts.models import (
 from portal.oldparts.operations import parts_in
 from portal.settlement.engine import next_month, parse_period, period_cutoff
 from portal.settlement.models import (
+    Adjustment,
+    AdjustmentKind,
     Chargeback,
     ChargebackEvent,
     ChargebackEvidence,
@@ -899,6 +901,15 @@ def test_a_released_run_settles_its_claims_and_the_draft_holds_every_approved_cl
     }
 
 
+def test_late_corrections_are_adjustments_on_the_draft_naming_what_they_correct():
+    adjustments = all_of(Adjustment)
+    assert {a.kind for a in adjustments} == set(AdjustmentKind)
+    for adjustment in adjustments:
+        assert adjustment.statement.run.status is RunStatus.DRAFT
+        assert adjustment.original_statement.run.status is RunStatus.RELEASED
+        assert adjustment.settled_in_run_id is None
+
+
 def test_statement_totals_are_the_sums_of_their_lines_with_vat():
     lines_of = defaultdict(list)
     for line in all_of(StatementLine):
@@ -906,15 +917,21 @@ def test_statement_totals_are_the_sums_of_their_lines_with_vat():
     chargebacks_of = defaultdict(list)
     for cb in all_of(Chargeback):
         chargebacks_of[cb.statement_id].append(cb)
+    adjustments_of = defaultdict(list)
+    for adjustment in all_of(Adjustment):
+        if adjustment.statement_id is not None:
+            adjustments_of[adjustment.statement_id].append(adjustment.amount)
     for statement in all_of(Statement):
+        adjusted = adjustments_of[statement.id]
         if statement.kind is StatementKind.STATION:
-            assert statement.line_count == len(lines_of[statement.id]) > 0, statement.number
-            assert statement.net == money_sum(lines_of[statement.id]), statement.number
+            own = lines_of[statement.id]
+            assert statement.line_count == len(own) + len(adjusted) > 0, statement.number
+            assert statement.net == money_sum(own + adjusted), statement.number
         else:
             own = chargebacks_of[statement.id]
-            assert statement.line_count == len(own) > 0, statement.number
+            assert statement.line_count == len(own) + len(adjusted) > 0, statement.number
             assert statement.net == money_sum(
-                cb.amount for cb in own if cb.status is not ChargebackStatus.WAIVED
+                [cb.amount for cb in own if cb.status is not ChargebackStatus.WAIVED] + adjusted
             ), statement.number
         assert statement.vat == round_money(statement.net * statement.run.vat_rate)
         assert statement.gross == statement.net + statement.vat, statement.number

@@ -44,12 +44,17 @@ from portal.extensions import db
 from portal.jobs import held_jobs, run_held_jobs
 from portal.settlement import engine
 from portal.settlement import operations as settlement
+from portal.masterdata.models import OEM_CODE, Organisation
+from portal.oldparts import operations as oldparts
+from portal.oldparts.models import ChargeKind, Inspection, OldPart, OldPartStatus, StationCharge
 from portal.settlement.models import (
     Chargeback,
+    ChargebackStatus,
     RunStatus,
     SettlementRun,
     Statement,
     StatementKind,
+    StatementStatus,
 )
 
 if TYPE_CHECKING:
@@ -144,9 +149,58 @@ def add_settlement(demo: Demo) -> None:
         timeline = Timeline(rng, end=end)
         _plan_review_under_way(demo, timeline, run, released)
         timeline.run()
+        _late_corrections(demo, local_moment(today - timedelta(days=1), rng.randint(600, 700)))
         started = local_moment(today - timedelta(days=1), rng.randint(17 * 60, 18 * 60))
         _run(demo, started, period_of(today.replace(day=1)))
     db.session.commit()
+
+
+# -- corrections after a release (adjustments on the draft) ---------------------------------------
+
+LATE_WAIVER = (
+    "旧件已在截止日前交寄，快递扫描记录缺失，补充免除。 "
+    "The part was handed to the courier in time; the scan was missing, so the charge is waived."
+)
+LATE_FINDING = "复检未发现故障。 Re-test on the bench found no fault."
+
+
+def _late_corrections(demo: Demo, moment: datetime) -> None:
+    """After the releases, the auditor waives an overdue part whose charge was already deducted
+    (the station is credited) and finds no fault in a part whose claim was already charged back
+    (the supplier is credited): the draft carries both adjustments."""
+    auditor = demo.users["auditor"]
+    charge = db.session.scalar(
+        sa.select(StationCharge)
+        .where(
+            StationCharge.kind == ChargeKind.OVERDUE,
+            StationCharge.settled_in_run_id.is_not(None),
+            StationCharge.waived_at.is_(None),
+        )
+        .order_by(StationCharge.id)
+        .limit(1)
+    )
+    if charge is not None:
+        overdue = db.session.get(OldPart, charge.old_part_id)
+        act(moment, lambda: oldparts.waive_overdue(overdue, auditor, LATE_WAIVER))
+    received = db.session.scalar(
+        sa.select(OldPart)
+        .join(Chargeback, Chargeback.claim_id == OldPart.claim_id)
+        .join(Statement, Statement.id == Chargeback.statement_id)
+        .join(Organisation, Organisation.id == OldPart.destination_org_id)
+        .where(
+            OldPart.status == OldPartStatus.RECEIVED,
+            Organisation.code == OEM_CODE,
+            Chargeback.status != ChargebackStatus.WAIVED,
+            Statement.status != StatementStatus.DRAFT,
+        )
+        .order_by(OldPart.id)
+        .limit(1)
+    )
+    if received is not None:
+        act(
+            moment + timedelta(minutes=40),
+            lambda: oldparts.inspect(received, auditor, Inspection.NO_FAULT_FOUND, LATE_FINDING),
+        )
 
 
 # -- runs ------------------------------------------------------------------------------------------
