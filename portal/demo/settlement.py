@@ -44,9 +44,15 @@ from portal.extensions import db
 from portal.jobs import held_jobs, run_held_jobs
 from portal.settlement import engine
 from portal.settlement import operations as settlement
-from portal.masterdata.models import OEM_CODE, Organisation
 from portal.oldparts import operations as oldparts
-from portal.oldparts.models import ChargeKind, Inspection, OldPart, OldPartStatus, StationCharge
+from portal.oldparts.models import (
+    ChargeKind,
+    FindingStatus,
+    Inspection,
+    OldPart,
+    OldPartStatus,
+    StationCharge,
+)
 from portal.settlement.models import (
     Chargeback,
     ChargebackStatus,
@@ -186,20 +192,33 @@ def _late_corrections(demo: Demo, moment: datetime) -> None:
         sa.select(OldPart)
         .join(Chargeback, Chargeback.claim_id == OldPart.claim_id)
         .join(Statement, Statement.id == Chargeback.statement_id)
-        .join(Organisation, Organisation.id == OldPart.destination_org_id)
         .where(
             OldPart.status == OldPartStatus.RECEIVED,
-            Organisation.code == OEM_CODE,
             Chargeback.status != ChargebackStatus.WAIVED,
             Statement.status != StatementStatus.DRAFT,
         )
         .order_by(OldPart.id)
         .limit(1)
     )
-    if received is not None:
+    if received is None:
+        return
+    later = moment + timedelta(minutes=40)
+    if received.destination.is_oem:
         act(
-            moment + timedelta(minutes=40),
+            later,
             lambda: oldparts.inspect(received, auditor, Inspection.NO_FAULT_FOUND, LATE_FINDING),
+        )
+        return
+    # At its supplier: the supplier's finding is a proposal; the auditor confirms it.
+    supplier_user = demo.org_users[received.destination.code]
+    act(
+        later,
+        lambda: oldparts.inspect(received, supplier_user, Inspection.NO_FAULT_FOUND, LATE_FINDING),
+    )
+    if received.finding_status is FindingStatus.PROPOSED:
+        act(
+            later + timedelta(hours=1),
+            lambda: oldparts.confirm_finding(received, auditor, LATE_FINDING),
         )
 
 
