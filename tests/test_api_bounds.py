@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from portal.fields import MAX_INT
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet, claim_payload
 from tests.test_api_auth import API, Api, api_for, error_of
 
 
@@ -124,11 +124,10 @@ def test_the_document_states_the_bounds(document):
 def test_the_operations_raise_the_conflicts_the_api_answers_409(world, fleet, db_session):
     from portal.claims import attachments
     from portal.claims import operations as ops
-    from portal.claims.payload import parse_claim
     from portal.errors import Conflict, DomainError
 
     station = world.users["station"]
-    claim = ops.create_claim(station, parse_claim(claim_payload(fleet)))
+    claim = ClaimFactory(fleet=fleet)
     with pytest.raises(Conflict, match="cannot comment on a draft"):
         ops.add_comment(claim, station, "hello")
     ops.submit_claim(claim, station)
