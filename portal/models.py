@@ -1,8 +1,8 @@
 """Imports every model module so that `db.metadata` holds the whole schema."""
 
 from portal.analysis.models import EarlyWarning  # noqa: F401
-from portal.auditlog.models import AuditEntry  # noqa: F401
 from portal.announcements.models import Announcement, AnnouncementRead  # noqa: F401
+from portal.auditlog.models import AuditEntry  # noqa: F401
 from portal.auth.models import ApiToken, Role, User, UserSession  # noqa: F401
 from portal.claims.models import (  # noqa: F401
     Attachment,
@@ -16,6 +16,12 @@ from portal.claims.models import (  # noqa: F401
     ClaimVersion,
     ReasonCode,
 )
+from portal.masterdata.campaigns import (  # noqa: F401
+    Campaign,
+    CampaignEvent,
+    CampaignPart,
+    CampaignVehicle,
+)
 from portal.masterdata.models import (  # noqa: F401
     FaultCode,
     LaborOperation,
@@ -26,6 +32,7 @@ from portal.masterdata.models import (  # noqa: F401
     Supplier,
     Vehicle,
     VehicleModel,
+    WarrantyContract,
     WarrantyPolicy,
 )
 from portal.notifications.models import Notification  # noqa: F401

@@ -22,8 +22,7 @@ from portal.errors import Conflict
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.oldparts import operations as oldparts
-from portal.settlement import adjustments
-from portal.settlement import engine
+from portal.settlement import adjustments, engine
 from portal.settlement import operations as settle
 from portal.settlement.models import (
     Adjustment,
@@ -46,9 +45,7 @@ def fleet(world):
 
 def adjustments_of(claim) -> list[Adjustment]:
     db.session.expire_all()
-    return list(
-        db.session.scalars(sa.select(Adjustment).where(Adjustment.claim_id == claim.id))
-    )
+    return list(db.session.scalars(sa.select(Adjustment).where(Adjustment.claim_id == claim.id)))
 
 
 def told(user) -> list[str]:
@@ -69,7 +66,7 @@ def settled_and_charged(world, fleet):
 def test_a_no_fault_found_after_settlement_credits_the_supplier_once_on_its_next_statement(
     client, world, fleet
 ):
-    claim, first, original = settled_and_charged(world, fleet)
+    claim, _first, original = settled_and_charged(world, fleet)
     inspect_part(world, claim, "no_fault_found")
 
     (credit,) = adjustments_of(claim)
@@ -114,7 +111,9 @@ def test_a_no_fault_found_after_settlement_credits_the_supplier_once_on_its_next
     # The supplier reads it on its released statement; the other supplier gets a 404.
     page = api_for(client, world, "supplier").get(f"/statements/{statement.id}")
     assert page.status_code == 200 and page.get_json()["lines"][0]["kind"] == "adjustment"
-    assert api_for(client, world, "supplier_b").get(f"/statements/{statement.id}").status_code == 404
+    assert (
+        api_for(client, world, "supplier_b").get(f"/statements/{statement.id}").status_code == 404
+    )
     # Credited once: the run after has nothing for the supplier.
     third = SettlementRunFactory(world=world)
     assert statement_of(third, StatementKind.SUPPLIER, world.suppliers[0]) is None
@@ -140,9 +139,11 @@ def test_the_database_refuses_a_second_adjustment_for_one_source(world, fleet):
         original_statement_id=original.id,
         amount=Decimal("-1.00"),
     )
-    with pytest.raises(IntegrityError), db.session.begin_nested():
-        db.session.add(twin)
+    savepoint = db.session.begin_nested()
+    db.session.add(twin)
+    with pytest.raises(IntegrityError):
         db.session.flush()
+    savepoint.rollback()
     assert len(adjustments_of(claim)) == 1
 
 
@@ -171,9 +172,7 @@ def test_a_finding_while_the_draft_waits_is_credited_once_and_a_recomputed_draft
     assert credit.amount == Decimal("-105.00")
     # The draft is computed again (a resumed run): it reads the finding, the credit goes.
     db.session.execute(
-        sa.update(SettlementRun)
-        .where(SettlementRun.id == run.id)
-        .values(status=RunStatus.RUNNING)
+        sa.update(SettlementRun).where(SettlementRun.id == run.id).values(status=RunStatus.RUNNING)
     )
     db.session.commit()
     assert engine.compute_run(run.id) == "draft"
@@ -233,9 +232,7 @@ def test_a_discarded_draft_leaves_the_credit_for_the_next_run(world, fleet):
     (credit,) = adjustments_of(claim)
     assert credit.statement_id is None and credit.settled_in_run_id is None
     again = SettlementRunFactory(world=world)
-    assert statement_of(again, StatementKind.SUPPLIER, world.suppliers[0]).net == Decimal(
-        "-105.00"
-    )
+    assert statement_of(again, StatementKind.SUPPLIER, world.suppliers[0]).net == Decimal("-105.00")
 
 
 @pytest.mark.postgres

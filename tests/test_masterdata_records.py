@@ -42,27 +42,61 @@ def admin(world, fleet, login_as):
 
 def entries(kind: str) -> list[AuditEntry]:
     return list(
-        db.session.scalars(sa.select(AuditEntry).where(AuditEntry.kind == kind).order_by(AuditEntry.id))
+        db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.kind == kind).order_by(AuditEntry.id)
+        )
     )
 
 
 VALID = {
-    "stations": {"code": "ST-N", "name": "New station", "region": "West", "labor_rate": "88.00",
-                 "km_rate": "3.00", "parts_handling_rate": "0.10"},
-    "suppliers": {"code": "SU-N", "name": "New supplier", "recovery_share": "0.8",
-                  "labor_hours_cap": "", "handling_fee_rate": ""},
-    "models": {"code": "HX9", "name": "Huaxing HX9", "break_in_days": "90",
-               "break_in_min_km": "1500", "break_in_max_km": "5000", "break_in_price": "480.00"},
+    "stations": {
+        "code": "ST-N",
+        "name": "New station",
+        "region": "West",
+        "labor_rate": "88.00",
+        "km_rate": "3.00",
+        "parts_handling_rate": "0.10",
+    },
+    "suppliers": {
+        "code": "SU-N",
+        "name": "New supplier",
+        "recovery_share": "0.8",
+        "labor_hours_cap": "",
+        "handling_fee_rate": "",
+    },
+    "models": {
+        "code": "HX9",
+        "name": "Huaxing HX9",
+        "break_in_days": "90",
+        "break_in_min_km": "1500",
+        "break_in_max_km": "5000",
+        "break_in_price": "480.00",
+    },
     "policies": {"model": "HX5", "group": "body", "months": "36", "km": "100000"},
-    "parts": {"number": "P-900", "name": "Pump", "group": "basic", "supplier": "SU-A",
-              "unit_price": "12.50", "major_assembly": "false", "disposition": "return_to_oem",
-              "scrap_rate": ""},
+    "parts": {
+        "number": "P-900",
+        "name": "Pump",
+        "group": "basic",
+        "supplier": "SU-A",
+        "unit_price": "12.50",
+        "major_assembly": "false",
+        "disposition": "return_to_oem",
+        "scrap_rate": "",
+    },
     "part_models": {"part": "P-100", "model": "HX5"},
     "labor_operations": {"code": "OP-9", "description": "Replace pump", "standard_hours": "1.25"},
     "fault_codes": {"code": "P0999", "description": "Pump", "system": "engine"},
-    "vehicles": {"vin": "LHXT5B2D0RH000017", "model": "HX5", "engine_no": "E1",
-                 "production_date": "2025-01-02", "sale_date": "2025-02-03", "station": "ST-A",
-                 "owner_name": "王伟", "owner_phone": "13800000000", "odometer_km": "1200"},
+    "vehicles": {
+        "vin": "LHXT5B2D0RH000017",
+        "model": "HX5",
+        "engine_no": "E1",
+        "production_date": "2025-01-02",
+        "sale_date": "2025-02-03",
+        "station": "ST-A",
+        "owner_name": "王伟",
+        "owner_phone": "13800000000",
+        "odometer_km": "1200",
+    },
 }
 MODELS = {
     "stations": Station, "suppliers": Supplier, "models": VehicleModel,
@@ -97,7 +131,7 @@ def test_an_admin_creates_a_record_of_every_kind_on_a_page(admin, kind):
 
 
 @pytest.mark.parametrize(
-    "kind, field, value, message",
+    ("kind", "field", "value", "message"),
     [
         ("stations", "labor_rate", "abc", "is not a number"),
         ("stations", "parts_handling_rate", "10%", "fractions"),
@@ -127,7 +161,9 @@ def test_a_refused_record_names_its_field_and_saves_nothing(admin, kind, field, 
 
 
 def test_creating_a_record_whose_key_exists_is_refused(admin):
-    response = admin.post("/admin/masterdata/fault_codes/new", data={**VALID["fault_codes"], "code": "P0301"})
+    response = admin.post(
+        "/admin/masterdata/fault_codes/new", data={**VALID["fault_codes"], "code": "P0301"}
+    )
     assert response.status_code == 422
     assert "exists already" in response.get_data(as_text=True)
 
@@ -152,7 +188,9 @@ def test_a_new_part_price_starts_on_its_date_and_keeps_the_history(admin, fleet)
     url = f"/admin/masterdata/parts/{part.id}/edit"
     cells = importer.record_cells("parts", part)
     starts = date.today() - timedelta(days=10)
-    response = admin.post(url, data={**cells, "unit_price": "110.00", "price_from": starts.isoformat()})
+    response = admin.post(
+        url, data={**cells, "unit_price": "110.00", "price_from": starts.isoformat()}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     prices = sorted((p.valid_from or date.min, p.valid_to, p.unit_price) for p in part.prices)

@@ -12,6 +12,7 @@ from portal.api import (  # noqa: F401  (they register routes)
     analysis,
     auditlog,
     auth,
+    campaigns,
     claims,
     decisions,
     fulfilment,

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from portal.extensions import db
 from portal.auditlog.models import AuditEntry
+from portal.extensions import db
 from portal.money import round_money
 
 

@@ -25,6 +25,7 @@ from portal.claims.operations import (
     _set_validity,
     _transition,
     audit_decision,
+    default_supplier,
     lock_claim,
     return_claim,
 )
@@ -161,7 +162,7 @@ def decide_claim(claim_id: int, user: User, decision: Decision, today: date | No
 
 def _responsible_supplier(claim: Claim, code: str, errors: dict[str, str]) -> Supplier | None:
     if not code:
-        return claim.causal_part.supplier if claim.causal_part is not None else None
+        return default_supplier(claim)
     supplier = db.session.scalar(sa.select(Supplier).where(Supplier.code == code))
     if supplier is None:
         errors["supplier_code"] = str(_l("no such supplier"))

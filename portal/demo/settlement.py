@@ -42,8 +42,6 @@ from portal.demo.context import Demo, DemoError
 from portal.demo.files import pdf_document, photo
 from portal.extensions import db
 from portal.jobs import held_jobs, run_held_jobs
-from portal.settlement import engine
-from portal.settlement import operations as settlement
 from portal.oldparts import operations as oldparts
 from portal.oldparts.models import (
     ChargeKind,
@@ -53,6 +51,8 @@ from portal.oldparts.models import (
     OldPartStatus,
     StationCharge,
 )
+from portal.settlement import engine
+from portal.settlement import operations as settlement
 from portal.settlement.models import (
     Chargeback,
     ChargebackStatus,

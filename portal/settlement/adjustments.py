@@ -35,9 +35,11 @@ from portal.settlement.models import (
     AdjustmentKind,
     Chargeback,
     ChargebackStatus,
-    LineKind as StatementLineKind,
     Statement,
     StatementLine,
+)
+from portal.settlement.models import (
+    LineKind as StatementLineKind,
 )
 
 ZERO = Decimal("0.00")
@@ -132,8 +134,8 @@ def credit_supplier_for_finding(part: OldPart, user: User | None) -> Adjustment 
     _claim_event(claim, user, "adjustment_supplier_credit", statement)
     message = str(
         _l(
-            "Claim %(number)s: your recovery is lowered by %(amount)s (old part %(tag)s, %(result)s)"
-            "; the credit is on your next statement.",
+            "Claim %(number)s: your recovery is lowered by %(amount)s"
+            " (old part %(tag)s, %(result)s); the credit is on your next statement.",
             number=claim.number,
             amount=f"{-difference:,.2f}",
             tag=part.tag,
@@ -277,7 +279,10 @@ def _claim_event(
     claim: Claim, user: User | None, action: str, statement: Statement, note: str = ""
 ) -> None:
     reason = str(
-        _l("Adjusts statement %(statement)s; paid on the next statement.", statement=statement.number)
+        _l(
+            "Adjusts statement %(statement)s; paid on the next statement.",
+            statement=statement.number,
+        )
     )
     db.session.add(
         ClaimEvent(

@@ -224,8 +224,11 @@ def discard_run(run: SettlementRun, user: User) -> SettlementRun:
         user,
         subject=run.period,
         run_id=run.id,
-        before={"status": run.status, "station_net": run.station_net,
-                "supplier_net": run.supplier_net},
+        before={
+            "status": run.status,
+            "station_net": run.station_net,
+            "supplier_net": run.supplier_net,
+        },
     )
     for model in (Chargeback, StatementLine):
         db.session.execute(sa.delete(model).where(model.statement_id.in_(statements)))

@@ -180,7 +180,9 @@ def _station_description(kind: LineKind, claim: Claim, detail: str) -> str:
 
 
 ADJUSTMENT_LABELS = {
-    AdjustmentKind.SUPPLIER_CREDIT: _l("Adjustment: recovery lowered by a later inspection finding"),
+    AdjustmentKind.SUPPLIER_CREDIT: _l(
+        "Adjustment: recovery lowered by a later inspection finding"
+    ),
     AdjustmentKind.STATION_CREDIT: _l("Adjustment: overdue charge waived after it was deducted"),
 }
 

@@ -241,8 +241,8 @@ class RepairPlans:
         # Each submission must land where the story says: auto-approved, or in the queue.
         expects = []
         for index, payload in enumerate(payloads):
-            flagged = (
-                flavour in ("goodwill", "other_model_part") or (flavour == "labor" and index == 0)
+            flagged = flavour in ("goodwill", "other_model_part") or (
+                flavour == "labor" and index == 0
             )
             auto = not flagged and self.auto_approvable(station, payload)
             if outcome == DRAFT:

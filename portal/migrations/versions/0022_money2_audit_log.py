@@ -8,8 +8,8 @@ statement, once per (kind, source).
 The database refuses UPDATE and DELETE of its rows: a trigger on PostgreSQL (and TRUNCATE) and
 on SQLite.
 
-Revision ID: 0017_money2_adjustments_audit_log
-Revises: 0016_money_integrity
+Revision ID: 0022_money2_audit_log
+Revises: 0021_lists_decision_target
 Create Date: 2026-12-05 09:00:00.000000
 
 """
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0017_money2_adjustments_audit_log"
-down_revision = "0016_money_integrity"
+revision = "0022_money2_audit_log"
+down_revision = "0021_lists_decision_target"
 branch_labels = None
 depends_on = None
 
