@@ -24,6 +24,7 @@ from portal.masterdata.models import (
     VehicleModel,
     WarrantyPolicy,
 )
+from portal.masterdata.views import RECORD_KINDS
 from tests.factories import Fleet
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
@@ -103,14 +104,14 @@ MODELS = {
     "policies": WarrantyPolicy, "parts": Part, "part_models": PartModel,
     "labor_operations": LaborOperation, "fault_codes": FaultCode, "vehicles": Vehicle,
 }  # fmt: skip
-assert set(VALID) == set(importer.KINDS)
+assert set(VALID) == set(RECORD_KINDS)
 
 
 def count(model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
-@pytest.mark.parametrize("kind", importer.KINDS)
+@pytest.mark.parametrize("kind", RECORD_KINDS)
 def test_an_admin_creates_a_record_of_every_kind_on_a_page(admin, kind):
     cells = dict(VALID[kind])
     if kind == "vehicles":

@@ -1189,11 +1189,11 @@ class Reliability(Answer):
 
 class AuditLogQuery(Page):
     kind: f.choice(AuditKind) | None = None
-    actor: f.text(80, description="part of the acting user's name")
-    claim: f.text(40, upper=True, description="a claim number")
-    run: f.whole(1, description="a settlement run's id")
-    from_date: f.day(description="entries on or after this local day")
-    to_date: f.day(description="entries on or before this local day")
+    actor: f.text(80, description="part of the acting user's name") = ""
+    claim: f.text(40, upper=True, description="a claim number") = ""
+    run: f.whole(1, description="a settlement run's id") = None
+    from_date: f.day(description="entries on or after this local day") = None
+    to_date: f.day(description="entries on or before this local day") = None
 
 
 class AuditLogEntry(Answer):

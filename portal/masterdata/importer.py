@@ -78,7 +78,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import InstrumentedAttribute
 
-from portal.auditlog.operations import Actor, AuditKind, record
+from portal.auditlog import operations as audit
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.masterdata.campaigns import Campaign, CampaignKind, CampaignPart, CampaignVehicle
@@ -1178,7 +1178,7 @@ def _write(spec: Kind, rows: list[_Row], today: date) -> ImportResult:
 
 
 def import_csv(
-    kind: str, data: bytes, *, today: date | None = None, actor: Actor | None = None
+    kind: str, data: bytes, *, today: date | None = None, actor: audit.Actor | None = None
 ) -> ImportResult:
     """Validate a whole KIND file, then create or update its records (flushes, never commits).
 
@@ -1195,8 +1195,8 @@ def import_csv(
     if errors:
         raise ImportRejected(errors)
     result = _write(spec, rows, today or date.today())
-    record(
-        AuditKind.MASTERDATA_IMPORTED,
+    audit.record(
+        audit.AuditKind.MASTERDATA_IMPORTED,
         actor,
         subject=kind,
         after={"rows": len(rows), "created": result.created, "updated": result.updated},
@@ -1272,7 +1272,7 @@ def save_record(
     *,
     record: Any = None,
     today: date | None = None,
-    actor: Actor | None = None,
+    actor: audit.Actor | None = None,
 ) -> Any:
     """Create one record of KIND from `cells` (column -> text), or edit `record`, with the
     import's validation (the same parsers, checks and references; problems are `RowError`s of
@@ -1307,8 +1307,10 @@ def save_record(
     db.session.refresh(saved)
     after = record_cells(kind, saved)
     if before != after:
-        record(
-            AuditKind.MASTERDATA_CREATED if before is None else AuditKind.MASTERDATA_UPDATED,
+        audit.record(
+            audit.AuditKind.MASTERDATA_CREATED
+            if before is None
+            else audit.AuditKind.MASTERDATA_UPDATED,
             actor,
             subject=f"{kind} {','.join(after[name] for name in spec.key)}",
             before=_private(kind, {k: v for k, v in before.items() if after.get(k) != v})

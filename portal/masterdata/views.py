@@ -305,6 +305,7 @@ LISTINGS: dict[str, Listing] = {
         options=(joinedload(Campaign.supplier),),
         detail=lambda campaign: url_for("campaigns.detail", code=campaign.code),
         placeholder=_l("Code or title"),
+        create="campaigns.new",
     ),
     "campaign_vehicles": Listing(
         _l("Campaign vehicles"),
@@ -324,6 +325,12 @@ LISTINGS: dict[str, Listing] = {
 assert set(LISTINGS) == set(importer.KINDS)
 
 _KIND_PATH = "<any(" + ", ".join(importer.KINDS) + "):kind>"
+# The kinds kept one record at a time on the record pages below; contracts and campaigns have
+# pages of their own, a campaign's vehicles are added on its page.
+RECORD_KINDS: tuple[str, ...] = tuple(
+    kind for kind in importer.KINDS if kind not in ("contracts", "campaigns", "campaign_vehicles")
+)
+_RECORD_PATH = "<any(" + ", ".join(RECORD_KINDS) + "):kind>"
 
 
 class ImportForm(FlaskForm):
@@ -377,8 +384,12 @@ def records(kind: str):
         page=page,
         q=q,
         shown=shown,
-        # Contracts have pages of their own (listing.create): no generic record pages.
-        editable=importer.editable(kind) and not listing.create,
+        new_record=url_for(listing.create)
+        if listing.create
+        else url_for("masterdata.record_new", kind=kind)
+        if kind in RECORD_KINDS
+        else None,
+        editable=kind in RECORD_KINDS and importer.editable(kind),
     )
 
 
@@ -658,21 +669,21 @@ def _save(kind: str, record_id: int | None = None):
     return redirect(url_for("masterdata.record_edit", kind=kind, record_id=saved.id))
 
 
-@bp.route(f"/{_KIND_PATH}/new", methods=["GET"])
+@bp.route(f"/{_RECORD_PATH}/new", methods=["GET"])
 @role_required(Role.ADMIN)
 def record_new(kind: str):
     cells = {name: (request.args.get(name) or "")[:200] for name in importer.columns(kind)}
     return _record_page(kind, cells)
 
 
-@bp.route(f"/{_KIND_PATH}/new", methods=["POST"])
+@bp.route(f"/{_RECORD_PATH}/new", methods=["POST"])
 @role_required(Role.ADMIN)
 @page_action
 def record_create(kind: str):
     return _save(kind)
 
 
-@bp.route(f"/{_KIND_PATH}/<int:record_id>/edit", methods=["GET"])
+@bp.route(f"/{_RECORD_PATH}/<int:record_id>/edit", methods=["GET"])
 @role_required(Role.ADMIN)
 def record_edit(kind: str, record_id: int):
     record = _record_or_404(kind, record_id)
@@ -681,7 +692,7 @@ def record_edit(kind: str, record_id: int):
     return _record_page(kind, importer.record_cells(kind, record), record=record)
 
 
-@bp.route(f"/{_KIND_PATH}/<int:record_id>/edit", methods=["POST"])
+@bp.route(f"/{_RECORD_PATH}/<int:record_id>/edit", methods=["POST"])
 @role_required(Role.ADMIN)
 @page_action
 def record_update(kind: str, record_id: int):
