@@ -287,3 +287,127 @@ def test_two_findings_on_one_claim_at_once_credit_the_difference_once(committing
             db.session.scalars(sa.select(Adjustment.amount).where(Adjustment.claim_id == claim_id))
         )
         assert amounts == [Decimal("-210.00")]
+
+
+# -- never credited twice: a waiver and a late finding on one chargeback ------------------------
+
+
+def assert_every_total_is_the_sum_of_its_lines() -> None:
+    """Each statement's net is the sum of its lines (chargebacks not waived, or station lines)
+    and of the adjustments it carries; each run's nets are the sums of its statements'."""
+    from portal.settlement.models import Chargeback, ChargebackStatus, Statement, StatementLine
+
+    db.session.expire_all()
+    for statement in db.session.scalars(sa.select(Statement)):
+        if statement.kind is StatementKind.SUPPLIER:
+            lines = sa.select(sa.func.coalesce(sa.func.sum(Chargeback.amount), 0)).where(
+                Chargeback.statement_id == statement.id,
+                Chargeback.status != ChargebackStatus.WAIVED,
+            )
+        else:
+            lines = sa.select(sa.func.coalesce(sa.func.sum(StatementLine.amount), 0)).where(
+                StatementLine.statement_id == statement.id
+            )
+        carried = sa.select(sa.func.coalesce(sa.func.sum(Adjustment.amount), 0)).where(
+            Adjustment.statement_id == statement.id
+        )
+        assert statement.net == db.session.scalar(lines) + db.session.scalar(carried), (
+            statement.number
+        )
+    for run in db.session.scalars(sa.select(SettlementRun)):
+        for kind, total in (
+            (StatementKind.STATION, run.station_net),
+            (StatementKind.SUPPLIER, run.supplier_net),
+        ):
+            nets = db.session.scalar(
+                sa.select(sa.func.coalesce(sa.func.sum(Statement.net), 0)).where(
+                    Statement.run_id == run.id, Statement.kind == kind
+                )
+            )
+            assert total == nets, (run.period, kind)
+
+
+def supplier_paid_in_all(world) -> Decimal:
+    """What the supplier pays over every released statement so far."""
+    from portal.settlement.models import Statement
+
+    db.session.expire_all()
+    return db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Statement.net), 0)).where(
+            Statement.org_id == world.suppliers[0].id,
+            Statement.kind == StatementKind.SUPPLIER,
+            Statement.status != StatementStatus.DRAFT,
+        )
+    )
+
+
+def disputed_after_settlement(world, fleet):
+    from tests.test_settlement_engine import chargeback_of
+
+    claim, _first, original = settled_and_charged(world, fleet)
+    cb = chargeback_of(claim)
+    settle.dispute_chargeback(cb, world.users["supplier"], "The pump was never faulty")
+    db.session.commit()
+    return claim, cb, original
+
+
+def test_a_chargeback_waived_after_the_credit_was_paid_takes_the_credit_back_once(world, fleet):
+    """225.00 charged; a late no_fault_found credits 105.00 on the next statement; then the
+    dispute is waived: the supplier owes nothing for the claim, so the 105.00 already paid is
+    taken back once; in all the supplier pays 0.00, not -105.00."""
+    claim, cb, original = disputed_after_settlement(world, fleet)
+    inspect_part(world, claim, "no_fault_found")
+    SettlementRunFactory(world=world, released=True)  # pays the credit: -105.00
+    assert supplier_paid_in_all(world) == Decimal("120.00")
+    settle.resolve_chargeback(cb, world.users["auditor"], "waive", "Bench test: no fault")
+    db.session.commit()
+    assert totals(original)[0] == Decimal("0.00")
+    assert_every_total_is_the_sum_of_its_lines()
+
+    SettlementRunFactory(world=world, released=True)
+    assert supplier_paid_in_all(world) == Decimal("0.00")
+    assert_every_total_is_the_sum_of_its_lines()
+    # A retried waiver call changes nothing; nothing more for the supplier afterwards.
+    adjustments.take_back_credits(cb, world.users["auditor"])
+    db.session.commit()
+    again = SettlementRunFactory(world=world)
+    assert statement_of(again, StatementKind.SUPPLIER, world.suppliers[0]) is None
+    assert sum(a.amount for a in adjustments_of(claim)) == Decimal("0.00")
+
+
+def test_a_chargeback_waived_while_the_credit_waits_is_never_paid_twice(world, fleet):
+    claim, cb, _original = disputed_after_settlement(world, fleet)
+    inspect_part(world, claim, "no_fault_found")  # the credit of -105.00 waits for a run
+    settle.resolve_chargeback(cb, world.users["auditor"], "waive", "Bench test: no fault")
+    db.session.commit()
+    SettlementRunFactory(world=world, released=True)
+    assert supplier_paid_in_all(world) == Decimal("0.00")
+    assert_every_total_is_the_sum_of_its_lines()
+    again = SettlementRunFactory(world=world)
+    assert statement_of(again, StatementKind.SUPPLIER, world.suppliers[0]) is None
+
+
+def test_a_late_finding_after_a_waiver_credits_nothing(world, fleet):
+    claim, cb, _original = disputed_after_settlement(world, fleet)
+    settle.resolve_chargeback(cb, world.users["auditor"], "waive", "Goodwill")
+    db.session.commit()
+    inspect_part(world, claim, "no_fault_found")
+    assert adjustments_of(claim) == []
+    run = SettlementRunFactory(world=world, released=True)
+    assert statement_of(run, StatementKind.SUPPLIER, world.suppliers[0]) is None
+    assert supplier_paid_in_all(world) == Decimal("0.00")
+    assert_every_total_is_the_sum_of_its_lines()
+
+
+def test_a_waived_overdue_charge_is_credited_once_and_every_total_adds_up(world, fleet):
+    claim = overdue_claim(world, fleet)
+    SettlementRunFactory(world=world, released=True)  # deducts 45.50
+    (old,) = oldparts.parts_of_claim(claim)
+    oldparts.waive_overdue(old, world.users["auditor"], "Courier lost the box")
+    db.session.commit()
+    adjustments.credit_station_for_waiver(old, world.users["auditor"], None)
+    SettlementRunFactory(world=world, released=True)
+    SettlementRunFactory(world=world, released=True)
+    (credit,) = adjustments_of(claim)
+    assert credit.amount == Decimal("45.50") and credit.settled_in_run_id is not None
+    assert_every_total_is_the_sum_of_its_lines()
