@@ -363,6 +363,15 @@ def test_a_chargeback_waived_after_the_credit_was_paid_takes_the_credit_back_onc
     db.session.commit()
     assert totals(original)[0] == Decimal("0.00")
     assert_every_total_is_the_sum_of_its_lines()
+    debit = next(a for a in adjustments_of(claim) if a.kind is AdjustmentKind.SUPPLIER_DEBIT)
+    assert debit.amount == Decimal("105.00") and debit.original_statement_id == original.id
+    assert any("105.00" in m and claim.number in m for m in told(world.users["supplier"]))
+    assert db.session.scalar(
+        sa.select(AuditEntry).where(
+            AuditEntry.kind == "adjustment.created",
+            AuditEntry.subject == f"supplier_debit #{debit.id}",
+        )
+    )
 
     SettlementRunFactory(world=world, released=True)
     assert supplier_paid_in_all(world) == Decimal("0.00")

@@ -119,6 +119,7 @@ EVENT_LABELS = {
     "settled": _l("Settled"),
     "adjustment_supplier_credit": _l("Adjustment: supplier credited on its next statement"),
     "adjustment_station_credit": _l("Adjustment: station credited on its next statement"),
+    "adjustment_supplier_debit": _l("Adjustment: supplier credit taken back"),
 }
 
 # Header fields by the names the payload, the rules and the version snapshots use.

@@ -5,6 +5,10 @@
   those) that lowers the recovery credits the supplier the difference: a `supplier_credit`.
 - An overdue old part waived after its charge was deducted from the station credits the
   station the charge back: a `station_credit`.
+- A chargeback waived after such a supplier credit: the waiver takes the whole chargeback off
+  its statement, so each credit on it is taken back on the supplier's next statement (a
+  `supplier_debit`): in all the supplier pays nothing for the claim, never less. A finding after
+  the waiver credits nothing.
 
 Each is created exactly once: the database keeps one adjustment per (kind, source), and the
 claim's chargeback row is locked while the difference is worked out, so two findings on one
@@ -83,7 +87,7 @@ def credit_supplier_for_finding(part: OldPart, user: User | None) -> Adjustment 
         .execution_options(populate_existing=True)
     )
     if cb is None or cb.status is ChargebackStatus.WAIVED:
-        return None
+        return None  # waived: the supplier pays nothing for the claim already
     found = _existing(AdjustmentKind.SUPPLIER_CREDIT, part.id)  # re-read under the lock
     if found is not None:
         return found
@@ -230,6 +234,71 @@ def credit_station_for_waiver(
     )
     db.session.flush()
     return adjustment
+
+
+def take_back_credits(cb: Chargeback, user: User | None) -> list[Adjustment]:
+    """The chargeback `cb` is waived: every supplier credit on its claim is taken back on the
+    supplier's next statement, once per credit (a `supplier_debit` whose source is the
+    credit). Answers the debits, old and new; none when the chargeback is not waived."""
+    if cb.status is not ChargebackStatus.WAIVED:
+        return []
+    credits = db.session.scalars(
+        sa.select(Adjustment)
+        .where(
+            Adjustment.kind == AdjustmentKind.SUPPLIER_CREDIT,
+            Adjustment.claim_id == cb.claim_id,
+            Adjustment.org_id == cb.supplier_id,
+        )
+        .order_by(Adjustment.id)
+    ).all()
+    claim = db.session.get(Claim, cb.claim_id)
+    debits = []
+    for credit in credits:
+        found = _existing(AdjustmentKind.SUPPLIER_DEBIT, credit.id)
+        if found is not None:
+            debits.append(found)
+            continue
+        reason = str(
+            _l(
+                "Chargeback of claim %(number)s waived after statement %(statement)s: the credit "
+                "of %(amount)s is taken back.",
+                number=claim.number,
+                statement=cb.statement.number,
+                amount=f"{-credit.amount:,.2f}",
+            )
+        )
+        debit = _create(
+            AdjustmentKind.SUPPLIER_DEBIT,
+            source_id=credit.id,
+            org_id=cb.supplier_id,
+            claim=claim,
+            statement=cb.statement,
+            amount=-credit.amount,
+            reason=reason,
+            user=user,
+        )
+        if debit is None:  # a concurrent waiver made it
+            debit = _existing(AdjustmentKind.SUPPLIER_DEBIT, credit.id)
+            if debit is not None:
+                debits.append(debit)
+            continue
+        debits.append(debit)
+        _claim_event(claim, user, "adjustment_supplier_debit", cb.statement)
+        notify_organisation(
+            cb.supplier_id,
+            str(
+                _l(
+                    "Claim %(number)s: the chargeback is waived; the credit of %(amount)s it "
+                    "carried is taken back on your next statement.",
+                    number=claim.number,
+                    amount=f"{-credit.amount:,.2f}",
+                )
+            ),
+            f"/settlement/chargebacks/{cb.id}",
+        )
+        _tell_finance(reason)
+    db.session.flush()
+    return debits
 
 
 def _create(

@@ -377,7 +377,8 @@ def _compute(run_id: int) -> str:
         WHERE o.id IN (SELECT c.responsible_supplier_id FROM claim c
                        WHERE {in_scope} AND c.responsible_supplier_id IS NOT NULL)
            OR o.id IN (SELECT a.org_id FROM settlement_adjustment a
-                       WHERE a.kind = 'supplier_credit' AND {adjustments_in_scope})
+                       WHERE a.kind IN ('supplier_credit', 'supplier_debit')
+                         AND {adjustments_in_scope})
         """
     )
     if _is_postgres():
@@ -457,6 +458,7 @@ def _compute(run_id: int) -> str:
         """
     )
     _carry_adjustments(sql, "supplier_credit", "supplier", adjustments_in_scope)
+    _carry_adjustments(sql, "supplier_debit", "supplier", adjustments_in_scope)
     _report(run_id, 85, "supplier_totals")
     _update_totals(sql, "chargeback", "amount", "src.status <> 'waived'", "supplier")
     sql("DELETE FROM statement WHERE run_id = :run AND line_count = 0 AND kind = 'supplier'")

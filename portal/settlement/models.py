@@ -405,11 +405,16 @@ class AdjustmentKind(enum.StrEnum):
     # An overdue old part waived after its charge was deducted: the station is credited.
     # Source: the station charge.
     STATION_CREDIT = "station_credit"
+    # A chargeback waived after a supplier credit on it: the supplier owes nothing for the
+    # claim any more (the waiver takes the whole chargeback off its statement), so the credit
+    # is taken back on its next statement. Source: the supplier credit.
+    SUPPLIER_DEBIT = "supplier_debit"
 
 
 ADJUSTMENT_STATEMENT_KIND = {
     AdjustmentKind.SUPPLIER_CREDIT: StatementKind.SUPPLIER,
     AdjustmentKind.STATION_CREDIT: StatementKind.STATION,
+    AdjustmentKind.SUPPLIER_DEBIT: StatementKind.SUPPLIER,
 }
 
 
@@ -453,7 +458,8 @@ class Adjustment(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("kind", "source_id", name="uq_settlement_adjustment_kind_source"),
         sa.CheckConstraint(
-            "(kind = 'supplier_credit' AND amount < 0) OR (kind = 'station_credit' AND amount > 0)",
+            "(kind = 'supplier_credit' AND amount < 0) OR (kind = 'station_credit' AND amount > 0)"
+            " OR (kind = 'supplier_debit' AND amount > 0)",
             name="sign_by_kind",
         ),
     )

@@ -30,7 +30,7 @@ from portal.jobs import (
 )
 from portal.masterdata.models import OEM_CODE, Organisation
 from portal.notifications.operations import notify_organisation
-from portal.settlement import engine
+from portal.settlement import adjustments, engine
 from portal.settlement.models import (
     DEFAULT_VAT_RATE,
     Adjustment,
@@ -639,6 +639,9 @@ def resolve_chargeback(cb: Chargeback, user: User, action: str, reason: str) -> 
     _locked(Statement, cb.statement_id)
     if cb.status is ChargebackStatus.WAIVED:
         engine.recompute_statement_totals(cb.statement_id)
+        # Credits of late findings on it are taken back: the supplier now owes nothing for
+        # the claim, not less than nothing.
+        adjustments.take_back_credits(cb, user)
     _maybe_final(cb.statement_id)
     notify_organisation(
         cb.supplier_id,

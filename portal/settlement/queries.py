@@ -184,6 +184,7 @@ ADJUSTMENT_LABELS = {
         "Adjustment: recovery lowered by a later inspection finding"
     ),
     AdjustmentKind.STATION_CREDIT: _l("Adjustment: overdue charge waived after it was deducted"),
+    AdjustmentKind.SUPPLIER_DEBIT: _l("Adjustment: credit taken back, the chargeback was waived"),
 }
 
 

@@ -898,7 +898,7 @@ def _render_chargeback(
         adjustments=[
             a
             for a in adjustments_of_claim(claim.id)
-            if a.kind is AdjustmentKind.SUPPLIER_CREDIT and a.org_id == cb.supplier_id
+            if a.kind is not AdjustmentKind.STATION_CREDIT and a.org_id == cb.supplier_id
         ],
     ), status
 

@@ -54,6 +54,7 @@ def upgrade():
             sa.Enum(
                 "supplier_credit",
                 "station_credit",
+                "supplier_debit",
                 name="adjustment_kind",
                 native_enum=False,
                 create_constraint=True,
@@ -77,7 +78,8 @@ def upgrade():
         sa.Column("statement_id", sa.Integer(), nullable=True),
         sa.Column("settled_in_run_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
-            "(kind = 'supplier_credit' AND amount < 0) OR (kind = 'station_credit' AND amount > 0)",
+            "(kind = 'supplier_credit' AND amount < 0) OR (kind = 'station_credit' AND amount > 0)"
+            " OR (kind = 'supplier_debit' AND amount > 0)",
             name=op.f("ck_settlement_adjustment_sign_by_kind"),
         ),
         sa.ForeignKeyConstraint(
