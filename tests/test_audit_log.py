@@ -245,3 +245,67 @@ def test_the_api_reads_the_log_with_filters(client, world, fleet):
     error_of(finance.get("/audit-log", query_string={"from_date": "yesterday"}), 400)
     for role in ("station", "supplier"):
         error_of(api_for(client, world, role).get("/audit-log"), 403)
+
+
+# -- campaigns and contracts: rules of who pays, master data -------------------------------------
+
+
+def test_a_campaign_opened_edited_and_closed_and_its_vehicles_are_recorded(world, fleet):
+    from portal.campaigns import operations as campaigns
+    from portal.masterdata.campaigns import CampaignKind
+
+    auditor = world.users["auditor"]
+    terms = campaigns.CampaignInput(
+        code="RC-LOG",
+        title="Oil pump may leak",
+        kind=CampaignKind.RECALL,
+        start_date=date(2026, 1, 1),
+        end_date=None,
+        operation_code=fleet.operation.code,
+        hours=Decimal("1.20"),
+        parts=[(fleet.part.number, 1)],
+        supplier_code=world.suppliers[0].code,
+        recovery_share=Decimal("0.60"),
+    )
+    campaign = campaigns.open_campaign(auditor, terms)
+    terms.recovery_share = Decimal("0.40")
+    campaigns.edit_campaign(campaign, auditor, terms)
+    campaigns.add_vehicles_produced(
+        campaign, auditor, fleet.vehicle.model.code, date(2000, 1, 1), date(2030, 1, 1)
+    )
+    campaigns.close_campaign(campaign, auditor, "All done")
+    db.session.flush()
+    assert kinds(subject="campaign RC-LOG") == [
+        "campaign.opened",
+        "campaign.edited",
+        "campaign.vehicles_added",
+        "campaign.closed",
+    ]
+    edited = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.kind == "campaign.edited"))
+    assert (edited.before, edited.after) == ({"recovery_share": "0.60"}, {"recovery_share": "0.40"})
+    assert edited.actor_name == "auditor"
+
+
+def test_a_contract_created_and_edited_is_recorded(world, fleet):
+    from portal.masterdata import contracts
+
+    admin_user = world.users["admin"]
+    terms = contracts.Terms("basic", fleet.old_vehicle.sale_date, 60, 150000)
+    row = contracts.create_contract(admin_user, "YB-LOG", fleet.old_vehicle.vin, terms)
+    contracts.update_contract(
+        admin_user, row, contracts.Terms("basic", fleet.old_vehicle.sale_date, 72, 150000)
+    )
+    assert (
+        contracts.update_contract(
+            admin_user, row, contracts.Terms("basic", fleet.old_vehicle.sale_date, 72, 150000)
+        )
+        == []
+    )  # nothing changed: nothing recorded
+    db.session.flush()
+    assert kinds(subject="contracts YB-LOG,basic") == ["masterdata.created", "masterdata.updated"]
+    edited = db.session.scalar(
+        sa.select(AuditEntry).where(
+            AuditEntry.kind == "masterdata.updated", AuditEntry.subject == "contracts YB-LOG,basic"
+        )
+    )
+    assert (edited.before, edited.after) == ({"months": 60}, {"months": 72})

@@ -49,6 +49,10 @@ class AuditKind(enum.StrEnum):
     MASTERDATA_CREATED = "masterdata.created"
     MASTERDATA_UPDATED = "masterdata.updated"
     MASTERDATA_REMOVED = "masterdata.removed"
+    CAMPAIGN_OPENED = "campaign.opened"
+    CAMPAIGN_EDITED = "campaign.edited"
+    CAMPAIGN_CLOSED = "campaign.closed"
+    CAMPAIGN_VEHICLES_ADDED = "campaign.vehicles_added"
 
 
 def _plain(value: Any) -> Any:

@@ -47,6 +47,10 @@ KIND_LABELS = {
     AuditKind.MASTERDATA_CREATED: _l("Master-data record created"),
     AuditKind.MASTERDATA_UPDATED: _l("Master-data record edited"),
     AuditKind.MASTERDATA_REMOVED: _l("Master-data record removed"),
+    AuditKind.CAMPAIGN_OPENED: _l("Campaign opened"),
+    AuditKind.CAMPAIGN_EDITED: _l("Campaign edited"),
+    AuditKind.CAMPAIGN_CLOSED: _l("Campaign closed"),
+    AuditKind.CAMPAIGN_VEHICLES_ADDED: _l("Vehicles added to a campaign"),
 }
 assert set(KIND_LABELS) == set(AuditKind)
 
