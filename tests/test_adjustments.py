@@ -420,3 +420,42 @@ def test_a_waived_overdue_charge_is_credited_once_and_every_total_adds_up(world,
     (credit,) = adjustments_of(claim)
     assert credit.amount == Decimal("45.50") and credit.settled_in_run_id is not None
     assert_every_total_is_the_sum_of_its_lines()
+
+
+def test_a_credit_is_carried_once_by_a_failed_and_retried_run_released_twice(
+    world, fleet, monkeypatch
+):
+    from tests.test_settlement_engine import release, run_now
+
+    claim, _first, _original = settled_and_charged(world, fleet)
+    inspect_part(world, claim, "no_fault_found")
+    real = engine._update_totals
+
+    def broken(sql, table, *args):
+        if table == "chargeback":  # after the adjustments were carried
+            raise RuntimeError("disk full")
+        return real(sql, table, *args)
+
+    monkeypatch.setattr(engine, "_update_totals", broken)
+    run = run_now(world)
+    assert run.status is RunStatus.FAILED
+    (credit,) = adjustments_of(claim)
+    assert credit.statement_id is None  # the failed attempt kept nothing
+    monkeypatch.setattr(engine, "_update_totals", real)
+    settle.retry_run(run, world.users["finance"])
+    db.session.commit()
+    db.session.refresh(run)
+    assert run.status is RunStatus.DRAFT and run.supplier_net == Decimal("-105.00")
+    release(world, run)
+    assert engine.release_run(run.id, world.users["finance"].id) == "skipped"  # again: no-op
+    db.session.expire_all()
+    (credit,) = adjustments_of(claim)
+    assert credit.settled_in_run_id == run.id
+    assert supplier_paid_in_all(world) == Decimal("120.00")  # 225.00 - 105.00, once
+    assert_every_total_is_the_sum_of_its_lines()
+    later = SettlementRunFactory(world=world)
+    assert statement_of(later, StatementKind.SUPPLIER, world.suppliers[0]) is None
+    assert (
+        "settlement_run.retried"
+        in db.session.scalars(sa.select(AuditEntry.kind).where(AuditEntry.run_id == run.id)).all()
+    )

@@ -309,3 +309,52 @@ def test_a_contract_created_and_edited_is_recorded(world, fleet):
         )
     )
     assert (edited.before, edited.after) == ({"months": 60}, {"months": 72})
+
+
+# -- chargebacks, findings: every step that moves money ------------------------------------------
+
+
+def test_chargeback_reviews_and_the_final_statement_are_recorded(world, fleet):
+    from tests.test_settlement_engine import chargeback_of
+
+    accepted_claim = ClaimFactory(fleet=fleet, approved=True)
+    waived_claim = ClaimFactory(fleet=fleet, approved=True)
+    run = SettlementRunFactory(world=world, released=True)
+    supplier, auditor = world.users["supplier"], world.users["auditor"]
+    settle.accept_chargeback(chargeback_of(accepted_claim), supplier)
+    settle.dispute_chargeback(chargeback_of(waived_claim), supplier, "Not ours")
+    settle.resolve_chargeback(chargeback_of(waived_claim), auditor, "waive", "Goodwill")
+    db.session.commit()
+    assert kinds(claim_number=accepted_claim.number)[-1] == "chargeback.accepted"
+    assert kinds(claim_number=waived_claim.number)[-2:] == [
+        "chargeback.disputed",
+        "chargeback.waived",
+    ]
+    waived = db.session.scalar(
+        sa.select(AuditEntry).where(
+            AuditEntry.kind == "chargeback.waived", AuditEntry.claim_number == waived_claim.number
+        )
+    )
+    assert (waived.amount_before, waived.amount_after) == (Decimal("225.00"), Decimal("0.00"))
+    assert waived.actor_name == "auditor" and waived.note == "Goodwill"
+    statement = statement_of(run, StatementKind.SUPPLIER, world.suppliers[0])
+    final = db.session.scalar(
+        sa.select(AuditEntry).where(
+            AuditEntry.kind == "statement.final", AuditEntry.statement_id == statement.id
+        )
+    )
+    assert final.amount_after == Decimal("225.00")  # the waived line is out
+
+
+def test_a_discarded_run_is_recorded(world, fleet):
+    ClaimFactory(fleet=fleet, approved=True)
+    run = SettlementRunFactory(world=world)
+    settle.discard_run(run, world.users["finance"])
+    db.session.commit()
+    assert kinds(run_id=run.id)[-1] == "settlement_run.discarded"
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(
+            AuditEntry.kind == "settlement_run.discarded", AuditEntry.run_id == run.id
+        )
+    )
+    assert entry.actor_name == "finance"

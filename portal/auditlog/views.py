@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.admin.forms import ROLE_LABELS
 from portal.auditlog.operations import AuditKind
 from portal.auditlog.queries import LogFilter, csv_rows, entries
 from portal.auth.models import Role
@@ -70,6 +71,7 @@ def index():
         log_filter=log_filter,
         problems=problems,
         kinds=KIND_LABELS,
+        roles={role.value: label for role, label in ROLE_LABELS.items()},
         zone=_zone(),
     )
 

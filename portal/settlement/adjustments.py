@@ -31,6 +31,7 @@ from portal.extensions import db
 from portal.masterdata.models import OEM_CODE, Organisation
 from portal.money import round_money
 from portal.notifications.operations import notify_organisation
+from portal.oldparts.labels import INSPECTION_LABELS
 from portal.oldparts.models import OldPart, OldPartEvent, StationCharge
 from portal.oldparts.operations import lines_removed_from_recovery
 from portal.oldparts.signals import finding_in_force, overdue_waived
@@ -110,7 +111,7 @@ def credit_supplier_for_finding(part: OldPart, user: User | None) -> Adjustment 
             "Old part %(tag)s: %(result)s after statement %(statement)s; recovery of claim "
             "%(number)s lowered.",
             tag=part.tag,
-            result=part.inspection.value,
+            result=str(INSPECTION_LABELS[part.inspection]),
             statement=statement.number,
             number=claim.number,
         )
@@ -143,7 +144,7 @@ def credit_supplier_for_finding(part: OldPart, user: User | None) -> Adjustment 
             number=claim.number,
             amount=f"{-difference:,.2f}",
             tag=part.tag,
-            result=part.inspection.value,
+            result=str(INSPECTION_LABELS[part.inspection]),
         )
     )
     # The supplier's chargeback page (a part held at the OEM is not the supplier's to open).
