@@ -116,6 +116,11 @@ def test_waivers_settings_reason_codes_and_users_are_recorded(world, fleet):
     vat = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.subject == "vat_rate"))
     assert Decimal(vat.before["vat_rate"]) == Decimal("0.13")
     assert Decimal(vat.after["vat_rate"]) == Decimal("0.09")
+    admin.update_decision_target(world.users["admin"], 7)
+    target = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.subject == "decision_target_days")
+    )
+    assert target.after == {"decision_target_days": 7} and target.actor_name == "admin"
     admin.add_reason_code(world.users["admin"], "missing_photos", "Missing photos", "缺少照片")
     assert "reason_code.changed" in kinds(subject="missing_photos")
     set_active(world.users["station_b"], False, acting=world.users["admin"])

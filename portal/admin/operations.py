@@ -129,6 +129,14 @@ def update_decision_target(user: User, days: int | None) -> None:
     before = settings.decision_target_days
     settings.decision_target_days = days
     db.session.flush()
+    if before != days:
+        record(
+            AuditKind.SETTINGS_CHANGED,
+            user,
+            subject="decision_target_days",
+            before={"decision_target_days": before},
+            after={"decision_target_days": days},
+        )
     log.info(
         "decision target saved by %s (id %s): %s -> %s working days",
         user.username,
