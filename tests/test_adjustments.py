@@ -459,3 +459,71 @@ def test_a_credit_is_carried_once_by_a_failed_and_retried_run_released_twice(
         "settlement_run.retried"
         in db.session.scalars(sa.select(AuditEntry.kind).where(AuditEntry.run_id == run.id)).all()
     )
+
+
+@pytest.mark.postgres
+def test_a_waiver_and_a_late_finding_at_once_never_credit_the_supplier_twice(committing_app):
+    """The auditor waives the disputed chargeback while another finds no fault in its part:
+    whichever commits first, the supplier ends up paying nothing for the claim, never less."""
+    import threading
+
+    from portal.auth.models import User
+    from portal.oldparts.models import OldPart
+    from portal.settlement.models import Chargeback
+    from tests.factories import World
+
+    with committing_app.app_context():
+        world = World.build()
+        fleet = Fleet.build(world)
+        ClaimSettings.current().auto_approve_enabled = False
+        claim = ClaimFactory(fleet=fleet, approved=True)
+        SettlementRunFactory(world=world, released=True)
+        cb = db.session.scalar(sa.select(Chargeback).where(Chargeback.claim_id == claim.id))
+        settle.dispute_chargeback(cb, world.users["supplier"], "Never faulty")
+        (old,) = oldparts.parts_of_claim(claim)
+        shipment = oldparts.create_return_shipment(world.users["station"], [old.tag])
+        oldparts.ship(shipment, world.users["station"], "ZTO", "ZT1")
+        oldparts.receive(shipment, world.users["auditor"], old.tag)
+        ids = {"claim": claim.id, "cb": cb.id, "tag": old.tag, "auditor": world.users["auditor"].id}
+        db.session.commit()
+
+    barrier = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def waive() -> None:
+        try:
+            with committing_app.app_context():
+                chargeback = db.session.get(Chargeback, ids["cb"])
+                auditor = db.session.get(User, ids["auditor"])
+                barrier.wait()
+                settle.resolve_chargeback(chargeback, auditor, "waive", "Goodwill")
+                db.session.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    def find() -> None:
+        try:
+            with committing_app.app_context():
+                part_ = db.session.scalar(sa.select(OldPart).where(OldPart.tag == ids["tag"]))
+                auditor = db.session.get(User, ids["auditor"])
+                barrier.wait()
+                oldparts.inspect(part_, auditor, "no_fault_found")
+                db.session.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=waive), threading.Thread(target=find)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures
+    with committing_app.app_context():
+        amounts = list(
+            db.session.scalars(
+                sa.select(Adjustment.amount).where(Adjustment.claim_id == ids["claim"])
+            )
+        )
+        # None (the waiver first), or the credit and its taking back (the finding first).
+        assert sum(amounts, Decimal("0.00")) == Decimal("0.00"), amounts
+        assert len(amounts) in (0, 2)
