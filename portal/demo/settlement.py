@@ -188,6 +188,7 @@ def _late_corrections(demo: Demo, moment: datetime) -> None:
     if charge is not None:
         overdue = db.session.get(OldPart, charge.old_part_id)
         act(moment, lambda: oldparts.waive_overdue(overdue, auditor, LATE_WAIVER))
+    _finding_then_waiver(demo, moment + timedelta(minutes=20))
     received = db.session.scalar(
         sa.select(OldPart)
         .join(Chargeback, Chargeback.claim_id == OldPart.claim_id)
@@ -220,6 +221,66 @@ def _late_corrections(demo: Demo, moment: datetime) -> None:
             later + timedelta(hours=1),
             lambda: oldparts.confirm_finding(received, auditor, LATE_FINDING),
         )
+
+
+LATE_DISPUTE = "零件复检无故障，申请免除追偿。 The part shows no fault on the bench: please waive."
+LATE_DISPUTE_WAIVER = (
+    "供应商申诉成立，免除追偿。 The supplier's dispute stands: the chargeback is waived."
+)
+
+
+def _finding_then_waiver(demo: Demo, moment: datetime) -> None:
+    """A released chargeback whose returned part shows no fault: the supplier is credited;
+    it then disputes the line and the auditor waives it, so the credit is taken back (the
+    supplier pays nothing for the claim, never less): the draft carries the credit and its
+    debit."""
+    auditor = demo.users["auditor"]
+    candidates = db.session.scalars(
+        sa.select(OldPart)
+        .join(Chargeback, Chargeback.claim_id == OldPart.claim_id)
+        .join(Statement, Statement.id == Chargeback.statement_id)
+        .where(
+            OldPart.status == OldPartStatus.RECEIVED,
+            Chargeback.status == ChargebackStatus.OPEN,
+            Statement.status != StatementStatus.DRAFT,
+        )
+        .order_by(OldPart.id.desc())
+    )
+    part = next(iter(candidates), None)
+    if part is None:
+        return
+    cb_id = db.session.scalar(sa.select(Chargeback.id).where(Chargeback.claim_id == part.claim_id))
+    if part.destination.is_oem:
+        act(
+            moment, lambda: oldparts.inspect(part, auditor, Inspection.NO_FAULT_FOUND, LATE_FINDING)
+        )
+    else:  # at its supplier: a proposal the auditor confirms
+        inspector = demo.org_users[part.destination.code]
+        act(
+            moment,
+            lambda: oldparts.inspect(part, inspector, Inspection.NO_FAULT_FOUND, LATE_FINDING),
+        )
+        if part.finding_status is FindingStatus.PROPOSED:
+            act(
+                moment + timedelta(minutes=10),
+                lambda: oldparts.confirm_finding(part, auditor, LATE_FINDING),
+            )
+    cb = db.session.get(Chargeback, cb_id)
+    if cb.status is not ChargebackStatus.OPEN:
+        return
+    supplier_user = demo.org_users[cb.statement.org.code]
+    act(
+        moment + timedelta(minutes=20),
+        lambda: settlement.dispute_chargeback(
+            db.session.get(Chargeback, cb_id), supplier_user, LATE_DISPUTE
+        ),
+    )
+    act(
+        moment + timedelta(minutes=30),
+        lambda: settlement.resolve_chargeback(
+            db.session.get(Chargeback, cb_id), auditor, "waive", LATE_DISPUTE_WAIVER
+        ),
+    )
 
 
 # -- runs ------------------------------------------------------------------------------------------
