@@ -88,6 +88,40 @@ def export_csv():
     )
 
 
+# What a subject names by its first word, as the UI says it (the rest is a code, number or key).
+SUBJECT_LABELS = {
+    "stations": _l("Stations"),
+    "suppliers": _l("Suppliers"),
+    "models": _l("Vehicle models"),
+    "policies": _l("Warranty policies"),
+    "parts": _l("Parts"),
+    "part_models": _l("Models per part"),
+    "labor_operations": _l("Labor operations"),
+    "fault_codes": _l("Fault codes"),
+    "vehicles": _l("Vehicles"),
+    "contracts": _l("Extended warranty contracts"),
+    "campaigns": _l("Campaigns"),
+    "campaign_vehicles": _l("Campaign vehicles"),
+    "campaign": _l("Campaign"),
+    "chargeback": _l("Chargeback line"),
+    "supplier_credit": _l("Adjustment: supplier credited on its next statement"),
+    "station_credit": _l("Adjustment: station credited on its next statement"),
+    "supplier_debit": _l("Adjustment: supplier credit taken back"),
+}
+
+
+def subject_label(subject: str) -> str:
+    """The subject with its first word in the UI's language when it is a known kind."""
+    head, _sep, rest = (subject or "").partition(" ")
+    label = SUBJECT_LABELS.get(head)
+    return f"{label} {rest}".strip() if label is not None else subject
+
+
+@bp.app_template_filter("audit_subject")
+def _audit_subject(subject: str) -> str:
+    return subject_label(subject)
+
+
 def kind_label(kind: str) -> str:
     try:
         return str(KIND_LABELS[AuditKind(kind)])
