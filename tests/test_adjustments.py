@@ -373,9 +373,16 @@ def test_a_chargeback_waived_after_the_credit_was_paid_takes_the_credit_back_onc
         )
     )
 
-    SettlementRunFactory(world=world, released=True)
+    taken_back = SettlementRunFactory(world=world, released=True)
     assert supplier_paid_in_all(world) == Decimal("0.00")
     assert_every_total_is_the_sum_of_its_lines()
+    from portal.settlement import documents
+
+    statement = statement_of(taken_back, StatementKind.SUPPLIER, world.suppliers[0])
+    text = "".join(documents.statement_csv(statement))
+    assert "105.00" in text and claim.number in text and original.number in text
+    pdf_lines = documents.statement_document(statement).lines  # the PDF's, in both languages
+    assert len(pdf_lines) == 1 and "收回" in str(pdf_lines[0])
     # A retried waiver call changes nothing; nothing more for the supplier afterwards.
     adjustments.take_back_credits(cb, world.users["auditor"])
     db.session.commit()
