@@ -80,6 +80,11 @@ def test_a_no_fault_found_after_settlement_credits_the_supplier_once_on_its_next
     assert old.events[-1].action == "adjustment_supplier_credit"
     events = db.session.scalars(sa.select(ClaimEvent.action).where(ClaimEvent.claim_id == claim.id))
     assert "adjustment_supplier_credit" in list(events)
+    # ... the OEM's timeline: the station does not read the supplier's money on its claim.
+    station_view = api_for(client, world, "station").get(f"/claims/{claim.number}").get_json()
+    assert "adjustment_supplier_credit" not in {e["action"] for e in station_view["events"]}
+    auditor_view = api_for(client, world, "auditor").get(f"/claims/{claim.number}").get_json()
+    assert "adjustment_supplier_credit" in {e["action"] for e in auditor_view["events"]}
     # Called again (a retried request, a second signal): still one.
     assert adjustments.credit_supplier_for_finding(old, world.users["auditor"]).id == credit.id
     assert len(adjustments_of(claim)) == 1
@@ -534,3 +539,13 @@ def test_a_waiver_and_a_late_finding_at_once_never_credit_the_supplier_twice(com
         # None (the waiver first), or the credit and its taking back (the finding first).
         assert sum(amounts, Decimal("0.00")) == Decimal("0.00"), amounts
         assert len(amounts) in (0, 2)
+
+
+def test_the_stations_claim_page_does_not_show_the_suppliers_credit(world, fleet, switching_login):
+    claim, _first, _original = settled_and_charged(world, fleet)
+    inspect_part(world, claim, "no_fault_found")
+    marker = 'data-action="adjustment_supplier_credit"'
+    station_page = switching_login("station").get(f"/claims/{claim.number}")
+    assert station_page.status_code == 200 and marker not in station_page.get_data(as_text=True)
+    finance_page = switching_login("finance").get(f"/claims/{claim.number}")
+    assert finance_page.status_code == 200 and marker in finance_page.get_data(as_text=True)

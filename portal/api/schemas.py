@@ -31,6 +31,7 @@ from portal.auditlog.operations import AuditKind
 from portal.auth.models import Role, User
 from portal.campaigns import queries as campaign_queries
 from portal.claims import campaign as campaign_work
+from portal.claims import labels as claim_labels
 from portal.claims.models import Attachment as AttachmentRecord
 from portal.claims.models import Claim as ClaimRecord
 from portal.claims.models import ClaimComment as CommentRecord
@@ -477,7 +478,7 @@ class Claim(ClaimSummary):
     attachments: list[Attachment]
 
     @classmethod
-    def of(cls, claim: ClaimRecord) -> Claim:
+    def of(cls, claim: ClaimRecord, viewer: User | None = None) -> Claim:
         approved = claim.approved_total_amount is not None
         return cls(
             **cls.fields_of(claim),
@@ -554,6 +555,12 @@ class Claim(ClaimSummary):
                     version=e.version,
                 )
                 for e in claim.events
+                # the supplier's money (its credits, statements) is not the station's to read
+                if not (
+                    viewer is not None
+                    and viewer.role is Role.STATION
+                    and e.action in claim_labels.SUPPLIER_EVENTS
+                )
             ],
             versions=[
                 Version(
