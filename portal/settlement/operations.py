@@ -381,7 +381,14 @@ def mark_paid(statement: Statement, user: User, paid_on: date | None, reference:
     db.session.flush()
     notify_organisation(
         statement.org_id,
-        f"Statement {statement.number} paid on {paid_on.isoformat()} (ref. {reference}).",
+        str(
+            _l(
+                "Statement %(number)s paid on %(day)s (ref. %(reference)s).",
+                number=statement.number,
+                day=paid_on.isoformat(),
+                reference=reference,
+            )
+        ),
         f"/settlement/statements/{statement.id}",
     )
     return statement
@@ -551,7 +558,14 @@ def dispute_chargeback(
     if oem is not None:
         notify_organisation(
             oem.id,
-            f"Chargeback for {cb.claim.number} disputed by {cb.statement.org.code}: {reason}",
+            str(
+                _l(
+                    "Chargeback for %(claim)s disputed by %(supplier)s: %(reason)s",
+                    claim=cb.claim.number,
+                    supplier=cb.statement.org.code,
+                    reason=reason,
+                )
+            ),
             f"/settlement/chargebacks/{cb.id}",
             roles=[role for role in CHARGEBACK_READERS if role is not Role.SUPPLIER],
         )
@@ -645,7 +659,11 @@ def resolve_chargeback(cb: Chargeback, user: User, action: str, reason: str) -> 
     _maybe_final(cb.statement_id)
     notify_organisation(
         cb.supplier_id,
-        f"Dispute on {cb.claim.number} {cb.status.value}: {reason}",
+        str(
+            _l("Dispute on %(claim)s upheld: %(reason)s", claim=cb.claim.number, reason=reason)
+            if cb.status is ChargebackStatus.UPHELD
+            else _l("Dispute on %(claim)s waived: %(reason)s", claim=cb.claim.number, reason=reason)
+        ),
         f"/settlement/chargebacks/{cb.id}",
     )
     return cb
