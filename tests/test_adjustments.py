@@ -549,3 +549,16 @@ def test_the_stations_claim_page_does_not_show_the_suppliers_credit(world, fleet
     assert station_page.status_code == 200 and marker not in station_page.get_data(as_text=True)
     finance_page = switching_login("finance").get(f"/claims/{claim.number}")
     assert finance_page.status_code == 200 and marker in finance_page.get_data(as_text=True)
+
+
+def test_another_supplier_never_sees_the_credit_on_the_chargeback_page(
+    world, fleet, switching_login
+):
+    from tests.test_settlement_engine import chargeback_of
+
+    claim, _first, _original = settled_and_charged(world, fleet)
+    inspect_part(world, claim, "no_fault_found")
+    cb = chargeback_of(claim)
+    own = switching_login("supplier").get(f"/settlement/chargebacks/{cb.id}")
+    assert own.status_code == 200 and 'data-testid="adjustment"' in own.get_data(as_text=True)
+    assert switching_login("supplier_b").get(f"/settlement/chargebacks/{cb.id}").status_code == 404
