@@ -8,7 +8,7 @@ statement, once per (kind, source).
 The database refuses UPDATE and DELETE of its rows: a trigger on PostgreSQL (and TRUNCATE) and
 on SQLite.
 
-Revision ID: 0022_money2_audit_log
+Revision ID: 0023_money2_audit_log
 Revises: 0021_lists_decision_target
 Create Date: 2026-12-05 09:00:00.000000
 
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0022_money2_audit_log"
-down_revision = "0021_lists_decision_target"
+revision = "0023_money2_audit_log"
+down_revision = "0022_campaign_announcement"
 branch_labels = None
 depends_on = None
 
