@@ -9,7 +9,7 @@ The database refuses UPDATE and DELETE of its rows: a trigger on PostgreSQL (and
 on SQLite.
 
 Revision ID: 0023_money2_audit_log
-Revises: 0021_lists_decision_target
+Revises: 0022_campaign_announcement
 Create Date: 2026-12-05 09:00:00.000000
 
 """
