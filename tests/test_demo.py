@@ -1150,9 +1150,14 @@ def fingerprint() -> dict[str, list[tuple]]:
             ClaimLine.amount, ClaimLine.approved_amount, ClaimLine.reason_code,
             join=[Claim.lines],
         ),
-        "events": rows(
-            Claim.number, ClaimEvent.at, ClaimEvent.action, ClaimEvent.reason, join=[Claim.events]
-        ),
+        # An adjustment's note names a statement, whose number holds the run's id.
+        "events": [
+            (*row[:3], re.sub(r"\b([CS])-(\d{6})-\d+-", r"\1-\2-#-", row[3] or ""))
+            for row in rows(
+                Claim.number, ClaimEvent.at, ClaimEvent.action, ClaimEvent.reason,
+                join=[Claim.events],
+            )
+        ],
         "flags": rows(Claim.number, ClaimFlag.version, ClaimFlag.rule, join=[Claim.flags]),
         "versions": rows(
             Claim.number, ClaimVersion.version, ClaimVersion.submitted_at, join=[Claim.versions]
