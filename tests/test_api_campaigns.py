@@ -5,11 +5,10 @@ station gets 403. The answers conform to the OpenAPI document."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 
-from tests.factories import CampaignFactory, Fleet
+from tests.factories import CampaignFactory, Fleet, fleet_recall
 from tests.test_api_auth import api_for, error_of
 from tests.test_openapi import conforms
 
@@ -21,16 +20,7 @@ def fleet(world):
 
 @pytest.fixture
 def recall(fleet):
-    return CampaignFactory(
-        code="RC-1",
-        title="Oil pump may leak",
-        operation=fleet.operation,
-        hours=Decimal("1.20"),
-        package=[(fleet.part, 1)],
-        supplier=fleet.world.suppliers[0],
-        recovery_share=Decimal("0.60"),
-        vehicles=[fleet.vehicle, fleet.new_vehicle],
-    )
+    return fleet_recall(fleet, [fleet.vehicle, fleet.new_vehicle])
 
 
 def _work_done(client, fleet, campaign) -> None:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from portal.claims.models import Claim, ClaimSettings
 from portal.oldparts.models import OldPartStatus, StationCharge
 from portal.settlement.models import Chargeback, StatementLine
-from tests.factories import CampaignFactory, Fleet, old_parts
+from tests.factories import CampaignFactory, Fleet, fleet_recall, old_parts
 from tests.test_api_auth import api_for, error_of
 from tests.test_api_settlement import released
 
@@ -35,16 +35,7 @@ def fleet(world):
 
 @pytest.fixture
 def recall(fleet):
-    return CampaignFactory(
-        code="RC-1",
-        title="Oil pump may leak",
-        operation=fleet.operation,
-        hours=Decimal("1.20"),
-        package=[(fleet.part, 1)],
-        supplier=fleet.world.suppliers[0],
-        recovery_share=Decimal("0.60"),
-        vehicles=[fleet.vehicle, fleet.old_vehicle],
-    )
+    return fleet_recall(fleet, [fleet.vehicle, fleet.old_vehicle])
 
 
 @pytest.fixture

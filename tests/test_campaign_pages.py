@@ -18,7 +18,7 @@ from portal.claims.payload import parse_claim
 from portal.masterdata.campaigns import Campaign, CampaignEvent, CampaignStatus, CampaignVehicle
 from portal.masterdata.vin import with_check_digit
 from tests.builders_masterdata import csv_bytes
-from tests.factories import CampaignFactory, Fleet, VehicleFactory
+from tests.factories import CampaignFactory, Fleet, VehicleFactory, fleet_recall
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 
@@ -35,16 +35,7 @@ def fleet(world):
 @pytest.fixture
 def recall(fleet):
     """RC-1 on three vehicles: two sold by ST-A (East), one by ST-B (North)."""
-    return CampaignFactory(
-        code="RC-1",
-        title="Oil pump may leak",
-        operation=fleet.operation,
-        hours=Decimal("1.20"),
-        package=[(fleet.part, 1)],
-        supplier=fleet.world.suppliers[0],
-        recovery_share=Decimal("0.60"),
-        vehicles=[fleet.vehicle, fleet.new_vehicle, fleet.old_vehicle],
-    )
+    return fleet_recall(fleet, [fleet.vehicle, fleet.new_vehicle, fleet.old_vehicle])
 
 
 def campaign_claim(fleet, campaign, vehicle, user="station"):

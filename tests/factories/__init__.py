@@ -11,7 +11,7 @@
 """
 
 from tests.factories.base import PASSWORD, test_password_hash
-from tests.factories.campaigns import CampaignFactory
+from tests.factories.campaigns import CampaignFactory, fleet_recall
 from tests.factories.claims import ClaimFactory, old_parts
 from tests.factories.masterdata import (
     FaultCodeFactory,
@@ -50,6 +50,7 @@ __all__ = [
     "WarrantyPolicyFactory",
     "World",
     "claim_payload",
+    "fleet_recall",
     "old_parts",
     "test_password_hash",
     "users",

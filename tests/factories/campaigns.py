@@ -5,6 +5,8 @@
     CampaignFactory(closed=True) / (future=True) / (ended=True)
 
 `package` is the list of (part, qty) the campaign fits; `vehicles` the affected vehicles.
+`fleet_recall(fleet, vehicles)` is RC-1 of a `Fleet`: OP-1 for 1.20 h and one P-100, 60 % on
+supplier A (a claim of exactly the package comes to 206.00).
 """
 
 from __future__ import annotations
@@ -61,3 +63,17 @@ class CampaignFactory(BaseFactory):
         for vehicle in extracted or ():
             session().add(CampaignVehicle(campaign=campaign, vehicle=vehicle))
         session().flush()
+
+
+def fleet_recall(fleet, vehicles) -> Campaign:
+    """RC-1 "Oil pump may leak" of `fleet`, on `vehicles`."""
+    return CampaignFactory(
+        code="RC-1",
+        title="Oil pump may leak",
+        operation=fleet.operation,
+        hours=Decimal("1.20"),
+        package=[(fleet.part, 1)],
+        supplier=fleet.world.suppliers[0],
+        recovery_share=Decimal("0.60"),
+        vehicles=vehicles,
+    )
