@@ -2,14 +2,17 @@
 
 A fictional OEM, 华星汽车 Huaxing Motors, its stations, suppliers, parts and vehicles
 (`masterdata`), one login per role (`users`), then half a year of claims in every state
-(`claims`), the auditor's announcements (`announcements`), old parts returned, inspected and
-written off (`oldparts`), settlement runs with their statements and chargebacks
-(`settlement`), and the older news read (`notifications`).
+(`claims`), the OEM's fleet of tens of thousands of vehicles with two and a half years of claim
+history for the analyses (`fleet`), the auditor's announcements (`announcements`), old parts
+returned, inspected and written off (`oldparts`), settlement runs with their statements and
+chargebacks (`settlement`), last night's early-warning check (`early_warnings`), and the older
+news read (`notifications`).
 
 The data set is built by `STEPS`, run in order on one `Demo`; each step adds its rows through
 the portal's own operations, keeps them on the `Demo` for the steps after it, and commits.
 Each action runs at the moment of its story (`clock`, with time-machine), so every timestamp
-comes from the operations themselves. Everything comes from `random.Random(seed)` and dates are
+comes from the operations themselves. The fleet's history is the exception: tens of thousands
+of rows, bulk-inserted as the operations would have written them, at the moments of its story. Everything comes from `random.Random(seed)` and dates are
 relative to `date.today()`, so the same seed on the same day gives the same data, and the data
 stays realistic whenever it is loaded.
 """
@@ -26,6 +29,8 @@ from portal.auth.models import User
 from portal.demo.announcements import add_announcements
 from portal.demo.claims import add_claims
 from portal.demo.context import Demo
+from portal.demo.early_warnings import run_nightly_check
+from portal.demo.fleet import add_fleet
 from portal.demo.masterdata import (
     OEM_NAME,
     STATIONS,
@@ -72,9 +77,11 @@ STEPS: tuple[DemoStep, ...] = (
     *MASTER_DATA_STEPS,
     add_organisation_users,
     add_claims,
+    add_fleet,
     add_announcements,
     add_old_parts,
     add_settlement,
+    run_nightly_check,
     read_older_notifications,
 )
 
