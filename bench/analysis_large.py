@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_analysis"
 TARGET_MS = 1000
-PASSWORD = "Bench-analysis-2026!"
+PASSWORD = "Bench-analysis-2026!"  # noqa: S105 - the bench database's own users
 
 # Organisations: 1 the OEM, 2 .. 1+S stations, 2+S .. 1+S+P suppliers. Money in fen, rates in
 # millionths, hours in hundredths (the portal's column types).
@@ -262,7 +262,9 @@ def main() -> int:
                 run_script(conn, FILL, params)
             fill = time.perf_counter() - started
             maintenance(db.engine, "VACUUM ANALYZE")
-            print(f"filled in {fill:.1f} s (+ VACUUM ANALYZE {time.perf_counter() - started - fill:.1f} s)")
+            print(
+                f"filled in {fill:.1f} s (+ VACUUM ANALYZE {time.perf_counter() - started - fill:.1f} s)"
+            )
             create_user("bench-auditor", "auditor", "OEM", PASSWORD, full_name="Auditor")
             create_user("bench-supplier", "supplier", "SP0001", PASSWORD, full_name="Supplier")
             db.session.commit()
@@ -332,9 +334,7 @@ def main() -> int:
             status = response.status_code
         p95 = percentile(times, 0.95)
         worst = max(worst, p95)
-        print(
-            f"{label:<30}{statistics.median(times):>9.0f}{p95:>9.0f}{max(times):>9.0f}  {status}"
-        )
+        print(f"{label:<30}{statistics.median(times):>9.0f}{p95:>9.0f}{max(times):>9.0f}  {status}")
         if args.explain:
             for seconds, statement in sorted(slow, reverse=True)[:3]:
                 print(f"    {seconds * 1000:7.0f} ms  {statement}")

