@@ -73,6 +73,9 @@ def _init_extensions(app: Flask) -> None:
     # Every model module is imported so that the metadata (and Alembic) knows all tables.
     from portal import models  # noqa: F401
 
+    # Receivers of the claim workflow's signals (an approved claim's old parts).
+    from portal.oldparts import operations  # noqa: F401
+
 
 def _sqlite_pragmas(app: Flask) -> None:
     from sqlalchemy import event

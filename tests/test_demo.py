@@ -22,6 +22,7 @@ from flask_sqlalchemy.session import _app_ctx_id
 
 from portal import create_app
 from portal import demo as demo_module
+from portal.announcements.models import Announcement, AnnouncementRead
 from portal.auth.models import Role, User
 from portal.auth.operations import password_problem
 from portal.auth.views import HOME_ENDPOINTS
@@ -29,6 +30,7 @@ from portal.claims.attachments import path_of, sniff
 from portal.claims.decisions import PRE_AUTHORISATIONS
 from portal.claims.models import (
     FLAG_RULES,
+    SEEDED_REASON_CODES,
     Attachment,
     Claim,
     ClaimComment,
@@ -74,7 +76,6 @@ from portal.masterdata.models import (
 from portal.masterdata.vin import is_valid_vin
 from portal.money import money_sum, round_money
 from portal.notifications.models import Notification
-from portal.oem.models import SEEDED_REASON_CODES, Announcement, AnnouncementRead
 from portal.oem.queue import QueueFilter, queue_counts, queue_page
 from portal.oldparts.models import (
     ChargeKind,

@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from portal.auth.models import Role
 from portal.extensions import db
 from portal.masterdata.importer import (
     IMPORT_ORDER,
@@ -195,9 +194,9 @@ def rejected(kind: str, data: bytes) -> list[RowError]:
 def refs(world):
     """What the GOOD rows refer to: world's stations and suppliers, models M-T and M-T2, and
     part P-T."""
-    factories.vehicle_model("M-T2")
-    factories.part(world.suppliers[0], "P-T")
-    return factories.vehicle_model("M-T")
+    factories.VehicleModelFactory(code="M-T2")
+    factories.PartFactory(supplier=world.suppliers[0], number="P-T")
+    return factories.VehicleModelFactory(code="M-T")
 
 
 # --- every kind: create, then update ---------------------------------------------------------
@@ -247,7 +246,7 @@ def test_a_new_station_is_an_organisation_that_users_can_belong_to(world):
     import_csv("stations", _good_file("stations"))
     station = _one(Station, code="ST-N1")
     assert station.kind.value == "station"
-    assert factories.user(Role.STATION, station).organisation is station
+    assert factories.UserFactory(station=True, organisation=station).organisation is station
 
 
 def test_optional_supplier_columns_take_their_defaults(world):

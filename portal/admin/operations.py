@@ -17,11 +17,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from portal.auth.models import Role, User
-from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES, ClaimSettings
+from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES, ClaimSettings, ReasonCode
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
 from portal.money import CENT
-from portal.oem.models import ReasonCode
 from portal.settlement.models import SettlementSettings
 
 log = logging.getLogger(__name__)

@@ -525,3 +525,31 @@ class ClaimSettings(db.Model):
             )
             settings = db.session.get(cls, 1)
         return settings
+
+
+SEEDED_REASON_CODES = (
+    ("partial_approval", "Partial warranty approved", "部分保修批准"),
+    ("duplicate_charge", "Duplicate charge", "重复收费"),
+    ("excessive_labor", "Excessive labor hours", "工时过多"),
+    ("not_covered", "Part not covered", "配件不在保修范围"),
+    ("outside_coverage", "Outside coverage period", "超出保修期"),
+    ("part_not_returned", "Part not returned in time", "旧件未按时返回"),
+    ("misuse", "Misuse", "使用不当"),
+    ("insufficient_documentation", "Insufficient documentation", "资料不全"),
+    ("outsourced_cap", "Above the outsourced-purchase cap", "超出外购限价"),
+)
+
+
+class ReasonCode(db.Model):
+    """Why an auditor cut a line (maintained by admins; the seeded eight come with the schema)."""
+
+    __tablename__ = "reason_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    label_en: Mapped[str] = mapped_column(sa.String(120))
+    label_zh: Mapped[str] = mapped_column(sa.String(120))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def label(self, locale: str) -> str:
+        return self.label_zh if str(locale).startswith("zh") else self.label_en

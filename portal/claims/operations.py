@@ -30,6 +30,7 @@ from portal.claims.models import (
 from portal.claims.numbering import next_number
 from portal.claims.payload import ClaimInput
 from portal.claims.rules import APPRAISAL_VALID_DAYS, run_checks
+from portal.claims.signals import claim_approved
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, NotFound, ValidationFailed
 from portal.extensions import db
@@ -43,7 +44,6 @@ from portal.masterdata.models import (
     Vehicle,
 )
 from portal.notifications.operations import notify_organisation
-from portal.oldparts.operations import create_for_approved_claim
 
 LINE_KINDS_BY_TYPE: dict[ClaimType, frozenset[LineKind]] = {
     ClaimType.REPAIR: frozenset({LineKind.PART, LineKind.LABOR, LineKind.OTHER}),
@@ -433,7 +433,7 @@ def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
         "auto_approved",
         reason,
     )
-    create_for_approved_claim(claim, today)
+    claim_approved.send(claim, today=today)
 
 
 def _queue_reason(claim: Claim, flags, settings: ClaimSettings) -> str:
@@ -480,6 +480,10 @@ def return_claim(claim: Claim, user: User, reason: str) -> Claim:
 
 
 def add_comment(claim: Claim, user: User, body: str) -> ClaimComment:
+    if claim.status is ClaimStatus.DRAFT:
+        raise Conflict(
+            str(_l("You cannot comment on a draft: comments open once the claim is submitted."))
+        )
     if not claim.can_comment(user):
         raise DomainError(str(_l("You cannot comment on this claim.")))
     body = body.strip()

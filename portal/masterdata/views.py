@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
     has_request_context,
     redirect,
@@ -28,7 +27,6 @@ from wtforms import SelectChoice, SelectField
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
-from portal.errors import DomainError
 from portal.extensions import db
 from portal.masterdata import fitment, importer
 from portal.masterdata.coverage import vehicle_coverage
@@ -43,6 +41,7 @@ from portal.masterdata.models import (
     VehicleModel,
     WarrantyPolicy,
 )
+from portal.web import invalid_renders, one_or_404, page_action
 
 bp = Blueprint("masterdata", __name__)
 
@@ -306,10 +305,7 @@ class PartModelForm(FlaskForm):
 
 
 def _part_or_404(part_id: int) -> Part:
-    part = db.session.get(Part, part_id, options=[selectinload(Part.prices)])
-    if part is None:
-        abort(404)
-    return part
+    return one_or_404(sa.select(Part).where(Part.id == part_id).options(selectinload(Part.prices)))
 
 
 def _part_page(part: Part, form: PartModelForm | None = None, status: int = 200):
@@ -323,6 +319,10 @@ def _part_page(part: Part, form: PartModelForm | None = None, status: int = 200)
     return render_template("masterdata/part.html", part=part, model_form=form), status
 
 
+def _part_url(part_id: int, **_view_args) -> str:
+    return url_for("masterdata.part_detail", part_id=part_id)
+
+
 @bp.route("/parts/<int:part_id>")
 @role_required(Role.ADMIN)
 def part_detail(part_id: int):
@@ -331,47 +331,34 @@ def part_detail(part_id: int):
 
 @bp.route("/parts/<int:part_id>/models", methods=["POST"])
 @role_required(Role.ADMIN)
+@page_action(page=lambda error, part_id: _part_page(_part_or_404(part_id), status=422))
 def part_model_add(part_id: int):
     part = _part_or_404(part_id)
     form = PartModelForm()
     if not form.validate_on_submit():
         return _part_page(part, form, 422)
-    try:
-        fit = fitment.add_model(current_user, part, form.model.data or "")
-    except DomainError as exc:
-        db.session.rollback()
-        for message in list(exc.fields.values()) or [exc.message]:
-            flash(message, "danger")
-        return _part_page(_part_or_404(part_id), status=422)
-    db.session.commit()
+    fit = fitment.add_model(current_user, part, form.model.data or "")
     flash(
         _("Part %(part)s is listed for model %(model)s.", part=part.number, model=fit.model.code),
         "success",
     )
-    return redirect(url_for("masterdata.part_detail", part_id=part.id))
+    return redirect(_part_url(part.id))
 
 
 @bp.route("/parts/<int:part_id>/models/<int:model_id>/remove", methods=["POST"])
 @role_required(Role.ADMIN)
+@page_action(back=_part_url, category="danger")
 def part_model_remove(part_id: int, model_id: int):
     part = _part_or_404(part_id)
-    try:
-        fitment.remove_model(current_user, part, model_id)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("masterdata.part_detail", part_id=part.id))
-    db.session.commit()
+    fitment.remove_model(current_user, part, model_id)
     flash(_("Part %(part)s is no longer listed for that model.", part=part.number), "success")
-    return redirect(url_for("masterdata.part_detail", part_id=part.id))
+    return redirect(_part_url(part.id))
 
 
 @bp.route("/vehicles/<string(length=17):vin>")
 @role_required(Role.ADMIN)
 def vehicle_detail(vin: str):
-    vehicle = db.session.scalar(sa.select(Vehicle).where(Vehicle.vin == vin.upper()))
-    if vehicle is None:
-        abort(404)
+    vehicle = one_or_404(sa.select(Vehicle).where(Vehicle.vin == vin.upper()))
     return render_template(
         "masterdata/vehicle.html", vehicle=vehicle, coverage=vehicle_coverage(vehicle)
     )
@@ -379,30 +366,33 @@ def vehicle_detail(vin: str):
 
 @bp.route("/import", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
+@page_action
 def import_upload():
     form = ImportForm()
     if request.method == "GET" and request.args.get("kind") in importer.KINDS:
         form.kind.data = request.args["kind"]
-    errors: list[importer.RowError] = []
     if form.validate_on_submit():
         kind = form.kind.data
-        try:
+
+        def rejected(exc: importer.ImportRejected):
+            return _render_import(form, exc.errors)
+
+        with invalid_renders(rejected, on=importer.ImportRejected):
             result = importer.import_csv(kind, form.file.data.read())
-        except importer.ImportRejected as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "%(kind)s imported: %(created)d created, %(updated)d updated.",
-                    kind=LISTINGS[kind].title,
-                    created=result.created,
-                    updated=result.updated,
-                ),
-                "success",
-            )
-            return redirect(url_for("masterdata.records", kind=kind))
+        flash(
+            _(
+                "%(kind)s imported: %(created)d created, %(updated)d updated.",
+                kind=LISTINGS[kind].title,
+                created=result.created,
+                updated=result.updated,
+            ),
+            "success",
+        )
+        return redirect(url_for("masterdata.records", kind=kind))
+    return _render_import(form, [])
+
+
+def _render_import(form: ImportForm, errors: list[importer.RowError]):
     return render_template(
         "masterdata/import.html",
         form=form,

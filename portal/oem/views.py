@@ -25,12 +25,12 @@ from portal.auth.permissions import role_required
 from portal.claims import labels
 from portal.claims.decisions import decide_claim, parse_decision
 from portal.claims.forms import CommentForm
-from portal.claims.models import FLAG_RULES, Claim, ClaimLine, ClaimStatus, flag_bit
+from portal.claims.history import version_history
+from portal.claims.models import FLAG_RULES, Claim, ClaimLine, ClaimStatus, ReasonCode, flag_bit
 from portal.claims.operations import add_comment
 from portal.claims.payload import Malformed
-from portal.claims.views import version_history
 from portal.db import utcnow
-from portal.errors import Conflict, DomainError, NotFound, ValidationFailed
+from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import Part, Station, Supplier
@@ -41,7 +41,6 @@ from portal.oem.forms import (
     filter_args,
     place_errors,
 )
-from portal.oem.models import ReasonCode
 from portal.oem.queue import (
     QUEUE_STATUSES,
     WORK_STATUSES,
@@ -50,7 +49,8 @@ from portal.oem.queue import (
     queue_counts,
     queue_page,
 )
-from portal.oldparts.views import claim_old_parts
+from portal.oldparts.queries import claim_old_parts
+from portal.web import invalid_renders, page_action
 
 bp = Blueprint("oem", __name__)
 
@@ -249,6 +249,7 @@ def _supplier_choices(default: Supplier | None) -> list[tuple[str, str]]:
 
 @bp.route("/claims/<number>/decision", methods=["POST"])
 @role_required(Role.AUDITOR)
+@page_action(forbidden=True)  # a role that may never decide is kept out by the gate above
 def decide(number: str):
     """Approve (lines may be cut), reject or return; then on to the next claim in the queue."""
     claim = load_claim(number)
@@ -263,42 +264,38 @@ def decide(number: str):
     except Malformed as exc:
         errors = {**exc.fields, **errors}
         problem = exc.message
-    if not errors:
-        try:
-            decide_claim(claim.id, current_user, decision)
-        except Conflict as exc:
-            db.session.rollback()
-            return _conflict(number, exc.message, posted)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors, problem = exc.fields, exc.message
-        except NotFound:
-            db.session.rollback()
-            abort(404)
-        except DomainError:  # the role may never decide (the role gate above keeps it out)
-            db.session.rollback()
-            abort(403)
     if errors:
-        db.session.rollback()  # nothing of a refused decision is kept
-        claim = load_claim(number)
-        if claim.status is not ClaimStatus.IN_REVIEW:
-            return _conflict(number, "", posted)
-        form = DecisionForm.for_claim(claim, version=_int(posted.version.data), kept=posted)
-        unplaced = place_errors(errors, form)
-        return _render_review(
-            claim,
-            status=422,
-            form=form,
-            problem=problem or _("The decision was not saved."),
-            unplaced=[(str(labels.FIELD_LABELS.get(k, k)), m) for k, m in unplaced],
-        )
-    db.session.commit()
+        return _refused(number, posted, errors, problem)
+
+    def refused(exc: DomainError):
+        if isinstance(exc, Conflict):
+            return _conflict(number, exc.message, posted)
+        return _refused(number, posted, exc.fields, exc.message)
+
+    with invalid_renders(refused, on=(Conflict, ValidationFailed)):
+        decide_claim(claim.id, current_user, decision)
     flash(_decided_message(claim), "success")
     following = next_in_queue(claim)
     if following is None:
         flash(_("The review queue is empty: no other claim waits for a decision."), "info")
         return redirect(url_for("oem.review_queue"))
     return redirect(url_for("oem.review", number=following.number))
+
+
+def _refused(number: str, posted: DecisionForm, errors: dict, problem: str | None):
+    """The decision is shown again with its problems; nothing of it is kept."""
+    claim = load_claim(number)
+    if claim.status is not ClaimStatus.IN_REVIEW:
+        return _conflict(number, "", posted)
+    form = DecisionForm.for_claim(claim, version=_int(posted.version.data), kept=posted)
+    unplaced = place_errors(errors, form)
+    return _render_review(
+        claim,
+        status=422,
+        form=form,
+        problem=problem or _("The decision was not saved."),
+        unplaced=[(str(labels.FIELD_LABELS.get(k, k)), m) for k, m in unplaced],
+    )
 
 
 def _int(text: str | None) -> int | None:
@@ -341,18 +338,19 @@ def next_in_queue(claim: Claim) -> Claim | None:
 
 @bp.route("/claims/<number>/comments", methods=["POST"])
 @role_required(Role.AUDITOR)
+@page_action
 def comment(number: str):
     """The auditor writes to the station from the review page."""
     claim = load_claim(number)
     form = CommentForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        add_comment(claim, current_user, form.body.data or "")
-    except ValidationFailed as exc:
-        db.session.rollback()
+
+    def refused(exc: ValidationFailed):
         form.body.errors = [*form.body.errors, exc.message]
         return _render_review(load_claim(number), status=422, comment_form=form)
-    db.session.commit()
+
+    with invalid_renders(refused):
+        add_comment(claim, current_user, form.body.data or "")
     flash(_("Your comment was added."), "success")
     return redirect(url_for("oem.review", number=claim.number) + "#comments")

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from portal.auth.models import Role, User
 from portal.claims import attachments
 from portal.claims.models import Claim, ClaimType, LineKind
+from portal.claims.signals import claim_approved
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
@@ -49,6 +50,11 @@ def return_days() -> int:
 
 def _event(part: OldPart, user: User | None, action: str, note: str = "") -> None:
     db.session.add(OldPartEvent(old_part=part, user=user, action=action, note=note))
+
+
+@claim_approved.connect
+def _old_parts_of_approved_claim(claim: Claim, today: date, **_extra) -> None:
+    create_for_approved_claim(claim, today)
 
 
 def create_for_approved_claim(claim: Claim, today: date) -> list[OldPart]:

@@ -42,9 +42,9 @@ from portal.claims import attachments
 from portal.claims.labels import TYPE_LABELS
 from portal.claims.models import Claim
 from portal.db import utcnow
-from portal.errors import Conflict, DomainError, NotFound, ValidationFailed
+from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
-from portal.jobs import JobsUnavailable, job_status
+from portal.jobs import job_status
 from portal.masterdata.models import Organisation, Supplier
 from portal.oldparts.models import OldPart
 from portal.oldparts.operations import REMOVES_FROM_RECOVERY
@@ -72,6 +72,7 @@ from portal.settlement.models import (
     StatementKind,
     StatementStatus,
 )
+from portal.web import after_commit, invalid_renders, load_or_404, page_action
 
 bp = Blueprint("settlement", __name__)
 
@@ -178,23 +179,31 @@ def _page_size() -> int:
     return current_app.config["PAGE_SIZE"]
 
 
-def _refusal(exc: DomainError) -> str:
-    """The operation's message, with its field problems when they add something."""
-    details = "; ".join(str(v) for v in exc.fields.values())
-    return f"{exc.message} ({details})" if details else exc.message
+def _placed(form, render, *, field_of=None):
+    """A refused form: the message on top, each field problem beside its field, and the page
+    rendered again by `render(status)` with the refusal's status (`page_action` rolled back)."""
+
+    def refused(exc: DomainError):
+        flash(exc.message, "danger")
+        for name, problem in exc.fields.items():
+            field = getattr(form, field_of(name) if field_of else name, None)
+            if field is not None:
+                field.errors = [problem]
+        return render(exc.status)
+
+    return refused
 
 
-def _refused(exc: DomainError, *, placed: bool = False) -> int:
-    """Roll the refused action back, say why, and answer the status to show the page with.
-    `placed`: the field problems are shown beside their fields, the message says the rest."""
-    db.session.rollback()
-    if isinstance(exc, NotFound):
-        abort(404)
-    flash(
-        exc.message if placed else _refusal(exc),
-        "warning" if isinstance(exc, Conflict) else "danger",
-    )
-    return exc.status
+def _run_page(exc: DomainError, run_id: int):
+    return _render_run(run_id, status=exc.status)
+
+
+def _statement_page(exc: DomainError, statement_id: int):
+    return _render_statement(statement_id, status=exc.status)
+
+
+def _chargeback_page(exc: DomainError, chargeback_id: int):
+    return _render_chargeback(chargeback_id, status=exc.status)
 
 
 def _check(form) -> None:
@@ -256,20 +265,22 @@ def _render_home(*, status: int = 200, form: StartRunForm | None = None):
     ), status
 
 
+def _home_page(exc: DomainError):
+    return _render_home(status=exc.status, form=StartRunForm())
+
+
 @bp.route("/runs", methods=["POST"])
 @role_required(Role.FINANCE)
+@page_action(page=_home_page, category="danger")
 def start_run():
     form = StartRunForm()
     _check(form)
-    try:
+    with invalid_renders(_placed(form, lambda status: _render_home(status=status, form=form))):
         run = op.start_run(current_user, form.period.data or "")
-    except ValidationFailed as exc:
-        status = _refused(exc, placed=True)
-        form.period.errors = [exc.fields.get("period", exc.message)]
-        return _render_home(status=status, form=form)
-    except DomainError as exc:
-        return _render_home(status=_refused(exc), form=form)
-    db.session.commit()
+    return after_commit(lambda: _started(run))
+
+
+def _started(run: SettlementRun):
     db.session.refresh(run)
     if run.status is RunStatus.DRAFT:
         flash(
@@ -338,21 +349,21 @@ def run_progress(run_id: int):
 
 
 def _run_action(run_id: int, action, done):
-    """Load, act through one operation, commit; a refusal shows the run page again."""
+    """Load, act through one operation; once committed (its job started), say how it went."""
     form = ActionForm()
     _check(form)
-    run = q.run_or_404(run_id)
-    try:
-        result = action(run)
-    except DomainError as exc:
-        return _render_run(run_id, status=_refused(exc))
-    db.session.commit()
-    done(result)
-    return redirect(url_for("settlement.run", run_id=run_id))
+    result = action(q.run_or_404(run_id))
+
+    def respond():
+        done(result)
+        return redirect(url_for("settlement.run", run_id=run_id))
+
+    return after_commit(respond)
 
 
 @bp.route("/runs/<int:run_id>/release", methods=["POST"])
 @role_required(Role.FINANCE)
+@page_action(page=_run_page, category="danger")
 def release(run_id: int):
     def done(run: SettlementRun) -> None:
         db.session.refresh(run)
@@ -386,6 +397,7 @@ def release(run_id: int):
 
 @bp.route("/runs/<int:run_id>/discard", methods=["POST"])
 @role_required(Role.FINANCE)
+@page_action(page=_run_page, category="danger")
 def discard(run_id: int):
     def done(run: SettlementRun) -> None:
         flash(
@@ -401,6 +413,7 @@ def discard(run_id: int):
 
 @bp.route("/runs/<int:run_id>/retry", methods=["POST"])
 @role_required(Role.FINANCE)
+@page_action(page=_run_page, category="danger")
 def retry(run_id: int):
     """Retry a failed run, or resume one whose worker stopped: it is computed again from
     nothing (a crashed transaction left nothing behind), so this is safe to repeat."""
@@ -417,6 +430,7 @@ def retry(run_id: int):
 
 @bp.route("/runs/<int:run_id>/pdfs", methods=["POST"])
 @role_required(Role.FINANCE)
+@page_action(page=_run_page, category="danger")
 def render_pdfs(run_id: int):
     def queue(run: SettlementRun) -> SettlementRun:
         if run.status is not RunStatus.RELEASED:
@@ -549,6 +563,7 @@ def _render_statement(statement_id: int, *, status: int = 200, paid_form=None):
 
 @bp.route("/statements/<int:statement_id>/paid", methods=["POST"])
 @role_required(Role.FINANCE)
+@page_action(page=_statement_page, category="danger")
 def mark_paid(statement_id: int):
     statement = q.statement_or_404(statement_id, current_user)
     form = MarkPaidForm()
@@ -556,30 +571,23 @@ def mark_paid(statement_id: int):
     if form.paid_on.errors:  # not a date at all: the operation never sees it
         flash(_("Say when the statement was paid and give a reference."), "danger")
         return _render_statement(statement_id, status=422, paid_form=form)
-    try:
-        op.mark_paid(statement, current_user, form.paid_on.data, form.reference.data or "")
-    except ValidationFailed as exc:
-        status = _refused(exc, placed=True)
-        for name, problem in exc.fields.items():
-            getattr(form, name).errors = [problem]
+
+    def render(status: int):
         return _render_statement(statement_id, status=status, paid_form=form)
-    except DomainError as exc:
-        return _render_statement(statement_id, status=_refused(exc))
-    db.session.commit()
+
+    with invalid_renders(_placed(form, render)):
+        op.mark_paid(statement, current_user, form.paid_on.data, form.reference.data or "")
     flash(_("Statement %(number)s is marked paid.", number=statement.number), "success")
     return redirect(url_for("settlement.statement", statement_id=statement_id))
 
 
 @bp.route("/statements/<int:statement_id>/accept-all", methods=["POST"])
 @role_required(Role.SUPPLIER)
+@page_action(page=_statement_page, category="danger")
 def accept_all(statement_id: int):
     statement = q.statement_or_404(statement_id, current_user)
     _check(ActionForm())
-    try:
-        accepted = op.accept_all_open(statement, current_user)
-    except DomainError as exc:
-        return _render_statement(statement_id, status=_refused(exc))
-    db.session.commit()
+    accepted = op.accept_all_open(statement, current_user)
     if accepted:
         flash(
             _("%(n)d open lines accepted.", n=accepted)
@@ -611,25 +619,12 @@ def statement_csv(statement_id: int):
     return response
 
 
-def _end_reading() -> None:
-    """End this request's (read) transaction, keeping its objects loaded.
-
-    Without Redis a job runs in-process, on a connection of its own, and commits before
-    `enqueue` returns. On SQLite a transaction that read before that commit may no longer write
-    ("database is locked"), so the job must start with no transaction open here; the objects
-    stay loaded so that reading their ids does not open one again.
-    """
-    session = db.session()
-    keep = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = keep
-
-
 @bp.route("/statements/<int:statement_id>.pdf")
 @role_required(*q.STATEMENT_READERS)
+@page_action(
+    back=lambda statement_id: url_for("settlement.statement", statement_id=statement_id),
+    category="danger",
+)
 def statement_pdf(statement_id: int):
     """The rendered PDF, or (not rendered yet) its render job queued and a page that waits."""
     from portal.settlement import documents
@@ -647,17 +642,14 @@ def statement_pdf(statement_id: int):
         response.headers["Cache-Control"] = "private, no-store"
         return response
     job_id = statement.pdf_job_id
-    try:
-        found = job_status(job_id) if job_id else None
-        if found is None or found.status not in PENDING_JOB_STATUSES:
-            _end_reading()
-            job_id = op.queue_statement_pdf(statement, current_user)
-            db.session.commit()
-            found = job_status(job_id)
-    except JobsUnavailable as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("settlement.statement", statement_id=statement_id))
+    found = job_status(job_id) if job_id else None
+    if found is None or found.status not in PENDING_JOB_STATUSES:
+        queued = op.queue_statement_pdf(statement, current_user)  # the job starts on commit
+        return after_commit(lambda: _pdf_pending(statement_id, queued, job_status(queued)))
+    return _pdf_pending(statement_id, job_id, found)
+
+
+def _pdf_pending(statement_id: int, job_id: str, found):
     owned = found is not None and found.meta.get("owner_id") == current_user.id
     return render_template(
         "settlement/pdf_pending.html",
@@ -731,7 +723,7 @@ def _render_chargeback(
         .options(selectinload(OldPart.part), selectinload(OldPart.photos))
         .order_by(OldPart.tag)
     ).all()
-    from portal.oldparts.views import visible_parts
+    from portal.oldparts.queries import visible_parts
 
     part_links = set()
     if old_parts:
@@ -777,14 +769,11 @@ def _back_to_chargeback(cb_id: int):
 
 @bp.route("/chargebacks/<int:chargeback_id>/accept", methods=["POST"])
 @role_required(Role.SUPPLIER)
+@page_action(page=_chargeback_page, category="danger")
 def accept(chargeback_id: int):
     cb = q.chargeback_or_404(chargeback_id, current_user)
     _check(ActionForm())
-    try:
-        op.accept_chargeback(cb, current_user)
-    except DomainError as exc:
-        return _render_chargeback(chargeback_id, status=_refused(exc))
-    db.session.commit()
+    op.accept_chargeback(cb, current_user)
     flash(_("The chargeback for %(claim)s is accepted.", claim=cb.claim.number), "success")
     return _back_to_chargeback(chargeback_id)
 
@@ -815,24 +804,21 @@ def _check_files(cb: Chargeback, files: list[tuple[str, bytes]]) -> None:
 
 @bp.route("/chargebacks/<int:chargeback_id>/dispute", methods=["POST"])
 @role_required(Role.SUPPLIER)
+@page_action(page=_chargeback_page, category="danger")
 def dispute(chargeback_id: int):
     cb = q.chargeback_or_404(chargeback_id, current_user)
     form = DisputeForm()
     _check(form)
-    try:
+
+    def render(status: int):
+        return _render_chargeback(chargeback_id, status=status, dispute_form=form)
+
+    with invalid_renders(
+        _placed(form, render, field_of=lambda name: {"file": "files"}.get(name, name))
+    ):
         files = _uploaded(form.files)
         _check_files(cb, files)
         op.dispute_chargeback(cb, current_user, form.reason.data or "", files)
-    except ValidationFailed as exc:
-        status = _refused(exc, placed=True)
-        for name, problem in exc.fields.items():
-            field = getattr(form, "files" if name == "file" else name, None)
-            if field is not None:
-                field.errors = [problem]
-        return _render_chargeback(chargeback_id, status=status, dispute_form=form)
-    except DomainError as exc:
-        return _render_chargeback(chargeback_id, status=_refused(exc))
-    db.session.commit()
     flash(
         _(
             "The chargeback for %(claim)s is disputed; an auditor will uphold or waive it.",
@@ -845,24 +831,24 @@ def dispute(chargeback_id: int):
 
 @bp.route("/chargebacks/<int:chargeback_id>/evidence", methods=["POST"])
 @role_required(Role.SUPPLIER)
+@page_action(page=_chargeback_page, category="danger")
 def add_evidence(chargeback_id: int):
     cb = q.chargeback_or_404(chargeback_id, current_user)
     form = EvidenceForm()
     _check(form)
-    try:
+
+    def refused(exc: ValidationFailed):
+        flash(exc.message, "danger")
+        form.files.errors = [exc.fields.get("files", exc.fields.get("file", exc.message))]
+        return _render_chargeback(chargeback_id, status=exc.status, evidence_form=form)
+
+    with invalid_renders(refused):
         files = _uploaded(form.files)
         if not files:
             raise ValidationFailed(_("Choose a photo or PDF file to add."), {"files": _("no file")})
         _check_files(cb, files)
         for filename, data in files:
             op.add_evidence(cb, current_user, filename, data)
-    except ValidationFailed as exc:
-        status = _refused(exc, placed=True)
-        form.files.errors = [exc.fields.get("files", exc.fields.get("file", exc.message))]
-        return _render_chargeback(chargeback_id, status=status, evidence_form=form)
-    except DomainError as exc:
-        return _render_chargeback(chargeback_id, status=_refused(exc))
-    db.session.commit()
     flash(_("Evidence added: %(names)s.", names=", ".join(f for f, _d in files)), "success")
     return redirect(url_for("settlement.chargeback", chargeback_id=chargeback_id) + "#evidence")
 
@@ -872,30 +858,23 @@ def add_evidence(chargeback_id: int):
 def evidence(chargeback_id: int, evidence_id: int):
     """An evidence file, to those who may see its chargeback (404 to anyone else)."""
     cb = q.chargeback_or_404(chargeback_id, current_user)
-    found = db.session.get(ChargebackEvidence, evidence_id)
-    if found is None or found.chargeback_id != cb.id:
-        abort(404)
+    found = load_or_404(ChargebackEvidence, evidence_id, visible=lambda e: e.chargeback_id == cb.id)
     return attachments.send_stored(op.evidence_path(found), found.content_type, found.filename)
 
 
 @bp.route("/chargebacks/<int:chargeback_id>/resolve", methods=["POST"])
 @role_required(Role.AUDITOR)
+@page_action(page=_chargeback_page, category="danger")
 def resolve(chargeback_id: int):
     cb = q.chargeback_or_404(chargeback_id, current_user)
     form = ResolveForm()
     _check(form)
-    try:
-        op.resolve_chargeback(cb, current_user, form.action.data or "", form.reason.data or "")
-    except ValidationFailed as exc:
-        status = _refused(exc, placed=True)
-        for name, problem in exc.fields.items():
-            field = getattr(form, name, None)
-            if field is not None:
-                field.errors = [problem]
+
+    def render(status: int):
         return _render_chargeback(chargeback_id, status=status, resolve_form=form)
-    except DomainError as exc:
-        return _render_chargeback(chargeback_id, status=_refused(exc))
-    db.session.commit()
+
+    with invalid_renders(_placed(form, render)):
+        op.resolve_chargeback(cb, current_user, form.action.data or "", form.reason.data or "")
     if cb.status is ChargebackStatus.WAIVED:
         message = _(
             "The dispute on %(claim)s is waived: the line no longer counts in the statement.",

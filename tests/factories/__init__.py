@@ -11,18 +11,6 @@
 
 from tests.factories.base import PASSWORD, test_password_hash
 from tests.factories.claims import ClaimFactory, old_parts
-
-# The builders of before the factories, still used by the tests merged beside them (money
-# integrity, analysis): to be ported to the factories above, then deleted.
-from tests.factories.legacy import (
-    claim_in,
-    part,
-    station,
-    supplier,
-    user,
-    vehicle,
-    vehicle_model,
-)
 from tests.factories.masterdata import (
     FaultCodeFactory,
     LaborOperationFactory,
@@ -56,15 +44,8 @@ __all__ = [
     "VehicleModelFactory",
     "WarrantyPolicyFactory",
     "World",
-    "claim_in",
     "claim_payload",
     "old_parts",
-    "part",
-    "station",
-    "supplier",
     "test_password_hash",
-    "user",
     "users",
-    "vehicle",
-    "vehicle_model",
 ]
