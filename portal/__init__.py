@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.announcements.views import bp as announcements_bp
     from portal.api import bp as api_bp
     from portal.auth.views import bp as auth_bp
+    from portal.campaigns.views import bp as campaigns_bp
     from portal.claims.views import bp as claims_bp
     from portal.dealer.views import bp as dealer_bp
     from portal.extensions import csrf
@@ -130,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(masterdata_bp, url_prefix="/admin/masterdata")
     app.register_blueprint(announcements_bp, url_prefix="/announcements")
     app.register_blueprint(analysis_bp, url_prefix="/analysis")
+    app.register_blueprint(campaigns_bp, url_prefix="/campaigns")
     # Also gives every template `unread_notifications()`, the count behind the header's bell.
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
     # The JSON API authenticates with bearer tokens, never cookies: no CSRF token to check.
@@ -217,4 +219,12 @@ def _register_template_helpers(app: Flask) -> None:
     def inject():
         from flask_babel import get_locale
 
-        return {"Role": Role, "HOME_ENDPOINTS": HOME_ENDPOINTS, "get_locale": get_locale}
+        from portal.today import needs_today, weekly_trend
+
+        return {
+            "Role": Role,
+            "HOME_ENDPOINTS": HOME_ENDPOINTS,
+            "get_locale": get_locale,
+            "needs_today": needs_today,
+            "weekly_trend": weekly_trend,
+        }

@@ -15,6 +15,12 @@ from portal.claims.models import (  # noqa: F401
     ClaimVersion,
     ReasonCode,
 )
+from portal.masterdata.campaigns import (  # noqa: F401
+    Campaign,
+    CampaignEvent,
+    CampaignPart,
+    CampaignVehicle,
+)
 from portal.masterdata.models import (  # noqa: F401
     FaultCode,
     LaborOperation,
@@ -25,6 +31,7 @@ from portal.masterdata.models import (  # noqa: F401
     Supplier,
     Vehicle,
     VehicleModel,
+    WarrantyContract,
     WarrantyPolicy,
 )
 from portal.notifications.models import Notification  # noqa: F401

@@ -142,8 +142,8 @@ def test_the_station_home_lists_its_own_claims_newest_first(world, fleet, statio
     assert f'href="/claims/{first.number}"' in row
     assert "Warranty repair" in row and 'data-status="draft"' in row and ">Draft<" in row
     assert fleet.vehicle.vin in row and days_ago(2) in row
-    assert '<td class="num">230.00</td>' in row  # claimed, right-aligned by the num class
-    assert '<td class="num">-</td>' in row  # nothing approved yet
+    assert '<td class="num" data-label="Claimed">230.00</td>' in row  # claimed, right-aligned
+    assert '<td class="num" data-label="Approved">-</td>' in row  # nothing approved yet
 
 
 def test_the_counts_on_top_show_drafts_review_returned_and_approved_this_month(
@@ -256,7 +256,7 @@ def test_the_list_pages_by_25(world, fleet, station):
 # -- the type chooser and the form ----------------------------------------------------------------
 
 
-def test_new_claim_offers_the_seven_types_each_explained(station):
+def test_new_claim_offers_the_eight_types_each_explained(station):
     page = html(station.get("/claims/new"))
     types = re.findall(r'href="/claims/new\?type=(\w+)"', page)
     assert types == [
@@ -267,6 +267,7 @@ def test_new_claim_offers_the_seven_types_each_explained(station):
         "roadside",
         "outsourced_purchase",
         "emergency_part",
+        "campaign",
     ]
     assert "Emergency part transfer" in page and "紧急调件单" in page
     assert "needs an approved appraisal" in page

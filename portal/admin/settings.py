@@ -18,6 +18,7 @@ from portal.admin.blueprint import bp
 from portal.admin.forms import (
     FLAG_RULE_LABELS,
     ClaimSettingsForm,
+    DecisionTargetForm,
     ReasonCodeForm,
     ReasonCodeLabelsForm,
     SettlementSettingsForm,
@@ -83,18 +84,53 @@ def rules():
     return _render_rules(form)
 
 
-def _render_rules(form: ClaimSettingsForm):
+@bp.route("/rules/decision-target", methods=["POST"])
+@role_required(Role.ADMIN)
+@page_action
+def decision_target():
+    """The auditors' decision target, in working days."""
+    target = DecisionTargetForm()
+    if not target.validate_on_submit():
+        target.decision_target_days.errors = [
+            _("must be a whole number of working days from %(low)d to %(high)d", low=1, high=60)
+        ]
+        return _render_rules(ClaimSettingsForm(formdata=None), target, status=422)
+    with invalid_renders(
+        _shown_on(
+            target,
+            lambda: _render_rules(ClaimSettingsForm(formdata=None), target, status=422),
+        )
+    ):
+        operations.update_decision_target(current_user, target.decision_target_days.data)
+    flash(
+        _(
+            "Decision target saved: %(n)d working days.",
+            n=target.decision_target_days.data,
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.rules"))
+
+
+def _render_rules(
+    form: ClaimSettingsForm, target: DecisionTargetForm | None = None, status: int = 200
+):
     settings = ClaimSettings.current()  # what is in force, whatever the form shows
     options = {option.data: option for option in form.blocking_rules}
+    if target is None:
+        target = DecisionTargetForm(
+            formdata=None, data={"decision_target_days": settings.decision_target_days}
+        )
     return render_template(
         "admin/rules.html",
+        target=target,
         form=form,
         settings=settings,
         flag_rules=FLAG_RULES,
         always_blocking=ALWAYS_BLOCKING,
         rule_labels=FLAG_RULE_LABELS,
         options=options,
-    )
+    ), status
 
 
 def _get_reason_code(code: str) -> ReasonCode:

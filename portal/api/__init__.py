@@ -11,6 +11,7 @@ from __future__ import annotations
 from portal.api import (  # noqa: F401  (they register routes)
     analysis,
     auth,
+    campaigns,
     claims,
     decisions,
     fulfilment,

@@ -28,6 +28,8 @@ from pydantic_core import PydanticCustomError
 from portal import fields as f
 from portal.analysis.queries import API_GROUPS
 from portal.auth.models import Role, User
+from portal.campaigns import queries as campaign_queries
+from portal.claims import campaign as campaign_work
 from portal.claims.models import Attachment as AttachmentRecord
 from portal.claims.models import Claim as ClaimRecord
 from portal.claims.models import ClaimComment as CommentRecord
@@ -37,9 +39,13 @@ from portal.claims.operations import diff_snapshots
 from portal.claims.rules import last_known_odometer
 from portal.extensions import db
 from portal.fields import Hours, Moment, Money, Rate
+from portal.masterdata.campaigns import Campaign as CampaignRecord
+from portal.masterdata.campaigns import CampaignKind, CampaignStatus
+from portal.masterdata.coverage import Coverage as CoverageRecord
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import Disposition
 from portal.masterdata.models import Vehicle as VehicleRecord
+from portal.masterdata.models import WarrantyContract as ContractRecord
 from portal.oldparts.models import Inspection, OldPartStatus
 from portal.oldparts.models import OldPart as OldPartRecord
 from portal.settlement import operations as settlement_ops
@@ -136,6 +142,38 @@ class Coverage(Answer):
     expires_on: date = Field(description="the last day covered by time")
     km_left: int | None
     in_coverage: bool
+    contract: str | None = Field(
+        description="the extended warranty contract in force whose limits extend the policy's"
+    )
+
+    @classmethod
+    def of(cls, coverage: CoverageRecord) -> Coverage:
+        return cls.model_validate(coverage.as_dict())
+
+
+class Contract(Answer):
+    """One coverage group an extended warranty contract (延保) extends: from its start date for
+    its months, up to an odometer of its km."""
+
+    number: str
+    group: str
+    start_date: date
+    ends_on: date = Field(description="the last day it covers")
+    months: int
+    km: int = Field(description="the odometer reading up to which it covers")
+    in_force: bool = Field(description="started and not ended as of the day asked")
+
+    @classmethod
+    def of(cls, contract: ContractRecord, on_day: date) -> Contract:
+        return cls(
+            number=contract.number,
+            group=contract.group,
+            start_date=contract.start_date,
+            ends_on=contract.ends_on,
+            months=contract.months,
+            km=contract.km,
+            in_force=contract.in_force_on(on_day),
+        )
 
 
 class VehicleSummary(Answer):
@@ -156,9 +194,21 @@ class VehicleSummary(Answer):
         )
 
 
+class VehicleCampaign(Answer):
+    """An open recall or service campaign listing the vehicle (召回 / 服务活动)."""
+
+    code: str
+    title: str
+    kind: f.choice(CampaignKind)
+    done_on: date | None = Field(
+        description="the repair date of the claim that did the work; null while it is to do"
+    )
+
+
 class Vehicle(Answer):
     """The vehicle, its submitted claims count and its coverage per group as of a day, at its
-    last known odometer reading (the imported one or a submitted claim's, the higher)."""
+    last known odometer reading (the imported one or a submitted claim's, the higher), and its
+    open campaigns, recalls first."""
 
     vin: str
     model_code: str
@@ -171,7 +221,11 @@ class Vehicle(Answer):
     owner_name: str | None = Field(description="masked for roles other than station and auditor")
     owner_phone: str | None
     claims_count: int
-    coverage: list[Coverage]
+    coverage: list[Coverage] = Field(description="per group, contracts included")
+    contracts: list[Contract]
+    campaigns: list[VehicleCampaign] = Field(
+        description="the open recalls and service campaigns listing the vehicle, recalls first"
+    )
 
     @classmethod
     def of(cls, vehicle: VehicleRecord, user: User, on_day: date | None = None) -> Vehicle:
@@ -194,8 +248,13 @@ class Vehicle(Answer):
             owner_name=vehicle.owner_name if full_owner else vehicle.masked_owner_name,
             owner_phone=vehicle.owner_phone if full_owner else vehicle.masked_owner_phone,
             claims_count=claims_count,
-            coverage=[
-                Coverage.model_validate(c) for c in vehicle_coverage(vehicle, on_day, odometer_km)
+            coverage=[Coverage.of(c) for c in vehicle_coverage(vehicle, on_day, odometer_km)],
+            contracts=[Contract.of(c, on_day or date.today()) for c in vehicle.contracts],
+            campaigns=[
+                VehicleCampaign(
+                    code=campaign.code, title=campaign.title, kind=campaign.kind, done_on=done_on
+                )
+                for campaign, done_on in campaign_work.open_work_of(vehicle, on_day)
             ],
         )
 
@@ -389,8 +448,12 @@ class Claim(ClaimSummary):
     used_by: str | None = Field(
         description="of an approved request or appraisal: the claim that used it up"
     )
+    contract: str | None = Field(
+        description="the extended warranty contract (延保) the claim is covered only thanks to"
+    )
     fulfilment: str | None
     shipper_code: str | None
+    campaign: str | None = Field(description="a campaign claim's campaign (召回 / 服务活动)")
     carrier: str | None
     tracking_no: str | None
     freight_amount: Money | None
@@ -433,8 +496,10 @@ class Claim(ClaimSummary):
             ),
             appraisal=claim.appraisal.number if claim.appraisal else None,
             used_by=claim.used_by.number if claim.used_by is not None else None,
+            contract=claim.contract.number if claim.contract else None,
             fulfilment=claim.fulfilment,
             shipper_code=claim.shipper_org.code if claim.shipper_org else None,
+            campaign=claim.campaign.code if claim.campaign else None,
             carrier=claim.carrier or None,
             tracking_no=claim.tracking_no or None,
             freight_amount=claim.freight_amount,
@@ -1029,6 +1094,13 @@ class AnalysisSelection(BaseModel):
         max_length=10,
         description="counted claims repaired on or before it, YYYY-MM-DD (default today)",
     )
+    contract: str | None = Field(
+        None,
+        max_length=20,
+        description="contract_covered: only the claims covered only thanks to an extended "
+        "warranty contract; policy_only: the others (default: all)",
+        json_schema_extra={"enum": ["contract_covered", "policy_only"]},
+    )
 
 
 class ClaimRatesQuery(AnalysisSelection):
@@ -1105,3 +1177,80 @@ class Reliability(Answer):
     average_cost: Money | None
     forecast: list[ForecastMonth]
     nevada: list[NevadaRow]
+
+
+# -- campaigns -------------------------------------------------------------------------------------
+
+
+class CampaignQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: f.choice(CampaignStatus) | None = None
+
+
+class CampaignPart(Answer):
+    part_number: str
+    qty: int
+
+
+class Completion(Answer):
+    """Done: its claim is approved; in work: its claim is not decided yet; remaining: the rest."""
+
+    affected: int
+    done: int
+    in_work: int
+    remaining: int
+    cost_so_far: Money = Field(description="the approved totals of the done vehicles' claims")
+    cost_to_come: Money = Field(
+        description="the average cost of a done vehicle times the vehicles not done yet"
+    )
+
+    @classmethod
+    def of(cls, c: campaign_queries.Completion) -> Completion:
+        return cls(
+            affected=c.affected,
+            done=c.done,
+            in_work=c.in_work,
+            remaining=c.remaining,
+            cost_so_far=c.cost_so_far,
+            cost_to_come=c.cost_to_come,
+        )
+
+
+class Campaign(Answer):
+    """A recall or service campaign (召回 / 服务活动): its package, its supplier's share and how
+    far it has got."""
+
+    code: str
+    title: str
+    kind: f.choice(CampaignKind)
+    status: f.choice(CampaignStatus)
+    start_date: date
+    end_date: date | None = Field(description="null: open-ended")
+    operation: str = Field(description="the package's labor operation")
+    hours: Hours
+    parts: list[CampaignPart]
+    supplier: str | None = Field(description="null: the OEM bears the whole cost")
+    recovery_share: Rate = Field(description="the supplier's share of each claim's cost")
+    completion: Completion
+
+    @classmethod
+    def of(cls, campaign: CampaignRecord, completion: campaign_queries.Completion) -> Campaign:
+        return cls(
+            code=campaign.code,
+            title=campaign.title,
+            kind=campaign.kind,
+            status=campaign.status,
+            start_date=campaign.start_date,
+            end_date=campaign.end_date,
+            operation=campaign.operation.code,
+            hours=campaign.hours,
+            parts=[CampaignPart(part_number=p.part.number, qty=p.qty) for p in campaign.parts],
+            supplier=campaign.supplier.code if campaign.supplier else None,
+            recovery_share=campaign.recovery_share,
+            completion=Completion.of(completion),
+        )
+
+
+class CampaignList(Answer):
+    items: list[Campaign]

@@ -70,6 +70,7 @@ PATH_PARAMETERS = {
     "number": "the claim number, e.g. RP-ST-A-2611-0001",
     "tag": "the number on the old part's tag",
     "vin": "the vehicle identification number (17 characters)",
+    "code": "the campaign's code",
 }
 
 
@@ -359,6 +360,7 @@ def build_document() -> dict[str, Any]:
                 "fulfilment",
                 "old-parts",
                 "settlement",
+                "campaigns",
                 "meta",
             )
         ],

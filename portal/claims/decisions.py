@@ -20,7 +20,13 @@ from portal import fields as f
 from portal.auth.models import Role, User
 from portal.claims import preauth, pricing
 from portal.claims.models import Claim, ClaimStatus, ClaimType, LineKind, ReasonCode
-from portal.claims.operations import _set_validity, _transition, lock_claim, return_claim
+from portal.claims.operations import (
+    _set_validity,
+    _transition,
+    default_supplier,
+    lock_claim,
+    return_claim,
+)
 from portal.claims.payload import MAX_LINES, Malformed
 from portal.claims.signals import claim_approved
 from portal.db import utcnow
@@ -145,7 +151,7 @@ def decide_claim(claim_id: int, user: User, decision: Decision, today: date | No
 
 def _responsible_supplier(claim: Claim, code: str, errors: dict[str, str]) -> Supplier | None:
     if not code:
-        return claim.causal_part.supplier if claim.causal_part is not None else None
+        return default_supplier(claim)
     supplier = db.session.scalar(sa.select(Supplier).where(Supplier.code == code))
     if supplier is None:
         errors["supplier_code"] = str(_l("no such supplier"))

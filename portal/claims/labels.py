@@ -18,6 +18,7 @@ TYPE_LABELS = {
     ClaimType.ROADSIDE: _l("Roadside emergency"),
     ClaimType.OUTSOURCED_PURCHASE: _l("Outsourced purchase"),
     ClaimType.EMERGENCY_PART: _l("Emergency part transfer"),
+    ClaimType.CAMPAIGN: _l("Recall or service campaign"),
 }
 
 TYPE_TERMS_ZH = {
@@ -28,6 +29,7 @@ TYPE_TERMS_ZH = {
     ClaimType.ROADSIDE: "外出急救单",
     ClaimType.OUTSOURCED_PURCHASE: "外购申请单",
     ClaimType.EMERGENCY_PART: "紧急调件单",
+    ClaimType.CAMPAIGN: "召回 / 服务活动单",
 }
 
 TYPE_DESCRIPTIONS = {
@@ -51,6 +53,10 @@ TYPE_DESCRIPTIONS = {
     ),
     ClaimType.EMERGENCY_PART: _l(
         "Moving a part urgently to a vehicle off the road: regular shipment or drop-shipment."
+    ),
+    ClaimType.CAMPAIGN: _l(
+        "The work of an open recall or service campaign on an affected vehicle, once per "
+        "vehicle; no coverage needed; the campaign's package is approved automatically."
     ),
 }
 
@@ -130,6 +136,7 @@ FIELD_LABELS = {
     "outsourced_request": _l("Outsourced-purchase request"),
     "fulfilment": _l("Fulfilment"),
     "shipper_code": _l("Shipper code"),
+    "campaign": _l("Campaign"),
     "total_amount": _l("Total"),
     "lines": _l("Lines"),
     "attachments": _l("Attachments"),

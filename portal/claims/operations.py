@@ -12,7 +12,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.auth.models import Role, User
+from portal.claims import campaign as campaign_work
 from portal.claims import preauth, pricing
+from portal.claims.attachments import path_of
 from portal.claims.models import (
     EDITABLE_STATUSES,
     Claim,
@@ -34,6 +36,7 @@ from portal.claims.signals import claim_approved
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, NotFound, ValidationFailed
 from portal.extensions import db
+from portal.masterdata.campaigns import Campaign
 from portal.masterdata.models import (
     FaultCode,
     LaborOperation,
@@ -53,6 +56,7 @@ LINE_KINDS_BY_TYPE: dict[ClaimType, frozenset[LineKind]] = {
     ClaimType.ROADSIDE: frozenset({LineKind.TRIP, LineKind.LABOR, LineKind.OTHER, LineKind.PART}),
     ClaimType.OUTSOURCED_PURCHASE: frozenset({LineKind.OTHER}),
     ClaimType.EMERGENCY_PART: frozenset({LineKind.PART, LineKind.OTHER}),
+    ClaimType.CAMPAIGN: frozenset({LineKind.PART, LineKind.LABOR, LineKind.OTHER}),
 }
 # Pre-authorisations and requests never pay by themselves and always go to an auditor.
 NEVER_AUTO_APPROVED = frozenset(
@@ -161,6 +165,28 @@ def create_claim(user: User, data: ClaimInput, today: date | None = None) -> Cla
     return claim
 
 
+def delete_draft(claim: Claim, user: User) -> list:
+    """Delete a draft of `user`'s station that was never submitted, with its lines and
+    attachments. Its number is not given out again (the numbering sequence only goes up).
+    Answers the stored files of its attachments, for the caller to remove once committed."""
+    if user.role is not Role.STATION or claim.station_id != user.organisation_id:
+        raise DomainError(str(_l("Only the claim's station deletes its draft.")))
+    if claim.status is not ClaimStatus.DRAFT or claim.submitted_at is not None:
+        raise Conflict(
+            str(
+                _l(
+                    "Claim %(number)s was submitted: only a draft that was never submitted "
+                    "can be deleted.",
+                    number=claim.number,
+                )
+            )
+        )
+    files = [path_of(a) for a in claim.attachments]
+    db.session.delete(claim)
+    db.session.flush()
+    return files
+
+
 def update_claim(
     claim: Claim,
     user: User,
@@ -232,6 +258,9 @@ def _fill(claim: Claim, data: ClaimInput, today: date) -> None:
         if shipper is not None and (shipper.kind is OrgKind.OEM or shipper.id == station.id):
             errors["shipper_code"] = str(_l("must be another station or a supplier"))
         claim.shipper_org = shipper
+    claim.campaign = None
+    if claim.type is ClaimType.CAMPAIGN and data.campaign:
+        claim.campaign = _lookup(Campaign, Campaign.code, data.campaign, "campaign", errors)
     claim.labor_rate, claim.km_rate = station.labor_rate, station.km_rate
     claim.parts_handling_rate = station.parts_handling_rate
 
@@ -306,6 +335,8 @@ def _fill(claim: Claim, data: ClaimInput, today: date) -> None:
                 description=str(_l("Break-in maintenance package")),
             )
         )
+    if claim.type is ClaimType.CAMPAIGN and not data.lines and claim.campaign is not None:
+        lines = campaign_work.package_lines(claim.campaign, claim.labor_rate, price_day)
     if errors:
         raise ValidationFailed(str(_l("The claim was not saved.")), errors)
     claim.lines = lines
@@ -347,6 +378,7 @@ def submit_claim(claim: Claim, user: User, today: date | None = None) -> Claim:
 
     if claim.type is ClaimType.MAJOR_ASSEMBLY:
         claim.appraisal = checks.appraisal
+    claim.contract = checks.contract
     resubmission = claim.status is ClaimStatus.RETURNED
     if resubmission:
         claim.version += 1
@@ -384,6 +416,16 @@ def _flush_use_of_preauthorisation(claim: Claim) -> None:
         db.session.flush()
     except sa.exc.IntegrityError:
         db.session.rollback()
+        if claim.type is ClaimType.CAMPAIGN:
+            raise Conflict(
+                str(
+                    _l(
+                        "The campaign's work on VIN %(vin)s was submitted by another claim "
+                        "meanwhile: it is already done.",
+                        vin=claim.vin,
+                    )
+                )
+            ) from None
         raise Conflict(
             str(
                 _l(
@@ -399,7 +441,11 @@ def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
     settings = ClaimSettings.current()
     blocking = [f for f in flags if settings.blocks(f.rule)]
     rule = None
-    if (
+    if claim.type is ClaimType.CAMPAIGN:
+        # A campaign claim of exactly the package is approved whatever its amount.
+        if settings.auto_approve_enabled and not blocking and campaign_work.matches_package(claim):
+            rule = "campaign_package"
+    elif (
         settings.auto_approve_enabled
         and not blocking
         and claim.type not in NEVER_AUTO_APPROVED
@@ -420,10 +466,11 @@ def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
     pricing.apply_approved_totals(claim)
     claim.auto_decision_rule = rule
     claim.decided_at = utcnow()
-    if claim.causal_part is not None:
-        claim.responsible_supplier = claim.causal_part.supplier
+    claim.responsible_supplier = default_supplier(claim)
     _set_validity(claim, today)
     reason = f"No flags and total {claim.total_amount} under {settings.auto_approve_threshold}"
+    if claim.type is ClaimType.CAMPAIGN:
+        reason = f"No flags and exactly the package of campaign {claim.campaign.code}"
     if capped:
         reason += f"; purchased parts cut to the cap of {claim.outsourced_request.number}"
     _transition(
@@ -436,9 +483,20 @@ def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
     claim_approved.send(claim, today=today)
 
 
+def default_supplier(claim: Claim):
+    """The responsible supplier unless the auditor says otherwise: a campaign's supplier for a
+    campaign claim, else the causal part's supplier (None when there is neither)."""
+    if claim.type is ClaimType.CAMPAIGN:
+        return claim.campaign.supplier if claim.campaign is not None else None
+    return claim.causal_part.supplier if claim.causal_part is not None else None
+
+
 def _queue_reason(claim: Claim, flags, settings: ClaimSettings) -> str:
     if flags:
         return "Flagged: " + ", ".join(sorted({f.rule for f in flags}))
+    if claim.type is ClaimType.CAMPAIGN and settings.auto_approve_enabled:
+        differences = campaign_work.package_differences(claim)
+        return f"Not the package of campaign {claim.campaign.code}: " + "; ".join(differences)
     if claim.type in NEVER_AUTO_APPROVED:
         return f"A {claim.type.value} is always reviewed by an auditor"
     if not settings.auto_approve_enabled:
@@ -532,6 +590,8 @@ def snapshot(claim: Claim) -> dict:
     data = {name: _plain(getattr(claim, name)) for name in SNAPSHOT_FIELDS}
     data["fault_code"] = claim.fault_code.code if claim.fault_code else None
     data["causal_part"] = claim.causal_part.number if claim.causal_part else None
+    if claim.campaign is not None:
+        data["campaign"] = claim.campaign.code
     data["total_amount"] = str(claim.total_amount)
     data["lines"] = [
         {

@@ -67,6 +67,11 @@ class ClaimCreate(BaseModel):
         Field(description="emergency part: regular shipment (应发货) or drop-shipment (代发货)"),
     ] = ""
     shipper_code: f.text(32, description="drop-shipment: the shipping station or supplier") = ""
+    campaign: f.text(
+        32,
+        description="campaign claim: the code of the open campaign whose work it is; without "
+        "lines, the campaign's package fills them",
+    ) = ""
     lines: f.items(ClaimLineInput, MAX_LINES) = []
 
 

@@ -31,10 +31,12 @@ from portal import inputs
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.claims import attachments, fulfilment, labels
+from portal.claims import campaign as campaign_work
 from portal.claims.forms import (
     LAYOUTS,
     LINE_KEY,
     AttachmentForm,
+    ClaimActionForm,
     ClaimForm,
     CommentForm,
     LineRow,
@@ -59,6 +61,7 @@ from portal.claims.operations import (
     RuleRefused,
     add_comment,
     create_claim,
+    delete_draft,
     submit_claim,
     update_claim,
 )
@@ -66,11 +69,12 @@ from portal.claims.payload import Malformed, parse_claim
 from portal.claims.rules import last_known_odometer
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
+from portal.masterdata.campaigns import Campaign
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import FaultCode, LaborOperation, Part, Station, Vehicle
 from portal.masterdata.vin import vin_error
 from portal.oldparts.queries import claim_old_parts
-from portal.web import invalid_renders, load_or_404, one_or_404, page_action
+from portal.web import after_commit, invalid_renders, load_or_404, one_or_404, page_action
 
 bp = Blueprint("claims", __name__)
 
@@ -148,6 +152,8 @@ def _claim_form(claim_type: ClaimType, claim: Claim | None):
         rows = split_claim_lines(claim)[1] if claim else []
         if claim is None and layout.line_kinds and not layout.roadside:  # one row to fill
             rows = [_blank_row(layout.line_kinds[0].value)]
+        if claim is None and claim_type is ClaimType.CAMPAIGN:
+            form, rows = _campaign_prefill(form, rows)
         return _render_form(claim_type, claim, form, rows)
     form = ClaimForm()
     rows = rows_from_request(request.form)
@@ -157,6 +163,10 @@ def _claim_form(claim_type: ClaimType, claim: Claim | None):
         return _render_form(claim_type, claim, form, rows)
     if not form.validate_on_submit():
         return _render_form(claim_type, claim, form, rows, status=422)
+    if claim is None and form.is_empty(rows):  # no numbered draft of nothing
+        form.vin.errors = [*form.vin.errors, _("Type the VIN of the vehicle.")]
+        problem = _("Nothing was saved: the form is empty. Type at least the VIN first.")
+        return _render_form(claim_type, claim, form, rows, status=422, problem=problem)
     data, slots = claim_payload(claim_type, form, rows)
 
     def refused(exc: DomainError):
@@ -207,6 +217,26 @@ def _render_form(
         unplaced=list(unplaced),
         blank_rows={k.value: _blank_row(k.value) for k in layout.line_kinds},
     ), status
+
+
+def _campaign_prefill(form: ClaimForm, rows: list[LineRow]):
+    """A new campaign claim opened from a VIN lookup (`?vin=&campaign=`): the VIN, the campaign,
+    today as the repair date, and the campaign's package as the lines."""
+    code = request.args.get("campaign", "").strip()[:32]
+    vin = request.args.get("vin", "").strip().upper()[:17]
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code)) if code else None
+    form = ClaimForm(data={"vin": vin, "campaign": code, "repair_date": date.today().isoformat()})
+    if campaign is None:
+        return form, rows
+    package = [
+        LineRow(
+            kind=LineKind.LABOR.value, operation=campaign.operation.code, hours=str(campaign.hours)
+        )
+    ] + [
+        LineRow(kind=LineKind.PART.value, part=item.part.number, qty=str(item.qty))
+        for item in campaign.parts
+    ]
+    return form, package
 
 
 def _blank_row(kind: str) -> LineRow:
@@ -346,6 +376,26 @@ def submit(number: str):
             "success",
         )
     return _back_to(claim)
+
+
+@bp.route("/<number>/delete", methods=["POST"])
+@role_required(Role.STATION)
+@page_action(back=_claim_page)
+def delete(number: str):
+    """The station deletes a draft it never submitted; its number is not used again."""
+    claim = load_claim(number)
+    if not ClaimActionForm().validate_on_submit():
+        abort(400)
+    files = delete_draft(claim, current_user)
+    flash(_("Draft %(number)s was deleted.", number=number), "success")
+    return after_commit(lambda: _removed(files))
+
+
+def _removed(files):
+    """Once the deletion is committed: the draft's stored attachment files go too."""
+    for path in files:
+        path.unlink(missing_ok=True)
+    return redirect(url_for("dealer.home"))
 
 
 def _place_on(form, exc: DomainError) -> None:
@@ -552,9 +602,33 @@ def lookup_vehicle():
             "last_known_odometer_km": last_km,
             "coverage_as_of": {"date": on_day.isoformat(), "odometer_km": km},
             "coverage": [
-                {**c.as_dict(), "reason": c.reason} for c in vehicle_coverage(vehicle, on_day, km)
+                {**c.as_dict(), "reason": c.reason, "by_contract": c.by_contract}
+                for c in vehicle_coverage(vehicle, on_day, km)
+            ],
+            "contracts": [
+                {
+                    "number": contract.number,
+                    "group": contract.group,
+                    "start_date": contract.start_date.isoformat(),
+                    "ends_on": contract.ends_on.isoformat(),
+                    "km": contract.km,
+                    "in_force": contract.in_force_on(on_day),
+                }
+                for contract in vehicle.contracts
             ],
             "claims": history,
+            "campaigns": [
+                {
+                    "code": campaign.code,
+                    "title": campaign.title,
+                    "kind": campaign.kind.value,
+                    "done_on": done_on.isoformat() if done_on else None,
+                    "url": url_for(
+                        "claims.new", type="campaign", vin=vehicle.vin, campaign=campaign.code
+                    ),
+                }
+                for campaign, done_on in campaign_work.open_work_of(vehicle, on_day)
+            ],
         }
     )
 

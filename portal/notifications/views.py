@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
 from portal.notifications import operations as ops
+from portal.notifications.lists import NOTIFICATIONS
 from portal.notifications.models import Notification
 from portal.web import load_or_404, page_action
 
@@ -33,13 +34,14 @@ def _back_to_list():
 @bp.route("/")
 @login_required
 def index():
-    stmt = (
-        sa.select(Notification)
-        .where(Notification.user_id == current_user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-    )
+    shown = NOTIFICATIONS.shown(request.args)
+    stmt = shown.order(sa.select(Notification).where(Notification.user_id == current_user.id))
+    if shown.export_format:
+        return NOTIFICATIONS.export(stmt, shown.export_format, "notifications")
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("notifications/index.html", page=page, local_path=ops.local_path)
+    return render_template(
+        "notifications/index.html", page=page, shown=shown, local_path=ops.local_path
+    )
 
 
 @bp.route("/<int:notification_id>/open", methods=["POST"])

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -23,18 +23,21 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.claims import labels
-from portal.claims.decisions import decide_claim, parse_decision
+from portal.claims.decisions import Decision, decide_claim, parse_decision
 from portal.claims.forms import CommentForm
 from portal.claims.history import version_history
+from portal.claims.lists import REVIEW_QUEUE
 from portal.claims.models import FLAG_RULES, Claim, ClaimLine, ClaimStatus, ReasonCode, flag_bit
-from portal.claims.operations import add_comment
+from portal.claims.operations import NEVER_AUTO_APPROVED, add_comment
 from portal.claims.payload import Malformed
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
+from portal.lists import selected
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import Part, Station, Supplier
 from portal.oem.forms import (
+    BulkApproveForm,
     DecisionForm,
     QueueFilterForm,
     decision_payload,
@@ -48,6 +51,7 @@ from portal.oem.queue import (
     QueuePage,
     queue_counts,
     queue_page,
+    queue_statement,
 )
 from portal.oldparts.queries import claim_old_parts
 from portal.web import invalid_renders, page_action
@@ -65,11 +69,25 @@ MONEY_FORMAT = "#,##0.00"  # as the templates' `money` filter shows amounts
 @bp.route("/review")
 @role_required(Role.AUDITOR)
 def review_queue():
-    """Claims by status, oldest first, filtered; keyset pages (`after` is the last row seen)."""
+    """Claims by status, oldest first, filtered; keyset pages (`after` is the last row seen).
+    Sorted by another column (`sort`), the queue is paged by number (`page`)."""
     f = QueueFilter.from_args(request.args)
+    shown = REVIEW_QUEUE.shown(request.args)
     cursor = request.args.get("after") or None
+    paged = None
+    if shown.export_format and not f.errors:
+        stmt = shown.order(queue_statement(f)).options(selectinload(Claim.station))
+        return REVIEW_QUEUE.export(stmt, shown.export_format, "review-queue")
     # A refused filter shows the form again with its message, and no claims it did not filter.
-    page = QueuePage([], None) if f.errors else queue_page(f, cursor, limit=QUEUE_PAGE_SIZE)
+    if f.errors:
+        page = QueuePage([], None)
+    elif shown.sort == REVIEW_QUEUE.default:
+        page = queue_page(f, cursor, limit=QUEUE_PAGE_SIZE)
+    else:
+        paged = db.paginate(
+            shown.order(queue_statement(f)), per_page=QUEUE_PAGE_SIZE, error_out=False
+        )
+        page = QueuePage(list(paged.items), None)
     counts = queue_counts(f)
     _load_stations(page.items)
     regions = db.session.scalars(sa.select(Station.region).distinct().order_by(Station.region))
@@ -79,6 +97,8 @@ def review_queue():
         "oem/review_queue.html",
         f=f,
         page=page,
+        paged=paged,
+        shown=shown,
         counts=counts,
         filters=QueueFilterForm.showing(f, counts["type"], regions, request.args),
         args=args,
@@ -88,6 +108,8 @@ def review_queue():
         cursor=cursor,
         ages={c.id: (now - c.submitted_at).days for c in page.items},
         flags={c.id: flag_rules(c.flag_mask) for c in page.items},
+        clean={c.id for c in page.items if is_clean(c)},
+        action_form=BulkApproveForm(formdata=None),
     ), (400 if f.errors else 200)
 
 
@@ -354,3 +376,68 @@ def comment(number: str):
         add_comment(claim, current_user, form.body.data or "")
     flash(_("Your comment was added."), "success")
     return redirect(url_for("oem.review", number=claim.number) + "#comments")
+
+
+# -- approving clean claims together ---------------------------------------------------------------
+
+
+def is_clean(claim: Claim) -> bool:
+    """Whether the queue offers the claim for approving with others (touchless-eligible): in
+    review, no flag on its current version, and not a pre-authorisation or request (those
+    always take an auditor's own decision)."""
+    return (
+        claim.status is ClaimStatus.IN_REVIEW
+        and claim.flag_mask == 0
+        and claim.type not in NEVER_AUTO_APPROVED
+    )
+
+
+@bp.route("/review/approve", methods=["POST"])
+@role_required(Role.AUDITOR)
+@page_action(back=lambda: url_for("oem.review_queue"))
+def approve_selected():
+    """Approve the ticked clean claims as claimed, all of them or none: first a confirmation
+    page with their count and total, then (confirmed, the total unchanged) the approvals."""
+    form = BulkApproveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    numbers = selected("number")
+    claims = db.session.scalars(
+        sa.select(Claim).where(Claim.number.in_(numbers)).order_by(Claim.number)
+    ).all()
+    if len(claims) != len(numbers) or not all(c.can_view(current_user) for c in claims):
+        abort(404)
+    refused = [c.number for c in claims if not is_clean(c)]
+    if refused:
+        raise ValidationFailed(
+            _(
+                "Nothing was approved: %(numbers)s cannot be approved with others (flagged, "
+                "no longer in review, or a request that takes a decision of its own). "
+                "Untick it and try again.",
+                numbers=", ".join(refused),
+            )
+        )
+    total = sum((c.total_amount for c in claims), Decimal("0"))
+    if form.confirmed.data != "yes":
+        _load_stations(claims)
+        return render_template("oem/approve_confirm.html", claims=claims, total=total, form=form)
+    if form.total.data != str(total):
+        raise Conflict(
+            _(
+                "Nothing was approved: the ticked claims changed since you confirmed them "
+                "(their total is %(total)s now). Check them again.",
+                total=format_decimal(total, format=MONEY_FORMAT),
+            )
+        )
+    for claim in claims:
+        decide_claim(claim.id, current_user, Decision("approve"))
+    flash(
+        ngettext(
+            "%(num)d claim was approved as claimed: %(total)s in total.",
+            "%(num)d claims were approved as claimed: %(total)s in total.",
+            len(claims),
+            total=format_decimal(total, format=MONEY_FORMAT),
+        ),
+        "success",
+    )
+    return redirect(url_for("oem.review_queue"))

@@ -40,7 +40,9 @@ from portal.oldparts.models import (
 )
 
 # Claims whose part lines are failed parts (an emergency part request moves a new part).
-FAILED_PART_TYPES = frozenset({ClaimType.REPAIR, ClaimType.MAJOR_ASSEMBLY, ClaimType.ROADSIDE})
+FAILED_PART_TYPES = frozenset(
+    {ClaimType.REPAIR, ClaimType.MAJOR_ASSEMBLY, ClaimType.ROADSIDE, ClaimType.CAMPAIGN}
+)
 DEFAULT_RETURN_DAYS = 30
 
 

@@ -42,6 +42,7 @@ from portal.oldparts.forms import (
     WaiveForm,
     WriteOffForm,
 )
+from portal.oldparts.lists import OLD_PARTS
 from portal.oldparts.models import (
     FindingStatus,
     OldPart,
@@ -157,17 +158,16 @@ def index():
     if not filters.validate():
         filters = _filter_form(None)  # a hand-made bad value: show everything
     stmt = _filtered(visible_parts(current_user), filters)
-    stmt = stmt.options(
+    shown = OLD_PARTS.shown(request.args)
+    stmt = shown.order(stmt).options(
         selectinload(OldPart.part),
         selectinload(OldPart.claim),
         selectinload(OldPart.destination),
         selectinload(OldPart.shipment),
         selectinload(OldPart.forward_shipment),
-    ).order_by(
-        sa.case((OldPart.status == OldPartStatus.AWAITING_RETURN, 0), else_=1),
-        OldPart.deadline.asc().nulls_last(),
-        OldPart.tag,
     )
+    if shown.export_format:
+        return OLD_PARTS.export(stmt, shown.export_format, "old-parts")
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     awaiting = db.session.scalar(
         visible_parts(current_user)
@@ -180,6 +180,7 @@ def index():
         page=page,
         filters=filters,
         filtered=any(f.data for f in filters),
+        shown=shown,
         selectable={p.id for p in page.items if selectable(p, current_user)},
         forwardable={p.id for p in page.items if can_forward(p, current_user)},
         awaiting=awaiting,

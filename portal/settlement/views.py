@@ -12,6 +12,7 @@ page waits for its job.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -29,6 +30,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -44,7 +46,9 @@ from portal.claims.models import Claim
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
+from portal.inputs import decimal_arg, parse_int
 from portal.jobs import job_status
+from portal.lists import escape_like, selected
 from portal.masterdata.models import Organisation, Supplier
 from portal.oldparts.models import OldPart
 from portal.oldparts.operations import REMOVES_FROM_RECOVERY
@@ -52,7 +56,9 @@ from portal.settlement import engine
 from portal.settlement import operations as op
 from portal.settlement import queries as q
 from portal.settlement.forms import (
+    AcceptForm,
     ActionForm,
+    ChargebackFilterForm,
     DisputeFilterForm,
     DisputeForm,
     EvidenceForm,
@@ -61,6 +67,7 @@ from portal.settlement.forms import (
     StartRunForm,
     StatementFilterForm,
 )
+from portal.settlement.lists import CHARGEBACKS, RUNS, STATEMENTS
 from portal.settlement.models import (
     UNRESOLVED_CHARGEBACKS,
     Chargeback,
@@ -224,13 +231,13 @@ def home():
 def _render_home(*, status: int = 200, form: StartRunForm | None = None):
     form = form or StartRunForm(formdata=None, data={"period": engine.current_period()})
     open_run = op.open_run()
-    runs = db.paginate(
-        sa.select(SettlementRun)
-        .options(selectinload(SettlementRun.created_by))
-        .order_by(SettlementRun.created_at.desc(), SettlementRun.id.desc()),
-        per_page=_page_size(),
-        error_out=False,
+    shown = RUNS.shown(request.args)
+    runs_stmt = shown.order(sa.select(SettlementRun)).options(
+        selectinload(SettlementRun.created_by)
     )
+    if shown.export_format and request.method == "GET":
+        return RUNS.export(runs_stmt, shown.export_format, "settlement-runs")
+    runs = db.paginate(runs_stmt, per_page=_page_size(), error_out=False)
     counted = sa.select(sa.func.count(Statement.id))
     overview = {
         "station_to_pay": db.session.scalar(
@@ -261,6 +268,7 @@ def _render_home(*, status: int = 200, form: StartRunForm | None = None):
         runs=runs,
         progress={r.id: op.run_progress(r) for r in runs.items},
         overview=overview,
+        shown=shown,
         current_period=engine.current_period(),
     ), status
 
@@ -490,16 +498,15 @@ def statements():
                 sa.func.lower(Statement.number).like(like),
             )
         )
-    page = db.paginate(
-        stmt.options(selectinload(Statement.org)).order_by(
-            Statement.period.desc(), Statement.kind, Organisation.code, Statement.id
-        ),
-        per_page=_page_size(),
-        error_out=False,
-    )
+    shown = STATEMENTS.shown(request.args)
+    stmt = shown.order(stmt).options(selectinload(Statement.org))
+    if shown.export_format:
+        return STATEMENTS.export(stmt, shown.export_format, "statements")
+    page = db.paginate(stmt, per_page=_page_size(), error_out=False)
     return render_template(
         "settlement/statements.html",
         page=page,
+        shown=shown,
         filters=filters,
         filtered=any(f.data for f in filters),
         counts=_chargeback_counts([s.id for s in page.items if s.kind is StatementKind.SUPPLIER]),
@@ -555,10 +562,22 @@ def _render_statement(statement_id: int, *, status: int = 200, paid_form=None):
         else {},
         previous=previous,
         reviews=_reviews(statement),
+        open_total=_open_total(statement) if _reviews(statement) else None,
         can_pay=is_finance and _can_pay(statement),
         paid_form=paid_form or MarkPaidForm(formdata=None, data={"paid_on": engine.local_today()}),
         form=ActionForm(formdata=None),
     ), status
+
+
+def _open_total(statement: Statement) -> Decimal:
+    """What the open lines of a supplier statement come to (accepting them all pays that)."""
+    total = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Chargeback.amount), 0)).where(
+            Chargeback.statement_id == statement.id,
+            Chargeback.status == ChargebackStatus.OPEN,
+        )
+    )
+    return Decimal(total or 0).quantize(Decimal("0.01"))
 
 
 @bp.route("/statements/<int:statement_id>/paid", methods=["POST"])
@@ -664,27 +683,24 @@ def _pdf_pending(statement_id: int, job_id: str, found):
 @bp.route("/chargebacks")
 @role_required(Role.SUPPLIER)
 def chargebacks():
-    """The supplier's home: its statements with their open and disputed lines, and every line
-    still waiting for it (open) or for an auditor (disputed)."""
+    """The supplier's home: its statements with their open and disputed lines, and its lines
+    filtered (by default those still waiting for it or for an auditor), sorted, exported."""
     supplier = db.session.get(Supplier, current_user.organisation_id)
     statements = db.session.scalars(
         q.visible_statements(current_user).order_by(Statement.period.desc(), Statement.id.desc())
     ).all()
+    filters = ChargebackFilterForm(request.args)
+    if not filters.validate():
+        filters = ChargebackFilterForm(None)
+    stmt, problems = _chargebacks_filtered(filters)
+    shown = CHARGEBACKS.shown(request.args)
+    stmt = shown.order(stmt).options(
+        selectinload(Chargeback.claim), selectinload(Chargeback.statement)
+    )
+    if shown.export_format and not problems:
+        return CHARGEBACKS.export(stmt, shown.export_format, "chargebacks")
     waiting = db.paginate(
-        sa.select(Chargeback)
-        .join(Statement, Statement.id == Chargeback.statement_id)
-        .join(Claim, Claim.id == Chargeback.claim_id)
-        .where(
-            Chargeback.supplier_id == current_user.organisation_id,
-            Statement.status != StatementStatus.DRAFT,
-            Chargeback.status.in_(list(UNRESOLVED_CHARGEBACKS)),
-        )
-        .options(selectinload(Chargeback.claim), selectinload(Chargeback.statement))
-        .order_by(
-            sa.case((Chargeback.status == ChargebackStatus.OPEN, 0), else_=1),
-            Statement.period,
-            Claim.number,
-        ),
+        stmt if not problems else stmt.where(sa.false()),
         per_page=_page_size(),
         error_out=False,
     )
@@ -697,8 +713,129 @@ def chargebacks():
         open_lines=sum(c.get("open", 0) for c in counts.values()),
         disputed_lines=sum(c.get("disputed", 0) for c in counts.values()),
         waiting=waiting,
-        form=ActionForm(formdata=None),
+        filters=filters,
+        filtered=any(f.data for f in filters),
+        shown=shown,
+        form=AcceptForm(formdata=None),
+    ), (400 if problems else 200)
+
+
+def _chargebacks_filtered(filters: ChargebackFilterForm) -> tuple[sa.Select, dict[str, str]]:
+    """The supplier's released chargebacks the filters select; a refused amount is named in
+    the problems (and put beside its field)."""
+    stmt = sa.select(Chargeback).where(
+        Chargeback.supplier_id == current_user.organisation_id,
+        Chargeback.statement_id.in_(
+            sa.select(Statement.id).where(
+                Statement.org_id == current_user.organisation_id,
+                Statement.status != StatementStatus.DRAFT,
+            )
+        ),
     )
+    status = filters.status.data
+    if not status:
+        stmt = stmt.where(Chargeback.status.in_(list(UNRESOLVED_CHARGEBACKS)))
+    elif status != "all":
+        stmt = stmt.where(Chargeback.status == ChargebackStatus(status))
+    period = (filters.period.data or "").strip()
+    if period:
+        stmt = stmt.where(
+            Chargeback.statement_id.in_(sa.select(Statement.id).where(Statement.period == period))
+        )
+    search = (filters.q.data or "").strip().upper()[:40]
+    if search:
+        like = "%" + escape_like(search) + "%"
+        stmt = stmt.where(
+            Chargeback.claim_id.in_(
+                sa.select(Claim.id).where(
+                    sa.or_(
+                        sa.func.upper(Claim.number).like(like, escape="\\"),
+                        sa.func.upper(Claim.vin).like(like, escape="\\"),
+                    )
+                )
+            )
+        )
+    problems: dict[str, str] = {}
+    low = decimal_arg(request.args, "min_amount", problems)
+    high = decimal_arg(request.args, "max_amount", problems)
+    for name, message in problems.items():
+        filters[name].errors = [message]
+    if low is not None:
+        stmt = stmt.where(Chargeback.amount >= low)
+    if high is not None:
+        stmt = stmt.where(Chargeback.amount <= high)
+    return stmt, problems
+
+
+def _confirm_accept(chargebacks: list[Chargeback], form: AcceptForm):
+    """The confirmation page of an acceptance: each line, the count and the total."""
+    total = sum((cb.amount for cb in chargebacks), Decimal("0"))
+    return render_template(
+        "settlement/accept_confirm.html",
+        chargebacks=chargebacks,
+        total=total,
+        form=form,
+        back=_back_target() or url_for("settlement.chargebacks"),
+    )
+
+
+def _back_target() -> str | None:
+    target = request.form.get("next", "")
+    if target.startswith("/settlement/") and "//" not in target and "\\" not in target:
+        return target
+    return None
+
+
+@bp.route("/chargebacks/accept", methods=["POST"])
+@role_required(Role.SUPPLIER)
+@page_action(back=lambda: _back_target() or url_for("settlement.chargebacks"))
+def accept_selected():
+    """Accept the ticked chargebacks, all of them or none: first a confirmation page with
+    their count and total, then (confirmed, the total unchanged) the acceptances."""
+    form = AcceptForm()
+    _check(form)
+    ids = []
+    for raw in selected("id"):
+        try:
+            ids.append(parse_int(raw))
+        except ValueError:
+            abort(404)
+    found = [q.chargeback_or_404(i, current_user) for i in ids]
+    if any(cb.supplier_id != current_user.organisation_id for cb in found):
+        abort(404)
+    done = [cb for cb in found if cb.status is not ChargebackStatus.OPEN]
+    if done:
+        raise Conflict(
+            _(
+                "Nothing was accepted: the chargeback for %(claim)s is %(status)s already. "
+                "Untick it and try again.",
+                claim=done[0].claim.number,
+                status=labels.chargeback[done[0].status.value],
+            )
+        )
+    total = sum((cb.amount for cb in found), Decimal("0"))
+    if form.confirmed.data != "yes":
+        return _confirm_accept(found, form)
+    if form.total.data != str(total):
+        raise Conflict(
+            _(
+                "Nothing was accepted: the ticked lines changed since you confirmed them "
+                "(their total is %(total)s now). Check them again.",
+                total=format_decimal(total, format="#,##0.00"),
+            )
+        )
+    for cb in found:
+        op.accept_chargeback(cb, current_user)
+    flash(
+        ngettext(
+            "%(num)d chargeback accepted: %(total)s in total.",
+            "%(num)d chargebacks accepted: %(total)s in total.",
+            len(found),
+            total=format_decimal(total, format="#,##0.00"),
+        ),
+        "success",
+    )
+    return redirect(_back_target() or url_for("settlement.chargebacks"))
 
 
 @bp.route("/chargebacks/<int:chargeback_id>")
@@ -772,7 +909,11 @@ def _back_to_chargeback(cb_id: int):
 @page_action(page=_chargeback_page, category="danger")
 def accept(chargeback_id: int):
     cb = q.chargeback_or_404(chargeback_id, current_user)
-    _check(ActionForm())
+    form = AcceptForm()
+    _check(form)
+    open_ = cb.status is ChargebackStatus.OPEN
+    if form.confirmed.data != "yes" and open_ and op.can_review(cb, current_user):
+        return _confirm_accept([cb], form)  # the amount, before it is accepted
     op.accept_chargeback(cb, current_user)
     flash(_("The chargeback for %(claim)s is accepted.", claim=cb.claim.number), "success")
     return _back_to_chargeback(chargeback_id)

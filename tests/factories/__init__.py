@@ -6,10 +6,12 @@
 - `world`: `World` (two stations, two suppliers, a user per role) and `Fleet` (the vehicles,
   parts and codes claims need), and `claim_payload`;
 - `claims`: `ClaimFactory` with a trait per state, reached through the real workflow;
-- `settlement`: `SettlementRunFactory`, drafted or released.
+- `settlement`: `SettlementRunFactory`, drafted or released;
+- `campaigns`: `CampaignFactory`, a recall or service campaign with its package and vehicles.
 """
 
 from tests.factories.base import PASSWORD, test_password_hash
+from tests.factories.campaigns import CampaignFactory
 from tests.factories.claims import ClaimFactory, old_parts
 from tests.factories.masterdata import (
     FaultCodeFactory,
@@ -21,6 +23,7 @@ from tests.factories.masterdata import (
     SupplierFactory,
     VehicleFactory,
     VehicleModelFactory,
+    WarrantyContractFactory,
     WarrantyPolicyFactory,
 )
 from tests.factories.settlement import SettlementRunFactory
@@ -29,6 +32,7 @@ from tests.factories.world import Fleet, World, claim_payload
 
 __all__ = [
     "PASSWORD",
+    "CampaignFactory",
     "ClaimFactory",
     "FaultCodeFactory",
     "Fleet",
@@ -42,6 +46,7 @@ __all__ = [
     "UserFactory",
     "VehicleFactory",
     "VehicleModelFactory",
+    "WarrantyContractFactory",
     "WarrantyPolicyFactory",
     "World",
     "claim_payload",
