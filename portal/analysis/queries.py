@@ -284,18 +284,23 @@ def _sort_key(key) -> tuple:
     return (key is None, key if key is not None else 0)
 
 
-def claim_rates(selection: Selection, group_by: GroupBy) -> list[RateRow]:
+def claim_rates(
+    selection: Selection, group_by: GroupBy, vehicles_total: int | None = None
+) -> list[RateRow]:
     """Claims, vehicles, C/1000 and cost per key (DESIGN 8's `claim-rates`), ordered by key.
 
     For months in service the key is k, its claims those with MIS k and its vehicles those of
     age >= k (a claim in the current, incomplete month can have a k no vehicle has reached yet:
-    its row has 0 vehicles and no C/1000).
+    its row has 0 vehicles and no C/1000). `vehicles_total`, when the caller knows it, spares
+    counting the selection's vehicles again for the keys every row shares them on.
     """
     vehicles = _vehicles(selection)
     claims = _counted_claims(selection, vehicles)
     (vehicle_key, vehicle_from), (claim_key, claim_from) = _key_columns(group_by, vehicles, claims)
 
-    if vehicle_key is None:
+    if vehicle_key is None and vehicles_total is not None:
+        total, vehicle_counts = vehicles_total, {}
+    elif vehicle_key is None:
         total = db.session.scalar(sa.select(sa.func.count()).select_from(vehicles)) or 0
         vehicle_counts: dict = {}
     else:
@@ -414,6 +419,7 @@ class Cohort:
 
     sale_month: str
     vehicles: int = 0
+    oldest: int = 0  # the age of its oldest vehicle (sold first), in months
     survivors: Counter = field(default_factory=Counter)  # age in months -> vehicles
     failures: Counter = field(default_factory=Counter)  # MIS k -> vehicles failed in (k-1, k]
 
@@ -482,6 +488,7 @@ def life_data(selection: Selection) -> LifeData:
         name = _month_name(row.sale_year, row.sale_month)
         cohort = cohorts.setdefault(name, Cohort(name))
         cohort.vehicles += row.n
+        cohort.oldest = max(cohort.oldest, row.age)
         if row.mis is None:
             cohort.survivors[row.age] += row.n
         else:
@@ -496,45 +503,63 @@ class NevadaRow:
     sale_month: str
     vehicles: int
     claims: list[int]
+    cost: Decimal = field(default=Decimal("0.00"), compare=False)  # of the row's claims
 
 
-def nevada(selection: Selection) -> list[NevadaRow]:
-    """Counted claims (every one, repeats included) by sale month and MIS.
+def nevada(selection: Selection, life: LifeData | None = None) -> list[NevadaRow]:
+    """Counted claims (every one, repeats included) by sale month and MIS, with their cost.
 
     A row's list runs to the cohort's oldest age, or further when a claim in the current,
-    incomplete month has MIS age + 1.
+    incomplete month has MIS age + 1. `life`, the selection's life data when the caller has
+    it, gives the cohorts' sizes and ages without counting the vehicles again.
     """
     vehicles = _vehicles(selection)
     claims = _counted_claims(selection, vehicles)
-    cohort_query = sa.select(*_sale_month_columns(vehicles), vehicles.c.age).subquery("cohort")
-    sizes = {
-        (row.sale_year, row.sale_month): (row.n, row.age)
-        for row in db.session.execute(
-            sa.select(
-                cohort_query.c.sale_year,
-                cohort_query.c.sale_month,
-                sa.func.count().label("n"),
-                sa.func.max(cohort_query.c.age).label("age"),
-            ).group_by(cohort_query.c.sale_year, cohort_query.c.sale_month)
-        )
-    }
+    if life is not None:
+        sizes = {
+            tuple(int(part) for part in c.sale_month.split("-")): (c.vehicles, c.oldest)
+            for c in life.cohorts
+        }
+    else:
+        cohort_query = sa.select(*_sale_month_columns(vehicles), vehicles.c.age).subquery("cohort")
+        sizes = {
+            (row.sale_year, row.sale_month): (row.n, row.age)
+            for row in db.session.execute(
+                sa.select(
+                    cohort_query.c.sale_year,
+                    cohort_query.c.sale_month,
+                    sa.func.count().label("n"),
+                    sa.func.max(cohort_query.c.age).label("age"),
+                ).group_by(cohort_query.c.sale_year, cohort_query.c.sale_month)
+            )
+        }
     year, month, _ = _date_parts(claims.c.sale_date)
     cells_query = sa.select(
-        year.label("sale_year"), month.label("sale_month"), claims.c.mis
+        year.label("sale_year"),
+        month.label("sale_month"),
+        claims.c.mis,
+        claims.c.approved_total_amount,
     ).subquery("cells")
     cells: Counter = Counter()
+    costs: Counter = Counter()
     for row in db.session.execute(
         sa.select(
             cells_query.c.sale_year,
             cells_query.c.sale_month,
             cells_query.c.mis,
             sa.func.count().label("n"),
-        ).group_by(*cells_query.c)
+            sa.func.sum(cells_query.c.approved_total_amount).label("cost"),
+        ).group_by(cells_query.c.sale_year, cells_query.c.sale_month, cells_query.c.mis)
     ):
         cells[(row.sale_year, row.sale_month, row.mis)] = row.n
+        costs[(row.sale_year, row.sale_month)] += row.cost or 0
+    widths: dict = {}
+    for cy, cm, k in cells:
+        widths[(cy, cm)] = max(widths.get((cy, cm), 0), k)
     result = []
     for (y, m), (n, age) in sorted(sizes.items()):
-        width = max([age, *(k for (cy, cm, k) in cells if (cy, cm) == (y, m))])
+        width = max(age, widths.get((y, m), 0))
         counts = [cells[(y, m, k)] for k in range(1, width + 1)]
-        result.append(NevadaRow(_month_name(y, m), n, counts))
+        cost = Decimal(costs[(y, m)] or 0).quantize(CENT)
+        result.append(NevadaRow(_month_name(y, m), n, counts, cost))
     return result

@@ -118,9 +118,9 @@ def faults():
     if problem:
         errors.append(problem)
     selection = filters.selection
-    rows = queries.claim_rates(selection, group_by)
     fmt = _export_format()
     if fmt:
+        rows = queries.claim_rates(selection, group_by)
         return exports.table_response(
             fmt,
             f"claim-rates-{group_by.value}-{selection.as_of.isoformat()}",
@@ -130,16 +130,20 @@ def faults():
                 for r in rows
             ),
         )
-    vehicles = queries.vehicle_count(selection)
-    claims, cost = queries.claim_totals(selection)
-    by_part = rows if group_by is GroupBy.PART else queries.claim_rates(selection, GroupBy.PART)
+    # The Nevada chart counts the selection's vehicles by sale month, and every counted claim
+    # has one row by part: the totals are their sums, not further queries.
+    nevada = queries.nevada(selection)
+    vehicles = sum(row.vehicles for row in nevada)
+    by_part = queries.claim_rates(selection, GroupBy.PART, vehicles_total=vehicles)
+    rows = by_part if group_by is GroupBy.PART else queries.claim_rates(selection, group_by)
+    claims = sum(r.claims for r in by_part)
+    cost = sum((r.cost for r in by_part), Decimal("0.00"))
     worst = sorted(
         (r for r in by_part if r.claims and r.key),
         key=lambda r: (-r.claims, -r.cost, r.key),
     )[:TOP_N]
     shown = _shown_rows(rows)
     rising = queries.rising(selection, GroupBy.PART, limit=TOP_N)
-    nevada = queries.nevada(selection)
     chart_rows = [r for r in rows if r.key is not None][:60]
     by_rate = group_by is GroupBy.MONTHS_IN_SERVICE or group_by not in (
         GroupBy.PART,
