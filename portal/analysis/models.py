@@ -59,3 +59,22 @@ class EarlyWarning(db.Model):
         if user.role in (Role.AUDITOR, Role.FINANCE, Role.ADMIN):
             return True
         return user.role is Role.SUPPLIER and user.organisation_id == self.supplier_id
+
+
+class VehicleCohort(db.Model):
+    """How many vehicles of a model were produced in a month and sold on a day (车辆批次汇总).
+
+    A summary of `vehicle` the analyses count instead of the vehicles themselves (a few
+    thousand rows for millions of vehicles). On PostgreSQL statement triggers on `vehicle`
+    (migration 0023) keep it exact in the same transaction as every insert, update and delete,
+    so it is never behind; other databases do not keep it and the analyses count `vehicle`.
+    """
+
+    __tablename__ = "analysis_vehicle_cohort"
+
+    model_id: Mapped[int] = mapped_column(sa.ForeignKey("vehicle_model.id"), primary_key=True)
+    sale_date: Mapped[date] = mapped_column(primary_key=True)
+    production_month: Mapped[date] = mapped_column(
+        primary_key=True, comment="the first day of the production month"
+    )
+    vehicles: Mapped[int]

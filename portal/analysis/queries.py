@@ -133,6 +133,55 @@ def _vehicles(selection: Selection):
     return query.subquery("v")
 
 
+def _counted_vehicles(selection: Selection):
+    """The selection's vehicles of age >= 1 to count: (a subquery with `model_id`,
+    `sale_date`, `production_date`, `age` and the count `n` of each row, or None).
+
+    On PostgreSQL the counts come from the summary `analysis_vehicle_cohort` (its triggers keep
+    it exact; `production_date` is then the production month's first day), a few thousand rows
+    instead of every vehicle. None elsewhere, or for a production range that is not whole
+    months: the caller counts `_vehicles`.
+    """
+    from portal.analysis.models import VehicleCohort
+
+    low, high = selection.produced_from, selection.produced_to
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    if low is not None and low.day != 1:
+        return None
+    if high is not None and high.day != last_day(high.year, high.month):
+        return None
+    query = sa.select(
+        VehicleCohort.model_id,
+        VehicleCohort.sale_date,
+        VehicleCohort.production_month.label("production_date"),
+        age_sql(VehicleCohort.sale_date, selection.as_of).label("age"),
+        VehicleCohort.vehicles.label("n"),
+    ).where(VehicleCohort.sale_date <= latest_sale_date_of_age(selection.as_of, 1))
+    if selection.model is not None:
+        query = query.where(
+            _refers_to(VehicleCohort.model_id, VehicleModel, VehicleModel.code, selection.model)
+        )
+    if low is not None:
+        query = query.where(VehicleCohort.production_month >= low)
+    if high is not None:
+        query = query.where(VehicleCohort.production_month <= high)
+    if selection.sold_from is not None:
+        query = query.where(VehicleCohort.sale_date >= selection.sold_from)
+    if selection.sold_to is not None:
+        query = query.where(VehicleCohort.sale_date <= selection.sold_to)
+    return query.subquery("vc")
+
+
+def _vehicle_source(selection: Selection, vehicles=None):
+    """(rows to count the selection's vehicles over, the count): the cohort summary's rows and
+    the sum of their counts where `_counted_vehicles` has them, else the vehicles and count(*)."""
+    cohorts = _counted_vehicles(selection)
+    if cohorts is not None:
+        return cohorts, sa.func.coalesce(sa.func.sum(cohorts.c.n), 0)
+    return (vehicles if vehicles is not None else _vehicles(selection)), sa.func.count()
+
+
 def _refers_to(foreign_key, table, code_column, code: str):
     """`foreign_key` holds the id of `table`'s row whose `code_column` is `code`."""
     return foreign_key == sa.select(table.id).where(code_column == code).scalar_subquery()
@@ -297,19 +346,24 @@ def claim_rates(
     vehicles = _vehicles(selection)
     claims = _counted_claims(selection, vehicles)
     (vehicle_key, vehicle_from), (claim_key, claim_from) = _key_columns(group_by, vehicles, claims)
+    if group_by in (GroupBy.STATION, GroupBy.REGION):
+        counted, count = vehicles, sa.func.count()  # the summary has no selling station
+    else:
+        counted, count = _vehicle_source(selection, vehicles)
+        (vehicle_key, vehicle_from), _ = _key_columns(group_by, counted, claims)
 
     if vehicle_key is None and vehicles_total is not None:
         total, vehicle_counts = vehicles_total, {}
     elif vehicle_key is None:
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(vehicles)) or 0
+        total = int(db.session.scalar(sa.select(count).select_from(counted)) or 0)
         vehicle_counts: dict = {}
     else:
         rows = db.session.execute(
-            sa.select(vehicle_key.label("key"), sa.func.count().label("n"))
+            sa.select(vehicle_key.label("key"), count.label("n"))
             .select_from(vehicle_from)
             .group_by(vehicle_key)
         )
-        vehicle_counts = {row.key: row.n for row in rows}
+        vehicle_counts = {row.key: int(row.n) for row in rows}
     claim_rows = {
         row.key: (row.n, row.cost)
         for row in db.session.execute(
@@ -345,7 +399,8 @@ def claim_rates(
 
 def vehicle_count(selection: Selection) -> int:
     """The selection's vehicles (of age >= 1 at as_of): overall C/1000's denominator."""
-    return db.session.scalar(sa.select(sa.func.count()).select_from(_vehicles(selection))) or 0
+    counted, count = _vehicle_source(selection)
+    return int(db.session.scalar(sa.select(count).select_from(counted)) or 0)
 
 
 def claim_totals(selection: Selection) -> tuple[int, Decimal]:
@@ -401,13 +456,19 @@ def rising(
 
 def average_monthly_sales(selection: Selection, months: int = 3) -> float:
     """Vehicles of the selection's model(s) sold per month over the last `months` full months."""
+    from portal.analysis.models import VehicleCohort
+
     first, last = last_full_months(selection.as_of, months)
-    query = sa.select(sa.func.count(Vehicle.id)).where(Vehicle.sale_date.between(first, last))
+    if db.session.get_bind().dialect.name == "postgresql":  # the summary `_counted_vehicles` reads
+        table, count = VehicleCohort, sa.func.sum(VehicleCohort.vehicles)
+    else:
+        table, count = Vehicle, sa.func.count(Vehicle.id)
+    query = sa.select(count).where(table.sale_date.between(first, last))
     if selection.model is not None:
-        query = query.join(VehicleModel, VehicleModel.id == Vehicle.model_id).where(
+        query = query.join(VehicleModel, VehicleModel.id == table.model_id).where(
             VehicleModel.code == selection.model
         )
-    return (db.session.scalar(query) or 0) / months
+    return int(db.session.scalar(query) or 0) / months
 
 
 # -- life data and the Nevada chart ----------------------------------------------------------------
@@ -463,6 +524,9 @@ def life_data(selection: Selection) -> LifeData:
         .group_by(claims.c.vehicle_id)
         .subquery("first_claim")
     )
+    cohorts = _counted_vehicles(selection)
+    if cohorts is not None:
+        return _life_data_from_cohorts(vehicles, cohorts, first)
     per_vehicle = (
         sa.select(
             *_sale_month_columns(vehicles),
@@ -496,6 +560,45 @@ def life_data(selection: Selection) -> LifeData:
     return LifeData(list(cohorts.values()))
 
 
+def _life_data_from_cohorts(vehicles, cohorts, first) -> LifeData:
+    """`life_data` with the vehicles counted from the cohort summary: the failed vehicles by
+    sale month, age and MIS come from their claims, the survivors are the rest of each sale
+    month and age."""
+    sale_year, sale_month = _sale_month_columns(cohorts)
+    sizes = db.session.execute(
+        sa.select(sale_year, sale_month, cohorts.c.age, sa.func.sum(cohorts.c.n).label("n"))
+        .group_by(sale_year, sale_month, cohorts.c.age)
+        .order_by(sale_year, sale_month)
+    ).all()
+    failed_query = (
+        sa.select(
+            *_sale_month_columns(vehicles),
+            vehicles.c.age,
+            (1 + whole_months_sql(vehicles.c.sale_date, first.c.repair_date)).label("mis"),
+        )
+        .select_from(first.join(vehicles, vehicles.c.vehicle_id == first.c.vehicle_id))
+        .subquery("failed")
+    )
+    failed = db.session.execute(
+        sa.select(*failed_query.c, sa.func.count().label("n")).group_by(*failed_query.c)
+    ).all()
+    cohorts_by_name: dict[str, Cohort] = {}
+    for row in sizes:
+        name = _month_name(row.sale_year, row.sale_month)
+        cohort = cohorts_by_name.setdefault(name, Cohort(name))
+        cohort.vehicles += int(row.n)
+        cohort.oldest = max(cohort.oldest, row.age)
+        cohort.survivors[row.age] += int(row.n)
+    for row in failed:
+        cohort = cohorts_by_name[_month_name(row.sale_year, row.sale_month)]
+        cohort.failures[row.mis] += row.n
+        cohort.survivors[row.age] -= row.n
+    for cohort in cohorts_by_name.values():
+        for age in [age for age, n in cohort.survivors.items() if n <= 0]:
+            del cohort.survivors[age]
+    return LifeData([cohorts_by_name[name] for name in sorted(cohorts_by_name)])
+
+
 @dataclass(frozen=True)
 class NevadaRow:
     """A Nevada chart row: a sale month's vehicles and its counted claims at MIS 1, 2, ..."""
@@ -521,16 +624,17 @@ def nevada(selection: Selection, life: LifeData | None = None) -> list[NevadaRow
             for c in life.cohorts
         }
     else:
-        cohort_query = sa.select(*_sale_month_columns(vehicles), vehicles.c.age).subquery("cohort")
+        counted, count = _vehicle_source(selection, vehicles)
+        sale_year, sale_month = _sale_month_columns(counted)
         sizes = {
-            (row.sale_year, row.sale_month): (row.n, row.age)
+            (row.sale_year, row.sale_month): (int(row.n), row.age)
             for row in db.session.execute(
                 sa.select(
-                    cohort_query.c.sale_year,
-                    cohort_query.c.sale_month,
-                    sa.func.count().label("n"),
-                    sa.func.max(cohort_query.c.age).label("age"),
-                ).group_by(cohort_query.c.sale_year, cohort_query.c.sale_month)
+                    sale_year,
+                    sale_month,
+                    count.label("n"),
+                    sa.func.max(counted.c.age).label("age"),
+                ).group_by(sale_year, sale_month)
             )
         }
     year, month, _ = _date_parts(claims.c.sale_date)
