@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.masterdata.models import Part, Supplier
+from portal.money import Money
 
 
 class EarlyWarning(db.Model):
@@ -78,3 +80,28 @@ class VehicleCohort(db.Model):
         primary_key=True, comment="the first day of the production month"
     )
     vehicles: Mapped[int]
+
+
+class CountedClaim(db.Model):
+    """A counted claim (DESIGN 7: approved, partially approved or settled, of a counted type)
+    with what the analyses read of it and of its vehicle, in one narrow row (统计索赔).
+
+    The analyses aggregate these instead of joining the wide claims to every vehicle. On
+    PostgreSQL statement triggers on `claim` and `vehicle` (migration 0024) keep it exact in the
+    transaction of every change; other databases do not keep it and the analyses read `claim`.
+    """
+
+    __tablename__ = "analysis_counted_claim"
+
+    claim_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    vehicle_id: Mapped[int] = mapped_column(index=True)
+    model_id: Mapped[int]
+    sale_date: Mapped[date]
+    production_date: Mapped[date]
+    station_id: Mapped[int]
+    causal_part_id: Mapped[int | None] = mapped_column(index=True)
+    fault_code_id: Mapped[int | None] = mapped_column(index=True)
+    responsible_supplier_id: Mapped[int | None] = mapped_column(index=True)
+    contract_id: Mapped[int | None]
+    repair_date: Mapped[date | None]
+    approved_total_amount: Mapped[Decimal | None] = mapped_column(Money())

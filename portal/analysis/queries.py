@@ -189,6 +189,8 @@ def _refers_to(foreign_key, table, code_column, code: str):
 
 def _counted_claims(selection: Selection, vehicles):
     """The selection's counted claims on those vehicles, with their MIS (a subquery)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _counted_claims_summary(selection)
     mis = (1 + whole_months_sql(vehicles.c.sale_date, Claim.repair_date)).label("mis")
     query = (
         sa.select(
@@ -240,6 +242,72 @@ def _counted_claims(selection: Selection, vehicles):
         query = query.where(Claim.contract_id.is_not(None))
     elif selection.contract == POLICY_ONLY:
         query = query.where(Claim.contract_id.is_(None))
+    return query.subquery("c")
+
+
+def _counted_claims_summary(selection: Selection):
+    """`_counted_claims` from `analysis_counted_claim` (PostgreSQL, where its triggers keep it):
+    the same claims and columns, with the vehicle filters on the vehicle facts each row holds."""
+    from portal.analysis.models import CountedClaim as C
+
+    mis = (1 + whole_months_sql(C.sale_date, C.repair_date)).label("mis")
+    query = sa.select(
+        C.claim_id,
+        C.vehicle_id,
+        C.station_id,
+        C.causal_part_id,
+        C.fault_code_id,
+        C.responsible_supplier_id,
+        C.repair_date,
+        C.approved_total_amount,
+        C.model_id,
+        C.sale_date,
+        C.production_date,
+        mis,
+    ).where(
+        C.sale_date <= latest_sale_date_of_age(selection.as_of, 1),
+        C.repair_date <= selection.as_of,
+    )
+    if selection.model is not None:
+        query = query.where(
+            _refers_to(C.model_id, VehicleModel, VehicleModel.code, selection.model)
+        )
+    for column, low, high in (
+        (C.production_date, selection.produced_from, selection.produced_to),
+        (C.sale_date, selection.sold_from, selection.sold_to),
+    ):
+        if low is not None:
+            query = query.where(column >= low)
+        if high is not None:
+            query = query.where(column <= high)
+    if selection.part is not None:
+        query = query.where(_refers_to(C.causal_part_id, Part, Part.number, selection.part))
+    if selection.fault_code is not None:
+        query = query.where(
+            _refers_to(C.fault_code_id, FaultCode, FaultCode.code, selection.fault_code)
+        )
+    if selection.suppliers:
+        query = query.where(
+            C.responsible_supplier_id.in_(
+                sa.select(Supplier.id).where(Supplier.code.in_(selection.suppliers))
+            )
+        )
+    if selection.station is not None:
+        query = query.where(_refers_to(C.station_id, Station, Station.code, selection.station))
+    if selection.region is not None:
+        query = query.where(
+            C.station_id.in_(sa.select(Station.id).where(Station.region == selection.region))
+        )
+    if selection.repaired_from is not None:
+        query = query.where(C.repair_date >= selection.repaired_from)
+    if selection.mis_from is not None:
+        query = query.where(mis >= selection.mis_from)
+    if selection.mis_to is not None:
+        query = query.where(mis <= selection.mis_to)
+    if selection.contract == CONTRACT_COVERED:
+        query = query.where(C.contract_id.is_not(None))
+    elif selection.contract == POLICY_ONLY:
+        query = query.where(C.contract_id.is_(None))
     return query.subquery("c")
 
 
@@ -526,7 +594,7 @@ def life_data(selection: Selection) -> LifeData:
     )
     cohorts = _counted_vehicles(selection)
     if cohorts is not None:
-        return _life_data_from_cohorts(vehicles, cohorts, first)
+        return _life_data_from_cohorts(selection, claims, cohorts)
     per_vehicle = (
         sa.select(
             *_sale_month_columns(vehicles),
@@ -560,25 +628,30 @@ def life_data(selection: Selection) -> LifeData:
     return LifeData(list(cohorts.values()))
 
 
-def _life_data_from_cohorts(vehicles, cohorts, first) -> LifeData:
+def _life_data_from_cohorts(selection: Selection, claims, cohorts) -> LifeData:
     """`life_data` with the vehicles counted from the cohort summary: the failed vehicles by
-    sale month, age and MIS come from their claims, the survivors are the rest of each sale
-    month and age."""
+    sale month, age and MIS come from their claims (which carry their vehicle's sale date),
+    the survivors are the rest of each sale month and age."""
     sale_year, sale_month = _sale_month_columns(cohorts)
     sizes = db.session.execute(
         sa.select(sale_year, sale_month, cohorts.c.age, sa.func.sum(cohorts.c.n).label("n"))
         .group_by(sale_year, sale_month, cohorts.c.age)
         .order_by(sale_year, sale_month)
     ).all()
-    failed_query = (
+    first = (
         sa.select(
-            *_sale_month_columns(vehicles),
-            vehicles.c.age,
-            (1 + whole_months_sql(vehicles.c.sale_date, first.c.repair_date)).label("mis"),
+            claims.c.vehicle_id,
+            sa.func.min(claims.c.sale_date).label("sale_date"),
+            sa.func.min(claims.c.repair_date).label("repair_date"),
         )
-        .select_from(first.join(vehicles, vehicles.c.vehicle_id == first.c.vehicle_id))
-        .subquery("failed")
+        .group_by(claims.c.vehicle_id)
+        .subquery("first_claim")
     )
+    failed_query = sa.select(
+        *_sale_month_columns(first),
+        age_sql(first.c.sale_date, selection.as_of).label("age"),
+        (1 + whole_months_sql(first.c.sale_date, first.c.repair_date)).label("mis"),
+    ).subquery("failed")
     failed = db.session.execute(
         sa.select(*failed_query.c, sa.func.count().label("n")).group_by(*failed_query.c)
     ).all()
