@@ -26,11 +26,10 @@ down_revision = "0023_analysis_vehicle_cohort"
 branch_labels = None
 depends_on = None
 
-COUNTED = """
-    FROM {rows} n JOIN vehicle v ON v.id = n.vehicle_id
-    WHERE CAST(n.status AS text) IN ('approved', 'partially_approved', 'settled')
-      AND CAST(n.type AS text) IN ('break_in', 'campaign', 'major_assembly', 'repair', 'roadside')
-"""
+COUNTS = (
+    "CAST({r}.status AS text) IN ('approved', 'partially_approved', 'settled') AND "
+    "CAST({r}.type AS text) IN ('break_in', 'campaign', 'major_assembly', 'repair', 'roadside')"
+)
 COLUMNS = (
     "claim_id, vehicle_id, model_id, sale_date, production_date, station_id, causal_part_id, "
     "fault_code_id, responsible_supplier_id, contract_id, repair_date, approved_total_amount"
@@ -40,16 +39,35 @@ VALUES = (
     "n.causal_part_id, n.fault_code_id, n.responsible_supplier_id, n.contract_id, "
     "n.repair_date, n.approved_total_amount"
 )
+FACTS = (
+    "({r}.vehicle_id, {r}.station_id, {r}.causal_part_id, {r}.fault_code_id, "
+    "{r}.responsible_supplier_id, {r}.contract_id, {r}.repair_date, {r}.approved_total_amount)"
+)
 
+UPSERT = ", ".join(
+    f"{column} = EXCLUDED.{column}" for column in COLUMNS.split(", ") if column != "claim_id"
+)
+
+# An update replaces only the rows of claims whose counting or facts changed: most updates of a
+# claim (its revision, a comment, approved -> settled) leave its analysis row as it is.
 CLAIM_APPLY = f"""
 CREATE FUNCTION analysis_counted_claim_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    IF TG_OP = 'DELETE' THEN
         DELETE FROM analysis_counted_claim f USING old_rows o WHERE f.claim_id = o.id;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    ELSIF TG_OP = 'UPDATE' THEN
+        DELETE FROM analysis_counted_claim f USING new_rows n
+        WHERE f.claim_id = n.id AND NOT ({COUNTS.format(r="n")});
         INSERT INTO analysis_counted_claim ({COLUMNS})
-        SELECT {VALUES} {COUNTED.format(rows="new_rows")};
+        SELECT {VALUES}
+        FROM new_rows n JOIN old_rows o ON o.id = n.id JOIN vehicle v ON v.id = n.vehicle_id
+        WHERE {COUNTS.format(r="n")}
+          AND (NOT ({COUNTS.format(r="o")}) OR {FACTS.format(r="o")} IS DISTINCT FROM {FACTS.format(r="n")})
+        ON CONFLICT (claim_id) DO UPDATE SET {UPSERT};
+    ELSE
+        INSERT INTO analysis_counted_claim ({COLUMNS})
+        SELECT {VALUES} FROM new_rows n JOIN vehicle v ON v.id = n.vehicle_id
+        WHERE {COUNTS.format(r="n")};
     END IF;
     RETURN NULL;
 END
@@ -103,7 +121,8 @@ def upgrade():
         return
     op.execute(
         f"INSERT INTO analysis_counted_claim ({COLUMNS}) "
-        f"SELECT {VALUES} {COUNTED.format(rows='claim')}"
+        f"SELECT {VALUES} FROM claim n JOIN vehicle v ON v.id = n.vehicle_id "
+        f"WHERE {COUNTS.format(r='n')}"
     )
     op.execute(CLAIM_APPLY)
     op.execute(VEHICLE_APPLY)
