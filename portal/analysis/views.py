@@ -261,14 +261,18 @@ def claims():
         )
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    # how many and their cost in one aggregate over the counted claims (the list's own rows)
+    counted = queries.counted_claims(filters.selection)
+    total, cost = db.session.execute(
+        sa.select(sa.func.count(), sa.func.sum(counted.c.approved_total_amount))
+    ).one()
+    cost = (cost or Decimal(0)).quantize(CENT) if not errors else Decimal(0)
     per_page = 50
     items = (
         []
         if errors
         else db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     )
-    cost = queries.claim_totals(filters.selection)[1] if not errors else Decimal(0)
     return render_template(
         "analysis/claims.html",
         filters=filters,
