@@ -68,7 +68,7 @@ class VehicleCohort(db.Model):
 
     A summary of `vehicle` the analyses count instead of the vehicles themselves (a few
     thousand rows for millions of vehicles). On PostgreSQL statement triggers on `vehicle`
-    (migration 0023) keep it exact in the same transaction as every insert, update and delete,
+    (migration 0025) keep it exact in the same transaction as every insert, update and delete,
     so it is never behind; other databases do not keep it and the analyses count `vehicle`.
     """
 
@@ -87,7 +87,7 @@ class CountedClaim(db.Model):
     with what the analyses read of it and of its vehicle, in one narrow row (统计索赔).
 
     The analyses aggregate these instead of joining the wide claims to every vehicle. On
-    PostgreSQL statement triggers on `claim` and `vehicle` (migration 0024) keep it exact in the
+    PostgreSQL statement triggers on `claim` and `vehicle` (migration 0026) keep it exact in the
     transaction of every change; other databases do not keep it and the analyses read `claim`.
     """
 

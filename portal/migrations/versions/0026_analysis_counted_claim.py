@@ -10,8 +10,8 @@ a vehicle (its claims' model and dates follow); SQLite does not keep it and the 
 `claim` there. The counted statuses and types are `portal.analysis.conventions`'; a change of
 them needs a migration that replaces the function.
 
-Revision ID: 0024_analysis_counted_claim
-Revises: 0023_analysis_vehicle_cohort
+Revision ID: 0026_analysis_counted_claim
+Revises: 0025_analysis_vehicle_cohort
 Create Date: 2026-12-05 13:25:00.000000
 
 """
@@ -21,8 +21,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0024_analysis_counted_claim"
-down_revision = "0023_analysis_vehicle_cohort"
+revision = "0026_analysis_counted_claim"
+down_revision = "0025_analysis_vehicle_cohort"
 branch_labels = None
 depends_on = None
 

@@ -5,8 +5,8 @@ views, the drill-down, the reliability of a part) and the vehicles sold in a few
 forecast's future sales); without these each of them read every claim or vehicle
 (`bench/analysis.py`).
 
-Revision ID: 0022_analysis_indexes
-Revises: 0021_lists_decision_target
+Revision ID: 0024_analysis_indexes
+Revises: 0023_money2_audit_log
 Create Date: 2026-12-05 13:10:00.000000
 
 """
@@ -15,8 +15,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = "0022_analysis_indexes"
-down_revision = "0021_lists_decision_target"
+revision = "0024_analysis_indexes"
+down_revision = "0023_money2_audit_log"
 branch_labels = None
 depends_on = None
 

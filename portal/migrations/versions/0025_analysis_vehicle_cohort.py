@@ -7,8 +7,8 @@ transition tables keep it exact in the transaction that inserts, updates or dele
 (one grouped upsert per statement, so a bulk import costs one aggregate, not a row each);
 SQLite does not keep it and the analyses read `vehicle` there.
 
-Revision ID: 0023_analysis_vehicle_cohort
-Revises: 0022_analysis_indexes
+Revision ID: 0025_analysis_vehicle_cohort
+Revises: 0024_analysis_indexes
 Create Date: 2026-12-05 13:15:00.000000
 
 """
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0023_analysis_vehicle_cohort"
-down_revision = "0022_analysis_indexes"
+revision = "0025_analysis_vehicle_cohort"
+down_revision = "0024_analysis_indexes"
 branch_labels = None
 depends_on = None
 
