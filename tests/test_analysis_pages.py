@@ -472,3 +472,21 @@ def test_the_quality_report_holds_the_suppliers_own_figures(world, claims, an1):
 
 def test_a_station_may_not_read_quality_reports(login_as, world):
     assert login_as("station").get("/analysis/reports/SU-A/2025-09.pdf").status_code == 403
+
+
+def test_cycle_times_in_sql_equal_those_computed_in_python(claims, settled, an1, monkeypatch):
+    from portal.analysis import compensation
+    from portal.analysis.queries import Selection, counted_claims
+    from portal.extensions import db
+
+    counted = counted_claims(Selection(date.fromisoformat(AS_OF), model="AN1"))
+    in_sql = compensation._cycle_times(counted)
+    monkeypatch.setattr(compensation, "_cycle_times_in_sql", None)  # the other path
+    dialect = db.session.get_bind().dialect
+    monkeypatch.setattr(dialect, "name", "sqlite")
+    in_python = compensation._cycle_times(counted)
+    assert [(c.name, c.claims) for c in in_sql] == [(c.name, c.claims) for c in in_python]
+    assert any(c.claims for c in in_sql)
+    for ours, theirs in zip(in_sql, in_python, strict=True):
+        for a, b in ((ours.median, theirs.median), (ours.p90, theirs.p90)):
+            assert a == b or abs(a - b) < 1e-6

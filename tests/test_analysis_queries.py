@@ -260,3 +260,95 @@ def test_a_selection_with_too_few_failures_is_refused(world, fleet, an1):
     with pytest.raises(TooFewFailures) as caught:
         reliability_report(Selection(AS_OF, model="AN1"))
     assert caught.value.status == 422
+
+
+def test_the_vehicle_cohort_summary_follows_every_insert_update_and_delete(an1):
+    """PostgreSQL's triggers keep `analysis_vehicle_cohort` equal to the vehicles it counts."""
+    import sqlalchemy as sa
+
+    from portal.analysis.models import VehicleCohort
+    from portal.extensions import db
+    from portal.masterdata.models import Vehicle
+
+    def summary() -> dict:
+        return {
+            (row.model_id, row.sale_date, row.production_month): row.vehicles
+            for row in db.session.scalars(sa.select(VehicleCohort))
+        }
+
+    def counted() -> dict:
+        month = sa.func.date_trunc("month", Vehicle.production_date).cast(sa.Date)
+        rows = db.session.execute(
+            sa.select(Vehicle.model_id, Vehicle.sale_date, month, sa.func.count()).group_by(
+                Vehicle.model_id, Vehicle.sale_date, month
+            )
+        )
+        return {(m, s, p): n for m, s, p, n in rows}
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the summary is kept on PostgreSQL only")
+    first = sold(an1, date(2025, 3, 10))
+    sold(an1, date(2025, 3, 10))
+    last = factories.VehicleFactory(
+        model=an1, sale_date=date(2025, 4, 2), production_date=date(2025, 2, 28)
+    )
+    db.session.flush()
+    assert summary() == counted()
+    assert summary()[(an1.id, date(2025, 3, 10), date(2023, 1, 1))] == 2
+    first.sale_date = date(2025, 4, 2)
+    db.session.flush()
+    assert summary() == counted()
+    db.session.delete(last)
+    db.session.flush()
+    assert summary() == counted()
+    assert (an1.id, date(2025, 4, 2), date(2025, 2, 1)) not in summary()
+
+
+def test_the_counted_claim_summary_follows_claims_and_their_vehicles(world, fleet, an1):
+    """PostgreSQL's triggers keep `analysis_counted_claim` to the counted claims, with their
+    vehicle's facts."""
+    import sqlalchemy as sa
+
+    from portal.analysis.conventions import COUNTED_STATUSES, COUNTED_TYPES
+    from portal.analysis.models import CountedClaim
+    from portal.claims.models import Claim
+    from portal.extensions import db
+    from portal.masterdata.models import Vehicle
+
+    def summary() -> set:
+        return set(
+            db.session.execute(
+                sa.select(
+                    CountedClaim.claim_id, CountedClaim.sale_date, CountedClaim.causal_part_id
+                )
+            )
+        )
+
+    def counted() -> set:
+        return set(
+            db.session.execute(
+                sa.select(Claim.id, Vehicle.sale_date, Claim.causal_part_id)
+                .join(Vehicle, Vehicle.id == Claim.vehicle_id)
+                .where(
+                    Claim.status.in_(sorted(COUNTED_STATUSES)),
+                    Claim.type.in_(sorted(COUNTED_TYPES)),
+                )
+            )
+        )
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the summary is kept on PostgreSQL only")
+    vehicle = sold(an1, date(2025, 3, 10))
+    approved = repaired(world, fleet, vehicle, date(2025, 5, 2))
+    rejected = repaired(world, fleet, vehicle, date(2025, 6, 2), ClaimStatus.REJECTED)
+    db.session.flush()
+    assert summary() == counted()
+    assert approved.id in {row[0] for row in summary()}
+    assert rejected.id not in {row[0] for row in summary()}
+    vehicle.sale_date = date(2025, 3, 1)
+    db.session.flush()
+    assert (approved.id, date(2025, 3, 1), approved.causal_part_id) in summary()
+    approved.status = ClaimStatus.REJECTED
+    db.session.flush()
+    assert summary() == counted()
+    assert approved.id not in {row[0] for row in summary()}

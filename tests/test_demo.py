@@ -48,6 +48,16 @@ from portal.claims.operations import diff_snapshots
 from portal.claims.rules import APPRAISAL_VALID_DAYS, DUPLICATE_WINDOW_DAYS
 from portal.demo import DEMO_PASSWORD, DEMO_USERS, MASTER_DATA_STEPS, load_demo
 from portal.demo.clock import LOCAL_TZ, local_moment
+from portal.demo.fleet import (
+    DEFECT_MODEL,
+    DEFECT_MONTHS,
+    DEFECT_PART,
+    FLEET_SERIAL_FROM,
+    OUTLIER_STATION,
+    SETTLED_BEFORE_GO_LIVE,
+    go_live,
+    is_fleet_vin,
+)
 from portal.demo.settlement import DEMO_SUPPLIER, released_periods
 from portal.extensions import db
 from portal.masterdata.campaigns import Campaign, CampaignKind
@@ -121,6 +131,20 @@ def all_of_where(model, *where) -> list:
 
 def claims(*where) -> list[Claim]:
     return list(db.session.scalars(sa.select(Claim).where(*where).order_by(Claim.id)))
+
+
+def story_claims(*where) -> list[Claim]:
+    """The claims of the workflow's stories: those on the story's 300 vehicles, not the fleet's."""
+    return claims(~is_fleet_vin(Claim.vin), *where)
+
+
+def is_fleet(vin: str) -> bool:
+    return int(vin[11:]) >= FLEET_SERIAL_FROM
+
+
+def migrated() -> tuple:
+    """Claims settled in the OEM's previous system before the portal went live (the fleet's)."""
+    return Claim.status == SETTLED, Claim.decided_at < local_moment(go_live(date.today()), 0)
 
 
 def decided_statuses() -> dict[int, ClaimStatus]:
@@ -321,7 +345,8 @@ def test_the_labor_operations_and_fault_codes_are_bilingual():
 def test_the_vehicles_have_valid_vins_plausible_dates_odometers_and_owners():
     today = date.today()
     vehicles = all_of(Vehicle)
-    assert len(vehicles) == 300
+    assert sum(not is_fleet(vehicle.vin) for vehicle in vehicles) == 300
+    assert len(vehicles) >= 20_300
     assert len({vehicle.model_id for vehicle in vehicles}) == 3
     assert len({vehicle.selling_station_id for vehicle in vehicles}) == count(Station)
     for vehicle in vehicles:
@@ -333,7 +358,7 @@ def test_the_vehicles_have_valid_vins_plausible_dates_odometers_and_owners():
         assert CHINESE.search(vehicle.owner_name)
         assert re.fullmatch(r"1[3-9]\d{9}", vehicle.owner_phone)
         assert vehicle.engine_no
-    assert len({vehicle.vin for vehicle in vehicles}) == 300
+    assert len({vehicle.vin for vehicle in vehicles}) == len(vehicles)
 
 
 def test_some_vehicles_are_due_for_break_in_and_some_are_out_of_basic_coverage():
@@ -376,7 +401,7 @@ def test_amounts_are_exact_decimals_with_two_places():
 
 
 def test_there_are_hundreds_of_claims_of_every_type_and_in_every_state():
-    every = all_of(Claim)
+    every = story_claims()
     assert 350 <= len(every) <= 500
     by_type = Counter(claim.type for claim in every)
     assert set(by_type) == set(ClaimType)
@@ -396,12 +421,11 @@ def test_there_are_hundreds_of_claims_of_every_type_and_in_every_state():
 
 def test_the_claims_spread_over_half_a_year_with_their_numbers_in_the_month_of_creation():
     today = date.today()
-    every = all_of(Claim)
-    created = [local_day(claim.created_at) for claim in every]
+    created = [local_day(claim.created_at) for claim in story_claims()]
     assert today - timedelta(days=190) <= min(created) <= today - timedelta(days=150)
     assert today - timedelta(days=7) <= max(created) < today
     assert len({day.strftime("%y%m") for day in created}) >= 6
-    for claim in every:
+    for claim in all_of(Claim):
         assert claim.number.split("-")[3] == local_day(claim.created_at).strftime("%y%m")
         assert claim.number.split("-")[0] == claim.type.prefix
         assert claim.repair_date <= local_day(claim.created_at)
@@ -431,7 +455,11 @@ def test_a_vehicles_odometer_only_grows_from_claim_to_claim():
         group.sort(key=lambda claim: claim.versions[0].submitted_at)
         readings = [claim.odometer_km for claim in group]
         assert readings == sorted(readings), [c.number for c in group]
-        assert group[0].odometer_km >= group[0].vehicle.odometer_km
+        vehicle = group[0].vehicle
+        if is_fleet(vehicle.vin):  # a fleet vehicle's odometer is today's, after every repair
+            assert readings[-1] <= vehicle.odometer_km
+        else:  # a story's claims go on from the vehicle's reading
+            assert group[0].odometer_km >= vehicle.odometer_km
         for claim in group:
             assert claim.repair_date >= claim.vehicle.sale_date
 
@@ -569,7 +597,7 @@ def test_returned_claims_were_resubmitted_as_new_versions_saying_what_changed():
 def test_attachments_are_real_photos_and_pdfs_stored_in_the_upload_folder(demo):
     attachments = all_of(Attachment)
     assert len(attachments) >= 300
-    assert len({a.claim_id for a in attachments}) >= count(Claim) // 2
+    assert len({a.claim_id for a in attachments}) >= len(story_claims()) // 2
     assert {a.content_type for a in attachments} == {"image/png", "application/pdf"}
     for attachment in attachments:
         path = path_of(attachment)
@@ -909,9 +937,13 @@ def test_a_released_run_settles_its_claims_and_the_draft_holds_every_approved_cl
             assert event.user.username == "finance"
         else:
             assert claim.status in (ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED)
-    assert {claim.id for claim in claims(Claim.status == SETTLED)} == {
+    settled_here = claims(Claim.status == SETTLED, sa.not_(sa.and_(*migrated())))
+    assert {claim.id for claim in settled_here} == {
         line.source_id for line in lines if by_run[line.run_id].status is RunStatus.RELEASED
     }
+    for claim in claims(*migrated()):  # the fleet's history, settled before the portal
+        assert is_fleet(claim.vin) and claim.id not in on_lines, claim.number
+        assert claim.events[-1].reason == SETTLED_BEFORE_GO_LIVE, claim.number
     left = claims(
         Claim.status.in_((ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED)),
         Claim.type.not_in(PRE_AUTHORISATIONS),
@@ -1082,6 +1114,104 @@ def test_the_release_told_every_station_and_supplier_and_older_news_has_been_rea
             assert notification.created_at < notification.read_at < start_of_week
 
 
+# -- the fleet and its analyses -------------------------------------------------------------------
+
+
+def fleet_vehicles() -> list[Vehicle]:
+    return all_of_where(Vehicle, is_fleet_vin(Vehicle.vin))
+
+
+def test_the_fleet_is_over_20000_vehicles_sold_over_more_than_two_years_everywhere():
+    vehicles = fleet_vehicles()
+    assert len(vehicles) >= 20_000
+    months = {(v.sale_date.year, v.sale_date.month) for v in vehicles}
+    assert len(months) >= 25
+    assert len({v.model_id for v in vehicles}) == 3
+    assert len({v.selling_station_id for v in vehicles}) == count(Station)
+    by_month = Counter((v.sale_date.year, v.sale_date.month) for v in vehicles)
+    oldest, *_, newest_full = sorted(by_month)[:-1]
+    assert by_month[newest_full] > 1.5 * by_month[oldest]  # sales grow
+
+
+def test_the_fleets_claims_spread_over_months_in_service_and_count_in_the_analyses():
+    from portal.analysis.queries import GroupBy, Selection, claim_rates
+
+    fleet_claims = claims(is_fleet_vin(Claim.vin))
+    assert 1_500 <= len(fleet_claims) <= 8_000
+    assert all(claim.type is ClaimType.REPAIR and claim.version == 1 for claim in fleet_claims)
+    assert {claim.status for claim in fleet_claims} == {
+        ClaimStatus.APPROVED,
+        ClaimStatus.REJECTED,
+        ClaimStatus.SETTLED,
+    }
+    rows = claim_rates(Selection(date.today()), GroupBy.MONTHS_IN_SERVICE)
+    per_mis = {row.key: row for row in rows}
+    assert all(per_mis[k].claims > 0 and per_mis[k].vehicles > 0 for k in range(1, 25))
+
+
+def test_a_weibull_fit_on_the_fleet_finds_the_shape_the_failures_were_drawn_with():
+    from portal.analysis.queries import Selection
+    from portal.analysis.reports import reliability_report
+
+    report = reliability_report(Selection(date.today(), model="HX-S7", part="1307010-S7"))
+    assert report.failures >= 40
+    shape = report.fit.shape
+    assert shape.lower <= 1.3 <= shape.upper  # fleet.SHAPES["basic"]
+    expected = report.expected_failures
+    assert expected.lower <= report.failures <= expected.upper
+    assert len(report.nevada) >= 25 and report.forecast
+
+
+def test_last_nights_check_warned_of_the_turbocharger_of_recent_production_months():
+    from portal.analysis.models import EarlyWarning
+
+    suffix = DEFECT_MODEL.removeprefix("HX-")
+    active = all_of_where(EarlyWarning, EarlyWarning.active.is_(True))
+    # the bad batch, among a few cells that pass p < 0.001 by chance over hundreds checked
+    warnings = [w for w in active if w.part.number == f"{DEFECT_PART}-{suffix}"]
+    assert warnings and len(active) <= 10
+    today = date.today()
+    first = today.year * 12 + today.month - DEFECT_MONTHS
+    assert all(w.cohort >= f"{first // 12:04d}-{first % 12 + 1:02d}" for w in warnings)
+    for warning in warnings:
+        assert warning.observed >= 3 * warning.expected and warning.p_value < 0.001
+        told = all_of_where(Notification, Notification.link == f"/analysis/warnings/{warning.id}")
+        users = [db.session.get(User, n.user_id) for n in told]
+        assert {u.role for u in users} == {Role.AUDITOR, Role.SUPPLIER}
+        assert all(n.read_at is None for n in told)
+        assert {u.organisation_id for u in users if u.role is Role.SUPPLIER} == {
+            warning.supplier_id
+        }
+
+
+def test_the_outlier_view_flags_the_station_that_inflates_its_claims_and_no_other():
+    from portal.analysis.outliers import outlier_stations
+    from portal.analysis.queries import Selection
+
+    stations = outlier_stations(Selection(date.today()))
+    assert {s.code for s in stations if s.flagged} == {OUTLIER_STATION}
+    outlier = stations[0]
+    assert outlier.code == OUTLIER_STATION
+    assert outlier.tests["repeats"][3]  # the same repair claimed again weeks later
+
+
+@pytest.mark.parametrize(
+    ("path", "shows"),
+    [
+        ("/analysis/faults?group_by=part", "1307010"),
+        ("/analysis/reliability?model=HX-S7&part=1307010-S7", "B10"),
+        ("/analysis/compensation", "SU-YF"),
+        ("/analysis/warnings", f"{DEFECT_PART}-T5"),
+        ("/analysis/stations", OUTLIER_STATION),
+    ],
+)
+def test_the_analysis_pages_show_the_fleet_to_the_auditor(client, path, shows):
+    assert login(client, "auditor", DEMO_PASSWORD).status_code == 302
+    response = client.get(path)
+    assert response.status_code == 200
+    assert shows in response.get_data(as_text=True)
+
+
 # -- loading -------------------------------------------------------------------------------------
 
 
@@ -1250,7 +1380,7 @@ def test_another_seed_gives_other_master_data(tmp_path, monkeypatch):
             db.engine.dispose()
     assert other["vehicles"] != loaded["vehicles"]
     assert other["prices"] != loaded["prices"]
-    assert len(other["vehicles"]) == len(loaded["vehicles"])
+    assert len(other["vehicles"]) == sum(not is_fleet(row[0]) for row in loaded["vehicles"])
 
 
 def test_a_few_hundred_contracts_and_approved_repairs_covered_only_thanks_to_them():

@@ -68,14 +68,15 @@ def _cells(as_of: date):
         .where(claims.c.causal_part_id.is_not(None))
         .group_by(claims.c.causal_part_id, claims.c.model_id, claim_month, claims.c.mis)
     ).all()
-    vehicle_month = queries._month_key(vehicles.c.production_date)
+    counted, count = queries._vehicle_source(selection, vehicles)
+    vehicle_month = queries._month_key(counted.c.production_date)
     vehicle_rows = db.session.execute(
         sa.select(
-            vehicles.c.model_id,
+            counted.c.model_id,
             vehicle_month.label("cohort"),
-            vehicles.c.age,
-            sa.func.count().label("n"),
-        ).group_by(vehicles.c.model_id, vehicle_month, vehicles.c.age)
+            counted.c.age,
+            count.label("n"),
+        ).group_by(counted.c.model_id, vehicle_month, counted.c.age)
     ).all()
     return claim_rows, vehicle_rows
 

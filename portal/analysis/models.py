@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.masterdata.models import Part, Supplier
+from portal.money import Money
 
 
 class EarlyWarning(db.Model):
@@ -59,3 +61,47 @@ class EarlyWarning(db.Model):
         if user.role in (Role.AUDITOR, Role.FINANCE, Role.ADMIN):
             return True
         return user.role is Role.SUPPLIER and user.organisation_id == self.supplier_id
+
+
+class VehicleCohort(db.Model):
+    """How many vehicles of a model were produced in a month and sold on a day (车辆批次汇总).
+
+    A summary of `vehicle` the analyses count instead of the vehicles themselves (a few
+    thousand rows for millions of vehicles). On PostgreSQL statement triggers on `vehicle`
+    (migration 0025) keep it exact in the same transaction as every insert, update and delete,
+    so it is never behind; other databases do not keep it and the analyses count `vehicle`.
+    """
+
+    __tablename__ = "analysis_vehicle_cohort"
+
+    model_id: Mapped[int] = mapped_column(sa.ForeignKey("vehicle_model.id"), primary_key=True)
+    sale_date: Mapped[date] = mapped_column(primary_key=True)
+    production_month: Mapped[date] = mapped_column(
+        primary_key=True, comment="the first day of the production month"
+    )
+    vehicles: Mapped[int]
+
+
+class CountedClaim(db.Model):
+    """A counted claim (DESIGN 7: approved, partially approved or settled, of a counted type)
+    with what the analyses read of it and of its vehicle, in one narrow row (统计索赔).
+
+    The analyses aggregate these instead of joining the wide claims to every vehicle. On
+    PostgreSQL statement triggers on `claim` and `vehicle` (migration 0026) keep it exact in the
+    transaction of every change; other databases do not keep it and the analyses read `claim`.
+    """
+
+    __tablename__ = "analysis_counted_claim"
+
+    claim_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    vehicle_id: Mapped[int] = mapped_column(index=True)
+    model_id: Mapped[int]
+    sale_date: Mapped[date]
+    production_date: Mapped[date]
+    station_id: Mapped[int]
+    causal_part_id: Mapped[int | None] = mapped_column(index=True)
+    fault_code_id: Mapped[int | None] = mapped_column(index=True)
+    responsible_supplier_id: Mapped[int | None] = mapped_column(index=True)
+    contract_id: Mapped[int | None]
+    repair_date: Mapped[date | None]
+    approved_total_amount: Mapped[Decimal | None] = mapped_column(Money())

@@ -133,6 +133,55 @@ def _vehicles(selection: Selection):
     return query.subquery("v")
 
 
+def _counted_vehicles(selection: Selection):
+    """The selection's vehicles of age >= 1 to count: (a subquery with `model_id`,
+    `sale_date`, `production_date`, `age` and the count `n` of each row, or None).
+
+    On PostgreSQL the counts come from the summary `analysis_vehicle_cohort` (its triggers keep
+    it exact; `production_date` is then the production month's first day), a few thousand rows
+    instead of every vehicle. None elsewhere, or for a production range that is not whole
+    months: the caller counts `_vehicles`.
+    """
+    from portal.analysis.models import VehicleCohort
+
+    low, high = selection.produced_from, selection.produced_to
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    if low is not None and low.day != 1:
+        return None
+    if high is not None and high.day != last_day(high.year, high.month):
+        return None
+    query = sa.select(
+        VehicleCohort.model_id,
+        VehicleCohort.sale_date,
+        VehicleCohort.production_month.label("production_date"),
+        age_sql(VehicleCohort.sale_date, selection.as_of).label("age"),
+        VehicleCohort.vehicles.label("n"),
+    ).where(VehicleCohort.sale_date <= latest_sale_date_of_age(selection.as_of, 1))
+    if selection.model is not None:
+        query = query.where(
+            _refers_to(VehicleCohort.model_id, VehicleModel, VehicleModel.code, selection.model)
+        )
+    if low is not None:
+        query = query.where(VehicleCohort.production_month >= low)
+    if high is not None:
+        query = query.where(VehicleCohort.production_month <= high)
+    if selection.sold_from is not None:
+        query = query.where(VehicleCohort.sale_date >= selection.sold_from)
+    if selection.sold_to is not None:
+        query = query.where(VehicleCohort.sale_date <= selection.sold_to)
+    return query.subquery("vc")
+
+
+def _vehicle_source(selection: Selection, vehicles=None):
+    """(rows to count the selection's vehicles over, the count): the cohort summary's rows and
+    the sum of their counts where `_counted_vehicles` has them, else the vehicles and count(*)."""
+    cohorts = _counted_vehicles(selection)
+    if cohorts is not None:
+        return cohorts, sa.func.coalesce(sa.func.sum(cohorts.c.n), 0)
+    return (vehicles if vehicles is not None else _vehicles(selection)), sa.func.count()
+
+
 def _refers_to(foreign_key, table, code_column, code: str):
     """`foreign_key` holds the id of `table`'s row whose `code_column` is `code`."""
     return foreign_key == sa.select(table.id).where(code_column == code).scalar_subquery()
@@ -140,6 +189,8 @@ def _refers_to(foreign_key, table, code_column, code: str):
 
 def _counted_claims(selection: Selection, vehicles):
     """The selection's counted claims on those vehicles, with their MIS (a subquery)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _counted_claims_summary(selection)
     mis = (1 + whole_months_sql(vehicles.c.sale_date, Claim.repair_date)).label("mis")
     query = (
         sa.select(
@@ -191,6 +242,72 @@ def _counted_claims(selection: Selection, vehicles):
         query = query.where(Claim.contract_id.is_not(None))
     elif selection.contract == POLICY_ONLY:
         query = query.where(Claim.contract_id.is_(None))
+    return query.subquery("c")
+
+
+def _counted_claims_summary(selection: Selection):
+    """`_counted_claims` from `analysis_counted_claim` (PostgreSQL, where its triggers keep it):
+    the same claims and columns, with the vehicle filters on the vehicle facts each row holds."""
+    from portal.analysis.models import CountedClaim as C
+
+    mis = (1 + whole_months_sql(C.sale_date, C.repair_date)).label("mis")
+    query = sa.select(
+        C.claim_id,
+        C.vehicle_id,
+        C.station_id,
+        C.causal_part_id,
+        C.fault_code_id,
+        C.responsible_supplier_id,
+        C.repair_date,
+        C.approved_total_amount,
+        C.model_id,
+        C.sale_date,
+        C.production_date,
+        mis,
+    ).where(
+        C.sale_date <= latest_sale_date_of_age(selection.as_of, 1),
+        C.repair_date <= selection.as_of,
+    )
+    if selection.model is not None:
+        query = query.where(
+            _refers_to(C.model_id, VehicleModel, VehicleModel.code, selection.model)
+        )
+    for column, low, high in (
+        (C.production_date, selection.produced_from, selection.produced_to),
+        (C.sale_date, selection.sold_from, selection.sold_to),
+    ):
+        if low is not None:
+            query = query.where(column >= low)
+        if high is not None:
+            query = query.where(column <= high)
+    if selection.part is not None:
+        query = query.where(_refers_to(C.causal_part_id, Part, Part.number, selection.part))
+    if selection.fault_code is not None:
+        query = query.where(
+            _refers_to(C.fault_code_id, FaultCode, FaultCode.code, selection.fault_code)
+        )
+    if selection.suppliers:
+        query = query.where(
+            C.responsible_supplier_id.in_(
+                sa.select(Supplier.id).where(Supplier.code.in_(selection.suppliers))
+            )
+        )
+    if selection.station is not None:
+        query = query.where(_refers_to(C.station_id, Station, Station.code, selection.station))
+    if selection.region is not None:
+        query = query.where(
+            C.station_id.in_(sa.select(Station.id).where(Station.region == selection.region))
+        )
+    if selection.repaired_from is not None:
+        query = query.where(C.repair_date >= selection.repaired_from)
+    if selection.mis_from is not None:
+        query = query.where(mis >= selection.mis_from)
+    if selection.mis_to is not None:
+        query = query.where(mis <= selection.mis_to)
+    if selection.contract == CONTRACT_COVERED:
+        query = query.where(C.contract_id.is_not(None))
+    elif selection.contract == POLICY_ONLY:
+        query = query.where(C.contract_id.is_(None))
     return query.subquery("c")
 
 
@@ -284,27 +401,37 @@ def _sort_key(key) -> tuple:
     return (key is None, key if key is not None else 0)
 
 
-def claim_rates(selection: Selection, group_by: GroupBy) -> list[RateRow]:
+def claim_rates(
+    selection: Selection, group_by: GroupBy, vehicles_total: int | None = None
+) -> list[RateRow]:
     """Claims, vehicles, C/1000 and cost per key (DESIGN 8's `claim-rates`), ordered by key.
 
     For months in service the key is k, its claims those with MIS k and its vehicles those of
     age >= k (a claim in the current, incomplete month can have a k no vehicle has reached yet:
-    its row has 0 vehicles and no C/1000).
+    its row has 0 vehicles and no C/1000). `vehicles_total`, when the caller knows it, spares
+    counting the selection's vehicles again for the keys every row shares them on.
     """
     vehicles = _vehicles(selection)
     claims = _counted_claims(selection, vehicles)
     (vehicle_key, vehicle_from), (claim_key, claim_from) = _key_columns(group_by, vehicles, claims)
+    if group_by in (GroupBy.STATION, GroupBy.REGION):
+        counted, count = vehicles, sa.func.count()  # the summary has no selling station
+    else:
+        counted, count = _vehicle_source(selection, vehicles)
+        (vehicle_key, vehicle_from), _ = _key_columns(group_by, counted, claims)
 
-    if vehicle_key is None:
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(vehicles)) or 0
+    if vehicle_key is None and vehicles_total is not None:
+        total, vehicle_counts = vehicles_total, {}
+    elif vehicle_key is None:
+        total = int(db.session.scalar(sa.select(count).select_from(counted)) or 0)
         vehicle_counts: dict = {}
     else:
         rows = db.session.execute(
-            sa.select(vehicle_key.label("key"), sa.func.count().label("n"))
+            sa.select(vehicle_key.label("key"), count.label("n"))
             .select_from(vehicle_from)
             .group_by(vehicle_key)
         )
-        vehicle_counts = {row.key: row.n for row in rows}
+        vehicle_counts = {row.key: int(row.n) for row in rows}
     claim_rows = {
         row.key: (row.n, row.cost)
         for row in db.session.execute(
@@ -340,7 +467,8 @@ def claim_rates(selection: Selection, group_by: GroupBy) -> list[RateRow]:
 
 def vehicle_count(selection: Selection) -> int:
     """The selection's vehicles (of age >= 1 at as_of): overall C/1000's denominator."""
-    return db.session.scalar(sa.select(sa.func.count()).select_from(_vehicles(selection))) or 0
+    counted, count = _vehicle_source(selection)
+    return int(db.session.scalar(sa.select(count).select_from(counted)) or 0)
 
 
 def claim_totals(selection: Selection) -> tuple[int, Decimal]:
@@ -396,13 +524,19 @@ def rising(
 
 def average_monthly_sales(selection: Selection, months: int = 3) -> float:
     """Vehicles of the selection's model(s) sold per month over the last `months` full months."""
+    from portal.analysis.models import VehicleCohort
+
     first, last = last_full_months(selection.as_of, months)
-    query = sa.select(sa.func.count(Vehicle.id)).where(Vehicle.sale_date.between(first, last))
+    if db.session.get_bind().dialect.name == "postgresql":  # the summary `_counted_vehicles` reads
+        table, count = VehicleCohort, sa.func.sum(VehicleCohort.vehicles)
+    else:
+        table, count = Vehicle, sa.func.count(Vehicle.id)
+    query = sa.select(count).where(table.sale_date.between(first, last))
     if selection.model is not None:
-        query = query.join(VehicleModel, VehicleModel.id == Vehicle.model_id).where(
+        query = query.join(VehicleModel, VehicleModel.id == table.model_id).where(
             VehicleModel.code == selection.model
         )
-    return (db.session.scalar(query) or 0) / months
+    return int(db.session.scalar(query) or 0) / months
 
 
 # -- life data and the Nevada chart ----------------------------------------------------------------
@@ -414,6 +548,7 @@ class Cohort:
 
     sale_month: str
     vehicles: int = 0
+    oldest: int = 0  # the age of its oldest vehicle (sold first), in months
     survivors: Counter = field(default_factory=Counter)  # age in months -> vehicles
     failures: Counter = field(default_factory=Counter)  # MIS k -> vehicles failed in (k-1, k]
 
@@ -457,6 +592,9 @@ def life_data(selection: Selection) -> LifeData:
         .group_by(claims.c.vehicle_id)
         .subquery("first_claim")
     )
+    cohorts = _counted_vehicles(selection)
+    if cohorts is not None:
+        return _life_data_from_cohorts(selection, claims, cohorts)
     per_vehicle = (
         sa.select(
             *_sale_month_columns(vehicles),
@@ -482,11 +620,56 @@ def life_data(selection: Selection) -> LifeData:
         name = _month_name(row.sale_year, row.sale_month)
         cohort = cohorts.setdefault(name, Cohort(name))
         cohort.vehicles += row.n
+        cohort.oldest = max(cohort.oldest, row.age)
         if row.mis is None:
             cohort.survivors[row.age] += row.n
         else:
             cohort.failures[row.mis] += row.n
     return LifeData(list(cohorts.values()))
+
+
+def _life_data_from_cohorts(selection: Selection, claims, cohorts) -> LifeData:
+    """`life_data` with the vehicles counted from the cohort summary: the failed vehicles by
+    sale month, age and MIS come from their claims (which carry their vehicle's sale date),
+    the survivors are the rest of each sale month and age."""
+    sale_year, sale_month = _sale_month_columns(cohorts)
+    sizes = db.session.execute(
+        sa.select(sale_year, sale_month, cohorts.c.age, sa.func.sum(cohorts.c.n).label("n"))
+        .group_by(sale_year, sale_month, cohorts.c.age)
+        .order_by(sale_year, sale_month)
+    ).all()
+    first = (
+        sa.select(
+            claims.c.vehicle_id,
+            sa.func.min(claims.c.sale_date).label("sale_date"),
+            sa.func.min(claims.c.repair_date).label("repair_date"),
+        )
+        .group_by(claims.c.vehicle_id)
+        .subquery("first_claim")
+    )
+    failed_query = sa.select(
+        *_sale_month_columns(first),
+        age_sql(first.c.sale_date, selection.as_of).label("age"),
+        (1 + whole_months_sql(first.c.sale_date, first.c.repair_date)).label("mis"),
+    ).subquery("failed")
+    failed = db.session.execute(
+        sa.select(*failed_query.c, sa.func.count().label("n")).group_by(*failed_query.c)
+    ).all()
+    cohorts_by_name: dict[str, Cohort] = {}
+    for row in sizes:
+        name = _month_name(row.sale_year, row.sale_month)
+        cohort = cohorts_by_name.setdefault(name, Cohort(name))
+        cohort.vehicles += int(row.n)
+        cohort.oldest = max(cohort.oldest, row.age)
+        cohort.survivors[row.age] += int(row.n)
+    for row in failed:
+        cohort = cohorts_by_name[_month_name(row.sale_year, row.sale_month)]
+        cohort.failures[row.mis] += row.n
+        cohort.survivors[row.age] -= row.n
+    for cohort in cohorts_by_name.values():
+        for age in [age for age, n in cohort.survivors.items() if n <= 0]:
+            del cohort.survivors[age]
+    return LifeData([cohorts_by_name[name] for name in sorted(cohorts_by_name)])
 
 
 @dataclass(frozen=True)
@@ -496,45 +679,64 @@ class NevadaRow:
     sale_month: str
     vehicles: int
     claims: list[int]
+    cost: Decimal = field(default=Decimal("0.00"), compare=False)  # of the row's claims
 
 
-def nevada(selection: Selection) -> list[NevadaRow]:
-    """Counted claims (every one, repeats included) by sale month and MIS.
+def nevada(selection: Selection, life: LifeData | None = None) -> list[NevadaRow]:
+    """Counted claims (every one, repeats included) by sale month and MIS, with their cost.
 
     A row's list runs to the cohort's oldest age, or further when a claim in the current,
-    incomplete month has MIS age + 1.
+    incomplete month has MIS age + 1. `life`, the selection's life data when the caller has
+    it, gives the cohorts' sizes and ages without counting the vehicles again.
     """
     vehicles = _vehicles(selection)
     claims = _counted_claims(selection, vehicles)
-    cohort_query = sa.select(*_sale_month_columns(vehicles), vehicles.c.age).subquery("cohort")
-    sizes = {
-        (row.sale_year, row.sale_month): (row.n, row.age)
-        for row in db.session.execute(
-            sa.select(
-                cohort_query.c.sale_year,
-                cohort_query.c.sale_month,
-                sa.func.count().label("n"),
-                sa.func.max(cohort_query.c.age).label("age"),
-            ).group_by(cohort_query.c.sale_year, cohort_query.c.sale_month)
-        )
-    }
+    if life is not None:
+        sizes = {
+            tuple(int(part) for part in c.sale_month.split("-")): (c.vehicles, c.oldest)
+            for c in life.cohorts
+        }
+    else:
+        counted, count = _vehicle_source(selection, vehicles)
+        sale_year, sale_month = _sale_month_columns(counted)
+        sizes = {
+            (row.sale_year, row.sale_month): (int(row.n), row.age)
+            for row in db.session.execute(
+                sa.select(
+                    sale_year,
+                    sale_month,
+                    count.label("n"),
+                    sa.func.max(counted.c.age).label("age"),
+                ).group_by(sale_year, sale_month)
+            )
+        }
     year, month, _ = _date_parts(claims.c.sale_date)
     cells_query = sa.select(
-        year.label("sale_year"), month.label("sale_month"), claims.c.mis
+        year.label("sale_year"),
+        month.label("sale_month"),
+        claims.c.mis,
+        claims.c.approved_total_amount,
     ).subquery("cells")
     cells: Counter = Counter()
+    costs: Counter = Counter()
     for row in db.session.execute(
         sa.select(
             cells_query.c.sale_year,
             cells_query.c.sale_month,
             cells_query.c.mis,
             sa.func.count().label("n"),
-        ).group_by(*cells_query.c)
+            sa.func.sum(cells_query.c.approved_total_amount).label("cost"),
+        ).group_by(cells_query.c.sale_year, cells_query.c.sale_month, cells_query.c.mis)
     ):
         cells[(row.sale_year, row.sale_month, row.mis)] = row.n
+        costs[(row.sale_year, row.sale_month)] += row.cost or 0
+    widths: dict = {}
+    for cy, cm, k in cells:
+        widths[(cy, cm)] = max(widths.get((cy, cm), 0), k)
     result = []
     for (y, m), (n, age) in sorted(sizes.items()):
-        width = max([age, *(k for (cy, cm, k) in cells if (cy, cm) == (y, m))])
+        width = max(age, widths.get((y, m), 0))
         counts = [cells[(y, m, k)] for k in range(1, width + 1)]
-        result.append(NevadaRow(_month_name(y, m), n, counts))
+        cost = Decimal(costs[(y, m)] or 0).quantize(CENT)
+        result.append(NevadaRow(_month_name(y, m), n, counts, cost))
     return result

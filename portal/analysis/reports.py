@@ -78,7 +78,10 @@ def reliability_report(
     fit = fit_weibull(failures, survivors)
     if future_sales is None:
         future_sales = queries.average_monthly_sales(selection, SALES_MONTHS)
-    claims, cost = queries.claim_totals(selection)
+    nevada = queries.nevada(selection, life)
+    # every counted claim is in one cell of the Nevada chart: its totals are the claims'
+    claims = sum(sum(row.claims) for row in nevada)
+    cost = sum((row.cost for row in nevada), Decimal("0.00"))
     average_cost = cost / claims if claims else None  # rounded once, on each forecast's cost
     return ReliabilityReport(
         selection=selection,
@@ -90,7 +93,7 @@ def reliability_report(
         future_sales=future_sales,
         average_cost=None if average_cost is None else round_money(average_cost),
         forecast=forecast(fit, survivors, horizon, future_sales, warranty_months, average_cost),
-        nevada=queries.nevada(selection),
+        nevada=nevada,
         life=life,
         warranty_months=warranty_months,
     )

@@ -36,6 +36,9 @@ bp = Blueprint("analysis", __name__)
 OEM_ANALYSTS = (Role.AUDITOR, Role.FINANCE, Role.ADMIN)
 ANALYSTS = (*OEM_ANALYSTS, Role.SUPPLIER)
 TOP_N = 10
+# A table on a page shows at most this many rows (those with most claims, in key order); its
+# CSV and XLSX export has them all.
+TABLE_ROWS = 100
 
 
 def _read_filters():
@@ -115,9 +118,9 @@ def faults():
     if problem:
         errors.append(problem)
     selection = filters.selection
-    rows = queries.claim_rates(selection, group_by)
     fmt = _export_format()
     if fmt:
+        rows = queries.claim_rates(selection, group_by)
         return exports.table_response(
             fmt,
             f"claim-rates-{group_by.value}-{selection.as_of.isoformat()}",
@@ -127,14 +130,20 @@ def faults():
                 for r in rows
             ),
         )
-    vehicles = queries.vehicle_count(selection)
-    claims, cost = queries.claim_totals(selection)
+    # The Nevada chart counts the selection's vehicles by sale month, and every counted claim
+    # has one row by part: the totals are their sums, not further queries.
+    nevada = queries.nevada(selection)
+    vehicles = sum(row.vehicles for row in nevada)
+    by_part = queries.claim_rates(selection, GroupBy.PART, vehicles_total=vehicles)
+    rows = by_part if group_by is GroupBy.PART else queries.claim_rates(selection, group_by)
+    claims = sum(r.claims for r in by_part)
+    cost = sum((r.cost for r in by_part), Decimal("0.00"))
     worst = sorted(
-        (r for r in queries.claim_rates(selection, GroupBy.PART) if r.claims and r.key),
+        (r for r in by_part if r.claims and r.key),
         key=lambda r: (-r.claims, -r.cost, r.key),
     )[:TOP_N]
+    shown = _shown_rows(rows)
     rising = queries.rising(selection, GroupBy.PART, limit=TOP_N)
-    nevada = queries.nevada(selection)
     chart_rows = [r for r in rows if r.key is not None][:60]
     by_rate = group_by is GroupBy.MONTHS_IN_SERVICE or group_by not in (
         GroupBy.PART,
@@ -162,7 +171,8 @@ def faults():
         choices=_filter_choices(filters),
         group_by=group_by,
         groups=f.GROUP_LABELS,
-        rows=rows,
+        rows=shown,
+        all_rows=len(rows),
         chart=chart,
         chart_by_rate=by_rate,
         totals={
@@ -179,6 +189,14 @@ def faults():
         per_vehicle=_per_vehicle,
         GroupBy=GroupBy,
     ), (400 if errors else 200)
+
+
+def _shown_rows(rows: list) -> list:
+    """The rows a page's table shows: all, or the TABLE_ROWS with most claims (in key order)."""
+    if len(rows) <= TABLE_ROWS:
+        return rows
+    kept = sorted(range(len(rows)), key=lambda i: (-rows[i].claims, i))[:TABLE_ROWS]
+    return [rows[i] for i in sorted(kept)]
 
 
 # -- the claims behind a figure --------------------------------------------------------------------
@@ -243,14 +261,18 @@ def claims():
         )
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    # how many and their cost in one aggregate over the counted claims (the list's own rows)
+    counted = queries.counted_claims(filters.selection)
+    total, cost = db.session.execute(
+        sa.select(sa.func.count(), sa.func.sum(counted.c.approved_total_amount))
+    ).one()
+    cost = (cost or Decimal(0)).quantize(CENT) if not errors else Decimal(0)
     per_page = 50
     items = (
         []
         if errors
         else db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     )
-    cost = queries.claim_totals(filters.selection)[1] if not errors else Decimal(0)
     return render_template(
         "analysis/claims.html",
         filters=filters,
@@ -393,6 +415,7 @@ def compensation():
         oem=oem,
         recovery_chart=recovery_chart,
         tables=RECOVERY_TABLES,
+        table_rows=TABLE_ROWS,
         cycle_labels=CYCLE_LABELS,
     ), (400 if errors else 200)
 

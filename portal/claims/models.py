@@ -241,6 +241,10 @@ class Claim(db.Model):
             postgresql_include=["flag_mask", "total_amount", "submitted_at"],
         ),
         sa.Index("ix_claim_vehicle_id_causal_part_id", "vehicle_id", "causal_part_id"),
+        # The analyses' selections: one part, fault code or responsible supplier.
+        sa.Index("ix_claim_causal_part_id", "causal_part_id"),
+        sa.Index("ix_claim_fault_code_id", "fault_code_id"),
+        sa.Index("ix_claim_responsible_supplier_id", "responsible_supplier_id"),
         # A pre-authorisation is used up by one live claim: a draft has not used it yet, a
         # rejected claim gave it back.
         sa.Index(

@@ -3,18 +3,22 @@
 A fictional OEM, 华星汽车 Huaxing Motors, its stations, suppliers, parts and vehicles
 (`masterdata`), one login per role (`users`), then half a year of claims in every state
 (`claims`), extended warranty contracts with a repair covered only thanks to one
-(`contracts`), the auditor's announcements (`announcements`), old parts returned, inspected and
-written off (`oldparts`), settlement runs with their statements and chargebacks
-(`settlement`) and the older news read (`notifications`); a recall half done and a service
-campaign just opened (`campaigns`) come right after the claims, so that their old parts come
-back and their claims are settled like the others.
+(`contracts`), a recall half done and a service campaign just opened (`campaigns`), the OEM's
+fleet of tens of thousands of vehicles with two and a half years of claim history for the
+analyses (`fleet`), the auditor's announcements (`announcements`), old parts returned, inspected
+and written off (`oldparts`), settlement runs with their statements and chargebacks
+(`settlement`), last night's early-warning check (`early_warnings`), and the older news read
+(`notifications`). Contracts and campaigns come right after the claims, so that their old parts
+come back and their claims are settled like the others.
 
 The data set is built by `STEPS`, run in order on one `Demo`; each step adds its rows through
 the portal's own operations, keeps them on the `Demo` for the steps after it, and commits.
 Each action runs at the moment of its story (`clock`, with time-machine), so every timestamp
-comes from the operations themselves. Everything comes from `random.Random(seed)` and dates are
-relative to `date.today()`, so the same seed on the same day gives the same data, and the data
-stays realistic whenever it is loaded.
+comes from the operations themselves. The fleet's history is the exception: tens of thousands
+of rows, bulk-inserted as the operations would have written them, at the moments of its story.
+Everything comes from `random.Random(seed)` and dates are relative to `date.today()`, so the
+same seed on the same day gives the same data, and the data stays realistic whenever it is
+loaded.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from portal.demo.campaigns import add_campaigns
 from portal.demo.claims import add_claims
 from portal.demo.context import Demo
 from portal.demo.contracts import add_contracts
+from portal.demo.early_warnings import run_nightly_check
+from portal.demo.fleet import add_fleet
 from portal.demo.masterdata import (
     OEM_NAME,
     STATIONS,
@@ -79,9 +85,11 @@ STEPS: tuple[DemoStep, ...] = (
     add_claims,
     add_contracts,
     add_campaigns,
+    add_fleet,
     add_announcements,
     add_old_parts,
     add_settlement,
+    run_nightly_check,
     read_older_notifications,
 )
 

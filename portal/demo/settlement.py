@@ -72,6 +72,7 @@ if TYPE_CHECKING:
 # demo's released runs are the two months before it (and the draft holds last month too).
 RELEASE_LAG_DAYS = 7
 DISPUTE_SHARE = 0.12  # of an older statement's lines, at least one of a statement of three
+MAX_DISPUTES = 6  # per statement: a supplier disputes the few lines it has a case against
 UPHOLD_WEIGHT = 0.6  # of the disputes after the first two (one upheld, one waived)
 DEMO_SUPPLIER = "SU-YF"  # the `supplier` login's organisation
 # What the other suppliers have done with the newer run's statement, in turn.
@@ -393,7 +394,7 @@ def _plan_complete_review(
     last_moment: dict[int, datetime] = {}
     for statement, ids in supplier_statements:
         user = demo.org_users[statement.org.code]
-        k = max(1, round(len(ids) * DISPUTE_SHARE)) if len(ids) >= 3 else 0
+        k = min(MAX_DISPUTES, max(1, round(len(ids) * DISPUTE_SHARE))) if len(ids) >= 3 else 0
         disputed = set(rng.sample(ids, k))
         for cb_id in ids:
             moment = timeline.after(released, 1, 8)
