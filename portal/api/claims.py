@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal.labels import label
 from portal import inputs
 from portal.api.auth import api_view, json_body
 from portal.api.blueprint import ApiError, bp, not_found
@@ -188,7 +189,7 @@ def add_attachment(user: User, number: str):
             _(
                 "Claim %(number)s is %(status)s and cannot be edited.",
                 number=claim.number,
-                status=claim.status.value,
+                status=label(claim.status),
             )
         )
     attachment = attachments.add_attachment(claim, user, upload.filename or "", upload.read())

@@ -133,7 +133,7 @@ def claim_detail(claim: Claim) -> dict[str, Any]:
                     "to_status": e.to_status,
                     "at": moment(e.at),
                     "by": e.user.username if e.user else None,
-                    "reason": e.reason,
+                    "reason": e.display_reason,
                     "version": e.version,
                 }
                 for e in claim.events

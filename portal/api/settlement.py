@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
+from portal.labels import label
 from portal.api.auth import api_view, json_body
 from portal.api.blueprint import bp, not_found
 from portal.api.claims import _positive_int
@@ -494,7 +495,7 @@ def add_evidence(user: User, chargeback_id: int):
         raise Conflict(
             _(
                 "Evidence can be added to a disputed chargeback only; this one is %(status)s.",
-                status=cb.status.value,
+                status=label(cb.status),
             )
         )
     evidence = ops.add_evidence(cb, user, upload.filename or "", upload.read())

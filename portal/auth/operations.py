@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 
+from portal.labels import label
 from portal.auth.models import Role, User
 from portal.auth.sessions import end_all_sessions
 from portal.errors import ValidationFailed
@@ -140,10 +141,10 @@ def create_user(
         errors["org"] = str(
             _l(
                 "A %(role)s user must belong to a %(kind)s organisation; %(code)s is a %(actual)s.",
-                role=role.value,
-                kind=role.org_kind.value,
+                role=label(role),
+                kind=label(role.org_kind),
                 code=org.code,
-                actual=org.kind.value,
+                actual=label(org.kind),
             )
         )
     problem = password_problem(password, username, full_name, email)

@@ -15,8 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from portal.labels import label
 from portal.auth.models import Role, User
 from portal.claims import preauth, pricing
+from portal.messages import define, money
 from portal.claims.models import Claim, ClaimStatus, ClaimType, LineKind
 from portal.claims.operations import _set_validity, _transition, lock_claim, return_claim
 from portal.claims.payload import Malformed, _Parser
@@ -30,6 +32,17 @@ from portal.oem.models import ReasonCode
 from portal.oldparts.operations import create_for_approved_claim
 
 ACTIONS = ("approve", "reject", "return")
+
+RETURNED = define("claim.returned", _l("Claim %(number)s was returned: %(reason)s"))
+DECIDED = define(
+    "claim.decided",
+    _l("Claim %(number)s was decided: %(status)s, approved %(amount)s."),
+    status="label:claim_status",
+    amount="money",
+)
+RESPONSIBLE_SUPPLIER = define(
+    "claim.responsible_supplier", _l("Responsible supplier: %(supplier)s.")
+)
 # Pre-authorisations: approving them pays nothing, so an approval may carry no amount.
 PRE_AUTHORISATIONS = frozenset(
     {ClaimType.APPRAISAL, ClaimType.OUTSOURCED_PURCHASE, ClaimType.EMERGENCY_PART}
@@ -108,7 +121,7 @@ def decide_claim(claim_id: int, user: User, decision: Decision, today: date | No
                 _l(
                     "Claim %(number)s is %(status)s: it was decided or changed meanwhile.",
                     number=claim.number,
-                    status=claim.status.value,
+                    status=label(claim.status),
                 )
             )
         )
@@ -125,16 +138,7 @@ def decide_claim(claim_id: int, user: User, decision: Decision, today: date | No
     today = today or date.today()
     if decision.action == "return":
         return_claim(claim, user, decision.reason)
-        _tell_station(
-            claim,
-            str(
-                _l(
-                    "Claim %(number)s was returned: %(reason)s",
-                    number=claim.number,
-                    reason=decision.reason,
-                )
-            ),
-        )
+        _tell_station(claim, RETURNED, {"number": claim.number, "reason": decision.reason})
         return claim
     # Every problem of the decision is named at once: the supplier's, the reason's, each line's.
     errors: dict[str, str] = {}
@@ -145,14 +149,8 @@ def decide_claim(claim_id: int, user: User, decision: Decision, today: date | No
         _approve(claim, user, decision, supplier, today, errors)
     _tell_station(
         claim,
-        str(
-            _l(
-                "Claim %(number)s was decided: %(status)s, approved %(amount)s.",
-                number=claim.number,
-                status=claim.status.value,
-                amount=claim.approved_total_amount,
-            )
-        ),
+        DECIDED,
+        {"number": claim.number, "status": claim.status, "amount": claim.approved_total_amount},
     )
     db.session.flush()
     return claim
@@ -249,7 +247,7 @@ def _decide_line(line, d: LineDecision, where: str, active_codes: set[str], erro
     amount = ceiling if d.approved_amount is None else d.approved_amount
     if amount > ceiling:
         errors[where + ".approved_amount"] = str(
-            _l("more than the %(amount)s claimed", amount=ceiling)
+            _l("more than the %(amount)s claimed", amount=money(ceiling))
         )
         return False
     line.approved_amount = amount
@@ -272,11 +270,11 @@ def _finish(
     claim.decision_reason = reason
     if status is ClaimStatus.REJECTED:
         pricing.apply_approved_totals(claim)
-    note = reason
+    message = None
     if supplier is not None:
-        note = f"{reason} [supplier {supplier.code}]".strip()
-    _transition(claim, user, status, status.value, note)
+        message = (RESPONSIBLE_SUPPLIER, {"supplier": f"{supplier.code} {supplier.name}"})
+    _transition(claim, user, status, status.value, reason, message)
 
 
-def _tell_station(claim: Claim, message: str) -> None:
-    notify_organisation(claim.station_id, message, f"/claims/{claim.number}")
+def _tell_station(claim: Claim, key: str, params: dict) -> None:
+    notify_organisation(claim.station_id, key, params, f"/claims/{claim.number}")

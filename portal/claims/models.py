@@ -424,11 +424,28 @@ class ClaimEvent(db.Model):
     action: Mapped[str] = mapped_column(sa.String(40))
     from_status: Mapped[str | None] = mapped_column(sa.String(24))
     to_status: Mapped[str | None] = mapped_column(sa.String(24))
-    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    reason: Mapped[str] = mapped_column(sa.Text, default="")  # what a person wrote
+    # What the portal says about the event (portal.messages), written out when read.
+    message_key: Mapped[str | None] = mapped_column(sa.String(60))
+    params: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     version: Mapped[int]
 
     claim: Mapped[Claim] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()
+
+    @property
+    def message(self) -> str:
+        """The portal's own words on the event, in the reader's language ("" if none)."""
+        from portal import messages
+
+        if self.message_key in messages.MESSAGES:
+            return messages.render(self.message_key, self.params)
+        return ""
+
+    @property
+    def display_reason(self) -> str:
+        """The reason as a reader reads it: the portal's words, then the person's."""
+        return " · ".join(part for part in (self.message, self.reason) if part)
 
 
 class ClaimVersion(db.Model):

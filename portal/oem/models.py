@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal import labels
 
 from portal.auth.models import User
 from portal.db import UTCDateTime, utcnow
@@ -38,6 +41,16 @@ class ReasonCode(db.Model):
 
     def label(self, locale: str) -> str:
         return self.label_zh if str(locale).startswith("zh") else self.label_en
+
+
+def reason_code_label(code: str) -> str | None:
+    """A reason code (maintained by admins) in the reader's language (portal.labels)."""
+    reason = db.session.scalar(sa.select(ReasonCode).where(ReasonCode.code == code))
+    return None if reason is None else reason.label(str(get_locale()))
+
+
+labels.register("reason_code", {})
+labels.register_resolver("reason_code", reason_code_label)
 
 
 announcement_station = sa.Table(

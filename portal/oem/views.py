@@ -213,6 +213,7 @@ def _render_review(
         versions=versions,
         pending_changes=pending_changes,
         change_label=labels.change_label,
+        change_value=labels.change_value,
         reason_labels={rc.code: rc.label(locale) for rc in codes},
         refused={},
         line_refused={},

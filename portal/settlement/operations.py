@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from portal.labels import label
 from portal.auth.models import Role, User
 from portal.claims import attachments
 from portal.db import utcnow
@@ -22,6 +23,7 @@ from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
 from portal.jobs import JobsUnavailable, enqueue, job_status, require_jobs, uses_redis
 from portal.masterdata.models import OEM_CODE, Organisation
+from portal.messages import define
 from portal.notifications.operations import notify_organisation
 from portal.settlement import engine
 from portal.settlement.models import (
@@ -45,6 +47,23 @@ RELEASE_JOB = "portal.settlement.engine:release_run"
 RENDER_JOB = "portal.settlement.documents:render_statement_pdfs"
 MAX_REASON = 2000
 MAX_EVIDENCE_PER_CHARGEBACK = 10
+
+# The portal's words in the notifications of settlement (portal.messages).
+STATEMENT_PAID = define(
+    "settlement.statement_paid",
+    _l("Statement %(number)s was paid on %(paid_on)s (reference %(reference)s)."),
+    paid_on="date",
+)
+DISPUTED = define(
+    "settlement.chargeback_disputed",
+    _l("The chargeback for %(number)s is disputed by %(supplier)s: %(reason)s"),
+)
+RESOLVED = define(
+    "settlement.dispute_resolved",
+    _l("The dispute on %(number)s is resolved: %(status)s. %(reason)s"),
+    status="label:chargeback_status",
+    example={"number": "RP-ST01-2601-0001", "status": "upheld", "reason": "..."},
+)
 
 
 def _require(user: User, role: Role, message: str) -> None:
@@ -121,7 +140,7 @@ def _open_run_conflict(existing: SettlementRun | None) -> Conflict:
                 "discard it first.",
                 id=existing.id,
                 period=existing.period,
-                status=existing.status.value,
+                status=label(existing.status),
             )
         )
     )
@@ -160,7 +179,7 @@ def request_release(run: SettlementRun, user: User) -> SettlementRun:
     if run.status is not RunStatus.DRAFT:
         raise Conflict(
             str(
-                _l("Only a draft can be released; this run is %(status)s.", status=run.status.value)
+                _l("Only a draft can be released; this run is %(status)s.", status=label(run.status))
             )
         )
     if run.step == "releasing" and not is_stale(run):
@@ -195,7 +214,7 @@ def discard_run(run: SettlementRun, user: User) -> SettlementRun:
             str(
                 _l(
                     "Only a draft or a failed run can be discarded; this run is %(status)s.",
-                    status=run.status.value,
+                    status=label(run.status),
                 )
             )
         )
@@ -248,7 +267,7 @@ def retry_run(run: SettlementRun, user: User) -> SettlementRun:
             str(
                 _l(
                     "This run is %(status)s and still working: there is nothing to retry.",
-                    status=run.status.value,
+                    status=label(run.status),
                 )
             )
         )
@@ -345,7 +364,8 @@ def mark_paid(statement: Statement, user: User, paid_on: date | None, reference:
     db.session.flush()
     notify_organisation(
         statement.org_id,
-        f"Statement {statement.number} paid on {paid_on.isoformat()} (ref. {reference}).",
+        STATEMENT_PAID,
+        {"number": statement.number, "paid_on": paid_on, "reference": reference},
         f"/settlement/statements/{statement.id}",
     )
     return statement
@@ -428,7 +448,7 @@ def _supplier_action(cb: Chargeback, user: User) -> Chargeback:
                 _l(
                     "Chargeback for %(claim)s is already %(status)s.",
                     claim=cb.claim.number,
-                    status=cb.status.value,
+                    status=label(cb.status),
                 )
             )
         )
@@ -493,7 +513,8 @@ def dispute_chargeback(
     if oem is not None:
         notify_organisation(
             oem.id,
-            f"Chargeback for {cb.claim.number} disputed by {cb.statement.org.code}: {reason}",
+            DISPUTED,
+            {"number": cb.claim.number, "supplier": cb.statement.org.code, "reason": reason},
             f"/settlement/chargebacks/{cb.id}",
             roles=[role for role in CHARGEBACK_READERS if role is not Role.SUPPLIER],
         )
@@ -550,7 +571,7 @@ def resolve_chargeback(cb: Chargeback, user: User, action: str, reason: str) -> 
                 _l(
                     "Chargeback for %(claim)s is %(status)s, not disputed.",
                     claim=cb.claim.number,
-                    status=cb.status.value,
+                    status=label(cb.status),
                 )
             )
         )
@@ -566,7 +587,8 @@ def resolve_chargeback(cb: Chargeback, user: User, action: str, reason: str) -> 
     _maybe_final(cb.statement_id)
     notify_organisation(
         cb.supplier_id,
-        f"Dispute on {cb.claim.number} {cb.status.value}: {reason}",
+        RESOLVED,
+        {"number": cb.claim.number, "status": cb.status, "reason": reason},
         f"/settlement/chargebacks/{cb.id}",
     )
     return cb

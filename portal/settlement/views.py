@@ -36,6 +36,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from portal import labels as portal_labels
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.claims import attachments
@@ -125,6 +126,9 @@ EVENT_LABELS = {
     "upheld": _l("Dispute upheld"),
     "waived": _l("Dispute waived"),
 }
+
+portal_labels.register("run_step", STEP_LABELS)
+portal_labels.register("chargeback_event", EVENT_LABELS)
 
 labels = SimpleNamespace(
     run=q.RUN_STATUS_LABELS,
