@@ -589,7 +589,7 @@ def test_submitting_an_in_policy_claim_approves_it_automatically(world, fleet, s
     page = html(station.get(response.headers["Location"]))
     assert "submitted and approved automatically" in page
     assert 'data-status="approved"' in page
-    assert "Approved automatically by the rule auto_approve_under_2000.00." in page
+    assert "Approved automatically: No flags and a total under CN¥2,000.00." in page
     assert amounts(page)["total"] == ["230.00", "230.00"]
     assert 'data-testid="submit"' not in page  # no more Edit or Submit
     assert f"/claims/{claim.number}/edit" not in page
