@@ -48,11 +48,14 @@ WRITTEN_BY_PEOPLE = {
 
 def codes_people_type() -> dict[str, set[str]]:
     """Codes a page shows because its reader types them, by the pages' path prefix: the CSV
-    columns of the import (DESIGN 8) and the reason codes an admin maintains."""
+    columns and values of the import (DESIGN 8) and the reason codes an admin maintains."""
     from portal.masterdata import importer
     from portal.oem.models import ReasonCode
 
+    from portal.masterdata.models import Disposition
+
     columns = {name for kind in importer.KINDS for name in importer.columns(kind)}
+    columns |= {d.value for d in Disposition}  # the values of the `disposition` column
     reason_codes = set(db.session.scalars(sa.select(ReasonCode.code)))
     return {
         "/masterdata/import": columns,
