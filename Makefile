@@ -54,9 +54,11 @@ test: install
 test-sqlite: install
 	TEST_DATABASE_URL=sqlite TEST_REDIS_URL=none $(BIN)/pytest
 
+# ruff (lint + format) and the layering contracts of .importlinter (lint-imports).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -23,7 +23,9 @@ and drives the users for the duration, each in a closed loop without think time:
 
 Every user signs in before the timed window (the page form with its CSRF token, and an API
 token): the password hash is argon2id at production cost. The sign-in throttle stays on (it
-counts failed sign-ins only, and none fail).
+counts failed sign-ins only, and none fail). Then every user runs its loop for --warmup seconds
+(15 by default, not recorded): each worker compiles its templates and opens its database
+connections, as on a server that has been up for a while; 0 measures the cold start too.
 
 Two phases, each timed on its own:
 1. the mixed workload above for --duration seconds; --think S makes each user pause between two
@@ -572,8 +574,9 @@ class Phase:
     generator_cpu: float = 0.0  # this process's CPU seconds over the window
 
 
-async def drive(base_url: str, people, phases: list[Phase], master: int) -> None:
-    """Sign everyone in, then run each phase: every user's loop for the phase's duration."""
+async def drive(base_url: str, people, phases: list[Phase], master: int, warmup: float = 0) -> None:
+    """Sign everyone in, warm the server up (every user's loop for `warmup` seconds, not
+    recorded), then run each phase: every user's loop for the phase's duration."""
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     clients = [
         httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits, follow_redirects=False)
@@ -589,6 +592,15 @@ async def drive(base_url: str, people, phases: list[Phase], master: int) -> None
 
         tokens = await asyncio.gather(*(signed(c, p) for c, p in zip(clients, people, strict=True)))
         runner = {Station: run_station, Auditor: run_auditor, Supplier: run_supplier}
+        if warmup > 0:  # each worker compiles its templates and opens its connections first
+            until = time.monotonic() + warmup
+            idle = Recorder()
+            await asyncio.gather(
+                *(
+                    runner[type(p)](c, idle, p, t, until, phases[0].pause)
+                    for c, p, t in zip(clients, people, tokens, strict=True)
+                )
+            )
         for phase in phases:
             cast = [
                 (c, p, t)
@@ -807,6 +819,12 @@ def main() -> None:
         help="mean seconds a user pauses between two requests (uniform 0 to twice that; 0: none)",
     )
     parser.add_argument(
+        "--warmup",
+        type=float,
+        default=15,
+        help="seconds every user runs its loop before the timed windows, not recorded (0: none)",
+    )
+    parser.add_argument(
         "--submit-window",
         type=float,
         default=30,
@@ -815,6 +833,8 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.duration <= 3600 or not 3 <= args.users <= 1000:
         sys.exit("--duration must be 1 to 3600 seconds and --users 3 to 1000")
+    if not 0 <= args.warmup <= 600:
+        sys.exit("--warmup must be 0 to 600 seconds")
     if not 0 <= args.think <= 60 or not 0 <= args.submit_window <= 3600:
         sys.exit("--think must be 0 to 60 seconds and --submit-window 0 to 3600")
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -857,7 +877,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         process, base_url = start_gunicorn(url, args, Path(tmp))
         try:
-            asyncio.run(drive(base_url, [*stations, *auditors, *suppliers], phases, process.pid))
+            asyncio.run(
+                drive(
+                    base_url,
+                    [*stations, *auditors, *suppliers],
+                    phases,
+                    process.pid,
+                    args.warmup,
+                )
+            )
             verdicts = [report(phase) for phase in phases]  # every phase printed
             failed = not all(verdicts)
             if failed:  # the server's side of the errors

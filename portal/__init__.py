@@ -73,6 +73,9 @@ def _init_extensions(app: Flask) -> None:
     # Every model module is imported so that the metadata (and Alembic) knows all tables.
     from portal import models  # noqa: F401
 
+    # Receivers of the claim workflow's signals (an approved claim's old parts).
+    from portal.oldparts import operations  # noqa: F401
+
 
 def _sqlite_pragmas(app: Flask) -> None:
     from sqlalchemy import event
@@ -104,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.announcements.views import bp as announcements_bp
     from portal.api import bp as api_bp
     from portal.auth.views import bp as auth_bp
+    from portal.campaigns.views import bp as campaigns_bp
     from portal.claims.views import bp as claims_bp
     from portal.dealer.views import bp as dealer_bp
     from portal.extensions import csrf
@@ -127,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(masterdata_bp, url_prefix="/admin/masterdata")
     app.register_blueprint(announcements_bp, url_prefix="/announcements")
     app.register_blueprint(analysis_bp, url_prefix="/analysis")
+    app.register_blueprint(campaigns_bp, url_prefix="/campaigns")
     # Also gives every template `unread_notifications()`, the count behind the header's bell.
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
     # The JSON API authenticates with bearer tokens, never cookies: no CSRF token to check.
@@ -220,4 +225,12 @@ def _register_template_helpers(app: Flask) -> None:
     def inject():
         from flask_babel import get_locale
 
-        return {"Role": Role, "HOME_ENDPOINTS": HOME_ENDPOINTS, "get_locale": get_locale}
+        from portal.today import needs_today, weekly_trend
+
+        return {
+            "Role": Role,
+            "HOME_ENDPOINTS": HOME_ENDPOINTS,
+            "get_locale": get_locale,
+            "needs_today": needs_today,
+            "weekly_trend": weekly_trend,
+        }

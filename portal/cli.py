@@ -141,6 +141,11 @@ def worker_command(queues, burst):
         click.echo("Error: REDIS_URL is not set; without it jobs run in-process.", err=True)
         sys.exit(2)
     names = queues.split(",") if queues else current_app.config["RQ_QUEUES"]
+    from portal.analysis.tasks import schedule_next as schedule_warnings
+    from portal.oldparts.tasks import schedule_next
+
+    schedule_next()  # the daily overdue check of old parts; the same job id from every worker
+    schedule_warnings()  # the nightly early-warning check, likewise
     run_worker(current_app._get_current_object(), names, burst=burst)
 
 

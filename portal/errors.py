@@ -15,9 +15,23 @@ class DomainError(Exception):
         self.fields = fields or {}
 
 
+class Malformed(DomainError):
+    """The request itself is malformed (HTTP 400), as opposed to refused by a rule (422)."""
+
+    code = "malformed"
+    status = 400
+
+
 class ValidationFailed(DomainError):
     code = "invalid"
     status = 422
+
+
+class Forbidden(DomainError):
+    """The user may not do this to this record (a role may, this user may not)."""
+
+    code = "forbidden"
+    status = 403
 
 
 class Conflict(DomainError):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, has_request_context, redirect, request, session, url_for
 from flask_login import current_user
 
-from portal.auth.views import _safe_next
-from portal.extensions import db
+from portal.security import local_path
+from portal.web import page_action
 
 bp = Blueprint("i18n", __name__)
 
@@ -25,10 +25,10 @@ def select_locale() -> str:
 
 
 @bp.route("/lang/<code>", methods=["POST"])
+@page_action
 def switch(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
         if current_user.is_authenticated:
             current_user.locale = code
-            db.session.commit()
-    return redirect(_safe_next(request.form.get("next")) or url_for("auth.index"))
+    return redirect(local_path(request.form.get("next")) or url_for("auth.index"))

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from portal.claims.models import ClaimSettings
+from portal.claims.models import SEEDED_REASON_CODES, ClaimSettings, ReasonCode
 from portal.extensions import db
 from portal.masterdata.models import OEM_CODE, Organisation, OrgKind
-from portal.oem.models import SEEDED_REASON_CODES, ReasonCode
 from portal.settlement.models import SettlementSettings
 
 DEFAULT_OEM_NAME = "OEM"

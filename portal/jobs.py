@@ -8,6 +8,10 @@ progress through `job_status(job_id)` (and `/jobs/<id>` for the pages' progress 
 A job function is named by its import path (`"portal.settlement.tasks:compute_run"`) and gets
 ids, never objects; it runs in a fresh application context and commits for itself.
 
+Work that asks for a job inside a transaction (an operation) calls `enqueue_after_commit`: the
+job is started once the session's transaction commits, so a worker never sees the work before
+it is committed, and never starts when the transaction rolls back. Its id is known at once.
+
 With `REDIS_URL` set but Redis unreachable, starting or reading a job raises `JobsUnavailable`
 (503, code `unavailable`): the API answers it as JSON, pages show its message; an action that
 needs a job calls `require_jobs()` before it writes anything.
@@ -37,6 +41,8 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from portal.errors import DomainError
 
@@ -135,8 +141,21 @@ def execute(path: str, *args, **kwargs):
             db.session.remove()
 
 
-def enqueue(path: str, *args, owner_id: int | None = None, queue: str = "default", **kwargs) -> str:
-    """Start the job `path` with `args`; answers its id. `owner_id` may read its status."""
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+def enqueue(
+    path: str,
+    *args,
+    owner_id: int | None = None,
+    queue: str = "default",
+    job_id: str | None = None,
+    **kwargs,
+) -> str:
+    """Start the job `path` with `args`; answers its id (`job_id` when given). `owner_id` may
+    read its status."""
+    job_id = job_id or new_job_id()
     meta = {"owner_id": owner_id, "progress": 0}
     if uses_redis():
         from rq import Queue, Retry
@@ -148,6 +167,7 @@ def enqueue(path: str, *args, owner_id: int | None = None, queue: str = "default
                 path,
                 *args,
                 **kwargs,
+                job_id=job_id,
                 meta=meta,
                 retry=Retry(max=2, interval=[5, 30]),
                 job_timeout=3600,
@@ -157,7 +177,6 @@ def enqueue(path: str, *args, owner_id: int | None = None, queue: str = "default
         except RedisError as exc:
             raise _unavailable(exc, f"queueing {path}") from exc
         return job.id
-    job_id = uuid.uuid4().hex
     _local_jobs[job_id] = {"status": "queued", "meta": meta, "result": None, "error": None}
     held = _held_jobs.get()
     if held is not None:
@@ -203,6 +222,35 @@ def run_held_jobs() -> int:
         _run_local(*held.pop(0))
         count += 1
     return count
+
+
+_PENDING = "portal_jobs_after_commit"
+
+
+def enqueue_after_commit(path: str, *args, owner_id: int | None = None, **kwargs) -> str:
+    """Start the job `path` once the current transaction commits (dropped if it rolls back);
+    answers the id the job will have, to be stored with the work that asked for it."""
+    from portal.extensions import db
+
+    job_id = new_job_id()
+    pending = db.session().info.setdefault(_PENDING, [])
+    pending.append((path, args, {**kwargs, "owner_id": owner_id, "job_id": job_id}))
+    return job_id
+
+
+@event.listens_for(Session, "after_commit")
+def _start_pending_jobs(session: Session) -> None:
+    if session.get_nested_transaction() is not None:  # a savepoint: the work is not committed
+        return
+    pending = session.info.pop(_PENDING, [])
+    for path, args, kwargs in pending:
+        enqueue(path, *args, **kwargs)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending_jobs(session: Session) -> None:
+    if session.get_nested_transaction() is None:
+        session.info.pop(_PENDING, None)
 
 
 def set_progress(percent: int, **extra) -> None:
@@ -268,11 +316,6 @@ def run_worker(app: Flask, queues: list[str], burst: bool = False) -> None:
 
     _worker_app = app
     connection = redis_connection()
-    from portal.analysis.tasks import schedule_next as schedule_warnings
-    from portal.oldparts.tasks import schedule_next
-
-    schedule_next()  # the daily overdue check of old parts; the same job id from every worker
-    schedule_warnings()  # the nightly early-warning check, likewise
     worker = Worker([Queue(name, connection=connection) for name in queues], connection=connection)
     worker.work(burst=burst, with_scheduler=True)
 

@@ -12,7 +12,8 @@ A message declares the kind of each parameter that is not plain text:
            status="label:claim_status", amount="money")
 
 Kinds: ``money``, ``decimal``, ``date`` (ISO text), ``datetime`` (ISO text), ``label:KIND`` (a
-code of KIND), ``labels:KIND`` (a list of codes). Parameters are stored as JSON-safe plain
+code of KIND), ``labels:KIND`` (a list of codes), ``messages`` (a list of messages made by
+`said`, each written out and joined). Parameters are stored as JSON-safe plain
 values (`plain_params`), the exact text of amounts included.
 """
 
@@ -59,6 +60,11 @@ def define(key: str, text, example: dict[str, Any] | None = None, **kinds: str) 
     return key
 
 
+def said(key: str, **params: Any) -> dict[str, Any]:
+    """A message as a plain value (a parameter of kind ``messages`` holds a list of them)."""
+    return {"key": key, "params": plain_params(params)}
+
+
 def plain_params(params: dict[str, Any]) -> dict[str, Any]:
     """Parameters as JSON-safe values: amounts and hours as their exact text, dates as ISO,
     enum members as their codes, lists kept as lists."""
@@ -81,7 +87,9 @@ def render(key: str, params: dict[str, Any] | None = None) -> str:
     """The message `key` with its parameters, in the current language."""
     message = MESSAGES[key]
     params = params or {}
-    formatted = {name: format_param(message.kinds.get(name), value) for name, value in params.items()}
+    formatted = {
+        name: format_param(message.kinds.get(name), value) for name, value in params.items()
+    }
     try:
         return str(message.text) % formatted
     except (KeyError, TypeError, ValueError):
@@ -107,6 +115,9 @@ def format_param(kind: str | None, value: Any) -> str:
     if kind == "datetime":
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
         return format_datetime(moment, "short")
+    if kind == "messages":
+        parts = [render(m["key"], m.get("params")) for m in value if m.get("key") in MESSAGES]
+        return clause_separator().join(parts)
     if kind.startswith("label:"):
         return labels.label(value, kind[6:])
     if kind.startswith("labels:"):
@@ -126,6 +137,11 @@ def money(value: Any) -> str:
 def list_separator() -> str:
     locale = get_locale()
     return "、" if locale is not None and locale.language == "zh" else ", "
+
+
+def clause_separator() -> str:
+    locale = get_locale()
+    return "；" if locale is not None and locale.language == "zh" else "; "
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -1,6 +1,7 @@
 """Imports every model module so that `db.metadata` holds the whole schema."""
 
 from portal.analysis.models import EarlyWarning  # noqa: F401
+from portal.announcements.models import Announcement, AnnouncementRead  # noqa: F401
 from portal.auth.models import ApiToken, Role, User, UserSession  # noqa: F401
 from portal.claims.models import (  # noqa: F401
     Attachment,
@@ -12,6 +13,13 @@ from portal.claims.models import (  # noqa: F401
     ClaimSequence,
     ClaimSettings,
     ClaimVersion,
+    ReasonCode,
+)
+from portal.masterdata.campaigns import (  # noqa: F401
+    Campaign,
+    CampaignEvent,
+    CampaignPart,
+    CampaignVehicle,
 )
 from portal.masterdata.models import (  # noqa: F401
     FaultCode,
@@ -23,10 +31,10 @@ from portal.masterdata.models import (  # noqa: F401
     Supplier,
     Vehicle,
     VehicleModel,
+    WarrantyContract,
     WarrantyPolicy,
 )
 from portal.notifications.models import Notification  # noqa: F401
-from portal.oem.models import Announcement, AnnouncementRead, ReasonCode  # noqa: F401
 from portal.oldparts.models import (  # noqa: F401
     OldPart,
     OldPartEvent,

@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from portal.extensions import db
+from portal.masterdata.campaigns import Campaign, CampaignPart, CampaignVehicle
 from portal.masterdata.models import (
     FaultCode,
     LaborOperation,
@@ -18,6 +19,7 @@ from portal.masterdata.models import (
     Supplier,
     Vehicle,
     VehicleModel,
+    WarrantyContract,
     WarrantyPolicy,
 )
 
@@ -36,6 +38,10 @@ _TABLES = (
     LaborOperation.__table__,
     FaultCode.__table__,
     Vehicle.__table__,
+    WarrantyContract.__table__,
+    Campaign.__table__,
+    CampaignPart.__table__,
+    CampaignVehicle.__table__,
 )
 
 

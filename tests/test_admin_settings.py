@@ -15,11 +15,16 @@ import sqlalchemy as sa
 from portal import create_app
 from portal.admin import operations
 from portal.auth.models import User
-from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES, ClaimSettings
+from portal.claims.models import (
+    ALWAYS_BLOCKING,
+    FLAG_RULES,
+    SEEDED_REASON_CODES,
+    ClaimSettings,
+    ReasonCode,
+)
 from portal.errors import DomainError, ValidationFailed
-from portal.oem.models import SEEDED_REASON_CODES, ReasonCode
 from tests.conftest import test_config
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet, claim_payload
 from tests.test_api_auth import Api, api_for, error_of
 
 RULES = "/admin/rules"
@@ -378,15 +383,11 @@ def test_a_code_is_added_relabelled_deactivated_refused_then_reactivated(
 def test_a_seeded_code_can_be_deactivated_too_and_decide_claim_refuses_it(
     admin, world, fleet, db_session
 ):
-    from portal.claims import operations as ops
     from portal.claims.decisions import Decision, LineDecision, decide_claim
-    from portal.claims.payload import parse_claim
 
     assert admin.post(f"{CODES}/excessive_labor/active", data={"active": "0"}).status_code == 302
     db_session.expire_all()
-    ClaimSettings.current().auto_approve_enabled = False
-    station = world.users["station"]
-    claim = ops.submit_claim(ops.create_claim(station, parse_claim(claim_payload(fleet))), station)
+    claim = ClaimFactory(fleet=fleet, in_review=True)
     cut = LineDecision(claim.lines[1].id, approved_hours=Decimal("1.00"), reason="excessive_labor")
     with pytest.raises(ValidationFailed) as refused:
         decide_claim(claim.id, world.users["auditor"], Decision("approve", [cut]))

@@ -16,9 +16,15 @@ from decimal import Decimal
 
 import pytest
 
-from portal.claims.models import ClaimStatus
-from tests import factories
-from tests.factories import Fleet, claim_in
+from tests.factories import (
+    ClaimFactory,
+    Fleet,
+    SettlementRunFactory,
+    StationFactory,
+    UserFactory,
+    VehicleFactory,
+    VehicleModelFactory,
+)
 
 AS_OF = "2025-09-30"
 CLAIMED = Decimal("230.00")  # the payload's claim: 1 x 100.00 + 10% handling + 1.50 h x 80.00
@@ -31,18 +37,20 @@ def fleet(world):
 
 @pytest.fixture
 def an1(fleet):
-    return factories.vehicle_model("AN1")
+    return VehicleModelFactory(code="AN1")
 
 
 def sold(model, day, station=None):
-    return factories.vehicle(model, station, sale_date=day, production_date=date(2024, 12, 5))
+    return VehicleFactory(
+        model=model, selling_station=station, sale_date=day, production_date=date(2024, 12, 5)
+    )
 
 
-def repaired(world, fleet, vehicle, day, status=ClaimStatus.APPROVED, **kw):
-    return claim_in(
-        status,
-        world,
-        fleet,
+def repaired(fleet, vehicle, day, state="approved", **kw):
+    """A claim for `vehicle` repaired on `day`, taken to `state` (a `ClaimFactory` trait)."""
+    return ClaimFactory(
+        fleet=fleet,
+        **{state: True},
         vin=vehicle.vin,
         repair_date=day.isoformat(),
         fault_date=day.isoformat(),
@@ -58,13 +66,13 @@ def claims(world, fleet, an1):
     vehicles = [sold(an1, date(2025, 1, 10), world.stations[0]) for _ in range(4)]
     sold(an1, date(2025, 2, 10), world.stations[1])
     made = {
-        "p100_mis2": repaired(world, fleet, vehicles[0], date(2025, 2, 20)),
-        "p100_mis4": repaired(world, fleet, vehicles[1], date(2025, 4, 15)),
+        "p100_mis2": repaired(fleet, vehicles[0], date(2025, 2, 20)),
+        "p100_mis4": repaired(fleet, vehicles[1], date(2025, 4, 15)),
         "p200": repaired(
-            world, fleet, vehicles[2], date(2025, 4, 20), station="station_b", causal_part="P-200"
+            fleet, vehicles[2], date(2025, 4, 20), station="station_b", causal_part="P-200"
         ),
-        "rejected": repaired(world, fleet, vehicles[3], date(2025, 3, 1), ClaimStatus.REJECTED),
-        "later": repaired(world, fleet, vehicles[3], date(2025, 10, 2)),
+        "rejected": repaired(fleet, vehicles[3], date(2025, 3, 1), "rejected"),
+        "later": repaired(fleet, vehicles[3], date(2025, 10, 2)),
     }
     return made
 
@@ -230,14 +238,10 @@ def settled(world, claims):
     import sqlalchemy as sa
 
     from portal.extensions import db
-    from portal.settlement import engine
     from portal.settlement import operations as settle
     from portal.settlement.models import Chargeback, Statement, StatementKind
 
-    run = settle.start_run(world.users["finance"], engine.current_period())
-    db.session.refresh(run)
-    settle.request_release(run, world.users["finance"])
-    db.session.refresh(run)
+    SettlementRunFactory(world=world, released=True)
     chargebacks = {cb.claim_id: cb for cb in db.session.scalars(sa.select(Chargeback))}
     settle.accept_chargeback(chargebacks[claims["p100_mis2"].id], world.users["supplier"])
     settle.dispute_chargeback(
@@ -296,19 +300,22 @@ def rising_cohort(world, fleet, an1):
     for month in ("2024-10", "2024-11", "2024-12", "2025-01"):
         produced = date.fromisoformat(f"{month}-05")
         cohorts[month] = [
-            factories.vehicle(
-                an1, world.stations[0], sale_date=date(2025, 1, 10), production_date=produced
+            VehicleFactory(
+                model=an1,
+                selling_station=world.stations[0],
+                sale_date=date(2025, 1, 10),
+                production_date=produced,
             )
             for _ in range(20)
         ]
     made = []
     for month in ("2024-10", "2024-11", "2024-12"):
-        made.append(repaired(world, fleet, cohorts[month][0], date(2025, 3, 20)))
+        made.append(repaired(fleet, cohorts[month][0], date(2025, 3, 20)))
     newest = []
     for i, day in enumerate(
         ["2025-02-20", "2025-02-25", "2025-03-15", "2025-03-20", "2025-04-15", "2025-04-20"]
     ):
-        newest.append(repaired(world, fleet, cohorts["2025-01"][i], date.fromisoformat(day)))
+        newest.append(repaired(fleet, cohorts["2025-01"][i], date.fromisoformat(day)))
     return newest
 
 
@@ -367,16 +374,16 @@ def test_a_cohort_at_the_others_rate_raises_nothing(world, fleet, an1):
 
     for month in ("2024-11", "2024-12"):
         vehicles = [
-            factories.vehicle(
-                an1,
-                world.stations[0],
+            VehicleFactory(
+                model=an1,
+                selling_station=world.stations[0],
                 sale_date=date(2025, 1, 10),
                 production_date=date.fromisoformat(f"{month}-05"),
             )
             for _ in range(10)
         ]
         for vehicle in vehicles[:3]:
-            repaired(world, fleet, vehicle, date(2025, 3, 20))
+            repaired(fleet, vehicle, date(2025, 3, 20))
     assert check(date(2025, 9, 30)) == []
 
 
@@ -387,26 +394,24 @@ def test_a_cohort_at_the_others_rate_raises_nothing(world, fleet, an1):
 def station_claims(world, fleet, an1):
     """Five stations. ST-A, ST-B, ST-C: five claims each, one per vehicle, as claimed (1.50 h).
     ST-D: five claims of 6.00 labor hours. ST-E: ten claims on two vehicles, a month apart."""
-    from portal.auth.models import Role
-
     for code in ("ST-C", "ST-D", "ST-E"):
-        station = factories.station(code, name=f"Station {code[-1]}")
-        world.users[code] = factories.user(Role.STATION, station, code.lower())
+        station = StationFactory(code=code, name=f"Station {code[-1]}")
+        world.users[code] = UserFactory(station=True, organisation=station, username=code.lower())
     for key in ("station", "station_b", "ST-C"):
         for i in range(5):
             vehicle = sold(an1, date(2025, 1, 10))
-            repaired(world, fleet, vehicle, date(2025, 3, 1 + i), station=key)
+            repaired(fleet, vehicle, date(2025, 3, 1 + i), station=key)
     long_labor = [
         {"kind": "part", "part_number": "P-100", "qty": 1},
         {"kind": "labor", "operation_code": "OP-1", "hours": "6.00", "description": "seized"},
     ]
     for i in range(5):
         vehicle = sold(an1, date(2025, 1, 10))
-        repaired(world, fleet, vehicle, date(2025, 3, 1 + i), station="ST-D", lines=long_labor)
+        repaired(fleet, vehicle, date(2025, 3, 1 + i), station="ST-D", lines=long_labor)
     repeated = [sold(an1, date(2025, 1, 10)) for _ in range(2)]
     for i in range(10):
         day = date(2025, 2 + i // 2, 10 + i % 2)
-        repaired(world, fleet, repeated[i % 2], day, station="ST-E")
+        repaired(fleet, repeated[i % 2], day, station="ST-E")
 
 
 def test_outlier_stations_are_flagged_by_their_tests_with_the_claims_behind_them(

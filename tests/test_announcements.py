@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from flask import render_template
 
 from portal.announcements import operations as ops
+from portal.announcements.models import Announcement, AnnouncementRead
 from portal.claims import attachments
 from portal.db import utcnow
 from portal.notifications.models import Notification
-from portal.oem.models import Announcement, AnnouncementRead
 from tests import factories
 
 PDF = b"%PDF-1.7\n" + b"0" * 64

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from tests import factories
+from tests.factories import VehicleFactory
 from tests.test_analysis_pages import AS_OF, CLAIMED, an1, claims, fleet, repaired  # noqa: F401
 from tests.test_api_auth import api_for, error_of
 
@@ -81,13 +81,16 @@ def test_reliability_fits_the_selection_and_forecasts(client, world, fleet, an1)
     """Twelve vehicles sold in January 2025, one failing at each MIS 1..6: a fit with its
     forecast; the Nevada row counts the claims at MIS 1..6."""
     vehicles = [
-        factories.vehicle(
-            an1, world.stations[0], sale_date=date(2025, 1, 10), production_date=date(2024, 12, 1)
+        VehicleFactory(
+            model=an1,
+            selling_station=world.stations[0],
+            sale_date=date(2025, 1, 10),
+            production_date=date(2024, 12, 1),
         )
         for _ in range(12)
     ]
     for k in range(1, 7):
-        repaired(world, fleet, vehicles[k], date(2025, k, 20))
+        repaired(fleet, vehicles[k], date(2025, k, 20))
     api = api_for(client, world, "admin")
     response = api.get(f"/analysis/reliability?model=AN1&as_of={AS_OF}&horizon=3&future_sales=10")
     assert response.status_code == 200, response.get_data(as_text=True)

@@ -11,9 +11,8 @@ import sqlalchemy as sa
 
 from portal.claims import operations as ops
 from portal.claims.models import Claim
-from portal.claims.payload import parse_claim
 from tests import factories
-from tests.factories import Fleet, World, claim_payload
+from tests.factories import ClaimFactory, Fleet, World, claim_payload
 from tests.test_api_auth import Api, api_for, error_of, token_for
 
 
@@ -143,8 +142,7 @@ def test_two_patches_at_once_with_the_same_etag_one_wins_the_other_gets_409(comm
         world = World.build()
         fleet = Fleet.build(world)
         factories.UserFactory(station=True, organisation=world.stations[0], username="station_a2")
-        claim = ops.create_claim(world.users["station"], parse_claim(claim_payload(fleet)))
-        number = claim.number
+        number = ClaimFactory(fleet=fleet).number
         bodies = {
             "station_a": claim_payload(fleet, odometer_km=16000),
             "station_a2": claim_payload(fleet, odometer_km=17000),

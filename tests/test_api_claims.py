@@ -777,6 +777,7 @@ def test_a_station_looks_up_a_vehicle_with_its_coverage(client, world, station, 
         "expires_on": coverage["basic"]["expires_on"],
         "km_left": 85000,
         "in_coverage": True,
+        "contract": None,  # no extended warranty contract
     }
     assert coverage["wear"]["in_coverage"] is False  # 6 months, sold 400 days ago
     assert coverage["powertrain"]["in_coverage"] is True

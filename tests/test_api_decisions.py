@@ -11,10 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from portal.claims import operations as ops
-from portal.claims.models import Claim, ClaimSettings
+from portal.claims.models import SEEDED_REASON_CODES, Claim, ClaimSettings, ReasonCode
 from portal.claims.operations import RuleRefused
-from portal.claims.payload import parse_claim
-from portal.oem.models import SEEDED_REASON_CODES, ReasonCode
 from tests import factories
 from tests.factories import ClaimFactory, Fleet, World, claim_payload
 from tests.test_api_auth import API, Api, api_for, error_of, token_for
@@ -330,13 +328,9 @@ def test_two_auditors_deciding_at_once_through_the_api_one_wins(committing_app):
 
     with committing_app.app_context():
         world = World.build()
-        ClaimSettings.current().auto_approve_enabled = False
         fleet = Fleet.build(world)
         factories.UserFactory(auditor=True, organisation=world.oem, username="auditor2")
-        user = world.users["station"]
-        claim = ops.create_claim(user, parse_claim(claim_payload(fleet)))
-        ops.submit_claim(claim, user)
-        number = claim.number
+        number = ClaimFactory(fleet=fleet, in_review=True).number
         db.session.commit()
 
     client = committing_app.test_client()

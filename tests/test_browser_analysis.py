@@ -13,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests import factories
 from tests.browser_support import (  # noqa: F401 - fixtures
     browser,
     db_session,
@@ -23,6 +22,7 @@ from tests.browser_support import (  # noqa: F401 - fixtures
     save_screenshot,
     sign_in,
 )
+from tests.factories import ClaimFactory, Fleet, VehicleFactory, VehicleModelFactory
 
 pytestmark = pytest.mark.browser
 
@@ -34,9 +34,7 @@ def history(live_server):  # noqa: F811 - the fixture imported above
     """48 AN1 vehicles sold over eight months of 2025, 26 auto-approved claims on P-100 and
     P-200 at stations A and B, spread over months in service."""
     from portal.auth.models import User
-    from portal.claims import operations as ops
     from portal.claims.models import ClaimSettings, ClaimStatus
-    from portal.claims.payload import parse_claim
     from portal.extensions import db
 
     with live_server.app.app_context():
@@ -44,8 +42,8 @@ def history(live_server):  # noqa: F811 - the fixture imported above
         settings = ClaimSettings.current()
         settings.auto_approve_enabled = True
         settings.auto_approve_threshold = Decimal("100000.00")
-        fleet = factories.Fleet.build(world)
-        model = factories.vehicle_model("AN1", name="Analysis AN1")
+        fleet = Fleet.build(world)
+        model = VehicleModelFactory(code="AN1", name="Analysis AN1")
         users = {
             key: db.session.scalar(
                 sa.select(User).where(User.username == live_server.usernames[key])
@@ -56,9 +54,9 @@ def history(live_server):  # noqa: F811 - the fixture imported above
         for month in range(1, 9):
             for n in range(6):
                 vehicles.append(
-                    factories.vehicle(
-                        model,
-                        world.stations[n % 2],
+                    VehicleFactory(
+                        model=model,
+                        selling_station=world.stations[n % 2],
                         sale_date=date(2025, month, 5),
                         production_date=date(2025, month, 1) - timedelta(days=20),
                     )
@@ -66,15 +64,15 @@ def history(live_server):  # noqa: F811 - the fixture imported above
         numbers = []
         for i, car in enumerate(vehicles[:26]):
             repair = car.sale_date + timedelta(days=20 + 23 * (i % 7))
-            user = users["station" if i % 3 else "station_b"]
-            data = factories.claim_payload(
-                fleet,
+            claim = ClaimFactory(
+                fleet=fleet,
+                submitted=True,
+                filer=users["station" if i % 3 else "station_b"],
                 vin=car.vin,
                 repair_date=repair.isoformat(),
                 fault_date=repair.isoformat(),
                 causal_part="P-100" if i % 4 else "P-200",
             )
-            claim = ops.submit_claim(ops.create_claim(user, parse_claim(data)), user)
             assert claim.status is ClaimStatus.APPROVED, claim.flags
             numbers.append(claim.number)
         db.session.commit()

@@ -165,7 +165,7 @@ def test_an_auditor_cuts_a_labor_line_and_the_station_sees_it(
     expect(page.locator('[data-count="in_review"]')).to_have_text("3")
     save_screenshot(page, tmp_path, "review-queue-en")
 
-    page.get_by_role("link", name=number).click()
+    page.get_by_test_id("queue").get_by_role("link", name=number).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(number)
     expect(page.get_by_test_id("coverage")).to_contain_text("In coverage")
     expect(page.get_by_test_id("earlier-claims").locator("[data-earlier]")).to_have_count(1)
@@ -189,7 +189,24 @@ def test_an_auditor_cuts_a_labor_line_and_the_station_sees_it(
     labor.get_by_label("Note on line 2").fill("Standard time is 1.5 h; drilling not justified")
     save_screenshot(page, tmp_path, "review-page-en")
 
+    asked = []
+
+    def confirm(dialog):  # every confirmation asked is answered "OK"
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", confirm)
+    # Enter in a field decides nothing (the form's default button is a disabled one): no
+    # "Return claim to the station?" to accept by a second Enter.
+    labor.get_by_label("Note on line 2").press("Enter")
+    page.wait_for_timeout(300)
+    assert asked == []
+    expect(page.get_by_test_id("decision-form")).to_be_visible()
     page.get_by_test_id("approve").click()
+    # The approval asked first, naming the amount being approved.
+    expect(page.get_by_role("alert").first).to_be_visible()
+    page.remove_listener("dialog", confirm)
+    assert asked == [f"Approve claim {number} for 230.00?"], asked
     # On to the next claim in the queue, with the decision confirmed.
     expect(page.get_by_role("alert").first).to_contain_text(
         f"Claim {number} is Partially approved: 230.00 approved of 310.00 claimed."

@@ -32,9 +32,7 @@ def shipped(live_server):  # noqa: F811 - the fixture imported above
     """An auto-approved claim of station A for one P-100, routed to supplier A and shipped:
     (tag, shipment number)."""
     from portal.auth.models import User
-    from portal.claims import operations as ops
     from portal.claims.models import ClaimSettings
-    from portal.claims.payload import parse_claim
     from portal.extensions import db
     from portal.masterdata.models import Disposition
     from portal.oldparts import operations as op
@@ -50,8 +48,7 @@ def shipped(live_server):  # noqa: F811 - the fixture imported above
         user = db.session.scalar(
             sa.select(User).where(User.username == live_server.usernames["station"])
         )
-        data = factories.claim_payload(fleet)
-        claim = ops.submit_claim(ops.create_claim(user, parse_claim(data)), user)
+        claim = factories.ClaimFactory(fleet=fleet, filer=user, submitted=True)
         (tag,) = db.session.scalars(sa.select(OldPart.tag).where(OldPart.claim == claim))
         shipment = op.create_return_shipment(user, [tag])
         op.ship(shipment, user, "ZTO", "ZT0005678")

@@ -142,23 +142,17 @@ def test_the_station_home_lists_its_own_claims_newest_first(world, fleet, statio
     assert f'href="/claims/{first.number}"' in row
     assert "Warranty repair" in row and 'data-status="draft"' in row and ">Draft<" in row
     assert fleet.vehicle.vin in row and days_ago(2) in row
-    assert '<td class="num">230.00</td>' in row  # claimed, right-aligned by the num class
-    assert '<td class="num">-</td>' in row  # nothing approved yet
+    assert '<td class="num" data-label="Claimed">230.00</td>' in row  # claimed, right-aligned
+    assert '<td class="num" data-label="Approved">-</td>' in row  # nothing approved yet
 
 
 def test_the_counts_on_top_show_drafts_review_returned_and_approved_this_month(
     world, fleet, station
 ):
     ClaimFactory(fleet=fleet)
-    approved = ClaimFactory(fleet=fleet)
-    ops.submit_claim(approved, world.users["station"])  # auto-approved: 230.00 under 2000
-    in_review = ClaimFactory(fleet=fleet, goodwill_reason="")
-    in_review.lines[0].qty = 30  # 3000.00: above the auto-approval threshold
-    ops.submit_claim(in_review, world.users["station"])
-    returned = ClaimFactory(fleet=fleet)
-    returned.lines[0].qty = 30
-    ops.submit_claim(returned, world.users["station"])
-    ops.return_claim(returned, world.users["auditor"], "Photo of the part missing")
+    ClaimFactory(fleet=fleet, submitted=True)  # auto-approved: 230.00 under 2000
+    ClaimFactory(fleet=fleet, in_review=True)
+    ClaimFactory(fleet=fleet, returned=True)
 
     page = html(station.get("/dealer/"))
 
@@ -195,17 +189,16 @@ def test_the_list_filters_by_type_status_flags_and_dates(world, fleet, station, 
         "appraisal": ClaimFactory(
             fleet=fleet, type="appraisal", lines=[], repair_date=days_ago(20)
         ),
-        "approved": ClaimFactory(fleet=fleet),
+        "approved": ClaimFactory(fleet=fleet, submitted=True),
         "flagged": ClaimFactory(
             fleet=fleet,
+            submitted=True,
             vin=fleet.old_vehicle.vin,
             odometer_km=95000,
             goodwill_reason="Loyal customer",
         ),
         "older": ClaimFactory(fleet=fleet, type="roadside", repair_date=days_ago(10), lines=[]),
     }
-    ops.submit_claim(claims["approved"], world.users["station"])
-    ops.submit_claim(claims["flagged"], world.users["station"])
     assert claims["flagged"].status is ClaimStatus.IN_REVIEW and claims["flagged"].is_flagged
 
     page = html(station.get("/dealer/", query_string=query))
@@ -263,7 +256,7 @@ def test_the_list_pages_by_25(world, fleet, station):
 # -- the type chooser and the form ----------------------------------------------------------------
 
 
-def test_new_claim_offers_the_seven_types_each_explained(station):
+def test_new_claim_offers_the_eight_types_each_explained(station):
     page = html(station.get("/claims/new"))
     types = re.findall(r'href="/claims/new\?type=(\w+)"', page)
     assert types == [
@@ -274,6 +267,7 @@ def test_new_claim_offers_the_seven_types_each_explained(station):
         "roadside",
         "outsourced_purchase",
         "emergency_part",
+        "campaign",
     ]
     assert "Emergency part transfer" in page and "紧急调件单" in page
     assert "needs an approved appraisal" in page
@@ -675,8 +669,7 @@ def test_a_returned_claim_is_edited_and_resubmitted_as_version_2(world, fleet, s
 
 
 def test_an_approved_claim_cannot_be_edited_or_resubmitted(world, fleet, station, db_session):
-    claim = ClaimFactory(fleet=fleet)
-    ops.submit_claim(claim, world.users["station"])
+    claim = ClaimFactory(fleet=fleet, submitted=True)
     response = station.get(f"/claims/{claim.number}/edit")
     assert response.status_code == 302
     assert "can no longer be edited" in html(station.get(response.headers["Location"]))
@@ -689,9 +682,12 @@ def test_an_approved_claim_cannot_be_edited_or_resubmitted(world, fleet, station
 
 def test_the_station_and_the_auditor_talk_on_the_claims_thread(world, fleet, station, sign_in):
     claim = ClaimFactory(
-        fleet=fleet, goodwill_reason="x", vin=fleet.old_vehicle.vin, odometer_km=95000
+        fleet=fleet,
+        submitted=True,
+        goodwill_reason="x",
+        vin=fleet.old_vehicle.vin,
+        odometer_km=95000,
     )
-    ops.submit_claim(claim, world.users["station"])
     auditor = sign_in("auditor")
 
     response = station.post(f"/claims/{claim.number}/comments", data={"body": "Photos attached"})
@@ -724,9 +720,12 @@ def test_a_draft_has_no_thread_yet(world, fleet, station, db_session):
 
 def test_auditors_and_finance_read_a_submitted_claim_without_station_buttons(world, fleet, sign_in):
     claim = ClaimFactory(
-        fleet=fleet, vin=fleet.old_vehicle.vin, odometer_km=95000, goodwill_reason="x"
+        fleet=fleet,
+        submitted=True,
+        vin=fleet.old_vehicle.vin,
+        odometer_km=95000,
+        goodwill_reason="x",
     )
-    ops.submit_claim(claim, world.users["station"])
     for role, may_comment in (("auditor", True), ("finance", False)):
         client = sign_in(role)
         page = html(client.get(f"/claims/{claim.number}"))
@@ -875,8 +874,7 @@ def test_roles_that_never_act_on_claims_are_forbidden(
 
 
 def test_oem_users_may_read_but_never_file_or_edit(world, fleet, sign_in):
-    claim = ClaimFactory(fleet=fleet)
-    ops.submit_claim(claim, world.users["station"])
+    claim = ClaimFactory(fleet=fleet, submitted=True)
     auditor = sign_in("auditor")
     assert auditor.get("/claims/new").status_code == 403
     assert auditor.get(f"/claims/{claim.number}/edit").status_code == 403
@@ -899,10 +897,8 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, world, fleet):
 
 
 def test_the_vehicle_lookup_gives_coverage_per_group_and_the_claim_history(world, fleet, station):
-    mine = ClaimFactory(fleet=fleet)
-    ops.submit_claim(mine, world.users["station"])
-    theirs = ClaimFactory(fleet=fleet, station="station_b", odometer_km=16000)
-    ops.submit_claim(theirs, world.users["station_b"])
+    mine = ClaimFactory(fleet=fleet, submitted=True)
+    theirs = ClaimFactory(fleet=fleet, submitted=True, station="station_b", odometer_km=16000)
     their_draft = ClaimFactory(fleet=fleet, station="station_b")
 
     response = station.get(

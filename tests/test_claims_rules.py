@@ -9,10 +9,10 @@ import pytest
 
 from portal.claims import operations as ops
 from portal.claims.attachments import add_attachment
+from portal.claims.decisions import Decision, decide_claim
 from portal.claims.models import ClaimSettings, ClaimStatus
 from portal.claims.operations import RuleRefused
-from portal.claims.payload import parse_claim
-from tests.factories import Fleet, claim_payload
+from tests.factories import ClaimFactory, Fleet
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 DAY = timedelta(days=1)
@@ -38,12 +38,11 @@ def days_ago(n: int) -> str:
 
 
 def submit(user, fleet, **overrides):
-    claim = ops.create_claim(user, parse_claim(claim_payload(fleet, **overrides)))
-    return ops.submit_claim(claim, user)
+    return ClaimFactory(fleet=fleet, filer=user, submitted=True, **overrides)
 
 
 def refused(user, fleet, **overrides) -> dict[str, str]:
-    claim = ops.create_claim(user, parse_claim(claim_payload(fleet, **overrides)))
+    claim = ClaimFactory(fleet=fleet, filer=user, **overrides)
     with pytest.raises(RuleRefused) as caught:
         ops.submit_claim(claim, user)
     assert claim.status is ClaimStatus.DRAFT
@@ -97,7 +96,7 @@ def test_odometer_below_the_imported_reading_is_refused(user, fleet):
 
 
 def test_odometer_below_a_submitted_claims_reading_is_refused_but_drafts_do_not_count(user, fleet):
-    ops.create_claim(user, parse_claim(claim_payload(fleet, odometer_km=50000)))  # a draft
+    ClaimFactory(fleet=fleet, filer=user, odometer_km=50000)  # a draft
     submit(
         user,
         fleet,
@@ -246,20 +245,21 @@ def test_a_pending_appraisal_is_not_enough(user, fleet):
 def test_major_assembly_with_a_valid_approved_appraisal_is_accepted(world, user, fleet):
     appraisal = submit(user, fleet, type="appraisal", causal_part="ENG-1", lines=[])
     assert appraisal.status is ClaimStatus.IN_REVIEW  # appraisals always go to an auditor
-    approve(appraisal)
+    decide_claim(appraisal.id, world.users["auditor"], Decision("approve"))
     claim = submit(user, fleet, **major(fleet))
     assert claim.status is ClaimStatus.IN_REVIEW  # 12 000 is above the threshold
 
 
 def test_an_appraisal_expires_after_30_days(user, fleet):
-    appraisal = submit(user, fleet, type="appraisal", causal_part="ENG-1", lines=[])
-    approve(appraisal)
+    appraisal = ClaimFactory(
+        fleet=fleet, approved=True, type="appraisal", causal_part="ENG-1", lines=[]
+    )
     appraisal.valid_until = date.today() - DAY
     assert refused(user, fleet, **major(fleet)) == {"appraisal_required": "causal_part"}
 
 
 def test_an_appraisal_for_another_part_does_not_count(user, fleet):
-    approve(submit(user, fleet, type="appraisal", causal_part="P-100", lines=[]))
+    ClaimFactory(fleet=fleet, approved=True, type="appraisal", causal_part="P-100", lines=[])
     assert refused(user, fleet, **major(fleet)) == {"appraisal_required": "causal_part"}
 
 
@@ -273,24 +273,6 @@ def test_a_repair_cannot_replace_a_major_assembly(user, fleet):
     assert refused(user, fleet, lines=[{"kind": "part", "part_number": "ENG-1", "qty": 1}]) == {
         "major_assembly": "lines[0].part_number"
     }
-
-
-def approve(claim):
-    """Approve as claimed (the audit capability's decision, reduced to what these rules need)."""
-    from portal.claims import pricing
-
-    for line in claim.lines:
-        line.approved_qty, line.approved_hours, line.approved_amount = (
-            line.qty,
-            line.hours,
-            line.amount,
-        )
-    pricing.apply_approved_totals(claim)
-    claim.status = ClaimStatus.APPROVED
-    from portal.db import utcnow
-
-    claim.decided_at = utcnow()
-    ops._set_validity(claim, date.today())
 
 
 # -- roadside, outsourced purchase, emergency part -------------------------------------------------
@@ -313,16 +295,10 @@ def roadside(fleet, **overrides):
 
 def test_roadside_needs_a_trip_and_receipts(user, fleet):
     assert refused(user, fleet, **roadside(fleet)) == {"roadside": "attachments"}
-    claim = ops.create_claim(
-        user,
-        parse_claim(
-            claim_payload(
-                fleet,
-                **roadside(
-                    fleet, lines=[{"kind": "other", "amount": "35.00", "description": "Tolls"}]
-                ),
-            )
-        ),
+    claim = ClaimFactory(
+        fleet=fleet,
+        filer=user,
+        **roadside(fleet, lines=[{"kind": "other", "amount": "35.00", "description": "Tolls"}]),
     )
     with pytest.raises(RuleRefused) as caught:
         ops.submit_claim(claim, user)
@@ -333,7 +309,7 @@ def test_roadside_needs_a_trip_and_receipts(user, fleet):
 
 
 def test_roadside_with_receipts_pays_km_labor_and_tolls(user, fleet):
-    claim = ops.create_claim(user, parse_claim(claim_payload(fleet, **roadside(fleet))))
+    claim = ClaimFactory(fleet=fleet, filer=user, **roadside(fleet))
     add_attachment(claim, user, "receipt.png", PNG)
     ops.submit_claim(claim, user)
     # 64 km x 3.50 = 224.00; 2 h x 80.00 = 160.00; tolls 35.00
@@ -341,7 +317,7 @@ def test_roadside_with_receipts_pays_km_labor_and_tolls(user, fleet):
     assert claim.status is ClaimStatus.APPROVED
 
 
-def test_an_outsourced_invoice_is_paid_up_to_the_approved_cap(user, fleet):
+def test_an_outsourced_invoice_is_paid_up_to_the_approved_cap(world, user, fleet):
     request = submit(
         user,
         fleet,
@@ -351,7 +327,7 @@ def test_an_outsourced_invoice_is_paid_up_to_the_approved_cap(user, fleet):
         ],
     )
     assert request.status is ClaimStatus.IN_REVIEW
-    approve(request)
+    decide_claim(request.id, world.users["auditor"], Decision("approve"))
     invoice = [{"kind": "other", "amount": "800.01", "description": "Invoice 4411"}]
     today = date.today().isoformat()
     claim = submit(user, fleet, outsourced_request=request.number, lines=invoice, repair_date=today)

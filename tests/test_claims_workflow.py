@@ -220,7 +220,7 @@ def test_comments_need_a_submitted_claim_and_text(world, station_user, fleet):
     assert [c.body for c in claim.comments] == ["Photos follow", "Thanks"]
 
 
-def test_types_are_the_seven_of_the_design():
+def test_types_are_the_eight_of_the_design():
     assert {t.value for t in ClaimType} == {
         "repair",
         "major_assembly",
@@ -229,5 +229,6 @@ def test_types_are_the_seven_of_the_design():
         "roadside",
         "outsourced_purchase",
         "emergency_part",
+        "campaign",
     }
     assert factories.PASSWORD

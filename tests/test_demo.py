@@ -22,13 +22,16 @@ from flask_sqlalchemy.session import _app_ctx_id
 
 from portal import create_app
 from portal import demo as demo_module
+from portal.announcements.models import Announcement, AnnouncementRead
 from portal.auth.models import Role, User
 from portal.auth.operations import password_problem
 from portal.auth.views import HOME_ENDPOINTS
+from portal.campaigns.queries import completion, completion_by
 from portal.claims.attachments import path_of, sniff
 from portal.claims.decisions import PRE_AUTHORISATIONS
 from portal.claims.models import (
     FLAG_RULES,
+    SEEDED_REASON_CODES,
     Attachment,
     Claim,
     ClaimComment,
@@ -47,6 +50,7 @@ from portal.demo import DEMO_PASSWORD, DEMO_USERS, MASTER_DATA_STEPS, load_demo
 from portal.demo.clock import LOCAL_TZ, local_moment
 from portal.demo.settlement import DEMO_SUPPLIER, released_periods
 from portal.extensions import db
+from portal.masterdata.campaigns import Campaign, CampaignKind
 from portal.masterdata.coverage import coverage_of
 from portal.masterdata.models import (
     OEM_CODE,
@@ -60,11 +64,11 @@ from portal.masterdata.models import (
     Supplier,
     Vehicle,
     VehicleModel,
+    WarrantyContract,
 )
 from portal.masterdata.vin import is_valid_vin
 from portal.money import money_sum, round_money
 from portal.notifications.models import Notification
-from portal.oem.models import SEEDED_REASON_CODES, Announcement, AnnouncementRead
 from portal.oem.queue import QueueFilter, queue_counts, queue_page
 from portal.oldparts.models import (
     ChargeKind,
@@ -419,7 +423,7 @@ def test_a_vehicles_odometer_only_grows_from_claim_to_claim():
 
 
 def test_auto_approved_claims_are_under_the_threshold_without_flags():
-    auto = claims(Claim.auto_decision_rule.is_not(None))
+    auto = claims(Claim.auto_decision_rule.is_not(None), Claim.type != ClaimType.CAMPAIGN)
     statuses = decided_statuses()
     assert len(auto) >= 100
     assert {claim.type for claim in auto} == {
@@ -432,6 +436,22 @@ def test_auto_approved_claims_are_under_the_threshold_without_flags():
         assert claim.auto_decision_rule == "auto_approve_under_2000.00"
         assert claim.total_amount < Decimal("2000.00") and claim.flag_mask == 0
         assert claim.approved_total_amount == claim.total_amount
+
+
+def test_a_recall_is_half_done_across_regions_and_a_service_campaign_just_opened():
+    recall = db.session.scalar(sa.select(Campaign).where(Campaign.kind == CampaignKind.RECALL))
+    service = db.session.scalar(sa.select(Campaign).where(Campaign.kind == CampaignKind.SERVICE))
+    done = completion(recall)
+    assert done.affected >= 30
+    assert 0.3 * done.affected <= done.done + done.in_work <= 0.7 * done.affected
+    assert done.in_work >= 1  # more labor than the package: an auditor reviews it
+    assert done.cost_so_far > 0 and done.cost_to_come > 0
+    regions = [row for row in completion_by(recall, "region") if row.completion.done]
+    assert len(regions) >= 3
+    assert (date.today() - service.start_date).days <= 7
+    assert 1 <= completion(service).done < completion(service).affected
+    package = claims(Claim.auto_decision_rule == "campaign_package")
+    assert package and all(c.type is ClaimType.CAMPAIGN and c.flag_mask == 0 for c in package)
 
 
 def test_auditors_approve_cut_reject_and_return_with_reasons():
@@ -1190,3 +1210,18 @@ def test_another_seed_gives_other_master_data(tmp_path, monkeypatch):
     assert other["vehicles"] != loaded["vehicles"]
     assert other["prices"] != loaded["prices"]
     assert len(other["vehicles"]) == len(loaded["vehicles"])
+
+
+def test_older_vehicles_have_contracts_and_an_approved_repair_is_covered_only_thanks_to_one():
+    contracts = all_of(WarrantyContract)
+    assert len({c.vehicle_id for c in contracts}) >= 10
+    for contract in contracts:
+        policy = contract.vehicle.model.policy_for(contract.group)
+        assert policy is not None and contract.km > policy.km
+        assert contract.start_date > contract.vehicle.sale_date
+    (claim,) = claims(Claim.contract_id.is_not(None))
+    assert claim.status in (ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED)
+    policy = claim.vehicle.model.policy_for(claim.causal_part.group)
+    sale = claim.vehicle.sale_date
+    assert not coverage_of(policy, sale, claim.repair_date, claim.odometer_km).in_coverage
+    assert claim.contract.in_force_on(claim.repair_date)

@@ -57,17 +57,15 @@ def test_only_the_shipper_ships_and_only_once(world, fleet):
 
 def test_a_regular_shipment_is_recorded_by_the_oem(world, fleet):
     claim = ClaimFactory(
-        fleet=fleet, emergency_part=True, submitted=True, fulfilment="regular", shipper_code=""
+        fleet=fleet, emergency_part=True, approved=True, fulfilment="regular", shipper_code=""
     )
-    decide_claim(claim.id, world.users["auditor"], Decision("approve"))
     assert not can_ship(claim, world.users["station_b"])
     ship_emergency_part(claim, world.users["auditor"], "OEM logistics", "PC-778", None)
     assert claim.shipped_by == world.users["auditor"]
 
 
 def test_receipt_is_confirmed_by_the_requester_after_shipping_only(world, fleet):
-    claim = ClaimFactory(fleet=fleet, emergency_part=True, submitted=True)
-    decide_claim(claim.id, world.users["auditor"], Decision("approve"))
+    claim = ClaimFactory(fleet=fleet, emergency_part=True, approved=True)
     with pytest.raises(Conflict, match="not shipped"):
         confirm_receipt(claim, world.users["station"])
     ship_emergency_part(claim, world.users["station_b"], "SF", "1", None)
@@ -79,8 +77,7 @@ def test_receipt_is_confirmed_by_the_requester_after_shipping_only(world, fleet)
 
 
 def test_pages_drop_shipment_end_to_end(world, fleet, client, login_as, db_session):
-    claim = ClaimFactory(fleet=fleet, emergency_part=True, submitted=True)
-    decide_claim(claim.id, world.users["auditor"], Decision("approve"))
+    claim = ClaimFactory(fleet=fleet, emergency_part=True, approved=True)
     number = claim.number
     login_as("station_b")
     page = client.get(f"/claims/{number}").get_data(as_text=True)
@@ -109,10 +106,8 @@ def test_pages_drop_shipment_end_to_end(world, fleet, client, login_as, db_sessi
 def test_pages_a_supplier_ships_what_it_is_named_for_and_sees_nothing_else(
     world, fleet, client, login_as
 ):
-    claim = ClaimFactory(fleet=fleet, emergency_part=True, submitted=True, shipper_code="SU-A")
-    other = ClaimFactory(fleet=fleet, emergency_part=True, submitted=True, shipper_code="ST-B")
-    for c in (claim, other):
-        decide_claim(c.id, world.users["auditor"], Decision("approve"))
+    claim = ClaimFactory(fleet=fleet, emergency_part=True, approved=True, shipper_code="SU-A")
+    other = ClaimFactory(fleet=fleet, emergency_part=True, approved=True, shipper_code="ST-B")
     login_as("supplier")
     assert client.get(f"/claims/{claim.number}").status_code == 200
     assert client.get(f"/claims/{other.number}").status_code == 404

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from tests.factories import Fleet, claim_in
+from tests.factories import ClaimFactory, Fleet
 from tests.test_api_auth import token_for
 
 pytestmark = pytest.mark.fuzz
@@ -49,9 +49,7 @@ def api_schema(app, db_session):
 @pytest.fixture
 def tokens(client, world) -> dict[str | None, str | None]:
     """A bearer token per role, and a claim in review so that some numbers name a record."""
-    from portal.claims.models import ClaimStatus
-
-    claim_in(ClaimStatus.IN_REVIEW, world, Fleet.build(world))
+    ClaimFactory(fleet=Fleet.build(world), in_review=True)
     return {role: token_for(client, world.usernames[role]) if role else None for role in ROLES}
 
 

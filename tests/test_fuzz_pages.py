@@ -15,7 +15,7 @@ from portal.claims.forms import ClaimFilterForm
 from portal.masterdata.views import LISTINGS
 from portal.oldparts.forms import OldPartFilterForm
 from portal.settlement.forms import DisputeFilterForm, StatementFilterForm
-from tests.factories import Fleet, claim_in
+from tests.factories import ClaimFactory, Fleet
 
 pytestmark = pytest.mark.fuzz
 
@@ -73,9 +73,7 @@ LIST_PAGES = [
 @pytest.fixture
 def fleet(world):
     fleet = Fleet.build(world)
-    from portal.claims.models import ClaimStatus
-
-    claim_in(ClaimStatus.IN_REVIEW, world, fleet)  # something in the lists
+    ClaimFactory(fleet=fleet, in_review=True)  # something in the lists
     return fleet
 
 

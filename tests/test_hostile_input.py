@@ -318,11 +318,13 @@ def test_a_settlement_run_for_a_full_width_period_is_refused_naming_period(clien
 
 @pytest.mark.parametrize("value", ["１２", "٣", "1" * 30])
 def test_a_freight_amount_in_other_digits_or_beyond_its_column_is_refused(value):
-    from portal.api.fulfilment import _freight
+    from pydantic import ValidationError
 
-    errors: dict[str, str] = {}
-    assert _freight({"freight_amount": value}, errors) is None
-    assert "freight_amount" in errors
+    from portal.api.schemas import Shipment
+
+    with pytest.raises(ValidationError) as refused:
+        Shipment.model_validate({"carrier": "SF", "tracking_no": "1", "freight_amount": value})
+    assert [e["loc"] for e in refused.value.errors()] == [("freight_amount",)]
 
 
 @pytest.mark.parametrize(

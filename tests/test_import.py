@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from portal.auth.models import Role
 from portal.extensions import db
+from portal.masterdata.campaigns import Campaign, CampaignVehicle
 from portal.masterdata.importer import (
     IMPORT_ORDER,
     KINDS,
@@ -30,6 +30,7 @@ from portal.masterdata.models import (
     Supplier,
     Vehicle,
     VehicleModel,
+    WarrantyContract,
     WarrantyPolicy,
 )
 from portal.masterdata.vin import with_check_digit
@@ -38,6 +39,9 @@ from tests.builders_masterdata import EXAMPLES, csv_bytes, example, master_data_
 
 VIN_1 = with_check_digit("LTEST9990AB000001")
 VIN_2 = with_check_digit("LTEST9990AB000002")
+VIN_3 = with_check_digit(
+    "LTEST9990AB000003"
+)  # refs' vehicle: model M-T, sold 2025-03-01, no campaign
 
 # Per kind: the header, a good row, the same key with changed values, and a second key.
 GOOD = {
@@ -94,6 +98,24 @@ GOOD = {
         f"{VIN_1},M-T,E0001,2025-01-10,2025-03-01,ST-A,张三,13812345678,1200",
         f"{VIN_1},M-T,E0001,2025-01-10,2025-03-02,,李四,,5400",
         {"vin": VIN_2},
+    ),
+    "contracts": (
+        "number,vin,group,start_date,months,km",
+        f"YB-1,{VIN_3},basic,2028-03-01,24,150000",
+        f"YB-1,{VIN_3},basic,2028-03-01,36,180000",
+        {"group": "powertrain"},
+    ),
+    "campaigns": (
+        "code,title,kind,start_date,end_date,operation,hours,parts,supplier,recovery_share",
+        "CP-N1,Brake hose recall,recall,2026-01-01,,OP-T,0.80,P-T:2,SU-A,0.60",
+        "CP-N1,Brake hose recall 2,service,2026-01-01,2026-12-31,OP-T,1.25,P-T:1,,",
+        {"code": "CP-N2"},
+    ),
+    "campaign_vehicles": (
+        "campaign,vin",
+        f"CP-T,{VIN_3}",
+        f"CP-T,{VIN_3}",
+        {"campaign": "CP-T2"},
     ),
 }
 
@@ -159,6 +181,28 @@ UPDATED = {
             "odometer_km": 5400,
         },
     ),
+    "contracts": (
+        lambda: _one(WarrantyContract, number="YB-1", group="basic"),
+        {"vehicle.vin": VIN_3, "start_date": date(2028, 3, 1), "months": 36, "km": 180000},
+    ),
+    "campaigns": (
+        lambda: _one(Campaign, code="CP-N1"),
+        {
+            "title": "Brake hose recall 2",
+            "kind.value": "service",
+            "status.value": "open",
+            "end_date": date(2026, 12, 31),
+            "operation.code": "OP-T",
+            "hours": Decimal("1.25"),
+            "supplier": None,
+            "recovery_share": Decimal("0"),
+            "package": [("P-T", 1)],
+        },
+    ),
+    "campaign_vehicles": (
+        lambda: _one(CampaignVehicle),
+        {"campaign.code": "CP-T", "vehicle.vin": VIN_3},
+    ),
 }
 
 
@@ -167,6 +211,8 @@ def _one(model, **where):
 
 
 def _attr(obj, path: str):
+    if path == "package":
+        return [(item.part.number, item.qty) for item in obj.parts]
     for name in path.split("."):
         obj = getattr(obj, name)
     return obj
@@ -193,11 +239,17 @@ def rejected(kind: str, data: bytes) -> list[RowError]:
 
 @pytest.fixture
 def refs(world):
-    """What the GOOD rows refer to: world's stations and suppliers, models M-T and M-T2, and
-    part P-T."""
-    factories.vehicle_model("M-T2")
-    factories.part(world.suppliers[0], "P-T")
-    return factories.vehicle_model("M-T")
+    """What the GOOD rows refer to: world's stations and suppliers, models M-T and M-T2, part
+    P-T, labor operation OP-T, campaigns CP-T and CP-T2, and the vehicle VIN_3 of model M-T
+    (sold 2025-03-01)."""
+    factories.VehicleModelFactory(code="M-T2")
+    factories.PartFactory(supplier=world.suppliers[0], number="P-T")
+    model = factories.VehicleModelFactory(code="M-T")
+    factories.VehicleFactory(model=model, vin=VIN_3)
+    factories.CampaignFactory(code="CP-T")
+    factories.CampaignFactory(code="CP-T2")
+    factories.LaborOperationFactory(code="OP-T")
+    return model
 
 
 # --- every kind: create, then update ---------------------------------------------------------
@@ -214,6 +266,9 @@ def test_kinds_are_those_of_the_public_contract():
         "labor_operations",
         "fault_codes",
         "vehicles",
+        "contracts",
+        "campaigns",
+        "campaign_vehicles",
     )
     assert sorted(IMPORT_ORDER) == sorted(KINDS)
 
@@ -247,7 +302,7 @@ def test_a_new_station_is_an_organisation_that_users_can_belong_to(world):
     import_csv("stations", _good_file("stations"))
     station = _one(Station, code="ST-N1")
     assert station.kind.value == "station"
-    assert factories.user(Role.STATION, station).organisation is station
+    assert factories.UserFactory(station=True, organisation=station).organisation is station
 
 
 def test_optional_supplier_columns_take_their_defaults(world):
@@ -303,6 +358,29 @@ BAD_VALUES = [
     ("vehicles", "odometer_km", "-5", "must not be negative"),
     ("part_models", "part", "P-X", 'there is no part with the number "P-X"'),
     ("part_models", "model", "M-X", 'there is no vehicle model with the code "M-X"'),
+    ("contracts", "vin", VIN_2, f'there is no vehicle with the VIN "{VIN_2}"'),
+    ("contracts", "vin", "LTEST9990AB00000", "must be 17 characters"),
+    ("contracts", "group", "paint", 'model M-T has no warranty policy for coverage group "paint"'),
+    ("contracts", "start_date", "2025-02-28", "before the vehicle's sale date 2025-03-01"),
+    ("contracts", "start_date", "2028-02-30", "is not a date in the form YYYY-MM-DD"),
+    ("contracts", "months", "0", "must be at least 1"),
+    ("contracts", "km", "", "a value is required"),
+    ("contracts", "km", "1.5", "is not a whole number"),
+    ("campaigns", "start_date", "2026-13-01", "is not a date in the form YYYY-MM-DD"),
+    ("campaigns", "end_date", "2025-12-31", "before the start date 2026-01-01"),
+    ("campaigns", "operation", "OP-X", 'there is no labor operation with the code "OP-X"'),
+    ("campaigns", "hours", "0", "needs some labor hours"),
+    ("campaigns", "hours", "1.234", "has more than two decimals"),
+    ("campaigns", "parts", "P-T", "is not a part number and a quantity"),
+    ("campaigns", "parts", "P-T:0", "is not a part number and a quantity"),
+    ("campaigns", "parts", "P-T:1;P-T:2", 'part "P-T" is listed twice'),
+    ("campaigns", "parts", "P-X:1", 'there is no part with the number "P-X"'),
+    ("campaigns", "supplier", "SU-X", 'there is no supplier with the code "SU-X"'),
+    ("campaigns", "recovery_share", "", "is required with a supplier"),
+    ("campaigns", "recovery_share", "1.5", "not a fraction from 0 to 1"),
+    ("campaign_vehicles", "campaign", "CP-X", 'there is no campaign with the code "CP-X"'),
+    ("campaign_vehicles", "vin", VIN_2, f'there is no vehicle with the VIN "{VIN_2}"'),
+    ("campaign_vehicles", "vin", "LTEST", "must be 17 characters"),
 ]
 
 
@@ -319,6 +397,20 @@ def test_a_bad_value_is_refused_with_its_line_and_nothing_is_imported(
     assert [(e.line, e.column) for e in errors] == [(3, column)]
     assert message in errors[0].message
     assert master_data_snapshot() == before
+
+
+def test_a_campaign_is_a_recall_or_a_service_campaign(refs):
+    header, good, _changed, _other = GOOD["campaigns"]
+    errors = rejected("campaigns", csv_bytes(header, good.replace(",recall,", ",callback,")))
+    assert [(e.line, e.column) for e in errors] == [(2, "kind")]
+    assert "is not one of: recall, service" in errors[0].message
+
+
+def test_a_campaign_without_parts_is_labor_only_and_reimporting_replaces_its_parts(refs):
+    header, good, _changed, _other = GOOD["campaigns"]
+    import_csv("campaigns", csv_bytes(header, good))
+    import_csv("campaigns", csv_bytes(header, _row("campaigns", good, parts="")))
+    assert _one(Campaign, code="CP-N1").parts == []
 
 
 def test_a_scrap_at_station_part_needs_a_scrap_rate(refs):

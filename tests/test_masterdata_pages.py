@@ -47,17 +47,29 @@ def _error_rows(html: str) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def catalogue(world):
-    """A model, two parts (the pump's price changed a month ago) and a vehicle to look at."""
-    model = factories.vehicle_model("M-VIEW", name="Viewer SUV")
-    pump = factories.part(world.suppliers[0], "P-PUMP", name="Water pump", price="420.00")
+    """A model, two parts (the pump's price changed a month ago) and a vehicle with an extended
+    warranty contract to look at."""
+    model = factories.VehicleModelFactory(code="M-VIEW", name="Viewer SUV")
+    pump = factories.PartFactory(
+        supplier=world.suppliers[0], number="P-PUMP", name="Water pump", price="420.00"
+    )
     changed = date.today() - timedelta(days=30)
     pump.prices[0].valid_to = changed - timedelta(days=1)
     pump.prices.append(PartPrice(unit_price=Decimal("450.00"), valid_from=changed))
-    factories.part(
-        world.suppliers[1], "P-LAMP", name="Headlamp", price="1260.50", is_major_assembly=True
+    factories.PartFactory(
+        supplier=world.suppliers[1],
+        number="P-LAMP",
+        name="Headlamp",
+        price="1260.50",
+        is_major_assembly=True,
     )
-    vehicle = factories.vehicle(model, world.stations[0], owner_name="王芳")
+    vehicle = factories.VehicleFactory(
+        model=model, selling_station=world.stations[0], owner_name="王芳"
+    )
     db.session.add(PartModel(part=pump, model=model))  # the pump fits this model only
+    # An extended warranty contract that extends nothing the policy does not give already.
+    factories.WarrantyContractFactory(vehicle=vehicle, group="powertrain", months=12, km=1000)
+    factories.CampaignFactory(code="CP-VIEW", vehicles=[vehicle])
     db.session.add(LaborOperation(code="OP-1", description="Replace pump", standard_hours=1))
     _fault_codes(1)
     return {"model": model, "pump": pump, "vehicle": vehicle}

@@ -70,12 +70,11 @@ def test_every_notification_of_the_claim_old_part_and_settlement_flows_opens_for
     decide_claim(claim.id, auditor, Decision("approve"))
     other = ClaimFactory(
         fleet=fleet,
-        submitted=True,
+        approved=True,
         station="station_b",
         causal_part="P-200",
         lines=[{"kind": "part", "part_number": "P-200", "qty": 1}],
     )
-    decide_claim(other.id, auditor, Decision("approve"))
     # Its old parts: one missing from the station's shipment, one the wrong part.
     parts = db_session.scalars(sa.select(OldPart).where(OldPart.claim_id == claim.id)).all()
     shipment = op.create_return_shipment(station, [p.tag for p in parts])
@@ -114,8 +113,7 @@ def test_every_notification_of_the_claim_old_part_and_settlement_flows_opens_for
 def test_a_dispute_is_told_to_the_oem_users_who_may_open_it_not_to_admins(
     world, fleet, login_as, db_session
 ):
-    claim = ClaimFactory(fleet=fleet, submitted=True)
-    decide_claim(claim.id, world.users["auditor"], Decision("approve"))
+    claim = ClaimFactory(fleet=fleet, approved=True)
     db_session.commit()
     finance = login_as("finance")
     start(finance)

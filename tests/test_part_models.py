@@ -26,7 +26,7 @@ ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 @pytest.fixture
 def fleet(world):
     fleet = Fleet.build(world)
-    fleet.other_model = factories.vehicle_model("HX7", name="Huaxing HX7")
+    fleet.other_model = factories.VehicleModelFactory(code="HX7", name="Huaxing HX7")
     return fleet
 
 

@@ -11,10 +11,8 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from portal.auth.models import Role
 from portal.claims.models import Claim, ClaimSettings
-from tests import factories
-from tests.factories import Fleet, World, claim_payload
+from tests.factories import ClaimFactory, Fleet, UserFactory, World, claim_payload
 from tests.test_api_auth import Api, api_for, error_of, token_for
 
 TODAY = date.today().isoformat()
@@ -241,38 +239,28 @@ def test_a_rejected_major_assembly_claim_gives_the_appraisal_back(
 
 def _race(committing_app, kind: str) -> None:
     """Two users of one station submit two claims on one pre-authorisation at once."""
-    from portal.claims import operations as ops
-    from portal.claims.decisions import Decision, decide_claim
-    from portal.claims.payload import parse_claim
     from portal.extensions import db
 
     with committing_app.app_context():
         world = World.build()
         fleet = Fleet.build(world)
-        factories.user(Role.STATION, world.stations[0], "station_a2")
+        UserFactory(station=True, organisation=world.stations[0], username="station_a2")
         ClaimSettings.current().auto_approve_enabled = False
         if kind == "outsourced":
-            request = ops.create_claim(
-                world.users["station"],
-                parse_claim(
-                    claim_payload(
-                        fleet,
-                        type="outsourced_purchase",
-                        lines=[{"kind": "other", "amount": "800.00", "description": "Glass"}],
-                    )
-                ),
+            request = ClaimFactory(
+                fleet=fleet,
+                approved=True,
+                type="outsourced_purchase",
+                lines=[{"kind": "other", "amount": "800.00", "description": "Glass"}],
             )
-            payload = claim_payload(fleet, **invoice(fleet, request.number))
+            payload = invoice(fleet, request.number)
         else:
-            request = ops.create_claim(
-                world.users["station"],
-                parse_claim(claim_payload(fleet, type="appraisal", causal_part="ENG-1", lines=[])),
+            request = ClaimFactory(
+                fleet=fleet, approved=True, type="appraisal", causal_part="ENG-1", lines=[]
             )
-            payload = claim_payload(fleet, **major())
-        ops.submit_claim(request, world.users["station"])
-        decide_claim(request.id, world.users["auditor"], Decision("approve"))
+            payload = major()
         numbers = {
-            name: ops.create_claim(world.users["station"], parse_claim(payload)).number
+            name: ClaimFactory(fleet=fleet, **payload).number
             for name in ("station_a", "station_a2")
         }
         request_number = request.number

@@ -123,9 +123,10 @@ def queue(world, fleet, db_session):
         "a3": ClaimFactory(
             fleet=fleet, in_review=True, own_vehicle=True, type="appraisal", lines=[]
         ),
-        "a4": ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True),
+        "a4": ClaimFactory(
+            fleet=fleet, returned=True, own_vehicle=True, reason="Photo of the part missing"
+        ),
     }
-    ops.return_claim(claims["a4"], world.users["auditor"], "Photo of the part missing")
     now = utcnow()
     for age, claim in zip((20, 12, 9, 3, 1), claims.values(), strict=True):
         claim.submitted_at = now - timedelta(days=age, hours=1)
@@ -177,8 +178,7 @@ def test_the_queue_lists_claims_in_review_oldest_first_with_what_an_auditor_sort
     ],
 )
 def test_the_queue_filters(world, fleet, auditor, queue, query, expected):
-    approved = ClaimFactory(fleet=fleet, in_review=True, own_vehicle=True)
-    decide_claim(approved.id, world.users["auditor"], Decision("approve"))
+    approved = ClaimFactory(fleet=fleet, approved=True, own_vehicle=True)
     claims = {**queue, "approved": approved}
 
     page = html(auditor.get(f"/oem/review?{query}"))
@@ -275,15 +275,14 @@ def evidence(world, fleet, uploads, db_session):
     older.submitted_at = utcnow() - timedelta(days=58)
     earlier = ClaimFactory(
         fleet=fleet,
-        in_review=True,
+        approved=True,
         own_vehicle=True,
         vin=vin,
         odometer_km=9000,
         repair_date=days_ago(9),
         fault_date=days_ago(9),
     )
-    decide_claim(earlier.id, world.users["auditor"], Decision("approve"))
-    draft = ops.create_claim(station, parse_claim(claim_payload(fleet, vin=vin)))
+    draft = ClaimFactory(fleet=fleet, vin=vin)
     fleet.part.prices[0].valid_to = date.today() - timedelta(days=1)
     fleet.part.prices.append(PartPrice(unit_price=Decimal("110.00"), valid_from=date.today()))
     claim = ops.create_claim(
@@ -358,7 +357,7 @@ def test_the_review_page_shows_everything_to_decide_on(auditor, evidence):
 def test_the_decision_form_is_prefilled_with_the_claim_and_the_reason_codes(
     auditor, evidence, db_session
 ):
-    from portal.oem.models import ReasonCode
+    from portal.claims.models import ReasonCode
 
     db_session.scalar(sa.select(ReasonCode).where(ReasonCode.code == "misuse")).active = False
     db_session.flush()
@@ -628,7 +627,7 @@ def test_only_auditors_open_the_queue_the_review_page_and_decide(
 
 
 def test_a_draft_or_an_unknown_claim_is_not_found(world, fleet, auditor):
-    draft = ops.create_claim(world.users["station"], parse_claim(claim_payload(fleet)))
+    draft = ClaimFactory(fleet=fleet)
 
     assert auditor.get(f"/oem/claims/{draft.number}").status_code == 404
     assert (

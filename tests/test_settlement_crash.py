@@ -134,7 +134,9 @@ def test_two_starts_of_the_same_period_at_once_make_one_run(committing_app):
     def start():
         with committing_app.app_context():
             try:
-                return ("started", settle.start_run(finance(data), period).id)
+                run = settle.start_run(finance(data), period)
+                db.session.commit()  # the caller commits; the job starts then
+                return ("started", run.id)
             except Conflict:
                 db.session.rollback()
                 return ("conflict", None)
@@ -256,12 +258,13 @@ def worker_queue(committing_app, monkeypatch):
     monkeypatch.setitem(committing_app.config, "REDIS_URL", url)
     monkeypatch.setitem(committing_app.config, "SETTLEMENT_STALE_SECONDS", 1)
     job_ids: list[str] = []
+    real_enqueue = jobs.enqueue
 
     def enqueue(*args, **kwargs) -> str:
-        job_ids.append(jobs.enqueue(*args, queue=name, **kwargs))
+        job_ids.append(real_enqueue(*args, queue=name, **kwargs))
         return job_ids[-1]
 
-    monkeypatch.setattr(settle, "enqueue", enqueue)
+    monkeypatch.setattr(jobs, "enqueue", enqueue)  # the jobs an operation asks for start here
     yield name
     with committing_app.app_context():
         connection = jobs.redis_connection()
@@ -280,6 +283,7 @@ def test_a_worker_killed_mid_run_leaves_nothing_and_the_retry_writes_each_claim_
     log = tmp_path / "worker.log"
     with committing_app.app_context():
         run = settle.start_run(finance(data), engine.current_period())
+        db.session.commit()  # the caller commits; the job starts then
         run_id, first_job = run.id, run.job_id
         assert run_row(run_id) == ("queued", 0)  # on Redis, waiting for a worker
         assert jobs.job_status(first_job).status == "queued"
@@ -315,6 +319,7 @@ def test_a_worker_killed_mid_run_leaves_nothing_and_the_retry_writes_each_claim_
 
         wait_for(stale, timeout=5, what="the run to go stale", every=0.2)
         run = settle.retry_run(db.session.get(SettlementRun, run_id), finance(data))
+        db.session.commit()  # the caller commits; the job starts then
         assert run.status is RunStatus.QUEUED and run.job_id != first_job
 
     worker = start_worker(committing_app, worker_queue, log, pause=0)
@@ -332,6 +337,7 @@ def test_a_worker_killed_mid_run_leaves_nothing_and_the_retry_writes_each_claim_
 
         committing_app.config["REDIS_URL"] = None  # release in-process (the fixture restores it)
         settle.request_release(run, finance(data))
+        db.session.commit()  # the caller commits; the job starts then
         db.session.refresh(run)
         assert run.status is RunStatus.RELEASED
         assert {s.status.value for s in db.session.scalars(sa.select(Statement))} == {"released"}

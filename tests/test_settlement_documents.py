@@ -244,6 +244,7 @@ def test_the_run_job_renders_every_statement_once_and_reports_progress(world, dr
     assert len(statements) == 2
 
     job_id = settle.queue_statement_pdfs(run, world.users["finance"])
+    db.session.commit()  # the caller commits; the job starts then
     found = jobs.job_status(job_id)
     assert (found.status, found.result, found.progress) == ("finished", 2, 100)
     for statement in statements:

@@ -64,14 +64,14 @@ def run_now(world, period=None):
     it. What the run reads is committed first, as a worker reads only committed rows."""
     db.session.commit()
     run = settle.start_run(world.users["finance"], period or engine.current_period())
-    db.session.commit()
+    db.session.commit()  # the caller commits; the job starts then
     db.session.refresh(run)
     return run
 
 
 def release(world, run):
     settle.request_release(run, world.users["finance"])
-    db.session.commit()
+    db.session.commit()  # the caller commits; the job starts then
     db.session.refresh(run)
     assert run.status is RunStatus.RELEASED, run.error
     return run
@@ -131,6 +131,7 @@ def test_a_repair_claim_is_paid_to_the_station_and_charged_to_its_supplier(world
 
     user = world.users["finance"]
     settle.request_release(run, user)
+    db.session.commit()  # the caller commits; the job starts then
     db.session.refresh(run)
     assert run.status is RunStatus.RELEASED
     db.session.refresh(claim)
@@ -796,6 +797,7 @@ def test_a_failed_run_keeps_nothing_and_a_retry_computes_it_right(world, fleet, 
 
     monkeypatch.setattr(engine, "_update_totals", real)
     settle.retry_run(run, world.users["finance"])
+    db.session.commit()  # the caller commits; the job starts then
     db.session.refresh(run)
     assert (run.status, run.attempts, run.error) == (RunStatus.DRAFT, 2, "")
     assert (run.claim_count, run.station_net, run.supplier_net) == (
@@ -832,6 +834,7 @@ def test_a_run_whose_worker_stopped_is_stale_and_resumes(world, fleet):
     run.heartbeat_at = engine.utcnow() - timedelta(minutes=6)
     db.session.commit()
     settle.retry_run(run, world.users["finance"])
+    db.session.commit()  # the caller commits; the job starts then
     db.session.refresh(run)
     assert (run.status, run.claim_count, run.station_net) == (
         RunStatus.DRAFT,

@@ -340,9 +340,23 @@ def test_the_supplier_accepts_a_line_and_its_statement_becomes_final(
     page = text(client.get(f"/settlement/statements/{statement.id}"))
     assert f'data-testid="accept-{cb.id}"' in page and f'data-testid="dispute-{cb.id}"' in page
     assert f'href="/claims/{claims[0].number}"' not in page  # a supplier never opens claims
-    response = client.post(
+    # The line's Accept asks first, showing the amount; nothing is accepted yet.
+    asked = client.post(
         f"/settlement/chargebacks/{cb.id}/accept",
         data={"next": f"/settlement/statements/{statement.id}"},
+    )
+    assert asked.status_code == 200
+    assert 'data-testid="accept-confirm"' in text(asked)
+    assert f'data-testid="accept-total">{cb.amount:,.2f}<' in text(asked)
+    assert cb.status is ChargebackStatus.OPEN
+    response = client.post(
+        "/settlement/chargebacks/accept",
+        data={
+            "id": cb.id,
+            "confirmed": "yes",
+            "total": str(cb.amount),
+            "next": f"/settlement/statements/{statement.id}",
+        },
     )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/settlement/statements/{statement.id}")

@@ -10,10 +10,9 @@ import sqlalchemy as sa
 
 from portal import demo as demo_module
 from portal.auth.models import User
-from portal.claims.models import ClaimSettings
+from portal.claims.models import SEEDED_REASON_CODES, ClaimSettings, ReasonCode
 from portal.extensions import db
 from portal.masterdata.models import OEM_CODE, Organisation, OrgKind, Station
-from portal.oem.models import SEEDED_REASON_CODES, ReasonCode
 from portal.settlement.models import SettlementSettings
 from tests.conftest import app_on_own_database, fresh_database_url, login
 

@@ -207,8 +207,9 @@ def test_a_refused_submit_names_the_field_and_the_claim_type_in_chinese(fleet, l
     assert "odometer_km" not in page and "repair" not in page
     assert not SNAKE_CASE.findall(page.replace("station_a", ""))
     with force_locale(ZH):
-        field, kind = str(labels.label("odometer_km", "claim_field")), str(
-            labels.label("repair", "claim_type")
+        field, kind = (
+            str(labels.label("odometer_km", "claim_field")),
+            str(labels.label("repair", "claim_type")),
         )
     assert field in page and kind in page
 
@@ -238,7 +239,7 @@ def test_the_responsible_supplier_of_a_decision_is_said_not_tagged(fleet, login_
 
 
 def revision():
-    path = Path(portal.__file__).parent / "migrations/versions/0020_i18n_message_keys.py"
+    path = Path(portal.__file__).parent / "migrations/versions/0023_i18n_message_keys.py"
     spec = importlib.util.spec_from_file_location("revision_0020", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -313,9 +314,7 @@ def test_the_revision_reads_the_timeline_reasons_written_before(reason, found):
     assert revision().match_claim_event(reason) == found
 
 
-def test_the_revision_converts_stored_rows_and_they_read_in_chinese(
-    app, fleet, world, db_session
-):
+def test_the_revision_converts_stored_rows_and_they_read_in_chinese(app, fleet, world, db_session):
     claim = ClaimFactory(fleet=fleet)
     event = ClaimEvent(
         claim=claim,

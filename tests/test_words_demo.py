@@ -50,9 +50,8 @@ def codes_people_type() -> dict[str, set[str]]:
     """Codes a page shows because its reader types them, by the pages' path prefix: the CSV
     columns and values of the import (DESIGN 8) and the reason codes an admin maintains."""
     from portal.masterdata import importer
-    from portal.oem.models import ReasonCode
-
     from portal.masterdata.models import Disposition
+    from portal.oem.models import ReasonCode
 
     columns = {name for kind in importer.KINDS for name in importer.columns(kind)}
     columns |= {d.value for d in Disposition}  # the values of the `disposition` column
@@ -138,7 +137,7 @@ def walk(client, start: list[str]) -> dict[str, str]:
             continue
         response = client.get(url)
         assert response.status_code in (200, 302, 303, 403, 404), (url, response.status_code)
-        if response.status_code != 200 or not response.mimetype == "text/html":
+        if response.status_code != 200 or response.mimetype != "text/html":
             continue
         seen_kinds[kind] += 1
         html = response.get_data(as_text=True)

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -127,6 +128,17 @@ class ClaimSettingsForm(FlaskForm):
         ],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
+    )
+
+
+class DecisionTargetForm(FlaskForm):
+    decision_target_days = IntegerField(
+        _l("Decision target (working days)"),
+        validators=[Optional()],
+        description=_l(
+            "A claim waiting for an auditor longer than this is shown as late on the "
+            "auditors' home page."
+        ),
     )
 
 

@@ -17,11 +17,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from portal.auth.models import Role, User
-from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES, ClaimSettings
+from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES, ClaimSettings, ReasonCode
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
 from portal.money import CENT
-from portal.oem.models import ReasonCode
 from portal.settlement.models import SettlementSettings
 
 log = logging.getLogger(__name__)
@@ -95,6 +94,39 @@ def update_claim_settings(
         "; ".join(changes) or "no change",
     )
     return changes
+
+
+DECISION_TARGET_RANGE = (1, 60)
+
+
+def update_decision_target(user: User, days: int | None) -> None:
+    """Set the auditors' decision target, in working days (a claim in review longer is late)."""
+    _require_admin(user)
+    low, high = DECISION_TARGET_RANGE
+    if days is None or not low <= days <= high:
+        raise ValidationFailed(
+            str(_l("The decision target was not saved.")),
+            {
+                "decision_target_days": str(
+                    _l(
+                        "must be a whole number of working days from %(low)d to %(high)d",
+                        low=low,
+                        high=high,
+                    )
+                )
+            },
+        )
+    settings = ClaimSettings.current()
+    before = settings.decision_target_days
+    settings.decision_target_days = days
+    db.session.flush()
+    log.info(
+        "decision target saved by %s (id %s): %s -> %s working days",
+        user.username,
+        user.id,
+        before,
+        days,
+    )
 
 
 # -- reason codes --------------------------------------------------------------------------------

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.admin import settings  # noqa: F401  (the rules pages: views of this blueprint too)
+from portal.admin.blueprint import bp
 from portal.admin.forms import ROLE_LABELS, ResetPasswordForm, UserForm
 from portal.auth import operations
 from portal.auth.models import Role, User
@@ -14,15 +16,12 @@ from portal.auth.permissions import role_required
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.masterdata.models import Organisation
+from portal.web import invalid_renders, load_or_404, page_action
 
-bp = Blueprint("admin", __name__)
 
-
-def _get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
+def _place_on(form, exc: ValidationFailed) -> None:
+    for name, problem in exc.fields.items():
+        getattr(form, name).errors.append(problem)
 
 
 @bp.route("/users")
@@ -49,10 +48,17 @@ def users():
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
+@page_action
 def user_new():
     form = UserForm()
     if form.validate_on_submit():
-        try:
+
+        def refused(exc: ValidationFailed):
+            _place_on(form, exc)
+            flash(exc.message, "danger")
+            return render_template("admin/user_form.html", form=form)
+
+        with invalid_renders(refused):
             user = operations.create_user(
                 form.username.data,
                 form.role.data,
@@ -61,64 +67,52 @@ def user_new():
                 full_name=form.full_name.data or "",
                 email=form.email.data or None,
             )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            for name, problem in exc.fields.items():
-                getattr(form, name).errors.append(problem)
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            flash(_("User %(name)s created.", name=user.username), "success")
-            return redirect(url_for("admin.users"))
+        flash(_("User %(name)s created.", name=user.username), "success")
+        return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form)
+
+
+def _users_page(**_view_args) -> str:
+    """Back to the list the button was on (with its search), else the user list."""
+    if request.referrer and request.referrer.startswith(request.host_url):
+        return request.referrer
+    return url_for("admin.users")
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @role_required(Role.ADMIN)
+@page_action(back=_users_page, category="danger")
 def user_set_active(user_id: int):
-    user = _get_user(user_id)
+    user = load_or_404(User, user_id)
     active = request.form.get("active") == "1"
-    try:
-        operations.set_active(user, active, acting=current_user)
-    except ValidationFailed as exc:
-        flash(exc.message, "danger")
+    operations.set_active(user, active, acting=current_user)
+    if active:
+        flash(_("%(name)s can sign in again.", name=user.username), "success")
     else:
-        db.session.commit()
-        if active:
-            flash(_("%(name)s can sign in again.", name=user.username), "success")
-        else:
-            flash(
-                _("%(name)s is disabled and can no longer sign in.", name=user.username), "success"
-            )
-    return redirect(
-        request.referrer
-        if request.referrer and request.referrer.startswith(request.host_url)
-        else url_for("admin.users")
-    )
+        flash(_("%(name)s is disabled and can no longer sign in.", name=user.username), "success")
+    return redirect(_users_page())
 
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
+@page_action
 def user_password(user_id: int):
-    user = _get_user(user_id)
+    user = load_or_404(User, user_id)
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
-            operations.reset_password(user, form.password.data)
-        except ValidationFailed as exc:
+
+        def refused(exc: ValidationFailed):
             form.password.errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "The password of %(name)s was reset; their other sessions are signed out.",
-                    name=user.username,
-                ),
-                "success",
-            )
-            return redirect(url_for("admin.users"))
+            return render_template("admin/password_form.html", form=form, user=user)
+
+        with invalid_renders(refused):
+            operations.reset_password(user, form.password.data)
+        flash(
+            _(
+                "The password of %(name)s was reset; their other sessions are signed out.",
+                name=user.username,
+            ),
+            "success",
+        )
+        return redirect(url_for("admin.users"))
     return render_template("admin/password_form.html", form=form, user=user)
-
-
-# The rules pages (auto-adjudication settings, reason codes) are views of this blueprint too.
-from portal.admin import settings  # noqa: E402, F401

@@ -2,10 +2,11 @@
 
 Every dimension of DESIGN 7 can be filtered (model, production month, sale month, months in
 service, fault code, causal part, supplier, station, region) together with a date range (repair
-date from, as of). A value that cannot be read, or names nothing, is answered with a message (the
-page shows it, status 400), never an error page. A supplier's user sees its own parts only: its
-selection always carries its own supplier code, and naming another supplier or another supplier's
-part is a 404 (existence is not leaked).
+date from, as of), and the claims covered only thanks to an extended warranty contract can be
+looked at apart (`contract`: contract_covered or policy_only). A value that cannot be read, or
+names nothing, is answered with a message (the page shows it, status 400), never an error page.
+A supplier's user sees its own parts only: its selection always carries its own supplier code,
+and naming another supplier or another supplier's part is a 404 (existence is not leaked).
 
 A drill-down link is the same filters with the figure's dimension fixed to the figure's key
 (`Filters.drill`), so the claim list behind a figure is exactly the claims the figure counts.
@@ -22,7 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.analysis.conventions import last_day
-from portal.analysis.queries import GroupBy, Selection
+from portal.analysis.queries import CONTRACT_FILTERS, GroupBy, Selection
 from portal.analysis.reports import DEFAULT_HORIZON
 from portal.auth.models import Role, User
 from portal.extensions import db
@@ -56,7 +57,12 @@ FIELDS = (
     "mis_to",
     "repaired_from",
     "as_of",
+    "contract",
 )
+CONTRACT_LABELS = {
+    "contract_covered": _l("Covered only thanks to a contract"),
+    "policy_only": _l("Policy only"),
+}
 CODE_FIELDS = {
     "model": (VehicleModel, VehicleModel.code, _l("There is no vehicle model %(code)s.")),
     "part": (Part, Part.number, _l("There is no part %(code)s.")),
@@ -179,6 +185,17 @@ def parse(args, user: User, today: date | None = None) -> Filters:
                     "%(value)s is not a number of months in service (1 to 600).", value=text
                 )
 
+    contract = values.get("contract")
+    if contract is not None:
+        if contract in CONTRACT_FILTERS:
+            read["contract"] = contract
+        else:
+            errors["contract"] = _(
+                "%(value)s is not one of: %(choices)s",
+                value=contract,
+                choices=", ".join(CONTRACT_FILTERS),
+            )
+
     as_of = read.get("as_of") or today or date.today()
     if read.get("repaired_from") and read["repaired_from"] > as_of:
         errors["repaired_from"] = _("The repair date range starts after its end (as of).")
@@ -208,6 +225,7 @@ def parse(args, user: User, today: date | None = None) -> Filters:
         repaired_from=read.get("repaired_from"),
         mis_from=read.get("mis_from"),
         mis_to=read.get("mis_to"),
+        contract=read.get("contract"),
     )
     return Filters(selection, values, own)
 

@@ -98,6 +98,14 @@ class Selection:
     repaired_from: date | None = None
     mis_from: int | None = None
     mis_to: int | None = None
+    # Claims covered only thanks to an extended warranty contract (CONTRACT_COVERED), or the
+    # others (POLICY_ONLY); None: all.
+    contract: str | None = None
+
+
+CONTRACT_COVERED = "contract_covered"
+POLICY_ONLY = "policy_only"
+CONTRACT_FILTERS = (CONTRACT_COVERED, POLICY_ONLY)
 
 
 def _vehicles(selection: Selection):
@@ -179,6 +187,10 @@ def _counted_claims(selection: Selection, vehicles):
         query = query.where(mis >= selection.mis_from)
     if selection.mis_to is not None:
         query = query.where(mis <= selection.mis_to)
+    if selection.contract == CONTRACT_COVERED:
+        query = query.where(Claim.contract_id.is_not(None))
+    elif selection.contract == POLICY_ONLY:
+        query = query.where(Claim.contract_id.is_(None))
     return query.subquery("c")
 
 

@@ -74,9 +74,7 @@ def raise_warnings(as_of: date) -> list[EarlyWarning]:
         link = f"/analysis/warnings/{warning.id}"
         if oem is not None:
             notify_organisation(oem.id, EARLY_WARNING, params, link, roles=[Role.AUDITOR])
-        notify_organisation(
-            warning.supplier_id, EARLY_WARNING, params, link, roles=[Role.SUPPLIER]
-        )
+        notify_organisation(warning.supplier_id, EARLY_WARNING, params, link, roles=[Role.SUPPLIER])
         warning.notified_at = now
     db.session.flush()
     return raised

@@ -84,6 +84,7 @@ def _filter_choices(filters: f.Filters) -> dict:
                 sa.select(Station.region).distinct().order_by(Station.region)
             )
         ],
+        "contract": [(value, str(label)) for value, label in f.CONTRACT_LABELS.items()],
     }
 
 

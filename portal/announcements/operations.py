@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import orm
 from sqlalchemy.exc import IntegrityError
 
+from portal.announcements.models import Announcement, AnnouncementRead, announcement_station
 from portal.auth.models import Role, User
 from portal.claims import attachments
 from portal.errors import DomainError, NotFound, ValidationFailed
@@ -30,7 +31,6 @@ from portal.extensions import db
 from portal.masterdata.models import Station
 from portal.messages import define
 from portal.notifications.operations import mark_read_by_link, notify_organisation
-from portal.oem.models import Announcement, AnnouncementRead, announcement_station
 
 TITLE_MAX = 200
 BODY_MAX = 20_000

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -18,13 +17,14 @@ from flask_login import current_user
 
 from portal.announcements import operations as ops
 from portal.announcements.forms import AnnouncementForm
+from portal.announcements.models import Announcement
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.claims import attachments
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.masterdata.models import Station
-from portal.oem.models import Announcement
+from portal.web import invalid_renders, load_or_404, page_action
 
 bp = Blueprint("announcements", __name__)
 
@@ -33,10 +33,9 @@ READERS = (Role.STATION, *ops.OEM_VIEWERS)
 
 def load_announcement(announcement_id: int) -> Announcement:
     """The announcement if this user may see it; 404 otherwise (its existence is not leaked)."""
-    announcement = db.session.get(Announcement, announcement_id)
-    if announcement is None or not ops.can_view(announcement, current_user):
-        abort(404)
-    return announcement
+    return load_or_404(
+        Announcement, announcement_id, visible=lambda a: ops.can_view(a, current_user)
+    )
 
 
 @bp.route("/")
@@ -58,6 +57,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*ops.PUBLISHERS)
+@page_action
 def new():
     form = AnnouncementForm()
     form.regions.choices = [(r, r) for r in ops.regions()]
@@ -65,7 +65,6 @@ def new():
         (s.code, f"{s.code} · {s.name} · {s.region}")
         for s in db.session.scalars(sa.select(Station).order_by(Station.code))
     ]
-    status = 200
     if form.validate_on_submit():
         storage = form.attachment.data
         upload = None
@@ -73,7 +72,14 @@ def new():
             # One byte more than allowed is enough to know a file is too large.
             data = storage.read(attachments.MAX_ATTACHMENT_BYTES + 1)
             upload = ops.Upload(storage.filename, data)
-        try:
+
+        def refused(exc: ValidationFailed):
+            for name, problem in exc.fields.items():
+                getattr(form, name).errors = [*getattr(form, name).errors, problem]
+            flash(exc.message, "danger")
+            return render_template("announcements/form.html", form=form), 422
+
+        with invalid_renders(refused):
             announcement = ops.publish(
                 current_user,
                 title=form.title.data,
@@ -83,28 +89,19 @@ def new():
                 station_codes=form.stations.data or [],
                 upload=upload,
             )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            for name, problem in exc.fields.items():
-                getattr(form, name).errors = [*getattr(form, name).errors, problem]
-            flash(exc.message, "danger")
-            status = 422
-        else:
-            db.session.commit()
-            flash(_("The announcement was published."), "success")
-            return redirect(url_for("announcements.detail", announcement_id=announcement.id))
-    elif form.is_submitted():
-        status = 422
+        flash(_("The announcement was published."), "success")
+        return redirect(url_for("announcements.detail", announcement_id=announcement.id))
+    status = 422 if form.is_submitted() else 200
     return render_template("announcements/form.html", form=form), status
 
 
 @bp.route("/<int:announcement_id>")
 @role_required(*READERS)
+@page_action
 def detail(announcement_id: int):
     announcement = load_announcement(announcement_id)
     if current_user.role is Role.STATION:
         receipt = ops.record_read(announcement, current_user)
-        db.session.commit()
         return render_template(
             "announcements/read.html", announcement=announcement, receipt=receipt
         )

@@ -10,7 +10,7 @@ a string.
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import request
 from flask_babel import lazy_gettext as _l
 
 from portal.analysis import filters as f
@@ -18,6 +18,8 @@ from portal.analysis import queries, reports
 from portal.analysis.queries import API_GROUPS, GroupBy
 from portal.api.auth import api_view
 from portal.api.blueprint import bp
+from portal.api.schemas import ClaimRates, ClaimRatesQuery, Reliability, ReliabilityQuery
+from portal.api.spec import declare
 from portal.auth.models import Role, User
 from portal.claims.payload import Malformed
 
@@ -38,8 +40,15 @@ def _filters(user: User, extra: dict[str, str] | None = None) -> f.Filters:
 
 @bp.route("/analysis/claim-rates", methods=["GET"])
 @api_view(*READERS)
-def claim_rates(user: User):
-    """Claims, vehicles, C/1000 and cost per key of `group_by`."""
+@declare(query=ClaimRatesQuery, answer=ClaimRates, errors=(400,), tag="analysis")
+def claim_rates(user: User, query: ClaimRatesQuery):
+    """Claims, vehicles, claims per 1,000 vehicles and cost by a key.
+
+    A supplier only for its own parts (another supplier or another supplier's part: 404).
+    DESIGN 7's conventions: a claim counts when approved, partially approved or settled and
+    repaired by as_of; vehicles of age 0 are left out. For months_in_service the key is k and
+    `vehicles` those of age >= k.
+    """
     text = request.args.get("group_by", "").strip()
     problems: dict[str, str] = {}
     group_by = None
@@ -51,7 +60,7 @@ def claim_rates(user: User):
         )
     filters = _filters(user, problems)
     rows = queries.claim_rates(filters.selection, group_by)
-    return jsonify(
+    return ClaimRates.model_validate(
         {
             "group_by": group_by.value,
             "as_of": filters.selection.as_of.isoformat(),
@@ -71,9 +80,14 @@ def claim_rates(user: User):
 
 @bp.route("/analysis/reliability", methods=["GET"])
 @api_view(*READERS)
-def reliability(user: User):
-    """The selection's Weibull fit, expected failures, forecast and Nevada chart."""
+@declare(query=ReliabilityQuery, answer=Reliability, errors=(400, 422), tag="analysis")
+def reliability(user: User, query: ReliabilityQuery):
+    """A selection's Weibull fit, expected failures, forecast and Nevada chart.
+
+    A supplier only for its own parts (another supplier or another supplier's part: 404).
+    Too few failures to fit: 422.
+    """
     options, problems = f.forecast_options(request.args)
     filters = _filters(user, {k: str(v) for k, v in problems.items()})
     report = reports.reliability_report(filters.selection, **options)
-    return jsonify(report.to_dict())
+    return Reliability.model_validate(report.to_dict())

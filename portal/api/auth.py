@@ -5,24 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import jsonify, request
+from flask import request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from portal.api.blueprint import ApiError, bp, forbidden, unauthorized
+from portal.api.schemas import Token, TokenRequest
+from portal.api.spec import declare
 from portal.api.tokens import issue_token, user_for_token
 from portal.auth.models import Role, User
 from portal.auth.throttle import SignInThrottled, sign_in
-from portal.claims.payload import Malformed
 from portal.extensions import db
-
-
-def json_body() -> dict:
-    """The request's JSON object; a body that is not one is malformed (400)."""
-    data = request.get_json(force=True, silent=True)
-    if not isinstance(data, dict):
-        raise Malformed(str(_l("The body must be a JSON object.")))
-    return data
+from portal.web import commit
 
 
 def bearer_user() -> User:
@@ -42,7 +35,8 @@ def bearer_user() -> User:
 
 def api_view(*roles: Role) -> Callable:
     """Authenticate the bearer, let only `roles` pass (403 JSON), run the view with the user,
-    then commit once. A failure rolls everything back."""
+    then commit once (the jobs the operations asked for start then; an `after_commit` answer is
+    made after them). A failure rolls everything back."""
 
     def decorator(view):
         @wraps(view)
@@ -55,25 +49,24 @@ def api_view(*roles: Role) -> Callable:
             except BaseException:
                 db.session.rollback()
                 raise
-            db.session.commit()
-            return response
+            return commit(response)
 
+        wrapped.roles = roles
         return wrapped
 
     return decorator
 
 
 @bp.route("/auth/token", methods=["POST"])
-def create_token():
-    data = json_body()
-    fields = {}
-    for name in ("username", "password"):
-        if not isinstance(data.get(name), str) or not data[name].strip():
-            fields[name] = str(_l("is required"))
-    if fields:
-        raise Malformed(str(_l("Give a username and a password.")), fields)
+@declare(body=TokenRequest, answer=Token, open=True, errors=(401, 429), tag="auth")
+def create_token(body: TokenRequest):
+    """Exchange a username and password for a bearer token.
+
+    The token is shown once; it expires after 30 days (configurable). Rate-limited like the
+    sign-in page.
+    """
     try:
-        user = sign_in(data["username"], data["password"], request.remote_addr)
+        user = sign_in(body.username, body.password, request.remote_addr)
     except SignInThrottled as refused:
         raise ApiError(
             429,
@@ -85,6 +78,6 @@ def create_token():
         # One message for every failure: whether a username exists is not disclosed.
         raise unauthorized(_("Wrong username or password, or the account is disabled."))
     token, record = issue_token(user)
-    body = {"token": token, "expires_at": record.expires_at.isoformat()}
+    answer = Token(token=token, expires_at=record.expires_at)
     db.session.commit()
-    return jsonify(body)
+    return answer

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
+from werkzeug.routing import IntegerConverter
 
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.fields import MAX_INT
 
 bp = Blueprint("api", __name__)
 API_PREFIX = "/api/"  # where the blueprint is mounted (/api/v1), unknown paths under it included
@@ -14,6 +16,21 @@ API_PREFIX = "/api/"  # where the blueprint is mounted (/api/v1), unknown paths 
 # RFC 6750: a 401 names the scheme the client should use.
 BEARER_CHALLENGE = 'Bearer realm="api"'
 INVALID_TOKEN_CHALLENGE = 'Bearer realm="api", error="invalid_token"'  # noqa: S105
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>`: a record id in ASCII digits, 1 to 2**31-1; anything else is no such record
+    (404), like "٣" or a number larger than the id columns."""
+
+    regex = r"[0-9]+"
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=MAX_INT)
+
+
+@bp.record_once
+def _id_converter(state) -> None:
+    state.app.url_map.converters.setdefault("id", IdConverter)
 
 
 class ApiError(Exception):

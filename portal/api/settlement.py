@@ -13,192 +13,75 @@ Every view is load -> authorize -> act -> commit once (`api_view`), like the res
 - chargebacks (a supplier statement's lines): the supplier accepts or disputes its own (another
   supplier's is 404), adds evidence to a dispute; an auditor upholds or waives a dispute.
 
-Money is text with two decimals, like every other answer of the API (`serialize.money`).
+Money is text with two decimals, like every other answer of the API (`portal.fields.Money`).
 """
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 import sqlalchemy as sa
-from flask import current_app, jsonify, request, send_file, url_for
+from flask import jsonify, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from portal.labels import label
-from portal.api.auth import api_view, json_body
+from portal.api.auth import api_view
 from portal.api.blueprint import bp, not_found
-from portal.api.claims import _positive_int
-from portal.api.serialize import day, hours, moment, money
+from portal.api.schemas import (
+    Chargeback,
+    ChargebackDispute,
+    ChargebackEvidence,
+    ChargebackResolution,
+    RunQuery,
+    SettlementRun,
+    SettlementRunCreate,
+    SettlementRunList,
+    Statement,
+    StatementList,
+    StatementPaid,
+    StatementQuery,
+    StatementSummary,
+)
+from portal.api.spec import declare, paged, respond
 from portal.auth.models import Role, User
-from portal.claims.payload import Malformed
-from portal.errors import Conflict, ValidationFailed
+from portal.errors import Conflict, Malformed, ValidationFailed
 from portal.extensions import db
-from portal.inputs import page_args, parse_date
 from portal.settlement import operations as ops
 from portal.settlement import queries
-from portal.settlement.engine import parse_period
-from portal.settlement.models import (
-    Chargeback,
-    ChargebackEvidence,
-    ChargebackStatus,
-    RunStatus,
-    SettlementRun,
-    Statement,
-    StatementKind,
-    StatementStatus,
-)
+from portal.settlement.models import Chargeback as ChargebackRecord
+from portal.settlement.models import ChargebackEvidence as EvidenceRecord
+from portal.settlement.models import RunStatus
+from portal.settlement.models import SettlementRun as RunRecord
+from portal.settlement.models import Statement as StatementRecord
+from portal.web import after_commit
 
-# -- shapes ----------------------------------------------------------------------------------------
-
-
-def _rate(value) -> str:
-    """A rate as exact text without trailing zeros ("0.13", "1")."""
-    return format(value.normalize(), "f")
-
-
-def run_json(run: SettlementRun) -> dict[str, Any]:
-    return {
-        "id": run.id,
-        "period": run.period,
-        "status": run.status.value,
-        "progress": ops.run_progress(run),
-        "step": run.step,
-        "error": run.error or None,
-        "stale": ops.is_stale(run),
-        "attempts": run.attempts,
-        "vat_rate": _rate(run.vat_rate),
-        "totals": {
-            "claim_count": run.claim_count,
-            "station_statement_count": run.station_statement_count,
-            "supplier_statement_count": run.supplier_statement_count,
-            "station_net": money(run.station_net),
-            "supplier_net": money(run.supplier_net),
-        },
-        "created_at": moment(run.created_at),
-        "created_by": run.created_by.username if run.created_by else None,
-        "started_at": moment(run.started_at),
-        "computed_at": moment(run.computed_at),
-        "released_at": moment(run.released_at),
-        "released_by": run.released_by.username if run.released_by else None,
-        "discarded_at": moment(run.discarded_at),
-    }
-
-
-def statement_summary(statement: Statement) -> dict[str, Any]:
-    return {
-        "id": statement.id,
-        "number": statement.number,
-        "kind": statement.kind.value,
-        "org_code": statement.org.code,
-        "org_name": statement.org.name,
-        "period": statement.period,
-        "run_id": statement.run_id,
-        "net": money(statement.net),
-        "vat": money(statement.vat),
-        "gross": money(statement.gross),
-        "status": statement.status.value,
-        "line_count": statement.line_count,
-        "released_at": moment(statement.released_at),
-        "paid_on": day(statement.paid_on),
-    }
-
-
-def statement_detail(statement: Statement) -> dict[str, Any]:
-    data = statement_summary(statement)
-    data.update(
-        {
-            "vat_rate": _rate(statement.run.vat_rate),
-            "created_at": moment(statement.created_at),
-            "final_at": moment(statement.final_at),
-            "paid_reference": statement.paid_reference or None,
-            "paid_at": moment(statement.paid_at),
-            "lines": [
-                {**line.as_dict(), "kind": line.kind} for line in queries.statement_lines(statement)
-            ],
-        }
-    )
-    return data
-
-
-def _username(user: User | None) -> str | None:
-    return user.username if user else None
-
-
-def evidence_json(evidence: ChargebackEvidence) -> dict[str, Any]:
-    return {
-        "id": evidence.id,
-        "filename": evidence.filename,
-        "content_type": evidence.content_type,
-        "size": evidence.size,
-        "uploaded_at": moment(evidence.uploaded_at),
-        "uploaded_by": _username(evidence.uploaded_by),
-        "url": url_for(
-            "api.chargeback_evidence",
-            chargeback_id=evidence.chargeback_id,
-            evidence_id=evidence.id,
-        ),
-    }
-
-
-def chargeback_json(cb: Chargeback) -> dict[str, Any]:
-    return {
-        "id": cb.id,
-        "statement_id": cb.statement_id,
-        "statement_number": cb.statement.number,
-        "claim_number": cb.claim.number,
-        "supplier_code": cb.statement.org.code,
-        "status": cb.status.value,
-        "description": queries.chargeback_description(cb),
-        "amount": money(cb.amount),
-        "parts_amount": money(cb.parts_amount),
-        "removed_parts_amount": money(cb.removed_parts_amount),
-        "labor_hours": hours(cb.labor_hours),
-        "labor_hours_charged": hours(cb.labor_hours_charged),
-        "labor_amount": money(cb.labor_amount),
-        "recovery_share": _rate(cb.recovery_share),
-        "recovery_amount": money(cb.recovery_amount),
-        "handling_fee_rate": _rate(cb.handling_fee_rate),
-        "handling_fee": money(cb.handling_fee),
-        "dispute_reason": cb.dispute_reason or None,
-        "disputed_at": moment(cb.disputed_at),
-        "disputed_by": _username(cb.disputed_by),
-        "resolution_reason": cb.resolution_reason or None,
-        "resolved_at": moment(cb.resolved_at),
-        "resolved_by": _username(cb.resolved_by),
-        "accepted_at": moment(cb.accepted_at),
-        "accepted_by": _username(cb.accepted_by),
-        "events": [
-            {
-                "action": e.action,
-                "from_status": e.from_status,
-                "to_status": e.to_status,
-                "at": moment(e.at),
-                "by": _username(e.user),
-                "note": e.note,
-            }
-            for e in cb.events
-        ],
-        "evidence": [evidence_json(e) for e in cb.evidence],
-    }
-
+UPLOAD = {
+    "type": "object",
+    "properties": {"file": {"type": "string", "format": "binary"}},
+    "required": ["file"],
+}
+DISPUTE_UPLOAD = {
+    "type": "object",
+    "properties": {
+        "reason": {"type": "string", "maxLength": 4000},
+        "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+    },
+    "required": ["reason"],
+}
 
 # -- loading ---------------------------------------------------------------------------------------
 
 
-def load_run(run_id: int) -> SettlementRun:
-    run = db.session.get(SettlementRun, run_id)
+def load_run(run_id: int) -> RunRecord:
+    run = db.session.get(RunRecord, run_id)
     if run is None:
         raise not_found(_("There is no settlement run #%(id)s.", id=run_id))
     return run
 
 
-def load_statement(statement_id: int, user: User) -> Statement:
+def load_statement(statement_id: int, user: User) -> StatementRecord:
     """The statement if `user` may see it; another organisation's, or a draft for anyone but
     finance, is 404 like one that does not exist."""
-    statement = db.session.get(Statement, statement_id)
+    statement = db.session.get(StatementRecord, statement_id)
     if statement is None or not statement.can_view(user):
         raise not_found(
             _("There is no statement #%(id)s, or it is not yours to see.", id=statement_id)
@@ -206,8 +89,8 @@ def load_statement(statement_id: int, user: User) -> Statement:
     return statement
 
 
-def load_chargeback(chargeback_id: int, user: User) -> Chargeback:
-    cb = db.session.get(Chargeback, chargeback_id)
+def load_chargeback(chargeback_id: int, user: User) -> ChargebackRecord:
+    cb = db.session.get(ChargebackRecord, chargeback_id)
     if cb is None or not cb.statement.can_view(user):
         raise not_found(
             _("There is no chargeback #%(id)s, or it is not yours to see.", id=chargeback_id)
@@ -215,11 +98,14 @@ def load_chargeback(chargeback_id: int, user: User) -> Chargeback:
     return cb
 
 
-def _run_response(run: SettlementRun, status: int = 200, **headers):
-    response = jsonify(run_json(run))
-    response.status_code = status
-    response.headers.update(headers)
-    return response
+def _run_answer(run: RunRecord, status: int = 200, headers: dict | None = None):
+    """The run as it is once the action is committed and its job (in-process: already) ran."""
+
+    def answer():
+        db.session.refresh(run)
+        return respond((SettlementRun.of(run), status, headers or {}), status)
+
+    return after_commit(answer)
 
 
 def _open_run_refusal(conflict: Conflict):
@@ -235,149 +121,97 @@ def _open_run_refusal(conflict: Conflict):
     return response
 
 
-def _text(data: dict, key: str) -> str:
-    """A text field: missing is "" (the operation says it is required), another type is 400."""
-    value = data.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise Malformed(str(_l("The request is malformed.")), {key: str(_l("must be text"))})
-    return value
-
-
-def _day(data: dict, key: str) -> date | None:
-    """A date field: missing is None (the operation says it is required), another form is 400."""
-    value = data.get(key)
-    if value in (None, ""):
-        return None
-    if isinstance(value, str):
-        try:
-            return parse_date(value)
-        except ValueError:
-            pass
-    raise Malformed(
-        str(_l("The request is malformed.")), {key: str(_l("must be a date as YYYY-MM-DD"))}
-    )
-
-
-def _page(args, fields: dict[str, str]) -> tuple[int, int]:
-    page, per_page = page_args(args, fields, per_page=current_app.config["PAGE_SIZE"])
-    return page, per_page
-
-
-def _choice(args, name: str, enum, fields: dict[str, str]):
-    raw = args.get(name)
-    if not raw:
-        return None
-    try:
-        return enum(raw)
-    except ValueError:
-        fields[name] = str(
-            _l("must be one of: %(values)s", values=", ".join(v.value for v in enum))
-        )
-        return None
-
-
-def _period_filter(args, fields: dict[str, str]) -> str | None:
-    raw = (args.get("period") or "").strip()
-    if not raw:
-        return None
-    try:
-        parse_period(raw)
-    except ValueError:
-        fields["period"] = str(_l("not a month (YYYY-MM)"))
-    return raw
-
-
-def _paged(query, order_by, page: int, per_page: int, shape, *options) -> dict[str, Any]:
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.options(*options).order_by(*order_by).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return {
-        "items": [shape(item) for item in items],
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-    }
-
-
 # -- runs ------------------------------------------------------------------------------------------
 
 
 @bp.route("/settlement/runs", methods=["POST"])
 @api_view(Role.FINANCE)
-def start_run(user: User):
-    period = json_body().get("period")
-    if not isinstance(period, str):
-        raise ValidationFailed(
-            str(_l("The period must be a month written YYYY-MM.")),
-            {"period": str(_l("not a month (YYYY-MM)"))},
-        )
+@declare(
+    body=SettlementRunCreate,
+    answer=SettlementRun,
+    status=201,
+    refuse=ValidationFailed,
+    errors=(409, 503),
+    location=True,
+    tag="settlement",
+)
+def start_run(user: User, body: SettlementRunCreate):
+    """Start the settlement run of a month.
+
+    Without Redis the computation runs in-process, so the run is already a draft. A future or
+    malformed period is 422 naming `period`; a run already open is 409 and the body carries
+    `open_run_id` beside the error.
+    """
     try:
-        run = ops.start_run(user, period)
+        run = ops.start_run(user, body.period)
     except Conflict as conflict:
         if getattr(conflict, "run_id", None) is None:
             raise
         return _open_run_refusal(conflict)
-    return _run_response(run, 201, Location=url_for("api.get_run", run_id=run.id))
+    return _run_answer(run, 201, {"Location": url_for("api.get_run", run_id=run.id)})
 
 
 @bp.route("/settlement/runs", methods=["GET"])
 @api_view(Role.FINANCE)
-def list_runs(user: User):
-    """Runs, newest first; filters `status` and `period`, paged like `/claims`."""
-    fields: dict[str, str] = {}
-    query = sa.select(SettlementRun)
-    status = _choice(request.args, "status", RunStatus, fields)
-    if status is not None:
-        query = query.where(SettlementRun.status == status)
-    period = _period_filter(request.args, fields)
-    if period:
-        query = query.where(SettlementRun.period == period)
-    page, per_page = _page(request.args, fields)
-    if fields:
-        raise ValidationFailed(str(_l("The query is malformed.")), fields)
-    return jsonify(
-        _paged(
-            query,
-            (SettlementRun.created_at.desc(), SettlementRun.id.desc()),
-            page,
-            per_page,
-            run_json,
-            joinedload(SettlementRun.created_by),
-            joinedload(SettlementRun.released_by),
+@declare(query=RunQuery, answer=SettlementRunList, refuse=ValidationFailed, tag="settlement")
+def list_runs(user: User, query: RunQuery):
+    """Settlement runs, newest first; filters `status` and `period`, paged like `/claims`."""
+    select = sa.select(RunRecord)
+    if query.status is not None:
+        select = select.where(RunRecord.status == query.status)
+    if query.period:
+        select = select.where(RunRecord.period == query.period)
+    return SettlementRunList(
+        **paged(
+            select,
+            (RunRecord.created_at.desc(), RunRecord.id.desc()),
+            query.page,
+            query.per_page,
+            SettlementRun.of,
+            joinedload(RunRecord.created_by),
+            joinedload(RunRecord.released_by),
         )
     )
 
 
-@bp.route("/settlement/runs/<int:run_id>", methods=["GET"])
+@bp.route("/settlement/runs/<id:run_id>", methods=["GET"])
 @api_view(Role.FINANCE)
+@declare(answer=SettlementRun, tag="settlement")
 def get_run(user: User, run_id: int):
-    return jsonify(run_json(load_run(run_id)))
+    """A settlement run: its status, progress and totals."""
+    return SettlementRun.of(load_run(run_id))
 
 
-@bp.route("/settlement/runs/<int:run_id>/release", methods=["POST"])
+@bp.route("/settlement/runs/<id:run_id>/release", methods=["POST"])
 @api_view(Role.FINANCE)
+@declare(answer=SettlementRun, errors=(409, 503), tag="settlement")
 def release_run(user: User, run_id: int):
+    """Release a draft run: its statements become visible and its claims settled (a job).
+
+    A run released already is a 409 here (the pages forgive a double click).
+    """
     run = load_run(run_id)
-    if run.status is RunStatus.RELEASED:  # the pages forgive a double click; the API says so
+    if run.status is RunStatus.RELEASED:
         raise Conflict(_("Settlement run #%(id)s is already released.", id=run.id))
-    return _run_response(ops.request_release(run, user))
+    return _run_answer(ops.request_release(run, user))
 
 
-@bp.route("/settlement/runs/<int:run_id>/discard", methods=["POST"])
+@bp.route("/settlement/runs/<id:run_id>/discard", methods=["POST"])
 @api_view(Role.FINANCE)
+@declare(answer=SettlementRun, errors=(409,), tag="settlement")
 def discard_run(user: User, run_id: int):
+    """Throw a draft or a failed run away; a run discarded already is a 409 here."""
     run = load_run(run_id)
     if run.status is RunStatus.DISCARDED:
         raise Conflict(_("Settlement run #%(id)s is already discarded.", id=run.id))
-    return _run_response(ops.discard_run(run, user))
+    return SettlementRun.of(ops.discard_run(run, user))
 
 
-@bp.route("/settlement/runs/<int:run_id>/retry", methods=["POST"])
+@bp.route("/settlement/runs/<id:run_id>/retry", methods=["POST"])
 @api_view(Role.FINANCE)
+@declare(answer=SettlementRun, errors=(409, 503), tag="settlement")
 def retry_run(user: User, run_id: int):
+    """Compute a failed (or stale) run again."""
     run = load_run(run_id)
     try:
         run = ops.retry_run(run, user)
@@ -385,7 +219,7 @@ def retry_run(user: User, run_id: int):
         if getattr(conflict, "run_id", None) is None:
             raise
         return _open_run_refusal(conflict)
-    return _run_response(run)
+    return _run_answer(run)
 
 
 # -- statements ------------------------------------------------------------------------------------
@@ -393,97 +227,104 @@ def retry_run(user: User, run_id: int):
 
 @bp.route("/statements", methods=["GET"])
 @api_view(*queries.STATEMENT_READERS)
-def list_statements(user: User):
-    """Statements the user may see, newest period first; filters `kind`, `period`, `status`,
-    `run_id`; paged like `/claims`. A filter value that is not one of its choices is 422."""
-    args = request.args
-    fields: dict[str, str] = {}
-    query = queries.visible_statements(user)
-    kind = _choice(args, "kind", StatementKind, fields)
-    if kind is not None:
-        query = query.where(Statement.kind == kind)
-    status = _choice(args, "status", StatementStatus, fields)
-    if status is not None:
-        query = query.where(Statement.status == status)
-    period = _period_filter(args, fields)
-    if period:
-        query = query.where(Statement.period == period)
-    if args.get("run_id"):
-        run_id = _positive_int(args, "run_id", 0, None, fields)
-        query = query.where(Statement.run_id == run_id)
-    page, per_page = _page(args, fields)
-    if fields:
-        raise ValidationFailed(str(_l("The query is malformed.")), fields)
-    return jsonify(
-        _paged(
-            query,
-            (Statement.period.desc(), Statement.id.desc()),
-            page,
-            per_page,
-            statement_summary,
-            joinedload(Statement.org),
+@declare(query=StatementQuery, answer=StatementList, refuse=ValidationFailed, tag="settlement")
+def list_statements(user: User, query: StatementQuery):
+    """Statements the user may see, newest period first.
+
+    Filters `kind`, `period`, `status`, `run_id`; paged like `/claims`. Finance sees all,
+    auditors released supplier statements, a station or supplier its own released ones.
+    """
+    select = queries.visible_statements(user)
+    if query.kind is not None:
+        select = select.where(StatementRecord.kind == query.kind)
+    if query.status is not None:
+        select = select.where(StatementRecord.status == query.status)
+    if query.period:
+        select = select.where(StatementRecord.period == query.period)
+    if query.run_id is not None:
+        select = select.where(StatementRecord.run_id == query.run_id)
+    return StatementList(
+        **paged(
+            select,
+            (StatementRecord.period.desc(), StatementRecord.id.desc()),
+            query.page,
+            query.per_page,
+            StatementSummary.of,
+            joinedload(StatementRecord.org),
         )
     )
 
 
-@bp.route("/statements/<int:statement_id>", methods=["GET"])
+@bp.route("/statements/<id:statement_id>", methods=["GET"])
 @api_view(*queries.STATEMENT_READERS)
+@declare(answer=Statement, tag="settlement")
 def get_statement(user: User, statement_id: int):
-    return jsonify(statement_detail(load_statement(statement_id, user)))
+    """A statement with its lines (a supplier statement's lines are its chargebacks)."""
+    return Statement.of(load_statement(statement_id, user))
 
 
-@bp.route("/statements/<int:statement_id>/paid", methods=["POST"])
+@bp.route("/statements/<id:statement_id>/paid", methods=["POST"])
 @api_view(Role.FINANCE)
-def mark_statement_paid(user: User, statement_id: int):
+@declare(body=StatementPaid, answer=Statement, errors=(409, 422), tag="settlement")
+def mark_statement_paid(user: User, statement_id: int, body: StatementPaid):
+    """Record that a released statement was paid: `paid_on` (not in the future), `reference`."""
     statement = load_statement(statement_id, user)
-    data = json_body()
-    paid_on = _day(data, "paid_on")
-    statement = ops.mark_paid(statement, user, paid_on, _text(data, "reference"))
-    return jsonify(statement_detail(statement))
+    statement = ops.mark_paid(statement, user, body.paid_on, body.reference)
+    return Statement.of(statement)
 
 
 # -- chargebacks -----------------------------------------------------------------------------------
 
 
-@bp.route("/chargebacks/<int:chargeback_id>", methods=["GET"])
+@bp.route("/chargebacks/<id:chargeback_id>", methods=["GET"])
 @api_view(*queries.CHARGEBACK_READERS)
+@declare(answer=Chargeback, tag="settlement")
 def get_chargeback(user: User, chargeback_id: int):
-    return jsonify(chargeback_json(load_chargeback(chargeback_id, user)))
+    """A chargeback (a supplier statement's line) with its events and evidence."""
+    return Chargeback.of(load_chargeback(chargeback_id, user))
 
 
-@bp.route("/chargebacks/<int:chargeback_id>/accept", methods=["POST"])
+@bp.route("/chargebacks/<id:chargeback_id>/accept", methods=["POST"])
 @api_view(Role.SUPPLIER)
+@declare(answer=Chargeback, errors=(400, 409, 422), tag="settlement")
 def accept_chargeback(user: User, chargeback_id: int):
-    cb = ops.accept_chargeback(load_chargeback(chargeback_id, user), user)
-    return jsonify(chargeback_json(cb))
+    """The supplier accepts its chargeback (empty body)."""
+    return Chargeback.of(ops.accept_chargeback(load_chargeback(chargeback_id, user), user))
 
 
-@bp.route("/chargebacks/<int:chargeback_id>/dispute", methods=["POST"])
+@bp.route("/chargebacks/<id:chargeback_id>/dispute", methods=["POST"])
 @api_view(Role.SUPPLIER)
-def dispute_chargeback(user: User, chargeback_id: int):
-    """`{reason}` as JSON, or multipart with a `reason` field and evidence in `file` fields."""
+@declare(
+    body=ChargebackDispute,
+    answer=Chargeback,
+    errors=(409, 413, 422),
+    upload=DISPUTE_UPLOAD,
+    tag="settlement",
+)
+def dispute_chargeback(user: User, chargeback_id: int, body: ChargebackDispute):
+    """The supplier disputes its chargeback: `{reason}` as JSON, or multipart with a `reason`
+    field and evidence in `file` fields."""
     cb = load_chargeback(chargeback_id, user)
-    if request.mimetype == "multipart/form-data":
-        reason = request.form.get("reason", "")
-        files = [(f.filename or "", f.read()) for f in request.files.getlist("file")]
-    else:
-        reason, files = _text(json_body(), "reason"), []
-    cb = ops.dispute_chargeback(cb, user, reason, files)
-    return jsonify(chargeback_json(cb))
+    files = [(f.filename or "", f.read()) for f in request.files.getlist("file")]
+    return Chargeback.of(ops.dispute_chargeback(cb, user, body.reason, files))
 
 
-@bp.route("/chargebacks/<int:chargeback_id>/resolve", methods=["POST"])
+@bp.route("/chargebacks/<id:chargeback_id>/resolve", methods=["POST"])
 @api_view(Role.AUDITOR)
-def resolve_chargeback(user: User, chargeback_id: int):
+@declare(body=ChargebackResolution, answer=Chargeback, errors=(409, 422), tag="settlement")
+def resolve_chargeback(user: User, chargeback_id: int, body: ChargebackResolution):
+    """An auditor settles a dispute: `action` uphold or waive, with a `reason`."""
     cb = load_chargeback(chargeback_id, user)
-    data = json_body()
-    cb = ops.resolve_chargeback(cb, user, _text(data, "action"), _text(data, "reason"))
-    return jsonify(chargeback_json(cb))
+    return Chargeback.of(ops.resolve_chargeback(cb, user, body.action, body.reason))
 
 
-@bp.route("/chargebacks/<int:chargeback_id>/evidence", methods=["POST"])
+@bp.route("/chargebacks/<id:chargeback_id>/evidence", methods=["POST"])
 @api_view(Role.SUPPLIER)
+@declare(
+    answer=ChargebackEvidence, status=201, errors=(409, 413, 422), upload=UPLOAD, tag="settlement"
+)
 def add_evidence(user: User, chargeback_id: int):
+    """Add a photo or a PDF (multipart field `file`) to a disputed chargeback."""
     cb = load_chargeback(chargeback_id, user)
     upload = request.files.get("file")
     if upload is None:
@@ -491,23 +332,18 @@ def add_evidence(user: User, chargeback_id: int):
             str(_l("Send the file as multipart/form-data in the field `file`.")),
             {"file": str(_l("is required"))},
         )
-    if cb.status is not ChargebackStatus.DISPUTED:
-        raise Conflict(
-            _(
-                "Evidence can be added to a disputed chargeback only; this one is %(status)s.",
-                status=label(cb.status),
-            )
-        )
     evidence = ops.add_evidence(cb, user, upload.filename or "", upload.read())
-    body = evidence_json(evidence)
-    return jsonify(body), 201, {"Location": body["url"]}
+    answer = ChargebackEvidence.of(evidence)
+    return answer, 201, {"Location": answer.url}
 
 
-@bp.route("/chargebacks/<int:chargeback_id>/evidence/<int:evidence_id>", methods=["GET"])
+@bp.route("/chargebacks/<id:chargeback_id>/evidence/<id:evidence_id>", methods=["GET"])
 @api_view(*queries.CHARGEBACK_READERS)
+@declare(download=True, tag="settlement")
 def chargeback_evidence(user: User, chargeback_id: int, evidence_id: int):
+    """Download a piece of a dispute's evidence."""
     cb = load_chargeback(chargeback_id, user)
-    evidence = db.session.get(ChargebackEvidence, evidence_id)
+    evidence = db.session.get(EvidenceRecord, evidence_id)
     if evidence is None or evidence.chargeback_id != cb.id:
         raise not_found()
     path = ops.evidence_path(evidence)

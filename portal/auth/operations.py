@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 
-from portal.labels import label
 from portal.auth.models import Role, User
 from portal.auth.sessions import end_all_sessions
 from portal.errors import ValidationFailed
 from portal.extensions import db
+from portal.labels import label
 from portal.masterdata.models import Organisation
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")

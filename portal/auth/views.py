@@ -22,6 +22,7 @@ from portal.auth.throttle import SignInThrottled, sign_in
 from portal.db import utcnow
 from portal.extensions import db, login_manager
 from portal.security import local_path
+from portal.web import page_action
 
 bp = Blueprint("auth", __name__)
 
@@ -63,6 +64,7 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@page_action
 def login():
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))
@@ -83,7 +85,6 @@ def login():
             start_session(user, user_agent=request.user_agent.string, address=request.remote_addr)
             login_user(user)
             user.last_login_at = utcnow()
-            db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or home_url_for(user))
         # One message for every failure: whether a username exists is not disclosed.
         flash(_("Wrong username or password, or the account is disabled."), "danger")
@@ -91,11 +92,11 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
+@page_action
 def logout():
     lang = session.get("lang") or getattr(current_user, "locale", None)
     if current_user.is_authenticated:
         end_session(current_user.session_token)
-        db.session.commit()
     logout_user()
     session.clear()
     if lang:  # the language picked on this browser outlives the sign-out, as it does the sign-in

@@ -11,8 +11,9 @@ from flask_babel import lazy_gettext as _l
 
 from portal.auth.models import User
 from portal.claims.models import Attachment, Claim
-from portal.errors import DomainError, ValidationFailed
+from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
+from portal.labels import label
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS_PER_CLAIM = 30
@@ -107,6 +108,16 @@ def path_of(attachment: Attachment) -> Path:
 
 def add_attachment(claim: Claim, user: User, filename: str, data: bytes) -> Attachment:
     """Store `data` for `claim` after checking who adds it, its real type and its size."""
+    if not claim.is_editable:
+        raise Conflict(
+            str(
+                _l(
+                    "Claim %(number)s is %(status)s and cannot be edited.",
+                    number=claim.number,
+                    status=label(claim.status),
+                )
+            )
+        )
     if not claim.can_edit(user):
         raise DomainError(str(_l("Attachments can only be added to a draft or returned claim.")))
     if len(claim.attachments) >= MAX_ATTACHMENTS_PER_CLAIM:

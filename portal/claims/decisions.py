@@ -7,29 +7,36 @@ before its state is checked, so the second waits, then finds it decided and gets
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic.dataclasses import dataclass
 
-from portal.labels import label
+from portal import fields as f
 from portal.auth.models import Role, User
 from portal.claims import preauth, pricing
-from portal.messages import define, money
-from portal.claims.models import Claim, ClaimStatus, ClaimType, LineKind
-from portal.claims.operations import _set_validity, _transition, lock_claim, return_claim
-from portal.claims.payload import Malformed, _Parser
+from portal.claims.models import Claim, ClaimStatus, ClaimType, LineKind, ReasonCode
+from portal.claims.operations import (
+    _set_validity,
+    _transition,
+    default_supplier,
+    lock_claim,
+    return_claim,
+)
+from portal.claims.payload import MAX_LINES, Malformed
+from portal.claims.signals import claim_approved
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
+from portal.labels import label
 from portal.masterdata.models import Supplier
+from portal.messages import define, money
 from portal.money import round_money
 from portal.notifications.operations import notify_organisation
-from portal.oem.models import ReasonCode
-from portal.oldparts.operations import create_for_approved_claim
 
 ACTIONS = ("approve", "reject", "return")
 
@@ -49,65 +56,49 @@ PRE_AUTHORISATIONS = frozenset(
 )
 
 
-@dataclass
-class LineDecision:
-    id: int
-    approved_qty: int | None = None
-    approved_hours: Decimal | None = None
-    approved_amount: Decimal | None = None
-    reason: str = ""
-    note: str = ""
+_DECLARED = ConfigDict(validate_by_name=True, validate_by_alias=True, extra="ignore")
 
 
-@dataclass
+@dataclass(config=_DECLARED)
+class DecisionLine:
+    """What the auditor decides for one line; a value left out is approved as claimed."""
+
+    id: f.whole(1, required=True, description="the claim line's id")
+    approved_qty: f.whole(0) = None
+    approved_hours: f.amount() = None
+    approved_amount: f.amount() = None
+    reason: f.text(
+        40, description="a reason code (GET /reason-codes), required where a value is cut"
+    ) = ""
+    note: f.text(2000) = ""
+
+
+LineDecision = DecisionLine
+
+
+@dataclass(config=_DECLARED)
 class Decision:
-    action: str
-    lines: list[LineDecision] = field(default_factory=list)
-    supplier_code: str = ""
-    reason: str = ""
-    expected_version: int | None = None
+    """The auditor's decision on a claim under review (DESIGN 8)."""
+
+    action: f.words(*ACTIONS)
+    lines: f.items(DecisionLine, MAX_LINES) = Field(default_factory=list)
+    supplier_code: f.text(32, description="the responsible supplier, if not the part's") = ""
+    reason: f.text(description="free text; required to reject or return") = ""
+    expected_version: f.whole(
+        1, alias="version", description="the claim's version as read; another one is a 409"
+    ) = None
 
 
 def parse_decision(data: Any) -> Decision:
-    """A `Decision` from the API's JSON (DESIGN 8); raises `Malformed` for malformed input."""
-    if not isinstance(data, dict):
-        raise Malformed(str(_l("The body must be a JSON object.")))
-    p = _Parser()
-    action = data.get("action")
-    if action not in ACTIONS:
-        p.errors["action"] = str(_l("must be approve, reject or return"))
-    decision = Decision(
-        action=action or "",
-        supplier_code=p.text(data, "supplier_code", 32),
-        reason=p.text(data, "reason", 4000),
-        expected_version=p.integer(data, "version", 1),
-    )
-    raw_lines = data.get("lines") or []
-    if not isinstance(raw_lines, list):
-        p.errors["lines"] = str(_l("must be a list"))
-        raw_lines = []
-    for index, raw in enumerate(raw_lines):
-        prefix = f"lines[{index}]."
-        if not isinstance(raw, dict):
-            p.errors[f"lines[{index}]"] = str(_l("must be an object"))
-            continue
-        line_id = p.integer(raw, "id", 1, prefix)
-        if line_id is None:
-            p.errors.setdefault(prefix + "id", str(_l("is required")))
-            continue
-        decision.lines.append(
-            LineDecision(
-                id=line_id,
-                approved_qty=p.integer(raw, "approved_qty", 0, prefix),
-                approved_hours=p.decimal(raw, "approved_hours", 2, prefix),
-                approved_amount=p.decimal(raw, "approved_amount", 2, prefix),
-                reason=p.text(raw, "reason", 40, prefix),
-                note=p.text(raw, "note", 2000, prefix),
-            )
-        )
-    if p.errors:
-        raise Malformed(str(_l("The decision is malformed.")), p.errors)
-    return decision
+    """A `Decision` from the API's JSON or the form's dict; raises `Malformed` naming every
+    malformed field."""
+    try:
+        return TypeAdapter(Decision).validate_python(data)
+    except ValidationError as error:
+        fields = f.field_errors(error)
+        if "" in fields:
+            raise Malformed(str(_l("The body must be a JSON object."))) from None
+        raise Malformed(str(_l("The decision is malformed.")), fields) from None
 
 
 def decide_claim(claim_id: int, user: User, decision: Decision, today: date | None = None) -> Claim:
@@ -158,7 +149,7 @@ def decide_claim(claim_id: int, user: User, decision: Decision, today: date | No
 
 def _responsible_supplier(claim: Claim, code: str, errors: dict[str, str]) -> Supplier | None:
     if not code:
-        return claim.causal_part.supplier if claim.causal_part is not None else None
+        return default_supplier(claim)
     supplier = db.session.scalar(sa.select(Supplier).where(Supplier.code == code))
     if supplier is None:
         errors["supplier_code"] = str(_l("no such supplier"))
@@ -196,7 +187,7 @@ def _approve(
     active_codes = set(db.session.scalars(sa.select(ReasonCode.code).where(ReasonCode.active)))
     cut_any = False
     for line in claim.lines:
-        d = by_id.get(line.id) or LineDecision(id=line.id)
+        d = by_id.get(line.id) or DecisionLine(id=line.id)
         where = f"lines[{_index_of(decision, line.id)}]"
         cut_any |= _decide_line(line, d, where, active_codes, errors)
     if errors:
@@ -215,7 +206,7 @@ def _approve(
     status = ClaimStatus.PARTIALLY_APPROVED if cut_any else ClaimStatus.APPROVED
     _set_validity(claim, today)
     _finish(claim, user, status, decision.reason, supplier)
-    create_for_approved_claim(claim, today)  # 旧件: the failed parts that must come back
+    claim_approved.send(claim, today=today)  # 旧件: the failed parts that must come back
 
 
 def _index_of(decision: Decision, line_id: int) -> int | str:
@@ -225,7 +216,7 @@ def _index_of(decision: Decision, line_id: int) -> int | str:
     return f"id={line_id}"
 
 
-def _decide_line(line, d: LineDecision, where: str, active_codes: set[str], errors: dict) -> bool:
+def _decide_line(line, d: DecisionLine, where: str, active_codes: set[str], errors: dict) -> bool:
     """Set the line's approved values; answers whether it was cut. Errors go to `errors`."""
     ceiling = line.amount
     if line.kind in (LineKind.PART, LineKind.TRIP):

@@ -62,6 +62,7 @@ LAYOUTS: dict[ClaimType, Layout] = {
     ClaimType.EMERGENCY_PART: Layout(
         ("complaint",), (LineKind.PART, LineKind.OTHER), emergency=True
     ),
+    ClaimType.CAMPAIGN: Layout(("campaign", "complaint", "correction"), PART_LABOR_OTHER),
 }
 
 
@@ -139,8 +140,23 @@ class ClaimForm(FlaskForm):
         _l("Hours on site"), render_kw={"inputmode": "decimal", "data-roadside-hours": True}
     )
     tolls = StringField(_l("Tolls (CNY)"), render_kw={"inputmode": "decimal", "data-tolls": True})
+    campaign = StringField(
+        _l("Campaign"),
+        description=_l("The code of the recall or service campaign; its package fills the lines."),
+        render_kw={"autocomplete": "off", "maxlength": 32},
+    )
     # The revision of the claim the form shows: saving over a newer one is refused.
     revision = HiddenField()
+
+    def is_empty(self, rows: list[LineRow]) -> bool:
+        """Nothing typed: no header value (the fulfilment choice and the hidden fields aside)
+        and no line with anything in it."""
+        typed = (
+            (f.data or "").strip()
+            for f in self
+            if isinstance(f, StringField | TextAreaField) and not isinstance(f, HiddenField)
+        )
+        return not any(typed) and all(row.is_blank for row in rows)
 
     def expected_revision(self) -> int:
         """The revision the form was filled from; 0 (never current) when it is missing."""
@@ -280,6 +296,7 @@ def initial_data(claim: Claim) -> dict:
         "outsourced_request": claim.outsourced_request.number if claim.outsourced_request else "",
         "fulfilment": claim.fulfilment or "",
         "shipper_code": claim.shipper_org.code if claim.shipper_org else "",
+        "campaign": claim.campaign.code if claim.campaign else "",
         **roadside,
     }
 
@@ -394,6 +411,11 @@ class ShipmentForm(FlaskForm):
     freight_amount = StringField(
         _l("Freight (CNY)"), description=_l("Credited to a station that ships on the OEM's behalf.")
     )
+
+
+class ClaimActionForm(FlaskForm):
+    """A button that acts on claims (delete a draft, submit the ticked drafts): the CSRF token;
+    the claims ticked in a list are read with `request.form.getlist("number")`."""
 
 
 class ReceiptForm(FlaskForm):

@@ -14,9 +14,9 @@ from flask_babel import lazy_gettext as _l
 
 from portal.auth.models import Role, User
 from portal.claims.models import APPROVED_STATUSES, Claim, ClaimType
-from portal.claims.operations import record_event
+from portal.claims.operations import lock_claim, record_event
 from portal.db import utcnow
-from portal.errors import Conflict, DomainError, ValidationFailed
+from portal.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from portal.extensions import db
 from portal.messages import define
 from portal.notifications.operations import notify_organisation
@@ -25,9 +25,7 @@ from portal.notifications.operations import notify_organisation
 SHIPPED = define(
     "claim.part_shipped", _l("The part for %(number)s is on its way: %(carrier)s %(tracking)s")
 )
-RECEIVED = define(
-    "claim.part_received", _l("Station %(station)s received the part of %(number)s.")
-)
+RECEIVED = define("claim.part_received", _l("Station %(station)s received the part of %(number)s."))
 
 
 def can_ship(claim: Claim, user: User) -> bool:
@@ -41,6 +39,8 @@ def can_ship(claim: Claim, user: User) -> bool:
 def ship_emergency_part(
     claim: Claim, user: User, carrier: str, tracking_no: str, freight: Decimal | None
 ) -> Claim:
+    """Record the shipment (the claim row locked first: two shippers at once record one)."""
+    claim = lock_claim(claim.id)
     if claim.type is not ClaimType.EMERGENCY_PART:
         raise DomainError(str(_l("Only emergency part requests are shipped.")))
     if claim.shipped_at is not None:
@@ -48,7 +48,7 @@ def ship_emergency_part(
     if claim.status not in APPROVED_STATUSES:
         raise Conflict(str(_l("Request %(number)s is not approved yet.", number=claim.number)))
     if not can_ship(claim, user):
-        raise DomainError(str(_l("Only the shipper of this request records its shipment.")))
+        raise Forbidden(str(_l("Only the shipper of this request records its shipment.")))
     errors = {}
     carrier, tracking_no = carrier.strip(), tracking_no.strip()
     if not carrier:
@@ -75,8 +75,12 @@ def ship_emergency_part(
 
 
 def confirm_receipt(claim: Claim, user: User) -> Claim:
+    """The requesting station confirms the part arrived (the claim row locked first)."""
+    claim = lock_claim(claim.id)
     if user.role is not Role.STATION or user.organisation_id != claim.station_id:
-        raise DomainError(str(_l("Only the requesting station confirms receipt.")))
+        raise Forbidden(str(_l("Only the requesting station confirms receipt.")))
+    if claim.type is not ClaimType.EMERGENCY_PART:
+        raise DomainError(str(_l("Only emergency part requests are received.")))
     if claim.shipped_at is None:
         raise Conflict(str(_l("Request %(number)s is not shipped yet.", number=claim.number)))
     if claim.received_at is not None:

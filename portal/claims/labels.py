@@ -21,6 +21,7 @@ TYPE_LABELS = {
     ClaimType.ROADSIDE: _l("Roadside emergency"),
     ClaimType.OUTSOURCED_PURCHASE: _l("Outsourced purchase"),
     ClaimType.EMERGENCY_PART: _l("Emergency part transfer"),
+    ClaimType.CAMPAIGN: _l("Recall or service campaign"),
 }
 
 TYPE_TERMS_ZH = {
@@ -31,6 +32,7 @@ TYPE_TERMS_ZH = {
     ClaimType.ROADSIDE: "外出急救单",
     ClaimType.OUTSOURCED_PURCHASE: "外购申请单",
     ClaimType.EMERGENCY_PART: "紧急调件单",
+    ClaimType.CAMPAIGN: "召回 / 服务活动单",
 }
 
 TYPE_DESCRIPTIONS = {
@@ -54,6 +56,10 @@ TYPE_DESCRIPTIONS = {
     ),
     ClaimType.EMERGENCY_PART: _l(
         "Moving a part urgently to a vehicle off the road: regular shipment or drop-shipment."
+    ),
+    ClaimType.CAMPAIGN: _l(
+        "The work of an open recall or service campaign on an affected vehicle, once per "
+        "vehicle; no coverage needed; the campaign's package is approved automatically."
     ),
 }
 
@@ -136,6 +142,7 @@ FIELD_LABELS = {
     "outsourced_request": _l("Outsourced-purchase request"),
     "fulfilment": _l("Fulfilment"),
     "shipper_code": _l("Shipper code"),
+    "campaign": _l("Campaign"),
     "total_amount": _l("Total"),
     "lines": _l("Lines"),
     "attachments": _l("Attachments"),
@@ -239,7 +246,9 @@ def change_value(what: str, value) -> str:
     if value is None:
         return "–"
     line_attr = what.rpartition(" ")[2] if what.startswith("line ") else None
-    amount = what == "total_amount" or line_attr == "amount" or (
-        line_attr is not None and line_attr not in LINE_ATTR_LABELS
+    amount = (
+        what == "total_amount"
+        or line_attr == "amount"
+        or (line_attr is not None and line_attr not in LINE_ATTR_LABELS)
     )
     return messages.money(value) if amount else str(value)

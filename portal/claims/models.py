@@ -8,15 +8,18 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import labels
 from portal.db import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
 from portal.money import Hours, Money, Rate
 
 if TYPE_CHECKING:
     from portal.auth.models import User
+    from portal.masterdata.campaigns import Campaign
     from portal.masterdata.models import (
         FaultCode,
         LaborOperation,
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
         Station,
         Supplier,
         Vehicle,
+        WarrantyContract,
     )
 
 
@@ -36,6 +40,7 @@ class ClaimType(enum.StrEnum):
     ROADSIDE = "roadside"  # 外出急救单
     OUTSOURCED_PURCHASE = "outsourced_purchase"  # 外购申请单
     EMERGENCY_PART = "emergency_part"  # 紧急调件单
+    CAMPAIGN = "campaign"  # 召回 / 服务活动单
 
     @property
     def prefix(self) -> str:
@@ -50,6 +55,7 @@ TYPE_PREFIXES = {
     ClaimType.ROADSIDE: "RS",
     ClaimType.OUTSOURCED_PURCHASE: "OP",
     ClaimType.EMERGENCY_PART: "EP",
+    ClaimType.CAMPAIGN: "CP",
 }
 
 
@@ -140,6 +146,8 @@ class Claim(db.Model):
     # the appraisal a major-assembly claim was accepted on. Each is used up by one live claim.
     outsourced_request_id: Mapped[int | None] = mapped_column(sa.ForeignKey("claim.id"))
     appraisal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("claim.id"))
+    # The extended warranty contract a claim is covered only thanks to (set on submit).
+    contract_id: Mapped[int | None] = mapped_column(sa.ForeignKey("warranty_contract.id"))
     # Emergency part transfer (紧急调件): regular shipment (应发货) or drop-shipment (代发货).
     fulfilment: Mapped[str | None] = mapped_column(sa.String(16))
     shipper_org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
@@ -149,6 +157,8 @@ class Claim(db.Model):
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     shipped_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A campaign claim (召回 / 服务活动单): the campaign whose work it is; once per VIN.
+    campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaign.id"))
 
     # Rates in force when the claim was priced (a later rate change does not reprice it).
     labor_rate: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
@@ -192,7 +202,9 @@ class Claim(db.Model):
         remote_side=[id], foreign_keys=[outsourced_request_id]
     )
     appraisal: Mapped[Claim | None] = relationship(remote_side=[id], foreign_keys=[appraisal_id])
+    contract: Mapped[WarrantyContract | None] = relationship()
     shipper_org: Mapped[Organisation | None] = relationship(foreign_keys=[shipper_org_id])
+    campaign: Mapped[Campaign | None] = relationship()
     lines: Mapped[list[ClaimLine]] = relationship(
         back_populates="claim", order_by="ClaimLine.position", cascade="all, delete-orphan"
     )
@@ -246,6 +258,15 @@ class Claim(db.Model):
             unique=True,
             postgresql_where=sa.text(LIVE_USE % "appraisal_id"),
             sqlite_where=sa.text(LIVE_USE % "appraisal_id"),
+        ),
+        # A campaign's work is done once per vehicle: one live claim per campaign and vehicle.
+        sa.Index(
+            "uq_claim_campaign_id_vehicle_id_live",
+            "campaign_id",
+            "vehicle_id",
+            unique=True,
+            postgresql_where=sa.text(LIVE_USE % "campaign_id"),
+            sqlite_where=sa.text(LIVE_USE % "campaign_id"),
         ),
         sa.CheckConstraint("version >= 1", name="version_positive"),
         sa.CheckConstraint("revision >= 1", name="revision_positive"),
@@ -524,7 +545,16 @@ class ClaimSettings(db.Model):
     # Flags that keep a claim from auto-approval; `outside_coverage` (never paid silently) and
     # `part_not_for_model` always do, whatever this list says.
     blocking_rules: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: list(FLAG_RULES))
+    # The auditors' decision target: a claim in review longer than this many working days
+    # (Monday to Friday) is late on their home page.
+    decision_target_days: Mapped[int] = mapped_column(default=5, server_default="5")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "decision_target_days BETWEEN 1 AND 60", name="decision_target_days_range"
+        ),
+    )
 
     def blocks(self, rule: str) -> bool:
         return rule in ALWAYS_BLOCKING or rule in (self.blocking_rules or [])
@@ -542,3 +572,41 @@ class ClaimSettings(db.Model):
             )
             settings = db.session.get(cls, 1)
         return settings
+
+
+SEEDED_REASON_CODES = (
+    ("partial_approval", "Partial warranty approved", "部分保修批准"),
+    ("duplicate_charge", "Duplicate charge", "重复收费"),
+    ("excessive_labor", "Excessive labor hours", "工时过多"),
+    ("not_covered", "Part not covered", "配件不在保修范围"),
+    ("outside_coverage", "Outside coverage period", "超出保修期"),
+    ("part_not_returned", "Part not returned in time", "旧件未按时返回"),
+    ("misuse", "Misuse", "使用不当"),
+    ("insufficient_documentation", "Insufficient documentation", "资料不全"),
+    ("outsourced_cap", "Above the outsourced-purchase cap", "超出外购限价"),
+)
+
+
+class ReasonCode(db.Model):
+    """Why an auditor cut a line (maintained by admins; the seeded eight come with the schema)."""
+
+    __tablename__ = "reason_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    label_en: Mapped[str] = mapped_column(sa.String(120))
+    label_zh: Mapped[str] = mapped_column(sa.String(120))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def label(self, locale: str) -> str:
+        return self.label_zh if str(locale).startswith("zh") else self.label_en
+
+
+def reason_code_label(code: str) -> str | None:
+    """A reason code (maintained by admins) in the reader's language (portal.labels)."""
+    reason = db.session.scalar(sa.select(ReasonCode).where(ReasonCode.code == code))
+    return None if reason is None else reason.label(str(get_locale()))
+
+
+labels.register("reason_code", {})
+labels.register_resolver("reason_code", reason_code_label)

@@ -11,9 +11,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from portal.labels import label
 from portal.auth.models import Role, User
+from portal.claims import campaign as campaign_work
 from portal.claims import preauth, pricing
+from portal.claims.attachments import path_of
 from portal.claims.models import (
     EDITABLE_STATUSES,
     Claim,
@@ -31,10 +32,12 @@ from portal.claims.models import (
 from portal.claims.numbering import next_number
 from portal.claims.payload import ClaimInput
 from portal.claims.rules import APPRAISAL_VALID_DAYS, run_checks
+from portal.claims.signals import claim_approved
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.messages import define, plain_params
+from portal.labels import label
+from portal.masterdata.campaigns import Campaign
 from portal.masterdata.models import (
     FaultCode,
     LaborOperation,
@@ -44,8 +47,8 @@ from portal.masterdata.models import (
     Station,
     Vehicle,
 )
+from portal.messages import define, plain_params
 from portal.notifications.operations import notify_organisation
-from portal.oldparts.operations import create_for_approved_claim
 
 LINE_KINDS_BY_TYPE: dict[ClaimType, frozenset[LineKind]] = {
     ClaimType.REPAIR: frozenset({LineKind.PART, LineKind.LABOR, LineKind.OTHER}),
@@ -55,6 +58,7 @@ LINE_KINDS_BY_TYPE: dict[ClaimType, frozenset[LineKind]] = {
     ClaimType.ROADSIDE: frozenset({LineKind.TRIP, LineKind.LABOR, LineKind.OTHER, LineKind.PART}),
     ClaimType.OUTSOURCED_PURCHASE: frozenset({LineKind.OTHER}),
     ClaimType.EMERGENCY_PART: frozenset({LineKind.PART, LineKind.OTHER}),
+    ClaimType.CAMPAIGN: frozenset({LineKind.PART, LineKind.LABOR, LineKind.OTHER}),
 }
 # Pre-authorisations and requests never pay by themselves and always go to an auditor.
 NEVER_AUTO_APPROVED = frozenset(
@@ -77,6 +81,22 @@ AUTO_APPROVED_CAPPED = define(
     ),
     total="money",
     threshold="money",
+)
+AUTO_APPROVED_CAMPAIGN = define(
+    "claim.auto_approved_campaign",
+    _l("No flags, and exactly the package of campaign %(campaign)s."),
+)
+QUEUED_NOT_PACKAGE = define(
+    "claim.queued_not_package",
+    _l("An auditor checks it: not the package of campaign %(campaign)s: %(differences)s."),
+    differences="messages",
+    example={
+        "campaign": "RC-2026-01",
+        "differences": [
+            {"key": "campaign.differs.hours", "params": {"hours": "1.5", "package": "1.2"}},
+            {"key": "campaign.differs.parts", "params": {}},
+        ],
+    },
 )
 QUEUED_FLAGGED = define(
     "claim.queued_flagged",
@@ -220,6 +240,28 @@ def create_claim(user: User, data: ClaimInput, today: date | None = None) -> Cla
     return claim
 
 
+def delete_draft(claim: Claim, user: User) -> list:
+    """Delete a draft of `user`'s station that was never submitted, with its lines and
+    attachments. Its number is not given out again (the numbering sequence only goes up).
+    Answers the stored files of its attachments, for the caller to remove once committed."""
+    if user.role is not Role.STATION or claim.station_id != user.organisation_id:
+        raise DomainError(str(_l("Only the claim's station deletes its draft.")))
+    if claim.status is not ClaimStatus.DRAFT or claim.submitted_at is not None:
+        raise Conflict(
+            str(
+                _l(
+                    "Claim %(number)s was submitted: only a draft that was never submitted "
+                    "can be deleted.",
+                    number=claim.number,
+                )
+            )
+        )
+    files = [path_of(a) for a in claim.attachments]
+    db.session.delete(claim)
+    db.session.flush()
+    return files
+
+
 def update_claim(
     claim: Claim,
     user: User,
@@ -291,6 +333,9 @@ def _fill(claim: Claim, data: ClaimInput, today: date) -> None:
         if shipper is not None and (shipper.kind is OrgKind.OEM or shipper.id == station.id):
             errors["shipper_code"] = str(_l("must be another station or a supplier"))
         claim.shipper_org = shipper
+    claim.campaign = None
+    if claim.type is ClaimType.CAMPAIGN and data.campaign:
+        claim.campaign = _lookup(Campaign, Campaign.code, data.campaign, "campaign", errors)
     claim.labor_rate, claim.km_rate = station.labor_rate, station.km_rate
     claim.parts_handling_rate = station.parts_handling_rate
 
@@ -365,6 +410,8 @@ def _fill(claim: Claim, data: ClaimInput, today: date) -> None:
                 description=str(_l("Break-in maintenance package")),
             )
         )
+    if claim.type is ClaimType.CAMPAIGN and not data.lines and claim.campaign is not None:
+        lines = campaign_work.package_lines(claim.campaign, claim.labor_rate, price_day)
     if errors:
         raise ValidationFailed(str(_l("The claim was not saved.")), errors)
     claim.lines = lines
@@ -406,6 +453,7 @@ def submit_claim(claim: Claim, user: User, today: date | None = None) -> Claim:
 
     if claim.type is ClaimType.MAJOR_ASSEMBLY:
         claim.appraisal = checks.appraisal
+    claim.contract = checks.contract
     resubmission = claim.status is ClaimStatus.RETURNED
     if resubmission:
         claim.version += 1
@@ -443,6 +491,16 @@ def _flush_use_of_preauthorisation(claim: Claim) -> None:
         db.session.flush()
     except sa.exc.IntegrityError:
         db.session.rollback()
+        if claim.type is ClaimType.CAMPAIGN:
+            raise Conflict(
+                str(
+                    _l(
+                        "The campaign's work on VIN %(vin)s was submitted by another claim "
+                        "meanwhile: it is already done.",
+                        vin=claim.vin,
+                    )
+                )
+            ) from None
         raise Conflict(
             str(
                 _l(
@@ -458,7 +516,11 @@ def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
     settings = ClaimSettings.current()
     blocking = [f for f in flags if settings.blocks(f.rule)]
     rule = None
-    if (
+    if claim.type is ClaimType.CAMPAIGN:
+        # A campaign claim of exactly the package is approved whatever its amount.
+        if settings.auto_approve_enabled and not blocking and campaign_work.matches_package(claim):
+            rule = "campaign_package"
+    elif (
         settings.auto_approve_enabled
         and not blocking
         and claim.type not in NEVER_AUTO_APPROVED
@@ -479,11 +541,12 @@ def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
     pricing.apply_approved_totals(claim)
     claim.auto_decision_rule = rule
     claim.decided_at = utcnow()
-    if claim.causal_part is not None:
-        claim.responsible_supplier = claim.causal_part.supplier
+    claim.responsible_supplier = default_supplier(claim)
     _set_validity(claim, today)
     params = {"total": claim.total_amount, "threshold": settings.auto_approve_threshold}
-    if capped:
+    if claim.type is ClaimType.CAMPAIGN:
+        why = (AUTO_APPROVED_CAMPAIGN, {"campaign": claim.campaign.code})
+    elif capped:
         why = (AUTO_APPROVED_CAPPED, {**params, "request": claim.outsourced_request.number})
     else:
         why = (AUTO_APPROVED, params)
@@ -494,13 +557,26 @@ def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
         "auto_approved",
         message=why,
     )
-    create_for_approved_claim(claim, today)
+    claim_approved.send(claim, today=today)
+
+
+def default_supplier(claim: Claim):
+    """The responsible supplier unless the auditor says otherwise: a campaign's supplier for a
+    campaign claim, else the causal part's supplier (None when there is neither)."""
+    if claim.type is ClaimType.CAMPAIGN:
+        return claim.campaign.supplier if claim.campaign is not None else None
+    return claim.causal_part.supplier if claim.causal_part is not None else None
 
 
 def _queue_reason(claim: Claim, flags, settings: ClaimSettings) -> tuple[str, dict]:
     """Why the claim waits for an auditor, as a message key and its parameters."""
     if flags:
         return QUEUED_FLAGGED, {"rules": sorted({f.rule for f in flags})}
+    if claim.type is ClaimType.CAMPAIGN and settings.auto_approve_enabled:
+        return QUEUED_NOT_PACKAGE, {
+            "campaign": claim.campaign.code if claim.campaign else None,
+            "differences": campaign_work.package_differences(claim),
+        }
     if claim.type in NEVER_AUTO_APPROVED:
         return QUEUED_ALWAYS_REVIEWED, {"type": claim.type}
     if not settings.auto_approve_enabled:
@@ -543,6 +619,10 @@ def return_claim(claim: Claim, user: User, reason: str) -> Claim:
 
 
 def add_comment(claim: Claim, user: User, body: str) -> ClaimComment:
+    if claim.status is ClaimStatus.DRAFT:
+        raise Conflict(
+            str(_l("You cannot comment on a draft: comments open once the claim is submitted."))
+        )
     if not claim.can_comment(user):
         raise DomainError(str(_l("You cannot comment on this claim.")))
     body = body.strip()
@@ -589,6 +669,8 @@ def snapshot(claim: Claim) -> dict:
     data = {name: _plain(getattr(claim, name)) for name in SNAPSHOT_FIELDS}
     data["fault_code"] = claim.fault_code.code if claim.fault_code else None
     data["causal_part"] = claim.causal_part.number if claim.causal_part else None
+    if claim.campaign is not None:
+        data["campaign"] = claim.campaign.code
     data["total_amount"] = str(claim.total_amount)
     data["lines"] = [
         {

@@ -1,208 +1,97 @@
-"""The claim a station sends (API JSON or the form), parsed into typed values.
+"""The claim a station sends (API JSON or the form), declared once: `ClaimCreate` validates it,
+types it and describes it in the API's OpenAPI document.
 
-Parsing refuses only what is malformed (an unknown type, a date that is not a date, a negative
-quantity); a draft may be incomplete, and the business checks run on submit (rules.py).
+Validation refuses only what is malformed (an unknown type, a date that is not a date, a
+negative quantity); a draft may be incomplete, and the business checks run on submit (rules.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
 from flask_babel import lazy_gettext as _l
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from portal import fields as f
 from portal.claims.models import ClaimType, LineKind
-from portal.errors import DomainError
-from portal.inputs import MAX_ID, MAX_INTEGER_DIGITS, parse_date
+from portal.errors import Malformed
 
 # Kinds a station may send; trip lines come from the roadside fields, package lines from the model.
 SENDABLE_KINDS = (LineKind.PART, LineKind.LABOR, LineKind.OTHER, LineKind.TRIP)
 MAX_LINES = 200
 
-
-class Malformed(DomainError):
-    """The request itself is malformed (HTTP 400), as opposed to refused by a rule (422)."""
-
-    code = "malformed"
-    status = 400
+__all__ = ["MAX_LINES", "SENDABLE_KINDS", "ClaimCreate", "ClaimUpdate", "Malformed", "parse_claim"]
 
 
-@dataclass
-class LineInput:
-    kind: LineKind
-    part_number: str = ""
-    qty: int | None = None
-    operation_code: str = ""
-    hours: Decimal | None = None
-    amount: Decimal | None = None
-    description: str = ""
+class ClaimLineInput(BaseModel):
+    """A line as the station sends it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: f.choice(LineKind, SENDABLE_KINDS)
+    part_number: f.text(40) = ""
+    qty: f.whole(1, description="parts: quantity (default 1); trip: round-trip km") = None
+    operation_code: f.text(32, upper=True) = ""
+    hours: f.amount() = None
+    amount: f.amount(description="other lines: the amount (toll, invoice)") = None
+    description: f.text(1000) = ""
 
 
-@dataclass
-class ClaimInput:
-    type: ClaimType
-    vin: str = ""
-    odometer_km: int | None = None
-    repair_date: date | None = None
-    fault_date: date | None = None
-    fault_code: str = ""
-    causal_part: str = ""
-    complaint: str = ""
-    cause: str = ""
-    correction: str = ""
-    goodwill_reason: str = ""
-    outsourced_request: str = ""
-    fulfilment: str = ""
-    shipper_code: str = ""
-    lines: list[LineInput] = field(default_factory=list)
+class ClaimCreate(BaseModel):
+    """A claim as the station sends it; only `type` is required of a draft."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: f.choice(ClaimType)
+    vin: f.text(17, upper=True) = ""
+    odometer_km: f.whole(0) = None
+    repair_date: f.day() = None
+    fault_date: f.day() = None
+    fault_code: f.text(32, upper=True) = ""
+    causal_part: f.text(40, description="the causal part's number") = ""
+    complaint: f.text(
+        validation_alias=AliasChoices("description", "complaint"),
+        description="the customer's complaint",
+    ) = ""
+    cause: f.text() = ""
+    correction: f.text() = ""
+    goodwill_reason: f.text(
+        description="lets a claim outside coverage be submitted (flagged outside_coverage)"
+    ) = ""
+    outsourced_request: f.text(
+        40, description="the approved outsourced-purchase request the invoice draws on"
+    ) = ""
+    fulfilment: Annotated[
+        f.words("regular", "drop_ship", ""),
+        BeforeValidator(lambda v: "" if v is None else v),
+        Field(description="emergency part: regular shipment (应发货) or drop-shipment (代发货)"),
+    ] = ""
+    shipper_code: f.text(32, description="drop-shipment: the shipping station or supplier") = ""
+    campaign: f.text(
+        32,
+        description="campaign claim: the code of the open campaign whose work it is; without "
+        "lines, the campaign's package fills them",
+    ) = ""
+    lines: f.items(ClaimLineInput, MAX_LINES) = []
 
 
-class _Parser:
-    def __init__(self) -> None:
-        self.errors: dict[str, str] = {}
+class ClaimUpdate(ClaimCreate):
+    """A PATCH of a draft: the whole content again; the type may be left out (it cannot change),
+    and `revision` names the revision changed when no If-Match header does."""
 
-    def text(self, data: dict, key: str, max_len: int = 4000, prefix: str = "") -> str:
-        value = data.get(key)
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            self.errors[prefix + key] = str(_l("must be text"))
-            return ""
-        value = value.strip()
-        if len(value) > max_len:
-            self.errors[prefix + key] = str(_l("at most %(n)d characters", n=max_len))
-        return value
-
-    def integer(
-        self, data: dict, key: str, minimum: int = 0, prefix: str = "", maximum: int = MAX_ID
-    ) -> int | None:
-        value = data.get(key)
-        if value is None or value == "":
-            return None
-        try:
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise ValueError
-            if isinstance(value, str) and not value.strip().isascii():
-                raise ValueError  # "１２" or "٣": digits, but not the ones a number is written in
-            number = int(Decimal(str(value)))
-            if Decimal(str(value)) != number:
-                raise ValueError
-        except (ValueError, InvalidOperation):
-            self.errors[prefix + key] = str(_l("must be a whole number"))
-            return None
-        if number < minimum:
-            self.errors[prefix + key] = str(_l("must be at least %(n)d", n=minimum))
-            return None
-        if number > maximum:
-            self.errors[prefix + key] = str(_l("must be at most %(n)d", n=maximum))
-            return None
-        return number
-
-    def decimal(self, data: dict, key: str, places: int = 2, prefix: str = "") -> Decimal | None:
-        value = data.get(key)
-        if value is None or value == "":
-            return None
-        try:
-            if isinstance(value, bool) or (isinstance(value, str) and not value.isascii()):
-                raise InvalidOperation
-            number = Decimal(str(value))
-            if not number.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            self.errors[prefix + key] = str(_l("must be a number"))
-            return None
-        if number < 0:
-            self.errors[prefix + key] = str(_l("must not be negative"))
-            return None
-        if number.adjusted() >= MAX_INTEGER_DIGITS:
-            self.errors[prefix + key] = str(
-                _l("at most %(n)d digits before the point", n=MAX_INTEGER_DIGITS)
-            )
-            return None
-        if number != number.quantize(Decimal(1).scaleb(-places)):
-            self.errors[prefix + key] = str(_l("at most %(n)d decimal places", n=places))
-            return None
-        return number
-
-    def day(self, data: dict, key: str) -> date | None:
-        value = data.get(key)
-        if value is None or value == "":
-            return None
-        try:
-            return parse_date(str(value))
-        except ValueError:
-            self.errors[key] = str(_l("must be a date as YYYY-MM-DD"))
-            return None
+    type: f.choice(ClaimType) | None = None
+    revision: f.whole(1, description="the claim's revision as last read (or send If-Match)") = None
 
 
-def parse_claim(data: Any, *, type_required: bool = True) -> ClaimInput:
-    """A `ClaimInput` from a JSON-like dict; raises `Malformed` naming every bad field."""
-    if not isinstance(data, dict):
-        raise Malformed(str(_l("The body must be a JSON object.")))
-    p = _Parser()
-    raw_type = data.get("type")
-    claim_type = ClaimType.REPAIR
+ClaimInput = ClaimCreate
+
+
+def parse_claim(data: Any, model: type[ClaimCreate] = ClaimCreate) -> ClaimCreate:
+    """A claim from a JSON-like dict; raises `Malformed` naming every malformed field."""
     try:
-        claim_type = ClaimType(raw_type)
-    except ValueError:
-        if type_required or raw_type is not None:
-            p.errors["type"] = str(
-                _l(
-                    "unknown claim type; one of: %(types)s",
-                    types=", ".join(t.value for t in ClaimType),
-                )
-            )
-    vin = p.text(data, "vin", 17).upper()
-    result = ClaimInput(
-        type=claim_type,
-        vin=vin,
-        odometer_km=p.integer(data, "odometer_km"),
-        repair_date=p.day(data, "repair_date"),
-        fault_date=p.day(data, "fault_date"),
-        fault_code=p.text(data, "fault_code", 32).upper(),
-        causal_part=p.text(data, "causal_part", 40),
-        complaint=p.text(data, "description") or p.text(data, "complaint"),
-        cause=p.text(data, "cause"),
-        correction=p.text(data, "correction"),
-        goodwill_reason=p.text(data, "goodwill_reason"),
-        outsourced_request=p.text(data, "outsourced_request", 40),
-        fulfilment=p.text(data, "fulfilment", 16),
-        shipper_code=p.text(data, "shipper_code", 32),
-    )
-    if result.fulfilment and result.fulfilment not in ("regular", "drop_ship"):
-        p.errors["fulfilment"] = str(_l("must be regular or drop_ship"))
-    lines = data.get("lines") or []
-    if not isinstance(lines, list):
-        p.errors["lines"] = str(_l("must be a list"))
-        lines = []
-    if len(lines) > MAX_LINES:
-        p.errors["lines"] = str(_l("at most %(n)d lines", n=MAX_LINES))
-        lines = []
-    for index, raw in enumerate(lines):
-        prefix = f"lines[{index}]."
-        if not isinstance(raw, dict):
-            p.errors[f"lines[{index}]"] = str(_l("must be an object"))
-            continue
-        try:
-            kind = LineKind(raw.get("kind"))
-            if kind not in SENDABLE_KINDS:
-                raise ValueError
-        except ValueError:
-            p.errors[prefix + "kind"] = str(_l("must be part, labor, other or trip"))
-            continue
-        result.lines.append(
-            LineInput(
-                kind=kind,
-                part_number=p.text(raw, "part_number", 40, prefix),
-                qty=p.integer(raw, "qty", 1, prefix),
-                operation_code=p.text(raw, "operation_code", 32, prefix).upper(),
-                hours=p.decimal(raw, "hours", 2, prefix),
-                amount=p.decimal(raw, "amount", 2, prefix),
-                description=p.text(raw, "description", 1000, prefix),
-            )
-        )
-    if p.errors:
-        raise Malformed(str(_l("The claim is malformed.")), p.errors)
-    return result
+        return model.model_validate(data)
+    except ValidationError as error:
+        fields = f.field_errors(error)
+        if "" in fields:
+            raise Malformed(str(_l("The body must be a JSON object."))) from None
+        raise Malformed(str(_l("The claim is malformed.")), fields) from None

@@ -16,12 +16,14 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from portal import messages
+from portal.claims import campaign as campaign_work
 from portal.claims import preauth
 from portal.claims.models import APPROVED_STATUSES, Claim, ClaimStatus, ClaimType, LineKind
 from portal.extensions import db
 from portal.masterdata import fitment
+from portal.masterdata.campaigns import CampaignStatus
 from portal.masterdata.coverage import coverage_of
-from portal.masterdata.models import Vehicle
+from portal.masterdata.models import Vehicle, WarrantyContract
 from portal.masterdata.vin import vin_error
 
 DUPLICATE_WINDOW_DAYS = 30
@@ -115,6 +117,20 @@ MESSAGES = {
     ),
     "shipper_required": _l("A drop-shipment needs the code of the station or supplier that ships."),
     "shipper_invalid": _l("%(code)s is not a station or supplier that can ship this part."),
+    "campaign_not_affected": _l("VIN %(vin)s is not on campaign %(code)s."),
+    "campaign_closed": _l("Campaign %(code)s is closed."),
+    "campaign_not_started": _l(
+        "Campaign %(code)s starts on %(start)s; the repair date %(date)s is before it."
+    ),
+    "campaign_ended": _l(
+        "Campaign %(code)s ended on %(end)s; the repair date %(date)s is after it."
+    ),
+    "campaign_done": _l(
+        "The work of campaign %(code)s on VIN %(vin)s is already done: %(other)s of %(date)s."
+    ),
+    "campaign_done_other_station": _l(
+        "The work of campaign %(code)s on VIN %(vin)s is already done (%(date)s)."
+    ),
 }
 
 # The parameters shown otherwise than as stored (portal.messages): codes by their labels,
@@ -142,6 +158,10 @@ PARAM_KINDS: dict[str, dict[str, str]] = {
     "labor_reason_required": {"hours": _NUMBER, "standard": _NUMBER},
     "break_in_window": {"min": _NUMBER, "max": _NUMBER, "km": _NUMBER},
     "outsourced_repair_before_approval": {"date": _DATE, "approved": _DATE},
+    "campaign_not_started": {"start": _DATE, "date": _DATE},
+    "campaign_ended": {"end": _DATE, "date": _DATE},
+    "campaign_done": {"date": _DATE},
+    "campaign_done_other_station": {"date": _DATE},
 }
 for _key, _text in MESSAGES.items():
     messages.define(_key, _text, **PARAM_KINDS.get(_key, {}))
@@ -175,6 +195,7 @@ class Checks:
     today: date
     vehicle: Vehicle | None = None
     appraisal: Claim | None = None  # the appraisal a major-assembly claim uses up
+    contract: WarrantyContract | None = None  # the contract the claim is covered only thanks to
     refusals: list[Finding] = field(default_factory=list)
     flags: list[Finding] = field(default_factory=list)
 
@@ -220,8 +241,13 @@ REQUIRED_FIELDS: dict[ClaimType, tuple[str, ...]] = {
     ClaimType.ROADSIDE: ("vin", "odometer_km", "repair_date"),
     ClaimType.OUTSOURCED_PURCHASE: ("vin", "odometer_km", "repair_date", "causal_part"),
     ClaimType.EMERGENCY_PART: ("vin", "fulfilment"),
+    ClaimType.CAMPAIGN: ("vin", "odometer_km", "repair_date", "campaign"),
 }
-FIELD_ATTRS = {"fault_code": "fault_code_id", "causal_part": "causal_part_id"}
+FIELD_ATTRS = {
+    "fault_code": "fault_code_id",
+    "causal_part": "causal_part_id",
+    "campaign": "campaign_id",
+}
 NEEDS_LINES = frozenset(set(ClaimType) - {ClaimType.APPRAISAL, ClaimType.BREAK_IN})
 
 
@@ -309,16 +335,24 @@ def in_coverage(c: Checks) -> None:
     if policy is None:
         c.refuse("coverage", "causal_part", "no_policy", model=vehicle.model.code, group=part.group)
         return
-    cov = coverage_of(policy, vehicle.sale_date, claim.repair_date, claim.odometer_km)
+    cov = coverage_of(
+        policy, vehicle.sale_date, claim.repair_date, claim.odometer_km, vehicle.contracts
+    )
     if cov.in_coverage:
+        c.contract = cov.contract if cov.by_contract else None
         return
     if claim.goodwill_reason:
         if cov.reason == "time":
             key, why = "outside_coverage_goodwill_time", {"expires": cov.expires_on.isoformat()}
         else:
-            key, why = "outside_coverage_goodwill_km", {"km": claim.odometer_km, "limit": policy.km}
+            key, why = "outside_coverage_goodwill_km", {"km": claim.odometer_km, "limit": cov.km}
         c.flag(
-            "outside_coverage", "causal_part", key, group=part.group, reason=claim.goodwill_reason, **why
+            "outside_coverage",
+            "causal_part",
+            key,
+            group=part.group,
+            reason=claim.goodwill_reason,
+            **why,
         )
     elif cov.reason == "time":
         c.refuse(
@@ -327,7 +361,7 @@ def in_coverage(c: Checks) -> None:
             "outside_coverage_time",
             group=part.group,
             expires=cov.expires_on.isoformat(),
-            months=policy.months,
+            months=cov.months,
         )
     else:
         c.refuse(
@@ -336,7 +370,7 @@ def in_coverage(c: Checks) -> None:
             "outside_coverage_km",
             group=part.group,
             km=claim.odometer_km,
-            limit=policy.km,
+            limit=cov.km,
         )
 
 
@@ -399,7 +433,8 @@ def parts_fit_the_vehicle(c: Checks) -> None:
             )
 
 
-@rule("labor_hours")
+# A campaign's package sets its own hours: a campaign claim is compared with its package.
+@rule("labor_hours", ALL_TYPES - {ClaimType.CAMPAIGN})
 def labor_within_standard(c: Checks) -> None:
     for index, line in enumerate(c.claim.lines):
         if line.kind is not LineKind.LABOR:
@@ -579,3 +614,48 @@ def outsourced_request_is_usable(c: Checks) -> None:
 def emergency_part_has_a_shipper(c: Checks) -> None:
     if c.claim.fulfilment == "drop_ship" and c.claim.shipper_org_id is None:
         c.refuse("emergency_part", "shipper_code", "shipper_required")
+
+
+@rule("campaign", {ClaimType.CAMPAIGN})
+def campaign_work_is_due(c: Checks) -> None:
+    """The VIN is on the campaign, the campaign is open on the repair date, and its work on the
+    vehicle is not done yet (once per VIN and campaign). The first claim is named by its number
+    only to its own station; to another, it is "already done" and its date."""
+    claim, campaign, vehicle = c.claim, c.claim.campaign, c.vehicle
+    if campaign is None or vehicle is None:
+        return
+    params = dict(code=campaign.code, vin=vehicle.vin)
+    if not campaign_work.is_affected(campaign, vehicle):
+        c.refuse("campaign", "vin", "campaign_not_affected", **params)
+        return
+    day = claim.repair_date
+    if campaign.status is not CampaignStatus.OPEN:
+        c.refuse("campaign", "campaign", "campaign_closed", code=campaign.code)
+    elif day is not None and day < campaign.start_date:
+        c.refuse(
+            "campaign",
+            "repair_date",
+            "campaign_not_started",
+            code=campaign.code,
+            start=campaign.start_date.isoformat(),
+            date=day.isoformat(),
+        )
+    elif day is not None and campaign.end_date is not None and day > campaign.end_date:
+        c.refuse(
+            "campaign",
+            "repair_date",
+            "campaign_ended",
+            code=campaign.code,
+            end=campaign.end_date.isoformat(),
+            date=day.isoformat(),
+        )
+    other = campaign_work.work_on(campaign.id, vehicle.id, claim.id)
+    if other is None:
+        return
+    done = (other.repair_date or other.submitted_at.date()).isoformat()
+    if other.station_id == claim.station_id:
+        c.refuse(
+            "campaign_done", "campaign", "campaign_done", other=other.number, date=done, **params
+        )
+    else:
+        c.refuse("campaign_done", "campaign", "campaign_done_other_station", date=done, **params)

@@ -31,10 +31,12 @@ from portal import inputs
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.claims import attachments, fulfilment, labels
+from portal.claims import campaign as campaign_work
 from portal.claims.forms import (
     LAYOUTS,
     LINE_KEY,
     AttachmentForm,
+    ClaimActionForm,
     ClaimForm,
     CommentForm,
     LineRow,
@@ -46,19 +48,20 @@ from portal.claims.forms import (
     rows_from_request,
     split_claim_lines,
 )
+from portal.claims.history import version_history
 from portal.claims.models import (
     Attachment,
     Claim,
     ClaimStatus,
     ClaimType,
     LineKind,
+    ReasonCode,
 )
 from portal.claims.operations import (
     RuleRefused,
     add_comment,
     create_claim,
-    diff_snapshots,
-    snapshot,
+    delete_draft,
     submit_claim,
     update_claim,
 )
@@ -66,11 +69,12 @@ from portal.claims.payload import Malformed, parse_claim
 from portal.claims.rules import last_known_odometer
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
+from portal.masterdata.campaigns import Campaign
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import FaultCode, LaborOperation, Part, Station, Vehicle
 from portal.masterdata.vin import vin_error
-from portal.oem.models import ReasonCode
-from portal.oldparts.views import claim_old_parts
+from portal.oldparts.queries import claim_old_parts
+from portal.web import after_commit, invalid_renders, load_or_404, one_or_404, page_action
 
 bp = Blueprint("claims", __name__)
 
@@ -89,8 +93,8 @@ def claim_labels():
 
 def load_claim(number: str) -> Claim:
     """The claim `number` if the current user may see it; otherwise 404 (existence not leaked)."""
-    claim = db.session.scalar(sa.select(Claim).where(Claim.number == number))
-    if claim is None or not claim.can_view(current_user):
+    claim = one_or_404(sa.select(Claim).where(Claim.number == number))
+    if not claim.can_view(current_user):
         abort(404)
     return claim
 
@@ -99,11 +103,20 @@ def _back_to(claim: Claim, anchor: str = ""):
     return redirect(url_for("claims.detail", number=claim.number) + anchor)
 
 
+def _claim_page(number: str, **_view_args) -> str:
+    return url_for("claims.detail", number=number)
+
+
+def _claim_section(anchor: str):
+    return lambda number, **_view_args: _claim_page(number) + anchor
+
+
 # -- filing: the type chooser and the form ------------------------------------------------------
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.STATION)
+@page_action(back=lambda **_view_args: url_for("dealer.home"))
 def new():
     raw_type = request.args.get("type")
     if not raw_type:
@@ -117,70 +130,80 @@ def new():
 
 @bp.route("/<number>/edit", methods=["GET", "POST"])
 @role_required(Role.STATION)
+@page_action(back=_claim_page)
 def edit(number: str):
     claim = load_claim(number)
     if not claim.can_edit(current_user):
-        flash(
+        raise Conflict(
             _(
                 "Claim %(number)s is %(status)s and can no longer be edited.",
                 number=claim.number,
                 status=labels.STATUS_LABELS[claim.status],
-            ),
-            "warning",
+            )
         )
-        return _back_to(claim)
     return _claim_form(claim.type, claim)
 
 
 def _claim_form(claim_type: ClaimType, claim: Claim | None):
     """New and edit: show the form, or save it (create or update the draft) and go to the claim."""
     layout = LAYOUTS[claim_type]
-    station = db.session.get(Station, current_user.organisation_id)
-    problem, unplaced, status = None, [], 200
-    if request.method == "POST":
-        form = ClaimForm()
-        rows = rows_from_request(request.form)
-        action = request.form.get("line_action", "")
-        if action:  # without JavaScript, adding and removing a line row is a round trip
-            _apply_line_action(action, rows, layout)
-        elif form.validate_on_submit():
-            data, slots = claim_payload(claim_type, form, rows)
-            try:
-                parsed = parse_claim(data)
-                if claim is None:
-                    claim = create_claim(current_user, parsed)
-                else:
-                    update_claim(
-                        claim, current_user, parsed, expected_revision=form.expected_revision()
-                    )
-            except (Malformed, ValidationFailed) as exc:
-                db.session.rollback()
-                problem = exc.message
-                unplaced = [
-                    (str(labels.FIELD_LABELS.get(k, k)), m)
-                    for k, m in place_errors(exc.fields, form, rows, slots)
-                ]
-                status = 422
-            except Conflict as exc:
-                db.session.rollback()
-                flash(exc.message, "warning")
-                return _back_to(claim)
-            else:
-                db.session.commit()
-                flash(
-                    _("Claim %(number)s saved as a draft.", number=claim.number)
-                    if claim.status is ClaimStatus.DRAFT
-                    else _("Claim %(number)s saved.", number=claim.number),
-                    "success",
-                )
-                return _back_to(claim)
-        else:
-            status = 422
-    else:
+    if request.method != "POST":
         form = ClaimForm(data=initial_data(claim) if claim else {})
         rows = split_claim_lines(claim)[1] if claim else []
         if claim is None and layout.line_kinds and not layout.roadside:  # one row to fill
             rows = [_blank_row(layout.line_kinds[0].value)]
+        if claim is None and claim_type is ClaimType.CAMPAIGN:
+            form, rows = _campaign_prefill(form, rows)
+        return _render_form(claim_type, claim, form, rows)
+    form = ClaimForm()
+    rows = rows_from_request(request.form)
+    action = request.form.get("line_action", "")
+    if action:  # without JavaScript, adding and removing a line row is a round trip
+        _apply_line_action(action, rows, layout)
+        return _render_form(claim_type, claim, form, rows)
+    if not form.validate_on_submit():
+        return _render_form(claim_type, claim, form, rows, status=422)
+    if claim is None and form.is_empty(rows):  # no numbered draft of nothing
+        form.vin.errors = [*form.vin.errors, _("Type the VIN of the vehicle.")]
+        problem = _("Nothing was saved: the form is empty. Type at least the VIN first.")
+        return _render_form(claim_type, claim, form, rows, status=422, problem=problem)
+    data, slots = claim_payload(claim_type, form, rows)
+
+    def refused(exc: DomainError):
+        unplaced = [
+            (str(labels.FIELD_LABELS.get(k, k)), m)
+            for k, m in place_errors(exc.fields, form, rows, slots)
+        ]
+        return _render_form(
+            claim_type, claim, form, rows, status=422, problem=exc.message, unplaced=unplaced
+        )
+
+    with invalid_renders(refused, on=(Malformed, ValidationFailed)):
+        parsed = parse_claim(data)
+        if claim is None:
+            claim = create_claim(current_user, parsed)
+        else:
+            update_claim(claim, current_user, parsed, expected_revision=form.expected_revision())
+    flash(
+        _("Claim %(number)s saved as a draft.", number=claim.number)
+        if claim.status is ClaimStatus.DRAFT
+        else _("Claim %(number)s saved.", number=claim.number),
+        "success",
+    )
+    return _back_to(claim)
+
+
+def _render_form(
+    claim_type: ClaimType,
+    claim: Claim | None,
+    form: ClaimForm,
+    rows: list[LineRow],
+    *,
+    status: int = 200,
+    problem: str | None = None,
+    unplaced=(),
+):
+    layout = LAYOUTS[claim_type]
     _describe_rows(rows, _day(form.repair_date.data))
     return render_template(
         "claims/form.html",
@@ -189,11 +212,31 @@ def _claim_form(claim_type: ClaimType, claim: Claim | None):
         claim=claim,
         claim_type=claim_type,
         layout=layout,
-        station=station,
+        station=db.session.get(Station, current_user.organisation_id),
         problem=problem,
-        unplaced=unplaced,
+        unplaced=list(unplaced),
         blank_rows={k.value: _blank_row(k.value) for k in layout.line_kinds},
     ), status
+
+
+def _campaign_prefill(form: ClaimForm, rows: list[LineRow]):
+    """A new campaign claim opened from a VIN lookup (`?vin=&campaign=`): the VIN, the campaign,
+    today as the repair date, and the campaign's package as the lines."""
+    code = request.args.get("campaign", "").strip()[:32]
+    vin = request.args.get("vin", "").strip().upper()[:17]
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code)) if code else None
+    form = ClaimForm(data={"vin": vin, "campaign": code, "repair_date": date.today().isoformat()})
+    if campaign is None:
+        return form, rows
+    package = [
+        LineRow(
+            kind=LineKind.LABOR.value, operation=campaign.operation.code, hours=str(campaign.hours)
+        )
+    ] + [
+        LineRow(kind=LineKind.PART.value, part=item.part.number, qty=str(item.qty))
+        for item in campaign.parts
+    ]
+    return form, package
 
 
 def _blank_row(kind: str) -> LineRow:
@@ -313,35 +356,16 @@ def _render_detail(
     ), status
 
 
-def version_history(claim: Claim) -> tuple[list, list]:
-    """Each submitted version, newest first, with what changed since the one before it; and
-    for a returned claim, the station's edits not yet submitted."""
-    versions = []
-    previous = None
-    for version in claim.versions:
-        changes = diff_snapshots(previous, version.snapshot) if previous is not None else []
-        versions.append((version, changes))
-        previous = version.snapshot
-    pending_changes = []
-    if claim.status is ClaimStatus.RETURNED and previous is not None:
-        pending_changes = diff_snapshots(previous, snapshot(claim))
-    return list(reversed(versions)), pending_changes
-
-
 @bp.route("/<number>/submit", methods=["POST"])
 @role_required(Role.STATION)
+@page_action(back=_claim_page)
 def submit(number: str):
     claim = load_claim(number)
-    try:
+    # Nothing of a refused submit is kept: the claim stays a draft.
+    with invalid_renders(
+        lambda exc: _render_detail(claim, status=422, refusals=exc.findings), on=RuleRefused
+    ):
         submit_claim(claim, current_user)
-    except RuleRefused as exc:
-        db.session.rollback()  # nothing of the refused submit is kept: it stays a draft
-        return _render_detail(load_claim(number), status=422, refusals=exc.findings)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        return _back_to(claim)
-    db.session.commit()
     if claim.status in (ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED):
         flash(
             _("Claim %(number)s was submitted and approved automatically.", number=claim.number),
@@ -355,8 +379,34 @@ def submit(number: str):
     return _back_to(claim)
 
 
+@bp.route("/<number>/delete", methods=["POST"])
+@role_required(Role.STATION)
+@page_action(back=_claim_page)
+def delete(number: str):
+    """The station deletes a draft it never submitted; its number is not used again."""
+    claim = load_claim(number)
+    if not ClaimActionForm().validate_on_submit():
+        abort(400)
+    files = delete_draft(claim, current_user)
+    flash(_("Draft %(number)s was deleted.", number=number), "success")
+    return after_commit(lambda: _removed(files))
+
+
+def _removed(files):
+    """Once the deletion is committed: the draft's stored attachment files go too."""
+    for path in files:
+        path.unlink(missing_ok=True)
+    return redirect(url_for("dealer.home"))
+
+
+def _place_on(form, exc: DomainError) -> None:
+    for name, problem in exc.fields.items():
+        getattr(form, name).errors = [problem]
+
+
 @bp.route("/<number>/shipment", methods=["POST"])
 @role_required(Role.STATION, Role.SUPPLIER, Role.AUDITOR)
+@page_action(back=_claim_page, forbidden=True)
 def ship(number: str):
     """The shipper records carrier, tracking and freight of an emergency part."""
     claim = load_claim(number)
@@ -372,62 +422,48 @@ def ship(number: str):
         except InvalidOperation:
             form.freight_amount.errors = [_("Give an amount with at most two decimals.")]
             return _render_detail(claim, status=422, shipment_form=form)
-    try:
+
+    def refused(exc: ValidationFailed):
+        _place_on(form, exc)
+        return _render_detail(claim, status=422, shipment_form=form)
+
+    with invalid_renders(refused):
         fulfilment.ship_emergency_part(
             claim, current_user, form.carrier.data or "", form.tracking_no.data or "", freight
         )
-    except ValidationFailed as exc:
-        db.session.rollback()
-        for name, problem in exc.fields.items():
-            getattr(form, name).errors = [problem]
-        return _render_detail(load_claim(number), status=422, shipment_form=form)
-    except DomainError as exc:
-        db.session.rollback()
-        if not isinstance(exc, Conflict):
-            abort(403)
-        flash(exc.message, "warning")
-        return _back_to(claim)
-    db.session.commit()
     flash(_("The shipment of %(number)s is recorded.", number=claim.number), "success")
     return _back_to(claim, "#shipment")
 
 
 @bp.route("/<number>/receipt", methods=["POST"])
 @role_required(Role.STATION)
+@page_action(back=_claim_page, forbidden=True)
 def confirm_receipt(number: str):
     """The requesting station confirms the emergency part arrived."""
     claim = load_claim(number)
     if not ReceiptForm().validate_on_submit():
         abort(400)
-    try:
-        fulfilment.confirm_receipt(claim, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        if not isinstance(exc, Conflict):
-            abort(403)
-        flash(exc.message, "warning")
-        return _back_to(claim)
-    db.session.commit()
+    fulfilment.confirm_receipt(claim, current_user)
     flash(_("Receipt of %(number)s is confirmed.", number=claim.number), "success")
     return _back_to(claim, "#shipment")
 
 
 @bp.route("/<number>/comments", methods=["POST"])
 @role_required(*COMMENTERS)
+@page_action(back=_claim_page)
 def comment(number: str):
     claim = load_claim(number)
     if not claim.can_comment(current_user):
-        flash(_("Comments open once the claim is submitted."), "warning")
-        return _back_to(claim)
+        raise DomainError(_("Comments open once the claim is submitted."))
     form = CommentForm()
     form.validate_on_submit()
-    try:
-        add_comment(claim, current_user, form.body.data or "")
-    except ValidationFailed as exc:
-        db.session.rollback()
+
+    def refused(exc: ValidationFailed):
         form.body.errors = [*form.body.errors, exc.message]
-        return _render_detail(load_claim(number), status=422, comment_form=form)
-    db.session.commit()
+        return _render_detail(claim, status=422, comment_form=form)
+
+    with invalid_renders(refused):
+        add_comment(claim, current_user, form.body.data or "")
     flash(_("Your comment was added."), "success")
     return _back_to(claim, "#comments")
 
@@ -437,34 +473,31 @@ def comment(number: str):
 
 @bp.route("/<number>/attachments", methods=["POST"])
 @role_required(Role.STATION)
+@page_action(back=_claim_page)
 def upload(number: str):
     claim = load_claim(number)
     if not claim.can_edit(current_user):
-        flash(_("Attachments can only be added to a draft or returned claim."), "warning")
-        return _back_to(claim)
+        raise DomainError(_("Attachments can only be added to a draft or returned claim."))
     form = AttachmentForm()
     form.validate_on_submit()
     storage = form.file.data
-    try:
+
+    def refused(exc: ValidationFailed):
+        form.file.errors = [*form.file.errors, exc.message]
+        return _render_detail(claim, status=422, upload_form=form)
+
+    with invalid_renders(refused):
         if storage is None or not getattr(storage, "filename", ""):
             raise ValidationFailed(_("Choose a photo or PDF file to attach."))
         # One byte more than allowed is enough to know a file is too large.
         data = storage.read(attachments.MAX_ATTACHMENT_BYTES + 1)
         attachment = attachments.add_attachment(claim, current_user, storage.filename, data)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        form.file.errors = [*form.file.errors, exc.message]
-        return _render_detail(load_claim(number), status=422, upload_form=form)
-    db.session.commit()
     flash(_("%(name)s was attached.", name=attachment.filename), "success")
     return _back_to(claim, "#attachments")
 
 
 def _load_attachment(claim: Claim, attachment_id: int) -> Attachment:
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.claim_id != claim.id:
-        abort(404)
-    return attachment
+    return load_or_404(Attachment, attachment_id, visible=lambda a: a.claim_id == claim.id)
 
 
 @bp.route("/<number>/attachments/<int:attachment_id>")
@@ -478,17 +511,12 @@ def attachment(number: str, attachment_id: int):
 
 @bp.route("/<number>/attachments/<int:attachment_id>/delete", methods=["POST"])
 @role_required(Role.STATION)
+@page_action(back=_claim_section("#attachments"))
 def remove_attachment(number: str, attachment_id: int):
     claim = load_claim(number)
     attachment = _load_attachment(claim, attachment_id)
     name = attachment.filename
-    try:
-        attachments.remove_attachment(attachment, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        return _back_to(claim, "#attachments")
-    db.session.commit()
+    attachments.remove_attachment(attachment, current_user)
     flash(_("%(name)s was removed.", name=name), "success")
     return _back_to(claim, "#attachments")
 
@@ -575,9 +603,33 @@ def lookup_vehicle():
             "last_known_odometer_km": last_km,
             "coverage_as_of": {"date": on_day.isoformat(), "odometer_km": km},
             "coverage": [
-                {**c.as_dict(), "reason": c.reason} for c in vehicle_coverage(vehicle, on_day, km)
+                {**c.as_dict(), "reason": c.reason, "by_contract": c.by_contract}
+                for c in vehicle_coverage(vehicle, on_day, km)
+            ],
+            "contracts": [
+                {
+                    "number": contract.number,
+                    "group": contract.group,
+                    "start_date": contract.start_date.isoformat(),
+                    "ends_on": contract.ends_on.isoformat(),
+                    "km": contract.km,
+                    "in_force": contract.in_force_on(on_day),
+                }
+                for contract in vehicle.contracts
             ],
             "claims": history,
+            "campaigns": [
+                {
+                    "code": campaign.code,
+                    "title": campaign.title,
+                    "kind": campaign.kind.value,
+                    "done_on": done_on.isoformat() if done_on else None,
+                    "url": url_for(
+                        "claims.new", type="campaign", vin=vehicle.vin, campaign=campaign.code
+                    ),
+                }
+                for campaign, done_on in campaign_work.open_work_of(vehicle, on_day)
+            ],
         }
     )
 

@@ -6,17 +6,25 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from portal.announcements.operations import unread_for
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
-from portal.claims.forms import ClaimFilterForm
+from portal.campaigns.queries import open_campaign_work
+from portal.claims.forms import ClaimActionForm, ClaimFilterForm
+from portal.claims.lists import STATION_CLAIMS
 from portal.claims.models import APPROVED_STATUSES, Claim, ClaimFlag, ClaimStatus, ClaimType
+from portal.claims.operations import RuleRefused, submit_claim
+from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
+from portal.lists import selected
 from portal.masterdata.models import Station
+from portal.web import page_action
 
 bp = Blueprint("dealer", __name__)
 
@@ -29,9 +37,11 @@ def home():
     filters = ClaimFilterForm(request.args)
     filters.validate()  # a bad value is shown beside its field and not applied
     stmt = _filtered(sa.select(Claim).where(Claim.station_id == station.id), filters)
-    stmt = stmt.options(selectinload(Claim.flags)).order_by(
-        Claim.created_at.desc(), Claim.id.desc()
-    )
+    shown = STATION_CLAIMS.shown(request.args)
+    stmt = shown.order(stmt)
+    if shown.export_format:
+        return STATION_CLAIMS.export(stmt, shown.export_format, "claims")
+    stmt = stmt.options(selectinload(Claim.flags))
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     filtered = any(
         f.data
@@ -50,8 +60,11 @@ def home():
         page=page,
         filters=filters,
         filtered=filtered,
+        shown=shown,
+        submit_form=ClaimActionForm(formdata=None),
         counts=_counts(station),
         unread_announcements=unread_for(current_user, 5),
+        campaign_work=open_campaign_work(station.id),
     )
 
 
@@ -123,3 +136,62 @@ def _counts(station: Station) -> dict[str, int]:
         "returned": by_status.get(ClaimStatus.RETURNED, 0),
         "approved_this_month": approved_this_month or 0,
     }
+
+
+@bp.route("/submit", methods=["POST"])
+@role_required(Role.STATION)
+@page_action(back=lambda: url_for("dealer.home", status="draft"))
+def submit_selected():
+    """Submit the ticked drafts together: all of them, or (one of them refused) none."""
+    if not ClaimActionForm().validate_on_submit():
+        abort(400)
+    numbers = selected("number")
+    claims = db.session.scalars(
+        sa.select(Claim)
+        .where(Claim.number.in_(numbers), Claim.station_id == current_user.organisation_id)
+        .order_by(Claim.number)
+    ).all()
+    if len(claims) != len(numbers):  # another station's claim, or no such claim
+        abort(404)
+    for claim in claims:
+        if claim.status is not ClaimStatus.DRAFT:
+            raise Conflict(
+                _(
+                    "Nothing was submitted: claim %(number)s is no longer a draft.",
+                    number=claim.number,
+                )
+            )
+        try:
+            submit_claim(claim, current_user)
+        except RuleRefused as refused:
+            reasons = "; ".join(f.message for f in refused.findings)
+            raise ValidationFailed(
+                _(
+                    "Nothing was submitted: claim %(number)s was refused (%(reasons)s). "
+                    "Correct it or untick it, then submit again.",
+                    number=claim.number,
+                    reasons=reasons,
+                )
+            ) from None
+        except DomainError as refused:
+            raise type(refused)(
+                _(
+                    "Nothing was submitted: claim %(number)s: %(problem)s",
+                    number=claim.number,
+                    problem=refused.message,
+                )
+            ) from None
+    approved = sum(1 for c in claims if c.status in APPROVED_STATUSES)
+    flash(
+        ngettext(
+            "%(num)d claim was submitted: %(approved)d approved automatically, "
+            "%(waiting)d wait for an auditor.",
+            "%(num)d claims were submitted: %(approved)d approved automatically, "
+            "%(waiting)d wait for an auditor.",
+            len(claims),
+            approved=approved,
+            waiting=len(claims) - approved,
+        ),
+        "success",
+    )
+    return redirect(url_for("dealer.home"))

@@ -2,9 +2,12 @@
 
 A fictional OEM, 华星汽车 Huaxing Motors, its stations, suppliers, parts and vehicles
 (`masterdata`), one login per role (`users`), then half a year of claims in every state
-(`claims`), the auditor's announcements (`announcements`), old parts returned, inspected and
+(`claims`), extended warranty contracts with a repair covered only thanks to one
+(`contracts`), the auditor's announcements (`announcements`), old parts returned, inspected and
 written off (`oldparts`), settlement runs with their statements and chargebacks
-(`settlement`), and the older news read (`notifications`).
+(`settlement`) and the older news read (`notifications`); a recall half done and a service
+campaign just opened (`campaigns`) come right after the claims, so that their old parts come
+back and their claims are settled like the others.
 
 The data set is built by `STEPS`, run in order on one `Demo`; each step adds its rows through
 the portal's own operations, keeps them on the `Demo` for the steps after it, and commits.
@@ -24,8 +27,10 @@ import sqlalchemy as sa
 
 from portal.auth.models import User
 from portal.demo.announcements import add_announcements
+from portal.demo.campaigns import add_campaigns
 from portal.demo.claims import add_claims
 from portal.demo.context import Demo
+from portal.demo.contracts import add_contracts
 from portal.demo.masterdata import (
     OEM_NAME,
     STATIONS,
@@ -72,6 +77,8 @@ STEPS: tuple[DemoStep, ...] = (
     *MASTER_DATA_STEPS,
     add_organisation_users,
     add_claims,
+    add_contracts,
+    add_campaigns,
     add_announcements,
     add_old_parts,
     add_settlement,

@@ -4,14 +4,17 @@ does in bulk. A part with no model listed fits every model. Operations flush, ne
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from portal.auth.models import User
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.masterdata.models import Part, PartModel, VehicleModel
+
+if TYPE_CHECKING:  # the acting user; master data sits below the accounts
+    from portal.auth.models import User
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ operation flushes and never commits: the CLI command or the view commits.
 
 Kinds that refer to others must be imported after them. A complete load goes in this order:
 suppliers, stations, models, policies, parts, part_models, labor_operations, fault_codes,
-vehicles
+vehicles, contracts
+vehicles, campaigns, campaign_vehicles
 (`IMPORT_ORDER`; `examples/csv/` holds one sample file per kind).
 
 Values:
@@ -46,6 +47,19 @@ Per-kind decisions:
 - `vehicles.owner_name` and `owner_phone` may be empty (fleet sales); the sale date may not be
   before the production date.
 - `models.break_in_max_km` may not be below `break_in_min_km`.
+- `contracts` (extended warranty contracts, 延保): one row per contract number and coverage group
+  it extends, keyed by `(number, group)`. A contract is on one vehicle: its rows must name one
+  VIN, and a number already on another vehicle is refused; the VIN's model must have a policy
+  for the group. `months` and `km` are >= 1; `km` is the odometer reading up to which it covers.
+- `campaigns` (召回 / 服务活动): `kind` is `recall` or `service`; `end_date` may be empty (open-
+  ended) and not before `start_date`; `operation` is a labor operation code and `hours` (> 0)
+  the package's labor; `parts` lists the package's parts as `number:qty` separated by `;`
+  (may be empty: a labor-only campaign); `supplier` may be empty (the OEM bears the cost), and
+  then `recovery_share` must be empty or 0; with a supplier, the share is required. A new
+  campaign is open; importing an existing code updates it and replaces its parts, and leaves
+  it open or closed as it was.
+- `campaign_vehicles` lists a campaign's affected vehicles, one `campaign,vin` pair a row;
+  importing a pair that is listed already changes nothing.
 """
 
 from __future__ import annotations
@@ -65,6 +79,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from portal.errors import ValidationFailed
 from portal.extensions import db
+from portal.masterdata.campaigns import Campaign, CampaignKind, CampaignPart, CampaignVehicle
 from portal.masterdata.models import (
     Disposition,
     FaultCode,
@@ -78,6 +93,7 @@ from portal.masterdata.models import (
     Supplier,
     Vehicle,
     VehicleModel,
+    WarrantyContract,
     WarrantyPolicy,
 )
 from portal.masterdata.vin import vin_error
@@ -92,6 +108,9 @@ KINDS: tuple[str, ...] = (
     "labor_operations",
     "fault_codes",
     "vehicles",
+    "contracts",
+    "campaigns",
+    "campaign_vehicles",
 )
 IMPORT_ORDER: tuple[str, ...] = (
     "suppliers",
@@ -103,6 +122,9 @@ IMPORT_ORDER: tuple[str, ...] = (
     "labor_operations",
     "fault_codes",
     "vehicles",
+    "contracts",
+    "campaigns",
+    "campaign_vehicles",
 )
 
 _BOM = b"\xef\xbb\xbf"
@@ -282,6 +304,39 @@ def disposition(raw: str) -> Disposition:
         ) from None
 
 
+def campaign_kind(raw: str) -> CampaignKind:
+    try:
+        return CampaignKind(raw.lower())
+    except ValueError:
+        raise CellError(
+            _(
+                '"%(value)s" is not one of: %(choices)s',
+                value=_shown(raw),
+                choices=", ".join(k.value for k in CampaignKind),
+            )
+        ) from None
+
+
+def package_parts(raw: str) -> tuple[tuple[str, int], ...]:
+    """`number:qty` items separated by `;` (a part once, qty a whole number of at least 1)."""
+    items: list[tuple[str, int]] = []
+    for item in (piece.strip() for piece in raw.split(";")):
+        if not item:
+            continue
+        number, sep, qty = (x.strip() for x in item.rpartition(":"))
+        if not sep or not number or not _INT_RE.match(qty) or not 1 <= int(qty) <= 999:
+            raise CellError(
+                _(
+                    '"%(value)s" is not a part number and a quantity from 1 to 999, as P-100:2',
+                    value=_shown(item),
+                )
+            )
+        if any(number == seen for seen, _qty in items):
+            raise CellError(_('part "%(value)s" is listed twice', value=_shown(number)))
+        items.append((number, int(qty)))
+    return tuple(items)
+
+
 def vin(raw: str) -> str:
     """A VIN with a valid check digit; lower case is accepted and upper-cased."""
     value = raw.upper()
@@ -341,6 +396,7 @@ class Written:
 
 
 RowCheck = Callable[[dict[str, Any]], Iterator[tuple[str, str]]]
+FileCheck = Callable[[list["_Row"]], list[RowError]]
 AfterWrite = Callable[[list[Written], date], None]
 
 
@@ -354,6 +410,7 @@ class Kind:
     key: tuple[str, ...]  # column names
     key_attrs: tuple[InstrumentedAttribute, ...]  # the same key on the model
     checks: tuple[RowCheck, ...] = ()
+    file_checks: tuple[FileCheck, ...] = ()  # over all rows, references resolved
     after_write: AfterWrite | None = None
     org_kind: OrgKind | None = None  # stations and suppliers share Organisation.code
 
@@ -373,6 +430,9 @@ _SUPPLIER = Reference(Supplier, N_('there is no supplier with the code "%(value)
 _MODEL = Reference(VehicleModel, N_('there is no vehicle model with the code "%(value)s"'))
 _STATION = Reference(Station, N_('there is no station with the code "%(value)s"'))
 _PART = Reference(Part, N_('there is no part with the number "%(value)s"'), key="number")
+_OPERATION = Reference(LaborOperation, N_('there is no labor operation with the code "%(value)s"'))
+_CAMPAIGN = Reference(Campaign, N_('there is no campaign with the code "%(value)s"'))
+_VEHICLE = Reference(Vehicle, N_('there is no vehicle with the VIN "%(value)s"'), key="vin")
 
 
 def _break_in_range(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -409,6 +469,53 @@ def _sold_after_production(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 made=made.isoformat(),
             ),
         )
+
+
+def _campaign_terms(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Dates in order, some hours, and a recovery share exactly when there is a supplier."""
+    start, end = values.get("start_date"), values.get("end_date")
+    if start and end and end < start:
+        yield (
+            "end_date",
+            _(
+                "%(end)s is before the start date %(start)s",
+                end=end.isoformat(),
+                start=start.isoformat(),
+            ),
+        )
+    if values.get("hours") == 0:
+        yield "hours", _("a campaign's package needs some labor hours")
+    if "supplier" not in values or "recovery_share" not in values:
+        return
+    if values["supplier"] is None and values["recovery_share"]:
+        yield "recovery_share", _("a share needs a supplier to bear it; leave it empty")
+    elif values["supplier"] is not None and values["recovery_share"] is None:
+        yield "recovery_share", _("is required with a supplier (0 to 1)")
+
+
+def _package_parts_known(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    numbers = [number for number, _qty in values.get("parts") or ()]
+    if not numbers:
+        return
+    known = set(db.session.scalars(sa.select(Part.number).where(Part.number.in_(numbers))))
+    for number in numbers:
+        if number not in known:
+            yield "parts", _('there is no part with the number "%(value)s"', value=number)
+
+
+def _write_package_parts(written: list[Written], today: date) -> None:
+    """Each campaign's parts become the ones its row lists."""
+    ids = [w.id for w in written]
+    numbers = {number for w in written for number, _qty in w.values["parts"] or ()}
+    part_ids = _ids_by_code(Part, numbers, "number")
+    db.session.execute(sa.delete(CampaignPart).where(CampaignPart.campaign_id.in_(ids)))
+    rows = [
+        {"campaign_id": w.id, "part_id": part_ids[number], "qty": qty}
+        for w in written
+        for number, qty in w.values["parts"] or ()
+    ]
+    if rows:
+        db.session.execute(sa.insert(CampaignPart), rows)
 
 
 @dataclass(frozen=True)
@@ -474,6 +581,80 @@ def _write_prices(written: list[Written], today: date) -> None:
     for row in written:
         writes.plan(row.id, history.get(row.id, []), row.values["unit_price"], today)
     writes.write()
+
+
+def _one_vehicle_per_contract(rows: list[_Row]) -> list[RowError]:
+    """A contract is on one vehicle: its rows name one VIN, and a number already on another
+    vehicle is not moved."""
+    first: dict[str, _Row] = {}
+    errors = []
+    for row in rows:
+        number, vehicle_id = row.values.get("number"), row.values.get("vin")
+        if number is None or not isinstance(vehicle_id, int):
+            continue
+        earlier = first.setdefault(number, row)
+        if earlier.values["vin"] != vehicle_id:
+            message = _(
+                "contract %(number)s is on another VIN on line %(first)d",
+                number=number,
+                first=earlier.line,
+            )
+            errors.append(RowError(row.line, "vin", message))
+    stmt = sa.select(WarrantyContract.number, WarrantyContract.vehicle_id, Vehicle.vin).join(
+        Vehicle, Vehicle.id == WarrantyContract.vehicle_id
+    )
+    existing = {
+        number: (vehicle_id, vin)
+        for number, vehicle_id, vin in _rows_where_in(stmt, WarrantyContract.number, set(first))
+    }
+    refused = {error.line for error in errors}
+    for row in rows:
+        number, vehicle_id = row.values.get("number"), row.values.get("vin")
+        on = existing.get(number)
+        moved = on is not None and isinstance(vehicle_id, int) and on[0] != vehicle_id
+        if moved and row.line not in refused:
+            message = _("contract %(number)s is on VIN %(vin)s", number=number, vin=on[1])
+            errors.append(RowError(row.line, "vin", message))
+    return errors
+
+
+def _fits_the_vehicle(rows: list[_Row]) -> list[RowError]:
+    """A contract extends a coverage group of its vehicle's model's policy, from a start date
+    on or after the vehicle's sale."""
+    vehicle_ids = {v for row in rows if isinstance(v := row.values.get("vin"), int)}
+    stmt = sa.select(Vehicle.id, VehicleModel.code, Vehicle.sale_date).join(
+        VehicleModel, VehicleModel.id == Vehicle.model_id
+    )
+    vehicles = {
+        vid: (code, sold) for vid, code, sold in _rows_where_in(stmt, Vehicle.id, vehicle_ids)
+    }
+    groups = {
+        (code, group)
+        for code, group in db.session.execute(
+            sa.select(VehicleModel.code, WarrantyPolicy.group).join(WarrantyPolicy.model)
+        )
+    }
+    errors = []
+    for row in rows:
+        vehicle_id, group, start = (row.values.get(k) for k in ("vin", "group", "start_date"))
+        if not isinstance(vehicle_id, int):
+            continue
+        model, sold = vehicles[vehicle_id]
+        if group is not None and (model, group) not in groups:
+            message = _(
+                'model %(model)s has no warranty policy for coverage group "%(group)s"',
+                model=model,
+                group=group,
+            )
+            errors.append(RowError(row.line, "group", message))
+        if start is not None and start < sold:
+            message = _(
+                "%(start)s is before the vehicle's sale date %(sale)s",
+                start=start.isoformat(),
+                sale=sold.isoformat(),
+            )
+            errors.append(RowError(row.line, "start_date", message))
+    return errors
 
 
 def _zero_if_empty(value: Decimal | None) -> Decimal:
@@ -620,6 +801,57 @@ SPECS: dict[str, Kind] = {
             key=("vin",),
             key_attrs=(Vehicle.vin,),
             checks=(_sold_after_production,),
+        ),
+        Kind(
+            "contracts",
+            WarrantyContract,
+            (
+                col("number", text(WarrantyContract.number)),
+                col("vin", vin, attr="vehicle_id", ref=_VEHICLE),
+                col("group", text(WarrantyContract.group)),
+                col("start_date", day),
+                col("months", whole(1)),
+                col("km", whole(1)),
+            ),
+            key=("number", "group"),
+            key_attrs=(WarrantyContract.number, WarrantyContract.group),
+            file_checks=(_one_vehicle_per_contract, _fits_the_vehicle),
+        ),
+        Kind(
+            "campaigns",
+            Campaign,
+            (
+                _code(Campaign),
+                col("title", text(Campaign.title)),
+                col("kind", campaign_kind),
+                col("start_date", day),
+                col("end_date", day, optional=True),
+                col("operation", text(LaborOperation.code), attr="operation_id", ref=_OPERATION),
+                col("hours", hours),
+                col("parts", package_parts, attr=None, optional=True, default=()),
+                col(
+                    "supplier",
+                    text(Supplier.code),
+                    attr="supplier_id",
+                    optional=True,
+                    ref=_SUPPLIER,
+                ),
+                col("recovery_share", rate, optional=True, store=_zero_if_empty),
+            ),
+            key=("code",),
+            key_attrs=(Campaign.code,),
+            checks=(_campaign_terms, _package_parts_known),
+            after_write=_write_package_parts,
+        ),
+        Kind(
+            "campaign_vehicles",
+            CampaignVehicle,
+            (
+                col("campaign", text(Campaign.code), attr="campaign_id", ref=_CAMPAIGN),
+                col("vin", vin, attr="vehicle_id", ref=_VEHICLE),
+            ),
+            key=("campaign", "vin"),
+            key_attrs=(CampaignVehicle.campaign_id, CampaignVehicle.vehicle_id),
         ),
     )
 }
@@ -954,6 +1186,8 @@ def import_csv(kind: str, data: bytes, *, today: date | None = None) -> ImportRe
     errors += _duplicates(spec, rows)
     errors += _resolve_references(spec, rows)
     errors += _organisation_conflicts(spec, rows)
+    for check in spec.file_checks:
+        errors += check(rows)
     if errors:
         raise ImportRejected(errors)
     return _write(spec, rows, today or date.today())

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import enum_type
+from portal.db import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
 from portal.money import Hours, Money, Rate
 
@@ -280,6 +280,9 @@ class Vehicle(db.Model):
 
     model: Mapped[VehicleModel] = relationship()
     selling_station: Mapped[Station | None] = relationship()
+    contracts: Mapped[list[WarrantyContract]] = relationship(
+        back_populates="vehicle", order_by="(WarrantyContract.number, WarrantyContract.group)"
+    )
 
     __table_args__ = (
         sa.CheckConstraint("length(vin) = 17", name="vin_length"),
@@ -308,3 +311,47 @@ def mask_phone(phone: str) -> str:
     if len(phone) <= 7:
         return "*" * len(phone)
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+class WarrantyContract(db.Model):
+    """One coverage group an extended warranty contract (延保 / 服务协议) extends on one vehicle.
+
+    A contract, known by its `number`, is on one vehicle and may extend several of its coverage
+    groups: one row per group, as the `contracts` import has them. From `start_date` on it
+    covers the group for `months` months, up to an odometer reading of `km` (as a policy's km:
+    the vehicle's reading, not the km driven since the start). While it is in force, the
+    coverage check uses the later of the policy's and the contract's limits
+    (`portal.masterdata.coverage`).
+    """
+
+    __tablename__ = "warranty_contract"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(40))
+    group: Mapped[str] = mapped_column(sa.String(32), comment="coverage group of the policies")
+    vehicle_id: Mapped[int] = mapped_column(sa.ForeignKey("vehicle.id"), index=True)
+    start_date: Mapped[date]
+    months: Mapped[int]
+    km: Mapped[int] = mapped_column(comment="odometer reading up to which it covers")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    vehicle: Mapped[Vehicle] = relationship(back_populates="contracts")
+
+    __table_args__ = (
+        sa.UniqueConstraint("number", "group"),
+        sa.CheckConstraint("months > 0 AND km > 0", name="limits_positive"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<WarrantyContract {self.number} {self.group}>"
+
+    @property
+    def ends_on(self) -> date:
+        """The last day it covers (a 24-month contract from 2027-03-01 ends on 2029-02-28)."""
+        from portal.masterdata.coverage import months_end
+
+        return months_end(self.start_date, self.months)
+
+    def in_force_on(self, day: date) -> bool:
+        return self.start_date <= day <= self.ends_on

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
     has_request_context,
     redirect,
@@ -23,15 +24,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, contains_eager, joinedload, selectinload
 from wtforms import SelectChoice, SelectField
 
+from portal import lists
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
-from portal.errors import DomainError
 from portal.extensions import db
-from portal.masterdata import fitment, importer
+from portal.lists import escape_like
+from portal.masterdata import contracts, fitment, importer
+from portal.masterdata.campaigns import Campaign, CampaignVehicle
 from portal.masterdata.coverage import vehicle_coverage
+from portal.masterdata.forms import ContractForm, ContractTermsForm
 from portal.masterdata.models import (
     FaultCode,
     LaborOperation,
@@ -41,8 +45,10 @@ from portal.masterdata.models import (
     Supplier,
     Vehicle,
     VehicleModel,
+    WarrantyContract,
     WarrantyPolicy,
 )
+from portal.web import invalid_renders, one_or_404, page_action
 
 bp = Blueprint("masterdata", __name__)
 
@@ -62,6 +68,11 @@ class Shown:
     label: Any
     path: str
     fmt: str = "text"
+    order: Any = None  # what it sorts by when not a column of the model itself (a join's)
+
+    @property
+    def key(self) -> str:
+        return self.path.replace(".", "_")
 
     def value(self, obj: Any) -> Any:
         for name in self.path.split("."):
@@ -71,7 +82,7 @@ class Shown:
         return obj
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Listing:
     """The list page of one kind: what it shows, how it searches and sorts, where rows link."""
 
@@ -84,21 +95,36 @@ class Listing:
     options: tuple[Any, ...] = ()
     detail: Callable[[Any], str] | None = None
     placeholder: Any = CODE_OR_NAME
+    create: str | None = None  # the endpoint of the page that adds one record
 
     def query(self, q: str) -> sa.Select:
         stmt = sa.select(self.model)
         for target in self.joins:
             stmt = stmt.join(target)
         if q:
-            pattern = "%" + _escape_like(q.lower()) + "%"
+            pattern = "%" + escape_like(q.lower()) + "%"
             stmt = stmt.where(
                 sa.or_(*(sa.func.lower(c).like(pattern, escape="\\") for c in self.search))
             )
         return stmt.options(*self.options).order_by(*self.order_by)
 
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    @cached_property
+    def sorting(self) -> lists.Listing:
+        """The page's columns as a sortable, exportable list (portal.lists)."""
+        columns = []
+        for shown in self.shown:
+            order = shown.order
+            if order is None and "." not in shown.path:
+                attribute = getattr(self.model, shown.path, None)
+                if isinstance(attribute, InstrumentedAttribute):
+                    order = attribute
+            columns.append(lists.Column(shown.key, shown.label, order, shown.value))
+        return lists.Listing(
+            columns,
+            default=columns[0].key,
+            tiebreak=self.model.id,
+            default_order=lambda descending: list(self.order_by),
+        )
 
 
 CODE = _l("Code")
@@ -152,8 +178,8 @@ LISTINGS: dict[str, Listing] = {
         _l("Warranty policies"),
         WarrantyPolicy,
         (
-            Shown(_l("Model"), "model.code", "code"),
-            Shown(_l("Model name"), "model.name"),
+            Shown(_l("Model"), "model.code", "code", VehicleModel.code),
+            Shown(_l("Model name"), "model.name", order=VehicleModel.name),
             Shown(_l("Coverage group"), "group", "label:coverage_group"),
             Shown(_l("Months"), "months", "number"),
             Shown(_l("Km"), "km", "number"),
@@ -187,10 +213,10 @@ LISTINGS: dict[str, Listing] = {
         _l("Models per part"),
         PartModel,
         (
-            Shown(_l("Part number"), "part.number", "code"),
-            Shown(NAME, "part.name"),
-            Shown(_l("Model"), "model.code", "code"),
-            Shown(_l("Model name"), "model.name"),
+            Shown(_l("Part number"), "part.number", "code", Part.number),
+            Shown(NAME, "part.name", order=Part.name),
+            Shown(_l("Model"), "model.code", "code", VehicleModel.code),
+            Shown(_l("Model name"), "model.name", order=VehicleModel.name),
         ),
         search=(Part.number, Part.name, VehicleModel.code),
         order_by=(Part.number, VehicleModel.code),
@@ -228,7 +254,7 @@ LISTINGS: dict[str, Listing] = {
         Vehicle,
         (
             Shown(_l("VIN"), "vin", "code"),
-            Shown(_l("Model"), "model.code", "code"),
+            Shown(_l("Model"), "model.code", "code", VehicleModel.code),
             Shown(_l("Engine number"), "engine_no", "code"),
             Shown(_l("Sale date"), "sale_date", "date"),
             Shown(_l("Selling station"), "selling_station.code", "code"),
@@ -240,6 +266,59 @@ LISTINGS: dict[str, Listing] = {
         options=(contains_eager(Vehicle.model), joinedload(Vehicle.selling_station)),
         detail=lambda vehicle: url_for("masterdata.vehicle_detail", vin=vehicle.vin),
         placeholder=_l("VIN, engine number or model"),
+    ),
+    "contracts": Listing(
+        _l("Extended warranty contracts"),
+        WarrantyContract,
+        (
+            Shown(_l("Contract number"), "number", "code"),
+            Shown(_l("VIN"), "vehicle.vin", "code", Vehicle.vin),
+            Shown(_l("Coverage group"), "group", "code"),
+            Shown(_l("Start date"), "start_date", "date"),
+            Shown(_l("Covered until"), "ends_on", "date"),
+            Shown(_l("Months"), "months", "number"),
+            Shown(_l("Km"), "km", "number"),
+        ),
+        search=(WarrantyContract.number, Vehicle.vin, WarrantyContract.group),
+        order_by=(WarrantyContract.number, WarrantyContract.group),
+        joins=(WarrantyContract.vehicle,),
+        options=(contains_eager(WarrantyContract.vehicle),),
+        detail=lambda contract: url_for("masterdata.contract_detail", contract_id=contract.id),
+        placeholder=_l("Contract number, VIN or coverage group"),
+        create="masterdata.contract_new",
+    ),
+    "campaigns": Listing(
+        _l("Campaigns"),
+        Campaign,
+        (
+            Shown(CODE, "code", "code"),
+            Shown(_l("Title"), "title"),
+            Shown(_l("Kind"), "kind.value", "code", Campaign.kind),
+            Shown(_l("Status"), "status.value", "code", Campaign.status),
+            Shown(_l("Start date"), "start_date", "date"),
+            Shown(_l("End date"), "end_date", "date"),
+            Shown(_l("Supplier"), "supplier.code", "code"),
+            Shown(_l("Recovery share"), "recovery_share", "percent"),
+        ),
+        search=(Campaign.code, Campaign.title),
+        order_by=(Campaign.start_date.desc(), Campaign.code),
+        options=(joinedload(Campaign.supplier),),
+        detail=lambda campaign: url_for("campaigns.detail", code=campaign.code),
+        placeholder=_l("Code or title"),
+    ),
+    "campaign_vehicles": Listing(
+        _l("Campaign vehicles"),
+        CampaignVehicle,
+        (
+            Shown(_l("Campaign"), "campaign.code", "code", Campaign.code),
+            Shown(_l("VIN"), "vehicle.vin", "code", Vehicle.vin),
+        ),
+        search=(Campaign.code, Vehicle.vin),
+        order_by=(Campaign.code, Vehicle.vin),
+        joins=(CampaignVehicle.campaign, CampaignVehicle.vehicle),
+        options=(contains_eager(CampaignVehicle.campaign), contains_eager(CampaignVehicle.vehicle)),
+        detail=lambda row: url_for("campaigns.detail", code=row.campaign.code),
+        placeholder=_l("Campaign or VIN"),
     ),
 }
 assert set(LISTINGS) == set(importer.KINDS)
@@ -286,8 +365,14 @@ def index():
 def records(kind: str):
     listing = LISTINGS[kind]
     q = request.args.get("q", "").strip()
-    page = db.paginate(listing.query(q), per_page=PER_PAGE, error_out=False)
-    return render_template("masterdata/list.html", kind=kind, listing=listing, page=page, q=q)
+    shown = listing.sorting.shown(request.args)
+    stmt = shown.order(listing.query(q))
+    if shown.export_format:
+        return listing.sorting.export(stmt, shown.export_format, kind)
+    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "masterdata/list.html", kind=kind, listing=listing, page=page, q=q, shown=shown
+    )
 
 
 @bp.route(f"/{_KIND_PATH}/template.csv")
@@ -307,10 +392,7 @@ class PartModelForm(FlaskForm):
 
 
 def _part_or_404(part_id: int) -> Part:
-    part = db.session.get(Part, part_id, options=[selectinload(Part.prices)])
-    if part is None:
-        abort(404)
-    return part
+    return one_or_404(sa.select(Part).where(Part.id == part_id).options(selectinload(Part.prices)))
 
 
 def _part_page(part: Part, form: PartModelForm | None = None, status: int = 200):
@@ -324,6 +406,10 @@ def _part_page(part: Part, form: PartModelForm | None = None, status: int = 200)
     return render_template("masterdata/part.html", part=part, model_form=form), status
 
 
+def _part_url(part_id: int, **_view_args) -> str:
+    return url_for("masterdata.part_detail", part_id=part_id)
+
+
 @bp.route("/parts/<int:part_id>")
 @role_required(Role.ADMIN)
 def part_detail(part_id: int):
@@ -332,78 +418,71 @@ def part_detail(part_id: int):
 
 @bp.route("/parts/<int:part_id>/models", methods=["POST"])
 @role_required(Role.ADMIN)
+@page_action(page=lambda error, part_id: _part_page(_part_or_404(part_id), status=422))
 def part_model_add(part_id: int):
     part = _part_or_404(part_id)
     form = PartModelForm()
     if not form.validate_on_submit():
         return _part_page(part, form, 422)
-    try:
-        fit = fitment.add_model(current_user, part, form.model.data or "")
-    except DomainError as exc:
-        db.session.rollback()
-        for message in list(exc.fields.values()) or [exc.message]:
-            flash(message, "danger")
-        return _part_page(_part_or_404(part_id), status=422)
-    db.session.commit()
+    fit = fitment.add_model(current_user, part, form.model.data or "")
     flash(
         _("Part %(part)s is listed for model %(model)s.", part=part.number, model=fit.model.code),
         "success",
     )
-    return redirect(url_for("masterdata.part_detail", part_id=part.id))
+    return redirect(_part_url(part.id))
 
 
 @bp.route("/parts/<int:part_id>/models/<int:model_id>/remove", methods=["POST"])
 @role_required(Role.ADMIN)
+@page_action(back=_part_url, category="danger")
 def part_model_remove(part_id: int, model_id: int):
     part = _part_or_404(part_id)
-    try:
-        fitment.remove_model(current_user, part, model_id)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("masterdata.part_detail", part_id=part.id))
-    db.session.commit()
+    fitment.remove_model(current_user, part, model_id)
     flash(_("Part %(part)s is no longer listed for that model.", part=part.number), "success")
-    return redirect(url_for("masterdata.part_detail", part_id=part.id))
+    return redirect(_part_url(part.id))
 
 
 @bp.route("/vehicles/<string(length=17):vin>")
 @role_required(Role.ADMIN)
 def vehicle_detail(vin: str):
-    vehicle = db.session.scalar(sa.select(Vehicle).where(Vehicle.vin == vin.upper()))
-    if vehicle is None:
-        abort(404)
+    vehicle = one_or_404(sa.select(Vehicle).where(Vehicle.vin == vin.upper()))
     return render_template(
-        "masterdata/vehicle.html", vehicle=vehicle, coverage=vehicle_coverage(vehicle)
+        "masterdata/vehicle.html",
+        vehicle=vehicle,
+        coverage=vehicle_coverage(vehicle),
+        today=date.today(),
     )
 
 
 @bp.route("/import", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
+@page_action
 def import_upload():
     form = ImportForm()
     if request.method == "GET" and request.args.get("kind") in importer.KINDS:
         form.kind.data = request.args["kind"]
-    errors: list[importer.RowError] = []
     if form.validate_on_submit():
         kind = form.kind.data
-        try:
+
+        def rejected(exc: importer.ImportRejected):
+            return _render_import(form, exc.errors)
+
+        with invalid_renders(rejected, on=importer.ImportRejected):
             result = importer.import_csv(kind, form.file.data.read())
-        except importer.ImportRejected as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "%(kind)s imported: %(created)d created, %(updated)d updated.",
-                    kind=LISTINGS[kind].title,
-                    created=result.created,
-                    updated=result.updated,
-                ),
-                "success",
-            )
-            return redirect(url_for("masterdata.records", kind=kind))
+        flash(
+            _(
+                "%(kind)s imported: %(created)d created, %(updated)d updated.",
+                kind=LISTINGS[kind].title,
+                created=result.created,
+                updated=result.updated,
+            ),
+            "success",
+        )
+        return redirect(url_for("masterdata.records", kind=kind))
+    return _render_import(form, [])
+
+
+def _render_import(form: ImportForm, errors: list[importer.RowError]):
     return render_template(
         "masterdata/import.html",
         form=form,
@@ -412,3 +491,95 @@ def import_upload():
         order=importer.IMPORT_ORDER,
         columns=importer.columns,
     )
+
+
+# -- extended warranty contracts (延保 / 服务协议), one record at a time ---------------------
+
+
+def _contract_or_404(contract_id: int) -> WarrantyContract:
+    return one_or_404(sa.select(WarrantyContract).where(WarrantyContract.id == contract_id))
+
+
+def _offer_groups(form: ContractTermsForm) -> None:
+    groups = db.session.scalars(
+        sa.select(WarrantyPolicy.group).distinct().order_by(WarrantyPolicy.group)
+    )
+    form.group.choices = [SelectChoice(group, group) for group in groups]
+
+
+def _terms(form: ContractTermsForm) -> contracts.Terms:
+    return contracts.Terms(
+        group=form.group.data or "",
+        start_date=form.start_date.data,
+        months=form.months.data,
+        km=form.km.data,
+    )
+
+
+def _contract_form(form: ContractTermsForm, contract: WarrantyContract | None, error=None):
+    """The form (new or edit), its refused fields marked; 422 when it was refused."""
+    if error is not None:
+        for name, message in error.fields.items():
+            field = getattr(form, name, None)
+            if field is not None:
+                field.errors = [*field.errors, message]
+            else:
+                flash(message, "danger")
+        flash(error.message, "danger")
+    status = 422 if error is not None or form.errors else 200
+    return render_template("masterdata/contract_form.html", form=form, contract=contract), status
+
+
+@bp.route("/contracts/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+@page_action
+def contract_new():
+    form = ContractForm(data={k: request.args[k] for k in ("number", "vin") if k in request.args})
+    _offer_groups(form)
+    if not form.validate_on_submit():
+        return _contract_form(form, None)
+    with invalid_renders(lambda error: _contract_form(form, None, error)):
+        contract = contracts.create_contract(
+            current_user, form.number.data or "", form.vin.data or "", _terms(form)
+        )
+    flash(
+        _(
+            "Contract %(number)s extends %(group)s on %(vin)s.",
+            number=contract.number,
+            group=contract.group,
+            vin=contract.vehicle.vin,
+        ),
+        "success",
+    )
+    return redirect(url_for("masterdata.contract_detail", contract_id=contract.id))
+
+
+@bp.route("/contracts/<int:contract_id>")
+@role_required(Role.ADMIN)
+def contract_detail(contract_id: int):
+    """The whole contract (every group it extends) of one of its rows."""
+    contract = _contract_or_404(contract_id)
+    return render_template(
+        "masterdata/contract.html",
+        contract=contract,
+        rows=contracts.contract_rows(contract.number),
+        today=date.today(),
+    )
+
+
+@bp.route("/contracts/<int:contract_id>/edit", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+@page_action
+def contract_edit(contract_id: int):
+    contract = _contract_or_404(contract_id)
+    form = ContractTermsForm(obj=contract)
+    _offer_groups(form)
+    if not form.validate_on_submit():
+        return _contract_form(form, contract)
+    with invalid_renders(lambda error: _contract_form(form, contract, error)):
+        changes = contracts.update_contract(current_user, contract, _terms(form))
+    if changes:
+        flash(_("Contract %(number)s was saved.", number=contract.number), "success")
+    else:
+        flash(_("Nothing was changed."), "info")
+    return redirect(url_for("masterdata.contract_detail", contract_id=contract.id))

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
 from portal.notifications import operations as ops
+from portal.notifications.lists import NOTIFICATIONS
 from portal.notifications.models import Notification
+from portal.web import load_or_404, page_action
 
 bp = Blueprint("notifications", __name__)
 log = logging.getLogger(__name__)
@@ -19,10 +21,9 @@ log = logging.getLogger(__name__)
 
 def load_notification(notification_id: int) -> Notification:
     """The user's own notification; anyone else's is 404."""
-    notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.user_id != current_user.id:
-        abort(404)
-    return notification
+    return load_or_404(
+        Notification, notification_id, visible=lambda n: n.user_id == current_user.id
+    )
 
 
 def _back_to_list():
@@ -33,39 +34,40 @@ def _back_to_list():
 @bp.route("/")
 @login_required
 def index():
-    stmt = (
-        sa.select(Notification)
-        .where(Notification.user_id == current_user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-    )
+    shown = NOTIFICATIONS.shown(request.args)
+    stmt = shown.order(sa.select(Notification).where(Notification.user_id == current_user.id))
+    if shown.export_format:
+        return NOTIFICATIONS.export(stmt, shown.export_format, "notifications")
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("notifications/index.html", page=page, local_path=ops.local_path)
+    return render_template(
+        "notifications/index.html", page=page, shown=shown, local_path=ops.local_path
+    )
 
 
 @bp.route("/<int:notification_id>/open", methods=["POST"])
 @login_required
+@page_action
 def open_(notification_id: int):
     """Mark the notification read and go to what it is about (a path on this site only)."""
     notification = load_notification(notification_id)
     ops.mark_read(notification)
-    db.session.commit()
     target = ops.local_path(notification.link)
     return redirect(target) if target else _back_to_list()
 
 
 @bp.route("/<int:notification_id>/read", methods=["POST"])
 @login_required
+@page_action
 def mark_read(notification_id: int):
     ops.mark_read(load_notification(notification_id))
-    db.session.commit()
     return _back_to_list()
 
 
 @bp.route("/read-all", methods=["POST"])
 @login_required
+@page_action
 def mark_all_read():
     ops.mark_all_read(current_user)
-    db.session.commit()
     return _back_to_list()
 
 

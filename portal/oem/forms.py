@@ -40,6 +40,10 @@ class QueueFilterForm(Form):
     """
 
     status = HiddenField()
+    q = StringField(
+        _l("Claim number or VIN"),
+        render_kw={"maxlength": 40, "autocomplete": "off", "spellcheck": "false", "type": "search"},
+    )
     type = SelectField(_l("Type"), validate_choice=False)
     station = StringField(
         _l("Station code"),
@@ -94,8 +98,18 @@ def filter_args(f: QueueFilter, *, keep_status: bool = False) -> dict[str, str]:
         "age": str(f.min_age_days) if f.min_age_days else "",
         "min_amount": str(f.min_amount) if f.min_amount is not None else "",
         "max_amount": str(f.max_amount) if f.max_amount is not None else "",
+        "q": f.search,
     }
     return {k: v for k, v in args.items() if v}
+
+
+class BulkApproveForm(FlaskForm):
+    """Approve the ticked clean claims as claimed (`number` checkboxes, read with getlist).
+    Sent once from the queue (the confirmation page answers, with the count and the total),
+    then again from there with `confirmed` and the `total` the auditor saw."""
+
+    confirmed = HiddenField()
+    total = HiddenField()
 
 
 # -- the decision ----------------------------------------------------------------------------------

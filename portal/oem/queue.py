@@ -18,6 +18,7 @@ from portal.claims.models import FLAG_RULES, Claim, ClaimStatus, ClaimType, flag
 from portal.db import utcnow
 from portal.extensions import db
 from portal.inputs import days_arg, decimal_arg, parse_int
+from portal.lists import escape_like
 from portal.masterdata.models import Organisation, Station
 
 QUEUE_STATUSES = (
@@ -43,6 +44,7 @@ class QueueFilter:
     min_age_days: int | None = None
     min_amount: Decimal | None = None
     max_amount: Decimal | None = None
+    search: str = ""  # part of a claim number or VIN
     errors: dict[str, str] = field(default_factory=dict)  # refused numbers, by parameter
 
     @classmethod
@@ -64,6 +66,7 @@ class QueueFilter:
         f.min_age_days = days_arg(args, "age", f.errors)
         f.min_amount = decimal_arg(args, "min_amount", f.errors)
         f.max_amount = decimal_arg(args, "max_amount", f.errors)
+        f.search = (args.get("q") or "").strip()[:40]
         return f
 
 
@@ -96,7 +99,20 @@ def _conditions(f: QueueFilter, *, include_type: bool = True, include_status: bo
         where.append(Claim.total_amount >= f.min_amount)
     if f.max_amount is not None:
         where.append(Claim.total_amount <= f.max_amount)
+    if f.search:
+        like = "%" + escape_like(f.search.upper()) + "%"
+        where.append(
+            sa.or_(
+                sa.func.upper(Claim.number).like(like, escape="\\"),
+                sa.func.upper(Claim.vin).like(like, escape="\\"),
+            )
+        )
     return where
+
+
+def queue_statement(f: QueueFilter) -> sa.Select:
+    """Every claim the filters select (no page, no order): for a sorted page and the export."""
+    return sa.select(Claim).where(*_conditions(f))
 
 
 def encode_cursor(claim: Claim) -> str:

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -23,25 +23,27 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.claims import labels
-from portal.claims.decisions import decide_claim, parse_decision
+from portal.claims.decisions import Decision, decide_claim, parse_decision
 from portal.claims.forms import CommentForm
-from portal.claims.models import FLAG_RULES, Claim, ClaimLine, ClaimStatus, flag_bit
-from portal.claims.operations import add_comment
+from portal.claims.history import version_history
+from portal.claims.lists import REVIEW_QUEUE
+from portal.claims.models import FLAG_RULES, Claim, ClaimLine, ClaimStatus, ReasonCode, flag_bit
+from portal.claims.operations import NEVER_AUTO_APPROVED, add_comment
 from portal.claims.payload import Malformed
-from portal.claims.views import version_history
 from portal.db import utcnow
-from portal.errors import Conflict, DomainError, NotFound, ValidationFailed
+from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
+from portal.lists import selected
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import Part, Station, Supplier
 from portal.oem.forms import (
+    BulkApproveForm,
     DecisionForm,
     QueueFilterForm,
     decision_payload,
     filter_args,
     place_errors,
 )
-from portal.oem.models import ReasonCode
 from portal.oem.queue import (
     QUEUE_STATUSES,
     WORK_STATUSES,
@@ -49,8 +51,10 @@ from portal.oem.queue import (
     QueuePage,
     queue_counts,
     queue_page,
+    queue_statement,
 )
-from portal.oldparts.views import claim_old_parts
+from portal.oldparts.queries import claim_old_parts
+from portal.web import invalid_renders, page_action
 
 bp = Blueprint("oem", __name__)
 
@@ -65,11 +69,25 @@ MONEY_FORMAT = "#,##0.00"  # as the templates' `money` filter shows amounts
 @bp.route("/review")
 @role_required(Role.AUDITOR)
 def review_queue():
-    """Claims by status, oldest first, filtered; keyset pages (`after` is the last row seen)."""
+    """Claims by status, oldest first, filtered; keyset pages (`after` is the last row seen).
+    Sorted by another column (`sort`), the queue is paged by number (`page`)."""
     f = QueueFilter.from_args(request.args)
+    shown = REVIEW_QUEUE.shown(request.args)
     cursor = request.args.get("after") or None
+    paged = None
+    if shown.export_format and not f.errors:
+        stmt = shown.order(queue_statement(f)).options(selectinload(Claim.station))
+        return REVIEW_QUEUE.export(stmt, shown.export_format, "review-queue")
     # A refused filter shows the form again with its message, and no claims it did not filter.
-    page = QueuePage([], None) if f.errors else queue_page(f, cursor, limit=QUEUE_PAGE_SIZE)
+    if f.errors:
+        page = QueuePage([], None)
+    elif shown.sort == REVIEW_QUEUE.default:
+        page = queue_page(f, cursor, limit=QUEUE_PAGE_SIZE)
+    else:
+        paged = db.paginate(
+            shown.order(queue_statement(f)), per_page=QUEUE_PAGE_SIZE, error_out=False
+        )
+        page = QueuePage(list(paged.items), None)
     counts = queue_counts(f)
     _load_stations(page.items)
     regions = db.session.scalars(sa.select(Station.region).distinct().order_by(Station.region))
@@ -79,6 +97,8 @@ def review_queue():
         "oem/review_queue.html",
         f=f,
         page=page,
+        paged=paged,
+        shown=shown,
         counts=counts,
         filters=QueueFilterForm.showing(f, counts["type"], regions, request.args),
         args=args,
@@ -88,6 +108,8 @@ def review_queue():
         cursor=cursor,
         ages={c.id: (now - c.submitted_at).days for c in page.items},
         flags={c.id: flag_rules(c.flag_mask) for c in page.items},
+        clean={c.id for c in page.items if is_clean(c)},
+        action_form=BulkApproveForm(formdata=None),
     ), (400 if f.errors else 200)
 
 
@@ -250,6 +272,7 @@ def _supplier_choices(default: Supplier | None) -> list[tuple[str, str]]:
 
 @bp.route("/claims/<number>/decision", methods=["POST"])
 @role_required(Role.AUDITOR)
+@page_action(forbidden=True)  # a role that may never decide is kept out by the gate above
 def decide(number: str):
     """Approve (lines may be cut), reject or return; then on to the next claim in the queue."""
     claim = load_claim(number)
@@ -264,42 +287,38 @@ def decide(number: str):
     except Malformed as exc:
         errors = {**exc.fields, **errors}
         problem = exc.message
-    if not errors:
-        try:
-            decide_claim(claim.id, current_user, decision)
-        except Conflict as exc:
-            db.session.rollback()
-            return _conflict(number, exc.message, posted)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors, problem = exc.fields, exc.message
-        except NotFound:
-            db.session.rollback()
-            abort(404)
-        except DomainError:  # the role may never decide (the role gate above keeps it out)
-            db.session.rollback()
-            abort(403)
     if errors:
-        db.session.rollback()  # nothing of a refused decision is kept
-        claim = load_claim(number)
-        if claim.status is not ClaimStatus.IN_REVIEW:
-            return _conflict(number, "", posted)
-        form = DecisionForm.for_claim(claim, version=_int(posted.version.data), kept=posted)
-        unplaced = place_errors(errors, form)
-        return _render_review(
-            claim,
-            status=422,
-            form=form,
-            problem=problem or _("The decision was not saved."),
-            unplaced=[(str(labels.FIELD_LABELS.get(k, k)), m) for k, m in unplaced],
-        )
-    db.session.commit()
+        return _refused(number, posted, errors, problem)
+
+    def refused(exc: DomainError):
+        if isinstance(exc, Conflict):
+            return _conflict(number, exc.message, posted)
+        return _refused(number, posted, exc.fields, exc.message)
+
+    with invalid_renders(refused, on=(Conflict, ValidationFailed)):
+        decide_claim(claim.id, current_user, decision)
     flash(_decided_message(claim), "success")
     following = next_in_queue(claim)
     if following is None:
         flash(_("The review queue is empty: no other claim waits for a decision."), "info")
         return redirect(url_for("oem.review_queue"))
     return redirect(url_for("oem.review", number=following.number))
+
+
+def _refused(number: str, posted: DecisionForm, errors: dict, problem: str | None):
+    """The decision is shown again with its problems; nothing of it is kept."""
+    claim = load_claim(number)
+    if claim.status is not ClaimStatus.IN_REVIEW:
+        return _conflict(number, "", posted)
+    form = DecisionForm.for_claim(claim, version=_int(posted.version.data), kept=posted)
+    unplaced = place_errors(errors, form)
+    return _render_review(
+        claim,
+        status=422,
+        form=form,
+        problem=problem or _("The decision was not saved."),
+        unplaced=[(str(labels.FIELD_LABELS.get(k, k)), m) for k, m in unplaced],
+    )
 
 
 def _int(text: str | None) -> int | None:
@@ -342,18 +361,84 @@ def next_in_queue(claim: Claim) -> Claim | None:
 
 @bp.route("/claims/<number>/comments", methods=["POST"])
 @role_required(Role.AUDITOR)
+@page_action
 def comment(number: str):
     """The auditor writes to the station from the review page."""
     claim = load_claim(number)
     form = CommentForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        add_comment(claim, current_user, form.body.data or "")
-    except ValidationFailed as exc:
-        db.session.rollback()
+
+    def refused(exc: ValidationFailed):
         form.body.errors = [*form.body.errors, exc.message]
         return _render_review(load_claim(number), status=422, comment_form=form)
-    db.session.commit()
+
+    with invalid_renders(refused):
+        add_comment(claim, current_user, form.body.data or "")
     flash(_("Your comment was added."), "success")
     return redirect(url_for("oem.review", number=claim.number) + "#comments")
+
+
+# -- approving clean claims together ---------------------------------------------------------------
+
+
+def is_clean(claim: Claim) -> bool:
+    """Whether the queue offers the claim for approving with others (touchless-eligible): in
+    review, no flag on its current version, and not a pre-authorisation or request (those
+    always take an auditor's own decision)."""
+    return (
+        claim.status is ClaimStatus.IN_REVIEW
+        and claim.flag_mask == 0
+        and claim.type not in NEVER_AUTO_APPROVED
+    )
+
+
+@bp.route("/review/approve", methods=["POST"])
+@role_required(Role.AUDITOR)
+@page_action(back=lambda: url_for("oem.review_queue"))
+def approve_selected():
+    """Approve the ticked clean claims as claimed, all of them or none: first a confirmation
+    page with their count and total, then (confirmed, the total unchanged) the approvals."""
+    form = BulkApproveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    numbers = selected("number")
+    claims = db.session.scalars(
+        sa.select(Claim).where(Claim.number.in_(numbers)).order_by(Claim.number)
+    ).all()
+    if len(claims) != len(numbers) or not all(c.can_view(current_user) for c in claims):
+        abort(404)
+    refused = [c.number for c in claims if not is_clean(c)]
+    if refused:
+        raise ValidationFailed(
+            _(
+                "Nothing was approved: %(numbers)s cannot be approved with others (flagged, "
+                "no longer in review, or a request that takes a decision of its own). "
+                "Untick it and try again.",
+                numbers=", ".join(refused),
+            )
+        )
+    total = sum((c.total_amount for c in claims), Decimal("0"))
+    if form.confirmed.data != "yes":
+        _load_stations(claims)
+        return render_template("oem/approve_confirm.html", claims=claims, total=total, form=form)
+    if form.total.data != str(total):
+        raise Conflict(
+            _(
+                "Nothing was approved: the ticked claims changed since you confirmed them "
+                "(their total is %(total)s now). Check them again.",
+                total=format_decimal(total, format=MONEY_FORMAT),
+            )
+        )
+    for claim in claims:
+        decide_claim(claim.id, current_user, Decision("approve"))
+    flash(
+        ngettext(
+            "%(num)d claim was approved as claimed: %(total)s in total.",
+            "%(num)d claims were approved as claimed: %(total)s in total.",
+            len(claims),
+            total=format_decimal(total, format=MONEY_FORMAT),
+        ),
+        "success",
+    )
+    return redirect(url_for("oem.review_queue"))

@@ -15,13 +15,14 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from portal.labels import label
 from portal.auth.models import Role, User
 from portal.claims import attachments
 from portal.claims.models import Claim, ClaimType, LineKind
+from portal.claims.signals import claim_approved
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
+from portal.labels import label
 from portal.masterdata.models import OEM_CODE, Disposition, Organisation
 from portal.messages import define, plain_params
 from portal.money import round_money
@@ -41,7 +42,9 @@ from portal.oldparts.models import (
 )
 
 # Claims whose part lines are failed parts (an emergency part request moves a new part).
-FAILED_PART_TYPES = frozenset({ClaimType.REPAIR, ClaimType.MAJOR_ASSEMBLY, ClaimType.ROADSIDE})
+FAILED_PART_TYPES = frozenset(
+    {ClaimType.REPAIR, ClaimType.MAJOR_ASSEMBLY, ClaimType.ROADSIDE, ClaimType.CAMPAIGN}
+)
 DEFAULT_RETURN_DAYS = 30
 
 
@@ -79,7 +82,10 @@ MISSING_FROM_SHIPMENT = define(
 )
 PROPOSED = define(
     "old_part.finding_proposed",
-    _l("Supplier %(supplier)s proposes %(result)s for its old part %(tag)s: confirm or overrule it."),
+    _l(
+        "Supplier %(supplier)s proposes %(result)s for its old part %(tag)s: "
+        "confirm or overrule it."
+    ),
     result="label:inspection",
     example={"supplier": "SU-A", "result": "no_fault_found", "tag": "OP-1"},
 )
@@ -94,6 +100,11 @@ WRONG_PART = define(
     "old_part.wrong_part",
     _l("Old part %(tag)s of claim %(number)s is not the part claimed: please explain."),
 )
+
+
+@claim_approved.connect
+def _old_parts_of_approved_claim(claim: Claim, today: date, **_extra) -> None:
+    create_for_approved_claim(claim, today)
 
 
 def create_for_approved_claim(claim: Claim, today: date) -> list[OldPart]:

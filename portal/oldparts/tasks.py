@@ -15,6 +15,7 @@ from flask import current_app
 
 from portal.extensions import db
 from portal.oldparts.operations import mark_overdue
+from portal.oldparts.queries import local_today
 
 log = logging.getLogger(__name__)
 RUN_AT = time(1, 0)  # 01:00 local time, after the day's deadlines have passed
@@ -29,11 +30,6 @@ def run_overdue_check(today_iso: str | None = None) -> int:
     if current_app.config.get("REDIS_URL"):
         schedule_next(today + timedelta(days=1))
     return marked
-
-
-def local_today() -> date:
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
-    return datetime.now(zone).date()
 
 
 def schedule_next(day: date | None = None) -> str:

@@ -23,10 +23,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from portal.auth.models import Role, User
+from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.claims.attachments import MAX_ATTACHMENT_BYTES, send_stored
-from portal.errors import Conflict, DomainError, ValidationFailed
+from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
 from portal.masterdata.models import Station, Supplier
 from portal.oldparts import labels
@@ -42,6 +42,7 @@ from portal.oldparts.forms import (
     WaiveForm,
     WriteOffForm,
 )
+from portal.oldparts.lists import OLD_PARTS
 from portal.oldparts.models import (
     FindingStatus,
     OldPart,
@@ -50,7 +51,17 @@ from portal.oldparts.models import (
     ReturnShipment,
     ShipmentStatus,
 )
-from portal.oldparts.tasks import local_today
+from portal.oldparts.queries import (
+    can_forward,
+    can_write_off,
+    is_receiver,
+    is_sender,
+    local_today,
+    selectable,
+    visible_parts,
+    visible_shipments,
+)
+from portal.web import authorize, invalid_renders, load_or_404, one_or_404, page_action
 
 bp = Blueprint("oldparts", __name__)
 
@@ -63,125 +74,41 @@ def oldpart_labels():
     return {"oldpart_labels": labels}
 
 
-# -- who sees what ---------------------------------------------------------------------------------
-
-
-def visible_parts(user: User) -> sa.Select:
-    """Old parts `user` may see: a station its own; a supplier those that come to it, routed to
-    it by the station once they left the station, or forwarded to it by the OEM once the
-    forwarding shipment left (a part held at the OEM is not its supplier's, even when it is
-    charged for it: its chargeback page shows the inspection result); the OEM's auditors and
-    finance all of them."""
-    stmt = sa.select(OldPart)
-    if user.role is Role.STATION:
-        return stmt.where(OldPart.station_id == user.organisation_id)
-    if user.role is Role.SUPPLIER:
-        forwarded_to_it = sa.select(ReturnShipment.id).where(
-            ReturnShipment.to_org_id == user.organisation_id,
-            ReturnShipment.status != ShipmentStatus.PACKING,
-        )
-        return stmt.where(
-            sa.or_(
-                sa.and_(
-                    OldPart.destination_org_id == user.organisation_id,
-                    OldPart.shipment_id.is_not(None),
-                    OldPart.status != OldPartStatus.AWAITING_RETURN,
-                ),
-                OldPart.forward_shipment_id.in_(forwarded_to_it),
-            )
-        )
-    return stmt
-
-
-def visible_shipments(user: User) -> sa.Select:
-    """A station sees what it sends, a supplier what was shipped to it, the OEM everything."""
-    stmt = sa.select(ReturnShipment)
-    if user.role is Role.STATION:
-        return stmt.where(ReturnShipment.from_org_id == user.organisation_id)
-    if user.role is Role.SUPPLIER:
-        return stmt.where(
-            ReturnShipment.to_org_id == user.organisation_id,
-            ReturnShipment.status != ShipmentStatus.PACKING,
-        )
-    return stmt
-
-
-def claim_old_parts(claim, user: User) -> dict:
-    """What the claim page and the review page need for their "Old parts" section: the claim's
-    parts, the ids of those `user` may open (the others are listed without a link), today."""
-    parts = op.parts_of_claim(claim)
-    linked: set[int] = set()
-    if parts:
-        linked = set(
-            db.session.scalars(
-                visible_parts(user)
-                .where(OldPart.claim_id == claim.id)
-                .with_only_columns(OldPart.id)
-            )
-        )
-    return {"old_parts": parts, "old_part_links": linked, "old_parts_today": local_today()}
-
-
 def load_part(tag: str) -> OldPart:
-    part = db.session.scalar(visible_parts(current_user).where(OldPart.tag == tag))
-    if part is None:
-        abort(404)
-    return part
+    return one_or_404(visible_parts(current_user).where(OldPart.tag == tag))
 
 
 def load_shipment(number: str) -> ReturnShipment:
-    shipment = db.session.scalar(
-        visible_shipments(current_user).where(ReturnShipment.number == number)
-    )
-    if shipment is None:
-        abort(404)
-    return shipment
+    return one_or_404(visible_shipments(current_user).where(ReturnShipment.number == number))
 
 
-def is_sender(shipment: ReturnShipment, user: User) -> bool:
-    return user.role in (Role.STATION, Role.AUDITOR) and user.organisation_id == (
-        shipment.from_org_id
-    )
-
-
-def is_receiver(shipment: ReturnShipment, user: User) -> bool:
-    if shipment.to_org.is_oem:
-        return user.role is Role.AUDITOR
-    return user.role is Role.SUPPLIER and user.organisation_id == shipment.to_org_id
-
-
-can_write_off = op.can_write_off
-
-
-def can_forward(part: OldPart, user: User) -> bool:
-    return (
-        user.role is Role.AUDITOR
-        and part.status is OldPartStatus.INSPECTED
-        and part.destination is not None
-        and part.destination.is_oem
-        and part.forward_shipment_id is None
-        and part.supplier_id is not None
-    )
-
-
-def selectable(part: OldPart, user: User) -> bool:
-    """Whether the list offers a checkbox for `part`: to pack it, forward it or write it off."""
-    if user.role is Role.STATION:
-        return part.status is OldPartStatus.AWAITING_RETURN and part.shipment_id is None
-    return can_forward(part, user) or can_write_off(part, user)
+def _back_url(default: str) -> str:
+    """The page the form was on (only pages of this blueprint), else `default`."""
+    target = request.form.get("next", "")
+    if target.startswith("/old-parts") and "//" not in target:
+        return target
+    return default
 
 
 def _back(default: str):
-    """Back to the page the form was on (only pages of this blueprint), else `default`."""
-    target = request.form.get("next", "")
-    if target.startswith("/old-parts") and "//" not in target:
-        return redirect(target)
-    return redirect(default)
+    return redirect(_back_url(default))
 
 
-def _field_errors(exc: DomainError) -> str:
-    details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
-    return f"{exc.message} {details}".strip()
+def _list_page(**_view_args) -> str:
+    return _back_url(url_for("oldparts.index"))
+
+
+def _shipment_page(number: str, **_view_args) -> str:
+    return url_for("oldparts.shipment", number=number)
+
+
+def _part_page(tag: str, **_view_args) -> str:
+    return url_for("oldparts.detail", tag=tag)
+
+
+def _place_on(form, exc: DomainError) -> None:
+    for name, problem in exc.fields.items():
+        getattr(form, name).errors = [problem]
 
 
 # -- lists -----------------------------------------------------------------------------------------
@@ -231,17 +158,16 @@ def index():
     if not filters.validate():
         filters = _filter_form(None)  # a hand-made bad value: show everything
     stmt = _filtered(visible_parts(current_user), filters)
-    stmt = stmt.options(
+    shown = OLD_PARTS.shown(request.args)
+    stmt = shown.order(stmt).options(
         selectinload(OldPart.part),
         selectinload(OldPart.claim),
         selectinload(OldPart.destination),
         selectinload(OldPart.shipment),
         selectinload(OldPart.forward_shipment),
-    ).order_by(
-        sa.case((OldPart.status == OldPartStatus.AWAITING_RETURN, 0), else_=1),
-        OldPart.deadline.asc().nulls_last(),
-        OldPart.tag,
     )
+    if shown.export_format:
+        return OLD_PARTS.export(stmt, shown.export_format, "old-parts")
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     awaiting = db.session.scalar(
         visible_parts(current_user)
@@ -254,6 +180,7 @@ def index():
         page=page,
         filters=filters,
         filtered=any(f.data for f in filters),
+        shown=shown,
         selectable={p.id for p in page.items if selectable(p, current_user)},
         forwardable={p.id for p in page.items if can_forward(p, current_user)},
         awaiting=awaiting,
@@ -297,16 +224,11 @@ def shipments():
 
 @bp.route("/shipments", methods=["POST"])
 @role_required(Role.STATION)
+@page_action(back=lambda **_view_args: url_for("oldparts.index"), category="danger")
 def create_shipment():
     if not SelectionForm().validate_on_submit():
         abort(400)
-    try:
-        shipment = op.create_return_shipment(current_user, request.form.getlist("tag"))
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(_field_errors(exc), "danger")
-        return redirect(url_for("oldparts.index"))
-    db.session.commit()
+    shipment = op.create_return_shipment(current_user, request.form.getlist("tag"))
     flash(
         _(
             "Shipment %(number)s is packed. Print the packing list, then mark it shipped.",
@@ -354,26 +276,19 @@ def _render_shipment(
 
 @bp.route("/shipments/<number>/ship", methods=["POST"])
 @role_required(Role.STATION, Role.AUDITOR)
+@page_action(back=_shipment_page, forbidden=True)
 def ship(number: str):
     shipment = load_shipment(number)
     form = ShipForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+
+    def refused(exc: ValidationFailed):
+        _place_on(form, exc)
+        return _render_shipment(shipment, status=422, ship_form=form)
+
+    with invalid_renders(refused):
         op.ship(shipment, current_user, form.carrier.data or "", form.tracking_no.data or "")
-    except ValidationFailed as exc:
-        db.session.rollback()
-        for name, problem in exc.fields.items():
-            getattr(form, name).errors = [problem]
-        return _render_shipment(load_shipment(number), status=422, ship_form=form)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        return redirect(url_for("oldparts.shipment", number=number))
-    except DomainError:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
     flash(_("Shipment %(number)s is marked shipped.", number=shipment.number), "success")
     return redirect(url_for("oldparts.shipment", number=number))
 
@@ -383,54 +298,44 @@ def ship(number: str):
 
 @bp.route("/shipments/<number>/receive", methods=["POST"])
 @role_required(*HOLDERS)
+@page_action(back=_shipment_page, forbidden=True)
 def receive(number: str):
     shipment = load_shipment(number)
-    if not is_receiver(shipment, current_user):
-        abort(403)
+    authorize(is_receiver(shipment, current_user))
     form = ReceiveForm()
     if not form.validate_on_submit():
         abort(400)
     tag = (form.tag.data or "").strip()
-    try:
-        part = op.receive(shipment, current_user, tag, form.note.data or "")
-    except ValidationFailed as exc:
-        db.session.rollback()
+
+    def refused(exc: ValidationFailed):
         form.tag.errors = [exc.message]
-        return _render_shipment(load_shipment(number), status=422, receive_form=form)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        return redirect(url_for("oldparts.shipment", number=number))
-    except DomainError:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
+        return _render_shipment(shipment, status=422, receive_form=form)
+
+    with invalid_renders(refused):
+        part = op.receive(shipment, current_user, tag, form.note.data or "")
     flash(_("Old part %(tag)s received.", tag=part.tag), "success")
     return redirect(url_for("oldparts.shipment", number=number))
 
 
 @bp.route("/shipments/<number>/missing", methods=["POST"])
 @role_required(*HOLDERS)
+@page_action(back=_shipment_page, category="danger")
 def missing(number: str):
     shipment = load_shipment(number)
-    if not is_receiver(shipment, current_user):
-        abort(403)
+    authorize(is_receiver(shipment, current_user))
     form = MissingForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        part = op.report_missing(shipment, current_user, form.tag.data or "", form.note.data or "")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("oldparts.shipment", number=number))
-    db.session.commit()
+    part = op.report_missing(shipment, current_user, form.tag.data or "", form.note.data or "")
     flash(_("Old part %(tag)s is reported missing; the station is told.", tag=part.tag), "warning")
     return redirect(url_for("oldparts.shipment", number=number))
 
 
 @bp.route("/<tag>/inspect", methods=["POST"])
 @role_required(*HOLDERS)
+@page_action(
+    back=lambda tag, **_view_args: _back_url(_part_page(tag)), category="danger", forbidden=True
+)
 def inspect(tag: str):
     part = load_part(tag)
     form = InspectForm()
@@ -442,24 +347,11 @@ def inspect(tag: str):
     if storage is not None and getattr(storage, "filename", ""):
         # One byte more than allowed is enough to know a file is too large.
         photo = storage.read(MAX_ATTACHMENT_BYTES + 1)
-    try:
-        if photo is not None:
-            op.check_photo(photo)  # a refused photo refuses the inspection: nothing changes
-        op.inspect(part, current_user, form.result.data or "", form.note.data or "")
-        if photo is not None:
-            op.add_photo(part, current_user, storage.filename, photo)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(_field_errors(exc), "danger")
-        return _back(default)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        return _back(default)
-    except DomainError:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
+    if photo is not None:
+        op.check_photo(photo)  # a refused photo refuses the inspection: nothing changes
+    op.inspect(part, current_user, form.result.data or "", form.note.data or "")
+    if photo is not None:
+        op.add_photo(part, current_user, storage.filename, photo)
     if part.finding_pending:
         flash(
             _(
@@ -487,16 +379,11 @@ def inspect(tag: str):
 
 @bp.route("/forward", methods=["POST"])
 @role_required(Role.AUDITOR)
+@page_action(back=_list_page, category="danger")
 def forward():
     if not SelectionForm().validate_on_submit():
         abort(400)
-    try:
-        shipment = op.forward_to_supplier(current_user, request.form.getlist("tag"))
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(_field_errors(exc), "danger")
-        return _back(url_for("oldparts.index"))
-    db.session.commit()
+    shipment = op.forward_to_supplier(current_user, request.form.getlist("tag"))
     flash(
         _(
             "Forwarding shipment %(number)s to %(supplier)s is packed; mark it shipped.",
@@ -510,6 +397,7 @@ def forward():
 
 @bp.route("/write-off", methods=["POST"])
 @role_required(*HOLDERS)
+@page_action(back=_list_page, category="danger")
 def write_off():
     """Write off one part (a row's button) or the checked ones: all of them or none."""
     form = SelectionForm()
@@ -522,18 +410,8 @@ def write_off():
     parts = db.session.scalars(visible_parts(current_user).where(OldPart.tag.in_(tags))).all()
     if len(parts) != len(tags):
         abort(404)
-    try:
-        for part in parts:
-            op.write_off(part, current_user, form.note.data or "")
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        return _back(url_for("oldparts.index"))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back(url_for("oldparts.index"))
-    db.session.commit()
+    for part in parts:
+        op.write_off(part, current_user, form.note.data or "")
     flash(
         _("Written off: %(tags)s.", tags=", ".join(p.tag for p in parts)),
         "success",
@@ -573,30 +451,25 @@ def _render_detail(part: OldPart, *, status: int = 200, waive_form=None, review_
 def photo(tag: str, photo_id: int):
     """An inspection photo, to those who may see its part (404 to anyone else)."""
     part = load_part(tag)
-    found = db.session.get(OldPartPhoto, photo_id)
-    if found is None or found.old_part_id != part.id:
-        abort(404)
+    found = load_or_404(OldPartPhoto, photo_id, visible=lambda p: p.old_part_id == part.id)
     return send_stored(op.photo_path(found), found.content_type, found.filename)
 
 
 @bp.route("/<tag>/waive", methods=["POST"])
 @role_required(Role.AUDITOR)
+@page_action(back=_part_page)
 def waive(tag: str):
     part = load_part(tag)
     form = WaiveForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        op.waive_overdue(part, current_user, form.reason.data or "")
-    except ValidationFailed as exc:
-        db.session.rollback()
+
+    def refused(exc: ValidationFailed):
         form.reason.errors = [exc.fields.get("reason", exc.message)]
-        return _render_detail(load_part(tag), status=422, waive_form=form)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        return redirect(url_for("oldparts.detail", tag=tag))
-    db.session.commit()
+        return _render_detail(part, status=422, waive_form=form)
+
+    with invalid_renders(refused):
+        op.waive_overdue(part, current_user, form.reason.data or "")
     flash(_("The overdue chargeback of %(tag)s is waived.", tag=part.tag), "success")
     return redirect(url_for("oldparts.detail", tag=tag))
 
@@ -617,43 +490,39 @@ def findings():
     return render_template("oldparts/findings.html", parts=parts)
 
 
+def _detail_url(tag: str, **_view_args) -> str:
+    return url_for("oldparts.detail", tag=tag)
+
+
 @bp.route("/<tag>/finding/confirm", methods=["POST"])
 @role_required(Role.AUDITOR)
+@page_action(back=_detail_url)
 def confirm_finding(tag: str):
     part = load_part(tag)
     form = FindingReviewForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        op.confirm_finding(part, current_user, form.reason.data or "")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        return redirect(url_for("oldparts.detail", tag=tag))
-    db.session.commit()
+    op.confirm_finding(part, current_user, form.reason.data or "")
     flash(_("The supplier's finding on %(tag)s is confirmed.", tag=tag), "success")
     return redirect(url_for("oldparts.findings"))
 
 
 @bp.route("/<tag>/finding/overrule", methods=["POST"])
 @role_required(Role.AUDITOR)
+@page_action(back=_detail_url)
 def overrule_finding(tag: str):
     part = load_part(tag)
     form = FindingReviewForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        op.overrule_finding(part, current_user, form.inspection.data or "", form.reason.data or "")
-    except ValidationFailed as exc:
-        db.session.rollback()
+
+    def refused(exc: ValidationFailed):
         form.inspection.errors = [exc.fields["inspection"]] if "inspection" in exc.fields else []
         form.reason.errors = [exc.fields["reason"]] if "reason" in exc.fields else []
         return _render_detail(load_part(tag), status=422, review_form=form)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        return redirect(url_for("oldparts.detail", tag=tag))
-    db.session.commit()
+
+    with invalid_renders(refused):
+        op.overrule_finding(part, current_user, form.inspection.data or "", form.reason.data or "")
     flash(_("The supplier's finding on %(tag)s is overruled.", tag=tag), "success")
     return redirect(url_for("oldparts.findings"))
 

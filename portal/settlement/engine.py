@@ -24,6 +24,9 @@ The rules:
   a supplier's finding on its own part only once an auditor confirmed it);
   labor = approved labor, or, over the supplier's hours cap, cap x the claim's labor rate;
   recovery = round((parts + labor) x share); handling fee = round(parts x handling fee rate);
+  a campaign claim charged to its campaign's supplier uses the campaign's share instead of the
+  agreement's, no hours cap (the package's hours were agreed with the campaign), and no
+  handling fee when that share is 0;
   amount = recovery + handling fee. A claim with nothing to recover gets no chargeback.
 - statement: net = sum of lines (of chargebacks not waived); VAT = round(net x VAT rate);
   gross = net + VAT.
@@ -40,10 +43,10 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from portal import messages
 from portal.claims.decisions import PRE_AUTHORISATIONS
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
-from portal import messages
 from portal.jobs import enqueue, set_progress, uses_redis
 from portal.oldparts.operations import REMOVES_FROM_RECOVERY
 from portal.settlement.models import RunStatus, SettlementRun
@@ -395,12 +398,17 @@ def _compute(run_id: int) -> str:
                         ELSE b.labor END AS labor
             FROM (
                 SELECT st.id AS statement_id, c.responsible_supplier_id AS supplier_id,
-                       c.id AS claim_id, c.labor_rate, sp.recovery_share AS share,
-                       sp.handling_fee_rate AS fee_rate, sp.labor_hours_cap AS cap_hours,
+                       c.id AS claim_id, c.labor_rate,
+                       COALESCE(cp.recovery_share, sp.recovery_share) AS share,
+                       CASE WHEN cp.recovery_share = 0 THEN 0
+                            ELSE sp.handling_fee_rate END AS fee_rate,
+                       CASE WHEN cp.id IS NULL THEN sp.labor_hours_cap END AS cap_hours,
                        COALESCE(l.parts, 0) AS parts, COALESCE(l.removed, 0) AS removed,
                        COALESCE(l.hours, 0) AS hours, COALESCE(l.labor, 0) AS labor
                 FROM claim c
                 JOIN supplier sp ON sp.id = c.responsible_supplier_id
+                LEFT JOIN campaign cp ON cp.id = c.campaign_id
+                                     AND cp.supplier_id = c.responsible_supplier_id
                 JOIN statement st ON st.run_id = :run AND st.kind = 'supplier'
                                  AND st.org_id = c.responsible_supplier_id
                 JOIN (

@@ -17,7 +17,11 @@ from wtforms import Form, RadioField, SelectChoice, SelectField, StringField, Te
 
 from portal.auth.models import Role
 from portal.settlement.operations import MAX_REASON
-from portal.settlement.queries import STATEMENT_KIND_LABELS, STATEMENT_STATUS_LABELS
+from portal.settlement.queries import (
+    CHARGEBACK_STATUS_LABELS,
+    STATEMENT_KIND_LABELS,
+    STATEMENT_STATUS_LABELS,
+)
 
 EVIDENCE_ACCEPT = "image/jpeg,image/png,image/webp,application/pdf"
 
@@ -116,6 +120,38 @@ class StatementFilterForm(Form):
         if user.role not in (Role.FINANCE, Role.AUDITOR):
             del form.q
         return form
+
+
+class ChargebackFilterForm(Form):
+    """The supplier's chargeback list filters, read from the query string (GET: no CSRF).
+    Without a status the list shows what still waits: open and disputed lines."""
+
+    status = SelectField(
+        _l("Status"),
+        choices=_choices(
+            [
+                ("", _l("Waiting (open or disputed)")),
+                ("all", _l("All statuses")),
+                *((s.value, label) for s, label in CHARGEBACK_STATUS_LABELS.items()),
+            ]
+        ),
+        default="",
+    )
+    period = StringField(_l("Period"), render_kw={"type": "month", "placeholder": "YYYY-MM"})
+    q = StringField(
+        _l("Claim number or VIN"),
+        render_kw={"maxlength": 40, "autocomplete": "off", "type": "search"},
+    )
+    min_amount = StringField(_l("Amount from"), render_kw={"inputmode": "decimal"})
+    max_amount = StringField(_l("Amount up to"), render_kw={"inputmode": "decimal"})
+
+
+class AcceptForm(FlaskForm):
+    """Accept chargebacks: sent once (a confirmation page answers, with the count and the
+    total), then again from there with `confirmed` and the `total` the supplier saw."""
+
+    confirmed = StringField()
+    total = StringField()
 
 
 class DisputeFilterForm(Form):

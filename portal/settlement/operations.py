@@ -15,13 +15,19 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from portal.labels import label
 from portal.auth.models import Role, User
 from portal.claims import attachments
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
-from portal.jobs import JobsUnavailable, enqueue, job_status, require_jobs, uses_redis
+from portal.jobs import (
+    JobsUnavailable,
+    enqueue_after_commit,
+    job_status,
+    require_jobs,
+    uses_redis,
+)
+from portal.labels import label
 from portal.masterdata.models import OEM_CODE, Organisation
 from portal.messages import define
 from portal.notifications.operations import notify_organisation
@@ -118,7 +124,6 @@ def start_run(user: User, period_text: str) -> SettlementRun:
     except sa.exc.IntegrityError:  # a concurrent request opened one first: the constraint says no
         db.session.rollback()
         raise _open_run_conflict(open_run()) from None
-    db.session.commit()
     _enqueue_compute(run, user)
     return run
 
@@ -149,16 +154,9 @@ def _open_run_conflict(existing: SettlementRun | None) -> Conflict:
 
 
 def _enqueue_compute(run: SettlementRun, user: User) -> None:
-    # The ids from the identity map, not by reloading the committed objects: a reload opens a
-    # read transaction whose snapshot an in-process job's commit makes stale, and SQLite (WAL)
-    # then refuses the update below ("database is locked").
-    run_id, user_id = sa.inspect(run).identity[0], sa.inspect(user).identity[0]
-    job_id = enqueue(COMPUTE_JOB, run_id, owner_id=user_id)
-    db.session.execute(
-        sa.update(SettlementRun).where(SettlementRun.id == run_id).values(job_id=job_id)
-    )
-    db.session.commit()
-    db.session.refresh(run)
+    """The run is computed by a job started once the caller commits."""
+    run.job_id = enqueue_after_commit(COMPUTE_JOB, run.id, owner_id=user.id)
+    db.session.flush()
 
 
 def _locked_run(run: SettlementRun) -> SettlementRun:
@@ -179,7 +177,10 @@ def request_release(run: SettlementRun, user: User) -> SettlementRun:
     if run.status is not RunStatus.DRAFT:
         raise Conflict(
             str(
-                _l("Only a draft can be released; this run is %(status)s.", status=label(run.status))
+                _l(
+                    "Only a draft can be released; this run is %(status)s.",
+                    status=label(run.status),
+                )
             )
         )
     if run.step == "releasing" and not is_stale(run):
@@ -187,20 +188,14 @@ def request_release(run: SettlementRun, user: User) -> SettlementRun:
     require_jobs()
     run.step = "releasing"
     run.heartbeat_at = utcnow()
-    run_id, user_id = run.id, user.id  # before the commit: see _enqueue_compute
-    db.session.commit()
-    job_id = enqueue(RELEASE_JOB, run_id, user_id, owner_id=user_id)
-    db.session.execute(
-        sa.update(SettlementRun).where(SettlementRun.id == run_id).values(job_id=job_id)
-    )
-    db.session.commit()
-    db.session.refresh(run)
+    run.job_id = enqueue_after_commit(RELEASE_JOB, run.id, user.id, owner_id=user.id)
+    db.session.flush()
     return run
 
 
 def queue_statement_pdfs(run: SettlementRun, user: User | None) -> str:
-    """Render every statement PDF of a released run in a worker."""
-    return enqueue(RENDER_JOB, run.id, owner_id=user.id if user else None)
+    """Render every statement PDF of a released run in a worker (once the caller commits)."""
+    return enqueue_after_commit(RENDER_JOB, run.id, owner_id=user.id if user else None)
 
 
 def discard_run(run: SettlementRun, user: User) -> SettlementRun:
@@ -260,7 +255,7 @@ def retry_run(run: SettlementRun, user: User) -> SettlementRun:
         run.status = RunStatus.QUEUED
     elif run.status is RunStatus.DRAFT and run.step == "releasing" and is_stale(run):
         run.step = "draft"  # the release died: its transaction rolled back; release again
-        db.session.commit()
+        db.session.flush()
         return request_release(run, user)
     else:
         raise Conflict(
@@ -274,7 +269,7 @@ def retry_run(run: SettlementRun, user: User) -> SettlementRun:
     run.step = "queued"
     run.error = ""
     try:
-        db.session.commit()
+        db.session.flush()
     except sa.exc.IntegrityError:
         db.session.rollback()
         raise _open_run_conflict(open_run()) from None
@@ -525,8 +520,17 @@ def add_evidence(
     cb: Chargeback, user: User, filename: str, data: bytes, *, _checked: bool = False
 ) -> ChargebackEvidence:
     """A photo or PDF for a dispute, checked by content and size like claim attachments."""
-    if not _checked and (not can_review(cb, user) or cb.status is not ChargebackStatus.DISPUTED):
-        raise DomainError(str(_l("Evidence can be added to a disputed chargeback only.")))
+    if not _checked and not can_review(cb, user):
+        raise DomainError(str(_l("Only the supplier of a chargeback adds evidence to it.")))
+    if not _checked and cb.status is not ChargebackStatus.DISPUTED:
+        raise Conflict(
+            str(
+                _l(
+                    "Evidence can be added to a disputed chargeback only; this one is %(status)s.",
+                    status=cb.status.value,
+                )
+            )
+        )
     if len(cb.evidence) >= MAX_EVIDENCE_PER_CHARGEBACK:
         raise ValidationFailed(
             str(_l("A dispute holds at most %(n)d files.", n=MAX_EVIDENCE_PER_CHARGEBACK)),
@@ -619,8 +623,9 @@ def _maybe_final(statement_id: int) -> None:
 
 
 def queue_statement_pdf(statement: Statement, user: User | None) -> str:
-    """(Re-)render one statement's PDF in a worker; answers the job id."""
-    job_id = enqueue(
+    """(Re-)render one statement's PDF in a worker once the caller commits; answers the job id."""
+    require_jobs()
+    job_id = enqueue_after_commit(
         "portal.settlement.documents:render_statement_pdf",
         statement.id,
         owner_id=user.id if user else None,

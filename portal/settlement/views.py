@@ -12,6 +12,7 @@ page waits for its job.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -29,6 +30,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -43,9 +45,11 @@ from portal.claims import attachments
 from portal.claims.labels import TYPE_LABELS
 from portal.claims.models import Claim
 from portal.db import utcnow
-from portal.errors import Conflict, DomainError, NotFound, ValidationFailed
+from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
-from portal.jobs import JobsUnavailable, job_status
+from portal.inputs import decimal_arg, parse_int
+from portal.jobs import job_status
+from portal.lists import escape_like, selected
 from portal.masterdata.models import Organisation, Supplier
 from portal.oldparts.models import OldPart
 from portal.oldparts.operations import REMOVES_FROM_RECOVERY
@@ -53,7 +57,9 @@ from portal.settlement import engine
 from portal.settlement import operations as op
 from portal.settlement import queries as q
 from portal.settlement.forms import (
+    AcceptForm,
     ActionForm,
+    ChargebackFilterForm,
     DisputeFilterForm,
     DisputeForm,
     EvidenceForm,
@@ -62,6 +68,7 @@ from portal.settlement.forms import (
     StartRunForm,
     StatementFilterForm,
 )
+from portal.settlement.lists import CHARGEBACKS, RUNS, STATEMENTS
 from portal.settlement.models import (
     UNRESOLVED_CHARGEBACKS,
     Chargeback,
@@ -73,6 +80,7 @@ from portal.settlement.models import (
     StatementKind,
     StatementStatus,
 )
+from portal.web import after_commit, invalid_renders, load_or_404, page_action
 
 bp = Blueprint("settlement", __name__)
 
@@ -182,23 +190,31 @@ def _page_size() -> int:
     return current_app.config["PAGE_SIZE"]
 
 
-def _refusal(exc: DomainError) -> str:
-    """The operation's message, with its field problems when they add something."""
-    details = "; ".join(str(v) for v in exc.fields.values())
-    return f"{exc.message} ({details})" if details else exc.message
+def _placed(form, render, *, field_of=None):
+    """A refused form: the message on top, each field problem beside its field, and the page
+    rendered again by `render(status)` with the refusal's status (`page_action` rolled back)."""
+
+    def refused(exc: DomainError):
+        flash(exc.message, "danger")
+        for name, problem in exc.fields.items():
+            field = getattr(form, field_of(name) if field_of else name, None)
+            if field is not None:
+                field.errors = [problem]
+        return render(exc.status)
+
+    return refused
 
 
-def _refused(exc: DomainError, *, placed: bool = False) -> int:
-    """Roll the refused action back, say why, and answer the status to show the page with.
-    `placed`: the field problems are shown beside their fields, the message says the rest."""
-    db.session.rollback()
-    if isinstance(exc, NotFound):
-        abort(404)
-    flash(
-        exc.message if placed else _refusal(exc),
-        "warning" if isinstance(exc, Conflict) else "danger",
-    )
-    return exc.status
+def _run_page(exc: DomainError, run_id: int):
+    return _render_run(run_id, status=exc.status)
+
+
+def _statement_page(exc: DomainError, statement_id: int):
+    return _render_statement(statement_id, status=exc.status)
+
+
+def _chargeback_page(exc: DomainError, chargeback_id: int):
+    return _render_chargeback(chargeback_id, status=exc.status)
 
 
 def _check(form) -> None:
@@ -219,13 +235,13 @@ def home():
 def _render_home(*, status: int = 200, form: StartRunForm | None = None):
     form = form or StartRunForm(formdata=None, data={"period": engine.current_period()})
     open_run = op.open_run()
-    runs = db.paginate(
-        sa.select(SettlementRun)
-        .options(selectinload(SettlementRun.created_by))
-        .order_by(SettlementRun.created_at.desc(), SettlementRun.id.desc()),
-        per_page=_page_size(),
-        error_out=False,
+    shown = RUNS.shown(request.args)
+    runs_stmt = shown.order(sa.select(SettlementRun)).options(
+        selectinload(SettlementRun.created_by)
     )
+    if shown.export_format and request.method == "GET":
+        return RUNS.export(runs_stmt, shown.export_format, "settlement-runs")
+    runs = db.paginate(runs_stmt, per_page=_page_size(), error_out=False)
     counted = sa.select(sa.func.count(Statement.id))
     overview = {
         "station_to_pay": db.session.scalar(
@@ -256,24 +272,27 @@ def _render_home(*, status: int = 200, form: StartRunForm | None = None):
         runs=runs,
         progress={r.id: op.run_progress(r) for r in runs.items},
         overview=overview,
+        shown=shown,
         current_period=engine.current_period(),
     ), status
 
 
+def _home_page(exc: DomainError):
+    return _render_home(status=exc.status, form=StartRunForm())
+
+
 @bp.route("/runs", methods=["POST"])
 @role_required(Role.FINANCE)
+@page_action(page=_home_page, category="danger")
 def start_run():
     form = StartRunForm()
     _check(form)
-    try:
+    with invalid_renders(_placed(form, lambda status: _render_home(status=status, form=form))):
         run = op.start_run(current_user, form.period.data or "")
-    except ValidationFailed as exc:
-        status = _refused(exc, placed=True)
-        form.period.errors = [exc.fields.get("period", exc.message)]
-        return _render_home(status=status, form=form)
-    except DomainError as exc:
-        return _render_home(status=_refused(exc), form=form)
-    db.session.commit()
+    return after_commit(lambda: _started(run))
+
+
+def _started(run: SettlementRun):
     db.session.refresh(run)
     if run.status is RunStatus.DRAFT:
         flash(
@@ -342,21 +361,21 @@ def run_progress(run_id: int):
 
 
 def _run_action(run_id: int, action, done):
-    """Load, act through one operation, commit; a refusal shows the run page again."""
+    """Load, act through one operation; once committed (its job started), say how it went."""
     form = ActionForm()
     _check(form)
-    run = q.run_or_404(run_id)
-    try:
-        result = action(run)
-    except DomainError as exc:
-        return _render_run(run_id, status=_refused(exc))
-    db.session.commit()
-    done(result)
-    return redirect(url_for("settlement.run", run_id=run_id))
+    result = action(q.run_or_404(run_id))
+
+    def respond():
+        done(result)
+        return redirect(url_for("settlement.run", run_id=run_id))
+
+    return after_commit(respond)
 
 
 @bp.route("/runs/<int:run_id>/release", methods=["POST"])
 @role_required(Role.FINANCE)
+@page_action(page=_run_page, category="danger")
 def release(run_id: int):
     def done(run: SettlementRun) -> None:
         db.session.refresh(run)
@@ -390,6 +409,7 @@ def release(run_id: int):
 
 @bp.route("/runs/<int:run_id>/discard", methods=["POST"])
 @role_required(Role.FINANCE)
+@page_action(page=_run_page, category="danger")
 def discard(run_id: int):
     def done(run: SettlementRun) -> None:
         flash(
@@ -405,6 +425,7 @@ def discard(run_id: int):
 
 @bp.route("/runs/<int:run_id>/retry", methods=["POST"])
 @role_required(Role.FINANCE)
+@page_action(page=_run_page, category="danger")
 def retry(run_id: int):
     """Retry a failed run, or resume one whose worker stopped: it is computed again from
     nothing (a crashed transaction left nothing behind), so this is safe to repeat."""
@@ -421,6 +442,7 @@ def retry(run_id: int):
 
 @bp.route("/runs/<int:run_id>/pdfs", methods=["POST"])
 @role_required(Role.FINANCE)
+@page_action(page=_run_page, category="danger")
 def render_pdfs(run_id: int):
     def queue(run: SettlementRun) -> SettlementRun:
         if run.status is not RunStatus.RELEASED:
@@ -480,16 +502,15 @@ def statements():
                 sa.func.lower(Statement.number).like(like),
             )
         )
-    page = db.paginate(
-        stmt.options(selectinload(Statement.org)).order_by(
-            Statement.period.desc(), Statement.kind, Organisation.code, Statement.id
-        ),
-        per_page=_page_size(),
-        error_out=False,
-    )
+    shown = STATEMENTS.shown(request.args)
+    stmt = shown.order(stmt).options(selectinload(Statement.org))
+    if shown.export_format:
+        return STATEMENTS.export(stmt, shown.export_format, "statements")
+    page = db.paginate(stmt, per_page=_page_size(), error_out=False)
     return render_template(
         "settlement/statements.html",
         page=page,
+        shown=shown,
         filters=filters,
         filtered=any(f.data for f in filters),
         counts=_chargeback_counts([s.id for s in page.items if s.kind is StatementKind.SUPPLIER]),
@@ -545,14 +566,27 @@ def _render_statement(statement_id: int, *, status: int = 200, paid_form=None):
         else {},
         previous=previous,
         reviews=_reviews(statement),
+        open_total=_open_total(statement) if _reviews(statement) else None,
         can_pay=is_finance and _can_pay(statement),
         paid_form=paid_form or MarkPaidForm(formdata=None, data={"paid_on": engine.local_today()}),
         form=ActionForm(formdata=None),
     ), status
 
 
+def _open_total(statement: Statement) -> Decimal:
+    """What the open lines of a supplier statement come to (accepting them all pays that)."""
+    total = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Chargeback.amount), 0)).where(
+            Chargeback.statement_id == statement.id,
+            Chargeback.status == ChargebackStatus.OPEN,
+        )
+    )
+    return Decimal(total or 0).quantize(Decimal("0.01"))
+
+
 @bp.route("/statements/<int:statement_id>/paid", methods=["POST"])
 @role_required(Role.FINANCE)
+@page_action(page=_statement_page, category="danger")
 def mark_paid(statement_id: int):
     statement = q.statement_or_404(statement_id, current_user)
     form = MarkPaidForm()
@@ -560,30 +594,23 @@ def mark_paid(statement_id: int):
     if form.paid_on.errors:  # not a date at all: the operation never sees it
         flash(_("Say when the statement was paid and give a reference."), "danger")
         return _render_statement(statement_id, status=422, paid_form=form)
-    try:
-        op.mark_paid(statement, current_user, form.paid_on.data, form.reference.data or "")
-    except ValidationFailed as exc:
-        status = _refused(exc, placed=True)
-        for name, problem in exc.fields.items():
-            getattr(form, name).errors = [problem]
+
+    def render(status: int):
         return _render_statement(statement_id, status=status, paid_form=form)
-    except DomainError as exc:
-        return _render_statement(statement_id, status=_refused(exc))
-    db.session.commit()
+
+    with invalid_renders(_placed(form, render)):
+        op.mark_paid(statement, current_user, form.paid_on.data, form.reference.data or "")
     flash(_("Statement %(number)s is marked paid.", number=statement.number), "success")
     return redirect(url_for("settlement.statement", statement_id=statement_id))
 
 
 @bp.route("/statements/<int:statement_id>/accept-all", methods=["POST"])
 @role_required(Role.SUPPLIER)
+@page_action(page=_statement_page, category="danger")
 def accept_all(statement_id: int):
     statement = q.statement_or_404(statement_id, current_user)
     _check(ActionForm())
-    try:
-        accepted = op.accept_all_open(statement, current_user)
-    except DomainError as exc:
-        return _render_statement(statement_id, status=_refused(exc))
-    db.session.commit()
+    accepted = op.accept_all_open(statement, current_user)
     if accepted:
         flash(
             _("%(n)d open lines accepted.", n=accepted)
@@ -615,25 +642,12 @@ def statement_csv(statement_id: int):
     return response
 
 
-def _end_reading() -> None:
-    """End this request's (read) transaction, keeping its objects loaded.
-
-    Without Redis a job runs in-process, on a connection of its own, and commits before
-    `enqueue` returns. On SQLite a transaction that read before that commit may no longer write
-    ("database is locked"), so the job must start with no transaction open here; the objects
-    stay loaded so that reading their ids does not open one again.
-    """
-    session = db.session()
-    keep = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = keep
-
-
 @bp.route("/statements/<int:statement_id>.pdf")
 @role_required(*q.STATEMENT_READERS)
+@page_action(
+    back=lambda statement_id: url_for("settlement.statement", statement_id=statement_id),
+    category="danger",
+)
 def statement_pdf(statement_id: int):
     """The rendered PDF, or (not rendered yet) its render job queued and a page that waits."""
     from portal.settlement import documents
@@ -651,17 +665,14 @@ def statement_pdf(statement_id: int):
         response.headers["Cache-Control"] = "private, no-store"
         return response
     job_id = statement.pdf_job_id
-    try:
-        found = job_status(job_id) if job_id else None
-        if found is None or found.status not in PENDING_JOB_STATUSES:
-            _end_reading()
-            job_id = op.queue_statement_pdf(statement, current_user)
-            db.session.commit()
-            found = job_status(job_id)
-    except JobsUnavailable as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("settlement.statement", statement_id=statement_id))
+    found = job_status(job_id) if job_id else None
+    if found is None or found.status not in PENDING_JOB_STATUSES:
+        queued = op.queue_statement_pdf(statement, current_user)  # the job starts on commit
+        return after_commit(lambda: _pdf_pending(statement_id, queued, job_status(queued)))
+    return _pdf_pending(statement_id, job_id, found)
+
+
+def _pdf_pending(statement_id: int, job_id: str, found):
     owned = found is not None and found.meta.get("owner_id") == current_user.id
     return render_template(
         "settlement/pdf_pending.html",
@@ -676,27 +687,24 @@ def statement_pdf(statement_id: int):
 @bp.route("/chargebacks")
 @role_required(Role.SUPPLIER)
 def chargebacks():
-    """The supplier's home: its statements with their open and disputed lines, and every line
-    still waiting for it (open) or for an auditor (disputed)."""
+    """The supplier's home: its statements with their open and disputed lines, and its lines
+    filtered (by default those still waiting for it or for an auditor), sorted, exported."""
     supplier = db.session.get(Supplier, current_user.organisation_id)
     statements = db.session.scalars(
         q.visible_statements(current_user).order_by(Statement.period.desc(), Statement.id.desc())
     ).all()
+    filters = ChargebackFilterForm(request.args)
+    if not filters.validate():
+        filters = ChargebackFilterForm(None)
+    stmt, problems = _chargebacks_filtered(filters)
+    shown = CHARGEBACKS.shown(request.args)
+    stmt = shown.order(stmt).options(
+        selectinload(Chargeback.claim), selectinload(Chargeback.statement)
+    )
+    if shown.export_format and not problems:
+        return CHARGEBACKS.export(stmt, shown.export_format, "chargebacks")
     waiting = db.paginate(
-        sa.select(Chargeback)
-        .join(Statement, Statement.id == Chargeback.statement_id)
-        .join(Claim, Claim.id == Chargeback.claim_id)
-        .where(
-            Chargeback.supplier_id == current_user.organisation_id,
-            Statement.status != StatementStatus.DRAFT,
-            Chargeback.status.in_(list(UNRESOLVED_CHARGEBACKS)),
-        )
-        .options(selectinload(Chargeback.claim), selectinload(Chargeback.statement))
-        .order_by(
-            sa.case((Chargeback.status == ChargebackStatus.OPEN, 0), else_=1),
-            Statement.period,
-            Claim.number,
-        ),
+        stmt if not problems else stmt.where(sa.false()),
         per_page=_page_size(),
         error_out=False,
     )
@@ -709,8 +717,129 @@ def chargebacks():
         open_lines=sum(c.get("open", 0) for c in counts.values()),
         disputed_lines=sum(c.get("disputed", 0) for c in counts.values()),
         waiting=waiting,
-        form=ActionForm(formdata=None),
+        filters=filters,
+        filtered=any(f.data for f in filters),
+        shown=shown,
+        form=AcceptForm(formdata=None),
+    ), (400 if problems else 200)
+
+
+def _chargebacks_filtered(filters: ChargebackFilterForm) -> tuple[sa.Select, dict[str, str]]:
+    """The supplier's released chargebacks the filters select; a refused amount is named in
+    the problems (and put beside its field)."""
+    stmt = sa.select(Chargeback).where(
+        Chargeback.supplier_id == current_user.organisation_id,
+        Chargeback.statement_id.in_(
+            sa.select(Statement.id).where(
+                Statement.org_id == current_user.organisation_id,
+                Statement.status != StatementStatus.DRAFT,
+            )
+        ),
     )
+    status = filters.status.data
+    if not status:
+        stmt = stmt.where(Chargeback.status.in_(list(UNRESOLVED_CHARGEBACKS)))
+    elif status != "all":
+        stmt = stmt.where(Chargeback.status == ChargebackStatus(status))
+    period = (filters.period.data or "").strip()
+    if period:
+        stmt = stmt.where(
+            Chargeback.statement_id.in_(sa.select(Statement.id).where(Statement.period == period))
+        )
+    search = (filters.q.data or "").strip().upper()[:40]
+    if search:
+        like = "%" + escape_like(search) + "%"
+        stmt = stmt.where(
+            Chargeback.claim_id.in_(
+                sa.select(Claim.id).where(
+                    sa.or_(
+                        sa.func.upper(Claim.number).like(like, escape="\\"),
+                        sa.func.upper(Claim.vin).like(like, escape="\\"),
+                    )
+                )
+            )
+        )
+    problems: dict[str, str] = {}
+    low = decimal_arg(request.args, "min_amount", problems)
+    high = decimal_arg(request.args, "max_amount", problems)
+    for name, message in problems.items():
+        filters[name].errors = [message]
+    if low is not None:
+        stmt = stmt.where(Chargeback.amount >= low)
+    if high is not None:
+        stmt = stmt.where(Chargeback.amount <= high)
+    return stmt, problems
+
+
+def _confirm_accept(chargebacks: list[Chargeback], form: AcceptForm):
+    """The confirmation page of an acceptance: each line, the count and the total."""
+    total = sum((cb.amount for cb in chargebacks), Decimal("0"))
+    return render_template(
+        "settlement/accept_confirm.html",
+        chargebacks=chargebacks,
+        total=total,
+        form=form,
+        back=_back_target() or url_for("settlement.chargebacks"),
+    )
+
+
+def _back_target() -> str | None:
+    target = request.form.get("next", "")
+    if target.startswith("/settlement/") and "//" not in target and "\\" not in target:
+        return target
+    return None
+
+
+@bp.route("/chargebacks/accept", methods=["POST"])
+@role_required(Role.SUPPLIER)
+@page_action(back=lambda: _back_target() or url_for("settlement.chargebacks"))
+def accept_selected():
+    """Accept the ticked chargebacks, all of them or none: first a confirmation page with
+    their count and total, then (confirmed, the total unchanged) the acceptances."""
+    form = AcceptForm()
+    _check(form)
+    ids = []
+    for raw in selected("id"):
+        try:
+            ids.append(parse_int(raw))
+        except ValueError:
+            abort(404)
+    found = [q.chargeback_or_404(i, current_user) for i in ids]
+    if any(cb.supplier_id != current_user.organisation_id for cb in found):
+        abort(404)
+    done = [cb for cb in found if cb.status is not ChargebackStatus.OPEN]
+    if done:
+        raise Conflict(
+            _(
+                "Nothing was accepted: the chargeback for %(claim)s is %(status)s already. "
+                "Untick it and try again.",
+                claim=done[0].claim.number,
+                status=labels.chargeback[done[0].status.value],
+            )
+        )
+    total = sum((cb.amount for cb in found), Decimal("0"))
+    if form.confirmed.data != "yes":
+        return _confirm_accept(found, form)
+    if form.total.data != str(total):
+        raise Conflict(
+            _(
+                "Nothing was accepted: the ticked lines changed since you confirmed them "
+                "(their total is %(total)s now). Check them again.",
+                total=format_decimal(total, format="#,##0.00"),
+            )
+        )
+    for cb in found:
+        op.accept_chargeback(cb, current_user)
+    flash(
+        ngettext(
+            "%(num)d chargeback accepted: %(total)s in total.",
+            "%(num)d chargebacks accepted: %(total)s in total.",
+            len(found),
+            total=format_decimal(total, format="#,##0.00"),
+        ),
+        "success",
+    )
+    return redirect(_back_target() or url_for("settlement.chargebacks"))
 
 
 @bp.route("/chargebacks/<int:chargeback_id>")
@@ -735,7 +864,7 @@ def _render_chargeback(
         .options(selectinload(OldPart.part), selectinload(OldPart.photos))
         .order_by(OldPart.tag)
     ).all()
-    from portal.oldparts.views import visible_parts
+    from portal.oldparts.queries import visible_parts
 
     part_links = set()
     if old_parts:
@@ -781,14 +910,15 @@ def _back_to_chargeback(cb_id: int):
 
 @bp.route("/chargebacks/<int:chargeback_id>/accept", methods=["POST"])
 @role_required(Role.SUPPLIER)
+@page_action(page=_chargeback_page, category="danger")
 def accept(chargeback_id: int):
     cb = q.chargeback_or_404(chargeback_id, current_user)
-    _check(ActionForm())
-    try:
-        op.accept_chargeback(cb, current_user)
-    except DomainError as exc:
-        return _render_chargeback(chargeback_id, status=_refused(exc))
-    db.session.commit()
+    form = AcceptForm()
+    _check(form)
+    open_ = cb.status is ChargebackStatus.OPEN
+    if form.confirmed.data != "yes" and open_ and op.can_review(cb, current_user):
+        return _confirm_accept([cb], form)  # the amount, before it is accepted
+    op.accept_chargeback(cb, current_user)
     flash(_("The chargeback for %(claim)s is accepted.", claim=cb.claim.number), "success")
     return _back_to_chargeback(chargeback_id)
 
@@ -819,24 +949,21 @@ def _check_files(cb: Chargeback, files: list[tuple[str, bytes]]) -> None:
 
 @bp.route("/chargebacks/<int:chargeback_id>/dispute", methods=["POST"])
 @role_required(Role.SUPPLIER)
+@page_action(page=_chargeback_page, category="danger")
 def dispute(chargeback_id: int):
     cb = q.chargeback_or_404(chargeback_id, current_user)
     form = DisputeForm()
     _check(form)
-    try:
+
+    def render(status: int):
+        return _render_chargeback(chargeback_id, status=status, dispute_form=form)
+
+    with invalid_renders(
+        _placed(form, render, field_of=lambda name: {"file": "files"}.get(name, name))
+    ):
         files = _uploaded(form.files)
         _check_files(cb, files)
         op.dispute_chargeback(cb, current_user, form.reason.data or "", files)
-    except ValidationFailed as exc:
-        status = _refused(exc, placed=True)
-        for name, problem in exc.fields.items():
-            field = getattr(form, "files" if name == "file" else name, None)
-            if field is not None:
-                field.errors = [problem]
-        return _render_chargeback(chargeback_id, status=status, dispute_form=form)
-    except DomainError as exc:
-        return _render_chargeback(chargeback_id, status=_refused(exc))
-    db.session.commit()
     flash(
         _(
             "The chargeback for %(claim)s is disputed; an auditor will uphold or waive it.",
@@ -849,24 +976,24 @@ def dispute(chargeback_id: int):
 
 @bp.route("/chargebacks/<int:chargeback_id>/evidence", methods=["POST"])
 @role_required(Role.SUPPLIER)
+@page_action(page=_chargeback_page, category="danger")
 def add_evidence(chargeback_id: int):
     cb = q.chargeback_or_404(chargeback_id, current_user)
     form = EvidenceForm()
     _check(form)
-    try:
+
+    def refused(exc: ValidationFailed):
+        flash(exc.message, "danger")
+        form.files.errors = [exc.fields.get("files", exc.fields.get("file", exc.message))]
+        return _render_chargeback(chargeback_id, status=exc.status, evidence_form=form)
+
+    with invalid_renders(refused):
         files = _uploaded(form.files)
         if not files:
             raise ValidationFailed(_("Choose a photo or PDF file to add."), {"files": _("no file")})
         _check_files(cb, files)
         for filename, data in files:
             op.add_evidence(cb, current_user, filename, data)
-    except ValidationFailed as exc:
-        status = _refused(exc, placed=True)
-        form.files.errors = [exc.fields.get("files", exc.fields.get("file", exc.message))]
-        return _render_chargeback(chargeback_id, status=status, evidence_form=form)
-    except DomainError as exc:
-        return _render_chargeback(chargeback_id, status=_refused(exc))
-    db.session.commit()
     flash(_("Evidence added: %(names)s.", names=", ".join(f for f, _d in files)), "success")
     return redirect(url_for("settlement.chargeback", chargeback_id=chargeback_id) + "#evidence")
 
@@ -876,30 +1003,23 @@ def add_evidence(chargeback_id: int):
 def evidence(chargeback_id: int, evidence_id: int):
     """An evidence file, to those who may see its chargeback (404 to anyone else)."""
     cb = q.chargeback_or_404(chargeback_id, current_user)
-    found = db.session.get(ChargebackEvidence, evidence_id)
-    if found is None or found.chargeback_id != cb.id:
-        abort(404)
+    found = load_or_404(ChargebackEvidence, evidence_id, visible=lambda e: e.chargeback_id == cb.id)
     return attachments.send_stored(op.evidence_path(found), found.content_type, found.filename)
 
 
 @bp.route("/chargebacks/<int:chargeback_id>/resolve", methods=["POST"])
 @role_required(Role.AUDITOR)
+@page_action(page=_chargeback_page, category="danger")
 def resolve(chargeback_id: int):
     cb = q.chargeback_or_404(chargeback_id, current_user)
     form = ResolveForm()
     _check(form)
-    try:
-        op.resolve_chargeback(cb, current_user, form.action.data or "", form.reason.data or "")
-    except ValidationFailed as exc:
-        status = _refused(exc, placed=True)
-        for name, problem in exc.fields.items():
-            field = getattr(form, name, None)
-            if field is not None:
-                field.errors = [problem]
+
+    def render(status: int):
         return _render_chargeback(chargeback_id, status=status, resolve_form=form)
-    except DomainError as exc:
-        return _render_chargeback(chargeback_id, status=_refused(exc))
-    db.session.commit()
+
+    with invalid_renders(_placed(form, render)):
+        op.resolve_chargeback(cb, current_user, form.action.data or "", form.reason.data or "")
     if cb.status is ChargebackStatus.WAIVED:
         message = _(
             "The dispute on %(claim)s is waived: the line no longer counts in the statement.",

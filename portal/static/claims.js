@@ -222,6 +222,26 @@
     return span;
   }
 
+  const contractBox = panel ? panel.querySelector("[data-contracts]") : null;
+
+  function showContracts(contracts) {
+    // The vehicle's extended warranty contracts: what each extends and until when.
+    const items = contracts.map((c) => {
+      const li = document.createElement("li");
+      li.dataset.contract = c.number;
+      li.textContent = contractBox.dataset.template
+        .replace("{number}", c.number)
+        .replace("{group}", c.group)
+        .replace("{start}", c.start_date)
+        .replace("{end}", c.ends_on)
+        .replace("{km}", new Intl.NumberFormat(locale).format(c.km));
+      if (!c.in_force) li.className = "text-body-secondary";
+      return li;
+    });
+    contractBox.querySelector("[data-contract-rows]").replaceChildren(...items);
+    contractBox.hidden = items.length === 0;
+  }
+
   function showVehicle(data) {
     const labels = panel.dataset;
     panel.querySelector("[data-vehicle-error]").hidden = true;
@@ -245,10 +265,17 @@
       const status = document.createElement("td");
       if (c.in_coverage) status.append(badge(labels.labelIn, "text-bg-success"));
       else status.append(badge(c.reason === "km" ? labels.labelOutKm : labels.labelOutTime, "text-bg-danger"));
+      if (c.by_contract) {
+        const note = document.createElement("div");
+        note.className = "small text-body-secondary";
+        note.textContent = contractBox.dataset.labelByContract.replace("{number}", c.contract);
+        status.append(note);
+      }
       tr.append(status);
       return tr;
     });
     panel.querySelector("[data-coverage-rows]").replaceChildren(...rows);
+    showContracts(data.contracts || []);
     const history = data.claims.map((claim) => {
       const tr = document.createElement("tr");
       const first = document.createElement("td");
@@ -275,6 +302,19 @@
     panel.querySelector("[data-history-rows]").replaceChildren(...history);
     panel.querySelector("[data-history-empty]").hidden = history.length > 0;
     panel.querySelector("[data-history-table]").hidden = history.length === 0;
+    const campaigns = (data.campaigns || []).filter((c) => !c.done_on).map((c) => {
+      const box = document.createElement("div");
+      box.className = `alert ${c.kind === "recall" ? "alert-danger" : "alert-warning"} py-2 mb-2 fw-semibold`;
+      box.dataset.testid = "lookup-campaign";
+      box.textContent = `${c.kind === "recall" ? labels.labelRecall : labels.labelService} ${c.code}: ${c.title} `;
+      const link = document.createElement("a");
+      link.href = c.url;
+      link.className = "alert-link";
+      link.textContent = labels.labelFileCampaign;
+      box.append(link);
+      return box;
+    });
+    panel.querySelector("[data-campaigns]").replaceChildren(...campaigns);
     panel.querySelector("[data-vehicle-body]").hidden = false;
   }
 
@@ -308,6 +348,12 @@
   if (vinInput && vinButton && panel) {
     vinButton.hidden = false;
     vinButton.addEventListener("click", lookupVehicle);
+    // Enter in the VIN field looks the vehicle up; it never saves the form.
+    vinInput.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      lookupVehicle();
+    });
     vinInput.addEventListener("input", () => {
       if (vinInput.value.trim().length === 17) lookupVehicle();
     });

@@ -73,6 +73,11 @@
         cell.textContent = complete || key !== "total" ? formatCents(value) : "–";
       });
     });
+    // The approval's confirmation names the amount being approved.
+    const approve = form.querySelector("[data-confirm-template]");
+    if (approve && complete) {
+      approve.dataset.confirm = approve.dataset.confirmTemplate.replace("{amount}", formatCents(totals.total));
+    }
     // What the cuts take off the claim, beside the running total.
     const cutNote = form.querySelector("[data-running-cut]");
     if (cutNote) {

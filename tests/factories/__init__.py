@@ -6,23 +6,13 @@
 - `world`: `World` (two stations, two suppliers, a user per role) and `Fleet` (the vehicles,
   parts and codes claims need), and `claim_payload`;
 - `claims`: `ClaimFactory` with a trait per state, reached through the real workflow;
-- `settlement`: `SettlementRunFactory`, drafted or released.
+- `settlement`: `SettlementRunFactory`, drafted or released;
+- `campaigns`: `CampaignFactory`, a recall or service campaign with its package and vehicles.
 """
 
 from tests.factories.base import PASSWORD, test_password_hash
+from tests.factories.campaigns import CampaignFactory
 from tests.factories.claims import ClaimFactory, old_parts
-
-# The builders of before the factories, still used by the tests merged beside them (money
-# integrity, analysis): to be ported to the factories above, then deleted.
-from tests.factories.legacy import (
-    claim_in,
-    part,
-    station,
-    supplier,
-    user,
-    vehicle,
-    vehicle_model,
-)
 from tests.factories.masterdata import (
     FaultCodeFactory,
     LaborOperationFactory,
@@ -33,6 +23,7 @@ from tests.factories.masterdata import (
     SupplierFactory,
     VehicleFactory,
     VehicleModelFactory,
+    WarrantyContractFactory,
     WarrantyPolicyFactory,
 )
 from tests.factories.settlement import SettlementRunFactory
@@ -41,6 +32,7 @@ from tests.factories.world import Fleet, World, claim_payload
 
 __all__ = [
     "PASSWORD",
+    "CampaignFactory",
     "ClaimFactory",
     "FaultCodeFactory",
     "Fleet",
@@ -54,17 +46,11 @@ __all__ = [
     "UserFactory",
     "VehicleFactory",
     "VehicleModelFactory",
+    "WarrantyContractFactory",
     "WarrantyPolicyFactory",
     "World",
-    "claim_in",
     "claim_payload",
     "old_parts",
-    "part",
-    "station",
-    "supplier",
     "test_password_hash",
-    "user",
     "users",
-    "vehicle",
-    "vehicle_model",
 ]

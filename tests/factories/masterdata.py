@@ -20,6 +20,7 @@ from portal.masterdata.models import (
     Supplier,
     Vehicle,
     VehicleModel,
+    WarrantyContract,
     WarrantyPolicy,
 )
 from portal.masterdata.vin import with_check_digit
@@ -156,3 +157,18 @@ class FaultCodeFactory(BaseFactory):
     code = factory.Sequence(lambda n: f"FC{n:04d}")
     description = "Misfire"
     system = "engine"
+
+
+class WarrantyContractFactory(BaseFactory):
+    """An extended warranty contract (延保) extending `basic` of a vehicle for 60 months from its
+    sale date, up to 150,000 km (a vehicle of its own unless `vehicle` is given)."""
+
+    class Meta:
+        model = WarrantyContract
+
+    number = factory.Sequence(lambda n: f"YB{n:06d}")
+    vehicle = factory.SubFactory(VehicleFactory)
+    group = "basic"
+    start_date = factory.LazyAttribute(lambda o: o.vehicle.sale_date)
+    months = 60
+    km = 150000

@@ -1,0 +1,346 @@
+"""The campaign pages: the list and the page of each campaign (completion, claims, remaining
+vehicles), opening, editing and closing one, choosing its vehicles; the VIN lookup that shows a
+vehicle's open campaigns; the station's list of its vehicles with open campaign work.
+
+Each view loads its record (another supplier's campaign is a 404), checks the permission and
+calls one operation; `page_action` commits once, or rolls back and answers a refusal.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.auth.models import Role
+from portal.auth.permissions import role_required
+from portal.campaigns import operations, queries
+from portal.campaigns.forms import (
+    KIND_LABELS,
+    CampaignForm,
+    CloseForm,
+    VehicleFileForm,
+    VehicleRangeForm,
+)
+from portal.claims import campaign as campaign_work
+from portal.claims import labels
+from portal.claims.models import Claim
+from portal.claims.rules import last_known_odometer
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.masterdata import importer
+from portal.masterdata.campaigns import Campaign, CampaignStatus
+from portal.masterdata.coverage import vehicle_coverage
+from portal.masterdata.models import Vehicle
+from portal.masterdata.vin import vin_error
+from portal.web import invalid_renders, page_action
+
+bp = Blueprint("campaigns", __name__)
+
+EVENT_LABELS = {
+    "opened": _l("Opened"),
+    "edited": _l("Edited"),
+    "closed": _l("Closed"),
+    "vehicles_added": _l("Vehicles added"),
+    "vehicles_imported": _l("Vehicles imported"),
+}
+
+VIEWERS = (Role.AUDITOR, Role.ADMIN, Role.FINANCE, Role.SUPPLIER)
+MANAGERS = operations.MANAGERS
+PER_PAGE = 25
+
+
+@bp.app_context_processor
+def campaign_labels():
+    return {"campaign_kind_labels": KIND_LABELS}
+
+
+def load_campaign(code: str) -> Campaign:
+    """The campaign `code` if the current user may see it; otherwise 404."""
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code))
+    if campaign is None or not operations.can_view(campaign, current_user):
+        abort(404)
+    return campaign
+
+
+def _csv(rows: list[list], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows(rows)
+    return Response(
+        ("\ufeff" + buffer.getvalue()).encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
+
+
+# -- the list and the page -------------------------------------------------------------------
+
+
+@bp.route("/")
+@role_required(*VIEWERS)
+def index():
+    status = request.args.get("status", "open")
+    stmt = sa.select(Campaign).where(operations.visible_to(current_user))
+    if status in (CampaignStatus.OPEN, CampaignStatus.CLOSED):
+        stmt = stmt.where(Campaign.status == status)
+    stmt = stmt.options(joinedload(Campaign.supplier)).order_by(
+        Campaign.start_date.desc(), Campaign.code
+    )
+    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    completions = queries.completions([c.id for c in page.items])
+    return render_template(
+        "campaigns/index.html",
+        page=page,
+        completions=completions,
+        status=status,
+        can_manage=operations.can_manage(current_user),
+    )
+
+
+@bp.route("/<code>")
+@role_required(*VIEWERS)
+def detail(code: str):
+    campaign = load_campaign(code)
+    oem = current_user.role is not Role.SUPPLIER
+    claims = (
+        db.paginate(
+            queries.campaign_claims(campaign).options(joinedload(Claim.station)),
+            per_page=PER_PAGE,
+            error_out=False,
+        )
+        if oem
+        else None
+    )
+    return _detail_page(campaign, claims=claims)
+
+
+def _detail_page(campaign: Campaign, status: int = 200, **forms):
+    manage = operations.can_manage(current_user)
+    return render_template(
+        "campaigns/detail.html",
+        campaign=campaign,
+        completion=queries.completion(campaign),
+        by_region=queries.completion_by(campaign, "region"),
+        by_station=queries.completion_by(campaign, "station"),
+        claims=forms.pop("claims", None),
+        oem=current_user.role is not Role.SUPPLIER,
+        can_manage=manage,
+        range_form=forms.get("range_form") or VehicleRangeForm(formdata=None),
+        file_form=forms.get("file_form") or VehicleFileForm(formdata=None),
+        close_form=CloseForm(formdata=None),
+        import_errors=forms.get("import_errors") or [],
+        status_labels=labels.STATUS_LABELS,
+        event_labels=EVENT_LABELS,
+    ), status
+
+
+@bp.route("/<code>/remaining.csv")
+@role_required(Role.AUDITOR, Role.ADMIN, Role.FINANCE)
+def remaining_csv(code: str):
+    """The vehicles whose campaign work is still to do: VIN, model, dates, selling station."""
+    campaign = load_campaign(code)
+    stmt = queries.remaining_vehicles(campaign).options(
+        joinedload(Vehicle.model), joinedload(Vehicle.selling_station)
+    )
+    rows = [["vin", "model", "production_date", "sale_date", "station", "region"]]
+    for vehicle in db.session.scalars(stmt):
+        station = vehicle.selling_station
+        rows.append(
+            [
+                vehicle.vin,
+                vehicle.model.code,
+                vehicle.production_date.isoformat(),
+                vehicle.sale_date.isoformat(),
+                station.code if station else "",
+                station.region if station else "",
+            ]
+        )
+    return _csv(rows, f"{campaign.code}-remaining.csv")
+
+
+# -- opening, editing, closing, vehicles ------------------------------------------------------
+
+
+def _detail_url(code: str) -> str:
+    return url_for("campaigns.detail", code=code)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+@page_action
+def new():
+    if request.method == "GET":
+        return _form_page(CampaignForm(formdata=None, data={"start_date": date.today()}), None)
+    form = CampaignForm()
+    if not form.validate_on_submit():
+        return _form_page(form, None, 422)
+    with invalid_renders(lambda exc: _form_page(_placed(form, exc), None, 422)):
+        campaign = operations.open_campaign(current_user, form.campaign_input())
+    flash(_("Campaign %(code)s is open; choose its vehicles now.", code=campaign.code), "success")
+    return redirect(_detail_url(campaign.code))
+
+
+@bp.route("/<code>/edit", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+@page_action
+def edit(code: str):
+    campaign = load_campaign(code)
+    if request.method == "GET":
+        return _form_page(CampaignForm.of(campaign), campaign)
+    form = CampaignForm()
+    form.code.data = campaign.code  # the code stays
+    if not form.validate_on_submit():
+        return _form_page(form, campaign, 422)
+    with invalid_renders(lambda exc: _form_page(_placed(form, exc), load_campaign(code), 422)):
+        operations.edit_campaign(campaign, current_user, form.campaign_input())
+    flash(_("Campaign %(code)s saved.", code=campaign.code), "success")
+    return redirect(_detail_url(campaign.code))
+
+
+def _form_page(form: CampaignForm, campaign: Campaign | None, status: int = 200):
+    return render_template("campaigns/form.html", form=form, campaign=campaign), status
+
+
+def _placed(form, exc: DomainError):
+    """The refusal's field problems beside their fields; the others and its message on top."""
+    for name, message in exc.fields.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+        else:
+            flash(message, "danger")
+    flash(exc.message, "danger")
+    return form
+
+
+@bp.route("/<code>/close", methods=["POST"])
+@role_required(*MANAGERS)
+@page_action(back=_detail_url)
+def close(code: str):
+    campaign = load_campaign(code)
+    form = CloseForm()
+    if not form.validate_on_submit():
+        abort(400)
+    operations.close_campaign(campaign, current_user, form.note.data or "")
+    flash(_("Campaign %(code)s is closed.", code=campaign.code), "success")
+    return redirect(_detail_url(code))
+
+
+@bp.route("/<code>/vehicles", methods=["POST"])
+@role_required(*MANAGERS)
+@page_action
+def add_vehicles(code: str):
+    campaign = load_campaign(code)
+    form = VehicleRangeForm()
+    if not form.validate_on_submit():
+        return _detail_page(campaign, 422, range_form=form)
+    with invalid_renders(
+        lambda exc: _detail_page(load_campaign(code), 422, range_form=_placed(form, exc))
+    ):
+        added = operations.add_vehicles_produced(
+            campaign,
+            current_user,
+            form.model.data.strip(),
+            form.produced_from.data,
+            form.produced_to.data,
+        )
+    flash(_("%(count)d vehicles added to campaign %(code)s.", count=added, code=code), "success")
+    return redirect(_detail_url(code) + "#vehicles")
+
+
+@bp.route("/<code>/vehicles/upload", methods=["POST"])
+@role_required(*MANAGERS)
+@page_action
+def upload_vehicles(code: str):
+    """A `campaign_vehicles` file (`campaign,vin`), imported as the admin import does: all or
+    nothing, every bad row named by its line."""
+    campaign = load_campaign(code)
+    form = VehicleFileForm()
+    if not form.validate_on_submit():
+        return _detail_page(campaign, 422, file_form=form)
+
+    def rejected(exc: importer.ImportRejected):
+        return _detail_page(load_campaign(code), 422, file_form=form, import_errors=exc.errors)
+
+    with invalid_renders(rejected, on=importer.ImportRejected):
+        result = importer.import_csv("campaign_vehicles", form.file.data.read())
+    operations.record_vehicle_import(campaign, current_user, result.created)
+    flash(_("%(count)d vehicles added from the file.", count=result.created), "success")
+    return redirect(_detail_url(code) + "#vehicles")
+
+
+# -- stations: the VIN lookup and the open campaign work ----------------------------------------
+
+
+@bp.route("/vin")
+@role_required(Role.STATION, Role.AUDITOR)
+def vin_lookup():
+    """A vehicle looked up by VIN: its open campaigns first (they cannot be missed), then its
+    coverage as of today. Any station may look up any vehicle of the brand."""
+    vin = request.args.get("vin", "").strip().upper()[:17]
+    vehicle, problem, status = None, None, 200
+    if vin:
+        problem = vin_error(vin)
+        if problem:
+            problem, status = (
+                _("VIN %(vin)s is not valid: %(problem)s.", vin=vin, problem=problem),
+                400,
+            )
+        else:
+            vehicle = db.session.scalar(sa.select(Vehicle).where(Vehicle.vin == vin))
+            if vehicle is None:
+                problem, status = _("No vehicle of the brand has VIN %(vin)s.", vin=vin), 404
+    work, coverage, odometer = [], [], None
+    if vehicle is not None:
+        work = campaign_work.open_work_of(vehicle)
+        odometer = last_known_odometer(vehicle, None)
+        coverage = vehicle_coverage(vehicle, None, odometer)
+    return render_template(
+        "campaigns/vin.html",
+        vin=vin,
+        vehicle=vehicle,
+        problem=problem,
+        work=work,
+        coverage=coverage,
+        odometer=odometer,
+        is_station=current_user.role is Role.STATION,
+    ), status
+
+
+def _station_work():
+    return db.session.execute(
+        queries.station_open_work(current_user.organisation_id).options(selectinload(Vehicle.model))
+    ).all()
+
+
+@bp.route("/work")
+@role_required(Role.STATION)
+def station_work():
+    """The station's own vehicles (sold or serviced by it) with open campaign work."""
+    return render_template("campaigns/station_work.html", rows=_station_work())
+
+
+@bp.route("/work.csv")
+@role_required(Role.STATION)
+def station_work_csv():
+    rows = [["vin", "model", "campaign", "kind", "title", "owner_name", "owner_phone"]]
+    for vehicle, campaign in _station_work():
+        rows.append(
+            [
+                vehicle.vin,
+                vehicle.model.code,
+                campaign.code,
+                campaign.kind.value,
+                campaign.title,
+                vehicle.owner_name,
+                vehicle.owner_phone,
+            ]
+        )
+    return _csv(rows, "campaign-work.csv")

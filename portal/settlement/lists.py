@@ -1,0 +1,130 @@
+"""The settlement lists' columns (portal.lists): runs, statements and the supplier's
+chargebacks."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from portal.claims.models import Claim
+from portal.lists import Column, Listing
+from portal.masterdata.models import Organisation
+from portal.settlement.models import Chargeback, ChargebackStatus, SettlementRun, Statement
+from portal.settlement.queries import (
+    CHARGEBACK_STATUS_LABELS,
+    RUN_STATUS_LABELS,
+    STATEMENT_KIND_LABELS,
+    STATEMENT_STATUS_LABELS,
+)
+
+
+def _claim_column(column):
+    return (
+        sa.select(column)
+        .where(Claim.id == Chargeback.claim_id)
+        .correlate(Chargeback)
+        .scalar_subquery()
+    )
+
+
+def _statement_column(column):
+    return (
+        sa.select(column)
+        .where(Statement.id == Chargeback.statement_id)
+        .correlate(Chargeback)
+        .scalar_subquery()
+    )
+
+
+def _org_code():
+    return (
+        sa.select(Organisation.code)
+        .where(Organisation.id == Statement.org_id)
+        .correlate(Statement)
+        .scalar_subquery()
+    )
+
+
+RUNS = Listing(
+    [
+        Column("id", "#", SettlementRun.id, lambda r: r.id),
+        Column("period", _l("Period"), SettlementRun.period, lambda r: r.period),
+        Column("status", _l("Status"), SettlementRun.status, lambda r: RUN_STATUS_LABELS[r.status]),
+        Column("claims", _l("Claims"), SettlementRun.claim_count, lambda r: r.claim_count),
+        Column(
+            "station_net", _l("Stations net"), SettlementRun.station_net, lambda r: r.station_net
+        ),
+        Column(
+            "supplier_net",
+            _l("Suppliers net"),
+            SettlementRun.supplier_net,
+            lambda r: r.supplier_net,
+        ),
+        Column("created", _l("Started"), SettlementRun.created_at, lambda r: r.created_at),
+        Column("released", _l("Released"), SettlementRun.released_at, lambda r: r.released_at),
+    ],
+    default="-created",
+    tiebreak=SettlementRun.id,
+)
+
+STATEMENTS = Listing(
+    [
+        Column("number", _l("Statement"), Statement.number, lambda s: s.number),
+        Column("kind", _l("Kind"), Statement.kind, lambda s: STATEMENT_KIND_LABELS[s.kind]),
+        Column("org", _l("Organisation"), _org_code(), lambda s: s.org.code),
+        Column("org_name", _l("Name"), None, lambda s: s.org.name),
+        Column("period", _l("Period"), Statement.period, lambda s: s.period),
+        Column(
+            "status", _l("Status"), Statement.status, lambda s: STATEMENT_STATUS_LABELS[s.status]
+        ),
+        Column("lines", _l("Lines"), Statement.line_count, lambda s: s.line_count),
+        Column("net", _l("Net"), Statement.net, lambda s: s.net),
+        Column("vat", _l("VAT"), Statement.vat, lambda s: s.vat),
+        Column("gross", _l("Gross"), Statement.gross, lambda s: s.gross),
+        Column("paid_on", _l("Paid on"), Statement.paid_on, lambda s: s.paid_on),
+    ],
+    default="-period",
+    tiebreak=Statement.id,
+    default_order=lambda descending: [
+        Statement.period.desc(),
+        Statement.kind,
+        _org_code(),
+        Statement.id,
+    ],
+)
+
+CHARGEBACKS = Listing(
+    [
+        Column("claim", _l("Claim"), _claim_column(Claim.number), lambda cb: cb.claim.number),
+        Column("vin", _l("VIN"), _claim_column(Claim.vin), lambda cb: cb.claim.vin),
+        Column(
+            "statement",
+            _l("Statement"),
+            _statement_column(Statement.number),
+            lambda cb: cb.statement.number,
+        ),
+        Column(
+            "period",
+            _l("Period"),
+            _statement_column(Statement.period),
+            lambda cb: cb.statement.period,
+        ),
+        Column("amount", _l("Amount"), Chargeback.amount, lambda cb: cb.amount),
+        Column(
+            "status",
+            _l("Status"),
+            Chargeback.status,
+            lambda cb: CHARGEBACK_STATUS_LABELS[cb.status],
+        ),
+        Column("disputed", _l("Disputed on"), Chargeback.disputed_at, lambda cb: cb.disputed_at),
+    ],
+    default="status",
+    tiebreak=Chargeback.id,
+    # What waits for the supplier first (open lines), then the oldest period, by claim.
+    default_order=lambda descending: [
+        sa.case((Chargeback.status == ChargebackStatus.OPEN, 0), else_=1),
+        _statement_column(Statement.period),
+        _claim_column(Claim.number),
+        Chargeback.id,
+    ],
+)

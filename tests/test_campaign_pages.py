@@ -1,0 +1,406 @@
+"""The campaign pages: auditors and admins open, edit and close campaigns and choose their
+vehicles; the campaign page shows completion, cost and claims and exports the remaining VINs;
+a supplier sees only the campaigns charged to it; the VIN lookup shows open campaigns so that
+nobody can miss them; a station lists its vehicles with open campaign work. Both languages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from portal.claims import operations as ops
+from portal.claims.payload import parse_claim
+from portal.masterdata.campaigns import Campaign, CampaignEvent, CampaignStatus, CampaignVehicle
+from portal.masterdata.vin import with_check_digit
+from tests.builders_masterdata import csv_bytes
+from tests.factories import CampaignFactory, Fleet, VehicleFactory
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def fleet(world):
+    return Fleet.build(world)
+
+
+@pytest.fixture
+def recall(fleet):
+    """RC-1 on three vehicles: two sold by ST-A (East), one by ST-B (North)."""
+    return CampaignFactory(
+        code="RC-1",
+        title="Oil pump may leak",
+        operation=fleet.operation,
+        hours=Decimal("1.20"),
+        package=[(fleet.part, 1)],
+        supplier=fleet.world.suppliers[0],
+        recovery_share=Decimal("0.60"),
+        vehicles=[fleet.vehicle, fleet.new_vehicle, fleet.old_vehicle],
+    )
+
+
+def campaign_claim(fleet, campaign, vehicle, user="station"):
+    """A campaign claim of exactly the package, submitted (approved automatically: 206.00)."""
+    filer = fleet.world.users[user]
+    claim = ops.create_claim(
+        filer,
+        parse_claim(
+            {
+                "type": "campaign",
+                "vin": vehicle.vin,
+                "odometer_km": 20000,
+                "repair_date": (date.today() - timedelta(days=1)).isoformat(),
+                "campaign": campaign.code,
+            }
+        ),
+    )
+    ops.submit_claim(claim, filer)
+    return claim
+
+
+CAMPAIGN_FORM = {
+    "code": "RC-NEW",
+    "title": "Brake hose may chafe",
+    "kind": "recall",
+    "start_date": "2026-01-01",
+    "end_date": "",
+    "operation_code": "OP-1",
+    "hours": "0.80",
+    "parts": "P-100:2; P-200:1",
+    "supplier_code": "SU-B",
+    "recovery_share": "0.5",
+}
+
+
+# -- access ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["auditor", "admin", "finance", "supplier"])
+def test_the_campaign_list_and_page_open_for_the_oem_and_the_charged_supplier(
+    login_as, recall, role
+):
+    client = login_as(role)
+    assert "RC-1" in _text(client.get("/campaigns/"))
+    assert client.get("/campaigns/RC-1").status_code == 200
+
+
+def test_another_suppliers_campaign_is_not_found(login_as, recall):
+    client = login_as("supplier_b")
+    assert client.get("/campaigns/RC-1").status_code == 404
+    assert "RC-1" not in _text(client.get("/campaigns/"))
+    assert client.get("/campaigns/NOPE").status_code == 404
+
+
+def test_a_station_may_not_read_campaign_pages_nor_open_one(login_as, recall):
+    client = login_as("station")
+    assert client.get("/campaigns/").status_code == 403
+    assert client.get("/campaigns/RC-1").status_code == 403
+    assert client.post("/campaigns/new", data=CAMPAIGN_FORM).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["finance", "supplier"])
+def test_only_auditors_and_admins_manage_campaigns(login_as, recall, role):
+    client = login_as(role)
+    assert client.post("/campaigns/new", data=CAMPAIGN_FORM).status_code == 403
+    assert client.post("/campaigns/RC-1/close", data={}).status_code == 403
+    assert client.get("/campaigns/RC-1/edit").status_code == 403
+
+
+def test_a_supplier_sees_completion_and_cost_but_no_claims_and_no_vin_export(
+    login_as, fleet, recall
+):
+    campaign_claim(fleet, recall, fleet.vehicle)
+    client = login_as("supplier")
+    html = _text(client.get("/campaigns/RC-1"))
+    assert 'data-testid="completion"' in html
+    assert "206.00" in html
+    assert 'data-testid="campaign-claims"' not in html
+    assert client.get("/campaigns/RC-1/remaining.csv").status_code == 403
+
+
+# -- opening, editing, closing ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["auditor", "admin"])
+def test_an_auditor_or_admin_opens_a_campaign(login_as, fleet, db_session, role):
+    client = login_as(role)
+    assert client.get("/campaigns/new").status_code == 200
+    response = client.post("/campaigns/new", data=CAMPAIGN_FORM)
+    assert response.status_code == 302, _text(response)
+    assert response.headers["Location"].endswith("/campaigns/RC-NEW")
+    db_session.expire_all()
+    campaign = db_session.scalar(sa.select(Campaign).where(Campaign.code == "RC-NEW"))
+    assert campaign.status is CampaignStatus.OPEN
+    assert [(p.part.number, p.qty) for p in campaign.parts] == [("P-100", 2), ("P-200", 1)]
+    assert campaign.supplier.code == "SU-B"
+    assert campaign.recovery_share == Decimal("0.5")
+    assert [e.action for e in campaign.events] == ["opened"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("code", "RC-1", "RC-1 is taken by another campaign"),
+        ("operation_code", "OP-X", "no such record: OP-X"),
+        ("parts", "P-100", "is not a part number and a quantity"),
+        ("parts", "P-XX:1", "no such part: P-XX"),
+        ("supplier_code", "SU-X", "no such supplier"),
+        ("hours", "0", "Number must be between 0.01 and 999."),
+        ("end_date", "2025-12-01", "is before the start date"),
+    ],
+)
+def test_a_bad_campaign_is_refused_beside_its_field(
+    login_as, fleet, recall, db_session, field, value, message
+):
+    response = login_as("auditor").post("/campaigns/new", data={**CAMPAIGN_FORM, field: value})
+    assert response.status_code == 422
+    assert message in _text(response)
+    assert db_session.scalar(sa.select(Campaign).where(Campaign.code == "RC-NEW")) is None
+
+
+def test_a_share_without_a_supplier_is_refused(login_as, fleet):
+    response = login_as("auditor").post(
+        "/campaigns/new", data={**CAMPAIGN_FORM, "supplier_code": ""}
+    )
+    assert response.status_code == 422
+    assert "a share needs a supplier to bear it" in _text(response)
+
+
+def test_an_admin_edits_a_campaign_and_its_code_stays(login_as, recall, db_session):
+    client = login_as("admin")
+    assert "Oil pump may leak" in _text(client.get("/campaigns/RC-1/edit"))
+    response = client.post(
+        "/campaigns/RC-1/edit",
+        data={**CAMPAIGN_FORM, "code": "RC-RENAMED", "title": "Oil pump seal", "hours": "1.50"},
+    )
+    assert response.status_code == 302, _text(response)
+    db_session.expire_all()
+    assert recall.code == "RC-1"
+    assert recall.title == "Oil pump seal"
+    assert recall.hours == Decimal("1.50")
+    assert [e.action for e in recall.events] == ["edited"]
+
+
+def test_an_auditor_closes_a_campaign_once(login_as, recall, db_session):
+    client = login_as("auditor")
+    response = client.post("/campaigns/RC-1/close", data={"note": "All done"})
+    assert response.status_code == 302
+    db_session.expire_all()
+    assert recall.status is CampaignStatus.CLOSED
+    assert recall.closed_at is not None
+    again = client.post("/campaigns/RC-1/close", data={"note": ""}, follow_redirects=True)
+    assert "Campaign RC-1 is closed already." in _text(again)
+
+
+# -- affected vehicles ------------------------------------------------------------------------
+
+
+def test_vehicles_are_chosen_by_model_and_production_date_range(login_as, fleet, db_session):
+    campaign = CampaignFactory(code="RC-R")
+    made = fleet.vehicle.production_date
+    VehicleFactory(model=fleet.model, production_date=made - timedelta(days=400))  # too early
+    client = login_as("auditor")
+    response = client.post(
+        "/campaigns/RC-R/vehicles",
+        data={
+            "model": "HX5",
+            "produced_from": (made - timedelta(days=10)).isoformat(),
+            "produced_to": date.today().isoformat(),
+        },
+    )
+    assert response.status_code == 302, _text(response)
+    listed = set(
+        db_session.scalars(
+            sa.select(CampaignVehicle.vehicle_id).where(CampaignVehicle.campaign_id == campaign.id)
+        )
+    )
+    assert listed == {fleet.vehicle.id, fleet.new_vehicle.id}
+    # Choosing again adds nothing twice.
+    client.post(
+        "/campaigns/RC-R/vehicles",
+        data={
+            "model": "HX5",
+            "produced_from": (made - timedelta(days=10)).isoformat(),
+            "produced_to": date.today().isoformat(),
+        },
+    )
+    assert (
+        db_session.scalar(
+            sa.select(sa.func.count()).where(CampaignVehicle.campaign_id == campaign.id)
+        )
+        == 2
+    )
+    db_session.expire_all()
+    assert [e.action for e in campaign.events] == ["vehicles_added", "vehicles_added"]
+
+
+def test_an_unknown_model_is_refused(login_as, fleet):
+    CampaignFactory(code="RC-R")
+    response = login_as("auditor").post(
+        "/campaigns/RC-R/vehicles",
+        data={"model": "NOPE", "produced_from": "2025-01-01", "produced_to": "2025-12-31"},
+    )
+    assert response.status_code == 422
+    assert "no such record: NOPE" in _text(response)
+
+
+def test_a_vin_file_is_imported_whole_or_refused_with_its_lines(login_as, fleet, db_session):
+    campaign = CampaignFactory(code="RC-F")
+    client = login_as("auditor")
+    bad = csv_bytes("campaign,vin", f"RC-F,{fleet.vehicle.vin}", "RC-F,LNOTAVIN")
+    response = client.post(
+        "/campaigns/RC-F/vehicles/upload",
+        data={"file": (io.BytesIO(bad), "vins.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "line 3, vin" in _text(response)
+    assert (
+        db_session.scalar(
+            sa.select(sa.func.count()).where(CampaignVehicle.campaign_id == campaign.id)
+        )
+        == 0
+    )
+
+    good = csv_bytes("campaign,vin", f"RC-F,{fleet.vehicle.vin}", f"RC-F,{fleet.new_vehicle.vin}")
+    response = client.post(
+        "/campaigns/RC-F/vehicles/upload",
+        data={"file": (io.BytesIO(good), "vins.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    assert (
+        db_session.scalar(
+            sa.select(sa.func.count()).where(CampaignVehicle.campaign_id == campaign.id)
+        )
+        == 2
+    )
+    assert (
+        db_session.scalar(
+            sa.select(CampaignEvent.note).where(CampaignEvent.campaign_id == campaign.id)
+        )
+        == "2 vehicles added from a file"
+    )
+
+
+# -- completion ---------------------------------------------------------------------------------
+
+
+def test_the_campaign_page_shows_completion_by_region_and_station_and_cost(login_as, fleet, recall):
+    campaign_claim(fleet, recall, fleet.vehicle)  # 206.00, approved
+    html = _text(login_as("auditor").get("/campaigns/RC-1"))
+    assert 'data-testid="done-affected">1 / 3<' in html
+    assert 'data-testid="remaining">2<' in html
+    assert 'data-testid="cost-so-far">206.00<' in html
+    assert 'data-testid="cost-to-come">412.00<' in html  # 2 more at 206.00
+    region = html.split('data-testid="by-region"', 1)[1].split("</table>", 1)[0]
+    assert "East" in region and "North" in region
+    station = html.split('data-testid="by-station"', 1)[1].split("</table>", 1)[0]
+    assert "ST-A" in station and "ST-B" in station
+    claims = html.split('data-testid="campaign-claims"', 1)[1]
+    assert fleet.vehicle.vin in claims
+
+
+def test_the_remaining_vins_export_leaves_out_the_done_ones(login_as, fleet, recall):
+    campaign_claim(fleet, recall, fleet.vehicle)
+    response = login_as("auditor").get("/campaigns/RC-1/remaining.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert rows[0] == ["vin", "model", "production_date", "sale_date", "station", "region"]
+    assert sorted(r[0] for r in rows[1:]) == sorted([fleet.new_vehicle.vin, fleet.old_vehicle.vin])
+
+
+def test_the_campaign_page_reads_in_chinese(login_as, recall):
+    html = _text(login_as("auditor").get("/campaigns/RC-1", headers=ZH))
+    assert "召回" in html
+    assert "完成" in html
+
+
+# -- the VIN lookup and the station's open work ------------------------------------------------
+
+
+def test_the_vin_lookup_shows_an_open_recall_with_a_link_to_file_its_claim(login_as, fleet, recall):
+    html = _text(login_as("station").get(f"/campaigns/vin?vin={fleet.vehicle.vin}"))
+    banner = html.split('data-testid="open-campaign"', 1)[1]
+    assert "OPEN RECALL" in banner and "RC-1" in banner and "Oil pump may leak" in banner
+    assert f"/claims/new?type=campaign&amp;vin={fleet.vehicle.vin}&amp;campaign=RC-1" in html
+
+
+def test_the_vin_lookup_in_chinese(login_as, fleet, recall):
+    html = _text(login_as("station").get(f"/campaigns/vin?vin={fleet.vehicle.vin}", headers=ZH))
+    assert "未完成召回" in html
+
+
+def test_a_done_campaign_is_shown_as_done(login_as, fleet, recall):
+    campaign_claim(fleet, recall, fleet.vehicle)
+    html = _text(login_as("station_b").get(f"/campaigns/vin?vin={fleet.vehicle.vin}"))
+    assert 'data-testid="open-campaign"' not in html
+    assert "already done" in html
+
+
+def test_a_bad_vin_is_said_so(login_as, world):
+    response = login_as("station").get("/campaigns/vin?vin=LNOTAVIN")
+    assert response.status_code == 400
+    assert "is not valid" in _text(response)
+
+
+def test_an_unknown_vin_is_not_found(login_as, fleet):
+    vin = with_check_digit("LZZZZ0000AB000001")
+    response = login_as("station").get(f"/campaigns/vin?vin={vin}")
+    assert response.status_code == 404
+    assert f"No vehicle of the brand has VIN {vin}." in _text(response)
+
+
+def test_the_claim_form_opened_from_the_lookup_is_filled_with_the_package(login_as, fleet, recall):
+    html = _text(
+        login_as("station").get(f"/claims/new?type=campaign&vin={fleet.vehicle.vin}&campaign=RC-1")
+    )
+    assert f'value="{fleet.vehicle.vin}"' in html
+    assert 'value="RC-1"' in html
+    assert 'value="OP-1"' in html and 'value="1.20"' in html
+    assert 'value="P-100"' in html
+
+
+def test_a_station_lists_its_vehicles_with_open_campaign_work_and_exports_them(
+    login_as, fleet, recall
+):
+    client = login_as("station")
+    html = _text(client.get("/campaigns/work"))
+    table = html.split('data-testid="campaign-work"', 1)[1]
+    assert fleet.vehicle.vin in table and fleet.new_vehicle.vin in table
+    assert fleet.old_vehicle.vin not in table  # sold by ST-B, never serviced by ST-A
+
+    campaign_claim(fleet, recall, fleet.vehicle)
+    response = client.get("/campaigns/work.csv")
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert rows[0][:3] == ["vin", "model", "campaign"]
+    assert [r[0] for r in rows[1:]] == [fleet.new_vehicle.vin]
+
+
+def test_another_stations_list_shows_only_its_own_vehicles(login_as, fleet, recall):
+    html = _text(login_as("station_b").get("/campaigns/work"))
+    assert fleet.old_vehicle.vin in html
+    assert fleet.vehicle.vin not in html
+
+
+def test_the_station_home_says_how_much_open_campaign_work_it_has(login_as, fleet, recall):
+    html = _text(login_as("station").get("/dealer/"))
+    alert = html.split('data-testid="campaign-work-alert"', 1)[1].split("</div>", 1)[0]
+    assert "2 of your vehicles have open recall or campaign work." in alert
+    assert 'href="/campaigns/work"' in alert
+
+
+def test_the_campaign_page_keeps_its_history(login_as, recall):
+    client = login_as("auditor")
+    client.post("/campaigns/RC-1/close", data={"note": "All done"})
+    history = _text(client.get("/campaigns/RC-1")).split('data-testid="campaign-history"', 1)[1]
+    assert "auditor" in history and "Closed" in history and "All done" in history
