@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from flask import Response, current_app, request, url_for
 from flask_babel import gettext as _
 
+from portal import labels
 from portal.errors import ValidationFailed
 from portal.extensions import db
 
@@ -205,7 +206,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, date):
         return value
     if isinstance(value, enum.Enum):
-        return value.value
+        return labels.label(value)  # a status or kind by its label, as the page shows it
     return str(value)  # a lazy label
 
 

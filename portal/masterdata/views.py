@@ -273,7 +273,7 @@ LISTINGS: dict[str, Listing] = {
         (
             Shown(_l("Contract number"), "number", "code"),
             Shown(_l("VIN"), "vehicle.vin", "code", Vehicle.vin),
-            Shown(_l("Coverage group"), "group", "code"),
+            Shown(_l("Coverage group"), "group", "label:coverage_group"),
             Shown(_l("Start date"), "start_date", "date"),
             Shown(_l("Covered until"), "ends_on", "date"),
             Shown(_l("Months"), "months", "number"),

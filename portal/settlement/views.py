@@ -30,9 +30,9 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import selectinload
@@ -51,6 +51,7 @@ from portal.inputs import decimal_arg, parse_int
 from portal.jobs import job_status
 from portal.lists import escape_like, selected
 from portal.masterdata.models import Organisation, Supplier
+from portal.messages import money
 from portal.oldparts.models import OldPart
 from portal.oldparts.operations import REMOVES_FROM_RECOVERY
 from portal.settlement import engine
@@ -825,7 +826,7 @@ def accept_selected():
             _(
                 "Nothing was accepted: the ticked lines changed since you confirmed them "
                 "(their total is %(total)s now). Check them again.",
-                total=format_decimal(total, format="#,##0.00"),
+                total=money(total),
             )
         )
     for cb in found:
@@ -835,7 +836,7 @@ def accept_selected():
             "%(num)d chargeback accepted: %(total)s in total.",
             "%(num)d chargebacks accepted: %(total)s in total.",
             len(found),
-            total=format_decimal(total, format="#,##0.00"),
+            total=money(total),
         ),
         "success",
     )
