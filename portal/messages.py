@@ -80,6 +80,8 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, list | tuple | set | frozenset):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):  # a message made by `said`
+        return {str(k): _plain(v) for k, v in value.items()}
     return str(value)
 
 

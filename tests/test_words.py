@@ -311,11 +311,52 @@ def test_the_revision_leaves_a_text_it_does_not_know():
             "Damage from an accident [supplier SU-B]",
             ("claim.responsible_supplier", {"supplier": "SU-B"}, "Damage from an accident"),
         ),
+        (
+            "No flags and exactly the package of campaign RC-2026-01",
+            ("claim.auto_approved_campaign", {"campaign": "RC-2026-01"}, ""),
+        ),
+        (
+            "Not the package of campaign RC-2026-01: 1.5 hours instead of 1.2; other lines",
+            (
+                "claim.queued_not_package",
+                {
+                    "campaign": "RC-2026-01",
+                    "differences": [
+                        {
+                            "key": "campaign.differs.hours",
+                            "params": {"hours": "1.5", "package": "1.2"},
+                        },
+                        {"key": "campaign.differs.lines", "params": {}},
+                    ],
+                },
+                "",
+            ),
+        ),
+        ("Not the package of campaign RC-2026-01: something a person wrote", None),
         ("Photos missing", None),
     ],
 )
 def test_the_revision_reads_the_timeline_reasons_written_before(reason, found):
     assert revision().match_claim_event(reason) == found
+
+
+@pytest.mark.parametrize(
+    ("note", "found"),
+    [
+        (
+            "12 vehicles of M1 produced 2026-01-01 to 2026-03-31",
+            (
+                "campaign.vehicles_added",
+                {"n": 12, "model": "M1", "start": "2026-01-01", "end": "2026-03-31"},
+                "",
+            ),
+        ),
+        ("1250 vehicles added from a file", ("campaign.vehicles_imported", {"n": 1250}, "")),
+        ("Extended to the spring models", None),
+    ],
+)
+def test_the_revision_reads_the_campaign_records_written_before(note, found):
+    assert revision().match_campaign_event(note) == found
 
 
 def test_the_revision_converts_stored_rows_and_they_read_in_chinese(app, fleet, world, db_session):

@@ -236,7 +236,9 @@ labels.register("fulfilment", FULFILMENT_LABELS)
 labels.register("claim_check", CHECK_LABELS)
 labels.register("coverage_group", COVERAGE_GROUP_LABELS)
 labels.register_resolver("coverage_group", lambda code: code)
-labels.register("auto_rule", {})
+labels.register(
+    "auto_rule", {"campaign_package": _l("No flags and exactly the campaign's package")}
+)
 labels.register_resolver("auto_rule", auto_rule_label)
 
 

@@ -1,6 +1,6 @@
 """i18n: notifications and timeline entries keep a message key and parameters
 
-A notification, a claim's timeline entry and an old part's timeline entry store what the portal
+A notification, a claim's timeline entry, an old part's and a campaign's store what the portal
 says as a key of portal.messages and its parameters (`message_key`, `params`), written out when
 read in the reader's language; `claim_event.reason` and `old_part_event.note` keep only what a
 person wrote. The rows written before are converted where their text is one of the portal's
@@ -27,7 +27,7 @@ down_revision = "0021_lists_decision_target"
 branch_labels = None
 depends_on = None
 
-TABLES = ("notification", "claim_event", "old_part_event")
+TABLES = ("notification", "claim_event", "old_part_event", "campaign_event")
 
 
 def upgrade():
@@ -39,6 +39,7 @@ def upgrade():
     convert_notifications(conn)
     convert_claim_events(conn)
     convert_old_part_events(conn)
+    convert_campaign_events(conn)
     convert_goodwill_flags(conn)
 
 
@@ -142,9 +143,37 @@ CLAIM_EVENTS = [
         re.compile(r"Total (?P<total>[\d.]+) is not under the threshold (?P<threshold>[\d.]+)\Z"),
     ),
     (
+        "claim.auto_approved_campaign",
+        re.compile(r"No flags and exactly the package of campaign (?P<campaign>\S+)\Z"),
+    ),
+    (
+        "claim.queued_not_package",
+        re.compile(r"Not the package of campaign (?P<campaign>\S+): (?P<differences>.*)\Z"),
+    ),
+    (
         "claim.request_released",
         re.compile(r"Outsourced-purchase request (?P<number>\S+) was used up by an earlier claim\Z"),
     ),
+]
+# What a campaign claim claimed beyond or short of its package, as written before keys.
+PACKAGE_DIFFERENCES = [
+    ("campaign.differs.no_campaign", re.compile(r"no campaign\Z")),
+    ("campaign.differs.labor", re.compile(r"labor other than (?P<operation>\S+)\Z")),
+    (
+        "campaign.differs.hours",
+        re.compile(r"(?P<hours>[\d.]+) hours instead of (?P<package>[\d.]+)\Z"),
+    ),
+    ("campaign.differs.parts", re.compile(r"parts other than the package\Z")),
+    ("campaign.differs.lines", re.compile(r"other lines\Z")),
+]
+CAMPAIGN_EVENTS = [
+    (
+        "campaign.vehicles_added",
+        re.compile(
+            r"(?P<n>\d+) vehicles of (?P<model>\S+) produced (?P<start>\S+) to (?P<end>\S+)\Z"
+        ),
+    ),
+    ("campaign.vehicles_imported", re.compile(r"(?P<n>\d+) vehicles added from a file\Z")),
 ]
 SUPPLIER_NOTE = re.compile(r"(?P<reason>.*?) ?\[supplier (?P<supplier>[^\]]+)\]\Z", re.DOTALL)
 
@@ -175,10 +204,38 @@ def match_claim_event(reason: str):
             params = found.groupdict()
             if "rules" in params:
                 params["rules"] = [rule.strip() for rule in params["rules"].split(",")]
+            if "differences" in params:
+                differences = match_differences(params["differences"])
+                if differences is None:
+                    return None
+                params["differences"] = differences
             return key, params, ""
     found = SUPPLIER_NOTE.match(reason)
     if found:
         return "claim.responsible_supplier", {"supplier": found["supplier"]}, found["reason"]
+    return None
+
+
+def match_differences(text: str):
+    """The package differences ("labor other than OP-1; 1.5 hours instead of 1.2") as messages
+    (portal.messages.said), or None when one of them is not the portal's."""
+    found = []
+    for part in text.split("; "):
+        for key, regex in PACKAGE_DIFFERENCES:
+            if matched := regex.match(part):
+                found.append({"key": key, "params": matched.groupdict()})
+                break
+        else:
+            return None
+    return found
+
+
+def match_campaign_event(note: str):
+    for key, regex in CAMPAIGN_EVENTS:
+        if found := regex.match(note):
+            params = found.groupdict()
+            params["n"] = int(params["n"])
+            return key, params, ""
     return None
 
 
@@ -247,6 +304,29 @@ def convert_old_part_events(conn) -> int:
     ).all()
     for row_id, action, note in rows:
         found = match_old_part_event(action, note or "")
+        if found:
+            key, params, rest = found
+            conn.execute(
+                sa.update(table)
+                .where(table.c.id == row_id)
+                .values(message_key=key, params=params, note=rest)
+            )
+            changed += 1
+    return changed
+
+
+def convert_campaign_events(conn) -> int:
+    table = _json_table(
+        "campaign_event", sa.column("action", sa.String), sa.column("note", sa.Text)
+    )
+    changed = 0
+    rows = conn.execute(
+        sa.select(table.c.id, table.c.note).where(
+            table.c.action.in_(["vehicles_added", "vehicles_imported"])
+        )
+    ).all()
+    for row_id, note in rows:
+        found = match_campaign_event(note or "")
         if found:
             key, params, rest = found
             conn.execute(
