@@ -70,9 +70,10 @@ def english_ui():
     return words_support.english_ui_strings()
 
 
-@pytest.fixture
-def written_words() -> set[str]:
-    """The codes, amounts and English phrases that appear in what people wrote."""
+@pytest.fixture(scope="module")
+def written_words(demo) -> set[str]:  # noqa: F811 - the demo fixture imported above
+    """The codes, amounts and English phrases that appear in what people wrote (read once: the
+    demo is the same for every login, each test's changes are rolled back)."""
     found: set[str] = set()
     for table in db.metadata.sorted_tables:
         columns = [
@@ -81,7 +82,7 @@ def written_words() -> set[str]:
             if c.name in WRITTEN_BY_PEOPLE and isinstance(c.type, sa.String | sa.Text)
         ]
         for column in columns:
-            for (value,) in db.session.execute(sa.select(column).distinct()):
+            for (value,) in demo.connection.execute(sa.select(column).distinct()):
                 if not value:
                     continue
                 found.update(words_support.SNAKE_CASE.findall(value))
