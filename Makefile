@@ -39,7 +39,7 @@ translations: $(STAMP)
 
 demo: install
 	$(BIN)/flask --app wsgi db upgrade
-	$(BIN)/flask --app wsgi demo
+	DEMO_URL=http://$(HOST):$(PORT) $(BIN)/flask --app wsgi demo
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 serve: install

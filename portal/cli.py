@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 
@@ -127,7 +128,8 @@ def demo_command(seed):
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for username, role, org in logins:
         click.echo(f"  {role:<9} {username:<16} {org}")
-    click.echo("Open http://127.0.0.1:5000 and sign in.")
+    # `make demo` tells the address it serves on (HOST, PORT); flask run's default otherwise.
+    click.echo(f"Open {os.environ.get('DEMO_URL', 'http://127.0.0.1:5000')} and sign in.")
 
 
 @click.command("worker")

@@ -85,6 +85,16 @@ def seeded(live_server):  # noqa: F811 - the fixture imported above
                 own_vehicle=True,
                 lines=[{"kind": "part", "part_number": "P-100", "qty": i + 1}],
             )
+        # Returned claims whose long reasons are listed on the station's home page.
+        for i in range(3):
+            factories.ClaimFactory(
+                fleet=fleet,
+                returned=True,
+                own_vehicle=True,
+                odometer_km=30000 + i,
+                reason="请补充故障件照片及仪表故障码截图后重新提交。Please attach photos of the "
+                "failed part and a screenshot of the dashboard fault codes, then resubmit.",
+            )
         db.session.commit()
         db.session.remove()
     return True
@@ -125,6 +135,12 @@ CASES = [
     ("admin", "/admin/masterdata/import", 1366, "form"),
     ("station", "/dealer/", 1366, '[data-testid="claim-list"]'),
     ("station", "/dealer/", 390, '[data-testid="claim-list"]'),
+    # Every role's home page: what needs doing today and the trend, at both widths.
+    *(
+        (who, "/", width, '[data-testid="today"]')
+        for who in ("station", "auditor", "finance", "supplier", "admin")
+        for width in (1366, 390)
+    ),
 ]
 
 
@@ -149,7 +165,9 @@ def test_the_page_fits_its_width(
         name = path.strip("/").replace("/", "-")
         save_screenshot(page, tmp_path, f"layout-{who}-{name}-{width}-{language}")
         assert measured["scroll"] <= measured["client"], f"{path} at {width}px: {measured}"
-        for table in measured["tables"]:
+        # On a phone the office roles' home tables may scroll inside their box; the page may not.
+        office_phone = path == "/" and width == 390 and who != "station"
+        for table in [] if office_phone else measured["tables"]:
             assert table["scroll"] <= table["client"], f"{path} at {width}px scrolls: {measured}"
         target = page.locator(shown).first
         box = target.bounding_box()
