@@ -197,6 +197,8 @@ def _zone() -> ZoneInfo:
 def plain(value: Any) -> Any:
     """A cell's value for a file: labels as text, times in the portal's time zone, no tzinfo
     (Excel has none), money and numbers kept as they are."""
+    if isinstance(value, enum.Enum):
+        return labels.label(value)  # a status or kind by its label, as the page shows it
     if value is None or isinstance(value, bool | int | Decimal | str):
         return value
     if isinstance(value, datetime):
@@ -205,8 +207,6 @@ def plain(value: Any) -> Any:
         return value.replace(tzinfo=None, microsecond=0)
     if isinstance(value, date):
         return value
-    if isinstance(value, enum.Enum):
-        return labels.label(value)  # a status or kind by its label, as the page shows it
     return str(value)  # a lazy label
 
 

@@ -384,3 +384,28 @@ def test_the_revision_converts_stored_rows_and_they_read_in_chinese(app, fleet, 
     with app.test_request_context(), force_locale(ZH):
         assert "¥2,500.00" in event.display_reason
         assert "部分批准" in note.text and "¥5,658.93" in note.text
+
+
+def test_an_exported_notification_list_reads_in_the_readers_language(fleet, login_as):
+    claim = ClaimFactory(
+        fleet=fleet,
+        partially_approved=True,
+        lines=[{"kind": "part", "part_number": "P-100", "qty": 60}],
+        cuts={0: {"approved_amount": Decimal("5658.93"), "reason": "partial_approval"}},
+    )
+    client = chinese(login_as("station"))
+    response = client.get("/notifications/", query_string={"export": "csv"})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    body = response.get_data().decode("utf-8")
+    assert claim.number in body and "部分批准" in body
+    assert "partially_approved" not in body and "was decided" not in body
+
+
+def test_an_enum_in_an_export_is_written_by_its_label():
+    from portal.claims.models import ClaimStatus
+    from portal.lists import plain
+
+    with force_locale(ZH):
+        assert plain(ClaimStatus.PARTIALLY_APPROVED) == "部分批准"
+    with force_locale("en"):
+        assert plain(ClaimStatus.PARTIALLY_APPROVED) == "Partially approved"
