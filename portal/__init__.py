@@ -225,7 +225,7 @@ def _register_template_helpers(app: Flask) -> None:
     def inject():
         from flask_babel import get_locale
 
-        from portal.today import needs_today, weekly_trend
+        from portal.today import needs_today, supplier_quality, weekly_trend
 
         return {
             "Role": Role,
@@ -233,4 +233,5 @@ def _register_template_helpers(app: Flask) -> None:
             "get_locale": get_locale,
             "needs_today": needs_today,
             "weekly_trend": weekly_trend,
+            "supplier_quality": supplier_quality,
         }

@@ -74,6 +74,55 @@ class Trend:
         return [(w, n, round(10 * n / top) if top else 0) for w, n in self.weeks]
 
 
+@dataclass
+class QualityTrend:
+    """A supplier's claims per 1,000 vehicles in service (C/1000), month by month (analysis)."""
+
+    months: list  # portal.analysis.documents.TrendMonth, oldest first
+
+    @property
+    def bars(self) -> list[tuple[str, float | None, int]]:
+        """(month, C/1000, height 0-10) for the bar chart."""
+        top = max((m.per_1000 or 0 for m in self.months), default=0)
+        return [
+            (m.month, m.per_1000, round(10 * (m.per_1000 or 0) / top) if top else 0)
+            for m in self.months
+        ]
+
+    @property
+    def latest(self) -> float | None:
+        return self.months[-1].per_1000 if self.months else None
+
+
+# The C/1000 trend costs two aggregate queries a month over the supplier's vehicles: computed at
+# most once per QUALITY_TREND_CACHE_SECONDS (default a quarter of an hour) per supplier and
+# process; it moves by the day, not the minute.
+_quality_cache: dict[tuple[int, date], tuple[datetime, QualityTrend]] = {}
+
+
+def supplier_quality(user: User) -> QualityTrend | None:
+    """The supplier's own C/1000 trend for its home page; None for every other role."""
+    if user.role is not Role.SUPPLIER:
+        return None
+    from portal.analysis.documents import trend
+    from portal.analysis.queries import Selection
+    from portal.masterdata.models import Supplier
+
+    today = local_today()
+    key = (user.organisation_id, today)
+    now = datetime.now(_zone())
+    ttl = timedelta(seconds=current_app.config.get("QUALITY_TREND_CACHE_SECONDS", 900))
+    cached = _quality_cache.get(key)
+    if cached and now - cached[0] < ttl:
+        return cached[1]
+    supplier = db.session.get(Supplier, user.organisation_id)
+    result = QualityTrend(trend(Selection(as_of=today, suppliers=(supplier.code,))))
+    if len(_quality_cache) > 256:
+        _quality_cache.clear()
+    _quality_cache[key] = (now, result)
+    return result
+
+
 def _zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 

@@ -93,6 +93,8 @@ def test_config(database_url: str, **extra) -> dict:
         # argon2id at its cheapest: every sign-in of the suite would otherwise pay the
         # production cost (about 0.65 s here). tests/test_auth.py checks production's default.
         "PASSWORD_HASH_PARAMETERS": argon2.profiles.CHEAPEST,
+        # Each test builds its own data: the supplier home's C/1000 trend is not kept between.
+        "QUALITY_TREND_CACHE_SECONDS": 0,
     }
     config.update(extra)
     return config

@@ -128,8 +128,43 @@ def test_the_auditor_supplier_finance_and_admin_homes_say_what_needs_them(login_
     assert 'data-today-count="open">0<' in supplier
     admin = text(login_as("admin").get("/admin/masterdata/"))
     assert 'data-today="users"' in admin
-    for home in (auditor, finance, supplier, admin):
+    for home in (auditor, finance, admin):
         assert home.count("trend-bar h") == 12
+    # The supplier's: chargebacks accepted per week and its C/1000 per month.
+    assert supplier.count("trend-bar h") == 24
+
+
+def c1000_bars(html: str) -> dict[str, str]:
+    return dict(re.findall(r'data-month="([0-9-]+)" data-c1000="([0-9.]*)"', html))
+
+
+def test_the_supplier_home_shows_its_own_c1000_month_by_month(login_as, fleet, world):
+    from datetime import date
+
+    from portal.analysis.documents import trend
+    from portal.analysis.queries import Selection
+
+    before = c1000_bars(text(login_as("supplier").get("/settlement/chargebacks")))
+    assert len(before) == 12 and all(v in ("", "0.00") for v in before.values())
+    # Another supplier's failed part does not move it; its own does.
+    ClaimFactory(
+        fleet=fleet,
+        own_vehicle=True,
+        approved=True,
+        causal_part=fleet.part_b.number,  # supplier B's
+        lines=[{"kind": "part", "part_number": fleet.part_b.number, "qty": 1}],
+    )
+    unmoved = c1000_bars(text(login_as("supplier").get("/settlement/chargebacks")))
+    assert all(v in ("", "0.00") for v in unmoved.values())
+    ClaimFactory(fleet=fleet, own_vehicle=True, approved=True)
+    after = c1000_bars(text(login_as("supplier").get("/settlement/chargebacks")))
+    expected = trend(Selection(as_of=date.today(), suppliers=(world.suppliers[0].code,)))
+    assert sum(m.claims for m in expected) == 1
+    assert after == {
+        m.month: f"{m.per_1000:.2f}" if m.per_1000 is not None else "" for m in expected
+    }
+    assert any(float(v or 0) > 0 for v in after.values())
+    assert "(C/1000)" in text(login_as("supplier").get("/settlement/chargebacks"))
 
 
 def test_the_home_page_speaks_chinese(login_as, fleet):
