@@ -76,6 +76,9 @@ def _init_extensions(app: Flask) -> None:
     # Receivers of the claim workflow's signals (an approved claim's old parts).
     from portal.oldparts import operations  # noqa: F401
 
+    # Receivers of the old-part workflow's signals (late findings and waivers: adjustments).
+    from portal.settlement import adjustments  # noqa: F401
+
 
 def _sqlite_pragmas(app: Flask) -> None:
     from sqlalchemy import event
@@ -106,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.analysis.views import bp as analysis_bp
     from portal.announcements.views import bp as announcements_bp
     from portal.api import bp as api_bp
+    from portal.auditlog.views import bp as auditlog_bp
     from portal.auth.views import bp as auth_bp
     from portal.campaigns.views import bp as campaigns_bp
     from portal.claims.views import bp as claims_bp
@@ -131,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(masterdata_bp, url_prefix="/admin/masterdata")
     app.register_blueprint(announcements_bp, url_prefix="/announcements")
     app.register_blueprint(analysis_bp, url_prefix="/analysis")
+    app.register_blueprint(auditlog_bp, url_prefix="/audit-log")
     app.register_blueprint(campaigns_bp, url_prefix="/campaigns")
     # Also gives every template `unread_notifications()`, the count behind the header's bell.
     app.register_blueprint(notifications_bp, url_prefix="/notifications")

@@ -2,6 +2,7 @@
 
 from portal.analysis.models import EarlyWarning  # noqa: F401
 from portal.announcements.models import Announcement, AnnouncementRead  # noqa: F401
+from portal.auditlog.models import AuditEntry  # noqa: F401
 from portal.auth.models import ApiToken, Role, User, UserSession  # noqa: F401
 from portal.claims.models import (  # noqa: F401
     Attachment,
@@ -42,6 +43,7 @@ from portal.oldparts.models import (  # noqa: F401
     StationCharge,
 )
 from portal.settlement.models import (  # noqa: F401
+    Adjustment,
     Chargeback,
     ChargebackEvent,
     ChargebackEvidence,

@@ -322,6 +322,35 @@ def test_settlement_pays_the_station_and_charges_the_campaigns_supplier_its_shar
     assert chargeback.amount == Decimal("305.00")
 
 
+def test_the_campaigns_supplier_is_charged_even_for_another_suppliers_part(
+    client, station, fleet, db_session
+):
+    """The campaign names who bears it: SU-B pays its 40% of a package whose part SU-A makes."""
+    campaign = CampaignFactory(
+        operation=fleet.operation,
+        hours=Decimal("1.20"),
+        package=[(fleet.part, 1)],  # P-100, made by SU-A
+        supplier=fleet.world.suppliers[1],
+        recovery_share=Decimal("0.40"),
+        vehicles=[fleet.vehicle],
+    )
+    number = submitted(station, file(station, campaign, fleet.vehicle)["number"])["number"]
+    claim = db_session.scalar(sa.select(Claim).where(Claim.number == number))
+    assert claim.approved_total_amount == Decimal("206.00")
+
+    released(api_for(client, fleet.world, "finance"))
+
+    chargebacks = db_session.scalars(
+        sa.select(Chargeback).where(Chargeback.claim_id == claim.id)
+    ).all()
+    assert [c.supplier_id for c in chargebacks] == [fleet.world.suppliers[1].id]
+    (chargeback,) = chargebacks
+    assert chargeback.recovery_share == Decimal("0.4")
+    assert chargeback.recovery_amount == Decimal("78.40")  # (100.00 + 96.00) x 40%
+    line = db_session.scalar(sa.select(StatementLine).where(StatementLine.claim_id == claim.id))
+    assert line.amount == Decimal("206.00")  # the station is paid in full
+
+
 def test_a_campaign_the_oem_bears_alone_charges_no_supplier(client, station, fleet, db_session):
     campaign = CampaignFactory(
         operation=fleet.operation, package=[(fleet.part, 1)], vehicles=[fleet.vehicle]

@@ -317,6 +317,30 @@ def test_the_remaining_vins_export_leaves_out_the_done_ones(login_as, fleet, rec
     assert sorted(r[0] for r in rows[1:]) == sorted([fleet.new_vehicle.vin, fleet.old_vehicle.vin])
 
 
+def test_the_remaining_vins_export_as_xlsx_too(login_as, fleet, recall):
+    from openpyxl import load_workbook
+
+    campaign_claim(fleet, recall, fleet.vehicle)
+    client = login_as("finance")
+    html = _text(client.get("/campaigns/RC-1"))
+    assert "/campaigns/RC-1/remaining.xlsx" in html
+    response = client.get("/campaigns/RC-1/remaining.xlsx")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[0] == ["vin", "model", "production_date", "sale_date", "station", "region"]
+    assert sorted(r[0] for r in values[1:]) == sorted(
+        [fleet.new_vehicle.vin, fleet.old_vehicle.vin]
+    )
+    assert client.get("/campaigns/RC-1/remaining.pdf").status_code == 404
+
+
+def test_a_supplier_or_a_station_may_not_export_the_remaining_vins(switching_login, recall):
+    assert switching_login("supplier").get("/campaigns/RC-1/remaining.xlsx").status_code == 403
+    assert switching_login("station").get("/campaigns/RC-1/remaining.csv").status_code == 403
+
+
 def test_the_campaign_page_reads_in_chinese(login_as, recall):
     html = _text(login_as("auditor").get("/campaigns/RC-1", headers=ZH))
     assert "召回" in html
@@ -378,16 +402,101 @@ def test_a_station_lists_its_vehicles_with_open_campaign_work_and_exports_them(
     assert fleet.old_vehicle.vin not in table  # sold by ST-B, never serviced by ST-A
 
     campaign_claim(fleet, recall, fleet.vehicle)
-    response = client.get("/campaigns/work.csv")
+    response = client.get("/campaigns/work?export=csv")
+    assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
-    assert rows[0][:3] == ["vin", "model", "campaign"]
+    assert rows[0] == ["VIN", "Model", "Campaign", "Kind", "Title", "Sale date", "Owner", "Phone"]
     assert [r[0] for r in rows[1:]] == [fleet.new_vehicle.vin]
+    vehicle = fleet.new_vehicle
+    assert rows[1][2:] == [
+        "RC-1",
+        "Recall",
+        "Oil pump may leak",
+        vehicle.sale_date.isoformat(),
+        vehicle.owner_name,
+        vehicle.owner_phone,
+    ]
+    # The first address of the CSV still answers it.
+    old = client.get("/campaigns/work.csv", follow_redirects=True)
+    assert old.get_data() == response.get_data()
+
+
+def test_the_station_work_list_exports_as_xlsx_and_sorts(login_as, fleet, recall):
+    from openpyxl import load_workbook
+
+    client = login_as("station")
+    response = client.get("/campaigns/work?export=xlsx")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[0][:3] == ["VIN", "Model", "Campaign"]
+    assert sorted(r[0] for r in values[1:]) == sorted([fleet.vehicle.vin, fleet.new_vehicle.vin])
+
+    descending = _text(client.get("/campaigns/work?sort=vin&dir=desc"))
+    vins = sorted([fleet.vehicle.vin, fleet.new_vehicle.vin], reverse=True)
+    assert descending.index(vins[0]) < descending.index(vins[1])
+    # An unknown sort falls back to the list's own order, never an error.
+    assert client.get("/campaigns/work?sort=nope&dir=sideways").status_code == 200
+
+
+def test_the_station_work_list_in_chinese_names_its_columns_in_chinese(login_as, fleet, recall):
+    response = login_as("station").get("/campaigns/work?export=csv", headers=ZH)
+    text = response.get_data().decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("VIN,车型,活动,")
+    assert ",召回," in text
+
+
+def test_the_station_work_of_one_campaign_shows_its_terms_and_only_its_vehicles(
+    login_as, fleet, recall
+):
+    other = CampaignFactory(
+        code="SC-2", service=True, operation=fleet.operation, vehicles=[fleet.vehicle]
+    )
+    client = login_as("station")
+    everything = _text(client.get("/campaigns/work"))
+    assert "SC-2" in everything and "RC-1" in everything
+    html = _text(client.get("/campaigns/work?campaign=SC-2"))
+    assert 'data-testid="work-campaign"' in html
+    table = html.split('data-testid="campaign-work"', 1)[1]
+    assert fleet.vehicle.vin in table and fleet.new_vehicle.vin not in table
+    assert "RC-1" not in table
+    assert other.title in html
+    assert client.get("/campaigns/work?campaign=NOPE").status_code == 404
 
 
 def test_another_stations_list_shows_only_its_own_vehicles(login_as, fleet, recall):
     html = _text(login_as("station_b").get("/campaigns/work"))
     assert fleet.old_vehicle.vin in html
     assert fleet.vehicle.vin not in html
+
+
+def test_one_campaigns_work_shows_a_station_only_its_own_vehicles(login_as, fleet, recall):
+    html = _text(login_as("station_b").get("/campaigns/work?campaign=RC-1"))
+    table = html.split('data-testid="campaign-work"', 1)[1]
+    assert fleet.old_vehicle.vin in table
+    assert fleet.vehicle.vin not in table and fleet.new_vehicle.vin not in table
+    # The terms stations need, never what the supplier bears.
+    terms = html.split('data-testid="work-campaign"', 1)[1].split("</section>", 1)[0]
+    assert "OP-1" in terms and "P-100" in terms
+    assert "SU-A" not in terms and "60" not in terms
+
+
+def test_a_closed_campaigns_work_link_says_it_is_closed(switching_login, fleet, recall):
+    switching_login("auditor").post("/campaigns/RC-1/close", data={"note": ""})
+    html = _text(switching_login("station").get("/campaigns/work?campaign=RC-1"))
+    assert "This campaign is closed: no work is open on it." in html
+    assert 'data-testid="campaign-work"' not in html
+
+
+def test_a_supplier_lists_its_campaigns_with_completion_and_cost(login_as, fleet, recall):
+    CampaignFactory(code="RC-OTHER", supplier=fleet.world.suppliers[1], operation=fleet.operation)
+    campaign_claim(fleet, recall, fleet.vehicle)
+    html = _text(login_as("supplier").get("/campaigns/"))
+    table = html.split('data-testid="campaigns"', 1)[1]
+    assert "RC-1" in table and "RC-OTHER" not in table
+    row = table.split("RC-1", 1)[1].split("</tr>", 1)[0]
+    assert "206.00" in row and "33.3%" in row
 
 
 def test_the_station_home_says_how_much_open_campaign_work_it_has(login_as, fleet, recall):

@@ -83,6 +83,8 @@ from portal.oldparts.models import (
 from portal.oldparts.operations import parts_in
 from portal.settlement.engine import next_month, parse_period, period_cutoff
 from portal.settlement.models import (
+    Adjustment,
+    AdjustmentKind,
     Chargeback,
     ChargebackEvent,
     ChargebackEvidence,
@@ -275,6 +277,18 @@ def test_the_parts_are_bilingual_and_cover_every_group_supplier_and_disposition(
         assert part.current_price is not None and part.current_price > 0, part.number
 
 
+def test_a_models_variant_of_a_part_fits_that_model_only_and_universal_parts_fit_all():
+    listed = 0
+    for part in all_of(Part):
+        suffix = part.number.rsplit("-", 1)[1] if "-" in part.number else None
+        if suffix in {"H9", "T5", "S7"}:
+            assert [fit.model.code for fit in part.fits] == [f"HX-{suffix}"], part.number
+            listed += 1
+        else:
+            assert part.fits == [], part.number
+    assert listed >= 100
+
+
 def test_some_parts_have_an_older_price_so_a_claim_is_priced_by_its_repair_date():
     with_history = [part for part in all_of(Part) if len(part.prices) > 1]
     assert len(with_history) >= 10
@@ -452,6 +466,11 @@ def test_a_recall_is_half_done_across_regions_and_a_service_campaign_just_opened
     assert 1 <= completion(service).done < completion(service).affected
     package = claims(Claim.auto_decision_rule == "campaign_package")
     assert package and all(c.type is ClaimType.CAMPAIGN and c.flag_mask == 0 for c in package)
+    # The recall was announced to all stations, with a link to each one's affected vehicles.
+    (announced,) = db.session.scalars(
+        sa.select(Announcement).where(Announcement.campaign_id == recall.id)
+    ).all()
+    assert announced.to_all and "H9" in announced.title
 
 
 def test_auditors_approve_cut_reject_and_return_with_reasons():
@@ -489,8 +508,9 @@ def test_partially_approved_claims_have_cut_lines_with_reason_codes_and_notes():
     } <= set(used)
 
 
-# The demo lists no part's models yet (no `part_models` data), so nothing is flagged for them.
-DEMO_FLAG_RULES = tuple(rule for rule in FLAG_RULES if rule != "part_not_for_model")
+# Every rule flags some of the demo's claims: a model's variant of a part fits that model only
+# (the demo's `part_models`), and some stations fit another model's variant.
+DEMO_FLAG_RULES = tuple(FLAG_RULES)
 
 
 def test_every_flag_rule_flags_claims_and_blocks_their_auto_approval():
@@ -883,7 +903,8 @@ def test_a_released_run_settles_its_claims_and_the_draft_holds_every_approved_cl
         assert line.amount == claim.approved_total_amount, claim.number
         if run.status is RunStatus.RELEASED:
             assert claim.status is SETTLED, claim.number
-            event = claim.events[-1]
+            # the last but adjustments made later (a late finding, a waiver)
+            event = [e for e in claim.events if not e.action.startswith("adjustment_")][-1]
             assert event.action == "settled" and event.at == run.released_at, claim.number
             assert event.user.username == "finance"
         else:
@@ -905,6 +926,15 @@ def test_a_released_run_settles_its_claims_and_the_draft_holds_every_approved_cl
     }
 
 
+def test_late_corrections_are_adjustments_on_the_draft_naming_what_they_correct():
+    adjustments = all_of(Adjustment)
+    assert {a.kind for a in adjustments} == set(AdjustmentKind)
+    for adjustment in adjustments:
+        assert adjustment.statement.run.status is RunStatus.DRAFT
+        assert adjustment.original_statement.run.status is RunStatus.RELEASED
+        assert adjustment.settled_in_run_id is None
+
+
 def test_statement_totals_are_the_sums_of_their_lines_with_vat():
     lines_of = defaultdict(list)
     for line in all_of(StatementLine):
@@ -912,15 +942,21 @@ def test_statement_totals_are_the_sums_of_their_lines_with_vat():
     chargebacks_of = defaultdict(list)
     for cb in all_of(Chargeback):
         chargebacks_of[cb.statement_id].append(cb)
+    adjustments_of = defaultdict(list)
+    for adjustment in all_of(Adjustment):
+        if adjustment.statement_id is not None:
+            adjustments_of[adjustment.statement_id].append(adjustment.amount)
     for statement in all_of(Statement):
+        adjusted = adjustments_of[statement.id]
         if statement.kind is StatementKind.STATION:
-            assert statement.line_count == len(lines_of[statement.id]) > 0, statement.number
-            assert statement.net == money_sum(lines_of[statement.id]), statement.number
+            own = lines_of[statement.id]
+            assert statement.line_count == len(own) + len(adjusted) > 0, statement.number
+            assert statement.net == money_sum(own + adjusted), statement.number
         else:
             own = chargebacks_of[statement.id]
-            assert statement.line_count == len(own) > 0, statement.number
+            assert statement.line_count == len(own) + len(adjusted) > 0, statement.number
             assert statement.net == money_sum(
-                cb.amount for cb in own if cb.status is not ChargebackStatus.WAIVED
+                [cb.amount for cb in own if cb.status is not ChargebackStatus.WAIVED] + adjusted
             ), statement.number
         assert statement.vat == round_money(statement.net * statement.run.vat_rate)
         assert statement.gross == statement.net + statement.vat, statement.number
@@ -1212,16 +1248,21 @@ def test_another_seed_gives_other_master_data(tmp_path, monkeypatch):
     assert len(other["vehicles"]) == len(loaded["vehicles"])
 
 
-def test_older_vehicles_have_contracts_and_an_approved_repair_is_covered_only_thanks_to_one():
+def test_a_few_hundred_contracts_and_approved_repairs_covered_only_thanks_to_them():
     contracts = all_of(WarrantyContract)
-    assert len({c.vehicle_id for c in contracts}) >= 10
+    assert len(contracts) >= 200
+    assert len({c.number for c in contracts}) >= 150
+    assert any(c.in_force_on(date.today()) for c in contracts)
+    assert any(c.start_date > date.today() for c in contracts)  # bought with a newer vehicle
     for contract in contracts:
         policy = contract.vehicle.model.policy_for(contract.group)
         assert policy is not None and contract.km > policy.km
         assert contract.start_date > contract.vehicle.sale_date
-    (claim,) = claims(Claim.contract_id.is_not(None))
-    assert claim.status in (ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED)
-    policy = claim.vehicle.model.policy_for(claim.causal_part.group)
-    sale = claim.vehicle.sale_date
-    assert not coverage_of(policy, sale, claim.repair_date, claim.odometer_km).in_coverage
-    assert claim.contract.in_force_on(claim.repair_date)
+    covered = claims(Claim.contract_id.is_not(None))
+    assert len(covered) >= 2
+    for claim in covered:
+        assert claim.status in (ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED)
+        policy = claim.vehicle.model.policy_for(claim.causal_part.group)
+        sale = claim.vehicle.sale_date
+        assert not coverage_of(policy, sale, claim.repair_date, claim.odometer_km).in_coverage
+        assert claim.contract.in_force_on(claim.repair_date)

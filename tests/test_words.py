@@ -243,7 +243,7 @@ def test_the_responsible_supplier_of_a_decision_is_said_not_tagged(fleet, login_
 
 
 def revision():
-    path = Path(portal.__file__).parent / "migrations/versions/0023_i18n_message_keys.py"
+    path = Path(portal.__file__).parent / "migrations/versions/0024_i18n_message_keys.py"
     spec = importlib.util.spec_from_file_location("revision_0020", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from portal.auditlog.operations import AuditKind, record
 from portal.auth.models import Role, User
 from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES, ClaimSettings, ReasonCode
 from portal.errors import DomainError, ValidationFailed
@@ -86,6 +87,14 @@ def update_claim_settings(
     settings.auto_approve_enabled = enabled
     settings.auto_approve_threshold = threshold.quantize(CENT)
     settings.blocking_rules = rules
+    if changes:
+        record(
+            AuditKind.SETTINGS_CHANGED,
+            user,
+            subject="claim_settings",
+            before={"auto_approve": before[0], "threshold": before[1], "blocking_rules": before[2]},
+            after={"auto_approve": enabled, "threshold": threshold, "blocking_rules": rules},
+        )
     db.session.flush()
     log.info(
         "claim settings saved by %s (id %s): %s",
@@ -120,6 +129,14 @@ def update_decision_target(user: User, days: int | None) -> None:
     before = settings.decision_target_days
     settings.decision_target_days = days
     db.session.flush()
+    if before != days:
+        record(
+            AuditKind.SETTINGS_CHANGED,
+            user,
+            subject="decision_target_days",
+            before={"decision_target_days": before},
+            after={"decision_target_days": days},
+        )
     log.info(
         "decision target saved by %s (id %s): %s -> %s working days",
         user.username,
@@ -172,6 +189,12 @@ def add_reason_code(user: User, code: str, label_en: str, label_zh: str) -> Reas
             str(_l("The reason code was not added.")),
             {"code": str(_l("%(code)s exists already", code=code))},
         ) from None
+    record(
+        AuditKind.REASON_CODE_CHANGED,
+        user,
+        subject=code,
+        after={"label_en": label_en, "label_zh": label_zh, "active": True},
+    )
     log.info("reason code %s added by %s (id %s)", code, user.username, user.id)
     return reason_code
 
@@ -185,6 +208,13 @@ def edit_reason_code(user: User, reason_code: ReasonCode, label_en: str, label_z
         raise ValidationFailed(str(_l("The reason code was not saved.")), errors)
     before = (reason_code.label_en, reason_code.label_zh)
     reason_code.label_en, reason_code.label_zh = label_en, label_zh
+    record(
+        AuditKind.REASON_CODE_CHANGED,
+        user,
+        subject=reason_code.code,
+        before={"label_en": before[0], "label_zh": before[1]},
+        after={"label_en": label_en, "label_zh": label_zh},
+    )
     db.session.flush()
     log.info(
         "reason code %s relabelled by %s (id %s): %r -> %r",
@@ -201,6 +231,13 @@ def set_reason_code_active(user: User, reason_code: ReasonCode, active: bool) ->
     and a deactivated code is refused in new decisions (`decide_claim` takes active codes only).
     """
     _require_admin(user)
+    record(
+        AuditKind.REASON_CODE_CHANGED,
+        user,
+        subject=reason_code.code,
+        before={"active": reason_code.active},
+        after={"active": active},
+    )
     reason_code.active = active
     db.session.flush()
     log.info(
@@ -239,6 +276,13 @@ def update_settlement_settings(user: User, *, vat_percent: Decimal | None) -> li
     changes = []
     if settings.vat_rate != rate:
         changes.append(f"vat_rate {settings.vat_rate:.6f} -> {rate:.6f}")
+        record(
+            AuditKind.SETTINGS_CHANGED,
+            user,
+            subject="vat_rate",
+            before={"vat_rate": settings.vat_rate},
+            after={"vat_rate": rate},
+        )
     settings.vat_rate = rate
     db.session.flush()
     log.info(

@@ -66,6 +66,7 @@ def user_new():
                 form.password.data,
                 full_name=form.full_name.data or "",
                 email=form.email.data or None,
+                acting=current_user,
             )
         flash(_("User %(name)s created.", name=user.username), "success")
         return redirect(url_for("admin.users"))
@@ -106,7 +107,7 @@ def user_password(user_id: int):
             return render_template("admin/password_form.html", form=form, user=user)
 
         with invalid_renders(refused):
-            operations.reset_password(user, form.password.data)
+            operations.reset_password(user, form.password.data, acting=current_user)
         flash(
             _(
                 "The password of %(name)s was reset; their other sessions are signed out.",

@@ -72,10 +72,14 @@ def _y_axis(top: float, plot_h: float) -> list[str]:
     return parts
 
 
-def bar_chart(bars: Sequence[Bar], label: str, testid: str = "chart") -> Markup:
-    """Vertical bars, each a link to its claims when it has an `href`."""
+def bar_chart(
+    bars: Sequence[Bar], label: str, testid: str = "chart", top: float | None = None
+) -> Markup:
+    """Vertical bars, each a link to its claims when it has an `href`; the axis runs to `top`
+    when given (100 for shares in percent), else to a round number above the highest bar."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top = _nice_top(max((b.value for b in bars), default=0))
+    highest = max((b.value for b in bars), default=0)
+    top = top if top is not None and top >= highest else _nice_top(highest)
     body = _y_axis(top, plot_h)
     slot = plot_w / max(len(bars), 1)
     every = max(1, math.ceil(len(bars) / 16))

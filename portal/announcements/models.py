@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.auth.models import User
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
+from portal.masterdata.campaigns import Campaign
 from portal.masterdata.models import Station
 
 announcement_station = sa.Table(
@@ -36,8 +37,14 @@ class Announcement(db.Model):
     attachment_filename: Mapped[str | None] = mapped_column(sa.String(255))
     attachment_stored_name: Mapped[str | None] = mapped_column(sa.String(64))
     attachment_content_type: Mapped[str | None] = mapped_column(sa.String(64))
+    campaign_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("campaign.id", ondelete="SET NULL"),
+        index=True,
+        comment="the recall or service campaign it announces (its page is linked)",
+    )
 
     published_by: Mapped[User] = relationship()
+    campaign: Mapped[Campaign | None] = relationship()
     stations: Mapped[list[Station]] = relationship(secondary=announcement_station)
     reads: Mapped[list[AnnouncementRead]] = relationship(
         back_populates="announcement", cascade="all, delete-orphan"

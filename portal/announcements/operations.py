@@ -28,6 +28,7 @@ from portal.auth.models import Role, User
 from portal.claims import attachments
 from portal.errors import DomainError, NotFound, ValidationFailed
 from portal.extensions import db
+from portal.masterdata.campaigns import Campaign
 from portal.masterdata.models import Station
 from portal.messages import define
 from portal.notifications.operations import mark_read_by_link, notify_organisation
@@ -101,8 +102,10 @@ def publish(
     region_names: list[str] | None = None,
     station_codes: list[str] | None = None,
     upload: Upload | None = None,
+    campaign: Campaign | None = None,
 ) -> Announcement:
-    """Create the announcement and notify every user of the stations it goes to."""
+    """Create the announcement and notify every user of the stations it goes to. An
+    announcement of a recall or service campaign names it (`campaign`): it links to it."""
     if not can_publish(user):
         raise DomainError(str(_l("Only auditors publish announcements.")))
     errors: dict[str, str] = {}
@@ -123,6 +126,7 @@ def publish(
         to_all=audience is Audience.ALL,
         published_by=user,
         stations=stations or [],
+        campaign=campaign,
     )
     if upload is not None and kind is not None:
         content_type, ext = kind
@@ -136,6 +140,16 @@ def publish(
     for station in targets:
         notify_organisation(station.id, ANNOUNCED, {"title": title}, link_of(announcement))
     return announcement
+
+
+def announcement_of(campaign: Campaign) -> Announcement | None:
+    """The announcement published for `campaign`, if any (the first one)."""
+    return db.session.scalar(
+        sa.select(Announcement)
+        .where(Announcement.campaign_id == campaign.id)
+        .order_by(Announcement.id)
+        .limit(1)
+    )
 
 
 def _audience_stations(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from portal.api import (  # noqa: F401  (they register routes)
     analysis,
+    auditlog,
     auth,
     campaigns,
     claims,

@@ -55,9 +55,10 @@ def load_claim(number: str, user: User) -> ClaimRecord:
     return claim
 
 
-def claim_response(claim: ClaimRecord, status: int = 200, **headers):
-    """The claim as `GET` shows it, with its revision's ETag (what a PATCH names in If-Match)."""
-    response = jsonify(dump(Claim.of(claim)))
+def claim_response(claim: ClaimRecord, user: User, status: int = 200, **headers):
+    """The claim as `GET` shows it to `user`, with its revision's ETag (what a PATCH names in
+    If-Match)."""
+    response = jsonify(dump(Claim.of(claim, user)))
     response.status_code = status
     response.headers.update(headers)
     response.headers["ETag"] = claim.etag
@@ -132,7 +133,7 @@ def create_claim(user: User, body: ClaimCreate):
     Unknown references (fault code, part, operation, shipper) are refused at once (422).
     """
     claim = ops.create_claim(user, body)
-    return claim_response(claim, 201, Location=url_for("api.get_claim", number=claim.number))
+    return claim_response(claim, user, 201, Location=url_for("api.get_claim", number=claim.number))
 
 
 @bp.route("/claims/<number>", methods=["GET"])
@@ -143,7 +144,7 @@ def get_claim(user: User, number: str):
 
     The owner station sees its drafts; auditor and finance every submitted claim.
     """
-    return claim_response(load_claim(number, user))
+    return claim_response(load_claim(number, user), user)
 
 
 @bp.route("/claims/<number>", methods=["PATCH"])
@@ -166,7 +167,7 @@ def update_claim(user: User, number: str, body: ClaimUpdate):
     revision = expected_revision(claim, body.revision)
     body.type = body.type or claim.type  # the type may be left out; it cannot change
     ops.update_claim(claim, user, body, expected_revision=revision)
-    return claim_response(claim)
+    return claim_response(claim, user)
 
 
 @bp.route("/claims/<number>/submit", methods=["POST"])
@@ -179,7 +180,7 @@ def submit_claim(user: User, number: str):
     """
     claim = load_claim(number, user)
     ops.submit_claim(claim, user)
-    return claim_response(claim)
+    return claim_response(claim, user)
 
 
 @bp.route("/claims/<number>/comments", methods=["POST"])

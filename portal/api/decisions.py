@@ -34,7 +34,7 @@ def decide(user: User, number: str, body: Decision):
     """
     claim = load_claim(number, user)
     decide_claim(claim.id, user, body)
-    return claim_response(claim)
+    return claim_response(claim, user)
 
 
 @bp.route("/reason-codes", methods=["GET"])

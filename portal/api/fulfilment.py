@@ -46,7 +46,7 @@ def ship_emergency_part(user: User, number: str, body: Shipment):
     """
     claim = load_claim(number, user)
     fulfilment.ship_emergency_part(claim, user, body.carrier, body.tracking_no, body.freight_amount)
-    return claim_response(claim)
+    return claim_response(claim, user)
 
 
 @bp.route("/claims/<number>/receipt", methods=["POST"])
@@ -56,4 +56,4 @@ def confirm_receipt(user: User, number: str):
     """The requesting station confirms it received the part (empty body)."""
     claim = load_claim(number, user)
     fulfilment.confirm_receipt(claim, user)
-    return claim_response(claim)
+    return claim_response(claim, user)

@@ -27,9 +27,11 @@ from pydantic_core import PydanticCustomError
 
 from portal import fields as f
 from portal.analysis.queries import API_GROUPS
+from portal.auditlog.operations import AuditKind
 from portal.auth.models import Role, User
 from portal.campaigns import queries as campaign_queries
 from portal.claims import campaign as campaign_work
+from portal.claims import labels as claim_labels
 from portal.claims.models import Attachment as AttachmentRecord
 from portal.claims.models import Claim as ClaimRecord
 from portal.claims.models import ClaimComment as CommentRecord
@@ -476,7 +478,7 @@ class Claim(ClaimSummary):
     attachments: list[Attachment]
 
     @classmethod
-    def of(cls, claim: ClaimRecord) -> Claim:
+    def of(cls, claim: ClaimRecord, viewer: User | None = None) -> Claim:
         approved = claim.approved_total_amount is not None
         return cls(
             **cls.fields_of(claim),
@@ -553,6 +555,12 @@ class Claim(ClaimSummary):
                     version=e.version,
                 )
                 for e in claim.events
+                # the supplier's money (its credits, statements) is not the station's to read
+                if not (
+                    viewer is not None
+                    and viewer.role is Role.STATION
+                    and e.action in claim_labels.SUPPLIER_EVENTS
+                )
             ],
             versions=[
                 Version(
@@ -898,7 +906,7 @@ class StatementLine(Answer):
 
     id: int = Field(
         description="the statement line's id; on a supplier statement the chargeback's id "
-        "(POST /chargebacks/{id}/...)"
+        "(POST /chargebacks/{id}/...); of an `adjustment` line, the adjustment's id"
     )
     claim_number: str
     description: str
@@ -907,7 +915,11 @@ class StatementLine(Answer):
         description="a station line: the statement's status; a chargeback: open, accepted, "
         "disputed, upheld or waived (a waived line is not in the net)"
     )
-    kind: f.words(*(k.value for k in StatementLineKind), "chargeback")
+    kind: f.words(*(k.value for k in StatementLineKind), "chargeback", "adjustment") = Field(
+        description="`adjustment`: a correction of a statement already released (a late "
+        "inspection finding credits the supplier, a late waiver the station); its description "
+        "names the statement it corrects"
+    )
 
 
 class Statement(StatementSummary):
@@ -1177,6 +1189,48 @@ class Reliability(Answer):
     average_cost: Money | None
     forecast: list[ForecastMonth]
     nevada: list[NevadaRow]
+
+
+# -- audit log -------------------------------------------------------------------------------------
+
+
+class AuditLogQuery(Page):
+    kind: f.choice(AuditKind) | None = None
+    actor: f.text(80, description="part of the acting user's name") = ""
+    claim: f.text(40, upper=True, description="a claim number") = ""
+    run: f.whole(1, description="a settlement run's id") = None
+    from_date: f.day(description="entries on or after this local day") = None
+    to_date: f.day(description="entries on or before this local day") = None
+
+
+class AuditLogEntry(Answer):
+    """One entry: who (null for the system), when, what, on what, amounts before and after."""
+
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_serialization_defaults_required=True
+    )
+
+    id: int
+    at: Moment
+    actor: str = Field(validation_alias="actor_name")
+    role: str = Field(validation_alias="actor_role")
+    kind: f.words(*(k.value for k in AuditKind))
+    subject: str
+    claim_number: str | None
+    run_id: int | None
+    statement_id: int | None
+    amount_before: Money | None
+    amount_after: Money | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    note: str
+
+
+class AuditLogList(Answer):
+    items: list[AuditLogEntry]
+    page: int
+    per_page: int
+    total: int
 
 
 # -- campaigns -------------------------------------------------------------------------------------

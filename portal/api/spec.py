@@ -360,6 +360,7 @@ def build_document() -> dict[str, Any]:
                 "fulfilment",
                 "old-parts",
                 "settlement",
+                "audit-log",
                 "campaigns",
                 "meta",
             )

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 
+from portal.auditlog.operations import AuditKind, record
 from portal.auth.models import Role, User
 from portal.auth.sessions import end_all_sessions
 from portal.errors import ValidationFailed
@@ -116,6 +117,7 @@ def create_user(
     *,
     full_name: str = "",
     email: str | None = None,
+    acting: User | None = None,
 ) -> User:
     """A new active user of `role` in the organisation `org_code`.
 
@@ -156,22 +158,37 @@ def create_user(
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
+    record(
+        AuditKind.USER_CHANGED,
+        acting,
+        subject=username,
+        after={"created": True, "role": role, "org": org.code, "active": True},
+    )
     return user
 
 
-def reset_password(user: User, password: str) -> None:
+def reset_password(user: User, password: str, *, acting: User | None = None) -> None:
     """A new password for `user` (refused when weak); every session of the user is signed out."""
     problem = password_problem(password, user.username, user.full_name, user.email)
     if problem:
         raise ValidationFailed(problem, {"password": problem})
     user.set_password(password)
     end_all_sessions(user)
+    record(AuditKind.USER_CHANGED, acting, subject=user.username, after={"password": "reset"})
 
 
 def set_active(user: User, active: bool, *, acting: User | None = None) -> None:
     """Enable or disable `user`; disabling signs out every session of the user."""
     if acting is not None and acting.id == user.id and not active:
         raise ValidationFailed(str(_l("You cannot disable your own account.")))
+    if user.active != active:
+        record(
+            AuditKind.USER_CHANGED,
+            acting,
+            subject=user.username,
+            before={"active": user.active},
+            after={"active": active},
+        )
     user.active = active
     if not active:
         end_all_sessions(user)

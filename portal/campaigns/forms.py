@@ -7,7 +7,15 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DateField, DecimalField, SelectChoice, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -113,6 +121,35 @@ class CampaignForm(FlaskForm):
                 "recovery_share": campaign.recovery_share if campaign.supplier else None,
             }
         )
+
+
+class OpenCampaignForm(CampaignForm):
+    """Opening a campaign can announce it to every station at once (信息发布)."""
+
+    announce = BooleanField(
+        _l("Announce it to all stations"),
+        description=_l(
+            "Publishes an announcement with the campaign's work and a link to each station's "
+            "own affected vehicles."
+        ),
+    )
+    announcement_note = TextAreaField(
+        _l("A word to the stations"),
+        description=_l("Optional: added below the campaign's terms in the announcement."),
+        validators=[Length(max=5000)],
+        render_kw={"rows": 3},
+    )
+
+
+class AnnounceForm(FlaskForm):
+    """Announce a campaign already open to every station (after its vehicles are chosen)."""
+
+    note = TextAreaField(
+        _l("A word to the stations"),
+        description=_l("Optional: added below the campaign's terms in the announcement."),
+        validators=[Length(max=5000)],
+        render_kw={"rows": 2},
+    )
 
 
 class VehicleRangeForm(FlaskForm):

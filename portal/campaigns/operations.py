@@ -12,6 +12,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from portal.auditlog.operations import AuditKind, record
 from portal.auth.models import Role, User
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
@@ -100,6 +101,30 @@ def _event(
     db.session.add(event)
 
 
+def terms_of(campaign: Campaign) -> dict:
+    """The campaign's terms as the audit log keeps them (who pays what for which work)."""
+    return {
+        "title": campaign.title,
+        "kind": campaign.kind,
+        "status": campaign.status,
+        "start_date": campaign.start_date,
+        "end_date": campaign.end_date,
+        "operation": campaign.operation.code if campaign.operation else None,
+        "hours": campaign.hours,
+        "supplier": campaign.supplier.code if campaign.supplier else None,
+        "recovery_share": campaign.recovery_share,
+        "parts": sorted(f"{item.part.number} x {item.qty}" for item in campaign.parts),
+    }
+
+
+def _audit(kind: AuditKind, campaign: Campaign, user: User, before: dict | None, note="") -> None:
+    after = terms_of(campaign)
+    if before is not None:
+        changed = [k for k in after if after[k] != before.get(k)]
+        before, after = {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
+    record(kind, user, subject=f"campaign {campaign.code}", before=before, after=after, note=note)
+
+
 def _require_manager(user: User) -> None:
     if not can_manage(user):
         raise DomainError(str(_l("Only auditors and admins manage campaigns.")))
@@ -172,16 +197,64 @@ def open_campaign(user: User, data: CampaignInput) -> Campaign:
     db.session.add(campaign)
     _event(campaign, user, "opened")
     db.session.flush()
+    _audit(AuditKind.CAMPAIGN_OPENED, campaign, user, None)
     return campaign
 
 
 def edit_campaign(campaign: Campaign, user: User, data: CampaignInput) -> Campaign:
     """Change a campaign's terms (its code stays). A claim already filed keeps its lines."""
     _require_manager(user)
+    before = terms_of(campaign)
     _apply(campaign, data)
     _event(campaign, user, "edited")
     db.session.flush()
+    _audit(AuditKind.CAMPAIGN_EDITED, campaign, user, before)
     return campaign
+
+
+def announcement_text(campaign: Campaign, note: str = "") -> tuple[str, str]:
+    """The title and text of the announcement that tells every station of a new campaign
+    (in the publisher's language): what it is, from when, its work, and `note`."""
+    kind = _l("Recall") if campaign.is_recall else _l("Service campaign")
+    heading = str(
+        _l("%(kind)s %(code)s: %(title)s", kind=kind, code=campaign.code, title=campaign.title)
+    )
+    if campaign.end_date is None:
+        dates = _l("Open from %(start)s.", start=campaign.start_date.isoformat())
+    else:
+        dates = _l(
+            "Open from %(start)s to %(end)s.",
+            start=campaign.start_date.isoformat(),
+            end=campaign.end_date.isoformat(),
+        )
+    parts = "; ".join(f"{p.part.number} {p.part.name} × {p.qty}" for p in campaign.parts)
+    lines = [
+        heading,
+        str(dates),
+        str(
+            _l(
+                "The work: %(operation)s %(description)s, %(hours)s hours.",
+                operation=campaign.operation.code,
+                description=campaign.operation.description,
+                hours=campaign.hours,
+            )
+        ),
+    ]
+    if parts:
+        lines.append(str(_l("Parts: %(parts)s.", parts=parts)))
+    lines.append(
+        str(
+            _l(
+                "Look up the VIN of every vehicle that drives in: an affected vehicle shows the "
+                "campaign, and its claim is filled with the work. Your own affected vehicles are "
+                "listed under Campaign work: call their owners in."
+            )
+        )
+    )
+    note = (note or "").strip()
+    if note:
+        lines += ["", note]
+    return heading[:200], "\n".join(lines)
 
 
 def close_campaign(campaign: Campaign, user: User, note: str = "") -> Campaign:
@@ -189,11 +262,13 @@ def close_campaign(campaign: Campaign, user: User, note: str = "") -> Campaign:
     _require_manager(user)
     if campaign.status is CampaignStatus.CLOSED:
         raise Conflict(str(_l("Campaign %(code)s is closed already.", code=campaign.code)))
+    before = terms_of(campaign)
     campaign.status = CampaignStatus.CLOSED
     campaign.closed_at = utcnow()
     campaign.closed_by = user
     _event(campaign, user, "closed", note)
     db.session.flush()
+    _audit(AuditKind.CAMPAIGN_CLOSED, campaign, user, before, note)
     return campaign
 
 
@@ -231,6 +306,17 @@ def add_vehicles_produced(
             {"n": added, "model": model.code, "start": produced_from, "end": produced_to},
         ),
     )
+    record(
+        AuditKind.CAMPAIGN_VEHICLES_ADDED,
+        user,
+        subject=f"campaign {campaign.code}",
+        after={
+            "added": added,
+            "model": model.code,
+            "produced_from": produced_from,
+            "produced_to": produced_to,
+        },
+    )
     db.session.flush()
     return added
 
@@ -238,4 +324,10 @@ def add_vehicles_produced(
 def record_vehicle_import(campaign: Campaign, user: User, created: int) -> None:
     """The audit entry of a `campaign_vehicles` file uploaded on the campaign's page."""
     _event(campaign, user, "vehicles_imported", message=(VEHICLES_IMPORTED, {"n": created}))
+    record(
+        AuditKind.CAMPAIGN_VEHICLES_ADDED,
+        user,
+        subject=f"campaign {campaign.code}",
+        after={"added": created, "from": "file"},
+    )
     db.session.flush()

@@ -8,35 +8,39 @@ calls one operation; `page_action` commits once, or rolls back and answers a ref
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
+from portal.analysis import charts
+from portal.announcements import operations as announcements
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.campaigns import operations, queries
 from portal.campaigns.forms import (
     KIND_LABELS,
+    AnnounceForm,
     CampaignForm,
     CloseForm,
+    OpenCampaignForm,
     VehicleFileForm,
     VehicleRangeForm,
 )
+from portal.campaigns.lists import STATION_WORK
 from portal.claims import campaign as campaign_work
 from portal.claims import labels
 from portal.claims.models import Claim
 from portal.claims.rules import last_known_odometer
-from portal.errors import DomainError
+from portal.errors import Conflict, DomainError
 from portal.extensions import db
+from portal.lists import table_response
 from portal.masterdata import importer
-from portal.masterdata.campaigns import Campaign, CampaignStatus
+from portal.masterdata.campaigns import Campaign, CampaignStatus, CampaignVehicle
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import Vehicle
 from portal.masterdata.vin import vin_error
@@ -55,6 +59,7 @@ EVENT_LABELS = {
 VIEWERS = (Role.AUDITOR, Role.ADMIN, Role.FINANCE, Role.SUPPLIER)
 MANAGERS = operations.MANAGERS
 PER_PAGE = 25
+WORK_PER_PAGE = 50
 
 
 @bp.app_context_processor
@@ -68,17 +73,6 @@ def load_campaign(code: str) -> Campaign:
     if campaign is None or not operations.can_view(campaign, current_user):
         abort(404)
     return campaign
-
-
-def _csv(rows: list[list], filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(rows)
-    return Response(
-        ("\ufeff" + buffer.getvalue()).encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
-    )
 
 
 # -- the list and the page -------------------------------------------------------------------
@@ -122,13 +116,62 @@ def detail(code: str):
     return _detail_page(campaign, claims=claims)
 
 
+def _over_time_chart(points: list[queries.CompletionPoint]):
+    """Completion over time: one bar per week (or month), the share of vehicles done by its end."""
+    if not points:
+        return None
+    bars = [
+        charts.Bar(
+            label=point.start.isoformat(),
+            value=float(point.percent_done),
+            title=_(
+                "By %(day)s: %(done)d of %(affected)d vehicles done (%(percent)s%%)",
+                day=point.end.isoformat(),
+                done=point.done,
+                affected=point.affected,
+                percent=point.percent_done,
+            ),
+        )
+        for point in points
+    ]
+    return charts.bar_chart(
+        bars, _("Share of the vehicles done, over time (%)"), "completion-over-time", top=100
+    )
+
+
+def _region_chart(rows: list[queries.CompletionRow]):
+    if not rows:
+        return None
+    bars = [
+        charts.Bar(
+            label=row.key or _("No station"),
+            value=float(row.completion.percent_done),
+            title=_(
+                "%(region)s: %(done)d of %(affected)d vehicles done (%(percent)s%%)",
+                region=row.key or _("No station"),
+                done=row.completion.done,
+                affected=row.completion.affected,
+                percent=row.completion.percent_done,
+            ),
+        )
+        for row in rows
+    ]
+    return charts.bar_chart(bars, _("Share done by region (%)"), "completion-by-region", top=100)
+
+
 def _detail_page(campaign: Campaign, status: int = 200, **forms):
     manage = operations.can_manage(current_user)
+    over_time = queries.completion_over_time(campaign)
+    by_region = queries.completion_by(campaign, "region")
     return render_template(
         "campaigns/detail.html",
         campaign=campaign,
         completion=queries.completion(campaign),
-        by_region=queries.completion_by(campaign, "region"),
+        over_time=over_time,
+        over_time_chart=_over_time_chart(over_time),
+        region_chart=_region_chart(by_region),
+        work_by_station=queries.work_by_station(campaign),
+        by_region=by_region,
         by_station=queries.completion_by(campaign, "station"),
         claims=forms.pop("claims", None),
         oem=current_user.role is not Role.SUPPLIER,
@@ -136,34 +179,37 @@ def _detail_page(campaign: Campaign, status: int = 200, **forms):
         range_form=forms.get("range_form") or VehicleRangeForm(formdata=None),
         file_form=forms.get("file_form") or VehicleFileForm(formdata=None),
         close_form=CloseForm(formdata=None),
+        announce_form=AnnounceForm(formdata=None),
+        announcement=announcements.announcement_of(campaign),
+        can_announce=announcements.can_publish(current_user),
         import_errors=forms.get("import_errors") or [],
         status_labels=labels.STATUS_LABELS,
         event_labels=EVENT_LABELS,
     ), status
 
 
-@bp.route("/<code>/remaining.csv")
+@bp.route("/<code>/remaining.<any(csv, xlsx):fmt>")
 @role_required(Role.AUDITOR, Role.ADMIN, Role.FINANCE)
-def remaining_csv(code: str):
-    """The vehicles whose campaign work is still to do: VIN, model, dates, selling station."""
+def remaining_vins(code: str, fmt: str):
+    """The vehicles whose campaign work is still to do: VIN, model, dates, selling station and
+    its region, as CSV or XLSX."""
     campaign = load_campaign(code)
     stmt = queries.remaining_vehicles(campaign).options(
         joinedload(Vehicle.model), joinedload(Vehicle.selling_station)
     )
-    rows = [["vin", "model", "production_date", "sale_date", "station", "region"]]
-    for vehicle in db.session.scalars(stmt):
-        station = vehicle.selling_station
-        rows.append(
-            [
-                vehicle.vin,
-                vehicle.model.code,
-                vehicle.production_date.isoformat(),
-                vehicle.sale_date.isoformat(),
-                station.code if station else "",
-                station.region if station else "",
-            ]
-        )
-    return _csv(rows, f"{campaign.code}-remaining.csv")
+    headings = ["vin", "model", "production_date", "sale_date", "station", "region"]
+    rows = (
+        [
+            vehicle.vin,
+            vehicle.model.code,
+            vehicle.production_date,
+            vehicle.sale_date,
+            vehicle.selling_station.code if vehicle.selling_station else "",
+            vehicle.selling_station.region if vehicle.selling_station else "",
+        ]
+        for vehicle in db.session.scalars(stmt)
+    )
+    return table_response(fmt, f"{campaign.code}-remaining", headings, rows)
 
 
 # -- opening, editing, closing, vehicles ------------------------------------------------------
@@ -178,14 +224,34 @@ def _detail_url(code: str) -> str:
 @page_action
 def new():
     if request.method == "GET":
-        return _form_page(CampaignForm(formdata=None, data={"start_date": date.today()}), None)
-    form = CampaignForm()
+        return _form_page(_open_form(formdata=None, data={"start_date": date.today()}), None)
+    form = _open_form()
     if not form.validate_on_submit():
         return _form_page(form, None, 422)
     with invalid_renders(lambda exc: _form_page(_placed(form, exc), None, 422)):
         campaign = operations.open_campaign(current_user, form.campaign_input())
+        if getattr(form, "announce", None) is not None and form.announce.data:
+            title, body = operations.announcement_text(campaign, form.announcement_note.data)
+            announcements.publish(
+                current_user,
+                title=title,
+                body=body,
+                audience=announcements.Audience.ALL,
+                campaign=campaign,
+            )
+            flash(_("The campaign was announced to all stations."), "success")
     flash(_("Campaign %(code)s is open; choose its vehicles now.", code=campaign.code), "success")
     return redirect(_detail_url(campaign.code))
+
+
+def _open_form(**kwargs) -> CampaignForm:
+    """The form to open a campaign; with the announcement option for those who publish
+    announcements (auditors)."""
+    form = OpenCampaignForm(**kwargs)
+    if not announcements.can_publish(current_user):
+        del form.announce
+        del form.announcement_note
+    return form
 
 
 @bp.route("/<code>/edit", methods=["GET", "POST"])
@@ -230,6 +296,31 @@ def close(code: str):
         abort(400)
     operations.close_campaign(campaign, current_user, form.note.data or "")
     flash(_("Campaign %(code)s is closed.", code=campaign.code), "success")
+    return redirect(_detail_url(code))
+
+
+@bp.route("/<code>/announce", methods=["POST"])
+@role_required(*announcements.PUBLISHERS)
+@page_action(back=_detail_url)
+def announce(code: str):
+    """Announce an open campaign to all stations (once), say after its vehicles are chosen."""
+    campaign = load_campaign(code)
+    form = AnnounceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if campaign.status is not CampaignStatus.OPEN:
+        raise Conflict(_("Campaign %(code)s is closed: it is not announced.", code=code))
+    if announcements.announcement_of(campaign) is not None:
+        raise Conflict(_("Campaign %(code)s was announced already.", code=code))
+    title, body = operations.announcement_text(campaign, form.note.data or "")
+    announcements.publish(
+        current_user,
+        title=title,
+        body=body,
+        audience=announcements.Audience.ALL,
+        campaign=campaign,
+    )
+    flash(_("The campaign was announced to all stations."), "success")
     return redirect(_detail_url(code))
 
 
@@ -314,33 +405,35 @@ def vin_lookup():
     ), status
 
 
-def _station_work():
-    return db.session.execute(
-        queries.station_open_work(current_user.organisation_id).options(selectinload(Vehicle.model))
-    ).all()
-
-
 @bp.route("/work")
 @role_required(Role.STATION)
 def station_work():
-    """The station's own vehicles (sold or serviced by it) with open campaign work."""
-    return render_template("campaigns/station_work.html", rows=_station_work())
+    """The station's own vehicles (sold or serviced by it) with open campaign work, of every
+    open campaign or of one (`?campaign=CODE`, the link of a campaign's announcement); sorted
+    by any column, exported as CSV or XLSX (`?export=csv|xlsx`)."""
+    code = request.args.get("campaign", "").strip()
+    campaign = None
+    if code:
+        campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code[:32]))
+        if campaign is None:
+            abort(404)
+    stmt = queries.station_open_work(
+        current_user.organisation_id, campaign_id=campaign.id if campaign else None
+    )
+    shown = STATION_WORK.shown(request.args)
+    stmt = shown.order(stmt).options(
+        joinedload(CampaignVehicle.vehicle).joinedload(Vehicle.model),
+        joinedload(CampaignVehicle.campaign),
+    )
+    if shown.export_format:
+        name = f"campaign-work-{campaign.code}" if campaign else "campaign-work"
+        return STATION_WORK.export(stmt, shown.export_format, name)
+    page = db.paginate(stmt, per_page=WORK_PER_PAGE, error_out=False)
+    return render_template("campaigns/station_work.html", page=page, shown=shown, campaign=campaign)
 
 
 @bp.route("/work.csv")
 @role_required(Role.STATION)
 def station_work_csv():
-    rows = [["vin", "model", "campaign", "kind", "title", "owner_name", "owner_phone"]]
-    for vehicle, campaign in _station_work():
-        rows.append(
-            [
-                vehicle.vin,
-                vehicle.model.code,
-                campaign.code,
-                campaign.kind.value,
-                campaign.title,
-                vehicle.owner_name,
-                vehicle.owner_phone,
-            ]
-        )
-    return _csv(rows, "campaign-work.csv")
+    """The list's CSV under its first address."""
+    return redirect(url_for("campaigns.station_work", export="csv"))

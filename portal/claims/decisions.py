@@ -17,12 +17,14 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
 from portal import fields as f
+from portal.auditlog.operations import AuditKind, record
 from portal.auth.models import Role, User
 from portal.claims import preauth, pricing
 from portal.claims.models import Claim, ClaimStatus, ClaimType, LineKind, ReasonCode
 from portal.claims.operations import (
     _set_validity,
     _transition,
+    audit_decision,
     default_supplier,
     lock_claim,
     return_claim,
@@ -129,6 +131,15 @@ def decide_claim(claim_id: int, user: User, decision: Decision, today: date | No
     today = today or date.today()
     if decision.action == "return":
         return_claim(claim, user, decision.reason)
+        record(
+            AuditKind.CLAIM_DECIDED,
+            user,
+            subject=claim.type.value,
+            claim_number=claim.number,
+            amount_before=claim.total_amount,
+            after={"status": claim.status, "version": claim.version},
+            note=decision.reason,
+        )
         _tell_station(claim, RETURNED, {"number": claim.number, "reason": decision.reason})
         return claim
     # Every problem of the decision is named at once: the supplier's, the reason's, each line's.
@@ -265,6 +276,7 @@ def _finish(
     if supplier is not None:
         message = (RESPONSIBLE_SUPPLIER, {"supplier": f"{supplier.code} {supplier.name}"})
     _transition(claim, user, status, status.value, reason, message)
+    audit_decision(claim, user, AuditKind.CLAIM_DECIDED, reason)
 
 
 def _tell_station(claim: Claim, key: str, params: dict) -> None:

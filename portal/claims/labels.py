@@ -123,7 +123,12 @@ EVENT_LABELS = {
     "shipped": _l("Part shipped"),
     "received": _l("Part received"),
     "request_released": _l("Outsourced-purchase request released"),
+    "adjustment_supplier_credit": _l("Adjustment: supplier credited on its next statement"),
+    "adjustment_station_credit": _l("Adjustment: station credited on its next statement"),
+    "adjustment_supplier_debit": _l("Adjustment: supplier credit taken back"),
 }
+# Events about the supplier's money (its statements, credits): not on a station's timeline.
+SUPPLIER_EVENTS = frozenset({"adjustment_supplier_credit", "adjustment_supplier_debit"})
 
 # Header fields by the names the payload, the rules and the version snapshots use.
 FIELD_LABELS = {

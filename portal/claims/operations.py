@@ -11,6 +11,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from portal.auditlog.operations import AuditKind, record
 from portal.auth.models import Role, User
 from portal.claims import campaign as campaign_work
 from portal.claims import preauth, pricing
@@ -47,7 +48,7 @@ from portal.masterdata.models import (
     Station,
     Vehicle,
 )
-from portal.messages import define, plain_params
+from portal.messages import define, plain_params, render_in
 from portal.notifications.operations import notify_organisation
 
 LINE_KINDS_BY_TYPE: dict[ClaimType, frozenset[LineKind]] = {
@@ -557,6 +558,7 @@ def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
         "auto_approved",
         message=why,
     )
+    audit_decision(claim, None, AuditKind.CLAIM_AUTO_APPROVED, f"{rule}: {render_in('en', *why)}")
     claim_approved.send(claim, today=today)
 
 
@@ -716,3 +718,31 @@ def diff_snapshots(old: dict, new: dict) -> list[dict]:
     for name in sorted(set(new.get("attachments", [])) - set(old.get("attachments", []))):
         changes.append({"what": "attachment", "old": None, "new": name})
     return changes
+
+
+def audit_decision(claim: Claim, user: User | None, kind: AuditKind, note: str = "") -> None:
+    """The decision in the audit log: claimed and approved totals, and each line's values."""
+    record(
+        kind,
+        user,
+        subject=claim.type.value,
+        claim_number=claim.number,
+        amount_before=claim.total_amount,
+        amount_after=claim.approved_total_amount,
+        after={
+            "status": claim.status,
+            "version": claim.version,
+            "supplier": claim.responsible_supplier.code if claim.responsible_supplier else None,
+            "lines": [
+                {
+                    "position": line.position,
+                    "kind": line.kind,
+                    "amount": line.amount,
+                    "approved_amount": line.approved_amount,
+                    "reason": line.reason_code,
+                }
+                for line in claim.lines
+            ],
+        },
+        note=note,
+    )

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 from portal.announcements import operations as announcements
 from portal.announcements.operations import record_read
+from portal.demo.campaigns import RECALL_CODE
 from portal.demo.claims.stories import Text as T
 from portal.demo.clock import act, local_moment, quiet_notifications, run_in_order
 from portal.demo.context import Demo
+from portal.extensions import db
+from portal.masterdata.campaigns import Campaign
 from portal.oem.models import Announcement
 
 ANNOUNCEMENTS = (
@@ -101,10 +106,21 @@ ANNOUNCEMENTS = (
 )
 
 
-def _publish(auditor, audience, title: str, body: str) -> Announcement:
+RECALL_LINK_NOTE = T(
+    "贵站售出或维修过的受影响车辆列在“活动作业”中，请通知车主进站。",
+    "Your affected vehicles (sold or serviced by you) are listed under Campaign work: call "
+    "their owners in.",
+)
+
+
+def _publish(auditor, audience, title: str, body: str, campaign=None) -> Announcement:
     if audience == "all":
         return announcements.publish(
-            auditor, title=title, body=body, audience=announcements.Audience.ALL
+            auditor,
+            title=title,
+            body=body,
+            audience=announcements.Audience.ALL,
+            campaign=campaign,
         )
     if all(code.startswith("ST-") for code in audience):
         return announcements.publish(
@@ -130,13 +146,19 @@ def add_announcements(demo: Demo) -> None:
     inbox shows both; no announcement is read by every station it went to.
     """
     rng, auditor, first = demo.rng, demo.users["auditor"], demo.stations[0]
+    recall = db.session.scalar(sa.select(Campaign).where(Campaign.code == RECALL_CODE))
     readings = []
     with quiet_notifications():
         for days_ago, audience, title_text, body_text in ANNOUNCEMENTS:
             title, body = title_text.both, f"{body_text.zh}\n{body_text.en}"
+            # The recall's announcement links each station to its own affected vehicles.
+            campaign = recall if title_text.en.startswith("Recall:") else None
+            if campaign is not None:
+                body += f"\n{RECALL_LINK_NOTE.zh}\n{RECALL_LINK_NOTE.en}"
             published = local_moment(demo.today - timedelta(days=days_ago), rng.randint(540, 1020))
             announcement = act(
-                published, lambda a=audience, t=title, b=body: _publish(auditor, a, t, b)
+                published,
+                lambda a=audience, t=title, b=body, c=campaign: _publish(auditor, a, t, b, c),
             )
             stations = announcement.stations if not announcement.to_all else list(demo.stations)
             share = 0.75 if days_ago > 30 else 0.4

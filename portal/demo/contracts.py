@@ -1,12 +1,13 @@
-"""The demo's extended warranty contracts (延保 / 服务协议) and a repair covered thanks to one.
+"""The demo's extended warranty contracts (延保 / 服务协议) and repairs covered thanks to them.
 
-Owners of vehicles sold years ago bought two more years of basic coverage (some with powertrain
-too), starting the day their basic policy ends, up to 50,000 km more than the policy. The
-contracts are recorded after the half year of claims (`claims`), so those claims stand as they
-were judged; then, yesterday, one station repairs a vehicle whose basic policy has ended: the
-coverage check accepts it thanks to its contract and marks the claim so, and the auditor
-approves it before finance's draft run of the evening (its old part waits at the station). The
-analysis pages' "contract" filter shows it apart.
+Most owners bought two more years of basic coverage (some with powertrain too) with the vehicle
+or later, starting the day their basic policy ends, up to 50,000 km more than the policy: a few
+hundred contracts, most of them not yet in force. The contracts are recorded after the half year
+of claims (`claims`), so those claims stand as they were judged; then, yesterday, stations repair
+a few vehicles whose basic policy has ended: the coverage check accepts them thanks to their
+contracts and marks the claims so, and the auditor approves them before finance's draft run of
+the evening (their old parts wait at the stations). The analysis pages' "contract" filter shows
+them apart.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from portal.extensions import db
 from portal.masterdata.coverage import coverage_of, months_end
 from portal.masterdata.models import Vehicle, WarrantyContract
 
-CONTRACT_SHARE = 0.15  # of the vehicles whose basic policy ends within a year or has ended
+CONTRACT_SHARE = 0.7  # of the vehicles: a contract is sold with most new vehicles
+CONTRACT_REPAIRS = 3  # repairs covered only thanks to a contract
 EXTRA_MONTHS = 24
 EXTRA_KM = 50000
 
@@ -59,20 +61,15 @@ def _contract_rows(rng: random.Random, vehicle: Vehicle, serial: int) -> list[Wa
 
 
 def add_contracts(demo: Demo) -> None:
-    """Contracts on a share of the older vehicles, then one repair covered only thanks to one."""
+    """Contracts on most vehicles, then a few repairs covered only thanks to one."""
     rng, today = _own_rng(demo), demo.today
-    older = [
-        v
-        for v in demo.vehicles
-        if v.model.policy_for("basic") is not None
-        and months_end(v.sale_date, v.model.policy_for("basic").months) < today + timedelta(365)
-    ]
-    chosen = rng.sample(older, max(1, int(len(older) * CONTRACT_SHARE)))
+    covered = [v for v in demo.vehicles if v.model.policy_for("basic") is not None]
+    chosen = rng.sample(covered, max(1, int(len(covered) * CONTRACT_SHARE)))
     # Every vehicle whose basic policy has ended by time and that is still within the
-    # contract's km gets one, so that the repair below has a vehicle to be filed on.
+    # contract's km gets one, so that the repairs below have vehicles to be filed on.
     ended = [
         v
-        for v in older
+        for v in covered
         if (basic_end := months_end(v.sale_date, v.model.policy_for("basic").months))
         < today - timedelta(30)
         and months_end(basic_end + timedelta(days=1), EXTRA_MONTHS) > today
@@ -80,7 +77,8 @@ def add_contracts(demo: Demo) -> None:
     ]
     repaired = {claim.vehicle_id for claim in demo.claims}
     ended.sort(key=lambda v: v.id in repaired)  # a vehicle without claims yet first
-    for vehicle in ended[:3]:
+    candidates = ended[: CONTRACT_REPAIRS * 2]
+    for vehicle in candidates:
         if vehicle not in chosen:
             chosen.append(vehicle)
     rows = [
@@ -90,14 +88,18 @@ def add_contracts(demo: Demo) -> None:
     ]
     demo.add(rows)
     db.session.commit()
-    _repair_thanks_to_a_contract(demo, rng, [v for v in ended[:3] if v.contracts])
+    _repairs_thanks_to_contracts(demo, rng, [v for v in candidates if v.contracts])
 
 
-def _repair_thanks_to_a_contract(demo: Demo, rng: random.Random, vehicles: list[Vehicle]) -> None:
-    """A station repairs a basic-group part of a vehicle whose basic policy has ended."""
+def _repairs_thanks_to_contracts(demo: Demo, rng: random.Random, vehicles: list[Vehicle]) -> None:
+    """Stations repair a basic-group part of `CONTRACT_REPAIRS` vehicles whose basic policy has
+    ended (at least two)."""
     today, auditor = demo.today, demo.users["auditor"]
     repair_day = today - timedelta(days=2)
+    done = 0
     for vehicle in vehicles:
+        if done == CONTRACT_REPAIRS:
+            return
         part = next(
             (
                 p
@@ -131,7 +133,7 @@ def _repair_thanks_to_a_contract(demo: Demo, rng: random.Random, vehicles: list[
             "correction": "更换零件。 Part replaced.",
             "lines": [{"kind": "part", "part_number": part.number, "qty": 1}],
         }
-        filed = local_moment(today - timedelta(days=1), 10 * 60)
+        filed = local_moment(today - timedelta(days=1), 10 * 60 + 40 * done)
 
         def file(payload=payload, user=user):
             claim = create_claim(user, parse_claim(payload))
@@ -142,9 +144,10 @@ def _repair_thanks_to_a_contract(demo: Demo, rng: random.Random, vehicles: list[
             raise DemoError(f"{claim.number} was not covered thanks to its contract")
         if claim.status is ClaimStatus.IN_REVIEW:
             act(
-                local_moment(today - timedelta(days=1), 15 * 60),
+                local_moment(today - timedelta(days=1), 15 * 60 + 10 * done),
                 lambda claim=claim: decide_claim(claim.id, auditor, Decision(action="approve")),
             )
         demo.claims.append(claim)
-        return
-    raise DemoError("no vehicle to repair thanks to an extended warranty contract")
+        done += 1
+    if done < 2:
+        raise DemoError("too few vehicles to repair thanks to an extended warranty contract")

@@ -22,6 +22,7 @@ from portal.masterdata.models import (
     FaultCode,
     LaborOperation,
     Part,
+    PartModel,
     PartPrice,
     Station,
     Supplier,
@@ -380,6 +381,20 @@ def add_parts(demo: Demo) -> None:
     for part in rng.sample(demo.parts, PARTS_WITH_PRICE_HISTORY):
         _add_price_change(demo, part)
     demo.add(demo.parts)
+    db.session.commit()
+    add_part_models(demo)
+
+
+def add_part_models(demo: Demo) -> None:
+    """A model's variant of a part (1000010-H9) fits that model only (适用车型, the
+    `part_models` import kind); a universal part lists none and fits every model."""
+    by_suffix = {spec.part_suffix: demo.models[spec.code] for spec in MODELS}
+    fits = [
+        PartModel(part=part, model=by_suffix[part.number.rsplit("-", 1)[1]])
+        for part in demo.parts
+        if "-" in part.number and part.number.rsplit("-", 1)[1] in by_suffix
+    ]
+    demo.add(fits)
     db.session.commit()
 
 

@@ -42,14 +42,25 @@ from portal.demo.context import Demo, DemoError
 from portal.demo.files import pdf_document, photo
 from portal.extensions import db
 from portal.jobs import held_jobs, run_held_jobs
+from portal.oldparts import operations as oldparts
+from portal.oldparts.models import (
+    ChargeKind,
+    FindingStatus,
+    Inspection,
+    OldPart,
+    OldPartStatus,
+    StationCharge,
+)
 from portal.settlement import engine
 from portal.settlement import operations as settlement
 from portal.settlement.models import (
     Chargeback,
+    ChargebackStatus,
     RunStatus,
     SettlementRun,
     Statement,
     StatementKind,
+    StatementStatus,
 )
 
 if TYPE_CHECKING:
@@ -144,9 +155,132 @@ def add_settlement(demo: Demo) -> None:
         timeline = Timeline(rng, end=end)
         _plan_review_under_way(demo, timeline, run, released)
         timeline.run()
+        _late_corrections(demo, local_moment(today - timedelta(days=1), rng.randint(600, 700)))
         started = local_moment(today - timedelta(days=1), rng.randint(17 * 60, 18 * 60))
         _run(demo, started, period_of(today.replace(day=1)))
     db.session.commit()
+
+
+# -- corrections after a release (adjustments on the draft) ---------------------------------------
+
+LATE_WAIVER = (
+    "旧件已在截止日前交寄，快递扫描记录缺失，补充免除。 "
+    "The part was handed to the courier in time; the scan was missing, so the charge is waived."
+)
+LATE_FINDING = "复检未发现故障。 Re-test on the bench found no fault."
+
+
+def _late_corrections(demo: Demo, moment: datetime) -> None:
+    """After the releases, the auditor waives an overdue part whose charge was already deducted
+    (the station is credited) and finds no fault in a part whose claim was already charged back
+    (the supplier is credited): the draft carries both adjustments."""
+    auditor = demo.users["auditor"]
+    charge = db.session.scalar(
+        sa.select(StationCharge)
+        .where(
+            StationCharge.kind == ChargeKind.OVERDUE,
+            StationCharge.settled_in_run_id.is_not(None),
+            StationCharge.waived_at.is_(None),
+        )
+        .order_by(StationCharge.id)
+        .limit(1)
+    )
+    if charge is not None:
+        overdue = db.session.get(OldPart, charge.old_part_id)
+        act(moment, lambda: oldparts.waive_overdue(overdue, auditor, LATE_WAIVER))
+    _finding_then_waiver(demo, moment + timedelta(minutes=20))
+    received = db.session.scalar(
+        sa.select(OldPart)
+        .join(Chargeback, Chargeback.claim_id == OldPart.claim_id)
+        .join(Statement, Statement.id == Chargeback.statement_id)
+        .where(
+            OldPart.status == OldPartStatus.RECEIVED,
+            Chargeback.status != ChargebackStatus.WAIVED,
+            Statement.status != StatementStatus.DRAFT,
+        )
+        .order_by(OldPart.id)
+        .limit(1)
+    )
+    if received is None:
+        return
+    later = moment + timedelta(minutes=40)
+    if received.destination.is_oem:
+        act(
+            later,
+            lambda: oldparts.inspect(received, auditor, Inspection.NO_FAULT_FOUND, LATE_FINDING),
+        )
+        return
+    # At its supplier: the supplier's finding is a proposal; the auditor confirms it.
+    supplier_user = demo.org_users[received.destination.code]
+    act(
+        later,
+        lambda: oldparts.inspect(received, supplier_user, Inspection.NO_FAULT_FOUND, LATE_FINDING),
+    )
+    if received.finding_status is FindingStatus.PROPOSED:
+        act(
+            later + timedelta(hours=1),
+            lambda: oldparts.confirm_finding(received, auditor, LATE_FINDING),
+        )
+
+
+LATE_DISPUTE = "零件复检无故障，申请免除追偿。 The part shows no fault on the bench: please waive."
+LATE_DISPUTE_WAIVER = (
+    "供应商申诉成立，免除追偿。 The supplier's dispute stands: the chargeback is waived."
+)
+
+
+def _finding_then_waiver(demo: Demo, moment: datetime) -> None:
+    """A released chargeback whose returned part shows no fault: the supplier is credited;
+    it then disputes the line and the auditor waives it, so the credit is taken back (the
+    supplier pays nothing for the claim, never less): the draft carries the credit and its
+    debit."""
+    auditor = demo.users["auditor"]
+    candidates = db.session.scalars(
+        sa.select(OldPart)
+        .join(Chargeback, Chargeback.claim_id == OldPart.claim_id)
+        .join(Statement, Statement.id == Chargeback.statement_id)
+        .where(
+            OldPart.status == OldPartStatus.RECEIVED,
+            Chargeback.status == ChargebackStatus.OPEN,
+            Statement.status != StatementStatus.DRAFT,
+        )
+        .order_by(OldPart.id.desc())
+    )
+    part = next(iter(candidates), None)
+    if part is None:
+        return
+    cb_id = db.session.scalar(sa.select(Chargeback.id).where(Chargeback.claim_id == part.claim_id))
+    if part.destination.is_oem:
+        act(
+            moment, lambda: oldparts.inspect(part, auditor, Inspection.NO_FAULT_FOUND, LATE_FINDING)
+        )
+    else:  # at its supplier: a proposal the auditor confirms
+        inspector = demo.org_users[part.destination.code]
+        act(
+            moment,
+            lambda: oldparts.inspect(part, inspector, Inspection.NO_FAULT_FOUND, LATE_FINDING),
+        )
+        if part.finding_status is FindingStatus.PROPOSED:
+            act(
+                moment + timedelta(minutes=10),
+                lambda: oldparts.confirm_finding(part, auditor, LATE_FINDING),
+            )
+    cb = db.session.get(Chargeback, cb_id)
+    if cb.status is not ChargebackStatus.OPEN:
+        return
+    supplier_user = demo.org_users[cb.statement.org.code]
+    act(
+        moment + timedelta(minutes=20),
+        lambda: settlement.dispute_chargeback(
+            db.session.get(Chargeback, cb_id), supplier_user, LATE_DISPUTE
+        ),
+    )
+    act(
+        moment + timedelta(minutes=30),
+        lambda: settlement.resolve_chargeback(
+            db.session.get(Chargeback, cb_id), auditor, "waive", LATE_DISPUTE_WAIVER
+        ),
+    )
 
 
 # -- runs ------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from portal.auditlog import operations as audit
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
 from portal.masterdata.models import Vehicle, WarrantyContract
@@ -98,6 +99,15 @@ def _taken(number: str, group: str, excluding: int | None = None) -> bool:
     return db.session.scalar(stmt.limit(1)) is not None
 
 
+def _terms_of(contract: WarrantyContract) -> dict:
+    return {
+        "group": contract.group,
+        "start_date": contract.start_date,
+        "months": contract.months,
+        "km": contract.km,
+    }
+
+
 def create_contract(user: User, number: str, vin: str, terms: Terms) -> WarrantyContract:
     """Add contract `number`'s extension of one group on the vehicle `vin` (a new contract, or
     another group of an existing one on the same vehicle)."""
@@ -147,6 +157,12 @@ def create_contract(user: User, number: str, vin: str, terms: Terms) -> Warranty
     )
     db.session.add(contract)
     db.session.flush()
+    audit.record(
+        audit.AuditKind.MASTERDATA_CREATED,
+        user,
+        subject=f"contracts {number},{contract.group}",
+        after={"vin": vin, **_terms_of(contract)},
+    )
     log.info(
         "contract %s on %s extends %s from %s: %s months, %s km (by %s)",
         number,
@@ -180,6 +196,7 @@ def update_contract(user: User, contract: WarrantyContract, terms: Terms) -> lis
         "km": terms.km,
     }
     changes = []
+    was = _terms_of(contract)
     for name, value in wanted.items():
         before = getattr(contract, name)
         if before != value:
@@ -187,5 +204,14 @@ def update_contract(user: User, contract: WarrantyContract, terms: Terms) -> lis
             setattr(contract, name, value)
     db.session.flush()
     if changes:
+        now = _terms_of(contract)
+        changed = [k for k in now if now[k] != was[k]]
+        audit.record(
+            audit.AuditKind.MASTERDATA_UPDATED,
+            user,
+            subject=f"contracts {contract.number},{contract.group}",
+            before={k: was[k] for k in changed},
+            after={k: now[k] for k in changed},
+        )
         log.info("contract %s: %s (by %s)", contract.number, "; ".join(changes), user.username)
     return changes

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from portal.auditlog.operations import AuditKind, record
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.masterdata.models import Part, PartModel, VehicleModel
@@ -51,6 +52,12 @@ def add_model(user: User, part: Part, model_code: str) -> PartModel:
     fit = PartModel(part=part, model=model)
     db.session.add(fit)
     db.session.flush()
+    record(
+        AuditKind.MASTERDATA_CREATED,
+        user,
+        subject=f"part_models {part.number},{model.code}",
+        after={"part": part.number, "model": model.code},
+    )
     log.info("part %s listed for model %s by %s", part.number, model.code, user.username)
     return fit
 
@@ -60,6 +67,12 @@ def remove_model(user: User, part: Part, model_id: int) -> None:
     fit = next((f for f in part.fits if f.model_id == model_id), None)
     if fit is None:
         raise ValidationFailed(str(_l("The part is not listed for that model.")))
+    record(
+        AuditKind.MASTERDATA_REMOVED,
+        user,
+        subject=f"part_models {part.number},{fit.model.code}",
+        before={"part": part.number, "model": fit.model.code},
+    )
     part.fits.remove(fit)
     db.session.flush()
     log.info("part %s no longer listed for model %s by %s", part.number, model_id, user.username)

@@ -65,6 +65,7 @@ Per-kind decisions:
 from __future__ import annotations
 
 import csv
+import enum
 import io
 import re
 from collections.abc import Callable, Collection, Iterator
@@ -77,6 +78,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import InstrumentedAttribute
 
+from portal.auditlog import operations as audit
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.masterdata.campaigns import Campaign, CampaignKind, CampaignPart, CampaignVehicle
@@ -1119,8 +1121,8 @@ def _existing(spec: Kind, stored: list[dict[str, Any]]) -> dict[tuple[Any, ...],
     leading = spec.key_attrs[0]
     stmt = sa.select(spec.model.id, *(getattr(spec.model, name) for name in stored[0]))
     found = {}
-    for record in _rows_where_in(stmt, leading, {values[leading.key] for values in stored}):
-        current = dict(record._mapping)
+    for row in _rows_where_in(stmt, leading, {values[leading.key] for values in stored}):
+        current = dict(row._mapping)
         found[spec.db_key(current)] = current
     return found
 
@@ -1175,7 +1177,9 @@ def _write(spec: Kind, rows: list[_Row], today: date) -> ImportResult:
     return ImportResult(created=len(ids), updated=len(rows) - len(ids))
 
 
-def import_csv(kind: str, data: bytes, *, today: date | None = None) -> ImportResult:
+def import_csv(
+    kind: str, data: bytes, *, today: date | None = None, actor: audit.Actor | None = None
+) -> ImportResult:
     """Validate a whole KIND file, then create or update its records (flushes, never commits).
 
     Raises `ImportRejected` listing every problem when any row is bad; nothing is written then.
@@ -1190,4 +1194,140 @@ def import_csv(kind: str, data: bytes, *, today: date | None = None) -> ImportRe
         errors += check(rows)
     if errors:
         raise ImportRejected(errors)
-    return _write(spec, rows, today or date.today())
+    result = _write(spec, rows, today or date.today())
+    audit.record(
+        audit.AuditKind.MASTERDATA_IMPORTED,
+        actor,
+        subject=kind,
+        after={"rows": len(rows), "created": result.created, "updated": result.updated},
+    )
+    return result
+
+
+# --- one record at a time (the admin's record pages) ----------------------------------------
+
+# Personal data is not copied into the audit log: only that it changed.
+_PRIVATE_COLUMNS = frozenset({"owner_name", "owner_phone"})
+
+
+def _cell_text(value: Any) -> str:
+    """A stored value written as the import's cell for it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def record_cells(kind: str, record: Any) -> dict[str, str]:
+    """The record as a row of a KIND file would write it (column -> cell text)."""
+    spec = _spec(kind)
+    cells = {}
+    for column in spec.columns:
+        if column.ref is not None:
+            ref_id = getattr(record, column.attr)
+            value = (
+                None
+                if ref_id is None
+                else db.session.scalar(
+                    sa.select(getattr(column.ref.model, column.ref.key)).where(
+                        column.ref.model.id == ref_id
+                    )
+                )
+            )
+        elif column.attr is None:  # the part's unit price: the one valid today
+            value = getattr(record, "current_price", None)
+        else:
+            value = getattr(record, column.attr)
+        cells[column.name] = _cell_text(value)
+    return cells
+
+
+def key_columns(kind: str) -> tuple[str, ...]:
+    return _spec(kind).key
+
+
+def editable(kind: str) -> bool:
+    """Whether a record of KIND has anything to edit beyond its key (a part_models pair has
+    not: it is added or removed)."""
+    spec = _spec(kind)
+    return any(name not in spec.key for name in spec.column_names)
+
+
+def _private(kind: str, cells: dict[str, str] | None) -> dict[str, str] | None:
+    if cells is None:
+        return None
+    return {k: ("***" if k in _PRIVATE_COLUMNS and v else v) for k, v in cells.items()}
+
+
+def save_record(
+    kind: str,
+    cells: dict[str, str],
+    *,
+    record: Any = None,
+    today: date | None = None,
+    actor: audit.Actor | None = None,
+) -> Any:
+    """Create one record of KIND from `cells` (column -> text), or edit `record`, with the
+    import's validation (the same parsers, checks and references; problems are `RowError`s of
+    line 1 naming their column) and its writing (a part's new price starts on `today`, its
+    history kept). An edit keeps the record's key. Raises `ImportRejected`; flushes, never
+    commits. The change is in the audit log."""
+    spec = _spec(kind)
+    names = spec.column_names
+    before = record_cells(kind, record) if record is not None else None
+    if before is not None:
+        cells = {**cells, **{name: before[name] for name in spec.key}}
+    positions = {name: index for index, name in enumerate(names)}
+    row, errors = _parse_row(
+        spec, 1, [str(cells.get(name) or "").strip() for name in names], positions, len(names)
+    )
+    if not errors:
+        errors += _resolve_references(spec, [row])
+        errors += _organisation_conflicts(spec, [row])
+    if not errors and record is None and _find(spec, row) is not None:
+        key = ",".join(str(cells.get(name) or "").strip() for name in spec.key)
+        errors.append(
+            RowError(
+                1,
+                spec.key[0],
+                _('"%(key)s" exists already: edit that record instead', key=key),
+            )
+        )
+    if errors:
+        raise ImportRejected(errors)
+    _write(spec, [row], today or date.today())
+    saved = _find(spec, row)
+    db.session.refresh(saved)
+    after = record_cells(kind, saved)
+    if before != after:
+        audit.record(
+            audit.AuditKind.MASTERDATA_CREATED
+            if before is None
+            else audit.AuditKind.MASTERDATA_UPDATED,
+            actor,
+            subject=f"{kind} {','.join(after[name] for name in spec.key)}",
+            before=_private(kind, {k: v for k, v in before.items() if after.get(k) != v})
+            if before is not None
+            else None,
+            after=_private(
+                kind,
+                after if before is None else {k: v for k, v in after.items() if before.get(k) != v},
+            ),
+        )
+    return saved
+
+
+def _find(spec: Kind, row: _Row) -> Any:
+    key = spec.db_key(spec.stored(row.values))
+    return db.session.scalar(
+        sa.select(spec.model).where(
+            *(attr == value for attr, value in zip(spec.key_attrs, key, strict=True))
+        )
+    )

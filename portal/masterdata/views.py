@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
+    abort,
     flash,
     has_request_context,
     redirect,
@@ -48,7 +49,7 @@ from portal.masterdata.models import (
     WarrantyContract,
     WarrantyPolicy,
 )
-from portal.web import invalid_renders, one_or_404, page_action
+from portal.web import invalid_renders, load_or_404, one_or_404, page_action
 
 bp = Blueprint("masterdata", __name__)
 
@@ -305,6 +306,7 @@ LISTINGS: dict[str, Listing] = {
         options=(joinedload(Campaign.supplier),),
         detail=lambda campaign: url_for("campaigns.detail", code=campaign.code),
         placeholder=_l("Code or title"),
+        create="campaigns.new",
     ),
     "campaign_vehicles": Listing(
         _l("Campaign vehicles"),
@@ -324,6 +326,12 @@ LISTINGS: dict[str, Listing] = {
 assert set(LISTINGS) == set(importer.KINDS)
 
 _KIND_PATH = "<any(" + ", ".join(importer.KINDS) + "):kind>"
+# The kinds kept one record at a time on the record pages below; contracts and campaigns have
+# pages of their own, a campaign's vehicles are added on its page.
+RECORD_KINDS: tuple[str, ...] = tuple(
+    kind for kind in importer.KINDS if kind not in ("contracts", "campaigns", "campaign_vehicles")
+)
+_RECORD_PATH = "<any(" + ", ".join(RECORD_KINDS) + "):kind>"
 
 
 class ImportForm(FlaskForm):
@@ -371,7 +379,18 @@ def records(kind: str):
         return listing.sorting.export(stmt, shown.export_format, kind)
     page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
     return render_template(
-        "masterdata/list.html", kind=kind, listing=listing, page=page, q=q, shown=shown
+        "masterdata/list.html",
+        kind=kind,
+        listing=listing,
+        page=page,
+        q=q,
+        shown=shown,
+        new_record=url_for(listing.create)
+        if listing.create
+        else url_for("masterdata.record_new", kind=kind)
+        if kind in RECORD_KINDS
+        else None,
+        editable=kind in RECORD_KINDS and importer.editable(kind),
     )
 
 
@@ -468,7 +487,7 @@ def import_upload():
             return _render_import(form, exc.errors)
 
         with invalid_renders(rejected, on=importer.ImportRejected):
-            result = importer.import_csv(kind, form.file.data.read())
+            result = importer.import_csv(kind, form.file.data.read(), actor=current_user)
         flash(
             _(
                 "%(kind)s imported: %(created)d created, %(updated)d updated.",
@@ -491,6 +510,196 @@ def _render_import(form: ImportForm, errors: list[importer.RowError]):
         order=importer.IMPORT_ORDER,
         columns=importer.columns,
     )
+
+
+# --- one record at a time -------------------------------------------------------------------
+
+# The import's columns, as the record pages label them.
+COLUMN_LABELS = {
+    "code": CODE,
+    "name": NAME,
+    "description": DESCRIPTION,
+    "region": _l("Region"),
+    "labor_rate": _l("Labor rate / h"),
+    "km_rate": _l("Roadside rate / km"),
+    "parts_handling_rate": _l("Parts handling rate"),
+    "recovery_share": _l("Recovery share"),
+    "labor_hours_cap": _l("Labor-hour cap"),
+    "handling_fee_rate": _l("Handling fee rate"),
+    "break_in_days": _l("Break-in days"),
+    "break_in_min_km": _l("Break-in from km"),
+    "break_in_max_km": _l("Break-in to km"),
+    "break_in_price": _l("Break-in price"),
+    "model": _l("Model"),
+    "group": _l("Coverage group"),
+    "months": _l("Months"),
+    "km": _l("Km"),
+    "number": _l("Part number"),
+    "supplier": _l("Supplier"),
+    "unit_price": _l("Unit price"),
+    "major_assembly": _l("Major assembly"),
+    "disposition": _l("Old part"),
+    "scrap_rate": _l("Scrap rate"),
+    "part": _l("Part number"),
+    "standard_hours": _l("Standard hours"),
+    "system": _l("System"),
+    "vin": _l("VIN"),
+    "engine_no": _l("Engine number"),
+    "production_date": _l("Production date"),
+    "sale_date": _l("Sale date"),
+    "station": _l("Selling station"),
+    "owner_name": _l("Owner name"),
+    "owner_phone": _l("Owner phone"),
+    "odometer_km": _l("Odometer (km)"),
+}
+COLUMN_HINTS = {
+    "labor_rate": _l("CNY, two decimals"),
+    "km_rate": _l("CNY, two decimals"),
+    "break_in_price": _l("CNY, two decimals"),
+    "unit_price": _l("CNY, two decimals"),
+    "parts_handling_rate": _l("a fraction: 0.10 is 10%"),
+    "recovery_share": _l("a fraction: 1 is 100%; empty is 1"),
+    "handling_fee_rate": _l("a fraction: 0.10 is 10%; empty is 0"),
+    "scrap_rate": _l("a fraction, for scrap_at_station parts only"),
+    "labor_hours_cap": _l("hours; empty is no cap"),
+    "major_assembly": _l("true or false"),
+    "disposition": _l("return_to_oem, return_to_supplier or scrap_at_station"),
+}
+CHOICES = {
+    "major_assembly": ("false", "true"),
+    "disposition": ("return_to_oem", "return_to_supplier", "scrap_at_station"),
+}
+DATE_COLUMNS = frozenset({"production_date", "sale_date"})
+
+
+class RecordForm(FlaskForm):
+    """The record pages' form: its cells are read by column name; this holds the CSRF token."""
+
+
+def _record_or_404(kind: str, record_id: int) -> Any:
+    return load_or_404(LISTINGS[kind].model, record_id)
+
+
+def _record_page(
+    kind: str,
+    cells: dict[str, str],
+    *,
+    record: Any = None,
+    errors: dict[str, str] | None = None,
+    message: str = "",
+    price_from: str = "",
+    status: int = 200,
+):
+    return render_template(
+        "masterdata/record.html",
+        heading=_("New record: %(kind)s", kind=LISTINGS[kind].title)
+        if record is None
+        else _("Edit record: %(kind)s", kind=LISTINGS[kind].title),
+        kind=kind,
+        listing=LISTINGS[kind],
+        record=record,
+        columns=importer.columns(kind),
+        keys=importer.key_columns(kind) if record is not None else (),
+        cells=cells,
+        errors=errors or {},
+        message=message,
+        labels=COLUMN_LABELS,
+        hints=COLUMN_HINTS,
+        choices=CHOICES,
+        date_columns=DATE_COLUMNS,
+        price_from=price_from,
+        form=RecordForm(formdata=None),
+    ), status
+
+
+def _price_from(raw: str) -> tuple[date | None, str | None]:
+    raw = (raw or "").strip()
+    if not raw:
+        return date.today(), None
+    try:
+        return date.fromisoformat(raw), None
+    except ValueError:
+        return None, _('"%(value)s" is not a date in the form YYYY-MM-DD', value=raw[:40])
+
+
+def _save(kind: str, record_id: int | None = None):
+    """Create (no `record_id`) or edit one record from the posted cells: the import's checks,
+    a refusal shows the form again with each problem beside its field."""
+    record = _record_or_404(kind, record_id) if record_id is not None else None
+    form = RecordForm()
+    cells = {name: request.form.get(name, "") for name in importer.columns(kind)}
+    price_raw = request.form.get("price_from", "")
+
+    def again(errors: dict[str, str], message: str, status: int = 422):
+        shown = _record_or_404(kind, record_id) if record_id is not None else None
+        return _record_page(
+            kind,
+            cells,
+            record=shown,
+            errors=errors,
+            message=message,
+            price_from=price_raw,
+            status=status,
+        )
+
+    if not form.validate_on_submit():
+        return again({}, _("The form expired; please try again."), 400)
+    today, problem = _price_from(price_raw)
+    if problem:
+        return again({"price_from": problem}, _("The record was not saved."))
+
+    def rejected(exc: importer.ImportRejected):
+        errors: dict[str, str] = {}
+        for error in exc.errors:
+            name = error.column or "_"
+            errors[name] = f"{errors[name]}; {error.message}" if name in errors else error.message
+        return again(
+            errors, _("The record was not saved: %(count)d problem(s).", count=len(exc.errors))
+        )
+
+    with invalid_renders(rejected, on=importer.ImportRejected):
+        saved = importer.save_record(kind, cells, record=record, today=today, actor=current_user)
+    flash(
+        _("%(kind)s: the record is saved.", kind=LISTINGS[kind].title)
+        if record is not None
+        else _("%(kind)s: the record is created.", kind=LISTINGS[kind].title),
+        "success",
+    )
+    if not importer.editable(kind):
+        return redirect(url_for("masterdata.records", kind=kind))
+    return redirect(url_for("masterdata.record_edit", kind=kind, record_id=saved.id))
+
+
+@bp.route(f"/{_RECORD_PATH}/new", methods=["GET"])
+@role_required(Role.ADMIN)
+def record_new(kind: str):
+    cells = {name: (request.args.get(name) or "")[:200] for name in importer.columns(kind)}
+    return _record_page(kind, cells)
+
+
+@bp.route(f"/{_RECORD_PATH}/new", methods=["POST"])
+@role_required(Role.ADMIN)
+@page_action
+def record_create(kind: str):
+    return _save(kind)
+
+
+@bp.route(f"/{_RECORD_PATH}/<int:record_id>/edit", methods=["GET"])
+@role_required(Role.ADMIN)
+def record_edit(kind: str, record_id: int):
+    record = _record_or_404(kind, record_id)
+    if not importer.editable(kind):
+        abort(404)
+    return _record_page(kind, importer.record_cells(kind, record), record=record)
+
+
+@bp.route(f"/{_RECORD_PATH}/<int:record_id>/edit", methods=["POST"])
+@role_required(Role.ADMIN)
+@page_action
+def record_update(kind: str, record_id: int):
+    if not importer.editable(kind):
+        abort(404)
+    return _save(kind, record_id)
 
 
 # -- extended warranty contracts (延保 / 服务协议), one record at a time ---------------------

@@ -86,6 +86,8 @@ EVENT_LABELS = {
     "written_off": _l("Written off"),
     "overdue": _l("Overdue: charged back to the station"),
     "overdue_waived": _l("Overdue chargeback waived"),
+    "adjustment_supplier_credit": _l("Adjustment: supplier credited on its next statement"),
+    "adjustment_station_credit": _l("Adjustment: station credited on its next statement"),
 }
 
 CHARGE_KIND_LABELS = {

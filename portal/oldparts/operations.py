@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from portal.auditlog.operations import AuditKind, record
 from portal.auth.models import Role, User
 from portal.claims import attachments
 from portal.claims.models import Claim, ClaimType, LineKind
@@ -40,6 +41,7 @@ from portal.oldparts.models import (
     ShipmentStatus,
     StationCharge,
 )
+from portal.oldparts.signals import finding_in_force, overdue_waived
 
 # Claims whose part lines are failed parts (an emergency part request moves a new part).
 FAILED_PART_TYPES = frozenset(
@@ -192,6 +194,15 @@ def mark_overdue(today: date) -> int:
             )
         )
         _event(part, None, "overdue", message=(DEADLINE, {"deadline": part.deadline}))
+        record(
+            AuditKind.OVERDUE_CHARGED,
+            None,
+            subject=part.tag,
+            claim_number=part.claim.number,
+            amount_before=Decimal("0.00"),
+            amount_after=share,
+            after={"deadline": part.deadline},
+        )
     db.session.flush()
     return len(parts)
 
@@ -206,16 +217,29 @@ def waive_overdue(part: OldPart, user: User, reason: str) -> None:
         raise ValidationFailed(
             str(_l("Say why the chargeback is waived.")), {"reason": str(_l("is required"))}
         )
+    if part.waived_at is not None:
+        raise Conflict(str(_l("The chargeback of %(tag)s is already waived.", tag=part.tag)))
     charge = db.session.scalar(sa.select(StationCharge).where(StationCharge.old_part_id == part.id))
-    if charge is not None and charge.settled_in_run_id is not None:
-        raise Conflict(str(_l("The chargeback of %(tag)s is already settled.", tag=part.tag)))
+    # A charge already deducted is not undone: settlement credits it back on the station's
+    # next statement (an adjustment, once).
     part.waived_at = utcnow()
     part.waived_by_id = user.id
     part.waive_reason = reason.strip()
     if charge is not None:
         charge.waived_at = part.waived_at
     _event(part, user, "overdue_waived", reason.strip())
+    record(
+        AuditKind.OVERDUE_WAIVED,
+        user,
+        subject=part.tag,
+        claim_number=part.claim.number,
+        amount_before=charge.amount if charge is not None else None,
+        amount_after=Decimal("0.00") if charge is not None else None,
+        after={"deducted_in_run": charge.settled_in_run_id if charge is not None else None},
+        note=reason.strip(),
+    )
     db.session.flush()
+    overdue_waived.send(part, user=user, charge=charge)
 
 
 # -- return shipments ------------------------------------------------------------------------------
@@ -386,7 +410,8 @@ def inspect(part: OldPart, user: User, result: Inspection | str, note: str = "")
         db.session.flush()
         return
     _event(part, user, f"inspected_{result.value}", note.strip())
-    _finding_in_force(part)
+    _audit_finding(AuditKind.INSPECTION_RECORDED, part, user, note.strip())
+    _finding_in_force(part, user)
     db.session.flush()
 
 
@@ -435,7 +460,8 @@ def confirm_finding(part: OldPart, user: User, note: str = "") -> OldPart:
     part.finding_status = FindingStatus.CONFIRMED
     part.finding_review_note = note.strip()
     _event(part, user, "finding_confirmed", note.strip())
-    _finding_in_force(part)
+    _audit_finding(AuditKind.FINDING_CONFIRMED, part, user, note.strip())
+    _finding_in_force(part, user)
     _tell_supplier(part)
     db.session.flush()
     return part
@@ -464,10 +490,27 @@ def overrule_finding(part: OldPart, user: User, result: Inspection | str, reason
     part.finding_review_note = reason
     part.inspection = result
     _event(part, user, "finding_overruled", reason, (IN_FORCE, {"result": result}))
-    _finding_in_force(part)
+    _audit_finding(AuditKind.FINDING_OVERRULED, part, user, reason)
+    _finding_in_force(part, user)
     _tell_supplier(part)
     db.session.flush()
     return part
+
+
+def _audit_finding(kind: AuditKind, part: OldPart, user: User, note: str) -> None:
+    """A finding that counts for money, in the audit log: what was proposed, what holds."""
+    record(
+        kind,
+        user,
+        subject=part.tag,
+        claim_number=part.claim.number,
+        before={"proposed": part.proposed_inspection} if part.proposed_inspection else None,
+        after={
+            "inspection": part.inspection,
+            "removes_from_recovery": part.inspection in REMOVES_FROM_RECOVERY,
+        },
+        note=note,
+    )
 
 
 def _tell_supplier(part: OldPart) -> None:
@@ -479,8 +522,11 @@ def _tell_supplier(part: OldPart) -> None:
     )
 
 
-def _finding_in_force(part: OldPart) -> None:
-    """What a finding in force sets off: a wrong part asks the station what happened."""
+def _finding_in_force(part: OldPart, user: User) -> None:
+    """What a finding in force sets off: a wrong part asks the station what happened; one that
+    changes the recovery after the claim was charged back is adjusted (settlement listens)."""
+    db.session.flush()
+    finding_in_force.send(part, user=user)
     result = part.inspection
     if result is Inspection.WRONG_PART:
         notify_organisation(

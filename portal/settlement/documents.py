@@ -155,8 +155,10 @@ def _lines(statement: Statement) -> list[PdfLine]:
     with force_locale("en"):
         lines = list(iter_statement_lines(statement))
     with force_locale("zh_CN"):
-        chinese = {line.id: line.description for line in iter_statement_lines(statement)}
-    return [_pdf_line(line, chinese.get(line.id, "")) for line in lines]
+        chinese = {
+            (line.kind, line.id): line.description for line in iter_statement_lines(statement)
+        }
+    return [_pdf_line(line, chinese.get((line.kind, line.id), "")) for line in lines]
 
 
 def _pdf_line(line: Line, chinese: str) -> PdfLine:

@@ -44,6 +44,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from portal import messages
+from portal.auditlog.operations import AuditKind, record
+from portal.auth.models import User
 from portal.claims.decisions import PRE_AUTHORISATIONS
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
@@ -272,6 +274,7 @@ def _compute(run_id: int) -> str:
 
     _tune_for_sets(conn)
     # A resumed run starts again from nothing (a crashed transaction left nothing anyway).
+    _forget_run_adjustments(sql)
     for table in ("chargeback", "statement_line"):
         sql(
             f"DELETE FROM {table} "
@@ -286,6 +289,9 @@ def _compute(run_id: int) -> str:
     )
     charges_in_scope = (
         "ch.settled_in_run_id IS NULL AND ch.waived_at IS NULL AND ch.created_at < :cutoff"
+    )
+    adjustments_in_scope = (
+        "a.settled_in_run_id IS NULL AND a.statement_id IS NULL AND a.created_at < :cutoff"
     )
     credits_in_scope = (
         "e.type = 'emergency_part' AND e.status IN ('approved', 'partially_approved', 'settled') "
@@ -309,6 +315,9 @@ def _compute(run_id: int) -> str:
             WHERE {credits_in_scope}
               AND NOT EXISTS (SELECT 1 FROM statement_line x
                               WHERE x.kind = 'emergency_credit' AND x.source_id = e.id)
+            UNION
+            SELECT a.org_id FROM settlement_adjustment a
+            WHERE a.kind = 'station_credit' AND {adjustments_in_scope}
         ) s JOIN organisation o ON o.id = s.org_id
         """
     )
@@ -353,6 +362,7 @@ def _compute(run_id: int) -> str:
                           WHERE x.kind = 'emergency_credit' AND x.source_id = e.id)
         """
     )
+    _carry_adjustments(sql, "station_credit", "station", adjustments_in_scope)
     _report(run_id, 48, "station_totals")
     _update_totals(sql, "statement_line", "amount", "1 = 1", "station")
     _report(run_id, 55, "chargebacks")
@@ -368,6 +378,9 @@ def _compute(run_id: int) -> str:
         FROM organisation o
         WHERE o.id IN (SELECT c.responsible_supplier_id FROM claim c
                        WHERE {in_scope} AND c.responsible_supplier_id IS NOT NULL)
+           OR o.id IN (SELECT a.org_id FROM settlement_adjustment a
+                       WHERE a.kind IN ('supplier_credit', 'supplier_debit')
+                         AND {adjustments_in_scope})
         """
     )
     if _is_postgres():
@@ -446,6 +459,8 @@ def _compute(run_id: int) -> str:
         ORDER BY m.claim_id
         """
     )
+    _carry_adjustments(sql, "supplier_credit", "supplier", adjustments_in_scope)
+    _carry_adjustments(sql, "supplier_debit", "supplier", adjustments_in_scope)
     _report(run_id, 85, "supplier_totals")
     _update_totals(sql, "chargeback", "amount", "src.status <> 'waived'", "supplier")
     sql("DELETE FROM statement WHERE run_id = :run AND line_count = 0 AND kind = 'supplier'")
@@ -468,24 +483,64 @@ def _compute(run_id: int) -> str:
         WHERE id = :run AND status = 'running'
         """
     )
+    run = session.get(SettlementRun, run_id, populate_existing=True)
+    record(
+        AuditKind.RUN_COMPUTED,
+        None,
+        subject=run.period,
+        run_id=run_id,
+        after={
+            "claims": run.claim_count,
+            "station_net": run.station_net,
+            "supplier_net": run.supplier_net,
+            "attempt": run.attempts,
+        },
+    )
     session.commit()
     set_progress(100, step="draft")
     return "draft"
 
 
+def _forget_run_adjustments(sql) -> None:
+    """Before a run's statements are (re)written: adjustments it carried wait for a run again,
+    and adjustments of its own draft statements go (the new draft computes from the facts)."""
+    statements = "SELECT id FROM statement WHERE run_id = :run"
+    sql(
+        f"UPDATE settlement_adjustment SET statement_id = NULL WHERE statement_id IN ({statements})"
+    )
+    sql(f"DELETE FROM settlement_adjustment WHERE original_statement_id IN ({statements})")
+
+
+def _carry_adjustments(sql, kind: str, statement_kind: str, in_scope: str) -> None:
+    """Put the adjustments waiting for a run on their party's statement of this run."""
+    sql(
+        f"""
+        UPDATE settlement_adjustment SET statement_id = (
+            SELECT st.id FROM statement st
+            WHERE st.run_id = :run AND st.kind = '{statement_kind}'
+              AND st.org_id = settlement_adjustment.org_id)
+        WHERE id IN (SELECT a.id FROM settlement_adjustment a
+                     WHERE a.kind = '{kind}' AND {in_scope})
+        """
+    )
+
+
 def _update_totals(sql, table: str, column: str, counted: str, kind: str) -> None:
-    """Set line_count, net, VAT and gross of the run's statements of `kind` from their lines."""
+    """Set line_count, net, VAT and gross of the run's statements of `kind` from their lines
+    and the adjustments they carry."""
     vat = signed_half_up("t.net * :vat", 1_000_000)
+    of_kind = f"SELECT id FROM statement WHERE run_id = :run AND kind = '{kind}'"
     sql(
         f"""
         UPDATE statement SET line_count = t.n, net = t.net, vat = {vat}, gross = t.net + {vat}
-        FROM (SELECT src.statement_id,
-                     COUNT(*) AS n,
-                     CAST(SUM(CASE WHEN {counted} THEN src.{column} ELSE 0 END) AS BIGINT) AS net
-              FROM {table} src
-              WHERE src.statement_id IN (SELECT id FROM statement
-                                         WHERE run_id = :run AND kind = '{kind}')
-              GROUP BY src.statement_id) t
+        FROM (SELECT u.statement_id, COUNT(*) AS n, CAST(SUM(u.amount) AS BIGINT) AS net
+              FROM (SELECT src.statement_id,
+                           CASE WHEN {counted} THEN src.{column} ELSE 0 END AS amount
+                    FROM {table} src WHERE src.statement_id IN ({of_kind})
+                    UNION ALL
+                    SELECT a.statement_id, a.amount FROM settlement_adjustment a
+                    WHERE a.statement_id IN ({of_kind})) u
+              GROUP BY u.statement_id) t
         WHERE statement.id = t.statement_id AND statement.run_id = :run
           AND statement.kind = '{kind}'
         """
@@ -511,10 +566,11 @@ def recompute_statement_totals(statement_id: int) -> None:
             f"""
             UPDATE statement SET line_count = t.n, net = t.net, vat = {vat},
                    gross = t.net + {vat}
-            FROM (SELECT COUNT(*) AS n,
-                         CAST(COALESCE(SUM(CASE WHEN {counted} THEN amount ELSE 0 END), 0)
-                              AS BIGINT) AS net
-                  FROM {table} WHERE statement_id = :id) t
+            FROM (SELECT COUNT(*) AS n, CAST(COALESCE(SUM(u.amount), 0) AS BIGINT) AS net
+                  FROM (SELECT CASE WHEN {counted} THEN amount ELSE 0 END AS amount
+                        FROM {table} WHERE statement_id = :id
+                        UNION ALL
+                        SELECT amount FROM settlement_adjustment WHERE statement_id = :id) u) t
             WHERE statement.id = :id
             """
         ),
@@ -602,6 +658,8 @@ def _release(run_id: int, user_id: int) -> str:
             """
             DELETE FROM statement WHERE run_id = :run AND kind = 'station'
               AND NOT EXISTS (SELECT 1 FROM statement_line l WHERE l.statement_id = statement.id)
+              AND NOT EXISTS (SELECT 1 FROM settlement_adjustment a
+                              WHERE a.statement_id = statement.id)
             """
         )
         sql(
@@ -651,7 +709,23 @@ def _release(run_id: int, user_id: int) -> str:
           AND settled_in_run_id IS NULL
         """
     )
+    sql(
+        """
+        UPDATE settlement_adjustment SET settled_in_run_id = :run
+        WHERE statement_id IN (SELECT id FROM statement WHERE run_id = :run)
+          AND settled_in_run_id IS NULL
+        """
+    )
     sql("UPDATE statement SET status = 'released', released_at = :now WHERE run_id = :run")
+    # A supplier statement of adjustments only has no line to review: it is final at once.
+    sql(
+        """
+        UPDATE statement SET status = 'final', final_at = :now
+        WHERE run_id = :run AND kind = 'supplier'
+          AND NOT EXISTS (SELECT 1 FROM chargeback cb WHERE cb.statement_id = statement.id
+                          AND cb.status IN ('open', 'disputed'))
+        """
+    )
     run.status = RunStatus.RELEASED
     run.open_slot = None
     run.released_at = now
@@ -660,6 +734,19 @@ def _release(run_id: int, user_id: int) -> str:
     run.error = ""
     run.progress = 100
     session.flush()
+    record(
+        AuditKind.RUN_RELEASED,
+        session.get(User, user_id),
+        subject=run.period,
+        run_id=run.id,
+        amount_after=run.station_net,
+        after={
+            "claims": run.claim_count,
+            "station_net": run.station_net,
+            "supplier_net": run.supplier_net,
+            "settled": settled,
+        },
+    )
     _notify_released(run)
     session.commit()
     set_progress(100, step="released")

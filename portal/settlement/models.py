@@ -394,3 +394,85 @@ class ChargebackEvidence(db.Model):
     uploaded_by: Mapped[User] = relationship()
 
     __table_args__ = (sa.CheckConstraint("size > 0", name="size_positive"),)
+
+
+class AdjustmentKind(enum.StrEnum):
+    """Why a statement carries an adjustment (a correction of a statement already released)."""
+
+    # A finding in force after the chargeback was released takes parts out of the recovery
+    # (no_fault_found, misuse): the supplier is credited. Source: the old part.
+    SUPPLIER_CREDIT = "supplier_credit"
+    # An overdue old part waived after its charge was deducted: the station is credited.
+    # Source: the station charge.
+    STATION_CREDIT = "station_credit"
+    # A chargeback waived after a supplier credit on it: the supplier owes nothing for the
+    # claim any more (the waiver takes the whole chargeback off its statement), so the credit
+    # is taken back on its next statement. Source: the supplier credit.
+    SUPPLIER_DEBIT = "supplier_debit"
+
+
+ADJUSTMENT_STATEMENT_KIND = {
+    AdjustmentKind.SUPPLIER_CREDIT: StatementKind.SUPPLIER,
+    AdjustmentKind.STATION_CREDIT: StatementKind.STATION,
+    AdjustmentKind.SUPPLIER_DEBIT: StatementKind.SUPPLIER,
+}
+
+
+class Adjustment(db.Model):
+    """A late change to money already settled, paid on the party's next statement (调整).
+
+    Exactly once: unique per (kind, source), so a finding or a waiver adjusts once, whatever
+    is retried or clicked twice; `statement_id` is the statement of the run that carries it
+    (draft or released), `settled_in_run_id` the released run that paid it. An adjustment of a
+    statement that is deleted (a draft recomputed or discarded) goes with it: the new draft
+    computes from the facts as they are.
+    """
+
+    __tablename__ = "settlement_adjustment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AdjustmentKind] = mapped_column(enum_type(AdjustmentKind, "adjustment_kind"))
+    source_id: Mapped[int] = mapped_column(comment="old part (supplier) or station charge id")
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claim.id"), index=True)
+    original_statement_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("statement.id", ondelete="CASCADE"), index=True
+    )
+    amount: Mapped[Decimal] = mapped_column(
+        Money(), comment="signed like the statement's net: a supplier credit is negative"
+    )
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    statement_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("statement.id", ondelete="SET NULL"), index=True
+    )
+    settled_in_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("settlement_run.id"))
+
+    original_statement: Mapped[Statement] = relationship(foreign_keys=[original_statement_id])
+    statement: Mapped[Statement | None] = relationship(foreign_keys=[statement_id])
+    claim: Mapped[Claim] = relationship()
+    org: Mapped[Organisation] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "source_id", name="uq_settlement_adjustment_kind_source"),
+        sa.CheckConstraint(
+            "(kind = 'supplier_credit' AND amount < 0) OR (kind = 'station_credit' AND amount > 0)"
+            " OR (kind = 'supplier_debit' AND amount > 0)",
+            name="sign_by_kind",
+        ),
+    )
+
+    @property
+    def statement_kind(self) -> StatementKind:
+        return ADJUSTMENT_STATEMENT_KIND[self.kind]
+
+    def can_view(self, user: User) -> bool:
+        """Finance and auditors see every adjustment; a station or supplier only its own."""
+        from portal.auth.models import Role
+
+        if user.role in (Role.FINANCE, Role.AUDITOR):
+            return True
+        expected = Role.STATION if self.kind is AdjustmentKind.STATION_CREDIT else Role.SUPPLIER
+        return user.role is expected and user.organisation_id == self.org_id

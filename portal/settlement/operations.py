@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from portal.auditlog.operations import AuditKind, record
 from portal.auth.models import Role, User
 from portal.claims import attachments
 from portal.db import utcnow
@@ -31,9 +32,10 @@ from portal.labels import label
 from portal.masterdata.models import OEM_CODE, Organisation
 from portal.messages import define
 from portal.notifications.operations import notify_organisation
-from portal.settlement import engine
+from portal.settlement import adjustments, engine
 from portal.settlement.models import (
     DEFAULT_VAT_RATE,
+    Adjustment,
     Chargeback,
     ChargebackEvent,
     ChargebackEvidence,
@@ -124,6 +126,13 @@ def start_run(user: User, period_text: str) -> SettlementRun:
     except sa.exc.IntegrityError:  # a concurrent request opened one first: the constraint says no
         db.session.rollback()
         raise _open_run_conflict(open_run()) from None
+    record(
+        AuditKind.RUN_STARTED,
+        user,
+        subject=run.period,
+        run_id=run.id,
+        after={"period": run.period, "vat_rate": run.vat_rate},
+    )
     _enqueue_compute(run, user)
     return run
 
@@ -188,6 +197,7 @@ def request_release(run: SettlementRun, user: User) -> SettlementRun:
     require_jobs()
     run.step = "releasing"
     run.heartbeat_at = utcnow()
+    record(AuditKind.RUN_RELEASE_REQUESTED, user, subject=run.period, run_id=run.id)
     run.job_id = enqueue_after_commit(RELEASE_JOB, run.id, user.id, owner_id=user.id)
     db.session.flush()
     return run
@@ -219,6 +229,29 @@ def discard_run(run: SettlementRun, user: User) -> SettlementRun:
         )
     ).all()
     statements = sa.select(Statement.id).where(Statement.run_id == run.id)
+    # Adjustments it carried wait for the next run; those of its own draft statements go.
+    db.session.execute(
+        sa.update(Adjustment)
+        .where(Adjustment.statement_id.in_(statements))
+        .values(statement_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.delete(Adjustment)
+        .where(Adjustment.original_statement_id.in_(statements))
+        .execution_options(synchronize_session=False)
+    )
+    record(
+        AuditKind.RUN_DISCARDED,
+        user,
+        subject=run.period,
+        run_id=run.id,
+        before={
+            "status": run.status,
+            "station_net": run.station_net,
+            "supplier_net": run.supplier_net,
+        },
+    )
     for model in (Chargeback, StatementLine):
         db.session.execute(sa.delete(model).where(model.statement_id.in_(statements)))
     db.session.execute(sa.delete(Statement).where(Statement.run_id == run.id))
@@ -268,6 +301,7 @@ def retry_run(run: SettlementRun, user: User) -> SettlementRun:
         )
     run.step = "queued"
     run.error = ""
+    record(AuditKind.RUN_RETRIED, user, subject=run.period, run_id=run.id)
     try:
         db.session.flush()
     except sa.exc.IntegrityError:
@@ -350,6 +384,16 @@ def mark_paid(statement: Statement, user: User, paid_on: date | None, reference:
                 )
             )
         )
+    record(
+        AuditKind.STATEMENT_PAID,
+        user,
+        subject=statement.number,
+        run_id=statement.run_id,
+        statement_id=statement.id,
+        amount_after=statement.gross,
+        before={"status": statement.status},
+        after={"status": StatementStatus.PAID, "paid_on": paid_on, "reference": reference},
+    )
     statement.status = StatementStatus.PAID
     statement.paid_on = paid_on
     statement.paid_reference = reference
@@ -431,6 +475,26 @@ def _event(
     )
 
 
+def _audit_chargeback(
+    kind: AuditKind, cb: Chargeback, user: User, before: ChargebackStatus, note: str = ""
+) -> None:
+    """A chargeback's review in the audit log: what the supplier pays before and after."""
+    counted = cb.status is not ChargebackStatus.WAIVED
+    record(
+        kind,
+        user,
+        subject=f"chargeback #{cb.id}",
+        claim_number=cb.claim.number,
+        run_id=cb.run_id,
+        statement_id=cb.statement_id,
+        amount_before=cb.amount,
+        amount_after=cb.amount if counted else Decimal("0.00"),
+        before={"status": before},
+        after={"status": cb.status},
+        note=note,
+    )
+
+
 def _supplier_action(cb: Chargeback, user: User) -> Chargeback:
     if user.role is not Role.SUPPLIER:
         raise DomainError(str(_l("Only the supplier reviews its chargebacks.")))
@@ -456,6 +520,7 @@ def accept_chargeback(cb: Chargeback, user: User) -> Chargeback:
     cb.accepted_at = utcnow()
     cb.accepted_by_id = user.id
     _event(cb, user, "accepted", ChargebackStatus.OPEN)
+    _audit_chargeback(AuditKind.CHARGEBACK_ACCEPTED, cb, user, ChargebackStatus.OPEN)
     db.session.flush()
     _maybe_final(cb.statement_id)
     return cb
@@ -503,6 +568,7 @@ def dispute_chargeback(
     for filename, data in files or []:
         add_evidence(cb, user, filename, data, _checked=True)
     _event(cb, user, "disputed", ChargebackStatus.OPEN, reason)
+    _audit_chargeback(AuditKind.CHARGEBACK_DISPUTED, cb, user, ChargebackStatus.OPEN, reason)
     db.session.flush()
     oem = db.session.scalar(sa.select(Organisation).where(Organisation.code == OEM_CODE))
     if oem is not None:
@@ -584,10 +650,22 @@ def resolve_chargeback(cb: Chargeback, user: User, action: str, reason: str) -> 
     cb.resolved_at = utcnow()
     cb.resolved_by_id = user.id
     _event(cb, user, cb.status.value, ChargebackStatus.DISPUTED, reason)
+    _audit_chargeback(
+        AuditKind.CHARGEBACK_WAIVED
+        if cb.status is ChargebackStatus.WAIVED
+        else AuditKind.CHARGEBACK_UPHELD,
+        cb,
+        user,
+        ChargebackStatus.DISPUTED,
+        reason,
+    )
     db.session.flush()
     _locked(Statement, cb.statement_id)
     if cb.status is ChargebackStatus.WAIVED:
         engine.recompute_statement_totals(cb.statement_id)
+        # Credits of late findings on it are taken back: the supplier now owes nothing for
+        # the claim, not less than nothing.
+        adjustments.take_back_credits(cb, user)
     _maybe_final(cb.statement_id)
     notify_organisation(
         cb.supplier_id,
@@ -619,6 +697,14 @@ def _maybe_final(statement_id: int) -> None:
     if open_lines == 0 and statement.status is StatementStatus.RELEASED:
         statement.status = StatementStatus.FINAL
         statement.final_at = utcnow()
+        record(
+            AuditKind.STATEMENT_FINAL,
+            None,
+            subject=statement.number,
+            run_id=statement.run_id,
+            statement_id=statement.id,
+            amount_after=statement.net,
+        )
         db.session.flush()
 
 

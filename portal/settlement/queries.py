@@ -24,6 +24,8 @@ from portal.extensions import db
 from portal.masterdata.models import Organisation, Part
 from portal.oldparts.models import OldPart, StationCharge
 from portal.settlement.models import (
+    Adjustment,
+    AdjustmentKind,
     Chargeback,
     ChargebackStatus,
     LineKind,
@@ -183,8 +185,51 @@ def _station_description(kind: LineKind, claim: Claim, detail: str) -> str:
     return f"{label}: {detail}" if detail else label
 
 
+ADJUSTMENT_LABELS = {
+    AdjustmentKind.SUPPLIER_CREDIT: _l(
+        "Adjustment: recovery lowered by a later inspection finding"
+    ),
+    AdjustmentKind.STATION_CREDIT: _l("Adjustment: overdue charge waived after it was deducted"),
+    AdjustmentKind.SUPPLIER_DEBIT: _l("Adjustment: credit taken back, the chargeback was waived"),
+}
+
+
+def adjustment_lines(statement: Statement) -> list[Line]:
+    """The adjustments the statement carries, each naming its claim and the statement it
+    corrects; their kind is "adjustment" and their status the statement's."""
+    query = (
+        sa.select(Adjustment, Claim.number, Statement.number)
+        .join(Claim, Claim.id == Adjustment.claim_id)
+        .join(Statement, Statement.id == Adjustment.original_statement_id)
+        .where(Adjustment.statement_id == statement.id)
+        .order_by(Claim.number, Adjustment.id)
+    )
+    return [
+        Line(
+            id=adjustment.id,
+            claim_id=adjustment.claim_id,
+            claim_number=number,
+            kind="adjustment",
+            description=_(
+                "%(label)s (corrects statement %(original)s)",
+                label=str(ADJUSTMENT_LABELS[adjustment.kind]),
+                original=original,
+            ),
+            amount=adjustment.amount,
+            status=statement.status.value,
+        )
+        for adjustment, number, original in db.session.execute(query)
+    ]
+
+
 def statement_lines(statement: Statement, offset: int = 0, limit: int | None = None) -> list[Line]:
-    """The statement's lines in claim-number order (a page of them with offset/limit)."""
+    """The statement's lines in claim-number order (a page of them with offset/limit); the
+    adjustments it carries come first, on the first page."""
+    lines = adjustment_lines(statement) if offset == 0 else []
+    return lines + _own_lines(statement, offset, limit)
+
+
+def _own_lines(statement: Statement, offset: int = 0, limit: int | None = None) -> list[Line]:
     if statement.kind is StatementKind.SUPPLIER:
         query = (
             sa.select(Chargeback, Claim.number)
@@ -253,7 +298,7 @@ def iter_statement_lines(statement: Statement, batch: int = 2000) -> Iterator[Li
     while True:
         page = statement_lines(statement, offset, batch)
         yield from page
-        if len(page) < batch:
+        if len(page) - (len(adjustment_lines(statement)) if offset == 0 else 0) < batch:
             return
         offset += batch
 

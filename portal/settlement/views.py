@@ -57,6 +57,7 @@ from portal.oldparts.operations import REMOVES_FROM_RECOVERY
 from portal.settlement import engine
 from portal.settlement import operations as op
 from portal.settlement import queries as q
+from portal.settlement.adjustments import adjustments_of_claim
 from portal.settlement.forms import (
     AcceptForm,
     ActionForm,
@@ -72,6 +73,7 @@ from portal.settlement.forms import (
 from portal.settlement.lists import CHARGEBACKS, RUNS, STATEMENTS
 from portal.settlement.models import (
     UNRESOLVED_CHARGEBACKS,
+    AdjustmentKind,
     Chargeback,
     ChargebackEvidence,
     ChargebackStatus,
@@ -898,6 +900,11 @@ def _render_chargeback(
         max_files=op.MAX_EVIDENCE_PER_CHARGEBACK,
         max_mb=attachments.MAX_ATTACHMENT_BYTES // (1024 * 1024),
         age_days=(utcnow() - cb.disputed_at).days if cb.disputed_at else None,
+        adjustments=[
+            a
+            for a in adjustments_of_claim(claim.id)
+            if a.kind is not AdjustmentKind.STATION_CREDIT and a.org_id == cb.supplier_id
+        ],
     ), status
 
 

@@ -206,6 +206,14 @@ class Planner(RepairPlans, RequestPlans):
         suffix = vehicle.model.code.rsplit("-", 1)[-1]
         return self.parts.get(f"{number}-{suffix}") or self.parts.get(number)
 
+    def other_model_part(self, number: str, vehicle: Vehicle) -> Part | None:
+        """Another model's variant of catalogue part `number` (listed for that model only)."""
+        own = vehicle.model.code.rsplit("-", 1)[-1]
+        for suffix in ("H9", "T5", "S7"):
+            if suffix != own and f"{number}-{suffix}" in self.parts:
+                return self.parts[f"{number}-{suffix}"]
+        return None
+
     def covered(self, vehicle: Vehicle, part: Part, day: date, odometer: int) -> bool:
         policy = vehicle.model.policy_for(part.group)
         return coverage_of(policy, vehicle.sale_date, day, odometer).in_coverage

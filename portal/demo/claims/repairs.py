@@ -111,6 +111,11 @@ class RepairPlans:
         goodwill = intent.flavour == "goodwill"
         for state in self.candidates(intent, day):
             for scenario, part in self.repairs_for(state, day, REPAIR_SCENARIOS):
+                if intent.flavour == "other_model_part":
+                    # The station fits another model's variant of the part: part_not_for_model.
+                    part = self.other_model_part(scenario.part, state.vehicle)
+                    if part is None:
+                        continue
                 odometer = state.odometer + step
                 if self.covered(state.vehicle, part, day, odometer) == goodwill:
                     continue
@@ -236,7 +241,9 @@ class RepairPlans:
         # Each submission must land where the story says: auto-approved, or in the queue.
         expects = []
         for index, payload in enumerate(payloads):
-            flagged = flavour == "goodwill" or (flavour == "labor" and index == 0)
+            flagged = flavour in ("goodwill", "other_model_part") or (
+                flavour == "labor" and index == 0
+            )
             auto = not flagged and self.auto_approvable(station, payload)
             if outcome == DRAFT:
                 if auto != (flavour == "cheap"):

@@ -737,6 +737,7 @@ CLAIM_MIX = (
     ("repair", "goodwill", APPROVE, 0, 4),
     ("repair", "goodwill", PARTIAL, 0, 5),
     ("repair", "goodwill", REJECT, 0, 3),
+    ("repair", "other_model_part", REVIEW, 0, 8),  # flagged part_not_for_model
     ("duplicate", "", REVIEW, 0, 4),
     ("duplicate", "", REJECT, 0, 4),
     ("duplicate", "", PARTIAL, 0, 3),

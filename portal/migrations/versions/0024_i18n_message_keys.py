@@ -10,8 +10,8 @@ keeps its text and is shown as stored.
 Flags "outside coverage, submitted as goodwill" kept why in the submitter's language; they get
 the keys that keep the date or the kilometres instead.
 
-Revision ID: 0023_i18n_message_keys
-Revises: 0021_lists_decision_target
+Revision ID: 0024_i18n_message_keys
+Revises: 0023_money2_audit_log
 Create Date: 2026-12-05 09:30:00.000000
 
 """
@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0023_i18n_message_keys"
-down_revision = "0021_lists_decision_target"
+revision = "0024_i18n_message_keys"
+down_revision = "0023_money2_audit_log"
 branch_labels = None
 depends_on = None
 
