@@ -205,6 +205,7 @@ def _register_errors(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from portal import labels, messages
     from portal.auth.models import Role
     from portal.auth.views import HOME_ENDPOINTS
 
@@ -213,6 +214,11 @@ def _register_template_helpers(app: Flask) -> None:
         if value is None:
             return "-"
         return format_decimal(value, format="#,##0.00")
+
+    # {{ claim.status|label }}, {{ event.to_status|label('claim_status') }}: codes by their labels.
+    app.add_template_filter(labels.label, "label")
+    # {{ amount|cny }}: an amount as CNY with thousands separators and two decimals.
+    app.add_template_filter(messages.money, "cny")
 
     @app.template_filter("percent")
     def percent_filter(value: Decimal | None) -> str:

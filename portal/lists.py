@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from flask import Response, current_app, request, url_for
 from flask_babel import gettext as _
 
+from portal import labels
 from portal.errors import ValidationFailed
 from portal.extensions import db
 
@@ -196,6 +197,8 @@ def _zone() -> ZoneInfo:
 def plain(value: Any) -> Any:
     """A cell's value for a file: labels as text, times in the portal's time zone, no tzinfo
     (Excel has none), money and numbers kept as they are."""
+    if isinstance(value, enum.Enum):
+        return labels.label(value)  # a status or kind by its label, as the page shows it
     if value is None or isinstance(value, bool | int | Decimal | str):
         return value
     if isinstance(value, datetime):
@@ -204,8 +207,6 @@ def plain(value: Any) -> Any:
         return value.replace(tzinfo=None, microsecond=0)
     if isinstance(value, date):
         return value
-    if isinstance(value, enum.Enum):
-        return value.value
     return str(value)  # a lazy label
 
 

@@ -226,7 +226,7 @@ def test_the_auditor_assigns_another_responsible_supplier(station, auditor, flee
     claim = read(station, ClaimFactory(fleet=fleet, in_review=True))
     decided = decide(auditor, claim["number"], {"action": "approve", "supplier_code": "SU-B"})
     assert decided["responsible_supplier"] == "SU-B"
-    assert decided["events"][-1]["reason"] == "[supplier SU-B]"
+    assert decided["events"][-1]["reason"] == "Responsible supplier: SU-B Supplier B."
 
 
 # -- rejecting and returning -------------------------------------------------------------------

@@ -111,12 +111,12 @@ def test_the_auditor_confirms_count_and_total_then_approves_clean_claims(login_a
     asked = client.post("/oem/review/approve", data={"number": numbers})
     assert asked.status_code == 200
     page = text(asked)
-    assert f"Approve 2 claims for {total:,.2f} in total?" in page
+    assert f"Approve 2 claims for CN¥{total:,.2f} in total?" in page
     assert all(c.status is ClaimStatus.IN_REVIEW for c in clean)  # nothing yet
     done = client.post(
         "/oem/review/approve", data={"number": numbers, "confirmed": "yes", "total": str(total)}
     )
-    assert f"2 claims were approved as claimed: {total:,.2f} in total." in flashed(client, done)
+    assert f"2 claims were approved as claimed: CN¥{total:,.2f} in total." in flashed(client, done)
     assert all(c.status is ClaimStatus.APPROVED for c in clean)
     assert all(c.approved_total_amount == c.total_amount for c in clean)
 
@@ -163,7 +163,7 @@ def test_the_auditor_approves_in_chinese(login_as, clean):
     client = login_as("auditor")
     client.post("/lang/zh_CN")
     asked = text(client.post("/oem/review/approve", data={"number": clean[0].number}))
-    assert f"批准 1 张索赔单，合计 {clean[0].total_amount:,.2f}？" in asked
+    assert f"批准 1 张索赔单，合计 ¥{clean[0].total_amount:,.2f}？" in asked
 
 
 # -- the supplier accepts ticked chargebacks -------------------------------------------------------
@@ -203,12 +203,12 @@ def test_the_supplier_confirms_count_and_total_then_accepts(login_as, chargeback
     total = sum(cb.amount for cb in mine)
     asked = client.post("/settlement/chargebacks/accept", data={"id": ids})
     assert asked.status_code == 200
-    assert f"Accept 2 chargebacks for {total:,.2f} in total?" in text(asked)
+    assert f"Accept 2 chargebacks for CN¥{total:,.2f} in total?" in text(asked)
     assert all(cb.status is ChargebackStatus.OPEN for cb in mine)
     done = client.post(
         "/settlement/chargebacks/accept", data={"id": ids, "confirmed": "yes", "total": str(total)}
     )
-    assert f"2 chargebacks accepted: {total:,.2f} in total." in flashed(client, done)
+    assert f"2 chargebacks accepted: CN¥{total:,.2f} in total." in flashed(client, done)
     assert all(cb.status is ChargebackStatus.ACCEPTED for cb in mine)
 
 

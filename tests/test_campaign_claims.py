@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 
 from portal.claims.models import Claim, ClaimSettings
 from portal.oldparts.models import OldPartStatus, StationCharge
@@ -26,6 +27,8 @@ from tests.test_api_settlement import released
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 REPAIRED = (date.today() - timedelta(days=2)).isoformat()
+# The repair date as an English message shows it (portal.messages: dates in the reader's locale).
+REPAIRED_SHOWN = format_date(date.today() - timedelta(days=2), locale="en")
 
 
 @pytest.fixture
@@ -144,7 +147,8 @@ def test_a_claim_other_than_the_package_is_reviewed_like_any_claim(station, flee
     claim = submitted(station, file(station, recall, fleet.vehicle, lines=lines)["number"])
     assert claim["status"] == "in_review"
     queued = next(e for e in claim["events"] if e["action"] == "queued")
-    assert "Not the package of campaign RC-1" in queued["reason"]
+    assert "not the package of campaign RC-1" in queued["reason"]
+    assert "2 labor hours instead of 1" in queued["reason"]
 
     auditor = api_for(station.client, fleet.world, "auditor")
     decided = auditor.post(f"/claims/{claim['number']}/decision", json={"action": "approve"})
@@ -179,7 +183,7 @@ def test_a_second_claim_of_the_same_station_is_refused_naming_the_first(station,
     error = refused(station, file(station, recall, fleet.vehicle)["number"])
     assert error["fields"]["campaign"] == (
         f"campaign_done: The work of campaign RC-1 on VIN {fleet.vehicle.vin} is already done: "
-        f"{first['number']} of {REPAIRED}."
+        f"{first['number']} of {REPAIRED_SHOWN}."
     )
 
 
@@ -192,7 +196,7 @@ def test_another_stations_second_claim_is_refused_as_already_done_without_the_nu
     message = error["fields"]["campaign"]
     assert message == (
         f"campaign_done: The work of campaign RC-1 on VIN {fleet.vehicle.vin} is already done "
-        f"({REPAIRED})."
+        f"({REPAIRED_SHOWN})."
     )
     assert first["number"] not in error["message"]
 
@@ -241,7 +245,10 @@ def test_a_closed_future_or_ended_campaign_is_refused(station, fleet, trait, fie
 def test_a_campaign_claim_needs_its_campaign(station, fleet, recall):
     claim = file(station, SimpleNamespace(code=None), fleet.vehicle)
     error = refused(station, claim["number"])
-    assert "campaign is required for a campaign claim" in error["fields"]["campaign"]
+    assert (
+        "Campaign is required for a claim of type Recall or service campaign"
+        in error["fields"]["campaign"]
+    )
 
 
 def test_an_unknown_campaign_is_refused_at_once(station, fleet):

@@ -274,12 +274,10 @@ def test_a_vin_file_is_imported_whole_or_refused_with_its_lines(login_as, fleet,
         )
         == 2
     )
-    assert (
-        db_session.scalar(
-            sa.select(CampaignEvent.note).where(CampaignEvent.campaign_id == campaign.id)
-        )
-        == "2 vehicles added from a file"
+    event = db_session.scalar(
+        sa.select(CampaignEvent).where(CampaignEvent.campaign_id == campaign.id)
     )
+    assert (event.message_key, event.params) == ("campaign.vehicles_imported", {"n": 2})
 
 
 # -- completion ---------------------------------------------------------------------------------

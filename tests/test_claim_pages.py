@@ -583,7 +583,7 @@ def test_submitting_an_in_policy_claim_approves_it_automatically(world, fleet, s
     page = html(station.get(response.headers["Location"]))
     assert "submitted and approved automatically" in page
     assert 'data-status="approved"' in page
-    assert "Approved automatically by the rule auto_approve_under_2000.00." in page
+    assert "Approved automatically: No flags and a total under CN¥2,000.00." in page
     assert amounts(page)["total"] == ["230.00", "230.00"]
     assert 'data-testid="submit"' not in page  # no more Edit or Submit
     assert f"/claims/{claim.number}/edit" not in page
@@ -603,7 +603,7 @@ def test_a_refused_submit_names_the_rule_beside_the_field_and_leaves_a_draft(
     page = html(response)
     refusals = page.split('data-testid="refusals"', 1)[1].split("</ul>", 1)[0]
     assert "odometer" in refusals
-    assert "The odometer 500 km is below the last known reading of 1000 km." in refusals
+    assert "The odometer 500 km is below the last known reading of 1,000 km." in refusals
     beside = page.split('data-field="odometer_km"', 1)[1].split("</dd>", 1)[0]
     assert 'data-rule="odometer"' in beside and "is below the last known reading" in beside
     fresh = claim_by_number(db_session, claim.number)
@@ -674,7 +674,7 @@ def test_an_approved_claim_cannot_be_edited_or_resubmitted(world, fleet, station
     assert response.status_code == 302
     assert "can no longer be edited" in html(station.get(response.headers["Location"]))
     response = station.post(f"/claims/{claim.number}/submit")
-    assert "is already approved" in html(station.get(response.headers["Location"]))
+    assert "is already Approved" in html(station.get(response.headers["Location"]))
 
 
 # -- comments -------------------------------------------------------------------------------------

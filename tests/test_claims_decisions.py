@@ -152,9 +152,9 @@ def test_reject_needs_a_reason_and_approves_nothing(world, fleet, auditor):
     decide_claim(claim.id, auditor, Decision("reject", reason="Damage from an accident"))
     assert claim.status is ClaimStatus.REJECTED
     assert claim.approved_total_amount == Decimal("0.00")
-    assert (
-        claim.events[-1].reason == f"Damage from an accident [supplier {fleet.part.supplier.code}]"
-    )
+    supplier = fleet.part.supplier
+    assert claim.events[-1].reason == "Damage from an accident"
+    assert claim.events[-1].params == {"supplier": f"{supplier.code} {supplier.name}"}
 
 
 def test_return_needs_a_reason_and_lets_the_station_edit(world, fleet, auditor):

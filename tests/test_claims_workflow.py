@@ -140,7 +140,8 @@ def test_a_claim_at_or_over_the_threshold_waits_for_an_auditor(station_user, fle
     ClaimSettings.current().auto_approve_threshold = Decimal("230.00")
     claim = ops.submit_claim(ClaimFactory(fleet=fleet), station_user)
     assert claim.status is ClaimStatus.IN_REVIEW
-    assert "not under the threshold" in claim.events[-1].reason
+    assert claim.events[-1].message_key == "claim.queued_over_threshold"
+    assert "is not under the auto-approval limit" in claim.events[-1].display_reason
 
 
 def test_auto_approval_can_be_switched_off(station_user, fleet):

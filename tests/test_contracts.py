@@ -165,7 +165,7 @@ def test_above_the_contracts_km_the_claim_is_refused_by_km(world, fleet):
     with pytest.raises(RuleRefused) as refused:
         ops.submit_claim(claim, user)
     (finding,) = refused.value.findings
-    assert finding.field == "odometer_km" and "150000" in finding.message
+    assert finding.field == "odometer_km" and "150,000 km limit" in finding.message
 
 
 def test_a_contracts_time_and_the_policys_higher_km_together_cover(world, fleet):

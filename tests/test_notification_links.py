@@ -131,7 +131,11 @@ def test_a_dispute_is_told_to_the_oem_users_who_may_open_it_not_to_admins(
 
 def test_notifying_an_organisation_may_name_the_roles_that_hear_of_it(world, db_session):
     told = notify_organisation(
-        world.oem.id, "Dispute", "/settlement/disputes", roles=[Role.AUDITOR]
+        world.oem.id,
+        "settlement.chargeback_disputed",
+        {"number": "RP-1", "supplier": "SU-A", "reason": "not ours"},
+        "/settlement/disputes",
+        roles=[Role.AUDITOR],
     )
     assert told == 1
     assert [n.user_id for n in db_session.scalars(sa.select(Notification))] == [

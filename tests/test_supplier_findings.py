@@ -134,9 +134,10 @@ def test_an_auditor_overrules_a_finding_with_a_reason_and_the_chargeback_stands(
     )
     assert received.finding_review_note == "Bearing scored: see photo 2"
     last = received.events[-1]
-    assert (last.action, last.note) == (
-        "finding_overruled",
-        "confirmed_defect: Bearing scored: see photo 2",
+    assert (last.action, last.note) == ("finding_overruled", "Bearing scored: see photo 2")
+    assert (last.message_key, last.params) == (
+        "old_part.result_in_force",
+        {"result": "confirmed_defect"},
     )
     told = db.session.scalars(
         sa.select(Notification.message).where(Notification.user_id == world.users["supplier"].id)

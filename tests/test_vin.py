@@ -17,7 +17,9 @@ def test_known_valid_vins(vin):
 
 
 def test_wrong_check_digit_is_named():
-    assert vin_error("1M8GDM9A1KP042788") == "check digit (position 9) is 1, expected X"
+    assert vin_error("1M8GDM9A1KP042788") == (
+        "its check digit (position 9) is 1 where X is expected"
+    )
 
 
 @pytest.mark.parametrize(

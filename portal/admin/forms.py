@@ -18,10 +18,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal import labels
 from portal.admin.operations import LABEL_MAX, REASON_CODE_MAX
 from portal.auth.models import Role
 from portal.auth.operations import MIN_PASSWORD_LENGTH
 from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES
+from portal.masterdata.models import OrgKind
 
 ROLE_LABELS = {
     Role.STATION: _l("Station"),
@@ -30,6 +32,11 @@ ROLE_LABELS = {
     Role.SUPPLIER: _l("Supplier"),
     Role.ADMIN: _l("Administrator"),
 }
+labels.register("role", ROLE_LABELS)
+labels.register(
+    "organisation_kind",
+    {OrgKind.OEM: _l("OEM"), OrgKind.STATION: _l("Station"), OrgKind.SUPPLIER: _l("Supplier")},
+)
 
 
 PASSWORD_HINT = _l(

@@ -22,6 +22,7 @@ from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal import labels
 from portal.analysis.conventions import last_day
 from portal.analysis.queries import CONTRACT_FILTERS, GroupBy, Selection
 from portal.analysis.reports import DEFAULT_HORIZON
@@ -59,10 +60,34 @@ FIELDS = (
     "as_of",
     "contract",
 )
-CONTRACT_LABELS = {
-    "contract_covered": _l("Covered only thanks to a contract"),
-    "policy_only": _l("Policy only"),
-}
+CONTRACT_LABELS = labels.register(
+    "analysis_contract",
+    {
+        "contract_covered": _l("Covered only thanks to a contract"),
+        "policy_only": _l("Policy only"),
+    },
+)
+# The filters by their labels (the active filters shown above a result).
+FIELD_LABELS = labels.register(
+    "analysis_filter",
+    {
+        "model": _l("Model"),
+        "part": _l("Causal part"),
+        "fault_code": _l("Fault code"),
+        "supplier": _l("Supplier"),
+        "station": _l("Station"),
+        "region": _l("Region"),
+        "produced_from": _l("Produced from"),
+        "produced_to": _l("Produced to"),
+        "sold_from": _l("Sold from"),
+        "sold_to": _l("Sold to"),
+        "mis_from": _l("Months in service from"),
+        "mis_to": _l("Months in service to"),
+        "repaired_from": _l("Repaired from"),
+        "as_of": _l("As of"),
+        "contract": _l("Extended warranty contract"),
+    },
+)
 CODE_FIELDS = {
     "model": (VehicleModel, VehicleModel.code, _l("There is no vehicle model %(code)s.")),
     "part": (Part, Part.number, _l("There is no part %(code)s.")),

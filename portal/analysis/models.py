@@ -6,12 +6,25 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.masterdata.models import Part, Supplier
+from portal.messages import define
 from portal.money import Money
+
+# The notification of a new early warning (portal.messages).
+EARLY_WARNING = define(
+    "analysis.early_warning",
+    _l(
+        "Early warning: part %(part)s, production month %(cohort)s: %(observed)s claims "
+        "where %(expected)s were expected."
+    ),
+    observed="decimal",
+    expected="decimal",
+)
 
 
 class EarlyWarning(db.Model):

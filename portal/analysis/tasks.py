@@ -14,10 +14,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from portal.analysis.early_warnings import check
-from portal.analysis.models import EarlyWarning
+from portal.analysis.models import EARLY_WARNING, EarlyWarning
 from portal.auth.models import Role
 from portal.db import utcnow
 from portal.extensions import db
@@ -66,20 +65,16 @@ def raise_warnings(as_of: date) -> list[EarlyWarning]:
     db.session.flush()
     oem = db.session.scalar(sa.select(Organisation).where(Organisation.code == OEM_CODE))
     for warning in raised:
-        message = str(
-            _l(
-                "Early warning: part %(part)s, production month %(cohort)s: %(observed)s claims "
-                "where %(expected)s were expected.",
-                part=warning.part.number,
-                cohort=warning.cohort,
-                observed=warning.observed,
-                expected=f"{warning.expected:.1f}",
-            )
-        )
+        params = {
+            "part": warning.part.number,
+            "cohort": warning.cohort,
+            "observed": warning.observed,
+            "expected": f"{warning.expected:.1f}",
+        }
         link = f"/analysis/warnings/{warning.id}"
         if oem is not None:
-            notify_organisation(oem.id, message, link, roles=[Role.AUDITOR])
-        notify_organisation(warning.supplier_id, message, link, roles=[Role.SUPPLIER])
+            notify_organisation(oem.id, EARLY_WARNING, params, link, roles=[Role.AUDITOR])
+        notify_organisation(warning.supplier_id, EARLY_WARNING, params, link, roles=[Role.SUPPLIER])
         warning.notified_at = now
     db.session.flush()
     return raised

@@ -30,12 +30,14 @@ from portal.errors import DomainError, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.masterdata.campaigns import Campaign
 from portal.masterdata.models import Station
+from portal.messages import define
 from portal.notifications.operations import mark_read_by_link, notify_organisation
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
 OEM_VIEWERS = (Role.AUDITOR, Role.FINANCE, Role.ADMIN)
 PUBLISHERS = (Role.AUDITOR,)
+ANNOUNCED = define("announcement.published", _l("New announcement: %(title)s"))
 
 
 class Audience(enum.StrEnum):
@@ -135,9 +137,8 @@ def publish(
     db.session.flush()
 
     targets = stations if stations is not None else db.session.scalars(sa.select(Station)).all()
-    message = str(_l("New announcement: %(title)s", title=title))
     for station in targets:
-        notify_organisation(station.id, message, link_of(announcement))
+        notify_organisation(station.id, ANNOUNCED, {"title": title}, link_of(announcement))
     return announcement
 
 

@@ -551,7 +551,7 @@ class Claim(ClaimSummary):
                     to_status=e.to_status,
                     at=e.at,
                     by=_username(e.user),
-                    reason=e.reason,
+                    reason=e.display_reason,
                     version=e.version,
                 )
                 for e in claim.events

@@ -13,6 +13,7 @@ from portal.auth.models import Role, User
 from portal.auth.sessions import end_all_sessions
 from portal.errors import ValidationFailed
 from portal.extensions import db
+from portal.labels import label
 from portal.masterdata.models import Organisation
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
@@ -142,10 +143,10 @@ def create_user(
         errors["org"] = str(
             _l(
                 "A %(role)s user must belong to a %(kind)s organisation; %(code)s is a %(actual)s.",
-                role=role.value,
-                kind=role.org_kind.value,
+                role=label(role),
+                kind=label(role.org_kind),
                 code=org.code,
-                actual=org.kind.value,
+                actual=label(org.kind),
             )
         )
     problem = password_problem(password, username, full_name, email)

@@ -25,14 +25,22 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal import labels
 from portal.campaigns.operations import CampaignInput
-from portal.masterdata.campaigns import Campaign, CampaignKind
+from portal.masterdata.campaigns import Campaign, CampaignKind, CampaignStatus
 from portal.masterdata.importer import CellError, package_parts
 
-KIND_LABELS = {
-    CampaignKind.RECALL: _l("Recall"),
-    CampaignKind.SERVICE: _l("Service campaign"),
-}
+KIND_LABELS = labels.register(
+    "campaign_kind",
+    {
+        CampaignKind.RECALL: _l("Recall"),
+        CampaignKind.SERVICE: _l("Service campaign"),
+    },
+)
+STATUS_LABELS = labels.register(
+    "campaign_status",
+    {CampaignStatus.OPEN: _l("Open"), CampaignStatus.CLOSED: _l("Closed")},
+)
 
 
 def _at_most_places(value: Decimal | None, places: int) -> None:

@@ -26,9 +26,26 @@ from portal.masterdata.campaigns import (
     CampaignVehicle,
 )
 from portal.masterdata.models import LaborOperation, Part, Supplier, Vehicle, VehicleModel
+from portal.messages import define, plain_params
 
 MANAGERS = (Role.AUDITOR, Role.ADMIN)
 READERS = (Role.AUDITOR, Role.ADMIN, Role.FINANCE)
+
+# The portal's words in a campaign's record (portal.messages).
+VEHICLES_ADDED = define(
+    "campaign.vehicles_added",
+    _l("%(n)s vehicles of model %(model)s produced from %(start)s to %(end)s."),
+    n="decimal",
+    start="date",
+    end="date",
+    example={"n": 1250, "model": "M1", "start": "2026-01-01", "end": "2026-03-31"},
+)
+VEHICLES_IMPORTED = define(
+    "campaign.vehicles_imported",
+    _l("%(n)s vehicles added from a file."),
+    n="decimal",
+    example={"n": 1250},
+)
 
 
 def can_manage(user: User) -> bool:
@@ -69,8 +86,19 @@ class CampaignInput:
     recovery_share: Decimal = Decimal("0")
 
 
-def _event(campaign: Campaign, user: User | None, action: str, note: str = "") -> None:
-    db.session.add(CampaignEvent(campaign=campaign, user=user, action=action, note=note))
+def _event(
+    campaign: Campaign,
+    user: User | None,
+    action: str,
+    note: str = "",
+    message: tuple[str, dict] | None = None,
+) -> None:
+    """A step of the campaign's record: `note` is what a person wrote, `message` the portal's
+    own words (a key of portal.messages and its parameters, written out when read)."""
+    event = CampaignEvent(campaign=campaign, user=user, action=action, note=note)
+    if message is not None:
+        event.message_key, event.params = message[0], plain_params(message[1])
+    db.session.add(event)
 
 
 def terms_of(campaign: Campaign) -> dict:
@@ -273,7 +301,10 @@ def add_vehicles_produced(
         campaign,
         user,
         "vehicles_added",
-        f"{added} vehicles of {model.code} produced {produced_from} to {produced_to}",
+        message=(
+            VEHICLES_ADDED,
+            {"n": added, "model": model.code, "start": produced_from, "end": produced_to},
+        ),
     )
     record(
         AuditKind.CAMPAIGN_VEHICLES_ADDED,
@@ -292,7 +323,7 @@ def add_vehicles_produced(
 
 def record_vehicle_import(campaign: Campaign, user: User, created: int) -> None:
     """The audit entry of a `campaign_vehicles` file uploaded on the campaign's page."""
-    _event(campaign, user, "vehicles_imported", f"{created} vehicles added from a file")
+    _event(campaign, user, "vehicles_imported", message=(VEHICLES_IMPORTED, {"n": created}))
     record(
         AuditKind.CAMPAIGN_VEHICLES_ADDED,
         user,

@@ -14,12 +14,14 @@ from collections import Counter
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from portal.claims import pricing
 from portal.claims.models import LIVE_USE_EXCLUDED, Claim, ClaimLine, ClaimType, LineKind
 from portal.extensions import db
 from portal.masterdata.campaigns import Campaign, CampaignVehicle, open_on
 from portal.masterdata.models import Vehicle
+from portal.messages import define, said
 
 
 def package_lines(campaign: Campaign, labor_rate, price_day: date) -> list[ClaimLine]:
@@ -50,27 +52,39 @@ def package_lines(campaign: Campaign, labor_rate, price_day: date) -> list[Claim
     return lines
 
 
-def package_differences(claim: Claim) -> list[str]:
-    """What the claim's lines claim beyond or short of its campaign's package (English, for the
-    queue reason); empty when they are exactly the package."""
+NO_CAMPAIGN = define("campaign.differs.no_campaign", _l("it names no campaign"))
+OTHER_LABOR = define("campaign.differs.labor", _l("labor other than operation %(operation)s"))
+OTHER_HOURS = define(
+    "campaign.differs.hours",
+    _l("%(hours)s labor hours instead of %(package)s"),
+    hours="decimal",
+    package="decimal",
+)
+OTHER_PARTS = define("campaign.differs.parts", _l("parts other than the campaign's package"))
+OTHER_LINES = define("campaign.differs.lines", _l("lines other than labor and parts"))
+
+
+def package_differences(claim: Claim) -> list[dict]:
+    """What the claim's lines claim beyond or short of its campaign's package, each as a message
+    (key and parameters, portal.messages); empty when they are exactly the package."""
     campaign = claim.campaign
     if campaign is None:
-        return ["no campaign"]
+        return [said(NO_CAMPAIGN)]
     differences = []
     labor = [ln for ln in claim.lines if ln.kind is LineKind.LABOR]
     if len(labor) != 1 or labor[0].operation_id != campaign.operation_id:
-        differences.append(f"labor other than {campaign.operation.code}")
+        differences.append(said(OTHER_LABOR, operation=campaign.operation.code))
     elif labor[0].hours != campaign.hours:
-        differences.append(f"{labor[0].hours} hours instead of {campaign.hours}")
+        differences.append(said(OTHER_HOURS, hours=labor[0].hours, package=campaign.hours))
     claimed = Counter()
     for line in claim.lines:
         if line.kind is LineKind.PART and line.part_id is not None:
             claimed[line.part_id] += line.qty or 0
     package = Counter({item.part_id: item.qty for item in campaign.parts})
     if claimed != package:
-        differences.append("parts other than the package")
+        differences.append(said(OTHER_PARTS))
     if any(ln.kind not in (LineKind.LABOR, LineKind.PART) for ln in claim.lines):
-        differences.append("other lines")
+        differences.append(said(OTHER_LINES))
     return differences
 
 

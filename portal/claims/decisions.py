@@ -34,11 +34,24 @@ from portal.claims.signals import claim_approved
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
+from portal.labels import label
 from portal.masterdata.models import Supplier
+from portal.messages import define, money
 from portal.money import round_money
 from portal.notifications.operations import notify_organisation
 
 ACTIONS = ("approve", "reject", "return")
+
+RETURNED = define("claim.returned", _l("Claim %(number)s was returned: %(reason)s"))
+DECIDED = define(
+    "claim.decided",
+    _l("Claim %(number)s was decided: %(status)s, approved %(amount)s."),
+    status="label:claim_status",
+    amount="money",
+)
+RESPONSIBLE_SUPPLIER = define(
+    "claim.responsible_supplier", _l("Responsible supplier: %(supplier)s.")
+)
 # Pre-authorisations: approving them pays nothing, so an approval may carry no amount.
 PRE_AUTHORISATIONS = frozenset(
     {ClaimType.APPRAISAL, ClaimType.OUTSOURCED_PURCHASE, ClaimType.EMERGENCY_PART}
@@ -101,7 +114,7 @@ def decide_claim(claim_id: int, user: User, decision: Decision, today: date | No
                 _l(
                     "Claim %(number)s is %(status)s: it was decided or changed meanwhile.",
                     number=claim.number,
-                    status=claim.status.value,
+                    status=label(claim.status),
                 )
             )
         )
@@ -127,16 +140,7 @@ def decide_claim(claim_id: int, user: User, decision: Decision, today: date | No
             after={"status": claim.status, "version": claim.version},
             note=decision.reason,
         )
-        _tell_station(
-            claim,
-            str(
-                _l(
-                    "Claim %(number)s was returned: %(reason)s",
-                    number=claim.number,
-                    reason=decision.reason,
-                )
-            ),
-        )
+        _tell_station(claim, RETURNED, {"number": claim.number, "reason": decision.reason})
         return claim
     # Every problem of the decision is named at once: the supplier's, the reason's, each line's.
     errors: dict[str, str] = {}
@@ -147,14 +151,8 @@ def decide_claim(claim_id: int, user: User, decision: Decision, today: date | No
         _approve(claim, user, decision, supplier, today, errors)
     _tell_station(
         claim,
-        str(
-            _l(
-                "Claim %(number)s was decided: %(status)s, approved %(amount)s.",
-                number=claim.number,
-                status=claim.status.value,
-                amount=claim.approved_total_amount,
-            )
-        ),
+        DECIDED,
+        {"number": claim.number, "status": claim.status, "amount": claim.approved_total_amount},
     )
     db.session.flush()
     return claim
@@ -251,7 +249,7 @@ def _decide_line(line, d: DecisionLine, where: str, active_codes: set[str], erro
     amount = ceiling if d.approved_amount is None else d.approved_amount
     if amount > ceiling:
         errors[where + ".approved_amount"] = str(
-            _l("more than the %(amount)s claimed", amount=ceiling)
+            _l("more than the %(amount)s claimed", amount=money(ceiling))
         )
         return False
     line.approved_amount = amount
@@ -274,12 +272,12 @@ def _finish(
     claim.decision_reason = reason
     if status is ClaimStatus.REJECTED:
         pricing.apply_approved_totals(claim)
-    note = reason
+    message = None
     if supplier is not None:
-        note = f"{reason} [supplier {supplier.code}]".strip()
-    _transition(claim, user, status, status.value, note)
+        message = (RESPONSIBLE_SUPPLIER, {"supplier": f"{supplier.code} {supplier.name}"})
+    _transition(claim, user, status, status.value, reason, message)
     audit_decision(claim, user, AuditKind.CLAIM_DECIDED, reason)
 
 
-def _tell_station(claim: Claim, message: str) -> None:
-    notify_organisation(claim.station_id, message, f"/claims/{claim.number}")
+def _tell_station(claim: Claim, key: str, params: dict) -> None:
+    notify_organisation(claim.station_id, key, params, f"/claims/{claim.number}")

@@ -18,7 +18,14 @@ from portal.claims.operations import lock_claim, record_event
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from portal.extensions import db
+from portal.messages import define
 from portal.notifications.operations import notify_organisation
+
+# What the station and the shipper are told (portal.messages).
+SHIPPED = define(
+    "claim.part_shipped", _l("The part for %(number)s is on its way: %(carrier)s %(tracking)s")
+)
+RECEIVED = define("claim.part_received", _l("Station %(station)s received the part of %(number)s."))
 
 
 def can_ship(claim: Claim, user: User) -> bool:
@@ -59,14 +66,8 @@ def ship_emergency_part(
     record_event(claim, user, "shipped", reason=f"{carrier} {tracking_no}")
     notify_organisation(
         claim.station_id,
-        str(
-            _l(
-                "The part for %(number)s is on its way: %(carrier)s %(tracking)s",
-                number=claim.number,
-                carrier=carrier,
-                tracking=tracking_no,
-            )
-        ),
+        SHIPPED,
+        {"number": claim.number, "carrier": carrier, "tracking": tracking_no},
         f"/claims/{claim.number}",
     )
     db.session.flush()
@@ -89,13 +90,8 @@ def confirm_receipt(claim: Claim, user: User) -> Claim:
     if claim.shipper_org_id is not None:
         notify_organisation(
             claim.shipper_org_id,
-            str(
-                _l(
-                    "Station %(station)s received the part of %(number)s.",
-                    station=claim.station.code,
-                    number=claim.number,
-                )
-            ),
+            RECEIVED,
+            {"station": claim.station.code, "number": claim.number},
             f"/claims/{claim.number}",
         )
     db.session.flush()

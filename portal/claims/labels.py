@@ -6,8 +6,11 @@ English pages show them as a hint next to the type (stations often know a type b
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 
+from portal import labels, messages
 from portal.claims.models import ClaimStatus, ClaimType, LineKind
 
 TYPE_LABELS = {
@@ -117,6 +120,9 @@ EVENT_LABELS = {
     "partially_approved": _l("Partially approved"),
     "rejected": _l("Rejected"),
     "settled": _l("Settled"),
+    "shipped": _l("Part shipped"),
+    "received": _l("Part received"),
+    "request_released": _l("Outsourced-purchase request released"),
     "adjustment_supplier_credit": _l("Adjustment: supplier credited on its next statement"),
     "adjustment_station_credit": _l("Adjustment: station credited on its next statement"),
     "adjustment_supplier_debit": _l("Adjustment: supplier credit taken back"),
@@ -179,3 +185,77 @@ def change_label(what: str) -> str:
             label += " · " + str(LINE_ATTR_LABELS[attr])
         return label
     return what
+
+
+# The submit checks by rule name (rules.RULES): what a refusal is about.
+CHECK_LABELS = {
+    "required": _l("Required information"),
+    "vin": _l("VIN"),
+    "dates": _l("Dates"),
+    "odometer": _l("Odometer"),
+    "coverage": _l("Warranty coverage"),
+    "duplicate": _l("Possible duplicate"),
+    "part_not_for_model": _l("Part not for the vehicle's model"),
+    "labor_hours": _l("Labor hours"),
+    "break_in_window": _l("Break-in window"),
+    "break_in_once": _l("One break-in per vehicle"),
+    "major_assembly": _l("Major assembly"),
+    "appraisal_required": _l("Appraisal"),
+    "roadside": _l("Roadside trip"),
+    "outsourced_request": _l("Outsourced-purchase request"),
+    "emergency_part": _l("Emergency part"),
+    "outside_coverage": _l("Outside coverage (goodwill)"),
+}
+
+# Coverage groups are master data (an import names them); the usual ones have labels, any
+# other is shown by its name.
+COVERAGE_GROUP_LABELS = {
+    "basic": _l("Basic"),
+    "powertrain": _l("Powertrain"),
+    "wear": _l("Wear parts"),
+}
+
+AUTO_RULE = re.compile(r"auto_approve_under_(\d+(?:\.\d+)?)")
+
+
+def auto_rule_label(code: str) -> str | None:
+    """`auto_approve_under_2000.00` (Claim.auto_decision_rule): the rule in words."""
+    found = AUTO_RULE.fullmatch(code)
+    if found is None:
+        return None
+    return str(
+        _l(
+            "No flags and a total under %(threshold)s",
+            threshold=messages.money(found.group(1)),
+        )
+    )
+
+
+labels.register("claim_type", TYPE_LABELS)
+labels.register("claim_status", STATUS_LABELS)
+labels.register("claim_line_kind", LINE_KIND_LABELS)
+labels.register("flag_rule", FLAG_LABELS)
+labels.register("claim_event", EVENT_LABELS)
+labels.register("claim_field", FIELD_LABELS)
+labels.register("fulfilment", FULFILMENT_LABELS)
+labels.register("claim_check", CHECK_LABELS)
+labels.register("coverage_group", COVERAGE_GROUP_LABELS)
+labels.register_resolver("coverage_group", lambda code: code)
+labels.register(
+    "auto_rule", {"campaign_package": _l("No flags and exactly the campaign's package")}
+)
+labels.register_resolver("auto_rule", auto_rule_label)
+
+
+def change_value(what: str, value) -> str:
+    """A value of an entry of `operations.diff_snapshots` as the reader reads it: amounts (the
+    total, a line's amount, a line added or removed) as CNY, the rest as stored."""
+    if value is None:
+        return "–"
+    line_attr = what.rpartition(" ")[2] if what.startswith("line ") else None
+    amount = (
+        what == "total_amount"
+        or line_attr == "amount"
+        or (line_attr is not None and line_attr not in LINE_ATTR_LABELS)
+    )
+    return messages.money(value) if amount else str(value)

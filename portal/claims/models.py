@@ -8,9 +8,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import labels
 from portal.db import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
 from portal.money import Hours, Money, Rate
@@ -447,11 +449,28 @@ class ClaimEvent(db.Model):
     action: Mapped[str] = mapped_column(sa.String(40))
     from_status: Mapped[str | None] = mapped_column(sa.String(24))
     to_status: Mapped[str | None] = mapped_column(sa.String(24))
-    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    reason: Mapped[str] = mapped_column(sa.Text, default="")  # what a person wrote
+    # What the portal says about the event (portal.messages), written out when read.
+    message_key: Mapped[str | None] = mapped_column(sa.String(60))
+    params: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     version: Mapped[int]
 
     claim: Mapped[Claim] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()
+
+    @property
+    def message(self) -> str:
+        """The portal's own words on the event, in the reader's language ("" if none)."""
+        from portal import messages
+
+        if self.message_key in messages.MESSAGES:
+            return messages.render(self.message_key, self.params)
+        return ""
+
+    @property
+    def display_reason(self) -> str:
+        """The reason as a reader reads it: the portal's words, then the person's."""
+        return " · ".join(part for part in (self.message, self.reason) if part)
 
 
 class ClaimVersion(db.Model):
@@ -585,3 +604,13 @@ class ReasonCode(db.Model):
 
     def label(self, locale: str) -> str:
         return self.label_zh if str(locale).startswith("zh") else self.label_en
+
+
+def reason_code_label(code: str) -> str | None:
+    """A reason code (maintained by admins) in the reader's language (portal.labels)."""
+    reason = db.session.scalar(sa.select(ReasonCode).where(ReasonCode.code == code))
+    return None if reason is None else reason.label(str(get_locale()))
+
+
+labels.register("reason_code", {})
+labels.register_resolver("reason_code", reason_code_label)

@@ -37,6 +37,7 @@ from portal.claims.signals import claim_approved
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, NotFound, ValidationFailed
 from portal.extensions import db
+from portal.labels import label
 from portal.masterdata.campaigns import Campaign
 from portal.masterdata.models import (
     FaultCode,
@@ -47,6 +48,7 @@ from portal.masterdata.models import (
     Station,
     Vehicle,
 )
+from portal.messages import define, plain_params, render_in
 from portal.notifications.operations import notify_organisation
 
 LINE_KINDS_BY_TYPE: dict[ClaimType, frozenset[LineKind]] = {
@@ -65,6 +67,66 @@ NEVER_AUTO_APPROVED = frozenset(
 )
 OUTSOURCED_VALID_DAYS = 60
 
+# The portal's words in the timeline and the station's notifications (portal.messages).
+AUTO_APPROVED = define(
+    "claim.auto_approved",
+    _l("No flags, and the total %(total)s is under the auto-approval limit of %(threshold)s."),
+    total="money",
+    threshold="money",
+)
+AUTO_APPROVED_CAPPED = define(
+    "claim.auto_approved_capped",
+    _l(
+        "No flags, and the total %(total)s is under the auto-approval limit of %(threshold)s; "
+        "the purchased parts are cut to the price cap of request %(request)s."
+    ),
+    total="money",
+    threshold="money",
+)
+AUTO_APPROVED_CAMPAIGN = define(
+    "claim.auto_approved_campaign",
+    _l("No flags, and exactly the package of campaign %(campaign)s."),
+)
+QUEUED_NOT_PACKAGE = define(
+    "claim.queued_not_package",
+    _l("An auditor checks it: not the package of campaign %(campaign)s: %(differences)s."),
+    differences="messages",
+    example={
+        "campaign": "RC-2026-01",
+        "differences": [
+            {"key": "campaign.differs.hours", "params": {"hours": "1.5", "package": "1.2"}},
+            {"key": "campaign.differs.parts", "params": {}},
+        ],
+    },
+)
+QUEUED_FLAGGED = define(
+    "claim.queued_flagged",
+    _l("An auditor checks it: %(rules)s."),
+    rules="labels:flag_rule",
+    example={"rules": ["duplicate", "labor_hours"]},
+)
+QUEUED_ALWAYS_REVIEWED = define(
+    "claim.queued_always_reviewed",
+    _l("An auditor reviews every %(type)s."),
+    type="label:claim_type",
+    example={"type": "appraisal"},
+)
+QUEUED_AUTO_APPROVAL_OFF = define(
+    "claim.queued_auto_approval_off", _l("Automatic approval is switched off.")
+)
+QUEUED_OVER_THRESHOLD = define(
+    "claim.queued_over_threshold",
+    _l("The total %(total)s is not under the auto-approval limit of %(threshold)s."),
+    total="money",
+    threshold="money",
+)
+COMMENTED = define("claim.commented", _l("An auditor commented on claim %(number)s."))
+# Written by the revision 0016 where one outsourced-purchase request funded several claims.
+REQUEST_RELEASED = define(
+    "claim.request_released",
+    _l("Outsourced-purchase request %(number)s was used up by an earlier claim."),
+)
+
 
 class RuleRefused(DomainError):
     """Submit refused by the named checks; `findings` holds each refusal."""
@@ -74,10 +136,12 @@ class RuleRefused(DomainError):
 
     def __init__(self, findings):
         self.findings = findings
+        # `fields` keeps each rule's name ahead of its message: API clients read it (DESIGN 8);
+        # `message` is for people, in their words.
         fields = {}
         for f in findings:
             fields.setdefault(f.field or f.rule, f"{f.rule}: {f.message}")
-        message = "; ".join(f"{f.rule}: {f.message}" for f in findings)
+        message = " ".join(f.message for f in findings)
         super().__init__(message, fields)
 
 
@@ -89,9 +153,11 @@ def record_event(
     reason: str = "",
     from_status: ClaimStatus | None = None,
     to_status: ClaimStatus | None = None,
+    message: tuple[str, dict] | None = None,
 ) -> ClaimEvent:
     """An entry in the claim's timeline (kept forever); every event is a change of the claim,
-    so its revision goes up."""
+    so its revision goes up. `reason` is what a person wrote; `message` the portal's own words,
+    a key of portal.messages and its parameters, written out in each reader's language."""
     claim.touch()
     event = ClaimEvent(
         claim=claim,
@@ -102,6 +168,8 @@ def record_event(
         from_status=from_status.value if from_status else None,
         to_status=to_status.value if to_status else None,
     )
+    if message is not None:
+        event.message_key, event.params = message[0], plain_params(message[1])
     db.session.add(event)
     return event
 
@@ -137,9 +205,16 @@ class StaleRevision(Conflict):
 
 
 def _transition(
-    claim: Claim, user: User | None, to: ClaimStatus, action: str, reason: str = ""
+    claim: Claim,
+    user: User | None,
+    to: ClaimStatus,
+    action: str,
+    reason: str = "",
+    message: tuple[str, dict] | None = None,
 ) -> None:
-    record_event(claim, user, action, reason=reason, from_status=claim.status, to_status=to)
+    record_event(
+        claim, user, action, reason=reason, from_status=claim.status, to_status=to, message=message
+    )
     claim.status = to
 
 
@@ -208,14 +283,14 @@ def update_claim(
                 _l(
                     "Claim %(number)s is %(status)s and cannot be edited.",
                     number=claim.number,
-                    status=claim.status.value,
+                    status=label(claim.status),
                 )
             )
         )
     if data.type is not claim.type:
         raise ValidationFailed(
             str(_l("The type of a claim cannot change.")),
-            {"type": str(_l("must stay %(type)s", type=claim.type.value))},
+            {"type": str(_l("must stay %(type)s", type=label(claim.type)))},
         )
     _fill(claim, data, today or date.today())
     record_event(claim, user, "edited")
@@ -274,8 +349,8 @@ def _fill(claim: Claim, data: ClaimInput, today: date) -> None:
             errors[prefix + "kind"] = str(
                 _l(
                     "%(kind)s lines are not part of a %(type)s claim",
-                    kind=item.kind.value,
-                    type=claim.type.value,
+                    kind=label(item.kind),
+                    type=label(claim.type),
                 )
             )
             continue
@@ -368,7 +443,7 @@ def submit_claim(claim: Claim, user: User, today: date | None = None) -> Claim:
                 _l(
                     "Claim %(number)s is already %(status)s.",
                     number=claim.number,
-                    status=claim.status.value,
+                    status=label(claim.status),
                 )
             )
         )
@@ -454,8 +529,8 @@ def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
     ):
         rule = f"auto_approve_under_{settings.auto_approve_threshold}"
     if rule is None:
-        reason = _queue_reason(claim, blocking, settings)
-        _transition(claim, None, ClaimStatus.IN_REVIEW, "queued", reason)
+        why = _queue_reason(claim, blocking, settings)
+        _transition(claim, None, ClaimStatus.IN_REVIEW, "queued", message=why)
         return
     for line in claim.lines:
         line.approved_qty, line.approved_hours, line.approved_amount = (
@@ -469,19 +544,21 @@ def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
     claim.decided_at = utcnow()
     claim.responsible_supplier = default_supplier(claim)
     _set_validity(claim, today)
-    reason = f"No flags and total {claim.total_amount} under {settings.auto_approve_threshold}"
+    params = {"total": claim.total_amount, "threshold": settings.auto_approve_threshold}
     if claim.type is ClaimType.CAMPAIGN:
-        reason = f"No flags and exactly the package of campaign {claim.campaign.code}"
-    if capped:
-        reason += f"; purchased parts cut to the cap of {claim.outsourced_request.number}"
+        why = (AUTO_APPROVED_CAMPAIGN, {"campaign": claim.campaign.code})
+    elif capped:
+        why = (AUTO_APPROVED_CAPPED, {**params, "request": claim.outsourced_request.number})
+    else:
+        why = (AUTO_APPROVED, params)
     _transition(
         claim,
         None,
         ClaimStatus.PARTIALLY_APPROVED if capped else ClaimStatus.APPROVED,
         "auto_approved",
-        reason,
+        message=why,
     )
-    audit_decision(claim, None, AuditKind.CLAIM_AUTO_APPROVED, f"{rule}: {reason}")
+    audit_decision(claim, None, AuditKind.CLAIM_AUTO_APPROVED, f"{rule}: {render_in('en', *why)}")
     claim_approved.send(claim, today=today)
 
 
@@ -493,19 +570,23 @@ def default_supplier(claim: Claim):
     return claim.causal_part.supplier if claim.causal_part is not None else None
 
 
-def _queue_reason(claim: Claim, flags, settings: ClaimSettings) -> str:
+def _queue_reason(claim: Claim, flags, settings: ClaimSettings) -> tuple[str, dict]:
+    """Why the claim waits for an auditor, as a message key and its parameters."""
     if flags:
-        return "Flagged: " + ", ".join(sorted({f.rule for f in flags}))
+        return QUEUED_FLAGGED, {"rules": sorted({f.rule for f in flags})}
     if claim.type is ClaimType.CAMPAIGN and settings.auto_approve_enabled:
-        differences = campaign_work.package_differences(claim)
-        return f"Not the package of campaign {claim.campaign.code}: " + "; ".join(differences)
+        return QUEUED_NOT_PACKAGE, {
+            "campaign": claim.campaign.code if claim.campaign else None,
+            "differences": campaign_work.package_differences(claim),
+        }
     if claim.type in NEVER_AUTO_APPROVED:
-        return f"A {claim.type.value} is always reviewed by an auditor"
+        return QUEUED_ALWAYS_REVIEWED, {"type": claim.type}
     if not settings.auto_approve_enabled:
-        return "Auto-approval is switched off"
-    return (
-        f"Total {claim.total_amount} is not under the threshold {settings.auto_approve_threshold}"
-    )
+        return QUEUED_AUTO_APPROVAL_OFF, {}
+    return QUEUED_OVER_THRESHOLD, {
+        "total": claim.total_amount,
+        "threshold": settings.auto_approve_threshold,
+    }
 
 
 def _set_validity(claim: Claim, today: date) -> None:
@@ -525,7 +606,7 @@ def return_claim(claim: Claim, user: User, reason: str) -> Claim:
                 _l(
                     "Claim %(number)s is %(status)s and cannot be returned.",
                     number=claim.number,
-                    status=claim.status.value,
+                    status=label(claim.status),
                 )
             )
         )
@@ -557,9 +638,7 @@ def add_comment(claim: Claim, user: User, body: str) -> ClaimComment:
     db.session.flush()
     if user.role is Role.AUDITOR:  # the station hears of the OEM's comments, not of its own
         notify_organisation(
-            claim.station_id,
-            str(_l("An auditor commented on claim %(number)s.", number=claim.number)),
-            f"/claims/{claim.number}",
+            claim.station_id, COMMENTED, {"number": claim.number}, f"/claims/{claim.number}"
         )
     return comment
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from portal import messages
 from portal.claims import campaign as campaign_work
 from portal.claims import preauth
 from portal.claims.models import APPROVED_STATUSES, Claim, ClaimStatus, ClaimType, LineKind
@@ -31,7 +32,7 @@ ALL_TYPES = frozenset(ClaimType)
 PAYING_FOR_A_FAILURE = frozenset({ClaimType.REPAIR, ClaimType.MAJOR_ASSEMBLY, ClaimType.APPRAISAL})
 
 MESSAGES = {
-    "required": _l("%(field)s is required for a %(type)s claim."),
+    "required": _l("%(field)s is required for a claim of type %(type)s."),
     "lines_required": _l("Add at least one line."),
     "vin_invalid": _l("VIN %(vin)s is not valid: %(problem)s."),
     "vin_unknown": _l("No vehicle of the brand has VIN %(vin)s."),
@@ -52,6 +53,14 @@ MESSAGES = {
         "Outside %(group)s coverage: %(km)s km is above the %(limit)s km limit; "
         "add a goodwill reason to submit it anyway."
     ),
+    "outside_coverage_goodwill_time": _l(
+        "Outside %(group)s coverage (it ended on %(expires)s); submitted as goodwill: %(reason)s"
+    ),
+    "outside_coverage_goodwill_km": _l(
+        "Outside %(group)s coverage (%(km)s km is above the %(limit)s km limit); submitted as "
+        "goodwill: %(reason)s"
+    ),
+    # Flags written before the two above: `why` was written in the submitter's language.
     "outside_coverage_goodwill": _l(
         "Outside %(group)s coverage (%(why)s); submitted as goodwill: %(reason)s"
     ),
@@ -99,6 +108,9 @@ MESSAGES = {
     "outsourced_request_used": _l(
         "Outsourced-purchase request %(number)s is used up by claim %(other)s."
     ),
+    "outsourced_request_used_other_station": _l(
+        "Outsourced-purchase request %(number)s is used up by another station's claim."
+    ),
     "outsourced_repair_before_approval": _l(
         "The repair date %(date)s is before outsourced-purchase request %(number)s was approved "
         "on %(approved)s."
@@ -121,6 +133,39 @@ MESSAGES = {
     ),
 }
 
+# The parameters shown otherwise than as stored (portal.messages): codes by their labels,
+# dates in the reader's locale, numbers with thousands separators.
+_DATE, _NUMBER = "date", "decimal"
+PARAM_KINDS: dict[str, dict[str, str]] = {
+    "required": {"field": "label:claim_field", "type": "label:claim_type"},
+    "repair_in_future": {"date": _DATE},
+    "fault_after_repair": {"fault": _DATE, "repair": _DATE},
+    "repair_before_sale": {"date": _DATE, "sale": _DATE},
+    "odometer_below_last": {"km": _NUMBER, "last": _NUMBER},
+    "no_policy": {"group": "label:coverage_group"},
+    "outside_coverage_time": {"group": "label:coverage_group", "expires": _DATE},
+    "outside_coverage_km": {"group": "label:coverage_group", "km": _NUMBER, "limit": _NUMBER},
+    "outside_coverage_goodwill_time": {"group": "label:coverage_group", "expires": _DATE},
+    "outside_coverage_goodwill_km": {
+        "group": "label:coverage_group",
+        "km": _NUMBER,
+        "limit": _NUMBER,
+    },
+    "outside_coverage_goodwill": {"group": "label:coverage_group"},
+    "duplicate": {"date": _DATE},
+    "duplicate_other_station": {"date": _DATE},
+    "labor_over_standard": {"hours": _NUMBER, "standard": _NUMBER},
+    "labor_reason_required": {"hours": _NUMBER, "standard": _NUMBER},
+    "break_in_window": {"min": _NUMBER, "max": _NUMBER, "km": _NUMBER},
+    "outsourced_repair_before_approval": {"date": _DATE, "approved": _DATE},
+    "campaign_not_started": {"start": _DATE, "date": _DATE},
+    "campaign_ended": {"end": _DATE, "date": _DATE},
+    "campaign_done": {"date": _DATE},
+    "campaign_done_other_station": {"date": _DATE},
+}
+for _key, _text in MESSAGES.items():
+    messages.define(_key, _text, **PARAM_KINDS.get(_key, {}))
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -141,7 +186,7 @@ class Finding:
 
 
 def render_message(key: str, params: dict) -> str:
-    return str(MESSAGES[key]) % params
+    return messages.render(key, params)
 
 
 @dataclass
@@ -297,18 +342,17 @@ def in_coverage(c: Checks) -> None:
         c.contract = cov.contract if cov.by_contract else None
         return
     if claim.goodwill_reason:
-        why = (
-            str(_l("ended on %(date)s", date=cov.expires_on.isoformat()))
-            if cov.reason == "time"
-            else str(_l("%(km)s km over %(limit)s", km=claim.odometer_km, limit=cov.km))
-        )
+        if cov.reason == "time":
+            key, why = "outside_coverage_goodwill_time", {"expires": cov.expires_on.isoformat()}
+        else:
+            key, why = "outside_coverage_goodwill_km", {"km": claim.odometer_km, "limit": cov.km}
         c.flag(
             "outside_coverage",
             "causal_part",
-            "outside_coverage_goodwill",
+            key,
             group=part.group,
-            why=why,
             reason=claim.goodwill_reason,
+            **why,
         )
     elif cov.reason == "time":
         c.refuse(
@@ -549,17 +593,20 @@ def outsourced_request_is_usable(c: Checks) -> None:
             number=request.number,
             approved=approved_on.isoformat(),
         )
-    if holder is not None and not held:
+    if holder is not None and not held and holder.station_id == claim.station_id:
         c.refuse(
             "outsourced_request",
             "outsourced_request",
             "outsourced_request_used",
             number=request.number,
-            other=(
-                holder.number
-                if holder.station_id == claim.station_id
-                else str(_l("another station's claim"))
-            ),
+            other=holder.number,
+        )
+    elif holder is not None and not held:
+        c.refuse(
+            "outsourced_request",
+            "outsourced_request",
+            "outsourced_request_used_other_station",
+            number=request.number,
         )
 
 

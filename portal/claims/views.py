@@ -351,6 +351,7 @@ def _render_detail(
         shipment_form=shipment_form or ShipmentForm(formdata=None),
         receipt_form=ReceiptForm(formdata=None),
         change_label=labels.change_label,
+        change_value=labels.change_value,
         **claim_old_parts(claim, current_user),
     ), status
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -160,10 +160,23 @@ class CampaignEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     action: Mapped[str] = mapped_column(sa.String(40))
-    note: Mapped[str] = mapped_column(sa.Text, default="")
+    note: Mapped[str] = mapped_column(sa.Text, default="")  # what a person wrote
+    # What the portal says about the event (portal.messages), written out when read.
+    message_key: Mapped[str | None] = mapped_column(sa.String(60))
+    params: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
     campaign: Mapped[Campaign] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()
+
+    @property
+    def display_note(self) -> str:
+        """The note as a reader reads it: the portal's words, then the person's."""
+        from portal import messages
+
+        said = ""
+        if self.message_key in messages.MESSAGES:
+            said = messages.render(self.message_key, self.params)
+        return " · ".join(part for part in (said, self.note) if part)
 
 
 def open_campaigns_of(vehicle: Vehicle, day: date | None = None) -> list[Campaign]:

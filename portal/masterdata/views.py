@@ -62,7 +62,8 @@ PER_PAGE = 25
 class Shown:
     """A column of a list page: its heading, the attribute path it shows and how to format it.
 
-    `fmt` is one of: text, code (monospace), money, percent, number, hours, date, bool.
+    `fmt` is one of: text, code (monospace), money, percent, number, hours, date, bool, or
+    `label:KIND` (a code by its label, portal.labels).
     """
 
     label: Any
@@ -180,7 +181,7 @@ LISTINGS: dict[str, Listing] = {
         (
             Shown(_l("Model"), "model.code", "code", VehicleModel.code),
             Shown(_l("Model name"), "model.name", order=VehicleModel.name),
-            Shown(_l("Coverage group"), "group", "code"),
+            Shown(_l("Coverage group"), "group", "label:coverage_group"),
             Shown(_l("Months"), "months", "number"),
             Shown(_l("Km"), "km", "number"),
         ),
@@ -196,11 +197,11 @@ LISTINGS: dict[str, Listing] = {
         (
             Shown(_l("Part number"), "number", "code"),
             Shown(NAME, "name"),
-            Shown(_l("Coverage group"), "group"),
+            Shown(_l("Coverage group"), "group", "label:coverage_group"),
             Shown(_l("Supplier"), "supplier.code", "code"),
             Shown(_l("Current price"), "current_price", "money"),
             Shown(_l("Major assembly"), "is_major_assembly", "bool"),
-            Shown(_l("Old part"), "disposition.value", "code"),
+            Shown(_l("Old part"), "disposition", "label:disposition"),
             Shown(_l("Scrap rate"), "scrap_rate", "percent"),
         ),
         search=(Part.number, Part.name),
@@ -273,7 +274,7 @@ LISTINGS: dict[str, Listing] = {
         (
             Shown(_l("Contract number"), "number", "code"),
             Shown(_l("VIN"), "vehicle.vin", "code", Vehicle.vin),
-            Shown(_l("Coverage group"), "group", "code"),
+            Shown(_l("Coverage group"), "group", "label:coverage_group"),
             Shown(_l("Start date"), "start_date", "date"),
             Shown(_l("Covered until"), "ends_on", "date"),
             Shown(_l("Months"), "months", "number"),

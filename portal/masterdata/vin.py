@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import lazy_gettext as _l
+
 _VALUES = {
     **{str(d): d for d in range(10)},
     **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
@@ -26,12 +28,18 @@ def check_digit(vin: str) -> str:
 def vin_error(vin: str) -> str | None:
     """Why `vin` is not a valid VIN, or None when it is."""
     if len(vin) != 17:
-        return "must be 17 characters"
+        return str(_l("it must be 17 characters long"))
     if not _VIN_RE.match(vin):
-        return "may hold only digits and capital letters other than I, O and Q"
+        return str(_l("it may hold only digits and capital letters other than I, O and Q"))
     expected = check_digit(vin)
     if vin[8] != expected:
-        return f"check digit (position 9) is {vin[8]}, expected {expected}"
+        return str(
+            _l(
+                "its check digit (position 9) is %(found)s where %(expected)s is expected",
+                found=vin[8],
+                expected=expected,
+            )
+        )
     return None
 
 

@@ -10,7 +10,7 @@ from portal.notifications.models import Notification
 NOTIFICATIONS = Listing(
     [
         Column("created", _l("Received"), Notification.created_at, lambda n: n.created_at),
-        Column("message", _l("Message"), None, lambda n: n.message),
+        Column("message", _l("Message"), None, lambda n: n.text),
         # Sorted by it (descending), the unread ones come first, then the latest read.
         Column("read", _l("Read"), Notification.read_at, lambda n: n.read_at, nulls_last=False),
     ],

@@ -7,10 +7,12 @@ import logging
 import smtplib
 from collections.abc import Iterable
 from email.message import EmailMessage
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
+from portal import messages
 from portal.auth.models import Role, User
 from portal.db import utcnow
 from portal.extensions import db
@@ -22,23 +24,37 @@ log = logging.getLogger(__name__)
 
 def notify_organisation(
     organisation_id: int,
-    message: str,
+    key: str,
+    params: dict[str, Any] | None = None,
     link: str | None = None,
     *,
     roles: Iterable[Role] | None = None,
 ) -> int:
     """A notification for every active user of the organisation, or only for those of `roles`:
     the users who may open `link` (the OEM's users have different roles, and an admin may not
-    open a chargeback). Answers how many were told."""
+    open a chargeback). The message is the key `key` of portal.messages with `params`: each
+    reader reads it in their language. Answers how many were told."""
+    params = messages.plain_params(params or {})
+    english = messages.render_in("en", key, params)
     query = sa.select(User).where(User.organisation_id == organisation_id, User.active.is_(True))
     if roles is not None:
         query = query.where(User.role.in_(list(roles)))
     users = db.session.scalars(query).all()
     for user in users:
-        db.session.add(Notification(user_id=user.id, message=message, link=link))
-        send_email(user, message, link)
+        db.session.add(
+            Notification(
+                user_id=user.id, message=english, message_key=key, params=params, link=link
+            )
+        )
+        send_email(user, _in_language_of(user, key, params), link)
     db.session.flush()
     return len(users)
+
+
+def _in_language_of(user: User, key: str, params: dict[str, Any]) -> str:
+    languages = current_app.config["LANGUAGES"]
+    locale = user.locale if user.locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return messages.render_in(locale, key, params)
 
 
 def send_email(user: User, message: str, link: str | None) -> None:

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, get_locale, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -36,6 +36,7 @@ from portal.extensions import db
 from portal.lists import selected
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import Part, Station, Supplier
+from portal.messages import money
 from portal.oem.forms import (
     BulkApproveForm,
     DecisionForm,
@@ -60,7 +61,6 @@ bp = Blueprint("oem", __name__)
 
 QUEUE_PAGE_SIZE = 25
 HISTORY_LIMIT = 25  # earlier claims of the vehicle shown on the review page
-MONEY_FORMAT = "#,##0.00"  # as the templates' `money` filter shows amounts
 
 
 # -- the review queue ------------------------------------------------------------------------------
@@ -235,6 +235,7 @@ def _render_review(
         versions=versions,
         pending_changes=pending_changes,
         change_label=labels.change_label,
+        change_value=labels.change_value,
         reason_labels={rc.code: rc.label(locale) for rc in codes},
         refused={},
         line_refused={},
@@ -345,8 +346,8 @@ def _decided_message(claim: Claim) -> str:
         "Claim %(number)s is %(status)s: %(approved)s approved of %(claimed)s claimed.",
         number=claim.number,
         status=labels.STATUS_LABELS[claim.status],
-        approved=format_decimal(claim.approved_total_amount, format=MONEY_FORMAT),
-        claimed=format_decimal(claim.total_amount, format=MONEY_FORMAT),
+        approved=money(claim.approved_total_amount),
+        claimed=money(claim.total_amount),
     )
 
 
@@ -426,7 +427,7 @@ def approve_selected():
             _(
                 "Nothing was approved: the ticked claims changed since you confirmed them "
                 "(their total is %(total)s now). Check them again.",
-                total=format_decimal(total, format=MONEY_FORMAT),
+                total=money(total),
             )
         )
     for claim in claims:
@@ -436,7 +437,7 @@ def approve_selected():
             "%(num)d claim was approved as claimed: %(total)s in total.",
             "%(num)d claims were approved as claimed: %(total)s in total.",
             len(claims),
-            total=format_decimal(total, format=MONEY_FORMAT),
+            total=money(total),
         ),
         "success",
     )

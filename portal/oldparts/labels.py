@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from portal import labels
 from portal.masterdata.models import Disposition
-from portal.oldparts.models import FindingStatus, Inspection, OldPartStatus, ShipmentStatus
+from portal.oldparts.models import (
+    ChargeKind,
+    FindingStatus,
+    Inspection,
+    OldPartStatus,
+    ShipmentStatus,
+)
 
 STATUS_LABELS = {
     OldPartStatus.AWAITING_RETURN: _l("Awaiting return"),
@@ -82,3 +89,16 @@ EVENT_LABELS = {
     "adjustment_supplier_credit": _l("Adjustment: supplier credited on its next statement"),
     "adjustment_station_credit": _l("Adjustment: station credited on its next statement"),
 }
+
+CHARGE_KIND_LABELS = {
+    ChargeKind.SCRAP_RESIDUAL: _l("Scrap residual"),
+    ChargeKind.OVERDUE: _l("Overdue old part"),
+}
+
+labels.register("old_part_status", STATUS_LABELS)
+labels.register("inspection", INSPECTION_LABELS)
+labels.register("finding", FINDING_LABELS)
+labels.register("disposition", DISPOSITION_LABELS)
+labels.register("shipment_status", SHIPMENT_STATUS_LABELS)
+labels.register("old_part_event", EVENT_LABELS)
+labels.register("station_charge_kind", CHARGE_KIND_LABELS)

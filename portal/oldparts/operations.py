@@ -23,7 +23,9 @@ from portal.claims.signals import claim_approved
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
+from portal.labels import label
 from portal.masterdata.models import OEM_CODE, Disposition, Organisation
+from portal.messages import define, plain_params
 from portal.money import round_money
 from portal.notifications.operations import notify_organisation
 from portal.oldparts.models import (
@@ -52,8 +54,54 @@ def return_days() -> int:
     return int(current_app.config.get("OLD_PART_RETURN_DAYS", DEFAULT_RETURN_DAYS))
 
 
-def _event(part: OldPart, user: User | None, action: str, note: str = "") -> None:
-    db.session.add(OldPartEvent(old_part=part, user=user, action=action, note=note))
+def _event(
+    part: OldPart,
+    user: User | None,
+    action: str,
+    note: str = "",
+    message: tuple[str, dict] | None = None,
+) -> None:
+    """A step of the part's timeline: `note` is what a person wrote, `message` the portal's own
+    words (a key of portal.messages and its parameters, written out in the reader's language)."""
+    event = OldPartEvent(old_part=part, user=user, action=action, note=note)
+    if message is not None:
+        event.message_key, event.params = message[0], plain_params(message[1])
+    db.session.add(event)
+
+
+# The portal's words in old-part timelines and notifications (portal.messages).
+DEADLINE = define("old_part.deadline", _l("The deadline was %(deadline)s."), deadline="date")
+MISSING = define("old_part.missing", _l("Missing from the shipment."))
+IN_FORCE = define(
+    "old_part.result_in_force",
+    _l("The result in force: %(result)s."),
+    result="label:inspection",
+    example={"result": "no_fault_found"},
+)
+MISSING_FROM_SHIPMENT = define(
+    "old_part.missing_from_shipment",
+    _l("Old part %(tag)s was missing from shipment %(number)s."),
+)
+PROPOSED = define(
+    "old_part.finding_proposed",
+    _l(
+        "Supplier %(supplier)s proposes %(result)s for its old part %(tag)s: "
+        "confirm or overrule it."
+    ),
+    result="label:inspection",
+    example={"supplier": "SU-A", "result": "no_fault_found", "tag": "OP-1"},
+)
+REVIEWED = define(
+    "old_part.finding_reviewed",
+    _l("Your finding on old part %(tag)s: %(outcome)s. The result in force: %(result)s."),
+    outcome="label:finding",
+    result="label:inspection",
+    example={"tag": "OP-1", "outcome": "overruled", "result": "confirmed_defect"},
+)
+WRONG_PART = define(
+    "old_part.wrong_part",
+    _l("Old part %(tag)s of claim %(number)s is not the part claimed: please explain."),
+)
 
 
 @claim_approved.connect
@@ -145,7 +193,7 @@ def mark_overdue(today: date) -> int:
                 amount=share,
             )
         )
-        _event(part, None, "overdue", f"deadline {part.deadline.isoformat()}")
+        _event(part, None, "overdue", message=(DEADLINE, {"deadline": part.deadline}))
         record(
             AuditKind.OVERDUE_CHARGED,
             None,
@@ -296,7 +344,7 @@ def receive(shipment: ReturnShipment, user: User, tag: str, note: str = "") -> O
         raise DomainError(str(_l("Only the destination receives this shipment.")))
     if part.status is not OldPartStatus.SHIPPED:
         raise Conflict(
-            str(_l("Old part %(tag)s is %(status)s.", tag=part.tag, status=part.status.value))
+            str(_l("Old part %(tag)s is %(status)s.", tag=part.tag, status=label(part.status)))
         )
     part.status = OldPartStatus.RECEIVED
     part.received_at = utcnow()
@@ -317,17 +365,13 @@ def report_missing(shipment: ReturnShipment, user: User, tag: str, note: str) ->
             str(_l("Tag %(tag)s is not in shipment %(number)s.", tag=tag, number=shipment.number)),
             {"tag": str(_l("not in this shipment"))},
         )
-    part.receive_note = (note.strip() or str(_l("missing from the shipment")))[:2000]
-    _event(part, user, "missing", part.receive_note)
+    note = note.strip()[:2000]
+    part.receive_note = note or str(_l("missing from the shipment"))
+    _event(part, user, "missing", note, None if note else (MISSING, {}))
     notify_organisation(
         part.station_id,
-        str(
-            _l(
-                "Old part %(tag)s was missing from shipment %(number)s.",
-                tag=part.tag,
-                number=shipment.number,
-            )
-        ),
+        MISSING_FROM_SHIPMENT,
+        {"tag": part.tag, "number": shipment.number},
         f"/claims/{part.claim.number}",
     )
     db.session.flush()
@@ -346,7 +390,7 @@ def inspect(part: OldPart, user: User, result: Inspection | str, note: str = "")
         ) from None
     if part.status is not OldPartStatus.RECEIVED:
         raise Conflict(
-            str(_l("Old part %(tag)s is %(status)s.", tag=part.tag, status=part.status.value))
+            str(_l("Old part %(tag)s is %(status)s.", tag=part.tag, status=label(part.status)))
         )
     if not can_receive(part, user):
         raise DomainError(str(_l("Only the receiver inspects this part.")))
@@ -361,16 +405,7 @@ def inspect(part: OldPart, user: User, result: Inspection | str, note: str = "")
         part.proposed_inspection = result
         _event(part, user, f"proposed_{result.value}", note.strip())
         _tell_auditors(
-            str(
-                _l(
-                    "Supplier %(supplier)s proposes %(result)s for its old part %(tag)s: "
-                    "confirm or overrule it.",
-                    supplier=part.supplier.code,
-                    result=result.value,
-                    tag=part.tag,
-                )
-            ),
-            part,
+            PROPOSED, {"supplier": part.supplier.code, "result": result, "tag": part.tag}, part
         )
         db.session.flush()
         return
@@ -389,10 +424,10 @@ def judges_own_part(part: OldPart, user: User) -> bool:
     )
 
 
-def _tell_auditors(message: str, part: OldPart) -> None:
+def _tell_auditors(key: str, params: dict, part: OldPart) -> None:
     oem = db.session.scalar(sa.select(Organisation).where(Organisation.code == OEM_CODE))
     if oem is not None:
-        notify_organisation(oem.id, message, f"/old-parts/{part.tag}", roles=[Role.AUDITOR])
+        notify_organisation(oem.id, key, params, f"/old-parts/{part.tag}", roles=[Role.AUDITOR])
 
 
 def _locked_part(part: OldPart) -> OldPart:
@@ -454,7 +489,7 @@ def overrule_finding(part: OldPart, user: User, result: Inspection | str, reason
     part.finding_status = FindingStatus.OVERRULED
     part.finding_review_note = reason
     part.inspection = result
-    _event(part, user, "finding_overruled", f"{result.value}: {reason}")
+    _event(part, user, "finding_overruled", reason, (IN_FORCE, {"result": result}))
     _audit_finding(AuditKind.FINDING_OVERRULED, part, user, reason)
     _finding_in_force(part, user)
     _tell_supplier(part)
@@ -481,14 +516,8 @@ def _audit_finding(kind: AuditKind, part: OldPart, user: User, note: str) -> Non
 def _tell_supplier(part: OldPart) -> None:
     notify_organisation(
         part.supplier_id,
-        str(
-            _l(
-                "Your finding on old part %(tag)s was %(outcome)s: %(result)s.",
-                tag=part.tag,
-                outcome=part.finding_status.value,
-                result=part.inspection.value,
-            )
-        ),
+        REVIEWED,
+        {"tag": part.tag, "outcome": part.finding_status, "result": part.inspection},
         f"/old-parts/{part.tag}",
     )
 
@@ -502,13 +531,8 @@ def _finding_in_force(part: OldPart, user: User) -> None:
     if result is Inspection.WRONG_PART:
         notify_organisation(
             part.station_id,
-            str(
-                _l(
-                    "Old part %(tag)s of claim %(number)s is not the part claimed: please explain.",
-                    tag=part.tag,
-                    number=part.claim.number,
-                )
-            ),
+            WRONG_PART,
+            {"tag": part.tag, "number": part.claim.number},
             f"/claims/{part.claim.number}",
         )
 

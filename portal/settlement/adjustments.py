@@ -29,6 +29,7 @@ from portal.auth.models import Role, User
 from portal.claims.models import Claim, ClaimEvent, LineKind
 from portal.extensions import db
 from portal.masterdata.models import OEM_CODE, Organisation
+from portal.messages import define, plain_params
 from portal.money import round_money
 from portal.notifications.operations import notify_organisation
 from portal.oldparts.labels import INSPECTION_LABELS
@@ -48,6 +49,71 @@ from portal.settlement.models import (
 )
 
 ZERO = Decimal("0.00")
+
+# The portal's words on adjustments: notifications and timelines (portal.messages).
+SUPPLIER_CREDITED = define(
+    "adjustment.supplier_credited",
+    _l(
+        "Claim %(number)s: your recovery is lowered by %(amount)s"
+        " (old part %(tag)s, %(result)s); the credit is on your next statement."
+    ),
+    amount="money",
+    result="label:inspection",
+    example={"number": "RP-1", "amount": "1234.50", "tag": "OP-1", "result": "no_fault_found"},
+)
+FINANCE_SUPPLIER_CREDIT = define(
+    "adjustment.finance_supplier_credit",
+    _l("Adjustment: supplier credit %(amount)s on claim %(number)s (old part %(tag)s)."),
+    amount="money",
+)
+STATION_CREDITED = define(
+    "adjustment.station_credited",
+    _l(
+        "Claim %(number)s: the overdue charge of old part %(tag)s is waived; %(amount)s is "
+        "credited on your next statement."
+    ),
+    amount="money",
+)
+FINANCE_STATION_CREDIT = define(
+    "adjustment.finance_station_credit",
+    _l("Adjustment: station credit %(amount)s on claim %(number)s (old part %(tag)s)."),
+    amount="money",
+)
+SUPPLIER_DEBITED = define(
+    "adjustment.supplier_debited",
+    _l(
+        "Claim %(number)s: the chargeback is waived; the credit of %(amount)s it "
+        "carried is taken back on your next statement."
+    ),
+    amount="money",
+)
+FINANCE_SUPPLIER_DEBIT = define(
+    "adjustment.finance_supplier_debit",
+    _l(
+        "Chargeback of claim %(number)s waived after statement %(statement)s: the credit "
+        "of %(amount)s is taken back."
+    ),
+    amount="money",
+)
+SUPPLIER_CREDIT_NOTE = define(
+    "adjustment.supplier_credit_note", _l("Credited on the supplier's next statement.")
+)
+STATION_CREDIT_NOTE = define(
+    "adjustment.station_credit_note",
+    _l("%(amount)s credited on the station's next statement."),
+    amount="money",
+)
+ADJUSTS = define(
+    "adjustment.adjusts", _l("Adjusts statement %(statement)s; paid on the next statement.")
+)
+ADJUSTS_STATION_CREDIT = define(
+    "adjustment.adjusts_station_credit",
+    _l(
+        "Adjusts statement %(statement)s; paid on the next statement. %(amount)s credited on "
+        "the station's next statement."
+    ),
+    amount="money",
+)
 
 
 def _existing(kind: AdjustmentKind, source_id: int) -> Adjustment | None:
@@ -133,35 +199,20 @@ def credit_supplier_for_finding(part: OldPart, user: User | None) -> Adjustment 
             old_part=part,
             user=user,
             action="adjustment_supplier_credit",
-            note=str(_l("Credited on the supplier's next statement.")),
+            message_key=SUPPLIER_CREDIT_NOTE,
+            params={},
         )
     )
     _claim_event(claim, user, "adjustment_supplier_credit", statement)
-    message = str(
-        _l(
-            "Claim %(number)s: your recovery is lowered by %(amount)s"
-            " (old part %(tag)s, %(result)s); the credit is on your next statement.",
-            number=claim.number,
-            amount=f"{-difference:,.2f}",
-            tag=part.tag,
-            result=str(INSPECTION_LABELS[part.inspection]),
-        )
-    )
     # The supplier's chargeback page (a part held at the OEM is not the supplier's to open).
     link = (
         f"/settlement/chargebacks/{cb.id}" if statement.is_released else "/settlement/chargebacks"
     )
-    notify_organisation(cb.supplier_id, message, link)
-    _tell_finance(
-        str(
-            _l(
-                "Adjustment: supplier credit %(amount)s on claim %(number)s (old part %(tag)s).",
-                amount=f"{-difference:,.2f}",
-                number=claim.number,
-                tag=part.tag,
-            )
-        )
+    said = {"number": claim.number, "amount": -difference, "tag": part.tag}
+    notify_organisation(
+        cb.supplier_id, SUPPLIER_CREDITED, {**said, "result": part.inspection}, link
     )
+    _tell_finance(FINANCE_SUPPLIER_CREDIT, said)
     db.session.flush()
     return adjustment
 
@@ -206,33 +257,19 @@ def credit_station_for_waiver(
     )
     if adjustment is None:
         return None
-    note = str(
-        _l("%(amount)s credited on the station's next statement.", amount=f"{charge.amount:,.2f}")
-    )
     db.session.add(
-        OldPartEvent(old_part=part, user=user, action="adjustment_station_credit", note=note)
-    )
-    _claim_event(claim, user, "adjustment_station_credit", statement, note)
-    message = str(
-        _l(
-            "Claim %(number)s: the overdue charge of old part %(tag)s is waived; %(amount)s is "
-            "credited on your next statement.",
-            number=claim.number,
-            tag=part.tag,
-            amount=f"{charge.amount:,.2f}",
+        OldPartEvent(
+            old_part=part,
+            user=user,
+            action="adjustment_station_credit",
+            message_key=STATION_CREDIT_NOTE,
+            params=plain_params({"amount": charge.amount}),
         )
     )
-    notify_organisation(charge.station_id, message, f"/claims/{claim.number}")
-    _tell_finance(
-        str(
-            _l(
-                "Adjustment: station credit %(amount)s on claim %(number)s (old part %(tag)s).",
-                amount=f"{charge.amount:,.2f}",
-                number=claim.number,
-                tag=part.tag,
-            )
-        )
-    )
+    _claim_event(claim, user, "adjustment_station_credit", statement, charge.amount)
+    said = {"number": claim.number, "amount": charge.amount, "tag": part.tag}
+    notify_organisation(charge.station_id, STATION_CREDITED, said, f"/claims/{claim.number}")
+    _tell_finance(FINANCE_STATION_CREDIT, said)
     db.session.flush()
     return adjustment
 
@@ -285,19 +322,11 @@ def take_back_credits(cb: Chargeback, user: User | None) -> list[Adjustment]:
             continue
         debits.append(debit)
         _claim_event(claim, user, "adjustment_supplier_debit", cb.statement)
+        said = {"number": claim.number, "amount": -credit.amount}
         notify_organisation(
-            cb.supplier_id,
-            str(
-                _l(
-                    "Claim %(number)s: the chargeback is waived; the credit of %(amount)s it "
-                    "carried is taken back on your next statement.",
-                    number=claim.number,
-                    amount=f"{-credit.amount:,.2f}",
-                )
-            ),
-            f"/settlement/chargebacks/{cb.id}",
+            cb.supplier_id, SUPPLIER_DEBITED, said, f"/settlement/chargebacks/{cb.id}"
         )
-        _tell_finance(reason)
+        _tell_finance(FINANCE_SUPPLIER_DEBIT, {**said, "statement": cb.statement.number})
     db.session.flush()
     return debits
 
@@ -346,29 +375,33 @@ def _create(
 
 
 def _claim_event(
-    claim: Claim, user: User | None, action: str, statement: Statement, note: str = ""
+    claim: Claim,
+    user: User | None,
+    action: str,
+    statement: Statement,
+    station_credit: Decimal | None = None,
 ) -> None:
-    reason = str(
-        _l(
-            "Adjusts statement %(statement)s; paid on the next statement.",
-            statement=statement.number,
-        )
-    )
+    """The adjustment on the claim's timeline, in the portal's words (portal.messages)."""
+    key, params = ADJUSTS, {"statement": statement.number}
+    if station_credit is not None:
+        key, params = ADJUSTS_STATION_CREDIT, {**params, "amount": station_credit}
     db.session.add(
         ClaimEvent(
             claim_id=claim.id,
             user_id=user.id if user is not None else None,
             action=action,
-            reason=f"{reason} {note}".strip(),
+            reason="",
+            message_key=key,
+            params=plain_params(params),
             version=claim.version,
         )
     )
 
 
-def _tell_finance(message: str) -> None:
+def _tell_finance(key: str, params: dict) -> None:
     oem = db.session.scalar(sa.select(Organisation).where(Organisation.code == OEM_CODE))
     if oem is not None:
-        notify_organisation(oem.id, message, "/settlement/", roles=[Role.FINANCE])
+        notify_organisation(oem.id, key, params, "/settlement/", roles=[Role.FINANCE])
 
 
 def adjustments_of_claim(claim_id: int) -> list[Adjustment]:

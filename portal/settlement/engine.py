@@ -41,7 +41,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
+from portal import messages
 from portal.auditlog.operations import AuditKind, record
 from portal.auth.models import User
 from portal.claims.decisions import PRE_AUTHORISATIONS
@@ -757,21 +759,34 @@ def _report_release(run_id: int, progress: int) -> None:
     set_progress(progress, step="releasing")
 
 
+RELEASED = messages.define(
+    "settlement.released", _l("Settlement statement for %(period)s released.")
+)
+
+
 def _notify_released(run: SettlementRun) -> None:
     """One notification per user of every organisation with a statement in the run."""
     from portal.notifications.models import Notification  # noqa: F401 - table for the insert
 
-    message = f"Settlement statement for {run.period} released."
+    params = {"period": run.period}
     db.session.execute(
         sa.text(
             """
-            INSERT INTO notification (user_id, message, link, created_at)
-            SELECT u.id, :message, '/settlement/statements/' || s.id, :now
+            INSERT INTO notification (user_id, message, message_key, params, link, created_at)
+            SELECT u.id, :message, :key, :params, '/settlement/statements/' || s.id, :now
             FROM statement s JOIN user_account u ON u.organisation_id = s.org_id
             WHERE s.run_id = :run AND u.active
             """
-        ).bindparams(sa.bindparam("now", type_=UTCDateTime())),
-        {"message": message, "run": run.id, "now": utcnow()},
+        ).bindparams(
+            sa.bindparam("now", type_=UTCDateTime()), sa.bindparam("params", type_=sa.JSON)
+        ),
+        {
+            "message": messages.render_in("en", RELEASED, params),
+            "key": RELEASED,
+            "params": params,
+            "run": run.id,
+            "now": utcnow(),
+        },
     )
 
 

@@ -28,7 +28,9 @@ from portal.jobs import (
     require_jobs,
     uses_redis,
 )
+from portal.labels import label
 from portal.masterdata.models import OEM_CODE, Organisation
+from portal.messages import define
 from portal.notifications.operations import notify_organisation
 from portal.settlement import adjustments, engine
 from portal.settlement.models import (
@@ -53,6 +55,23 @@ RELEASE_JOB = "portal.settlement.engine:release_run"
 RENDER_JOB = "portal.settlement.documents:render_statement_pdfs"
 MAX_REASON = 2000
 MAX_EVIDENCE_PER_CHARGEBACK = 10
+
+# The portal's words in the notifications of settlement (portal.messages).
+STATEMENT_PAID = define(
+    "settlement.statement_paid",
+    _l("Statement %(number)s was paid on %(paid_on)s (reference %(reference)s)."),
+    paid_on="date",
+)
+DISPUTED = define(
+    "settlement.chargeback_disputed",
+    _l("The chargeback for %(number)s is disputed by %(supplier)s: %(reason)s"),
+)
+RESOLVED = define(
+    "settlement.dispute_resolved",
+    _l("The dispute on %(number)s is resolved: %(status)s. %(reason)s"),
+    status="label:chargeback_status",
+    example={"number": "RP-ST01-2601-0001", "status": "upheld", "reason": "..."},
+)
 
 
 def _require(user: User, role: Role, message: str) -> None:
@@ -135,7 +154,7 @@ def _open_run_conflict(existing: SettlementRun | None) -> Conflict:
                 "discard it first.",
                 id=existing.id,
                 period=existing.period,
-                status=existing.status.value,
+                status=label(existing.status),
             )
         )
     )
@@ -167,7 +186,10 @@ def request_release(run: SettlementRun, user: User) -> SettlementRun:
     if run.status is not RunStatus.DRAFT:
         raise Conflict(
             str(
-                _l("Only a draft can be released; this run is %(status)s.", status=run.status.value)
+                _l(
+                    "Only a draft can be released; this run is %(status)s.",
+                    status=label(run.status),
+                )
             )
         )
     if run.step == "releasing" and not is_stale(run):
@@ -197,7 +219,7 @@ def discard_run(run: SettlementRun, user: User) -> SettlementRun:
             str(
                 _l(
                     "Only a draft or a failed run can be discarded; this run is %(status)s.",
-                    status=run.status.value,
+                    status=label(run.status),
                 )
             )
         )
@@ -273,7 +295,7 @@ def retry_run(run: SettlementRun, user: User) -> SettlementRun:
             str(
                 _l(
                     "This run is %(status)s and still working: there is nothing to retry.",
-                    status=run.status.value,
+                    status=label(run.status),
                 )
             )
         )
@@ -381,14 +403,8 @@ def mark_paid(statement: Statement, user: User, paid_on: date | None, reference:
     db.session.flush()
     notify_organisation(
         statement.org_id,
-        str(
-            _l(
-                "Statement %(number)s paid on %(day)s (ref. %(reference)s).",
-                number=statement.number,
-                day=paid_on.isoformat(),
-                reference=reference,
-            )
-        ),
+        STATEMENT_PAID,
+        {"number": statement.number, "paid_on": paid_on, "reference": reference},
         f"/settlement/statements/{statement.id}",
     )
     return statement
@@ -491,7 +507,7 @@ def _supplier_action(cb: Chargeback, user: User) -> Chargeback:
                 _l(
                     "Chargeback for %(claim)s is already %(status)s.",
                     claim=cb.claim.number,
-                    status=cb.status.value,
+                    status=label(cb.status),
                 )
             )
         )
@@ -558,14 +574,8 @@ def dispute_chargeback(
     if oem is not None:
         notify_organisation(
             oem.id,
-            str(
-                _l(
-                    "Chargeback for %(claim)s disputed by %(supplier)s: %(reason)s",
-                    claim=cb.claim.number,
-                    supplier=cb.statement.org.code,
-                    reason=reason,
-                )
-            ),
+            DISPUTED,
+            {"number": cb.claim.number, "supplier": cb.statement.org.code, "reason": reason},
             f"/settlement/chargebacks/{cb.id}",
             roles=[role for role in CHARGEBACK_READERS if role is not Role.SUPPLIER],
         )
@@ -631,7 +641,7 @@ def resolve_chargeback(cb: Chargeback, user: User, action: str, reason: str) -> 
                 _l(
                     "Chargeback for %(claim)s is %(status)s, not disputed.",
                     claim=cb.claim.number,
-                    status=cb.status.value,
+                    status=label(cb.status),
                 )
             )
         )
@@ -659,11 +669,8 @@ def resolve_chargeback(cb: Chargeback, user: User, action: str, reason: str) -> 
     _maybe_final(cb.statement_id)
     notify_organisation(
         cb.supplier_id,
-        str(
-            _l("Dispute on %(claim)s upheld: %(reason)s", claim=cb.claim.number, reason=reason)
-            if cb.status is ChargebackStatus.UPHELD
-            else _l("Dispute on %(claim)s waived: %(reason)s", claim=cb.claim.number, reason=reason)
-        ),
+        RESOLVED,
+        {"number": cb.claim.number, "status": cb.status, "reason": reason},
         f"/settlement/chargebacks/{cb.id}",
     )
     return cb

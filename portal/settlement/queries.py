@@ -17,6 +17,7 @@ from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal import labels
 from portal.auth.models import Role, User
 from portal.claims.models import Claim
 from portal.extensions import db
@@ -72,6 +73,11 @@ LINE_KIND_LABELS = {
     LineKind.OVERDUE: _l("Overdue old part charged back"),
     LineKind.EMERGENCY_CREDIT: _l("Emergency part shipped: part value + freight"),
 }
+labels.register("run_status", RUN_STATUS_LABELS)
+labels.register("statement_kind", STATEMENT_KIND_LABELS)
+labels.register("statement_status", STATEMENT_STATUS_LABELS)
+labels.register("chargeback_status", CHARGEBACK_STATUS_LABELS)
+labels.register("statement_line_kind", LINE_KIND_LABELS)
 
 
 @dataclass(frozen=True)

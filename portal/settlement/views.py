@@ -30,14 +30,15 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from portal import labels as portal_labels
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.claims import attachments
@@ -50,6 +51,7 @@ from portal.inputs import decimal_arg, parse_int
 from portal.jobs import job_status
 from portal.lists import escape_like, selected
 from portal.masterdata.models import Organisation, Supplier
+from portal.messages import money
 from portal.oldparts.models import OldPart
 from portal.oldparts.operations import REMOVES_FROM_RECOVERY
 from portal.settlement import engine
@@ -135,6 +137,9 @@ EVENT_LABELS = {
     "upheld": _l("Dispute upheld"),
     "waived": _l("Dispute waived"),
 }
+
+portal_labels.register("run_step", STEP_LABELS)
+portal_labels.register("chargeback_event", EVENT_LABELS)
 
 labels = SimpleNamespace(
     run=q.RUN_STATUS_LABELS,
@@ -823,7 +828,7 @@ def accept_selected():
             _(
                 "Nothing was accepted: the ticked lines changed since you confirmed them "
                 "(their total is %(total)s now). Check them again.",
-                total=format_decimal(total, format="#,##0.00"),
+                total=money(total),
             )
         )
     for cb in found:
@@ -833,7 +838,7 @@ def accept_selected():
             "%(num)d chargeback accepted: %(total)s in total.",
             "%(num)d chargebacks accepted: %(total)s in total.",
             len(found),
-            total=format_decimal(total, format="#,##0.00"),
+            total=money(total),
         ),
         "success",
     )

@@ -1,0 +1,163 @@
+"""Messages kept as a key and parameters, written out when read, in the reader's language.
+
+A notification or a timeline entry is read long after it was written, by people who speak
+another language than whoever caused it. So it stores a key (`claim.decided`) and parameters
+(`{"number": "RP-...", "status": "partially_approved", "amount": "5658.93"}`), and each reader
+sees it in their language: every code by its label (portal.labels), money as CNY with thousands
+separators and two decimals, dates and moments in the reader's locale.
+
+A message declares the kind of each parameter that is not plain text:
+
+    define("claim.decided", _l("Claim %(number)s was decided: %(status)s, approved %(amount)s."),
+           status="label:claim_status", amount="money")
+
+Kinds: ``money``, ``decimal``, ``date`` (ISO text), ``datetime`` (ISO text), ``label:KIND`` (a
+code of KIND), ``labels:KIND`` (a list of codes), ``messages`` (a list of messages made by
+`said`, each written out and joined). Parameters are stored as JSON-safe plain
+values (`plain_params`), the exact text of amounts included.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import (
+    force_locale,
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+)
+
+from portal import labels
+
+log = logging.getLogger(__name__)
+
+CURRENCY = "CNY"
+
+
+@dataclass(frozen=True)
+class Message:
+    key: str
+    text: Any  # a lazy string
+    kinds: dict[str, str] = field(default_factory=dict)
+    example: dict[str, Any] = field(default_factory=dict)
+
+
+MESSAGES: dict[str, Message] = {}
+
+
+def define(key: str, text, example: dict[str, Any] | None = None, **kinds: str) -> str:
+    """Register the message `key`; answers the key. `example` holds parameters the tests
+    render it with (one is made up from the kinds when none is given)."""
+    MESSAGES[key] = Message(key, text, dict(kinds), dict(example or {}))
+    return key
+
+
+def said(key: str, **params: Any) -> dict[str, Any]:
+    """A message as a plain value (a parameter of kind ``messages`` holds a list of them)."""
+    return {"key": key, "params": plain_params(params)}
+
+
+def plain_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as JSON-safe values: amounts and hours as their exact text, dates as ISO,
+    enum members as their codes, lists kept as lists."""
+    return {name: _plain(value) for name, value in params.items()}
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):  # a message made by `said`
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
+
+
+def render(key: str, params: dict[str, Any] | None = None) -> str:
+    """The message `key` with its parameters, in the current language."""
+    message = MESSAGES[key]
+    params = params or {}
+    formatted = {
+        name: format_param(message.kinds.get(name), value) for name, value in params.items()
+    }
+    try:
+        return str(message.text) % formatted
+    except (KeyError, TypeError, ValueError):
+        # A translation that lost a placeholder must not lose the notification: English.
+        log.exception("message %s does not format with %r", key, sorted(formatted))
+        with force_locale("en"):
+            return str(message.text) % formatted
+
+
+def format_param(kind: str | None, value: Any) -> str:
+    """One parameter as the reader reads it."""
+    if value is None:
+        return "–"
+    if kind is None:
+        return str(value)
+    if kind == "money":
+        return money(value)
+    if kind == "decimal":
+        number = _decimal(value)
+        return str(value) if number is None else format_decimal(number, format="#,##0.##")
+    if kind == "date":
+        return format_date(value if isinstance(value, date) else date.fromisoformat(str(value)))
+    if kind == "datetime":
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        return format_datetime(moment, "short")
+    if kind == "messages":
+        parts = [render(m["key"], m.get("params")) for m in value if m.get("key") in MESSAGES]
+        return clause_separator().join(parts)
+    if kind.startswith("label:"):
+        return labels.label(value, kind[6:])
+    if kind.startswith("labels:"):
+        values = value if isinstance(value, list | tuple) else [value]
+        return list_separator().join(labels.label(v, kind[7:]) for v in values)
+    raise ValueError(f"unknown parameter kind {kind!r}")
+
+
+def money(value: Any) -> str:
+    """An amount as CNY with thousands separators and two decimals (¥5,658.93 / CN¥5,658.93)."""
+    number = _decimal(value)
+    if number is None:
+        return str(value)
+    return format_currency(number, CURRENCY)
+
+
+def list_separator() -> str:
+    locale = get_locale()
+    return "、" if locale is not None and locale.language == "zh" else ", "
+
+
+def clause_separator() -> str:
+    locale = get_locale()
+    return "；" if locale is not None and locale.language == "zh" else "; "
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def render_in(locale: str, key: str, params: dict[str, Any] | None = None) -> str:
+    """The message in `locale` (an e-mail in its recipient's language, the English record)."""
+    with force_locale(locale):
+        return render(key, params)

@@ -1,0 +1,184 @@
+"""Every page of the demo, for every role, in English and in Chinese, speaks the reader's words
+(issue 15): no code where a label belongs (`partially_approved`, `return_to_supplier`,
+`labor_hours`), no amount without its thousands separators (`5658.93`), no English left in a
+Chinese page.
+
+Each demo login walks the portal from its home page through the links it is shown (a few
+pages of each kind: claims of every status, old parts, statements, chargebacks, notifications,
+analysis, admin), in each language. What people wrote (comments, reasons, names, file names) is
+shown as they wrote it and is not held against the page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict, deque
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from portal.claims.models import Claim, ClaimStatus
+from portal.demo import DEMO_PASSWORD, DEMO_USERS
+from portal.extensions import db
+from tests import words_support
+from tests.conftest import login
+from tests.test_demo import db_session, demo  # noqa: F401 - the demo, loaded once per module
+
+LANGUAGES = {"en": False, "zh_CN": True}
+# One page of each kind (the claims of every status are visited as well, see `claim_pages`):
+# the walk of the twelve logins and languages stays within about two minutes.
+PAGES_PER_KIND = 1
+MAX_PAGES = 120
+
+# Links that are no page: files, downloads, JSON, the sign-out and language switches.
+NOT_A_PAGE = re.compile(
+    r"^/(static|lang|logout|api)/|/lookup/|/attachments/\d|/evidence/|/photos?/|\.(pdf|csv|xlsx|png|jpe?g)$"
+    r"|/(pdf|tags|packing-list|export|download)(/|$)|[?&]format=(csv|xlsx)"
+)
+
+# Columns people type: shown as written, in whatever language they wrote them.
+WRITTEN_BY_PEOPLE = {
+    "address", "attachment_filename", "body", "carrier", "cause", "complaint", "correction",
+    "decision_note", "decision_reason", "description", "dispute_reason", "email", "engine_no",
+    "filename", "finding_review_note", "full_name", "goodwill_reason", "inspection_note",
+    "label_en", "name", "note", "owner_name", "paid_reference", "reason", "receive_note",
+    "region", "resolution_reason", "system", "title", "tracking_no", "user_agent", "username",
+    "waive_reason",
+}  # fmt: skip
+
+
+def codes_people_type() -> dict[str, set[str]]:
+    """Codes a page shows because its reader types them, by the pages' path prefix: the CSV
+    columns and values of the import (DESIGN 8) and the reason codes an admin maintains."""
+    from portal.claims.models import ReasonCode
+    from portal.masterdata import importer
+    from portal.masterdata.models import Disposition
+
+    columns = {name for kind in importer.KINDS for name in importer.columns(kind)}
+    columns |= {d.value for d in Disposition}  # the values of the `disposition` column
+    reason_codes = set(db.session.scalars(sa.select(ReasonCode.code)))
+    return {
+        "/masterdata/import": columns,
+        "/admin/masterdata/import": columns,
+        "/admin/": reason_codes | {"lower_snake_case", "missing_photos"},  # the code's form
+    }
+
+
+@pytest.fixture(scope="module")
+def english_ui():
+    return words_support.english_ui_strings()
+
+
+@pytest.fixture(scope="module")
+def written_words(demo) -> set[str]:  # noqa: F811 - the demo fixture imported above
+    """The codes, amounts and English phrases that appear in what people wrote (read once: the
+    demo is the same for every login, each test's changes are rolled back)."""
+    found: set[str] = set()
+    for table in db.metadata.sorted_tables:
+        columns = [
+            c
+            for c in table.columns
+            if c.name in WRITTEN_BY_PEOPLE and isinstance(c.type, sa.String | sa.Text)
+        ]
+        for column in columns:
+            for (value,) in demo.connection.execute(sa.select(column).distinct()):
+                if not value:
+                    continue
+                found.update(words_support.SNAKE_CASE.findall(value))
+                found.update(words_support.RAW_MONEY.findall(value))
+                found.update(words_support.ENGLISH_WORDS.findall(value))
+    return found
+
+
+def kind_of(url: str) -> str:
+    """The kind of page `url` is: its path with every segment holding a digit as `{}`, and
+    its query's names (`/claims/{}`, `/oem/review?status`)."""
+    parts = urlsplit(url)
+    path = "/".join("{}" if re.search(r"\d", seg) else seg for seg in parts.path.split("/"))
+    names = sorted({name for name, _ in parse_qsl(parts.query) if name != "page"})
+    return path + ("?" + "&".join(names) if names else "")
+
+
+def links_of(html: str) -> list[str]:
+    found = []
+    for href in re.findall(r'href="([^"#]+)"', html):
+        href = href.replace("&amp;", "&")
+        if href.startswith("/") and not href.startswith("//") and not NOT_A_PAGE.search(href):
+            parts = urlsplit(href)
+            query = [(k, v) for k, v in parse_qsl(parts.query) if k != "next"]
+            found.append(parts.path + ("?" + urlencode(query) if query else ""))
+    return found
+
+
+def claim_pages(organisation_id: int, role: str) -> list[str]:
+    """A claim of every status the user may open (its own station's for a station)."""
+    where = [Claim.station_id == organisation_id] if role == "station" else []
+    if role not in ("station", "auditor", "finance"):
+        return []
+    urls = []
+    for status in ClaimStatus:
+        number = db.session.scalar(
+            sa.select(Claim.number).where(Claim.status == status, *where).order_by(Claim.id)
+        )
+        if number is not None:
+            urls.append(f"/claims/{number}")
+            if role == "auditor":
+                urls.append(f"/oem/claims/{number}")
+    return urls
+
+
+def walk(client, start: list[str]) -> dict[str, str]:
+    """The pages `start` names, and those reachable from them, one of each kind: url -> html."""
+    seen_kinds: dict[str, int] = defaultdict(int)
+    queued = set(start)
+    todo = deque(start)
+    pages: dict[str, str] = {}
+    while todo and len(pages) < MAX_PAGES:
+        url = todo.popleft()
+        kind = kind_of(url)
+        if seen_kinds[kind] >= PAGES_PER_KIND and url not in start:
+            continue
+        response = client.get(url)
+        assert response.status_code in (200, 302, 303, 403, 404), (url, response.status_code)
+        if response.status_code != 200 or response.mimetype != "text/html":
+            continue
+        seen_kinds[kind] += 1
+        html = response.get_data(as_text=True)
+        pages[url] = html
+        for link in links_of(html):
+            if link not in queued:
+                queued.add(link)
+                todo.append(link)
+    return pages
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+@pytest.mark.parametrize(("username", "role"), [(u, r) for u, r, *_ in DEMO_USERS])
+def test_every_page_of_the_demo_speaks_the_readers_words(
+    app, client, username, role, language, english_ui, written_words
+):
+    assert login(client, username, DEMO_PASSWORD).status_code == 302
+    client.post(f"/lang/{language}")
+    from portal.auth.models import User
+
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    home = client.get("/", follow_redirects=True)
+    start = [urlsplit(home.request.url).path, "/notifications/"]
+    pages = walk(client, start + claim_pages(user.organisation_id, role))
+    assert len(pages) >= 5, sorted(pages)
+
+    typed = codes_people_type()
+    problems = []
+    for url, html in pages.items():
+        allowed = written_words.union(
+            *(codes for prefix, codes in typed.items() if url.startswith(prefix))
+        )
+        problems += words_support.problems_of(
+            url, html, chinese=LANGUAGES[language], allowed=allowed, english_ui=english_ui
+        )
+    unique = sorted({(p.kind, p.text): p for p in problems}.values(), key=str)
+    assert not unique, f"{len(unique)} problem(s) on {len(pages)} pages:\n" + "\n".join(
+        f"  {p}" for p in unique[:80]
+    )
