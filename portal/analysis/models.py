@@ -13,7 +13,7 @@ from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.masterdata.models import Part, Supplier
 from portal.messages import define
-from portal.money import Money
+from portal.money import Hours, Money
 
 # The notification of a new early warning (portal.messages).
 EARLY_WARNING = define(
@@ -118,3 +118,77 @@ class CountedClaim(db.Model):
     contract_id: Mapped[int | None]
     repair_date: Mapped[date | None]
     approved_total_amount: Mapped[Decimal | None] = mapped_column(Money())
+    # Migration 0028: what the summaries below group, kept by the same triggers (the flags by
+    # the vehicle's other counted claims, the hours by a trigger on `claim_line`).
+    mis: Mapped[int | None]  # months in service at the repair (None: no repair date)
+    labor_hours: Mapped[Decimal] = mapped_column(Hours(), server_default="0")  # labor lines'
+    first_failure: Mapped[bool] = mapped_column(server_default=sa.false())  # vehicle's first
+    # within 90 days of the previous claim on the vehicle and causal part (`outliers`)
+    repeat_repair: Mapped[bool] = mapped_column(server_default=sa.false())
+    first_at_station: Mapped[bool] = mapped_column(server_default=sa.false())  # distinct vehicles
+
+    __table_args__ = (
+        sa.Index(
+            "ix_analysis_counted_claim_repair_date",
+            "repair_date",
+            postgresql_include=["causal_part_id", "sale_date", "model_id"],
+        ),
+        sa.Index("ix_analysis_counted_claim_sale_date", "sale_date"),
+    )
+
+
+class ClaimCell(db.Model):
+    """Counted claims with a repair date by model, sale day, production month and MIS, with
+    their cost and how many are their vehicle's first (索赔汇总: 单元). Migration 0028's triggers
+    keep it exact on PostgreSQL, from `analysis_counted_claim`."""
+
+    __tablename__ = "analysis_claim_cell"
+
+    model_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    sale_date: Mapped[date] = mapped_column(primary_key=True)
+    production_month: Mapped[date] = mapped_column(primary_key=True)
+    mis: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    claims: Mapped[int]
+    cost: Mapped[Decimal] = mapped_column(Money())
+    failures: Mapped[int]
+
+
+class ClaimPart(db.Model):
+    """Counted claims with a repair date by model, causal part and responsible supplier (0:
+    none), with their cost (索赔汇总: 零件). Kept as `ClaimCell`."""
+
+    __tablename__ = "analysis_claim_part"
+
+    model_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    causal_part_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    supplier_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    claims: Mapped[int]
+    cost: Mapped[Decimal] = mapped_column(Money())
+
+
+class ClaimStation(db.Model):
+    """Counted claims with a repair date by model and repairing station: cost, approved labor
+    hours, repeat repairs and distinct vehicles (索赔汇总: 服务站). Kept as `ClaimCell`."""
+
+    __tablename__ = "analysis_claim_station"
+
+    model_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    station_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    claims: Mapped[int]
+    cost: Mapped[Decimal] = mapped_column(Money())
+    labor_hours: Mapped[Decimal] = mapped_column(Hours())
+    repeats: Mapped[int]
+    vehicles: Mapped[int]
+
+
+class StationVehicle(db.Model):
+    """Vehicles by selling station (0: none) and model (车辆汇总: 销售服务站), kept by a trigger on
+    `vehicle` (migration 0028)."""
+
+    __tablename__ = "analysis_station_vehicle"
+
+    station_id: Mapped[int] = mapped_column(
+        primary_key=True, autoincrement=False, comment="the selling station, 0: none"
+    )
+    model_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    vehicles: Mapped[int]

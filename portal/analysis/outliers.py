@@ -144,6 +144,70 @@ def _repeats(counted) -> dict:
 def outlier_stations(selection: Selection) -> list[StationFigures]:
     """Every repairing station of the selection's counted claims with its figures and tests,
     flagged stations first (then by claims)."""
+    if queries.summaries_cover(selection):
+        stations = _stations_from_summary(selection)
+    else:
+        stations = _stations_from_claims(selection)
+    _test(stations)
+    stations.sort(key=lambda s: (not s.flagged, -s.claims, s.code))
+    return stations
+
+
+def _stations_from_summary(selection: Selection) -> list[StationFigures]:
+    """The stations' figures from `ClaimStation` (its triggers keep the hours, repeats and
+    distinct vehicles), less the claims of vehicles sold too recently to count."""
+    from portal.analysis.models import ClaimStation
+
+    summary = db.session.execute(
+        sa.select(
+            ClaimStation.station_id,
+            sa.func.sum(ClaimStation.claims),
+            sa.func.sum(ClaimStation.vehicles),
+            sa.func.sum(ClaimStation.cost),
+            sa.func.sum(ClaimStation.labor_hours),
+            sa.func.sum(ClaimStation.repeats),
+        )
+        .where(*queries._model_is(ClaimStation.model_id, selection))
+        .group_by(ClaimStation.station_id)
+    ).all()
+    recent = queries._recent_claims(selection)
+    flag = lambda column: sa.func.sum(sa.cast(column, sa.Integer))  # noqa: E731
+    recent_rows = db.session.execute(
+        sa.select(
+            recent.c.station_id,
+            sa.func.count(),
+            flag(recent.c.first_at_station),
+            sa.func.sum(recent.c.approved_total_amount),
+            sa.func.sum(recent.c.labor_hours),
+            flag(recent.c.repeat_repair),
+        ).group_by(recent.c.station_id)
+    ).all()
+    figures = queries._summed(summary, recent_rows)
+    names = {
+        row.id: row
+        for row in db.session.execute(
+            sa.select(Station.id, Station.code, Station.name, Station.region).where(
+                Station.id.in_(list(figures))
+            )
+        )
+    }
+    return [
+        StationFigures(
+            code=names[station_id].code,
+            name=names[station_id].name,
+            region=names[station_id].region,
+            claims=int(claims),
+            vehicles=int(vehicles),
+            cost=Decimal(cost).quantize(CENT),
+            labor_hours=Decimal(hours),
+            repeats=int(repeats),
+        )
+        for station_id, (claims, vehicles, cost, hours, repeats) in figures.items()
+        if station_id in names
+    ]
+
+
+def _stations_from_claims(selection: Selection) -> list[StationFigures]:
     counted = queries.counted_claims(selection)
     hours = (
         sa.select(ClaimLine.claim_id, sa.func.sum(ClaimLine.approved_hours).label("hours"))
@@ -181,8 +245,6 @@ def outlier_stations(selection: Selection) -> list[StationFigures]:
         )
         for row in rows
     ]
-    _test(stations)
-    stations.sort(key=lambda s: (not s.flagged, -s.claims, s.code))
     return stations
 
 

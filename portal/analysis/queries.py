@@ -311,6 +311,171 @@ def _counted_claims_summary(selection: Selection):
     return query.subquery("c")
 
 
+# -- the claim summaries (PostgreSQL; migration 0028) ---------------------------------------------
+
+# Selection fields the summaries cannot narrow to: any of them set, the analyses read the claims.
+_CLAIM_FILTERS = (
+    "part",
+    "fault_code",
+    "suppliers",
+    "station",
+    "region",
+    "produced_from",
+    "produced_to",
+    "sold_from",
+    "sold_to",
+    "repaired_from",
+    "mis_from",
+    "mis_to",
+    "contract",
+)
+
+
+def summaries_cover(selection: Selection) -> bool:
+    """Whether the claim summaries (`ClaimCell`, `ClaimPart`, `ClaimStation`) hold exactly the
+    selection's counted claims, once those of vehicles sold too recently are subtracted
+    (`_recent_claims`): on PostgreSQL, for every model or one, and when no counted claim is
+    repaired after `as_of` (the summaries do not know the repair date; as of today none is).
+    """
+    from portal.analysis.models import CountedClaim
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        return False
+    if any(getattr(selection, name) for name in _CLAIM_FILTERS):
+        return False
+    latest = db.session.scalar(sa.select(sa.func.max(CountedClaim.repair_date)))
+    return latest is None or latest <= selection.as_of
+
+
+def _model_is(column, selection: Selection) -> list:
+    if selection.model is None:
+        return []
+    return [_refers_to(column, VehicleModel, VehicleModel.code, selection.model)]
+
+
+def _recent_claims(selection: Selection):
+    """The counted claims (with a repair date) the summaries hold but the selection leaves out:
+    those of vehicles younger than a month at `as_of` (few: sold in the last month)."""
+    from portal.analysis.models import CountedClaim as C
+
+    return (
+        sa.select(C)
+        .where(
+            C.sale_date > latest_sale_date_of_age(selection.as_of, 1),
+            C.repair_date.is_not(None),
+            *_model_is(C.model_id, selection),
+        )
+        .subquery("recent")
+    )
+
+
+def _summed(summary_rows, recent_rows) -> dict:
+    """key -> [claims, cost, ...] of a summary's grouped rows (key first) less the recent
+    claims' rows of the same shape; keys left with no claim are dropped."""
+    result: dict = {}
+    for key, *values in summary_rows:
+        result[key] = [v if v is not None else 0 for v in values]
+    for key, *values in recent_rows:
+        target = result[key]
+        for index, value in enumerate(values):
+            target[index] -= value if value is not None else 0
+    return {key: values for key, values in result.items() if values[0]}
+
+
+def _summary_claim_rows(selection: Selection, group_by: GroupBy) -> dict | None:
+    """`claim_rates`' claim rows {key: (claims, cost)} from the summaries, or None for a key
+    they do not hold (fault code)."""
+    from portal.analysis.models import ClaimCell, ClaimPart, ClaimStation
+
+    recent = _recent_claims(selection)
+    cutoff = latest_sale_date_of_age(selection.as_of, 1)
+    if group_by in (
+        GroupBy.MODEL,
+        GroupBy.MONTHS_IN_SERVICE,
+        GroupBy.PRODUCTION_MONTH,
+        GroupBy.SALE_MONTH,
+    ):
+        key = {
+            GroupBy.MODEL: VehicleModel.code,
+            GroupBy.MONTHS_IN_SERVICE: ClaimCell.mis,
+            GroupBy.PRODUCTION_MONTH: _month_key(ClaimCell.production_month),
+            GroupBy.SALE_MONTH: _month_key(ClaimCell.sale_date),
+        }[group_by]
+        query = (
+            sa.select(key, sa.func.sum(ClaimCell.claims), sa.func.sum(ClaimCell.cost))
+            .select_from(ClaimCell)
+            .where(ClaimCell.sale_date <= cutoff, *_model_is(ClaimCell.model_id, selection))
+        )
+        if group_by is GroupBy.MODEL:
+            query = query.join(VehicleModel, VehicleModel.id == ClaimCell.model_id)
+        rows = db.session.execute(query.group_by(key)).all()
+        return {key: (int(n), cost) for key, (n, cost) in _summed(rows, []).items()}
+    if group_by in (GroupBy.PART, GroupBy.SUPPLIER):
+        table, key, column, recent_column = {
+            GroupBy.PART: (Part, Part.number, ClaimPart.causal_part_id, recent.c.causal_part_id),
+            GroupBy.SUPPLIER: (
+                Supplier,
+                Supplier.code,
+                ClaimPart.supplier_id,
+                recent.c.responsible_supplier_id,
+            ),
+        }[group_by]
+        summary = sa.select(key, sa.func.sum(ClaimPart.claims), sa.func.sum(ClaimPart.cost))
+        summary = summary.select_from(ClaimPart).outerjoin(table, table.id == column)
+        summary = summary.where(*_model_is(ClaimPart.model_id, selection)).group_by(key)
+        recent_rows = (
+            sa.select(key, sa.func.count(), sa.func.sum(recent.c.approved_total_amount))
+            .select_from(recent)
+            .outerjoin(table, table.id == recent_column)
+            .group_by(key)
+        )
+    elif group_by in (GroupBy.STATION, GroupBy.REGION):
+        key = Station.code if group_by is GroupBy.STATION else Station.region
+        summary = (
+            sa.select(key, sa.func.sum(ClaimStation.claims), sa.func.sum(ClaimStation.cost))
+            .join(Station, Station.id == ClaimStation.station_id)
+            .where(*_model_is(ClaimStation.model_id, selection))
+            .group_by(key)
+        )
+        recent_rows = (
+            sa.select(key, sa.func.count(), sa.func.sum(recent.c.approved_total_amount))
+            .select_from(recent)
+            .join(Station, Station.id == recent.c.station_id)
+            .group_by(key)
+        )
+    else:
+        return None
+    rows = _summed(db.session.execute(summary).all(), db.session.execute(recent_rows).all())
+    return {key: (int(n), cost) for key, (n, cost) in rows.items()}
+
+
+def _summary_station_vehicles(selection: Selection, group_by: GroupBy) -> dict:
+    """The selection's vehicles by selling station's code or region (None: sold by none), from
+    `StationVehicle` less those sold too recently to count."""
+    from portal.analysis.models import StationVehicle
+
+    key = Station.code if group_by is GroupBy.STATION else Station.region
+    summary = (
+        sa.select(key, sa.func.sum(StationVehicle.vehicles))
+        .select_from(StationVehicle)
+        .outerjoin(Station, Station.id == StationVehicle.station_id)
+        .where(*_model_is(StationVehicle.model_id, selection))
+        .group_by(key)
+    )
+    recent = (
+        sa.select(key, sa.func.count())
+        .select_from(Vehicle)
+        .outerjoin(Station, Station.id == Vehicle.selling_station_id)
+        .where(
+            Vehicle.sale_date > latest_sale_date_of_age(selection.as_of, 1),
+            *_model_is(Vehicle.model_id, selection),
+        )
+        .group_by(key)
+    )
+    rows = _summed(db.session.execute(summary).all(), db.session.execute(recent).all())
+    return {key: int(values[0]) for key, values in rows.items()}
+
+
 def counted_claims(selection: Selection):
     """The ids of the selection's counted claims (a subquery with `claim_id` and `mis`): the
     drill-down's list is exactly the claims behind a figure."""
@@ -420,11 +585,14 @@ def claim_rates(
         counted, count = _vehicle_source(selection, vehicles)
         (vehicle_key, vehicle_from), _ = _key_columns(group_by, counted, claims)
 
+    covered = summaries_cover(selection)
     if vehicle_key is None and vehicles_total is not None:
         total, vehicle_counts = vehicles_total, {}
     elif vehicle_key is None:
         total = int(db.session.scalar(sa.select(count).select_from(counted)) or 0)
         vehicle_counts: dict = {}
+    elif covered and group_by in (GroupBy.STATION, GroupBy.REGION):
+        vehicle_counts = _summary_station_vehicles(selection, group_by)
     else:
         rows = db.session.execute(
             sa.select(vehicle_key.label("key"), count.label("n"))
@@ -432,18 +600,20 @@ def claim_rates(
             .group_by(vehicle_key)
         )
         vehicle_counts = {row.key: int(row.n) for row in rows}
-    claim_rows = {
-        row.key: (row.n, row.cost)
-        for row in db.session.execute(
-            sa.select(
-                claim_key.label("key"),
-                sa.func.count().label("n"),
-                sa.func.sum(claims.c.approved_total_amount).label("cost"),
+    claim_rows = _summary_claim_rows(selection, group_by) if covered else None
+    if claim_rows is None:
+        claim_rows = {
+            row.key: (row.n, row.cost)
+            for row in db.session.execute(
+                sa.select(
+                    claim_key.label("key"),
+                    sa.func.count().label("n"),
+                    sa.func.sum(claims.c.approved_total_amount).label("cost"),
+                )
+                .select_from(claim_from)
+                .group_by(claim_key)
             )
-            .select_from(claim_from)
-            .group_by(claim_key)
-        )
-    }
+        }
 
     if group_by is GroupBy.MONTHS_IN_SERVICE:
         top = max([*vehicle_counts, *claim_rows], default=0)
@@ -473,6 +643,16 @@ def vehicle_count(selection: Selection) -> int:
 
 def claim_totals(selection: Selection) -> tuple[int, Decimal]:
     """The selection's counted claims and their approved cost."""
+    from portal.analysis.models import ClaimCell
+
+    if summaries_cover(selection):
+        n, cost = db.session.execute(
+            sa.select(sa.func.sum(ClaimCell.claims), sa.func.sum(ClaimCell.cost)).where(
+                ClaimCell.sale_date <= latest_sale_date_of_age(selection.as_of, 1),
+                *_model_is(ClaimCell.model_id, selection),
+            )
+        ).one()
+        return int(n or 0), (cost or Decimal(0)).quantize(CENT)
     claims = _counted_claims(selection, _vehicles(selection))
     n, cost = db.session.execute(
         sa.select(sa.func.count(), sa.func.sum(claims.c.approved_total_amount))
@@ -647,14 +827,17 @@ def _life_data_from_cohorts(selection: Selection, claims, cohorts) -> LifeData:
         .group_by(claims.c.vehicle_id)
         .subquery("first_claim")
     )
-    failed_query = sa.select(
-        *_sale_month_columns(first),
-        age_sql(first.c.sale_date, selection.as_of).label("age"),
-        (1 + whole_months_sql(first.c.sale_date, first.c.repair_date)).label("mis"),
-    ).subquery("failed")
-    failed = db.session.execute(
-        sa.select(*failed_query.c, sa.func.count().label("n")).group_by(*failed_query.c)
-    ).all()
+    if summaries_cover(selection):
+        failed = _summary_failures(selection)
+    else:
+        failed_query = sa.select(
+            *_sale_month_columns(first),
+            age_sql(first.c.sale_date, selection.as_of).label("age"),
+            (1 + whole_months_sql(first.c.sale_date, first.c.repair_date)).label("mis"),
+        ).subquery("failed")
+        failed = db.session.execute(
+            sa.select(*failed_query.c, sa.func.count().label("n")).group_by(*failed_query.c)
+        ).all()
     cohorts_by_name: dict[str, Cohort] = {}
     for row in sizes:
         name = _month_name(row.sale_year, row.sale_month)
@@ -670,6 +853,25 @@ def _life_data_from_cohorts(selection: Selection, claims, cohorts) -> LifeData:
         for age in [age for age, n in cohort.survivors.items() if n <= 0]:
             del cohort.survivors[age]
     return LifeData([cohorts_by_name[name] for name in sorted(cohorts_by_name)])
+
+
+def _summary_failures(selection: Selection) -> list:
+    """The failed vehicles (their first counted claim) by sale month, age and MIS, from
+    `ClaimCell`."""
+    from portal.analysis.models import ClaimCell
+
+    year, month, _ = _date_parts(ClaimCell.sale_date)
+    age = age_sql(ClaimCell.sale_date, selection.as_of)
+    keys = (year.label("sale_year"), month.label("sale_month"), age.label("age"), ClaimCell.mis)
+    return db.session.execute(
+        sa.select(*keys, sa.func.sum(ClaimCell.failures).label("n"))
+        .where(
+            ClaimCell.sale_date <= latest_sale_date_of_age(selection.as_of, 1),
+            ClaimCell.failures > 0,
+            *_model_is(ClaimCell.model_id, selection),
+        )
+        .group_by(*keys)
+    ).all()
 
 
 @dataclass(frozen=True)
@@ -710,25 +912,29 @@ def nevada(selection: Selection, life: LifeData | None = None) -> list[NevadaRow
                 ).group_by(sale_year, sale_month)
             )
         }
-    year, month, _ = _date_parts(claims.c.sale_date)
-    cells_query = sa.select(
-        year.label("sale_year"),
-        month.label("sale_month"),
-        claims.c.mis,
-        claims.c.approved_total_amount,
-    ).subquery("cells")
+    if summaries_cover(selection):
+        from portal.analysis.models import ClaimCell
+
+        year, month, _ = _date_parts(ClaimCell.sale_date)
+        cell_keys = (year.label("sale_year"), month.label("sale_month"), ClaimCell.mis)
+        cell_rows = db.session.execute(
+            sa.select(
+                *cell_keys,
+                sa.func.sum(ClaimCell.claims).label("n"),
+                sa.func.sum(ClaimCell.cost).label("cost"),
+            )
+            .where(
+                ClaimCell.sale_date <= latest_sale_date_of_age(selection.as_of, 1),
+                *_model_is(ClaimCell.model_id, selection),
+            )
+            .group_by(*cell_keys)
+        ).all()
+    else:
+        cell_rows = _nevada_cells(claims)
     cells: Counter = Counter()
     costs: Counter = Counter()
-    for row in db.session.execute(
-        sa.select(
-            cells_query.c.sale_year,
-            cells_query.c.sale_month,
-            cells_query.c.mis,
-            sa.func.count().label("n"),
-            sa.func.sum(cells_query.c.approved_total_amount).label("cost"),
-        ).group_by(cells_query.c.sale_year, cells_query.c.sale_month, cells_query.c.mis)
-    ):
-        cells[(row.sale_year, row.sale_month, row.mis)] = row.n
+    for row in cell_rows:
+        cells[(row.sale_year, row.sale_month, row.mis)] = int(row.n)
         costs[(row.sale_year, row.sale_month)] += row.cost or 0
     widths: dict = {}
     for cy, cm, k in cells:
@@ -740,3 +946,23 @@ def nevada(selection: Selection, life: LifeData | None = None) -> list[NevadaRow
         cost = Decimal(costs[(y, m)] or 0).quantize(CENT)
         result.append(NevadaRow(_month_name(y, m), n, counts, cost))
     return result
+
+
+def _nevada_cells(claims) -> list:
+    """The counted claims and their cost by sale month and MIS."""
+    year, month, _ = _date_parts(claims.c.sale_date)
+    cells_query = sa.select(
+        year.label("sale_year"),
+        month.label("sale_month"),
+        claims.c.mis,
+        claims.c.approved_total_amount,
+    ).subquery("cells")
+    return db.session.execute(
+        sa.select(
+            cells_query.c.sale_year,
+            cells_query.c.sale_month,
+            cells_query.c.mis,
+            sa.func.count().label("n"),
+            sa.func.sum(cells_query.c.approved_total_amount).label("cost"),
+        ).group_by(cells_query.c.sale_year, cells_query.c.sale_month, cells_query.c.mis)
+    ).all()
