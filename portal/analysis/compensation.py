@@ -19,8 +19,8 @@ Only released statements count: a draft run is finance's preview, not money that
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -336,6 +336,79 @@ def compensation(selection: Selection) -> Compensation:
         by_period=by_period,
         cycle_times=_cycle_times(counted),
     )
+
+
+# -- the snapshot of the report over every counted claim ------------------------------------------
+
+SNAPSHOT = "compensation"
+_MONEY = ("cost", "settled", "paid", "scrap", "overdue")
+_RECOVERY_MONEY = ("cost", "charged", "recovered", "waived", "disputed", "open")
+
+
+def is_snapshot_selection(selection: Selection) -> bool:
+    """The selection the snapshot holds: every counted claim (no filter but the as-of date)."""
+    return selection == Selection(as_of=selection.as_of)
+
+
+def _recovery_from(values: dict) -> Recovery:
+    return Recovery(
+        values["key"],
+        values["claims"],
+        **{name: Decimal(values[name]) for name in _RECOVERY_MONEY},
+    )
+
+
+def _to_payload(report: Compensation) -> dict:
+    def plain(value):
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    return plain(asdict(report))
+
+
+def _from_payload(payload: dict) -> Compensation:
+    return Compensation(
+        claims=payload["claims"],
+        **{name: Decimal(payload[name]) for name in _MONEY},
+        touchless=payload["touchless"],
+        recovery=_recovery_from(payload["recovery"]),
+        by_supplier=[_recovery_from(r) for r in payload["by_supplier"]],
+        by_part=[_recovery_from(r) for r in payload["by_part"]],
+        by_period=[_recovery_from(r) for r in payload["by_period"]],
+        cycle_times=[CycleTime(**c) for c in payload["cycle_times"]],
+    )
+
+
+def stored(as_of: date) -> tuple[Compensation, datetime] | None:
+    """The snapshot of every counted claim as of `as_of` and when it was computed, if any."""
+    from portal.analysis.models import Snapshot
+
+    found = db.session.scalar(
+        sa.select(Snapshot).where(Snapshot.kind == SNAPSHOT, Snapshot.as_of == as_of)
+    )
+    return None if found is None else (_from_payload(found.payload), found.computed_at)
+
+
+def store(as_of: date, report: Compensation | None = None) -> Compensation:
+    """Compute (unless given) and store the snapshot as of `as_of`, replacing that date's and
+    removing older ones; the caller commits."""
+    from portal.analysis.models import Snapshot
+
+    if report is None:
+        report = compensation(Selection(as_of=as_of))
+    db.session.execute(
+        sa.delete(Snapshot).where(Snapshot.kind == SNAPSHOT, Snapshot.as_of <= as_of)
+    )
+    db.session.add(
+        Snapshot(kind=SNAPSHOT, as_of=as_of, computed_at=utcnow(), payload=_to_payload(report))
+    )
+    db.session.flush()
+    return report
 
 
 def _recoveries_by_period(counted) -> list[Recovery]:

@@ -192,3 +192,19 @@ class StationVehicle(db.Model):
     )
     model_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     vehicles: Mapped[int]
+
+
+class Snapshot(db.Model):
+    """A report too costly to compute per request (统计快照), stored by a job with the time it was
+    computed: the compensation analysis over every counted claim (`compensation.snapshot`), one
+    per as-of date (migration 0029)."""
+
+    __tablename__ = "analysis_snapshot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    as_of: Mapped[date]
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+
+    __table_args__ = (sa.UniqueConstraint("kind", "as_of", name="uq_analysis_snapshot_kind_as_of"),)

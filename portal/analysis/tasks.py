@@ -26,6 +26,7 @@ from portal.notifications.operations import notify_organisation
 log = logging.getLogger(__name__)
 RUN_AT = time(2, 0)  # 02:00 local time, after the overdue check
 JOB = "portal.analysis.tasks:run_early_warnings"
+SNAPSHOT_JOB = "portal.analysis.tasks:refresh_snapshots"
 
 
 def local_today() -> date:
@@ -86,9 +87,22 @@ def run_early_warnings(as_of_iso: str | None = None) -> int:
     raised = raise_warnings(as_of)
     db.session.commit()
     log.info("early warnings as of %s: %d raised", as_of, len(raised))
+    refresh_snapshots()  # as of the date the pages default to
     if current_app.config.get("REDIS_URL") and as_of_iso is None:
         schedule_next(as_of + timedelta(days=1))
     return len(raised)
+
+
+def refresh_snapshots(as_of_iso: str | None = None) -> str:
+    """The job storing the figures too costly per request (the compensation analysis over every
+    counted claim) as of today; run nightly after the early-warning check."""
+    from portal.analysis import compensation
+
+    as_of = date.fromisoformat(as_of_iso) if as_of_iso else date.today()
+    compensation.store(as_of)
+    db.session.commit()
+    log.info("analysis snapshots stored as of %s", as_of)
+    return as_of.isoformat()
 
 
 def schedule_next(day: date | None = None) -> str:

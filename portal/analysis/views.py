@@ -367,7 +367,7 @@ def compensation():
     from portal.analysis.compensation import compensation as compute
 
     filters, errors = _read_filters()
-    report = compute(filters.selection)
+    report, computed_at = _compensation_report(filters.selection, compute)
     table = request.args.get("table", "supplier")
     fmt = _export_format()
     if fmt and table in RECOVERY_TABLES:
@@ -417,7 +417,55 @@ def compensation():
         tables=RECOVERY_TABLES,
         table_rows=TABLE_ROWS,
         cycle_labels=CYCLE_LABELS,
+        computed_at=computed_at,
+        can_refresh=current_user.role in OEM_ANALYSTS,
     ), (400 if errors else 200)
+
+
+def _compensation_report(selection, compute):
+    """(report, when it was computed or None when just now). Every counted claim as of today is
+    read from the snapshot the nightly job stores (the first request of a day stores it);
+    other selections are computed now."""
+    from portal.analysis import compensation as c
+
+    if not c.is_snapshot_selection(selection):
+        return compute(selection), None
+    found = c.stored(selection.as_of)
+    if found is not None:
+        return found
+    report = compute(selection)
+    if selection.as_of == date.today():
+        c.store(selection.as_of, report)
+        db.session.commit()
+        return c.stored(selection.as_of)
+    return report, None
+
+
+@bp.route("/compensation/refresh", methods=["POST"])
+@role_required(*OEM_ANALYSTS)
+def refresh_compensation():
+    """Compute the snapshot of every counted claim again now (a job; in-process without
+    Redis)."""
+    from portal.analysis.tasks import SNAPSHOT_JOB
+    from portal.jobs import JobsUnavailable
+
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        _job_id, status = _run_job(SNAPSHOT_JOB)
+    except JobsUnavailable as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("analysis.compensation"))
+    if status is not None and status.status == "finished":
+        flash(_("The compensation figures were computed again."), "success")
+    elif status is not None and status.status == "failed":
+        flash(_("Computing the compensation figures failed; the error has been logged."), "danger")
+    else:
+        flash(
+            _("The compensation figures are being computed; reload the page in a minute."), "info"
+        )
+    return redirect(url_for("analysis.compensation"))
 
 
 # -- early warnings (早期预警) -----------------------------------------------------------------
