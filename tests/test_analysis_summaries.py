@@ -104,8 +104,10 @@ def expected() -> dict:
     cell: dict = defaultdict(lambda: [0, Decimal("0.00"), 0])
     part: dict = defaultdict(lambda: [0, Decimal("0.00")])
     station: dict = defaultdict(lambda: [0, Decimal("0.00"), Decimal("0.00"), 0, 0])
+    part_month: dict = defaultdict(int)
     for row in rows:
         cost = row.approved_total_amount or Decimal("0.00")
+        part_month[(row.repair_date.replace(day=1), row.model_id, row.causal_part_id or 0)] += 1
         mis = months_in_service(row.sale_date, row.repair_date)
         key = (row.model_id, row.sale_date, row.production_date.replace(day=1), mis)
         for target, values in (
@@ -137,11 +139,18 @@ def expected() -> dict:
         "part": {k: tuple(v) for k, v in part.items()},
         "station": {k: tuple(v) for k, v in station.items()},
         "vehicles": dict(vehicles),
+        "part_month": dict(part_month),
     }
 
 
 def summaries() -> dict:
-    from portal.analysis.models import ClaimCell, ClaimPart, ClaimStation, StationVehicle
+    from portal.analysis.models import (
+        ClaimCell,
+        ClaimPart,
+        ClaimPartMonth,
+        ClaimStation,
+        StationVehicle,
+    )
 
     def read(model, keys, values):
         return {
@@ -166,6 +175,12 @@ def summaries() -> dict:
             k: v[0]
             for k, v in read(StationVehicle, ("station_id", "model_id"), ("vehicles",)).items()
         },
+        "part_month": {
+            k: v[0]
+            for k, v in read(
+                ClaimPartMonth, ("repair_month", "model_id", "causal_part_id"), ("claims",)
+            ).items()
+        },
     }
 
 
@@ -175,7 +190,7 @@ def assert_exact():
 
 @pytest.fixture
 def history(world, fleet, an1):
-    """AN1 vehicles at two stations; claims on P-100 and P-200 with a repeat repair within 90
+    """AN1 vehicles at two stations; claims on P-100 and P-200 with repeat repairs within 90
     days, a second claim at another station, a rejected one, one in the vehicle's 1st MIS and
     one of a vehicle not a month old on the last repair date (2025-08-01)."""
     a, b = world.stations[0], world.stations[1]
@@ -189,6 +204,7 @@ def history(world, fleet, an1):
             fleet, vehicles[0], date(2025, 8, 1), station="station_b", causal_part="P-200"
         ),
         "other": repaired(fleet, vehicles[1], date(2025, 4, 15), causal_part="P-200"),
+        "again": repaired(fleet, vehicles[1], date(2025, 6, 10), causal_part="P-200"),
         "rejected": repaired(fleet, vehicles[2], date(2025, 3, 1), "rejected"),
         "young": repaired(fleet, vehicles[3], date(2025, 3, 20)),
         "recent": repaired(fleet, recent, date(2025, 7, 25), station="station_b"),
@@ -201,7 +217,7 @@ def test_the_summaries_follow_claims_lines_and_vehicles(history):
     vehicles, made = history
     assert_exact()
     station = summaries()["station"]
-    assert sum(v[3] for v in station.values()) == 1  # the repeat repair
+    assert sum(v[3] for v in station.values()) == 2  # the repeat repairs
     # a claim changes its repair date: its MIS, the vehicle's first failure and the repeat move
     made["first"].repair_date = date(2025, 6, 1)
     assert_exact()
@@ -273,9 +289,11 @@ def test_the_analyses_read_from_the_summaries_what_they_read_from_the_claims(
             *(lambda s, g=g: queries.claim_rates(s, g) for g in GroupBy),
             queries.claim_totals,
             queries.nevada,
+            lambda s: queries.rising(s, GroupBy.PART),
             lambda s: [vars(c) for c in queries.life_data(s).cohorts],
             lambda s: [vars(f) for f in outliers.outlier_stations(s)],
         ]
+        assert queries.rising(selection, GroupBy.PART) or as_of != latest
         for compute in computations:
             ours, theirs = _both_ways(monkeypatch, lambda c=compute, s=selection: c(s))
             assert ours == theirs

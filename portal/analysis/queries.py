@@ -690,16 +690,81 @@ def rising(
             else_=0,
         )
     )
-    rows = db.session.execute(
+    query = (
         sa.select(claim_key.label("key"), recent.label("recent"), previous.label("previous"))
         .select_from(claim_from)
         .where(claims.c.repair_date > previous_from, claim_key.is_not(None))
         .group_by(claim_key)
     )
-    trends = [Trend(row.key, int(row.recent or 0), int(row.previous or 0)) for row in rows]
+    if group_by is GroupBy.PART and summaries_cover(selection):
+        counts = _rising_parts_from_summary(selection, query, claims, recent_from, previous_from)
+    else:
+        counts = {row.key: (row.recent, row.previous) for row in db.session.execute(query)}
+    trends = [Trend(key, int(r or 0), int(p or 0)) for key, (r, p) in counts.items()]
     trends = [t for t in trends if t.change > 0]
     trends.sort(key=lambda t: (-t.change, -t.recent, str(t.key)))
     return trends[:limit]
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _rising_parts_from_summary(selection, query, claims, recent_from, previous_from) -> dict:
+    """`rising`'s {part: (recent, previous)}: the whole months after the month of
+    `previous_from` from `ClaimPartMonth` (less the claims of vehicles sold too recently to
+    count), the months of `previous_from` and `recent_from` from the claims (`query`)."""
+    from portal.analysis.models import ClaimPartMonth as M
+
+    edges = [(d.replace(day=1), _next_month(d)) for d in (previous_from, recent_from)]
+    (_, after_previous), (recent_month, after_recent) = edges
+    counts: dict = {}
+
+    def add(rows, sign: int) -> None:
+        for key, r, p in rows:
+            if key is not None:
+                old_r, old_p = counts.get(key, (0, 0))
+                counts[key] = (old_r + sign * int(r or 0), old_p + sign * int(p or 0))
+
+    def whole(month, n):
+        is_recent = month >= after_recent
+        is_previous = sa.and_(month >= after_previous, month < recent_month)
+        return (
+            sa.func.sum(sa.case((is_recent, n), else_=0)),
+            sa.func.sum(sa.case((is_previous, n), else_=0)),
+            sa.or_(is_recent, is_previous),
+        )
+
+    r, p, inside = whole(M.repair_month, M.claims)
+    add(
+        db.session.execute(
+            sa.select(Part.number, r, p)
+            .join(Part, Part.id == M.causal_part_id)
+            .where(M.repair_month >= after_previous, inside, *_model_is(M.model_id, selection))
+            .group_by(Part.number)
+        ),
+        1,
+    )
+    young = _recent_claims(selection)
+    r, p, inside = whole(young.c.repair_date, 1)
+    add(
+        db.session.execute(
+            sa.select(Part.number, r, p)
+            .select_from(young)
+            .join(Part, Part.id == young.c.causal_part_id)
+            .where(young.c.repair_date >= after_previous, inside)
+            .group_by(Part.number)
+        ),
+        -1,
+    )
+    edge_days = sa.or_(
+        *(
+            sa.and_(claims.c.repair_date >= first, claims.c.repair_date < after)
+            for first, after in edges
+        )
+    )
+    add(db.session.execute(query.where(edge_days)), 1)
+    return counts
 
 
 def average_monthly_sales(selection: Selection, months: int = 3) -> float:

@@ -285,7 +285,12 @@ class Vehicle(db.Model):
     )
 
     __table_args__ = (
-        sa.Index("ix_vehicle_sale_date", "sale_date"),  # the analyses' months of sales
+        # the analyses' months of sales; the recently sold by station read it alone (0030)
+        sa.Index(
+            "ix_vehicle_sale_date",
+            "sale_date",
+            postgresql_include=["selling_station_id", "model_id"],
+        ),
         sa.CheckConstraint("length(vin) = 17", name="vin_length"),
         sa.CheckConstraint("sale_date >= production_date", name="sold_after_production"),
         sa.CheckConstraint("odometer_km >= 0", name="odometer_nonnegative"),

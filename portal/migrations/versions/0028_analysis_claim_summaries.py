@@ -252,7 +252,7 @@ def _delta(table, keys, measures, source: str, prune: bool = True) -> str:
     return statement
 
 
-def _summaries_apply() -> str:
+def _summaries_apply(summaries=SUMMARIES) -> str:
     """The trigger function on `analysis_counted_claim`: nothing to do for a statement that
     changed no row (the claim trigger's statements often do not)."""
     sources = {
@@ -266,7 +266,7 @@ def _summaries_apply() -> str:
     branches = []
     for event, (rows, source) in sources.items():
         body = "".join(
-            "        " + _delta(*summary, source, prune=event != "INSERT") for summary in SUMMARIES
+            "        " + _delta(*summary, source, prune=event != "INSERT") for summary in summaries
         )
         branches.append(
             f"IF TG_OP = '{event}' THEN\n"
@@ -274,7 +274,7 @@ def _summaries_apply() -> str:
             f"{body}    END IF;"
         )
     return f"""
-CREATE FUNCTION analysis_claim_summaries_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION analysis_claim_summaries_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     {(chr(10) + "    ").join(branches)}
     RETURN NULL;
