@@ -45,25 +45,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
-def _postgres_session(app: Flask) -> None:
-    """PostgreSQL sessions without JIT compilation: the portal's queries are short or read
-    summaries, and compiling an aggregate's expressions cost more than it saved (50-150 ms a
-    query in `bench/analysis.py`). `POSTGRES_OPTIONS` (libpq `options`) replaces the setting."""
-    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    connect_args = dict(options.get("connect_args") or {})
-    connect_args.setdefault("options", app.config.get("POSTGRES_OPTIONS", "-c jit=off"))
-    options["connect_args"] = connect_args
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-
-
 def _init_extensions(app: Flask) -> None:
     from portal import security
     from portal.auth import throttle
     from portal.extensions import babel, bootstrap, csrf, db, login_manager, migrate
     from portal.i18n import select_locale
 
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        _postgres_session(app)
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _sqlite_pragmas(app)

@@ -300,3 +300,17 @@ def test_the_analyses_read_from_the_summaries_what_they_read_from_the_claims(
     # a claim repaired after as-of: the analyses read the claims
     assert not queries.summaries_cover(Selection(date(2025, 7, 31), model=model))
     assert not queries.summaries_cover(Selection(latest, model=model, part="P-100"))
+
+
+def test_the_sql_months_in_service_is_the_conventions_one():
+    days = [date(2024, 1, 31), date(2024, 2, 29), date(2025, 1, 31), date(2025, 2, 28)]
+    days += [date(2025, 3, 30), date(2025, 3, 31), date(2025, 4, 30), date(2025, 12, 1)]
+    days += [date(2026, 1, 15), date(2025, 1, 1), date(2024, 12, 31)]
+    for sold_on in days:
+        for repaired_on in days:
+            if repaired_on >= sold_on:
+                in_sql = db.session.scalar(
+                    sa.text("SELECT analysis_months_in_service(:s, :r)"),
+                    {"s": sold_on, "r": repaired_on},
+                )
+                assert in_sql == months_in_service(sold_on, repaired_on), (sold_on, repaired_on)
