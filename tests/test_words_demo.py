@@ -33,7 +33,7 @@ MAX_PAGES = 120
 
 # Links that are no page: files, downloads, JSON, the sign-out and language switches.
 NOT_A_PAGE = re.compile(
-    r"^/(static|lang|logout|api)/|/lookup/|/attachments/\d|/evidence/|/photos?/|\.(pdf|csv|xlsx|png|jpe?g)$"
+    r"^/(static|lang|logout|api)/|/lookup/|/attachments/\d|/evidence/|/photos?/|\.(pdf|csv|xlsx|png|jpe?g)(\?|$)"
     r"|/(pdf|tags|packing-list|export|download)(/|$)|[?&]format=(csv|xlsx)"
 )
 
