@@ -332,6 +332,16 @@ def note_text(entry: Any) -> str:
     an automatic approval is the portal's own English record `rule: why`, so the reader of
     another language reads the rule by its label."""
     note = entry.note or ""
+    if entry.kind == AuditKind.ADJUSTMENT_CREATED.value:
+        # The adjustment's reason was written out in its author's language when it was made;
+        # the entry's own fields say it again in the reader's.
+        return _(
+            "Claim %(number)s: %(amount)s on the next statement, correcting statement "
+            "%(statement)s.",
+            number=entry.claim_number or "–",
+            amount=messages.money(entry.amount_after) if entry.amount_after is not None else "–",
+            statement=(entry.after or {}).get("original_statement") or "–",
+        )
     if entry.kind != AuditKind.CLAIM_AUTO_APPROVED.value:
         return note
     rule, _sep, why = note.partition(": ")
