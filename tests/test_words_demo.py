@@ -84,6 +84,9 @@ WRITTEN_BY_PEOPLE = {
     "region", "resolution_reason", "system", "title", "tracking_no", "user_agent", "username",
     "waive_reason",
 }  # fmt: skip
+# Columns of those names the portal writes itself (an automatic approval's English record, an
+# adjustment's reason written out when it was made): what they say must not excuse a page.
+WRITTEN_BY_THE_PORTAL = {("audit_log", "note"), ("settlement_adjustment", "reason")}
 
 
 def codes_people_type() -> dict[str, set[str]]:
@@ -117,7 +120,9 @@ def written_words(demo) -> set[str]:  # noqa: F811 - the demo fixture imported a
         columns = [
             c
             for c in table.columns
-            if c.name in WRITTEN_BY_PEOPLE and isinstance(c.type, sa.String | sa.Text)
+            if c.name in WRITTEN_BY_PEOPLE
+            and (table.name, c.name) not in WRITTEN_BY_THE_PORTAL
+            and isinstance(c.type, sa.String | sa.Text)
         ]
         for column in columns:
             for (value,) in demo.connection.execute(sa.select(column).distinct()):
@@ -156,6 +161,8 @@ def claim_pages(organisation_id: int, role: str) -> list[str]:
         return []
     urls = []
     for status in ClaimStatus:
+        if status is ClaimStatus.DRAFT and role != "station":
+            continue  # a draft is its station's alone
         number = db.session.scalar(
             sa.select(Claim.number).where(Claim.status == status, *where).order_by(Claim.id)
         )
@@ -167,7 +174,8 @@ def claim_pages(organisation_id: int, role: str) -> list[str]:
 
 
 def walk(client, start: list[str]) -> dict[str, str]:
-    """The pages `start` names, and those reachable from them, one of each kind: url -> html."""
+    """The pages `start` names, and those reachable from them, one of each kind: url -> html.
+    No link a reader is shown answers 404 (a page it may not open is shown without a link)."""
     seen_kinds: dict[str, int] = defaultdict(int)
     queued = set(start)
     todo = deque(start)
@@ -178,7 +186,7 @@ def walk(client, start: list[str]) -> dict[str, str]:
         if seen_kinds[kind] >= PAGES_PER_KIND and url not in start:
             continue
         response = client.get(url)
-        assert response.status_code in (200, 302, 303, 403, 404), (url, response.status_code)
+        assert response.status_code in (200, 302, 303, 403), (url, response.status_code)
         if response.status_code != 200 or response.mimetype != "text/html":
             continue
         seen_kinds[kind] += 1
