@@ -231,3 +231,17 @@ def test_every_page_of_the_demo_speaks_the_readers_words(
     assert not unique, f"{len(unique)} problem(s) on {len(pages)} pages:\n" + "\n".join(
         f"  {p}" for p in unique[:80]
     )
+
+
+def test_no_timeline_entry_of_the_demo_keeps_the_portals_words_written_out():
+    """The portal's own reasons (approved automatically, queued over the limit) are message keys
+    written out when read; a reason kept as text is a person's, never "total 1593.16"."""
+    from portal.claims.models import ClaimEvent
+
+    reasons = db.session.scalars(sa.select(ClaimEvent.reason).where(ClaimEvent.reason != ""))
+    raw = sorted({r for r in reasons if words_support.RAW_MONEY.search(r)})
+    assert not raw, raw[:5]
+    automatic = db.session.scalars(
+        sa.select(ClaimEvent).where(ClaimEvent.action.in_(("auto_approved", "queued")))
+    ).all()
+    assert automatic and all(e.message_key for e in automatic)
