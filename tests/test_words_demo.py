@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 import sqlalchemy as sa
 
+from portal import labels
 from portal.claims.models import Claim, ClaimStatus
 from portal.demo import DEMO_PASSWORD, DEMO_USERS
 from portal.extensions import db
@@ -245,3 +246,33 @@ def test_no_timeline_entry_of_the_demo_keeps_the_portals_words_written_out():
         sa.select(ClaimEvent).where(ClaimEvent.action.in_(("auto_approved", "queued")))
     ).all()
     assert automatic and all(e.message_key for e in automatic)
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_every_audit_entry_of_the_demo_reads_in_the_readers_words(app, language, written_words):
+    """Each field, value, kind and subject of every entry of the demo's audit log, as the page
+    and the CSV show it: a label, never a field name or a code; money formatted."""
+    from flask_babel import force_locale
+
+    from portal.auditlog import words
+    from portal.auditlog.models import AuditEntry
+
+    problems = set()
+    with app.test_request_context(), force_locale(language):
+        for entry in db.session.scalars(sa.select(AuditEntry)):
+            shown = [words.kind_label(entry.kind), words.subject_label(entry.subject, entry.kind)]
+            for values in (entry.before, entry.after):
+                for name in values or {}:
+                    if not (
+                        labels.has_label(name, "audit_field")
+                        or labels.has_label(name, "masterdata_column")
+                    ):
+                        problems.add(f"{entry.kind}: field {name!r} has no label")
+                shown += [f"{k}: {v}" for k, v in words.changes(values, entry.kind)]
+            for text in shown:
+                for code in words_support.SNAKE_CASE.findall(text):
+                    if code not in written_words:
+                        problems.add(f"{entry.kind}: code {code!r} in {text!r}")
+                for amount in words_support.RAW_MONEY.findall(text):
+                    problems.add(f"{entry.kind}: amount {amount!r} in {text!r}")
+    assert not problems, sorted(problems)[:40]
