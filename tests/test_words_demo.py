@@ -113,6 +113,18 @@ def english_ui():
 
 
 @pytest.fixture(scope="module")
+def one_word_codes() -> set[str]:
+    """The codes of one word that have a label (`open`, `recall`, `wear`): shown alone, as the
+    whole text of a cell or a badge, it is a code where its label belongs."""
+    return {
+        str(code)
+        for table in labels.kinds().values()
+        for code, text in table.items()
+        if re.fullmatch(r"[a-z]+", str(code)) and str(text) != str(code)
+    }
+
+
+@pytest.fixture(scope="module")
 def written_words(demo) -> set[str]:  # noqa: F811 - the demo fixture imported above
     """The codes, amounts and English phrases that appear in what people wrote (read once: the
     demo is the same for every login, each test's changes are rolled back)."""
@@ -129,6 +141,8 @@ def written_words(demo) -> set[str]:  # noqa: F811 - the demo fixture imported a
             for (value,) in demo.connection.execute(sa.select(column).distinct()):
                 if not value:
                     continue
+                if re.fullmatch(r"[a-z]+", value):
+                    found.add(value)  # a one-word name (the username `auditor`)
                 found.update(words_support.SNAKE_CASE.findall(value))
                 found.update(words_support.RAW_MONEY.findall(value))
                 found.update(words_support.ENGLISH_WORDS.findall(value))
@@ -204,7 +218,7 @@ def walk(client, start: list[str]) -> dict[str, str]:
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 @pytest.mark.parametrize(("username", "role"), [(u, r) for u, r, *_ in DEMO_USERS])
 def test_every_page_of_the_demo_speaks_the_readers_words(
-    app, client, username, role, language, english_ui, written_words
+    app, client, username, role, language, english_ui, written_words, one_word_codes
 ):
     assert login(client, username, DEMO_PASSWORD).status_code == 302
     client.post(f"/lang/{language}")
@@ -228,6 +242,11 @@ def test_every_page_of_the_demo_speaks_the_readers_words(
         problems += words_support.problems_of(
             url, html, chinese=LANGUAGES[language], allowed=allowed, english_ui=english_ui
         )
+        problems += [
+            words_support.Problem(url, "code", chunk)
+            for chunk in words_support.visible_text(html)
+            if chunk in one_word_codes and chunk not in allowed
+        ]
     unique = sorted({(p.kind, p.text): p for p in problems}.values(), key=str)
     assert not unique, f"{len(unique)} problem(s) on {len(pages)} pages:\n" + "\n".join(
         f"  {p}" for p in unique[:80]

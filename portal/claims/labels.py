@@ -218,6 +218,8 @@ COVERAGE_GROUP_LABELS = {
     "basic": _l("Basic"),
     "powertrain": _l("Powertrain"),
     "wear": _l("Wear parts"),
+    "electrical": _l("Electrical"),
+    "body": _l("Body"),
 }
 
 AUTO_RULE = re.compile(r"auto_approve_under_(\d+(?:\.\d+)?)")

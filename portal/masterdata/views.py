@@ -729,7 +729,9 @@ def _offer_groups(form: ContractTermsForm) -> None:
     groups = db.session.scalars(
         sa.select(WarrantyPolicy.group).distinct().order_by(WarrantyPolicy.group)
     )
-    form.group.choices = [SelectChoice(group, group) for group in groups]
+    form.group.choices = [
+        SelectChoice(group, portal_labels.label(group, "coverage_group")) for group in groups
+    ]
 
 
 def _terms(form: ContractTermsForm) -> contracts.Terms:
