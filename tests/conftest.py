@@ -120,9 +120,15 @@ def database_url(tmp_path_factory) -> Iterator[str]:
 
 class IsolatedClient(FlaskClient):
     """Each request runs as in production: in its own app context, with its own `g` and its
-    own database session (on the test's connection, so it sees and joins the test's data)."""
+    own database session (on the test's connection, so it sees and joins the test's data).
+
+    The answer is read whole inside that context (`buffered`), as a WSGI server reads it inside
+    the request: a streamed answer (a CSV) keeps the request's context for its generator, which
+    a test that does not read it would otherwise close later, in another context ("Working
+    outside of request context", "Token was created in a different Context")."""
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

@@ -31,6 +31,9 @@ PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?([diouxXe
 class Extracted:
     msgid: str | tuple[str, str]
     locations: tuple[str, ...]
+    # pgettext's context: the same English word said in another sense ("Open" of a campaign,
+    # 进行中, is not "Open" of a chargeback, 待处理).
+    context: str | None = None
 
     @property
     def key(self) -> str:
@@ -49,7 +52,8 @@ def babel_keywords() -> dict:
 
 
 def extract_messages() -> dict[str, Extracted]:
-    """Every user-facing string in portal/, by msgid (the singular for plural messages)."""
+    """Every user-facing string in portal/, by msgid (the singular for plural messages); one
+    said with a context (pgettext) by `context` + "\x04" + msgid, as gettext keys it."""
     with open(ROOT / "babel.cfg", encoding="utf-8") as fh:
         method_map, options_map = parse_mapping_cfg(fh, filename=str(ROOT / "babel.cfg"))
     found: dict[str, Extracted] = {}
@@ -57,16 +61,16 @@ def extract_messages() -> dict[str, Extracted]:
         str(ROOT), method_map, options_map, keywords=babel_keywords(), strip_comment_tags=True
     )
     for filename, lineno, message, _comments, context in results:
-        assert context is None, f"{filename}:{lineno}: message contexts are not used here"
         key = message[0] if isinstance(message, tuple) else message
         if not key:
             continue
+        entry = key if context is None else f"{context}\x04{key}"
         where = f"{filename}:{lineno}"
-        previous = found.get(key)
+        previous = found.get(entry)
         if previous is not None:
-            found[key] = Extracted(previous.msgid, (*previous.locations, where))
+            found[entry] = Extracted(previous.msgid, (*previous.locations, where), context)
         else:
-            found[key] = Extracted(message, (where,))
+            found[entry] = Extracted(message, (where,), context)
     return found
 
 

@@ -22,6 +22,7 @@ from portal.extensions import db
 from portal.oldparts import operations as oldparts
 from portal.settlement import operations as settle
 from portal.settlement.models import StatementKind
+from tests import words_support
 from tests.factories import ClaimFactory, Fleet, SettlementRunFactory
 from tests.test_settlement_engine import overdue_claim, statement_of
 
@@ -212,12 +213,74 @@ def test_the_log_exports_as_csv_with_the_filter(world, fleet, login_as):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     body = response.get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
-    assert rows[0][:5] == ["id", "at", "actor", "role", "kind"]
-    assert {row[4] for row in rows[1:]} >= {"claim.decided"}
+    # For people: headings, kinds, roles and fields by their labels (the API answers codes).
+    assert rows[0][:5] == ["No.", "When", "Who", "Role", "What"]
+    assert {row[4] for row in rows[1:]} >= {"Claim decided"}
     assert all(row[6] == claim.number for row in rows[1:])
+    decided = next(row for row in rows[1:] if row[4] == "Claim decided")
+    assert "Status: Approved" in decided[12] and "status" not in decided[12]
     everything = login_as("admin").get("/audit-log/audit-log.csv", buffered=True)
     everything = everything.get_data(as_text=True)
     assert "'=HYPERLINK(1)" in everything  # never a formula in a spreadsheet
+
+
+def test_the_page_and_the_csv_name_fields_values_and_subjects_in_the_readers_words(
+    world, fleet, login_as
+):
+    """An entry keeps codes (`recovery_share`, `open`, 12500.00); its reader sees labels, CNY
+    amounts with thousands separators and percentages, in English and in Chinese."""
+    claim = ClaimFactory(fleet=fleet, approved=True)
+    admin_user = world.users["admin"]
+    record(
+        AuditKind.SETTINGS_CHANGED,
+        admin_user,
+        subject="claim_settings",
+        before={"auto_approve": True, "threshold": Decimal("2000.00"), "blocking_rules": []},
+        after={
+            "auto_approve": False,
+            "threshold": Decimal("12500.00"),
+            "blocking_rules": ["duplicate"],
+        },
+    )
+    record(
+        AuditKind.CAMPAIGN_EDITED,
+        admin_user,
+        subject="campaign RC-9",
+        before={"status": "open", "kind": "recall", "recovery_share": Decimal("1")},
+        after={"status": "closed", "kind": "service", "recovery_share": Decimal("0.85")},
+    )
+    db.session.commit()
+    client = login_as("auditor")
+    text = " ".join(words_support.visible_text(client.get("/audit-log/").get_data(as_text=True)))
+    for shown in (
+        "Automatic approval rules",
+        "Automatic approval threshold: CN¥12,500.00",
+        "Automatic approval: no",
+        "Rules that stop automatic approval: Possible duplicate",
+        "Status: Open",
+        "Recovery share: 85%",
+        "Service campaign",
+        "claimed, CN¥120.00 approved",
+    ):
+        assert shown in text, shown
+    assert not words_support.SNAKE_CASE.findall(text), words_support.SNAKE_CASE.findall(text)
+    assert not words_support.RAW_MONEY.findall(text)
+    assert claim.number in text
+
+    chinese = client.get("/audit-log/", headers=ZH).get_data(as_text=True)
+    text = " ".join(words_support.visible_text(chinese))
+    for shown in ("自动批准限额", "进行中", "类型: 服务活动", "追偿比例"):
+        assert shown in text, shown
+    assert not words_support.SNAKE_CASE.findall(text)
+
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get("/audit-log/audit-log.csv", headers=ZH).get_data(as_text=True))
+        )
+    )
+    assert rows[0][0].lstrip("\ufeff") == "序号"
+    settings_row = next(row for row in rows[1:] if "自动批准限额" in row[12])
+    assert "¥12,500.00" in settings_row[12] and settings_row[4] == "设置已更改"
 
 
 # -- the API ---------------------------------------------------------------------------------------

@@ -169,7 +169,7 @@ def test_an_auditor_cuts_a_labor_line_and_the_station_sees_it(
     expect(page.get_by_role("heading", level=1)).to_have_text(number)
     expect(page.get_by_test_id("coverage")).to_contain_text("In coverage")
     expect(page.get_by_test_id("earlier-claims").locator("[data-earlier]")).to_have_count(1)
-    expect(page.get_by_test_id("flags")).to_contain_text("above its standard 1.50 hours")
+    expect(page.get_by_test_id("flags")).to_contain_text("above its standard 1.5 hours")
     expect(page.locator('[data-line="2"] [data-standard-hours]')).to_contain_text("1.50 h")
     thumbnail = page.locator("img.attachment-thumb")
     expect(thumbnail).to_be_visible()
@@ -209,7 +209,7 @@ def test_an_auditor_cuts_a_labor_line_and_the_station_sees_it(
     assert asked == [f"Approve claim {number} for 230.00?"], asked
     # On to the next claim in the queue, with the decision confirmed.
     expect(page.get_by_role("alert").first).to_contain_text(
-        f"Claim {number} is Partially approved: 230.00 approved of 310.00 claimed."
+        f"Claim {number} is Partially approved: CN¥230.00 approved of CN¥310.00 claimed."
     )
     expect(page.get_by_role("heading", level=1)).not_to_have_text(number)
     # The decided claim is read-only now, with the decision beside its lines.

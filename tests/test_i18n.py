@@ -27,7 +27,7 @@ def test_every_string_in_the_source_has_a_translation(extracted, locale):
     catalog = i18n_support.read_catalog(locale)
     missing = []
     for key, found in sorted(extracted.items()):
-        message = catalog.get(found.msgid)
+        message = catalog.get(found.msgid, context=found.context)
         if message is None or not i18n_support.is_translated(message):
             state = "fuzzy" if message is not None and message.fuzzy else "missing"
             missing.append(f"  [{state}] {key!r}  ({', '.join(found.locations[:3])})")

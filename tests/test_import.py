@@ -333,7 +333,7 @@ BAD_VALUES = [
     ("suppliers", "labor_hours_cap", "1.234", "has more than two decimals"),
     ("models", "break_in_days", "-3", "must not be negative"),
     ("models", "break_in_min_km", "1.5", "is not a whole number"),
-    ("models", "break_in_max_km", "1000", "below break_in_min_km 1500"),
+    ("models", "break_in_max_km", "1000", "below the break-in start of 1500 km"),
     ("models", "break_in_price", "1e3", "is not a number"),
     ("policies", "months", "0", "must be at least 1"),
     ("policies", "km", "", "a value is required"),
@@ -344,7 +344,7 @@ BAD_VALUES = [
     ("parts", "disposition", "bin", "is not one of: return_to_oem"),
     ("parts", "supplier", "SU-X", 'there is no supplier with the code "SU-X"'),
     ("parts", "supplier", "ST-A", 'there is no supplier with the code "ST-A"'),
-    ("parts", "scrap_rate", "0.2", "only scrap_at_station parts have a scrap rate"),
+    ("parts", "scrap_rate", "0.2", "only a part scrapped at the station has a scrap rate"),
     ("labor_operations", "standard_hours", '"1,5"', "is not a number"),
     ("fault_codes", "description", "", "a value is required"),
     ("vehicles", "vin", "LTEST9990AB00000", "must be 17 characters"),
@@ -418,7 +418,7 @@ def test_a_scrap_at_station_part_needs_a_scrap_rate(refs):
     bad = _row("parts", good, disposition="scrap_at_station", scrap_rate="")
     errors = rejected("parts", csv_bytes(header, bad))
     assert [(e.line, e.column) for e in errors] == [(2, "scrap_rate")]
-    assert "required for scrap_at_station" in errors[0].message
+    assert "required for a part scrapped at the station" in errors[0].message
 
 
 def test_a_scrap_at_station_part_may_have_no_residual_value(refs):

@@ -25,6 +25,7 @@ from portal.masterdata.models import (
     WarrantyPolicy,
 )
 from portal.masterdata.views import RECORD_KINDS
+from tests import words_support
 from tests.factories import Fleet
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
@@ -138,9 +139,9 @@ def test_an_admin_creates_a_record_of_every_kind_on_a_page(admin, kind):
         ("stations", "parts_handling_rate", "10%", "fractions"),
         ("stations", "code", "SU-A", "already the code of a supplier"),
         ("suppliers", "recovery_share", "1.5", "not a fraction"),
-        ("models", "break_in_max_km", "100", "below break_in_min_km"),
+        ("models", "break_in_max_km", "100", "below the break-in start"),
         ("policies", "model", "NOPE", "no vehicle model"),
-        ("parts", "scrap_rate", "0.2", "only scrap_at_station parts"),
+        ("parts", "scrap_rate", "0.2", "only a part scrapped at the station"),
         ("parts", "unit_price", "1.234", "two decimals"),
         ("part_models", "part", "P-404", "no part with the number"),
         ("labor_operations", "standard_hours", "-1", "must not be negative"),
@@ -182,6 +183,28 @@ def test_an_admin_edits_a_record_and_its_key_stays(admin, world):
     (entry,) = entries("masterdata.updated")
     assert entry.before == {"labor_rate": cells["labor_rate"]}
     assert entry.after == {"labor_rate": "99.00"}
+
+
+@pytest.mark.parametrize("headers", [{}, ZH], ids=["en", "zh"])
+def test_a_record_form_names_its_fields_and_choices_by_their_labels(admin, fleet, headers):
+    """The form of a record says "Standard hours" and "Return to the supplier", never the
+    import's column names or codes (`standard_hours`, `return_to_supplier`)."""
+    part = db.session.scalar(sa.select(Part).order_by(Part.id))
+    for kind, record_id in (
+        ("parts", part.id),
+        ("labor_operations", db.session.scalar(sa.select(LaborOperation.id))),
+        ("models", db.session.scalar(sa.select(VehicleModel.id))),
+        ("suppliers", part.supplier_id),
+    ):
+        html = admin.get(f"/admin/masterdata/{kind}/{record_id}/edit", headers=headers)
+        assert html.status_code == 200, kind
+        text = words_support.visible_text(html.get_data(as_text=True))
+        codes = [c for chunk in text for c in words_support.SNAKE_CASE.findall(chunk)]
+        assert not codes, (kind, codes)
+    html = admin.get(f"/admin/masterdata/parts/{part.id}/edit", headers=headers)
+    html = html.get_data(as_text=True)
+    assert 'value="scrap_at_station"' in html  # the value the import reads is what is posted
+    assert ("服务站折价处理" if headers else "Scrap at the station") in html
 
 
 def test_a_new_part_price_starts_on_its_date_and_keeps_the_history(admin, fleet):

@@ -593,6 +593,21 @@ def test_a_forwarded_part_shows_the_forwarding_shipment_never_the_stations(
     assert api(client, "supplier_b").get("/old-parts").get_json()["items"] == []
 
 
+def test_a_station_sees_the_forwarding_shipments_number_without_a_link_it_may_not_open(
+    world, login_as, at_the_oem
+):
+    parts, _station_shipment = at_the_oem
+    forwarding = forward(world, parts[0])
+    page = login_as("station")
+    href = f'href="/old-parts/shipments/{forwarding.number}"'
+    for url in ("/old-parts/", f"/old-parts/{parts[0].tag}"):
+        html = page.get(url).get_data(as_text=True)
+        assert forwarding.number in html and href not in html, url
+    assert page.get(f"/old-parts/shipments/{forwarding.number}").status_code == 404
+    html = login_as("auditor").get(f"/old-parts/{parts[0].tag}").get_data(as_text=True)
+    assert href in html
+
+
 def test_a_part_routed_to_the_supplier_shows_the_stations_shipment_to_it(
     world, fleet, client, login_as, db_session
 ):

@@ -320,8 +320,8 @@ def test_the_review_page_shows_everything_to_decide_on(auditor, evidence):
     assert f'<h1 class="h3 mb-0">{claim.number}</h1>' in page
     # The vehicle and its coverage on the repair date at the claim's odometer.
     coverage = page.split('data-testid="coverage"', 1)[1].split("</table>", 1)[0]
-    assert "basic" in coverage and "In coverage" in coverage
-    assert "wear" in coverage and "Expired" in coverage
+    assert "Basic" in coverage and "In coverage" in coverage  # the group by its label
+    assert "Wear parts" in coverage and "Expired" in coverage
     assert f"On {claim.repair_date.isoformat()} at 15,000 km" in page
     # The VIN's other claims, newest first, with links; never the draft nor the claim itself.
     earlier = page.split('data-testid="earlier-claims"', 1)[1].split("</section>", 1)[0]
@@ -333,7 +333,7 @@ def test_the_review_page_shows_everything_to_decide_on(auditor, evidence):
     # Each flag with its explanation.
     flags = page.split('data-testid="flags"', 1)[1].split("</ul>", 1)[0]
     assert 'data-rule="labor_hours"' in flags
-    assert "2.00 hours for OP-1 are above its standard 1.50 hours: Seized bolts" in flags
+    assert "2 hours for OP-1 are above its standard 1.5 hours: Seized bolts" in flags
     assert 'data-rule="duplicate"' in flags and evidence["earlier"].number in flags
     # The price list behind each line and the standard hours of the operation.
     part_row = row_of(page, 'data-line="1"')
@@ -403,7 +403,7 @@ def test_approving_as_claimed_moves_on_to_the_next_claim_in_the_queue(
     assert claim.responsible_supplier.code == "SU-A"  # the causal part's supplier
     assert claim.decided_by.username == "auditor"
     page = html(auditor.get(response.headers["Location"]))
-    assert f"Claim {claim.number} is Approved: 230.00 approved of 230.00 claimed." in page
+    assert f"Claim {claim.number} is Approved: CN¥230.00 approved of CN¥230.00 claimed." in page
 
 
 def test_the_last_decision_goes_back_to_the_queue(world, fleet, auditor):
@@ -564,7 +564,7 @@ def test_deciding_a_decided_claim_is_a_conflict_and_shows_the_claim_as_it_is(
     page = html(response)
     conflict = page.split('data-testid="conflict"', 1)[1].split("</div>\n</div>", 1)[0]
     assert "another auditor decided or changed this claim meanwhile" in conflict.lower()
-    assert f"Claim {claim.number} is approved" in conflict
+    assert f"Claim {claim.number} is Approved" in conflict
     assert "Not a warranty case" in conflict  # what was typed is not lost
     assert 'data-testid="decision-form"' not in page
     assert 'data-status="approved"' in page

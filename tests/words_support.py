@@ -77,8 +77,8 @@ def english_ui_strings() -> set[str]:
     """The English texts of the message catalogue that are whole sentences or phrases (two
     words or more): one of them in a Chinese page is an untranslated string."""
     found = set()
-    for key in i18n_support.extract_messages():
-        text = key.strip()
+    for extracted in i18n_support.extract_messages().values():
+        text = extracted.key.strip()
         if "%" in text or len(text.split()) < 2:
             continue
         found.add(text)

@@ -4,33 +4,39 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from portal import labels
+from portal.auditlog import words
 from portal.auditlog.models import AuditEntry
 from portal.auditlog.operations import AuditKind
 from portal.extensions import db
 
+# The CSV is for people (a spreadsheet): its headings, kinds, roles and fields are labels in the
+# reader's language; amounts stay plain numbers with two decimals, so that they add up. The API
+# (GET /api/v1/audit-log) answers the codes, as documented.
 CSV_COLUMNS = (
-    "id",
-    "at",
-    "actor",
-    "role",
-    "kind",
-    "subject",
-    "claim_number",
-    "run_id",
-    "statement_id",
-    "amount_before",
-    "amount_after",
-    "before",
-    "after",
-    "note",
+    _l("No."),
+    _l("When"),
+    _l("Who"),
+    _l("Role"),
+    _l("What"),
+    _l("Subject"),
+    _l("Claim number"),
+    _l("Settlement run"),
+    _l("Statement"),
+    _l("Amount before"),
+    _l("Amount after"),
+    _l("Before"),
+    _l("After"),
+    _l("Note"),
 )
 
 
@@ -129,10 +135,6 @@ def filtered(log_filter: LogFilter, zone: ZoneInfo) -> sa.Select:
     return query
 
 
-def _json(value) -> str:
-    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
 def _cell(value: str) -> str:
     """A cell a spreadsheet will not run as a formula."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
@@ -142,7 +144,7 @@ def csv_rows(query: sa.Select, zone: ZoneInfo, batch: int = 2000) -> Iterator[st
     """The CSV (UTF-8 with a byte-order mark for Excel), a batch of entries at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([str(column) for column in CSV_COLUMNS])
     yield "\ufeff" + buffer.getvalue()
     offset = 0
     while True:
@@ -154,18 +156,18 @@ def csv_rows(query: sa.Select, zone: ZoneInfo, batch: int = 2000) -> Iterator[st
                 [
                     e.id,
                     e.at.astimezone(zone).isoformat(timespec="seconds"),
-                    _cell(e.actor_name),
-                    e.actor_role,
-                    e.kind,
-                    _cell(e.subject),
+                    _("System") if e.actor_id is None else _cell(e.actor_name),
+                    labels.label(e.actor_role, "role") if e.actor_role else "",
+                    words.kind_label(e.kind),
+                    _cell(words.subject_label(e.subject, e.kind)),
                     e.claim_number or "",
                     "" if e.run_id is None else e.run_id,
                     "" if e.statement_id is None else e.statement_id,
                     "" if e.amount_before is None else f"{e.amount_before:.2f}",
                     "" if e.amount_after is None else f"{e.amount_after:.2f}",
-                    _cell(_json(e.before)),
-                    _cell(_json(e.after)),
-                    _cell(e.note),
+                    _cell(words.changes_text(e.before, e.kind)),
+                    _cell(words.changes_text(e.after, e.kind)),
+                    _cell(words.note_text(e)),
                 ]
             )
         yield buffer.getvalue()

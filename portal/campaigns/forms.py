@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
@@ -39,7 +40,10 @@ KIND_LABELS = labels.register(
 )
 STATUS_LABELS = labels.register(
     "campaign_status",
-    {CampaignStatus.OPEN: _l("Open"), CampaignStatus.CLOSED: _l("Closed")},
+    {
+        CampaignStatus.OPEN: lazy_pgettext("campaign status", "Open"),
+        CampaignStatus.CLOSED: _l("Closed"),
+    },
 )
 
 
@@ -52,7 +56,8 @@ class CampaignForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(
-        _l("Kind"), choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()]
+        lazy_pgettext("campaign", "Kind"),
+        choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
     )
     start_date = DateField(_l("Start date"), validators=[InputRequired()])
     end_date = DateField(_l("End date"), validators=[Optional()])

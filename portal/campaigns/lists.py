@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from portal.campaigns.forms import KIND_LABELS
 from portal.lists import Column, Listing
@@ -26,7 +27,12 @@ STATION_WORK = Listing(
         Column("vin", _l("VIN"), Vehicle.vin, lambda w: w.vehicle.vin),
         Column("model", _l("Model"), _model_code(), lambda w: w.vehicle.model.code),
         Column("campaign", _l("Campaign"), Campaign.code, lambda w: w.campaign.code),
-        Column("kind", _l("Kind"), Campaign.kind, lambda w: KIND_LABELS[w.campaign.kind]),
+        Column(
+            "kind",
+            lazy_pgettext("campaign", "Kind"),
+            Campaign.kind,
+            lambda w: KIND_LABELS[w.campaign.kind],
+        ),
         Column("title", _l("Title"), None, lambda w: w.campaign.title),
         Column("sale_date", _l("Sale date"), Vehicle.sale_date, lambda w: w.vehicle.sale_date),
         Column("owner", _l("Owner"), Vehicle.owner_name, lambda w: w.vehicle.owner_name),

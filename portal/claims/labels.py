@@ -164,7 +164,12 @@ LINE_ATTR_LABELS = {
 
 # The description the roadside form gives the toll line, so that editing finds it again.
 TOLLS_DESCRIPTION = "Tolls"
-DESCRIPTION_LABELS = {TOLLS_DESCRIPTION: _l("Tolls")}
+# The break-in claim's one line, stored in English whoever files it, read in the reader's language.
+BREAK_IN_DESCRIPTION = "Break-in maintenance package"
+DESCRIPTION_LABELS = {
+    TOLLS_DESCRIPTION: _l("Tolls"),
+    BREAK_IN_DESCRIPTION: _l("Break-in maintenance package"),
+}
 
 
 def change_label(what: str) -> str:
@@ -213,6 +218,8 @@ COVERAGE_GROUP_LABELS = {
     "basic": _l("Basic"),
     "powertrain": _l("Powertrain"),
     "wear": _l("Wear parts"),
+    "electrical": _l("Electrical"),
+    "body": _l("Body"),
 }
 
 AUTO_RULE = re.compile(r"auto_approve_under_(\d+(?:\.\d+)?)")

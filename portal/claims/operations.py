@@ -16,6 +16,7 @@ from portal.auth.models import Role, User
 from portal.claims import campaign as campaign_work
 from portal.claims import preauth, pricing
 from portal.claims.attachments import path_of
+from portal.claims.labels import BREAK_IN_DESCRIPTION
 from portal.claims.models import (
     EDITABLE_STATUSES,
     Claim,
@@ -408,7 +409,7 @@ def _fill(claim: Claim, data: ClaimInput, today: date) -> None:
                 kind=LineKind.PACKAGE,
                 amount=price,
                 unit_price=price,
-                description=str(_l("Break-in maintenance package")),
+                description=BREAK_IN_DESCRIPTION,
             )
         )
     if claim.type is ClaimType.CAMPAIGN and not data.lines and claim.campaign is not None:

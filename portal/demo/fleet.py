@@ -49,6 +49,7 @@ from portal.claims.models import (
     ClaimVersion,
     LineKind,
 )
+from portal.claims.operations import AUTO_APPROVED, QUEUED_OVER_THRESHOLD
 from portal.claims.pricing import line_amount
 from portal.demo.claims.stories import DAYS_BACK, REJECT_REASONS, REPAIR_SCENARIOS, Scenario
 from portal.demo.clock import WORKDAY, local_day, local_moment
@@ -65,6 +66,7 @@ from portal.extensions import db
 from portal.masterdata.coverage import coverage_of
 from portal.masterdata.models import Part, Station, Vehicle
 from portal.masterdata.vin import with_check_digit
+from portal.messages import plain_params
 from portal.money import round_money
 
 FLEET_VEHICLES = 21_000
@@ -516,7 +518,9 @@ def _events(
     station_user = claim["created_by_id"]
     total = claim["total_amount"]
 
-    def event(at, user, action, from_status, to_status, reason=""):
+    def event(at, user, action, from_status, to_status, reason="", message=None):
+        """A timeline entry: `reason` what a person wrote, `message` the portal's own words (a
+        key of portal.messages and its parameters, written out in the reader's language)."""
         return {
             "at": at,
             "user_id": user,
@@ -525,6 +529,8 @@ def _events(
             "to_status": to_status,
             "reason": reason,
             "version": 1,
+            "message_key": message[0] if message else None,
+            "params": plain_params(message[1]) if message else None,
         }
 
     submitted, decided = claim["submitted_at"], claim["decided_at"]
@@ -533,11 +539,11 @@ def _events(
         event(submitted, station_user, "submitted", "draft", "submitted"),
     ]
     if outcome == "auto":
-        reason = f"No flags and total {total} under {threshold}"
-        events.append(event(decided, None, "auto_approved", "submitted", "approved", reason))
+        why = (AUTO_APPROVED, {"total": total, "threshold": threshold})
+        events.append(event(decided, None, "auto_approved", "submitted", "approved", message=why))
     else:
-        reason = f"Total {total} is not under the threshold {threshold}"
-        events.append(event(submitted, None, "queued", "submitted", "in_review", reason))
+        why = (QUEUED_OVER_THRESHOLD, {"total": total, "threshold": threshold})
+        events.append(event(submitted, None, "queued", "submitted", "in_review", message=why))
         status = "approved" if outcome == "approve" else "rejected"
         note = claim["decision_reason"]
         if supplier_code is not None:

@@ -440,7 +440,10 @@ _VEHICLE = Reference(Vehicle, N_('there is no vehicle with the VIN "%(value)s"')
 def _break_in_range(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
     low, high = values.get("break_in_min_km"), values.get("break_in_max_km")
     if low is not None and high is not None and high < low:
-        yield "break_in_max_km", _("%(high)d is below break_in_min_km %(low)d", high=high, low=low)
+        yield (
+            "break_in_max_km",
+            _("%(high)d km is below the break-in start of %(low)d km", high=high, low=low),
+        )
 
 
 def _scrap_rate_fits_disposition(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -449,12 +452,12 @@ def _scrap_rate_fits_disposition(values: dict[str, Any]) -> Iterator[tuple[str, 
     scrap_rate = values["scrap_rate"]
     if values["disposition"] is Disposition.SCRAP_AT_STATION:
         if scrap_rate is None:
-            yield "scrap_rate", _("is required for scrap_at_station (0 to 1)")
+            yield "scrap_rate", _("is required for a part scrapped at the station (0 to 1)")
     elif scrap_rate:
         yield (
             "scrap_rate",
             _(
-                '"%(value)s": only scrap_at_station parts have a scrap rate; leave it empty',
+                '"%(value)s": only a part scrapped at the station has a scrap rate; leave it empty',
                 value=scrap_rate,
             ),
         )

@@ -22,12 +22,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy.orm import InstrumentedAttribute, contains_eager, joinedload, selectinload
 from wtforms import SelectChoice, SelectField
 
+from portal import labels as portal_labels
 from portal import lists
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
@@ -38,6 +40,7 @@ from portal.masterdata.campaigns import Campaign, CampaignVehicle
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.forms import ContractForm, ContractTermsForm
 from portal.masterdata.models import (
+    Disposition,
     FaultCode,
     LaborOperation,
     Part,
@@ -294,8 +297,8 @@ LISTINGS: dict[str, Listing] = {
         (
             Shown(CODE, "code", "code"),
             Shown(_l("Title"), "title"),
-            Shown(_l("Kind"), "kind.value", "code", Campaign.kind),
-            Shown(_l("Status"), "status.value", "code", Campaign.status),
+            Shown(lazy_pgettext("campaign", "Kind"), "kind", "label:campaign_kind", Campaign.kind),
+            Shown(_l("Status"), "status", "label:campaign_status", Campaign.status),
             Shown(_l("Start date"), "start_date", "date"),
             Shown(_l("End date"), "end_date", "date"),
             Shown(_l("Supplier"), "supplier.code", "code"),
@@ -551,7 +554,17 @@ COLUMN_LABELS = {
     "owner_name": _l("Owner name"),
     "owner_phone": _l("Owner phone"),
     "odometer_km": _l("Odometer (km)"),
+    "title": _l("Title"),
+    "kind": lazy_pgettext("campaign", "Kind"),
+    "start_date": _l("Start date"),
+    "end_date": _l("End date"),
+    "operation": _l("Labor operation"),
+    "hours": _l("Hours"),
+    "parts": _l("Parts"),
+    "campaign": _l("Campaign"),
 }
+# The audit log names an edited record's fields by these labels too.
+portal_labels.register("masterdata_column", COLUMN_LABELS)
 COLUMN_HINTS = {
     "labor_rate": _l("CNY, two decimals"),
     "km_rate": _l("CNY, two decimals"),
@@ -560,14 +573,17 @@ COLUMN_HINTS = {
     "parts_handling_rate": _l("a fraction: 0.10 is 10%"),
     "recovery_share": _l("a fraction: 1 is 100%; empty is 1"),
     "handling_fee_rate": _l("a fraction: 0.10 is 10%; empty is 0"),
-    "scrap_rate": _l("a fraction, for scrap_at_station parts only"),
+    "scrap_rate": _l("a fraction, for parts scrapped at the station only"),
     "labor_hours_cap": _l("hours; empty is no cap"),
-    "major_assembly": _l("true or false"),
-    "disposition": _l("return_to_oem, return_to_supplier or scrap_at_station"),
 }
+# The choices of a select: the value the import reads, shown by its label.
 CHOICES = {
-    "major_assembly": ("false", "true"),
-    "disposition": ("return_to_oem", "return_to_supplier", "scrap_at_station"),
+    "major_assembly": (("false", _l("No")), ("true", _l("Yes"))),
+    "disposition": (
+        (Disposition.RETURN_TO_OEM.value, _l("Return to the OEM")),
+        (Disposition.RETURN_TO_SUPPLIER.value, _l("Return to the supplier")),
+        (Disposition.SCRAP_AT_STATION.value, _l("Scrap at the station")),
+    ),
 }
 DATE_COLUMNS = frozenset({"production_date", "sale_date"})
 
@@ -713,7 +729,9 @@ def _offer_groups(form: ContractTermsForm) -> None:
     groups = db.session.scalars(
         sa.select(WarrantyPolicy.group).distinct().order_by(WarrantyPolicy.group)
     )
-    form.group.choices = [SelectChoice(group, group) for group in groups]
+    form.group.choices = [
+        SelectChoice(group, portal_labels.label(group, "coverage_group")) for group in groups
+    ]
 
 
 def _terms(form: ContractTermsForm) -> contracts.Terms:

@@ -69,9 +69,23 @@ VIEWERS = (Role.STATION, Role.AUDITOR, Role.FINANCE, Role.SUPPLIER)
 HOLDERS = (Role.AUDITOR, Role.SUPPLIER)  # receive, inspect, write off
 
 
+def forward_visible(shipment: ReturnShipment) -> bool:
+    """Whether the reader may open a forwarding shipment (OEM to supplier): a station never
+    does, a supplier once it is shipped to it (as `visible_shipments`); otherwise its number
+    is shown without a link, never one that answers 404."""
+    if current_user.role is Role.STATION:
+        return False
+    if current_user.role is Role.SUPPLIER:
+        return (
+            shipment.to_org_id == current_user.organisation_id
+            and shipment.status is not ShipmentStatus.PACKING
+        )
+    return True
+
+
 @bp.app_context_processor
 def oldpart_labels():
-    return {"oldpart_labels": labels}
+    return {"oldpart_labels": labels, "forward_visible": forward_visible}
 
 
 def load_part(tag: str) -> OldPart:

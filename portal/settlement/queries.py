@@ -192,6 +192,7 @@ ADJUSTMENT_LABELS = {
     AdjustmentKind.STATION_CREDIT: _l("Adjustment: overdue charge waived after it was deducted"),
     AdjustmentKind.SUPPLIER_DEBIT: _l("Adjustment: credit taken back, the chargeback was waived"),
 }
+labels.register("adjustment_kind", ADJUSTMENT_LABELS)
 
 
 def adjustment_lines(statement: Statement) -> list[Line]:
