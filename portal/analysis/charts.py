@@ -49,10 +49,19 @@ def _number(value: float) -> str:
     return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
 
 
-def _frame(body: list[str], label: str, testid: str) -> Markup:
+def _text_width(text: str) -> float:
+    """Roughly how wide `text` is at the charts' 11 px: CJK characters a full em, others ~0.6."""
+    return sum(11.0 if ord(ch) > 0x2E7F else 6.6 for ch in text)
+
+
+def _frame(
+    body: list[str], label: str, testid: str, extra_left: float = 0, extra_bottom: float = 0
+) -> Markup:
     # Every text in `body` was escaped where it was put in; the numbers are formatted by us.
+    # `extra_left`/`extra_bottom` widen the drawing for labels that reach past the margins.
+    box = f"{-extra_left:.0f} 0 {WIDTH + extra_left:.0f} {HEIGHT + extra_bottom:.0f}"
     return Markup(  # noqa: S704
-        f'<svg class="analysis-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="analysis-chart" viewBox="{box}" role="img" '
         f'aria-label="{escape(label)}" data-testid="{escape(testid)}" '
         f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">'
         f"<title>{escape(label)}</title>" + "".join(body) + "</svg>"
@@ -83,6 +92,12 @@ def bar_chart(
     body = _y_axis(top, plot_h)
     slot = plot_w / max(len(bars), 1)
     every = max(1, math.ceil(len(bars) / 16))
+    # The labels are turned 35 degrees: room below the axis (and left of the first bar) for
+    # the longest of them, so that none is cut off.
+    longest = max((_text_width(str(b.label)[:14]) for b in bars), default=0)
+    below = 14 + longest * math.sin(math.radians(35)) + 4
+    extra_bottom = max(0.0, below - BOTTOM)
+    extra_left = max(0.0, longest * math.cos(math.radians(35)) - (LEFT + slot / 2))
     for i, bar in enumerate(bars):
         h = plot_h * bar.value / top if top else 0
         x = LEFT + i * slot + slot * 0.15
@@ -102,7 +117,7 @@ def bar_chart(
                 f'transform="rotate(-35 {cx:.1f} {HEIGHT - BOTTOM + 14})" fill="#495057">'
                 f"{escape(str(bar.label)[:14])}</text>"
             )
-    return _frame(body, label, testid)
+    return _frame(body, label, testid, extra_left, extra_bottom)
 
 
 @dataclass(frozen=True)
