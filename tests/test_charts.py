@@ -17,8 +17,8 @@ def _view_box(svg: str) -> tuple[float, float, float, float]:
 
 def _lowest_label_point(label: str) -> float:
     """How far below the axis a label turned 35 degrees reaches (its baseline offset included)."""
-    return charts.HEIGHT - charts.BOTTOM + 14 + charts._text_width(label) * math.sin(
-        math.radians(35)
+    return (
+        charts.HEIGHT - charts.BOTTOM + 14 + charts._text_width(label) * math.sin(math.radians(35))
     )
 
 
