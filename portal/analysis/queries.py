@@ -214,35 +214,7 @@ def _counted_claims(selection: Selection, vehicles):
             Claim.repair_date <= selection.as_of,
         )
     )
-    if selection.part is not None:
-        query = query.where(_refers_to(Claim.causal_part_id, Part, Part.number, selection.part))
-    if selection.fault_code is not None:
-        query = query.where(
-            _refers_to(Claim.fault_code_id, FaultCode, FaultCode.code, selection.fault_code)
-        )
-    if selection.suppliers:
-        query = query.where(
-            Claim.responsible_supplier_id.in_(
-                sa.select(Supplier.id).where(Supplier.code.in_(selection.suppliers))
-            )
-        )
-    if selection.station is not None:
-        query = query.where(_refers_to(Claim.station_id, Station, Station.code, selection.station))
-    if selection.region is not None:
-        query = query.where(
-            Claim.station_id.in_(sa.select(Station.id).where(Station.region == selection.region))
-        )
-    if selection.repaired_from is not None:
-        query = query.where(Claim.repair_date >= selection.repaired_from)
-    if selection.mis_from is not None:
-        query = query.where(mis >= selection.mis_from)
-    if selection.mis_to is not None:
-        query = query.where(mis <= selection.mis_to)
-    if selection.contract == CONTRACT_COVERED:
-        query = query.where(Claim.contract_id.is_not(None))
-    elif selection.contract == POLICY_ONLY:
-        query = query.where(Claim.contract_id.is_(None))
-    return query.subquery("c")
+    return _with_claim_filters(query, selection, Claim, mis).subquery("c")
 
 
 def _counted_claims_summary(selection: Selection):
@@ -280,35 +252,41 @@ def _counted_claims_summary(selection: Selection):
             query = query.where(column >= low)
         if high is not None:
             query = query.where(column <= high)
+    return _with_claim_filters(query, selection, C, mis).subquery("c")
+
+
+def _with_claim_filters(query, selection: Selection, claims, mis):
+    """`query` narrowed by the selection's claim-side filters; `claims` is `Claim` or the
+    `analysis_counted_claim` summary, which carry the same column names."""
     if selection.part is not None:
-        query = query.where(_refers_to(C.causal_part_id, Part, Part.number, selection.part))
+        query = query.where(_refers_to(claims.causal_part_id, Part, Part.number, selection.part))
     if selection.fault_code is not None:
         query = query.where(
-            _refers_to(C.fault_code_id, FaultCode, FaultCode.code, selection.fault_code)
+            _refers_to(claims.fault_code_id, FaultCode, FaultCode.code, selection.fault_code)
         )
     if selection.suppliers:
         query = query.where(
-            C.responsible_supplier_id.in_(
+            claims.responsible_supplier_id.in_(
                 sa.select(Supplier.id).where(Supplier.code.in_(selection.suppliers))
             )
         )
     if selection.station is not None:
-        query = query.where(_refers_to(C.station_id, Station, Station.code, selection.station))
+        query = query.where(_refers_to(claims.station_id, Station, Station.code, selection.station))
     if selection.region is not None:
         query = query.where(
-            C.station_id.in_(sa.select(Station.id).where(Station.region == selection.region))
+            claims.station_id.in_(sa.select(Station.id).where(Station.region == selection.region))
         )
     if selection.repaired_from is not None:
-        query = query.where(C.repair_date >= selection.repaired_from)
+        query = query.where(claims.repair_date >= selection.repaired_from)
     if selection.mis_from is not None:
         query = query.where(mis >= selection.mis_from)
     if selection.mis_to is not None:
         query = query.where(mis <= selection.mis_to)
     if selection.contract == CONTRACT_COVERED:
-        query = query.where(C.contract_id.is_not(None))
+        query = query.where(claims.contract_id.is_not(None))
     elif selection.contract == POLICY_ONLY:
-        query = query.where(C.contract_id.is_(None))
-    return query.subquery("c")
+        query = query.where(claims.contract_id.is_(None))
+    return query
 
 
 # -- the claim summaries (PostgreSQL; migration 0028) ---------------------------------------------
