@@ -204,12 +204,43 @@ def test_the_reliability_page_refuses_too_few_failures_with_its_reason(login_as,
 
 
 @pytest.mark.parametrize(
-    "query", ["horizon=0", "horizon=x", "future_sales=-3", "warranty_months=0"]
+    "query",
+    [
+        "horizon=0",
+        "horizon=x",
+        "future_sales=-3",
+        "warranty_months=0",
+        "horizon=nan",
+        "future_sales=1e400",
+        "future_sales=99999999999999999999999",
+        "horizon=%D9%A3",  # an Arabic-Indic three: str.isdigit() says yes
+        "horizon=%C2%B2",  # a superscript two: str.isdigit() says yes, int() refuses
+        "warranty_months=%EF%BC%91%EF%BC%92",  # full-width 12
+        "mis_from=-1",
+        "mis_to=%C2%B2",
+        "sold_from=2025-%C2%B2",
+        "produced_to=%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%95-01",
+        "as_of=99999-01-01",
+    ],
 )
 def test_bad_forecast_options_are_answered_with_a_message(login_as, world, query):
     page = login_as("auditor").get(f"/analysis/reliability?{query}")
     assert page.status_code == 400
     assert 'data-testid="filter-errors"' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["warranty_months=1%002", "as_of=2025-09-30%00", "model=A%00"])
+def test_a_nul_character_in_a_filter_is_refused_before_the_page(login_as, world, query):
+    page = login_as("auditor").get(f"/analysis/reliability?{query}")
+    assert page.status_code == 400
+    assert "must not hold control characters" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page", ["%C2%B2", "%D9%A3", "-1", "99999999999999999999999", "x"])
+def test_a_claim_list_page_that_is_not_a_whole_number_is_refused(login_as, world, page):
+    answer = login_as("auditor").get(f"/analysis/claims?page={page}")
+    assert answer.status_code == 400
+    assert "must be a whole number" in answer.get_data(as_text=True)
 
 
 def test_the_rate_table_and_the_claim_list_export_as_csv_and_xlsx(login_as, claims, an1):
@@ -454,6 +485,10 @@ def test_a_supplier_downloads_its_quality_report_rendered_by_a_job(login_as, cla
         assert second.data.startswith(b"%PDF")
         second.close()
         assert client.get("/analysis/reports/SU-B/2025-09.pdf").status_code == 404
+        for period in ("2025-%C2%B2", "%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%95-01"):
+            odd = client.get(f"/analysis/reports/SU-A/{period}.pdf", follow_redirects=True)
+            assert odd.status_code == 200
+            assert "is not a past or current month" in odd.get_data(as_text=True)
         bad = client.get("/analysis/reports/SU-A/2025-13.pdf", follow_redirects=True)
         assert "is not a past or current month" in bad.get_data(as_text=True)
     finally:

@@ -60,6 +60,10 @@ def test_a_station_may_not_read_the_analysis(client, world):
         ("", "group_by"),
         ("group_by=model&as_of=today", "as_of"),
         ("group_by=model&model=NOPE", "model"),
+        ("group_by=model&mis_to=nan", "mis_to"),
+        ("group_by=model&mis_from=%D9%A3", "mis_from"),
+        ("group_by=model&as_of=2025-09-30%00", "as_of"),
+        ("group_by=model&mis_to=99999999999999999999999", "mis_to"),
     ],
 )
 def test_claim_rates_refuse_what_cannot_be_read(client, world, query, field):

@@ -44,7 +44,13 @@ def parse_period(text: str, today: date) -> tuple[date, date] | None:
     """A report month `YYYY-MM` as (first day, as-of day), or None when it is malformed or in
     the future. The current month's report is as of today."""
     year, _sep, month = text.partition("-")
-    if not (len(year) == 4 and year.isdigit() and month.isdigit() and 1 <= int(month) <= 12):
+    if not (
+        (year + month).isascii()
+        and len(year) == 4
+        and year.isdigit()
+        and month.isdigit()
+        and 1 <= int(month) <= 12
+    ):
         return None
     first = date(int(year), int(month), 1)
     if first > today:

@@ -28,6 +28,7 @@ from portal.analysis.queries import CONTRACT_FILTERS, GroupBy, Selection
 from portal.analysis.reports import DEFAULT_HORIZON
 from portal.auth.models import Role, User
 from portal.extensions import db
+from portal.inputs import InvalidValue, parse_int
 from portal.masterdata.models import FaultCode, Part, Station, Supplier, VehicleModel
 
 GROUP_LABELS = {
@@ -151,7 +152,13 @@ class Filters:
 
 def _month(text: str, end: bool) -> date:
     year, _sep, month = text.partition("-")
-    if not (len(year) == 4 and year.isdigit() and month.isdigit() and 1 <= int(month) <= 12):
+    if not (
+        (year + month).isascii()
+        and len(year) == 4
+        and year.isdigit()
+        and month.isdigit()
+        and 1 <= int(month) <= 12
+    ):
         raise ValueError(text)
     y, m = int(year), int(month)
     return date(y, m, last_day(y, m) if end else 1)
@@ -203,8 +210,8 @@ def parse(args, user: User, today: date | None = None) -> Filters:
     for name in ("mis_from", "mis_to"):
         if name in values:
             text = values[name]
-            if text.isdigit() and 1 <= int(text) <= 600:
-                read[name] = int(text)
+            if (value := _whole(text, 1, 600)) is not None:
+                read[name] = value
             else:
                 errors[name] = _(
                     "%(value)s is not a number of months in service (1 to 600).", value=text
@@ -287,8 +294,8 @@ def forecast_options(args) -> tuple[dict, dict[str, str]]:
     errors: dict[str, str] = {}
     text = args.get("horizon", "").strip()
     if text:
-        if text.isdigit() and 1 <= int(text) <= 60:
-            read["horizon"] = int(text)
+        if (value := _whole(text, 1, 60)) is not None:
+            read["horizon"] = value
         else:
             errors["horizon"] = _("The forecast horizon is 1 to 60 months.")
     text = args.get("future_sales", "").strip()
@@ -305,8 +312,17 @@ def forecast_options(args) -> tuple[dict, dict[str, str]]:
             )
     text = args.get("warranty_months", "").strip()
     if text:
-        if text.isdigit() and 1 <= int(text) <= 240:
-            read["warranty_months"] = int(text)
+        if (value := _whole(text, 1, 240)) is not None:
+            read["warranty_months"] = value
         else:
             errors["warranty_months"] = _("The warranty limit is 1 to 240 months.")
     return read, errors
+
+
+def _whole(text: str, low: int, high: int) -> int | None:
+    """A whole number in ASCII digits from `low` to `high`, else None (not `²`, `٣` or `１`,
+    which str.isdigit() would let through)."""
+    try:
+        return parse_int(text, low, high)
+    except InvalidValue:
+        return None
