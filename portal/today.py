@@ -16,10 +16,13 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from portal.analysis.models import EarlyWarning
+from portal.auditlog import words as audit_words
+from portal.auditlog.models import AuditEntry
+from portal.auditlog.operations import AuditKind
 from portal.auth.models import Role, User
 from portal.claims.models import APPROVED_STATUSES, Claim, ClaimSettings, ClaimStatus
 from portal.extensions import db
@@ -37,6 +40,7 @@ from portal.settlement.models import (
 TREND_WEEKS = 12
 TOP = 5  # records named under an item
 DUE_SOON_DAYS = 7
+IMPORT_DAYS = 30  # the admin's home counts the master-data imports of the last IMPORT_DAYS days
 
 
 @dataclass
@@ -461,5 +465,38 @@ def _admin(user: User) -> list[Item]:
             url_for("admin.users"),
         ),
         Item("inactive", _l("Deactivated users"), _counted(inactive), url_for("admin.users")),
-        Item("import", _l("Import master data"), 0, url_for("masterdata.import_upload")),
+        _imports(),
     ]
+
+
+def _imports() -> Item:
+    """The master-data files imported in the last IMPORT_DAYS days (each import is audited),
+    the latest named by kind, day and rows; the link lists them all in the audit log."""
+    kind = AuditKind.MASTERDATA_IMPORTED.value
+    first_day = local_today() - timedelta(days=IMPORT_DAYS - 1)
+    since = _midnight(first_day)
+    recent = sa.select(AuditEntry).where(AuditEntry.kind == kind, AuditEntry.at >= since)
+    latest = db.session.scalars(
+        recent.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(TOP)
+    )
+    return Item(
+        "imports",
+        _l("Master-data files imported in the last %(days)d days", days=IMPORT_DAYS),
+        _counted(recent),
+        url_for("auditlog.index", kind=kind, **{"from": first_day.isoformat()}),
+        records=[
+            Record(
+                audit_words.subject_label(e.subject, e.kind),
+                url_for("masterdata.records", kind=e.subject),
+                " · ".join(
+                    (
+                        format_date(e.at.astimezone(_zone()).date()),
+                        ngettext(
+                            "%(num)d row", "%(num)d rows", int((e.after or {}).get("rows", 0))
+                        ),
+                    )
+                ),
+            )
+            for e in latest
+        ],
+    )

@@ -204,3 +204,36 @@ def test_the_admin_sets_the_decision_target_and_late_claims_show_on_the_auditors
     home = text(login_as("auditor").get("/oem/review"))
     assert "Late: waiting longer than 3 working days" in home
     assert 'data-today-count="late">1<' in home
+
+
+def test_the_admin_home_counts_the_recent_master_data_imports(login_as, world, db_session):
+    import io
+    from datetime import timedelta
+
+    from portal.auditlog.models import AuditEntry
+    from portal.db import utcnow
+
+    admin = login_as("admin")
+    before = text(admin.get("/admin/masterdata/"))
+    assert 'data-today-count="imports">0<' in before
+    csv = b"code,description,system\nFC901,Coolant leak,engine\nFC902,Gear noise,powertrain\n"
+    done = admin.post(
+        "/admin/masterdata/import",
+        data={"kind": "fault_codes", "file": (io.BytesIO(csv), "codes.csv")},
+        content_type="multipart/form-data",
+    )
+    assert done.status_code in (200, 302)
+    # An import older than the window does not count.
+    old = AuditEntry(kind="masterdata.imported", subject="parts", after={"rows": 9})
+    old.at = utcnow() - timedelta(days=45)
+    db_session.add(old)
+    db_session.flush()
+    home = text(admin.get("/admin/masterdata/"))
+    assert 'data-today-count="imports">1<' in home
+    assert "Master-data files imported in the last 30 days" in home
+    assert 'href="/admin/masterdata/fault_codes"' in home and "2 rows" in home
+    assert "9 rows" not in home
+    assert "kind=masterdata.imported" in home
+    admin.post("/lang/zh_CN")
+    zh = text(admin.get("/admin/masterdata/"))
+    assert "最近 30 天导入的基础数据文件" in zh and "2 行" in zh
