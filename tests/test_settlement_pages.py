@@ -33,6 +33,15 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 CURRENT = engine.current_period
 
 
+def confirm_of(page: str, testid: str) -> str:
+    """The question the button `testid` asks before its form is sent (its data-confirm)."""
+    tag = re.search(rf'<button[^>]*data-testid="{testid}"[^>]*>', page)
+    assert tag is not None, testid
+    question = re.search(r'data-confirm="([^"]*)"', tag.group(0))
+    assert question is not None, f"{testid} sends at one click"
+    return question.group(1).replace("&#39;", "'")
+
+
 @pytest.fixture
 def login_as(switching_login):
     return switching_login
@@ -121,6 +130,10 @@ def test_finance_starts_a_run_and_lands_on_its_draft_with_totals_per_station_and
     assert "is computed: inspect the draft" in page
     assert 'data-run-status="draft"' in page
     assert 'data-testid="release"' in page and 'data-testid="discard"' in page
+    # Releasing moves money: it asks first, naming the claims and both totals.
+    release = confirm_of(page, "release")
+    assert f"{run.claim_count} claims" in release and "330.10 credited to stations" in release
+    assert f"{run.supplier_net:,.2f} charged back to suppliers" in release
     # Station A: 1 x 100.00 + 10.00 handling + 1.50 h x 80.00 = 230.00; station B: 2 x 45.50
     # + 9.10 handling = 100.10.
     assert 'data-org="ST-A"' in page and "230.00" in page
@@ -391,6 +404,8 @@ def test_a_supplier_disputes_with_png_evidence_and_an_auditor_waives_it(
     page = text(client.get(f"/settlement/chargebacks/{cb.id}"))
     assert 'enctype="multipart/form-data"' in page
     assert "How the amount was computed" in page and "225.00" in page
+    accept = confirm_of(page, "accept")
+    assert f"Accept the chargeback of {cb.amount:,.2f} for claim {claims[0].number}?" in accept
     assert "Old parts and inspection" in page
 
     # A file that is not a photo or a PDF refuses the whole dispute: nothing is stored.
@@ -454,6 +469,8 @@ def test_a_supplier_disputes_with_png_evidence_and_an_auditor_waives_it(
     assert "No dispute waits" in text(auditor.get("/settlement/disputes?supplier=SU-B"))
     page = text(auditor.get(f"/settlement/chargebacks/{cb.id}"))
     assert 'data-testid="resolve-form"' in page and "pump.png" in page
+    resolve = confirm_of(page, "resolve")
+    assert f"Resolve the dispute on claim {claims[0].number} ({cb.amount:,.2f})?" in resolve
     seen = auditor.get(f"/settlement/chargebacks/{cb.id}/evidence/{evidence.id}")
     assert seen.status_code == 200
     seen.close()
@@ -513,7 +530,10 @@ def test_finance_marks_a_statement_paid_and_a_bad_date_is_refused(
 ):
     statement = statement_of(db_session, released, StatementKind.STATION, world.stations[0])
     client = login_as("finance")
-    assert 'data-testid="mark-paid"' in text(client.get(f"/settlement/statements/{statement.id}"))
+    page = text(client.get(f"/settlement/statements/{statement.id}"))
+    assert 'data-testid="mark-paid"' in page
+    paid = confirm_of(page, "mark-paid-button")
+    assert f"Record statement {statement.number} as paid: {statement.net:,.2f}," in paid
     url = f"/settlement/statements/{statement.id}/paid"
     bad = client.post(url, data={"paid_on": "31/12/2026", "reference": "BANK-1"})
     assert bad.status_code == 422
