@@ -279,7 +279,7 @@ def _station(user: User) -> list[Item]:
         ),
         Item(
             "due_soon",
-            _l("Old parts due within 7 days"),
+            _l("Old parts overdue or due within 7 days"),
             due_n,
             url_for("oldparts.index", status="awaiting_return", sort="deadline", dir="asc"),
             urgent=due_n > 0,

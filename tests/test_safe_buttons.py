@@ -113,6 +113,7 @@ def test_the_station_home_lists_what_needs_it_today(login_as, fleet):
     assert f'href="/claims/{returned.number}"' in page
     assert 'data-today-count="to_ship">2<' in page
     assert 'data-today-count="due_soon">0<' in page
+    assert "Old parts overdue or due within 7 days" in page
     assert page.count("trend-bar h") == 12
 
 
