@@ -89,8 +89,11 @@ def test_a_supplier_proposes_no_fault_found_the_auditor_overrules_and_the_charge
     review = page.get_by_test_id("finding-review")
     review.get_by_label("Result in force").select_option(label="Confirmed defect")
     review.get_by_label("Reason").fill("Bearing play well beyond the limit: defect confirmed")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     review.get_by_role("button", name="Overrule").click()
     expect(page.get_by_text(f"The supplier's finding on {tag} is overruled.")).to_be_visible()
+    assert asked and tag in asked[0] and "is charged for claim" in asked[0]
     expect(page.get_by_test_id("findings")).to_have_count(0)  # nothing left to review
     page.goto(f"/old-parts/{tag}")
     expect(page.get_by_test_id("part-facts")).to_contain_text("Confirmed defect")

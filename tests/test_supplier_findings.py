@@ -9,6 +9,7 @@ supplier A at (100.00 + 120.00) + 5% of 100.00 = 225.00; without the part, 120.0
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -114,6 +115,14 @@ def test_an_auditor_overrules_a_finding_with_a_reason_and_the_chargeback_stands(
 ):
     proposes(switching_login, received)
     auditor = switching_login("auditor")
+    # Both answers change what the supplier is charged: each button asks first, naming the
+    # supplier, the part and the claim.
+    page = auditor.get(f"/old-parts/{received.tag}").get_data(as_text=True)
+    for testid in ("confirm-finding", "overrule-finding"):
+        button = re.search(rf'<button[^>]*data-testid="{testid}"[^>]*>', page).group(0)
+        assert "data-confirm=" in button, testid
+        assert received.tag in button and received.claim.number in button
+    assert "No fault found?" in page  # the finding being confirmed, by its label
     url = f"/old-parts/{received.tag}/finding/overrule"
     for data in (
         {"inspection": "confirmed_defect", "reason": "  "},
