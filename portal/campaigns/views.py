@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from portal import messages
 from portal.analysis import charts
 from portal.announcements import operations as announcements
 from portal.auth.models import Role
@@ -122,11 +123,11 @@ def _over_time_chart(points: list[queries.CompletionPoint]):
         return None
     bars = [
         charts.Bar(
-            label=point.start.isoformat(),
+            label=messages.day(point.start),
             value=float(point.percent_done),
             title=_(
                 "By %(day)s: %(done)d of %(affected)d vehicles done (%(percent)s%%)",
-                day=point.end.isoformat(),
+                day=messages.day(point.end),
                 done=point.done,
                 affected=point.affected,
                 percent=point.percent_done,
