@@ -9,7 +9,7 @@ from portal.claims.models import Claim
 from portal.lists import Column, Listing
 from portal.masterdata.models import Organisation, Part
 from portal.oldparts import labels
-from portal.oldparts.models import OldPart, OldPartStatus
+from portal.oldparts.models import OldPart, OldPartStatus, ReturnShipment, ShipmentStatus
 
 
 def _of(model, column, key):
@@ -57,5 +57,49 @@ OLD_PARTS = Listing(
         sa.case((OldPart.status == OldPartStatus.AWAITING_RETURN, 0), else_=1),
         OldPart.deadline.asc().nulls_last(),
         OldPart.tag,
+    ],
+)
+
+
+# -- return shipments ------------------------------------------------------------------------------
+
+
+def _shipment_org(column):
+    return (
+        sa.select(Organisation.name)
+        .where(Organisation.id == column)
+        .correlate(ReturnShipment)
+        .scalar_subquery()
+    )
+
+
+SHIPMENTS = Listing(
+    [
+        Column("number", _l("Shipment"), ReturnShipment.number, lambda s: s.number),
+        Column("status", _l("Status"), ReturnShipment.status, lambda s: s.status),
+        Column(
+            "from", _l("From"), _shipment_org(ReturnShipment.from_org_id), lambda s: s.from_org.name
+        ),
+        Column("to", _l("To"), _shipment_org(ReturnShipment.to_org_id), lambda s: s.to_org.name),
+        Column("parts", _l("Parts"), ReturnShipment.parts_count, lambda s: s.parts_count),
+        Column("carrier", _l("Carrier"), ReturnShipment.carrier, lambda s: s.carrier),
+        Column(
+            "tracking", _l("Tracking number"), ReturnShipment.tracking_no, lambda s: s.tracking_no
+        ),
+        Column("created", _l("Created"), ReturnShipment.created_at, lambda s: s.created_at),
+        Column("shipped", _l("Shipped"), ReturnShipment.shipped_at, lambda s: s.shipped_at),
+        Column("received", _l("Received"), ReturnShipment.received_at, lambda s: s.received_at),
+    ],
+    default="-created",
+    tiebreak=ReturnShipment.id,
+    # On their way first, then those being packed, the newest first.
+    default_order=lambda descending: [
+        sa.case(
+            (ReturnShipment.status == ShipmentStatus.SHIPPED, 0),
+            (ReturnShipment.status == ShipmentStatus.PACKING, 1),
+            else_=2,
+        ),
+        ReturnShipment.created_at.desc(),
+        ReturnShipment.id.desc(),
     ],
 )

@@ -21,14 +21,15 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.claims.attachments import MAX_ATTACHMENT_BYTES, send_stored
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
-from portal.masterdata.models import Station, Supplier
+from portal.lists import escape_like
+from portal.masterdata.models import Organisation, Station, Supplier
 from portal.oldparts import labels
 from portal.oldparts import operations as op
 from portal.oldparts.forms import (
@@ -42,7 +43,7 @@ from portal.oldparts.forms import (
     WaiveForm,
     WriteOffForm,
 )
-from portal.oldparts.lists import OLD_PARTS
+from portal.oldparts.lists import OLD_PARTS, SHIPMENTS
 from portal.oldparts.models import (
     FindingStatus,
     OldPart,
@@ -206,31 +207,64 @@ def index():
 @bp.route("/shipments")
 @role_required(*VIEWERS)
 def shipments():
-    stmt = (
-        visible_shipments(current_user)
-        .options(selectinload(ReturnShipment.from_org), selectinload(ReturnShipment.to_org))
-        .order_by(
-            sa.case(
-                (ReturnShipment.status == ShipmentStatus.SHIPPED, 0),
-                (ReturnShipment.status == ShipmentStatus.PACKING, 1),
-                else_=2,
-            ),
-            ReturnShipment.created_at.desc(),
-            ReturnShipment.id.desc(),
-        )
-    )
+    """Return shipments, on their way first, with filters (status, the other organisation, a
+    number or tracking number), sortable columns, paging and the export of the same rows."""
+    visible = visible_shipments(current_user)
+    stmt = visible
     status = request.args.get("status", "")
     if status in set(ShipmentStatus):
         stmt = stmt.where(ReturnShipment.status == ShipmentStatus(status))
+    else:
+        status = ""  # a hand-made bad value: every status
+    # The organisations at the other end of the reader's shipments (by code): where a station's
+    # boxes go, whom a supplier's come from, both ends for the OEM.
+    orgs = db.session.execute(
+        sa.select(Organisation.code, Organisation.name)
+        .where(
+            sa.or_(
+                Organisation.id.in_(visible.with_only_columns(ReturnShipment.from_org_id)),
+                Organisation.id.in_(visible.with_only_columns(ReturnShipment.to_org_id)),
+            ),
+            Organisation.id != current_user.organisation_id,
+        )
+        .order_by(Organisation.name)
+    ).all()
+    org = request.args.get("org", "")
+    if org in {code for code, _name in orgs}:
+        ids = sa.select(Organisation.id).where(Organisation.code == org)
+        stmt = stmt.where(
+            sa.or_(ReturnShipment.from_org_id.in_(ids), ReturnShipment.to_org_id.in_(ids))
+        )
+    else:
+        org = ""
+    q = request.args.get("q", "").strip()[:80]
+    if q:
+        pattern = f"%{escape_like(q)}%"
+        stmt = stmt.where(
+            sa.or_(
+                ReturnShipment.number.ilike(pattern, escape="\\"),
+                ReturnShipment.tracking_no.ilike(pattern, escape="\\"),
+            )
+        )
+    shown = SHIPMENTS.shown(request.args)
+    stmt = shown.order(stmt).options(
+        selectinload(ReturnShipment.from_org),
+        selectinload(ReturnShipment.to_org),
+        undefer(ReturnShipment.parts_count),
+    )
+    if shown.export_format:
+        return SHIPMENTS.export(stmt, shown.export_format, "old-part-shipments")
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    ids = [s.id for s in page.items]
-    counts: dict[int, int] = {}
-    for column in (OldPart.shipment_id, OldPart.forward_shipment_id):
-        for shipment_id, n in db.session.execute(
-            sa.select(column, sa.func.count()).where(column.in_(ids)).group_by(column)
-        ):
-            counts[shipment_id] = counts.get(shipment_id, 0) + n
-    return render_template("oldparts/shipments.html", page=page, counts=counts, status=status)
+    return render_template(
+        "oldparts/shipments.html",
+        page=page,
+        shown=shown,
+        status=status,
+        org=org,
+        orgs=orgs,
+        q=q,
+        filtered=bool(status or org or q),
+    )
 
 
 # -- the station packs and ships -------------------------------------------------------------------
