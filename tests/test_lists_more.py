@@ -5,12 +5,14 @@ XLSX, in the reader's scope; a bad sort key or filter never answers 500."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from portal.claims.models import ClaimSettings
+from portal.db import utcnow
 from portal.oldparts import operations as op
+from portal.oldparts.models import FindingStatus, Inspection, OldPartStatus
 from tests.factories import ClaimFactory, Fleet, old_parts
 from tests.test_lists import csv_rows, row_order, xlsx_rows
 
@@ -97,3 +99,78 @@ def test_shipments_speak_chinese(login_as, shipments):
     rows = csv_rows(client.get("/old-parts/shipments", query_string={"export": "csv"}))
     assert rows[0][:3] == ["发运单", "状态", "自"]
     assert "装箱中" in {r[1] for r in rows[1:]}
+
+
+# -- suppliers' findings ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def findings(fleet, world, db_session):
+    """Three parts with a supplier's finding: supplier A proposes no fault found (the oldest) and
+    misuse, supplier B proposes no fault found and was confirmed already."""
+    parts = old_parts(ClaimFactory(fleet=fleet, with_old_parts=True, units=3))
+    su_a, su_b = world.suppliers[0], world.suppliers[1]
+    setups = [
+        (su_a, Inspection.NO_FAULT_FOUND, FindingStatus.PROPOSED, 3),
+        (su_a, Inspection.MISUSE, FindingStatus.PROPOSED, 2),
+        (su_b, Inspection.NO_FAULT_FOUND, FindingStatus.CONFIRMED, 1),
+    ]
+    for part, (supplier, proposed, status, days_ago) in zip(parts, setups, strict=True):
+        part.supplier_id = supplier.id
+        part.status = OldPartStatus.INSPECTED
+        part.inspection = part.proposed_inspection = proposed
+        part.finding_status = status
+        part.inspected_at = utcnow() - timedelta(days=days_ago)
+        if status is not FindingStatus.PROPOSED:
+            part.finding_reviewed_at = utcnow()
+    db_session.flush()
+    db_session.expire_all()
+    return parts
+
+
+def test_findings_sort_both_ways_filter_and_default_to_those_waiting(login_as, findings, world):
+    oldest, misuse, confirmed = (p.tag for p in findings)
+    tags = [oldest, misuse, confirmed]
+    client = login_as("auditor")
+    page = client.get("/old-parts/findings").get_data(as_text=True)
+    assert row_order(page, "data-tag", tags) == [oldest, misuse]  # waiting, oldest first
+    down = client.get("/old-parts/findings", query_string={"sort": "inspected", "dir": "desc"})
+    assert row_order(down.get_data(as_text=True), "data-tag", tags) == [misuse, oldest]
+    up = client.get("/old-parts/findings", query_string={"sort": "supplier", "dir": "asc"})
+    assert row_order(up.get_data(as_text=True), "data-tag", tags) == [oldest, misuse]
+    up = client.get("/old-parts/findings", query_string={"sort": "proposed", "dir": "asc"})
+    assert row_order(up.get_data(as_text=True), "data-tag", tags) == [misuse, oldest]
+    down = client.get("/old-parts/findings", query_string={"sort": "proposed", "dir": "desc"})
+    assert row_order(down.get_data(as_text=True), "data-tag", tags) == [oldest, misuse]
+    every = client.get("/old-parts/findings", query_string={"review": "all", "sort": "tag"})
+    assert row_order(every.get_data(as_text=True), "data-tag", tags) == sorted(tags)
+    su_b = world.suppliers[1].code
+    only_b = client.get("/old-parts/findings", query_string={"review": "all", "supplier": su_b})
+    assert row_order(only_b.get_data(as_text=True), "data-tag", tags) == [confirmed]
+    misuses = client.get("/old-parts/findings", query_string={"proposed": "misuse"})
+    assert row_order(misuses.get_data(as_text=True), "data-tag", tags) == [misuse]
+    by_part = client.get("/old-parts/findings", query_string={"part": "nothing-like-it"})
+    assert row_order(by_part.get_data(as_text=True), "data-tag", tags) == []
+    bad = ({"review": "x"}, {"supplier": "x"}, {"proposed": "x"}, {"part": "%_\\"}, *BAD_SORTS)
+    for args in bad:
+        assert client.get("/old-parts/findings", query_string=args).status_code == 200
+    assert login_as("supplier").get("/old-parts/findings").status_code == 403
+
+
+def test_findings_export_the_pages_rows(login_as, findings):
+    oldest, misuse, confirmed = (p.tag for p in findings)
+    client = login_as("auditor")
+    args = {"sort": "inspected", "dir": "desc"}
+    rows = csv_rows(client.get("/old-parts/findings", query_string={**args, "export": "csv"}))
+    assert [r[0] for r in rows[1:]] == [misuse, oldest]
+    heading = rows[0]
+    assert rows[1][heading.index("Proposed")] == "Misuse"
+    assert rows[1][heading.index("Review")] == "Waiting for review"
+    sheet = xlsx_rows(
+        client.get("/old-parts/findings", query_string={"review": "all", "export": "xlsx"})
+    )
+    assert [r[0] for r in sheet[1:]] == [oldest, misuse, confirmed]
+    assert isinstance(sheet[1][heading.index("Inspected")], datetime)
+    client.post("/lang/zh_CN")
+    zh = csv_rows(client.get("/old-parts/findings", query_string={"export": "csv"}))
+    assert "供应商" in zh[0] and "Misuse" not in str(zh)

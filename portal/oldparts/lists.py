@@ -103,3 +103,59 @@ SHIPMENTS = Listing(
         ReturnShipment.id.desc(),
     ],
 )
+
+
+# -- suppliers' findings ---------------------------------------------------------------------------
+
+
+def _label(mapping, value):
+    return mapping[value] if value is not None else ""
+
+
+FINDINGS = Listing(
+    [
+        Column("tag", _l("Tag"), OldPart.tag, lambda p: p.tag),
+        Column(
+            "claim",
+            _l("Claim"),
+            _of(Claim, Claim.number, OldPart.claim_id),
+            lambda p: p.claim.number,
+        ),
+        Column(
+            "part", _l("Part"), _of(Part, Part.number, OldPart.part_id), lambda p: p.part.number
+        ),
+        Column("part_name", _l("Part name"), None, lambda p: p.part.name),
+        Column(
+            "supplier",
+            _l("Supplier"),
+            _of(Organisation, Organisation.name, OldPart.supplier_id),
+            lambda p: p.supplier.name if p.supplier else "",
+        ),
+        Column(
+            "proposed",
+            _l("Proposed"),
+            OldPart.proposed_inspection,
+            lambda p: _label(labels.INSPECTION_LABELS, p.proposed_inspection),
+        ),
+        Column(
+            "finding",
+            _l("Review"),
+            OldPart.finding_status,
+            lambda p: _label(labels.FINDING_REVIEW_LABELS, p.finding_status),
+        ),
+        Column(
+            "inspection",
+            _l("Result in force"),
+            OldPart.inspection,
+            lambda p: _label(labels.INSPECTION_LABELS, p.inspection),
+        ),
+        Column("note", _l("Note"), None, lambda p: p.inspection_note),
+        Column("photos", _l("Photos"), None, lambda p: len(p.photos)),
+        Column("inspected", _l("Inspected"), OldPart.inspected_at, lambda p: p.inspected_at),
+        Column(
+            "reviewed", _l("Reviewed"), OldPart.finding_reviewed_at, lambda p: p.finding_reviewed_at
+        ),
+    ],
+    default="inspected",  # the oldest finding first
+    tiebreak=OldPart.id,
+)

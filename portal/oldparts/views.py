@@ -29,7 +29,7 @@ from portal.claims.attachments import MAX_ATTACHMENT_BYTES, send_stored
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
 from portal.lists import escape_like
-from portal.masterdata.models import Organisation, Station, Supplier
+from portal.masterdata.models import Organisation, Part, Station, Supplier
 from portal.oldparts import labels
 from portal.oldparts import operations as op
 from portal.oldparts.forms import (
@@ -43,9 +43,10 @@ from portal.oldparts.forms import (
     WaiveForm,
     WriteOffForm,
 )
-from portal.oldparts.lists import OLD_PARTS, SHIPMENTS
+from portal.oldparts.lists import FINDINGS, OLD_PARTS, SHIPMENTS
 from portal.oldparts.models import (
     FindingStatus,
+    Inspection,
     OldPart,
     OldPartPhoto,
     OldPartStatus,
@@ -528,14 +529,65 @@ def waive(tag: str):
 @bp.route("/findings")
 @role_required(Role.AUDITOR)
 def findings():
-    """The suppliers' findings on their own parts that wait for an auditor, oldest first."""
-    parts = db.session.scalars(
-        sa.select(OldPart)
-        .where(OldPart.finding_status == FindingStatus.PROPOSED)
-        .order_by(OldPart.inspected_at, OldPart.id)
-        .options(selectinload(OldPart.photos))
+    """The suppliers' findings on their own parts: those waiting for an auditor (oldest first)
+    unless another review state is asked for, filtered by supplier, part and proposed result,
+    sortable, paged and exported as the page shows them."""
+    stmt = sa.select(OldPart).where(OldPart.finding_status.is_not(None))
+    review = request.args.get("review", "")
+    if review == "all":
+        pass
+    elif review in set(FindingStatus):
+        stmt = stmt.where(OldPart.finding_status == FindingStatus(review))
+    else:
+        review = FindingStatus.PROPOSED.value  # the default, and the answer to a bad value
+        stmt = stmt.where(OldPart.finding_status == FindingStatus.PROPOSED)
+    suppliers = db.session.execute(
+        sa.select(Supplier.code, Supplier.name).order_by(Supplier.name)
     ).all()
-    return render_template("oldparts/findings.html", parts=parts)
+    supplier = request.args.get("supplier", "")
+    if supplier in {code for code, _name in suppliers}:
+        stmt = stmt.where(OldPart.supplier_id.in_(_org_ids(Supplier, supplier)))
+    else:
+        supplier = ""
+    proposed = request.args.get("proposed", "")
+    if proposed in set(Inspection):
+        stmt = stmt.where(OldPart.proposed_inspection == Inspection(proposed))
+    else:
+        proposed = ""
+    part = request.args.get("part", "").strip()[:60]
+    if part:
+        pattern = f"%{escape_like(part)}%"
+        stmt = stmt.where(
+            OldPart.part_id.in_(
+                sa.select(Part.id).where(
+                    sa.or_(
+                        Part.number.ilike(pattern, escape="\\"),
+                        Part.name.ilike(pattern, escape="\\"),
+                    )
+                )
+            )
+        )
+    shown = FINDINGS.shown(request.args)
+    stmt = shown.order(stmt).options(
+        selectinload(OldPart.photos),
+        selectinload(OldPart.part),
+        selectinload(OldPart.claim),
+        selectinload(OldPart.supplier),
+    )
+    if shown.export_format:
+        return FINDINGS.export(stmt, shown.export_format, "supplier-findings")
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template(
+        "oldparts/findings.html",
+        page=page,
+        shown=shown,
+        review=review,
+        suppliers=suppliers,
+        supplier=supplier,
+        proposed=proposed,
+        part=part,
+        filtered=bool(supplier or proposed or part or review != FindingStatus.PROPOSED.value),
+    )
 
 
 def _detail_url(tag: str, **_view_args) -> str:
