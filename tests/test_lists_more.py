@@ -13,8 +13,9 @@ from portal.claims.models import ClaimSettings
 from portal.db import utcnow
 from portal.oldparts import operations as op
 from portal.oldparts.models import FindingStatus, Inspection, OldPartStatus
-from tests.factories import ClaimFactory, Fleet, old_parts
-from tests.test_lists import csv_rows, row_order, xlsx_rows
+from portal.settlement import operations as settle
+from tests.factories import ClaimFactory, Fleet, SettlementRunFactory, old_parts
+from tests.test_lists import chargeback_of, csv_rows, parts, row_order, xlsx_rows
 
 
 @pytest.fixture
@@ -174,3 +175,86 @@ def test_findings_export_the_pages_rows(login_as, findings):
     client.post("/lang/zh_CN")
     zh = csv_rows(client.get("/old-parts/findings", query_string={"export": "csv"}))
     assert "供应商" in zh[0] and "Misuse" not in str(zh)
+
+
+# -- disputes --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def released(world, fleet):
+    """As in tests/test_lists.py: supplier A is charged for two claims of station A (1 and 3
+    parts), supplier B for one of station B, by a released run."""
+    claims = [
+        ClaimFactory(fleet=fleet, approved=True, own_vehicle=True, lines=parts(1)),
+        ClaimFactory(fleet=fleet, approved=True, own_vehicle=True, lines=parts(3)),
+        ClaimFactory(
+            fleet=fleet,
+            approved=True,
+            own_vehicle=True,
+            station="station_b",
+            causal_part="P-200",
+            lines=[{"kind": "part", "part_number": "P-200", "qty": 2}],
+        ),
+    ]
+    return SettlementRunFactory(world=world, released=True), claims
+
+
+@pytest.fixture
+def disputes(released, world, db_session):
+    """Supplier A disputes both its chargebacks (1 and 3 parts); supplier B disputes its one,
+    and an auditor upholds it."""
+    _run, claims = released
+    small, big, theirs = (chargeback_of(db_session, c) for c in claims)
+    settle.dispute_chargeback(small, world.users["supplier"], "Not our pump.")
+    settle.dispute_chargeback(big, world.users["supplier"], "Oil was dirty.")
+    settle.dispute_chargeback(theirs, world.users["supplier_b"], "Wrong part.")
+    settle.resolve_chargeback(theirs, world.users["auditor"], "uphold", "Photos show our part.")
+    db_session.flush()
+    return small, big, theirs, claims
+
+
+def test_disputes_sort_both_ways_and_filter(login_as, disputes, world):
+    small, big, theirs, claims = disputes
+    ids = [str(cb.id) for cb in (small, big, theirs)]
+    client = login_as("auditor")
+    page = client.get("/settlement/disputes").get_data(as_text=True)
+    assert row_order(page, "data-chargeback", ids) == ids[:2]  # waiting, oldest first
+    up = client.get("/settlement/disputes", query_string={"sort": "amount", "dir": "asc"})
+    assert row_order(up.get_data(as_text=True), "data-chargeback", ids) == ids[:2]
+    down = client.get("/settlement/disputes", query_string={"sort": "amount", "dir": "desc"})
+    assert row_order(down.get_data(as_text=True), "data-chargeback", ids) == ids[1::-1]
+    upheld = client.get("/settlement/disputes", query_string={"status": "upheld"})
+    assert row_order(upheld.get_data(as_text=True), "data-chargeback", ids) == [ids[2]]
+    every = client.get(
+        "/settlement/disputes", query_string={"status": "all", "sort": "supplier", "dir": "desc"}
+    )
+    names = {cb.id: cb.statement.org.name for cb in (small, theirs)}
+    # Descending: by supplier, then the later chargeback first.
+    expected = (
+        [ids[2], ids[1], ids[0]] if names[theirs.id] > names[small.id] else ids[1::-1] + ids[2:]
+    )
+    assert row_order(every.get_data(as_text=True), "data-chargeback", ids) == expected
+    by_vin = client.get("/settlement/disputes", query_string={"q": claims[1].number.lower()})
+    assert row_order(by_vin.get_data(as_text=True), "data-chargeback", ids) == [ids[1]]
+    su_b = client.get("/settlement/disputes", query_string={"supplier": "SU-B"})
+    assert row_order(su_b.get_data(as_text=True), "data-chargeback", ids) == []
+    bad = ({"status": "open"}, {"status": "x"}, {"supplier": "NOPE"}, {"q": "%_"}, *BAD_SORTS)
+    for args in bad:
+        assert client.get("/settlement/disputes", query_string=args).status_code == 200
+
+
+def test_disputes_export_the_pages_rows(login_as, disputes):
+    small, big, theirs, claims = disputes
+    client = login_as("auditor")
+    args = {"sort": "amount", "dir": "desc", "status": "all"}
+    rows = csv_rows(client.get("/settlement/disputes", query_string={**args, "export": "csv"}))
+    heading = rows[0]
+    by_amount = sorted((small, big, theirs), key=lambda cb: cb.amount, reverse=True)
+    assert [r[heading.index("Claim")] for r in rows[1:]] == [c.claim.number for c in by_amount]
+    status = {r[heading.index("Claim")]: r[heading.index("Status")] for r in rows[1:]}
+    assert status[claims[2].number] == "Upheld" and status[claims[0].number] == "Disputed"
+    sheet = xlsx_rows(client.get("/settlement/disputes", query_string={"export": "xlsx"}))
+    assert [r[heading.index("Claim")] for r in sheet[1:]] == [claims[0].number, claims[1].number]
+    assert isinstance(sheet[1][heading.index("Disputed")], datetime)
+    assert sheet[1][heading.index("Amount")] == small.amount  # a number, not text
+    assert login_as("supplier").get("/settlement/disputes?export=csv").status_code == 403
