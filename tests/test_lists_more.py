@@ -5,7 +5,7 @@ XLSX, in the reader's scope; a bad sort key or filter never answers 500."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -15,6 +15,7 @@ from portal.oldparts import operations as op
 from portal.oldparts.models import FindingStatus, Inspection, OldPartStatus
 from portal.settlement import operations as settle
 from tests.factories import ClaimFactory, Fleet, SettlementRunFactory, old_parts
+from tests.factories.campaigns import CampaignFactory
 from tests.test_lists import chargeback_of, csv_rows, parts, row_order, xlsx_rows
 
 
@@ -258,3 +259,66 @@ def test_disputes_export_the_pages_rows(login_as, disputes):
     assert isinstance(sheet[1][heading.index("Disputed")], datetime)
     assert sheet[1][heading.index("Amount")] == small.amount  # a number, not text
     assert login_as("supplier").get("/settlement/disputes?export=csv").status_code == 403
+
+
+# -- campaigns -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def campaigns(fleet, world):
+    """A recall of supplier A (started 30 days ago), a service campaign of supplier A (started
+    5 days ago), a recall of supplier B and a closed recall."""
+    su_a, su_b = world.suppliers[0], world.suppliers[1]
+    older = CampaignFactory(code="RC-OLD", title="Brake hose", supplier=su_a)
+    newer = CampaignFactory(
+        code="SC-NEW",
+        title="Software update",
+        service=True,
+        supplier=su_a,
+        start_date=date.today() - timedelta(days=5),
+    )
+    theirs = CampaignFactory(code="RC-THEIRS", title="Seat belt", supplier=su_b)
+    closed = CampaignFactory(code="RC-CLOSED", title="Old lamp", closed=True, supplier=su_a)
+    return older, newer, theirs, closed
+
+
+CODES = ["RC-OLD", "SC-NEW", "RC-THEIRS", "RC-CLOSED"]
+
+
+def test_campaigns_sort_both_ways_and_filter(login_as, campaigns):
+    client = login_as("auditor")
+    page = client.get("/campaigns/").get_data(as_text=True)
+    assert row_order(page, "data-campaign", CODES)[0] == "SC-NEW"  # the latest first
+    assert "RC-CLOSED" not in row_order(page, "data-campaign", CODES)  # open ones by default
+    up = client.get("/campaigns/", query_string={"sort": "title", "dir": "asc"})
+    assert row_order(up.get_data(as_text=True), "data-campaign", CODES) == [
+        "RC-OLD",
+        "RC-THEIRS",
+        "SC-NEW",
+    ]
+    down = client.get("/campaigns/", query_string={"sort": "title", "dir": "desc"})
+    assert row_order(down.get_data(as_text=True), "data-campaign", CODES) == [
+        "SC-NEW",
+        "RC-THEIRS",
+        "RC-OLD",
+    ]
+    service = client.get("/campaigns/", query_string={"kind": "service"})
+    assert row_order(service.get_data(as_text=True), "data-campaign", CODES) == ["SC-NEW"]
+    found = client.get("/campaigns/", query_string={"q": "lamp", "status": "all"})
+    assert row_order(found.get_data(as_text=True), "data-campaign", CODES) == ["RC-CLOSED"]
+    for args in ({"status": "x"}, {"kind": "x"}, {"q": "%"}, *BAD_SORTS):
+        assert client.get("/campaigns/", query_string=args).status_code == 200
+
+
+def test_campaigns_export_the_pages_rows_in_the_suppliers_scope(login_as, campaigns):
+    client = login_as("supplier")
+    args = {"status": "all", "sort": "code", "dir": "asc"}
+    rows = csv_rows(client.get("/campaigns/", query_string={**args, "export": "csv"}))
+    assert rows[0][:4] == ["Code", "Title", "Kind", "Status"] and "Affected" in rows[0]
+    assert [r[0] for r in rows[1:]] == ["RC-CLOSED", "RC-OLD", "SC-NEW"]  # not RC-THEIRS
+    assert rows[3][2] == "Service campaign" and rows[1][3] == "Closed"
+    sheet = xlsx_rows(client.get("/campaigns/", query_string={**args, "export": "xlsx"}))
+    assert [r[0] for r in sheet[1:]] == ["RC-CLOSED", "RC-OLD", "SC-NEW"]
+    assert isinstance(sheet[1][4], datetime)  # the start date, a real date cell
+    page = client.get("/campaigns/", query_string={"q": "RC-THEIRS", "status": "all"})
+    assert row_order(page.get_data(as_text=True), "data-campaign", CODES) == []
