@@ -322,3 +322,61 @@ def test_campaigns_export_the_pages_rows_in_the_suppliers_scope(login_as, campai
     assert isinstance(sheet[1][4], datetime)  # the start date, a real date cell
     page = client.get("/campaigns/", query_string={"q": "RC-THEIRS", "status": "all"})
     assert row_order(page.get_data(as_text=True), "data-campaign", CODES) == []
+
+
+# -- users -----------------------------------------------------------------------------------------
+
+USERNAMES = ["admin", "auditor", "finance", "station_a", "station_b", "supplier_a", "supplier_b"]
+
+
+def test_users_sort_both_ways_and_filter(login_as, world, db_session):
+    world.users["station_b"].active = False
+    db_session.flush()
+    client = login_as("admin")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert row_order(page, "data-user", USERNAMES) == USERNAMES
+    down = client.get("/admin/users", query_string={"sort": "username", "dir": "desc"})
+    assert row_order(down.get_data(as_text=True), "data-user", USERNAMES) == USERNAMES[::-1]
+    for direction, first, last in (("asc", "station_b", "admin"), ("desc", "admin", "station_b")):
+        by_status = client.get("/admin/users", query_string={"sort": "active", "dir": direction})
+        order = row_order(by_status.get_data(as_text=True), "data-user", ["admin", "station_b"])
+        assert order == [first, last]  # disabled (false) sorts before active
+    stations = client.get("/admin/users", query_string={"role": "station"})
+    assert row_order(stations.get_data(as_text=True), "data-user", USERNAMES) == [
+        "station_a",
+        "station_b",
+    ]
+    org = world.users["supplier"].organisation.code
+    of_org = client.get("/admin/users", query_string={"org": org})
+    assert row_order(of_org.get_data(as_text=True), "data-user", USERNAMES) == ["supplier_a"]
+    disabled = client.get("/admin/users", query_string={"active": "no"})
+    assert row_order(disabled.get_data(as_text=True), "data-user", USERNAMES) == ["station_b"]
+    found = client.get("/admin/users", query_string={"q": "SUPPLIER_", "sort": "username"})
+    assert row_order(found.get_data(as_text=True), "data-user", USERNAMES) == [
+        "supplier_a",
+        "supplier_b",
+    ]
+    bad = ({"role": "root"}, {"org": "NOPE"}, {"active": "maybe"}, {"q": "%_"}, *BAD_SORTS)
+    for args in bad:
+        assert client.get("/admin/users", query_string=args).status_code == 200
+    assert login_as("auditor").get("/admin/users?export=csv").status_code == 403
+
+
+def test_users_export_the_pages_rows_and_no_secret(login_as, world, db_session):
+    world.users["station_b"].active = False
+    db_session.flush()
+    client = login_as("admin")
+    args = {"sort": "username", "dir": "desc", "role": "station"}
+    rows = csv_rows(client.get("/admin/users", query_string={**args, "export": "csv"}))
+    heading = rows[0]
+    assert heading[:4] == ["Username", "Full name", "Email", "Role"]
+    assert [r[0] for r in rows[1:]] == ["station_b", "station_a"]
+    assert rows[1][heading.index("Status")] == "Disabled"
+    assert rows[1][heading.index("Role")] != "station"  # its label, not the code
+    sheet = xlsx_rows(client.get("/admin/users", query_string={"export": "xlsx"}))
+    assert [r[0] for r in sheet[1:]] == USERNAMES
+    assert isinstance(sheet[1][heading.index("Created")], datetime)
+    for user in world.users.values():
+        for secret in (user.password_hash, user.password_hash.split("$")[-1]):
+            assert secret not in str(rows) and secret not in str(sheet)
+    assert not any("password" in str(h).lower() for h in heading)
