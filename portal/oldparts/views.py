@@ -28,6 +28,7 @@ from portal.auth.permissions import role_required
 from portal.claims.attachments import MAX_ATTACHMENT_BYTES, send_stored
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
+from portal.labels import in_sentence
 from portal.masterdata.models import Station, Supplier
 from portal.oldparts import labels
 from portal.oldparts import operations as op
@@ -372,7 +373,7 @@ def inspect(tag: str):
                 "Your finding on old part %(tag)s (%(result)s) is proposed: an auditor confirms "
                 "or overrules it.",
                 tag=part.tag,
-                result=labels.INSPECTION_LABELS[part.inspection],
+                result=in_sentence(part.inspection),
             ),
             "success",
         )
@@ -381,7 +382,7 @@ def inspect(tag: str):
         _(
             "Old part %(tag)s inspected: %(result)s.",
             tag=part.tag,
-            result=labels.INSPECTION_LABELS[part.inspection],
+            result=in_sentence(part.inspection),
         ),
         "success",
     )
