@@ -230,6 +230,8 @@ def _register_template_helpers(app: Flask) -> None:
 
     # {{ claim.status|label }}, {{ event.to_status|label('claim_status') }}: codes by their labels.
     app.add_template_filter(labels.label, "label")
+    # {{ _('... is %(status)s.', status=claim.status|in_sentence) }}: a label inside a sentence.
+    app.add_template_filter(labels.in_sentence, "in_sentence")
     # {{ amount|cny }}: an amount as CNY with thousands separators and two decimals.
     app.add_template_filter(messages.money, "cny")
     # {{ claim.repair_date|day }}, {{ event.at|moment }}: in the reader's locale. A bare date or

@@ -7,6 +7,11 @@ API and the rules use; people read labels. Each domain package registers its lab
 - templates show ``{{ claim.status|label }}`` or ``{{ event.to_status|label('claim_status') }}``,
 - messages name a parameter's kind (portal.messages) and show its label in the reader's language.
 
+A label is written as a title ("Partially approved", "Supplier"): it stands alone in a table cell,
+a badge or a heading. Inside an English sentence it reads as words instead ("Claim X is partially
+approved", "a supplier user"): `in_sentence` (the ``|in_sentence`` filter, the ``word:`` kind of
+a message parameter) says so. Chinese has no capitals: there it is the label unchanged.
+
 This module imports no domain package: the domains import it (the layering of .importlinter).
 A kind may also have a resolver, a function of the code, for codes that are data (reason codes
 an admin maintains) or carry a value (`auto_approve_under_2000.00`).
@@ -18,6 +23,8 @@ import enum
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from flask_babel import get_locale
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +69,34 @@ def label(value: Any, kind: str | None = None) -> str:
         log.warning("no label for %r of kind %s", value, kind)
         return _code(value)
     return str(found)
+
+
+def in_sentence(value: Any, kind: str | None = None) -> str:
+    """The label of `value` as words inside a sentence of the current language.
+
+    In English each word loses its capital ("Partially approved" -> "partially approved"),
+    except a code-like word that is written so on purpose: one whose second letter is a capital
+    or that holds a digit ("VIN", "PDI", "CNY", "ST-B", "4WD"). Other languages: the label.
+    """
+    return as_words(label(value, kind))
+
+
+def as_words(text: str) -> str:
+    """`text` (a label, already in the current language) as words inside a sentence."""
+    if not text or not _in_english():
+        return text
+    return " ".join(_as_word(word) for word in text.split(" "))
+
+
+def _as_word(word: str) -> str:
+    if (len(word) > 1 and word[1].isupper()) or any(c.isdigit() for c in word):
+        return word
+    return word[:1].lower() + word[1:]
+
+
+def _in_english() -> bool:
+    locale = get_locale()
+    return locale is None or locale.language == "en"
 
 
 def labels_of(values, kind: str | None = None) -> list[str]:

@@ -12,9 +12,12 @@ A message declares the kind of each parameter that is not plain text:
            status="label:claim_status", amount="money")
 
 Kinds: ``money``, ``decimal``, ``date`` (ISO text, shown by `day`), ``datetime`` (ISO text,
-shown by `moment`), ``label:KIND`` (a code of KIND), ``labels:KIND`` (a list of codes),
-``messages`` (a list of messages made by `said`, each written out and joined). Parameters are
-stored as JSON-safe plain values (`plain_params`), the exact text of amounts included.
+shown by `moment`), ``label:KIND`` (a code of KIND, by its label as written alone: "Partially
+approved"), ``word:KIND`` (the same inside a sentence: "was decided: partially approved",
+portal.labels.in_sentence), ``labels:KIND`` and ``words:KIND`` (a list of codes), ``messages``
+(a list of messages made by `said`, each written out and joined). A code that opens a sentence
+is a ``label:``; one anywhere else a ``word:``. Parameters are stored as JSON-safe plain values
+(`plain_params`), the exact text of amounts included.
 
 `day` and `moment` are also the pages' `|day` and `|moment` filters: one way of writing a date
 for every page, message, e-mail and PDF.
@@ -125,9 +128,13 @@ def format_param(kind: str | None, value: Any) -> str:
         return clause_separator().join(parts)
     if kind.startswith("label:"):
         return labels.label(value, kind[6:])
-    if kind.startswith("labels:"):
+    if kind.startswith("word:"):
+        return labels.in_sentence(value, kind[5:])
+    if kind.startswith("labels:") or kind.startswith("words:"):
+        name, code_kind = kind.split(":", 1)
+        one = labels.label if name == "labels" else labels.in_sentence
         values = value if isinstance(value, list | tuple) else [value]
-        return list_separator().join(labels.label(v, kind[7:]) for v in values)
+        return list_separator().join(one(v, code_kind) for v in values)
     raise ValueError(f"unknown parameter kind {kind!r}")
 
 

@@ -551,7 +551,7 @@ def test_the_supplier_accepts_its_chargeback_and_the_statement_becomes_final(
     sid = statement_id(run, StatementKind.SUPPLIER, world.suppliers[0])
     assert supplier.get(f"/statements/{sid}").get_json()["status"] == "final"
     assert (
-        "already Accepted"
+        "already accepted"
         in error_of(supplier.post(f"/chargebacks/{cb_id}/accept"), 409)["message"]
     )
     assert error_of(supplier.post(f"/chargebacks/{cb_id}/dispute", json={"reason": "late"}), 409)

@@ -584,7 +584,7 @@ def test_submitting_an_in_policy_claim_approves_it_automatically(world, fleet, s
     page = html(station.get(response.headers["Location"]))
     assert "submitted and approved automatically" in page
     assert 'data-status="approved"' in page
-    assert "Approved automatically: No flags and a total under CN¥2,000.00." in page
+    assert "Approved automatically: no flags and a total under CN¥2,000.00." in page
     assert amounts(page)["total"] == ["230.00", "230.00"]
     assert 'data-testid="submit"' not in page  # no more Edit or Submit
     assert f"/claims/{claim.number}/edit" not in page
@@ -675,7 +675,7 @@ def test_an_approved_claim_cannot_be_edited_or_resubmitted(world, fleet, station
     assert response.status_code == 302
     assert "can no longer be edited" in html(station.get(response.headers["Location"]))
     response = station.post(f"/claims/{claim.number}/submit")
-    assert "is already Approved" in html(station.get(response.headers["Location"]))
+    assert "is already approved" in html(station.get(response.headers["Location"]))
 
 
 # -- comments -------------------------------------------------------------------------------------

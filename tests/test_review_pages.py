@@ -404,7 +404,7 @@ def test_approving_as_claimed_moves_on_to_the_next_claim_in_the_queue(
     assert claim.responsible_supplier.code == "SU-A"  # the causal part's supplier
     assert claim.decided_by.username == "auditor"
     page = html(auditor.get(response.headers["Location"]))
-    assert f"Claim {claim.number} is Approved: CN¥230.00 approved of CN¥230.00 claimed." in page
+    assert f"Claim {claim.number} is approved: CN¥230.00 approved of CN¥230.00 claimed." in page
 
 
 def test_the_last_decision_goes_back_to_the_queue(world, fleet, auditor):
@@ -565,7 +565,7 @@ def test_deciding_a_decided_claim_is_a_conflict_and_shows_the_claim_as_it_is(
     page = html(response)
     conflict = page.split('data-testid="conflict"', 1)[1].split("</div>\n</div>", 1)[0]
     assert "another auditor decided or changed this claim meanwhile" in conflict.lower()
-    assert f"Claim {claim.number} is Approved" in conflict
+    assert f"Claim {claim.number} is approved" in conflict
     assert "Not a warranty case" in conflict  # what was typed is not lost
     assert 'data-testid="decision-form"' not in page
     assert 'data-status="approved"' in page

@@ -914,7 +914,7 @@ def test_a_dispute_needs_a_reason_and_evidence_checked_by_content(world, fleet, 
     assert [(e.action, e.from_status, e.to_status) for e in cb.events] == [
         ("disputed", "open", "disputed")
     ]
-    with refused(Conflict, match="(?i)already disputed"):
+    with refused(Conflict, match="is already disputed"):
         settle.accept_chargeback(cb, supplier)
     with refused(ValidationFailed):
         settle.add_evidence(cb, supplier, "x.exe", b"MZ\x90\x00")
@@ -930,7 +930,7 @@ def test_a_waived_dispute_leaves_the_total_and_the_statement_becomes_final(world
     assert totals(statement) == (Decimal("450.00"), Decimal("58.50"), Decimal("508.50"))
     supplier, auditor = world.users["supplier"], world.users["auditor"]
     settle.accept_chargeback(accepted, supplier)
-    with refused(Conflict, match="(?i)already accepted"):
+    with refused(Conflict, match="is already accepted"):
         settle.accept_chargeback(accepted, supplier)
     settle.dispute_chargeback(disputed, supplier, "Misuse: the owner ran it dry")
     db.session.commit()

@@ -191,7 +191,7 @@ def test_a_second_run_while_one_is_open_is_a_conflict(login_as, claims, db_sessi
     start(client)
     response = start(client)
     assert response.status_code == 409
-    assert "is still open (Draft): release or discard it first." in text(response)
+    assert "is still open (draft): release or discard it first." in text(response)
     assert db_session.scalar(sa.select(sa.func.count(SettlementRun.id))) == 1
 
 
@@ -266,7 +266,7 @@ def test_discarding_a_draft_deletes_its_statements_and_frees_its_claims(
     assert client.post(f"/settlement/runs/{run.id}/discard").status_code == 302
     refused = client.post(f"/settlement/runs/{run.id}/release")
     assert refused.status_code == 409
-    assert "Only a draft can be released; this run is Discarded." in text(refused)
+    assert "Only a draft can be released; this run is discarded." in text(refused)
     start(client)
     assert the_run(db_session).status is RunStatus.DRAFT  # the claims are in the next run
 
@@ -377,7 +377,12 @@ def test_the_supplier_accepts_a_line_and_its_statement_becomes_final(
     assert statement.status is StatementStatus.FINAL
     again = client.post(f"/settlement/chargebacks/{cb.id}/accept")
     assert again.status_code == 409
-    assert "is already Accepted" in text(again)
+    # The status reads as a word inside the English sentence, as its label in Chinese.
+    assert f"Chargeback for {cb.claim.number} is already accepted." in text(again)
+    client.post("/lang/zh_CN")
+    again = client.post(f"/settlement/chargebacks/{cb.id}/accept")
+    assert again.status_code == 409
+    assert f"{cb.claim.number} 的追偿已处于 已接受 状态。" in text(again)
 
 
 def test_accept_all_accepts_every_open_line_of_the_statement(

@@ -109,7 +109,10 @@ def test_cli_refuses_with_the_reason_and_creates_nothing(app, world):
         ]
     )
     assert result.exit_code == 1
-    assert "supplier user must belong to a supplier organisation" in result.output.lower()
+    assert (
+        "A supplier user must belong to a supplier organisation; ST-B is a station."
+        in result.output
+    )
     assert _user("clerk") is None
 
 
@@ -151,7 +154,11 @@ def test_admin_creates_a_user_on_the_page(client, world, login_as):
 @pytest.mark.parametrize(
     ("role", "password", "refusal"),
     [
-        ("station", "a-Good-pass-9", "station user must belong to a station organisation"),
+        (
+            "station",
+            "a-Good-pass-9",
+            "A station user must belong to a station organisation; OEM is",
+        ),
         ("auditor", "Password1234", "common password"),  # a weak initial password
     ],
 )
@@ -166,7 +173,7 @@ def test_admin_page_shows_the_refusal_beside_the_field_and_creates_nothing(
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "is-invalid" in page
-    assert refusal in page.lower()  # role and kind appear by their labels ("Station")
+    assert refusal in page  # role and kind read as words inside the sentence ("station")
     assert _user("newbie") is None
 
 

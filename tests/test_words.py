@@ -49,6 +49,51 @@ def chinese(client):
     return client
 
 
+# -- a label inside a sentence ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "words"),
+    [
+        ("Partially approved", "partially approved"),
+        ("Outside coverage (goodwill)", "outside coverage (goodwill)"),
+        ("Outsourced-purchase request", "outsourced-purchase request"),
+        ("VIN", "VIN"),
+        ("PDI check", "PDI check"),
+        ("Paid in CNY", "paid in CNY"),
+        ("ST-B", "ST-B"),
+        ("4WD axle", "4WD axle"),
+        ("A", "a"),
+        ("", ""),
+    ],
+)
+def test_a_label_reads_as_words_inside_an_english_sentence(app, title, words):
+    with app.test_request_context(), force_locale("en"):
+        assert labels.as_words(title) == words
+
+
+def test_a_label_inside_a_sentence_keeps_codes_and_stays_unchanged_in_chinese(app):
+    from portal.claims.models import ClaimStatus
+    from portal.masterdata.models import OrgKind
+
+    with app.test_request_context():
+        with force_locale("en"):
+            assert labels.label(ClaimStatus.PARTIALLY_APPROVED) == "Partially approved"
+            assert labels.in_sentence(ClaimStatus.PARTIALLY_APPROVED) == "partially approved"
+            assert labels.in_sentence("partially_approved", "claim_status") == "partially approved"
+            assert labels.in_sentence(OrgKind.OEM) == "OEM"
+            assert messages.format_param("word:claim_status", "approved") == "approved"
+            assert messages.format_param("label:claim_status", "approved") == "Approved"
+            assert messages.format_param("words:flag_rule", ["duplicate", "labor_hours"]) == (
+                "possible duplicate, labor hours above standard"
+            )
+        with force_locale(ZH):
+            chinese = labels.label(ClaimStatus.PARTIALLY_APPROVED)
+            assert CJK.search(chinese)
+            assert labels.in_sentence(ClaimStatus.PARTIALLY_APPROVED) == chinese
+            assert messages.format_param("word:claim_status", "partially_approved") == chinese
+
+
 # -- every message and every label -----------------------------------------------------------------
 
 
@@ -68,9 +113,9 @@ def made_up_params(message: messages.Message) -> dict:
             params[name] = "2026-11-30"
         elif kind == "datetime":
             params[name] = "2026-11-30T08:15:00+00:00"
-        elif kind and kind.startswith(("label:", "labels:")):
+        elif kind and kind.startswith(("label:", "labels:", "word:", "words:")):
             codes = list(labels.kinds()[kind.split(":", 1)[1]])
-            params[name] = codes[:2] if kind.startswith("labels:") else codes[0]
+            params[name] = codes[:2] if kind.startswith(("labels:", "words:")) else codes[0]
         else:
             params[name] = f"X-{name.upper()}"
     return params
@@ -100,7 +145,7 @@ def test_amounts_dates_and_codes_in_messages_are_the_readers(app):
     with app.test_request_context():
         with force_locale("en"):
             assert messages.render(key, params) == (
-                "Claim RP-1 was decided: Partially approved, approved CN¥5,658.93."
+                "Claim RP-1 was decided: partially approved, approved CN¥5,658.93."
             )
         with force_locale(ZH):
             text = messages.render(key, params)
@@ -159,7 +204,10 @@ def test_a_decision_told_in_english_is_read_in_chinese_by_a_chinese_reader(fleet
 
     station.post("/lang/en")
     page = page_text(station.get("/notifications/").get_data(as_text=True))
-    assert "Partially approved" in page and f"{amount:,.2f}" in page
+    # The status reads as a word inside the English sentence, as its label in Chinese.
+    assert (
+        f"Claim {claim.number} was decided: partially approved, approved CN¥{amount:,.2f}." in page
+    )
 
 
 def test_a_notification_written_before_message_keys_is_shown_as_stored(world, login_as):

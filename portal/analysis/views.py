@@ -29,6 +29,7 @@ from portal.auth.permissions import role_required
 from portal.claims.labels import STATUS_LABELS, TYPE_LABELS
 from portal.claims.models import Claim
 from portal.extensions import db
+from portal.labels import as_words
 from portal.money import CENT
 
 bp = Blueprint("analysis", __name__)
@@ -159,9 +160,9 @@ def faults():
             )
             for r in chart_rows
         ],
-        _("C/1000 by %(group)s", group=f.GROUP_LABELS[group_by])
+        _("C/1000 by %(group)s", group=as_words(str(f.GROUP_LABELS[group_by])))
         if by_rate
-        else _("Claims by %(group)s", group=f.GROUP_LABELS[group_by]),
+        else _("Claims by %(group)s", group=as_words(str(f.GROUP_LABELS[group_by]))),
         testid="fault-chart",
     )
     return render_template(

@@ -13,7 +13,7 @@ from portal.auth.models import Role, User
 from portal.auth.sessions import end_all_sessions
 from portal.errors import ValidationFailed
 from portal.extensions import db
-from portal.labels import label
+from portal.labels import in_sentence
 from portal.masterdata.models import Organisation
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
@@ -143,10 +143,10 @@ def create_user(
         errors["org"] = str(
             _l(
                 "A %(role)s user must belong to a %(kind)s organisation; %(code)s is a %(actual)s.",
-                role=label(role),
-                kind=label(role.org_kind),
+                role=in_sentence(role),
+                kind=in_sentence(role.org_kind),
                 code=org.code,
-                actual=label(org.kind),
+                actual=in_sentence(org.kind),
             )
         )
     problem = password_problem(password, username, full_name, email)

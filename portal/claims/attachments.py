@@ -13,7 +13,7 @@ from portal.auth.models import User
 from portal.claims.models import Attachment, Claim
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
-from portal.labels import label
+from portal.labels import in_sentence
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS_PER_CLAIM = 30
@@ -114,7 +114,7 @@ def add_attachment(claim: Claim, user: User, filename: str, data: bytes) -> Atta
                 _l(
                     "Claim %(number)s is %(status)s and cannot be edited.",
                     number=claim.number,
-                    status=label(claim.status),
+                    status=in_sentence(claim.status),
                 )
             )
         )

@@ -34,7 +34,7 @@ from portal.claims.signals import claim_approved
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
-from portal.labels import label
+from portal.labels import in_sentence
 from portal.masterdata.models import Supplier
 from portal.messages import define, money
 from portal.money import round_money
@@ -46,7 +46,7 @@ RETURNED = define("claim.returned", _l("Claim %(number)s was returned: %(reason)
 DECIDED = define(
     "claim.decided",
     _l("Claim %(number)s was decided: %(status)s, approved %(amount)s."),
-    status="label:claim_status",
+    status="word:claim_status",
     amount="money",
 )
 RESPONSIBLE_SUPPLIER = define(
@@ -114,7 +114,7 @@ def decide_claim(claim_id: int, user: User, decision: Decision, today: date | No
                 _l(
                     "Claim %(number)s is %(status)s: it was decided or changed meanwhile.",
                     number=claim.number,
-                    status=label(claim.status),
+                    status=in_sentence(claim.status),
                 )
             )
         )

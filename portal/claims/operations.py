@@ -38,7 +38,7 @@ from portal.claims.signals import claim_approved
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.labels import label
+from portal.labels import in_sentence, label
 from portal.masterdata.campaigns import Campaign
 from portal.masterdata.models import (
     FaultCode,
@@ -103,13 +103,13 @@ QUEUED_NOT_PACKAGE = define(
 QUEUED_FLAGGED = define(
     "claim.queued_flagged",
     _l("An auditor checks it: %(rules)s."),
-    rules="labels:flag_rule",
+    rules="words:flag_rule",
     example={"rules": ["duplicate", "labor_hours"]},
 )
 QUEUED_ALWAYS_REVIEWED = define(
     "claim.queued_always_reviewed",
     _l("An auditor reviews every %(type)s."),
-    type="label:claim_type",
+    type="word:claim_type",
     example={"type": "appraisal"},
 )
 QUEUED_AUTO_APPROVAL_OFF = define(
@@ -284,14 +284,14 @@ def update_claim(
                 _l(
                     "Claim %(number)s is %(status)s and cannot be edited.",
                     number=claim.number,
-                    status=label(claim.status),
+                    status=in_sentence(claim.status),
                 )
             )
         )
     if data.type is not claim.type:
         raise ValidationFailed(
             str(_l("The type of a claim cannot change.")),
-            {"type": str(_l("must stay %(type)s", type=label(claim.type)))},
+            {"type": str(_l("must stay %(type)s", type=in_sentence(claim.type)))},
         )
     _fill(claim, data, today or date.today())
     record_event(claim, user, "edited")
@@ -351,7 +351,7 @@ def _fill(claim: Claim, data: ClaimInput, today: date) -> None:
                 _l(
                     "%(kind)s lines are not part of a %(type)s claim",
                     kind=label(item.kind),
-                    type=label(claim.type),
+                    type=in_sentence(claim.type),
                 )
             )
             continue
@@ -444,7 +444,7 @@ def submit_claim(claim: Claim, user: User, today: date | None = None) -> Claim:
                 _l(
                     "Claim %(number)s is already %(status)s.",
                     number=claim.number,
-                    status=label(claim.status),
+                    status=in_sentence(claim.status),
                 )
             )
         )
@@ -607,7 +607,7 @@ def return_claim(claim: Claim, user: User, reason: str) -> Claim:
                 _l(
                     "Claim %(number)s is %(status)s and cannot be returned.",
                     number=claim.number,
-                    status=label(claim.status),
+                    status=in_sentence(claim.status),
                 )
             )
         )

@@ -137,21 +137,21 @@ MESSAGES = {
 # dates in the reader's locale, numbers with thousands separators.
 _DATE, _NUMBER = "date", "decimal"
 PARAM_KINDS: dict[str, dict[str, str]] = {
-    "required": {"field": "label:claim_field", "type": "label:claim_type"},
+    "required": {"field": "label:claim_field", "type": "word:claim_type"},
     "repair_in_future": {"date": _DATE},
     "fault_after_repair": {"fault": _DATE, "repair": _DATE},
     "repair_before_sale": {"date": _DATE, "sale": _DATE},
     "odometer_below_last": {"km": _NUMBER, "last": _NUMBER},
-    "no_policy": {"group": "label:coverage_group"},
-    "outside_coverage_time": {"group": "label:coverage_group", "expires": _DATE},
-    "outside_coverage_km": {"group": "label:coverage_group", "km": _NUMBER, "limit": _NUMBER},
-    "outside_coverage_goodwill_time": {"group": "label:coverage_group", "expires": _DATE},
+    "no_policy": {"group": "word:coverage_group"},
+    "outside_coverage_time": {"group": "word:coverage_group", "expires": _DATE},
+    "outside_coverage_km": {"group": "word:coverage_group", "km": _NUMBER, "limit": _NUMBER},
+    "outside_coverage_goodwill_time": {"group": "word:coverage_group", "expires": _DATE},
     "outside_coverage_goodwill_km": {
-        "group": "label:coverage_group",
+        "group": "word:coverage_group",
         "km": _NUMBER,
         "limit": _NUMBER,
     },
-    "outside_coverage_goodwill": {"group": "label:coverage_group"},
+    "outside_coverage_goodwill": {"group": "word:coverage_group"},
     "duplicate": {"date": _DATE},
     "duplicate_other_station": {"date": _DATE},
     "labor_over_standard": {"hours": _NUMBER, "standard": _NUMBER},

@@ -69,7 +69,7 @@ from portal.claims.payload import Malformed, parse_claim
 from portal.claims.rules import last_known_odometer
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
-from portal.labels import label
+from portal.labels import in_sentence, label
 from portal.masterdata.campaigns import Campaign
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import FaultCode, LaborOperation, Part, Station, Vehicle
@@ -139,7 +139,7 @@ def edit(number: str):
             _(
                 "Claim %(number)s is %(status)s and can no longer be edited.",
                 number=claim.number,
-                status=labels.STATUS_LABELS[claim.status],
+                status=in_sentence(claim.status),
             )
         )
     return _claim_form(claim.type, claim)

@@ -33,6 +33,7 @@ from portal.claims.payload import Malformed
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
+from portal.labels import in_sentence
 from portal.lists import selected
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import Part, Station, Supplier
@@ -345,7 +346,7 @@ def _decided_message(claim: Claim) -> str:
     return _(
         "Claim %(number)s is %(status)s: %(approved)s approved of %(claimed)s claimed.",
         number=claim.number,
-        status=labels.STATUS_LABELS[claim.status],
+        status=in_sentence(claim.status),
         approved=money(claim.approved_total_amount),
         claimed=money(claim.total_amount),
     )

@@ -23,7 +23,7 @@ from portal.claims.signals import claim_approved
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
-from portal.labels import label
+from portal.labels import in_sentence
 from portal.masterdata.models import OEM_CODE, Disposition, Organisation
 from portal.messages import define, plain_params
 from portal.money import round_money
@@ -75,7 +75,7 @@ MISSING = define("old_part.missing", _l("Missing from the shipment."))
 IN_FORCE = define(
     "old_part.result_in_force",
     _l("The result in force: %(result)s."),
-    result="label:inspection",
+    result="word:inspection",
     example={"result": "no_fault_found"},
 )
 MISSING_FROM_SHIPMENT = define(
@@ -88,14 +88,14 @@ PROPOSED = define(
         "Supplier %(supplier)s proposes %(result)s for its old part %(tag)s: "
         "confirm or overrule it."
     ),
-    result="label:inspection",
+    result="word:inspection",
     example={"supplier": "SU-A", "result": "no_fault_found", "tag": "OP-1"},
 )
 REVIEWED = define(
     "old_part.finding_reviewed",
     _l("Your finding on old part %(tag)s: %(outcome)s. The result in force: %(result)s."),
-    outcome="label:finding",
-    result="label:inspection",
+    outcome="word:finding",
+    result="word:inspection",
     example={"tag": "OP-1", "outcome": "overruled", "result": "confirmed_defect"},
 )
 WRONG_PART = define(
@@ -344,7 +344,9 @@ def receive(shipment: ReturnShipment, user: User, tag: str, note: str = "") -> O
         raise DomainError(str(_l("Only the destination receives this shipment.")))
     if part.status is not OldPartStatus.SHIPPED:
         raise Conflict(
-            str(_l("Old part %(tag)s is %(status)s.", tag=part.tag, status=label(part.status)))
+            str(
+                _l("Old part %(tag)s is %(status)s.", tag=part.tag, status=in_sentence(part.status))
+            )
         )
     part.status = OldPartStatus.RECEIVED
     part.received_at = utcnow()
@@ -390,7 +392,9 @@ def inspect(part: OldPart, user: User, result: Inspection | str, note: str = "")
         ) from None
     if part.status is not OldPartStatus.RECEIVED:
         raise Conflict(
-            str(_l("Old part %(tag)s is %(status)s.", tag=part.tag, status=label(part.status)))
+            str(
+                _l("Old part %(tag)s is %(status)s.", tag=part.tag, status=in_sentence(part.status))
+            )
         )
     if not can_receive(part, user):
         raise DomainError(str(_l("Only the receiver inspects this part.")))

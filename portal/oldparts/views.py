@@ -28,6 +28,7 @@ from portal.auth.permissions import role_required
 from portal.claims.attachments import MAX_ATTACHMENT_BYTES, send_stored
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
+from portal.labels import in_sentence
 from portal.lists import escape_like
 from portal.masterdata.models import Organisation, Part, Station, Supplier
 from portal.oldparts import labels
@@ -407,7 +408,7 @@ def inspect(tag: str):
                 "Your finding on old part %(tag)s (%(result)s) is proposed: an auditor confirms "
                 "or overrules it.",
                 tag=part.tag,
-                result=labels.INSPECTION_LABELS[part.inspection],
+                result=in_sentence(part.inspection),
             ),
             "success",
         )
@@ -416,7 +417,7 @@ def inspect(tag: str):
         _(
             "Old part %(tag)s inspected: %(result)s.",
             tag=part.tag,
-            result=labels.INSPECTION_LABELS[part.inspection],
+            result=in_sentence(part.inspection),
         ),
         "success",
     )

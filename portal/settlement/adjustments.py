@@ -58,7 +58,7 @@ SUPPLIER_CREDITED = define(
         " (old part %(tag)s, %(result)s); the credit is on your next statement."
     ),
     amount="money",
-    result="label:inspection",
+    result="word:inspection",
     example={"number": "RP-1", "amount": "1234.50", "tag": "OP-1", "result": "no_fault_found"},
 )
 FINANCE_SUPPLIER_CREDIT = define(

@@ -28,7 +28,7 @@ from portal.jobs import (
     require_jobs,
     uses_redis,
 )
-from portal.labels import label
+from portal.labels import in_sentence
 from portal.masterdata.models import OEM_CODE, Organisation
 from portal.messages import define
 from portal.notifications.operations import notify_organisation
@@ -69,7 +69,7 @@ DISPUTED = define(
 RESOLVED = define(
     "settlement.dispute_resolved",
     _l("The dispute on %(number)s is resolved: %(status)s. %(reason)s"),
-    status="label:chargeback_status",
+    status="word:chargeback_status",
     example={"number": "RP-ST01-2601-0001", "status": "upheld", "reason": "..."},
 )
 
@@ -154,7 +154,7 @@ def _open_run_conflict(existing: SettlementRun | None) -> Conflict:
                 "discard it first.",
                 id=existing.id,
                 period=existing.period,
-                status=label(existing.status),
+                status=in_sentence(existing.status),
             )
         )
     )
@@ -188,7 +188,7 @@ def request_release(run: SettlementRun, user: User) -> SettlementRun:
             str(
                 _l(
                     "Only a draft can be released; this run is %(status)s.",
-                    status=label(run.status),
+                    status=in_sentence(run.status),
                 )
             )
         )
@@ -219,7 +219,7 @@ def discard_run(run: SettlementRun, user: User) -> SettlementRun:
             str(
                 _l(
                     "Only a draft or a failed run can be discarded; this run is %(status)s.",
-                    status=label(run.status),
+                    status=in_sentence(run.status),
                 )
             )
         )
@@ -295,7 +295,7 @@ def retry_run(run: SettlementRun, user: User) -> SettlementRun:
             str(
                 _l(
                     "This run is %(status)s and still working: there is nothing to retry.",
-                    status=label(run.status),
+                    status=in_sentence(run.status),
                 )
             )
         )
@@ -507,7 +507,7 @@ def _supplier_action(cb: Chargeback, user: User) -> Chargeback:
                 _l(
                     "Chargeback for %(claim)s is already %(status)s.",
                     claim=cb.claim.number,
-                    status=label(cb.status),
+                    status=in_sentence(cb.status),
                 )
             )
         )
@@ -641,7 +641,7 @@ def resolve_chargeback(cb: Chargeback, user: User, action: str, reason: str) -> 
                 _l(
                     "Chargeback for %(claim)s is %(status)s, not disputed.",
                     claim=cb.claim.number,
-                    status=label(cb.status),
+                    status=in_sentence(cb.status),
                 )
             )
         )
