@@ -209,7 +209,7 @@ def test_an_auditor_cuts_a_labor_line_and_the_station_sees_it(
     assert asked == [f"Approve claim {number} for 230.00?"], asked
     # On to the next claim in the queue, with the decision confirmed.
     expect(page.get_by_role("alert").first).to_contain_text(
-        f"Claim {number} is Partially approved: CN¥230.00 approved of CN¥310.00 claimed."
+        f"Claim {number} is partially approved: CN¥230.00 approved of CN¥310.00 claimed."
     )
     expect(page.get_by_role("heading", level=1)).not_to_have_text(number)
     # The decided claim is read-only now, with the decision beside its lines.

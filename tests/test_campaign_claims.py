@@ -246,7 +246,7 @@ def test_a_campaign_claim_needs_its_campaign(station, fleet, recall):
     claim = file(station, SimpleNamespace(code=None), fleet.vehicle)
     error = refused(station, claim["number"])
     assert (
-        "Campaign is required for a claim of type Recall or service campaign"
+        "Campaign is required for a claim of type recall or service campaign"
         in error["fields"]["campaign"]
     )
 

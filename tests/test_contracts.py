@@ -403,6 +403,7 @@ def test_the_vin_lookup_shows_the_contracts_and_the_coverage_they_give(login_as,
         {
             "number": row.number,
             "group": "basic",
+            "group_label": "Basic",  # the page writes the group by its label
             "start_date": row.start_date.isoformat(),
             "ends_on": row.ends_on.isoformat(),
             "km": 150000,
@@ -410,6 +411,7 @@ def test_the_vin_lookup_shows_the_contracts_and_the_coverage_they_give(login_as,
         }
     ]
     basic = next(c for c in data["coverage"] if c["group"] == "basic")
+    assert basic["group_label"] == "Basic"
     assert (basic["contract"], basic["by_contract"], basic["in_coverage"]) == (
         row.number,
         True,

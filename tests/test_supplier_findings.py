@@ -122,7 +122,7 @@ def test_an_auditor_overrules_a_finding_with_a_reason_and_the_chargeback_stands(
         button = re.search(rf'<button[^>]*data-testid="{testid}"[^>]*>', page).group(0)
         assert "data-confirm=" in button, testid
         assert received.tag in button and received.claim.number in button
-    assert "No fault found?" in page  # the finding being confirmed, by its label
+    assert "no fault found?" in page  # the finding being confirmed, by its label
     url = f"/old-parts/{received.tag}/finding/overrule"
     for data in (
         {"inspection": "confirmed_defect", "reason": "  "},
