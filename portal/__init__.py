@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, jsonify, render_template
 from flask_babel import format_decimal
@@ -204,6 +206,17 @@ def _register_errors(app: Flask) -> None:
         return render(400, _l("The form expired or was sent from elsewhere. Please try again."))
 
 
+def _finalize(value: Any) -> Any:
+    """What `{{ value }}` prints: a date or a moment in the reader's locale, the rest as is."""
+    from portal import messages
+
+    if isinstance(value, datetime):
+        return messages.moment(value)
+    if isinstance(value, date):
+        return messages.day(value)
+    return value
+
+
 def _register_template_helpers(app: Flask) -> None:
     from portal import labels, messages
     from portal.auth.models import Role
@@ -221,6 +234,12 @@ def _register_template_helpers(app: Flask) -> None:
     app.add_template_filter(labels.in_sentence, "in_sentence")
     # {{ amount|cny }}: an amount as CNY with thousands separators and two decimals.
     app.add_template_filter(messages.money, "cny")
+    # {{ claim.repair_date|day }}, {{ event.at|moment }}: in the reader's locale. A bare date or
+    # moment printed without them is written out the same way (finalize), so that no page shows
+    # ISO text; inputs, URLs and data attributes that need ISO say `.isoformat()`.
+    app.add_template_filter(messages.day, "day")
+    app.add_template_filter(messages.moment, "moment")
+    app.jinja_env.finalize = _finalize
 
     @app.template_filter("percent")
     def percent_filter(value: Decimal | None) -> str:

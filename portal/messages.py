@@ -11,13 +11,16 @@ A message declares the kind of each parameter that is not plain text:
     define("claim.decided", _l("Claim %(number)s was decided: %(status)s, approved %(amount)s."),
            status="label:claim_status", amount="money")
 
-Kinds: ``money``, ``decimal``, ``date`` (ISO text), ``datetime`` (ISO text), ``label:KIND`` (a
-code of KIND, by its label as written alone: "Partially approved"), ``word:KIND`` (the same inside
-a sentence: "was decided: partially approved", portal.labels.in_sentence), ``labels:KIND`` and
-``words:KIND`` (a list of codes), ``messages`` (a list of messages made by `said`, each written
-out and joined). A code that opens a sentence is a ``label:``; one anywhere else a ``word:``.
-Parameters are stored as JSON-safe plain values (`plain_params`), the exact text of amounts
-included.
+Kinds: ``money``, ``decimal``, ``date`` (ISO text, shown by `day`), ``datetime`` (ISO text,
+shown by `moment`), ``label:KIND`` (a code of KIND, by its label as written alone: "Partially
+approved"), ``word:KIND`` (the same inside a sentence: "was decided: partially approved",
+portal.labels.in_sentence), ``labels:KIND`` and ``words:KIND`` (a list of codes), ``messages``
+(a list of messages made by `said`, each written out and joined). A code that opens a sentence
+is a ``label:``; one anywhere else a ``word:``. Parameters are stored as JSON-safe plain values
+(`plain_params`), the exact text of amounts included.
+
+`day` and `moment` are also the pages' `|day` and `|moment` filters: one way of writing a date
+for every page, message, e-mail and PDF.
 """
 
 from __future__ import annotations
@@ -33,9 +36,10 @@ from flask_babel import (
     force_locale,
     format_currency,
     format_date,
-    format_datetime,
     format_decimal,
+    format_time,
     get_locale,
+    to_user_timezone,
 )
 
 from portal import labels
@@ -116,10 +120,9 @@ def format_param(kind: str | None, value: Any) -> str:
         number = _decimal(value)
         return str(value) if number is None else format_decimal(number, format="#,##0.##")
     if kind == "date":
-        return format_date(value if isinstance(value, date) else date.fromisoformat(str(value)))
+        return day(value if isinstance(value, date) else date.fromisoformat(str(value)))
     if kind == "datetime":
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        return format_datetime(moment, "short")
+        return moment(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
     if kind == "messages":
         parts = [render(m["key"], m.get("params")) for m in value if m.get("key") in MESSAGES]
         return clause_separator().join(parts)
@@ -141,6 +144,29 @@ def money(value: Any) -> str:
     if number is None:
         return str(value)
     return format_currency(number, CURRENCY)
+
+
+def day(value: date | datetime | None) -> str:
+    """A day as the reader writes it: the locale's medium date ("Dec 5, 2026", "2026年12月5日").
+    A moment is first moved to the portal's time zone, so it names the local day."""
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        value = to_user_timezone(value).date()
+    return format_date(value, "medium")
+
+
+def moment(value: datetime | None, seconds: bool = False) -> str:
+    """A moment as the reader writes it, in the portal's time zone: the medium date and the
+    short time, joined as the locale joins them ("Dec 5, 2026, 2:33 PM", "2026年12月5日 14:33").
+    A naive value is taken as UTC, as the database stores it; `seconds` for a record that
+    needs them (the audit log)."""
+    if value is None:
+        return "–"
+    locale = get_locale()
+    glue = locale.datetime_formats["medium"] if locale is not None else "{1}, {0}"
+    time = format_time(value, "medium" if seconds else "short")
+    return str(glue).replace("{1}", day(value)).replace("{0}", time)
 
 
 def list_separator() -> str:

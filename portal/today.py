@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from flask_babel import format_date, ngettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
+from portal import messages
 from portal.analysis.models import EarlyWarning
 from portal.auditlog import words as audit_words
 from portal.auditlog.models import AuditEntry
@@ -287,7 +288,7 @@ def _station(user: User) -> list[Item]:
                 Record(
                     p.tag,
                     url_for("oldparts.detail", tag=p.tag),
-                    p.deadline.isoformat() if p.deadline else "",
+                    messages.day(p.deadline) if p.deadline else "",
                     late=p.deadline is not None and p.deadline < today,
                 )
                 for p in db.session.scalars(
@@ -490,7 +491,7 @@ def _imports() -> Item:
                 url_for("masterdata.records", kind=e.subject),
                 " · ".join(
                     (
-                        format_date(e.at.astimezone(_zone()).date()),
+                        messages.day(e.at),
                         ngettext(
                             "%(num)d row", "%(num)d rows", int((e.after or {}).get("rows", 0))
                         ),

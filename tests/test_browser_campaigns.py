@@ -26,6 +26,7 @@ from tests.browser_support import (  # noqa: F401 - fixtures
     save_screenshot,
     sign_in,
 )
+from tests.words_support import shown_day
 
 pytestmark = pytest.mark.browser
 
@@ -126,7 +127,9 @@ def test_a_station_looks_up_a_vin_sees_the_recall_and_files_its_claim(
     # Looked up again, the vehicle's recall is done and no longer calls for work.
     page.goto(f"/campaigns/vin?vin={recall['vin']}")
     expect(page.get_by_test_id("open-campaign")).to_have_count(0)
-    expect(page.get_by_test_id("done-campaign")).to_contain_text(f"already done ({REPAIRED})")
+    expect(page.get_by_test_id("done-campaign")).to_contain_text(
+        f"already done ({shown_day(date.fromisoformat(REPAIRED))})"
+    )
 
     # The station's campaign work list keeps only the vehicle still to do.
     page.goto("/campaigns/work")

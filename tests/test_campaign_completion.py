@@ -22,6 +22,7 @@ from portal.extensions import db
 from portal.masterdata.campaigns import CampaignStatus, CampaignVehicle
 from portal.masterdata.models import Vehicle
 from tests.factories import CampaignFactory, Fleet
+from tests.words_support import shown_day
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 TODAY = date.today()
@@ -213,11 +214,11 @@ def test_the_campaign_page_draws_completion_over_time_and_by_region(login_as, fl
     html = login_as("auditor").get("/campaigns/RC-T").get_data(as_text=True)
     chart = html.split('data-testid="completion-over-time"', 1)[1].split("</svg>", 1)[0]
     assert chart.count("<rect") == 6
-    assert f"By {(START + timedelta(days=6)).isoformat()}: 1 of 4 vehicles done (25.0%)" in chart
+    assert f"By {shown_day(START + timedelta(days=6))}: 1 of 4 vehicles done (25.0%)" in chart
     assert "2 of 4 vehicles done (50.0%)" in chart
     assert ">100</text>" in chart  # a share's axis runs to 100%, however little is done
     figures = html.split('data-testid="over-time"', 1)[1].split("</table>", 1)[0]
-    assert START.isoformat() in figures and "25.0%" in figures
+    assert shown_day(START) in figures and "25.0%" in figures
     region = html.split('data-testid="completion-by-region"', 1)[1].split("</svg>", 1)[0]
     assert "East: 2 of 3 vehicles done (66.7%)" in region
     assert "North: 0 of 1 vehicles done (0.0%)" in region

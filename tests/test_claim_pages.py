@@ -18,6 +18,7 @@ from portal.claims import operations as ops
 from portal.claims.models import Claim, ClaimSettings, ClaimStatus
 from tests.conftest import login
 from tests.factories import ClaimFactory, Fleet
+from tests.words_support import shown_day
 
 
 @pytest.fixture
@@ -141,7 +142,7 @@ def test_the_station_home_lists_its_own_claims_newest_first(world, fleet, statio
     row = page.split(f'data-claim="{first.number}"', 1)[1].split("</tr>", 1)[0]
     assert f'href="/claims/{first.number}"' in row
     assert "Warranty repair" in row and 'data-status="draft"' in row and ">Draft<" in row
-    assert fleet.vehicle.vin in row and days_ago(2) in row
+    assert fleet.vehicle.vin in row and shown_day(date.today() - timedelta(days=2)) in row
     assert '<td class="num" data-label="Claimed">230.00</td>' in row  # claimed, right-aligned
     assert '<td class="num" data-label="Approved">-</td>' in row  # nothing approved yet
 

@@ -15,6 +15,7 @@ from portal.masterdata.importer import KINDS, columns
 from portal.masterdata.models import FaultCode, LaborOperation, Part, PartModel, PartPrice
 from tests import factories
 from tests.builders_masterdata import csv_bytes, example, master_data_snapshot
+from tests.words_support import shown_day
 
 PARTS_HEADER = "number,name,group,supplier,unit_price,major_assembly,disposition,scrap_rate"
 
@@ -162,8 +163,8 @@ def test_the_vehicle_page_shows_the_vehicle_and_its_warranty(catalogue, login_as
     assert "M-VIEW" in html
     assert "王芳" in html
     coverage = html.split('data-testid="coverage"', 1)[1]
-    assert "2028-02-29" in coverage  # basic: 36 months from the sale on 2025-03-01
-    assert "2025-08-31" in coverage  # wear: 6 months
+    assert shown_day(date(2028, 2, 29)) in coverage  # basic: 36 months from the sale on 2025-03-01
+    assert shown_day(date(2025, 8, 31)) in coverage  # wear: 6 months
     assert "expired" in coverage
 
 

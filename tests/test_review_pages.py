@@ -21,6 +21,7 @@ from portal.oem import views as oem_views
 from tests.conftest import login
 from tests.factories import ClaimFactory, Fleet, claim_payload
 from tests.test_claim_pages import TINY_PDF, download, tiny_png
+from tests.words_support import shown_day
 
 NOT_AUDITORS = ("station", "supplier", "finance", "admin")
 
@@ -322,7 +323,7 @@ def test_the_review_page_shows_everything_to_decide_on(auditor, evidence):
     coverage = page.split('data-testid="coverage"', 1)[1].split("</table>", 1)[0]
     assert "Basic" in coverage and "In coverage" in coverage  # the group by its label
     assert "Wear parts" in coverage and "Expired" in coverage
-    assert f"On {claim.repair_date.isoformat()} at 15,000 km" in page
+    assert f"On {shown_day(claim.repair_date)} at 15,000 km" in page
     # The VIN's other claims, newest first, with links; never the draft nor the claim itself.
     earlier = page.split('data-testid="earlier-claims"', 1)[1].split("</section>", 1)[0]
     shown = re.findall(r'data-earlier="([^"]+)"', earlier)
@@ -337,7 +338,7 @@ def test_the_review_page_shows_everything_to_decide_on(auditor, evidence):
     assert 'data-rule="duplicate"' in flags and evidence["earlier"].number in flags
     # The price list behind each line and the standard hours of the operation.
     part_row = row_of(page, 'data-line="1"')
-    assert f"Price list on {claim.repair_date.isoformat()}: 100.00" in part_row
+    assert f"Price list on {shown_day(claim.repair_date)}: 100.00" in part_row
     assert "Current price: 110.00" in part_row
     labor_row = row_of(page, 'data-line="2"')
     assert "Standard hours: 1.50 h" in labor_row and "claimed above standard" in labor_row

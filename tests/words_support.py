@@ -1,6 +1,6 @@
 """What a page says to its reader, and the ways it can say it wrong (issue 15, "Language and
-words"): a code instead of a label, an amount without its thousands separators, English left in
-a Chinese page.
+words"): a code instead of a label, an amount without its thousands separators, a day as ISO
+text instead of the reader's locale, English left in a Chinese page.
 
 `visible_text` takes the text a reader sees (text nodes, titles, placeholders, the labels of
 buttons), not the attributes pages keep codes in (`data-status="partially_approved"`).
@@ -19,6 +19,9 @@ CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 SNAKE_CASE = re.compile(r"(?<![\w.@/-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/-])")
 # An amount without its thousands separators: 5658.93 (a formatted one reads 5,658.93).
 RAW_MONEY = re.compile(r"(?<![\d,.\w-])\d{4,}\.\d{2}(?![\d%])")
+# A day written as ISO text (2026-12-05): pages write days in the reader's locale
+# (Dec 5, 2026 / 2026年12月5日); ISO stays in inputs, URLs, attributes and exports.
+ISO_DAY = re.compile(r"(?<![\w-])(?:19|20)\d\d-[01]\d-[0-3]\d(?![\w-])")
 # Three English words in a row with no Chinese around them.
 ENGLISH_WORDS = re.compile(r"[A-Za-z][a-z]+(?:[ ,'-]+[A-Za-z][a-z]+){2,}")
 
@@ -93,6 +96,9 @@ def problems_of(url: str, html: str, *, chinese: bool, allowed: set[str], englis
         for code in SNAKE_CASE.findall(chunk):
             if code not in allowed:
                 found.append(Problem(url, "code", code))
+        for day in ISO_DAY.findall(chunk):
+            if day not in allowed:
+                found.append(Problem(url, "ISO date", day))
         for amount in RAW_MONEY.findall(chunk):
             if amount not in allowed:
                 found.append(Problem(url, "unformatted amount", amount))
@@ -105,3 +111,11 @@ def problems_of(url: str, html: str, *, chinese: bool, allowed: set[str], englis
                 if words not in allowed:
                     found.append(Problem(url, "English", words))
     return found
+
+
+def shown_day(day, locale: str = "en") -> str:
+    """A day as a page should show it to a reader of `locale`: Babel's medium date, computed
+    here without the portal (so that a page test checks the portal's `day` against it)."""
+    from babel.dates import format_date
+
+    return format_date(day, "medium", locale=locale)

@@ -6,15 +6,18 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from portal.admin import settings  # noqa: F401  (the rules pages: views of this blueprint too)
 from portal.admin.blueprint import bp
 from portal.admin.forms import ROLE_LABELS, ResetPasswordForm, UserForm
+from portal.admin.lists import USERS
 from portal.auth import operations
 from portal.auth.models import Role, User
 from portal.auth.permissions import role_required
 from portal.errors import ValidationFailed
 from portal.extensions import db
+from portal.lists import escape_like
 from portal.masterdata.models import Organisation
 from portal.web import invalid_renders, load_or_404, page_action
 
@@ -27,23 +30,64 @@ def _place_on(form, exc: ValidationFailed) -> None:
 @bp.route("/users")
 @role_required(Role.ADMIN)
 def users():
-    q = request.args.get("q", "").strip()
+    """Every account, by username unless another column is chosen, filtered by a text search,
+    role, organisation and status, paged, and exported as the page shows it."""
+    q = request.args.get("q", "").strip()[:100]
     role = request.args.get("role", "")
-    stmt = sa.select(User).join(User.organisation).order_by(User.username)
+    org = request.args.get("org", "").strip()
+    active = request.args.get("active", "")
+    stmt = sa.select(User)
     if q:
-        like = f"%{q.lower()}%"
+        like = f"%{escape_like(q.lower())}%"
         stmt = stmt.where(
             sa.or_(
-                sa.func.lower(User.username).like(like),
-                sa.func.lower(User.full_name).like(like),
-                sa.func.lower(Organisation.code).like(like),
-                sa.func.lower(Organisation.name).like(like),
+                sa.func.lower(User.username).like(like, escape="\\"),
+                sa.func.lower(User.full_name).like(like, escape="\\"),
+                sa.func.lower(sa.func.coalesce(User.email, "")).like(like, escape="\\"),
+                User.organisation_id.in_(
+                    sa.select(Organisation.id).where(
+                        sa.or_(
+                            sa.func.lower(Organisation.code).like(like, escape="\\"),
+                            sa.func.lower(Organisation.name).like(like, escape="\\"),
+                        )
+                    )
+                ),
             )
         )
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.role == Role(role))
+    else:
+        role = ""
+    orgs = db.session.execute(
+        sa.select(Organisation.code, Organisation.name).order_by(Organisation.code)
+    ).all()
+    if org in {code for code, _name in orgs}:
+        stmt = stmt.where(
+            User.organisation_id.in_(sa.select(Organisation.id).where(Organisation.code == org))
+        )
+    else:
+        org = ""
+    if active in ("yes", "no"):
+        stmt = stmt.where(User.active.is_(active == "yes"))
+    else:
+        active = ""
+    shown = USERS.shown(request.args)
+    stmt = shown.order(stmt).options(selectinload(User.organisation))
+    if shown.export_format:
+        return USERS.export(stmt, shown.export_format, "users")
     page = db.paginate(stmt, per_page=25, error_out=False)
-    return render_template("admin/users.html", page=page, q=q, role=role, role_labels=ROLE_LABELS)
+    return render_template(
+        "admin/users.html",
+        page=page,
+        q=q,
+        role=role,
+        org=org,
+        orgs=orgs,
+        active=active,
+        shown=shown,
+        filtered=bool(q or role or org or active),
+        role_labels=ROLE_LABELS,
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ below them all and imports none).
 from __future__ import annotations
 
 import enum
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -231,6 +232,12 @@ def field_label(name: str, entry_kind: str = "") -> str:
     return labels.label(name, "audit_field")  # logged: a field without a label
 
 
+# A day or a moment the log kept as ISO text (2026-12-05, 2026-12-05T10:33:00+00:00).
+_ISO_MOMENT = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
 def value_kind(name: str, entry_kind: str = "") -> str | None:
     kind = VALUE_KINDS.get(name)
     if isinstance(kind, dict):
@@ -261,6 +268,8 @@ def value_text(name: str, value: Any, entry_kind: str = "") -> str:
             f"{field_label(k, entry_kind)}: {value_text(k, v, entry_kind)}"
             for k, v in value.items()
         )
+    if kind is None and isinstance(value, str) and _ISO_MOMENT.fullmatch(value):
+        kind = "date" if len(value) == 10 else "datetime"  # kept as ISO text, read in words
     try:
         return messages.format_param(kind, value)
     except (ValueError, TypeError):

@@ -10,7 +10,7 @@ from flask_babel import lazy_pgettext
 from portal.campaigns.forms import KIND_LABELS
 from portal.lists import Column, Listing
 from portal.masterdata.campaigns import Campaign, CampaignVehicle
-from portal.masterdata.models import Vehicle, VehicleModel
+from portal.masterdata.models import Organisation, Vehicle, VehicleModel
 
 
 def _model_code():
@@ -42,4 +42,45 @@ STATION_WORK = Listing(
     tiebreak=CampaignVehicle.id,
     # Recalls first, then by campaign and VIN.
     default_order=lambda descending: [Campaign.kind, Campaign.code, Vehicle.vin],
+)
+
+
+def _supplier_code():
+    return (
+        sa.select(Organisation.code)
+        .where(Organisation.id == Campaign.supplier_id)
+        .correlate(Campaign)
+        .scalar_subquery()
+    )
+
+
+CAMPAIGNS = Listing(
+    [
+        Column("code", _l("Code"), Campaign.code, lambda c: c.code),
+        Column("title", _l("Title"), Campaign.title, lambda c: c.title),
+        Column("kind", lazy_pgettext("campaign", "Kind"), Campaign.kind, lambda c: c.kind),
+        Column("status", _l("Status"), Campaign.status, lambda c: c.status),
+        Column("start", _l("Start date"), Campaign.start_date, lambda c: c.start_date),
+        Column("end", _l("End date"), Campaign.end_date, lambda c: c.end_date),
+        Column(
+            "supplier",
+            _l("Supplier"),
+            _supplier_code(),
+            lambda c: c.supplier.code if c.supplier else "",
+        ),
+    ],
+    default="-start",  # the latest campaign first
+    tiebreak=Campaign.id,
+    default_order=lambda descending: [Campaign.start_date.desc(), Campaign.code],
+)
+
+# The completion columns a campaign's export adds after the listing's own (not sortable: they
+# are counted per page, portal.campaigns.queries.completions).
+COMPLETION_COLUMNS = (
+    (_l("Affected"), lambda c: c.affected),
+    (_l("Done"), lambda c: c.done),
+    (_l("In work"), lambda c: c.in_work),
+    (_l("Remaining"), lambda c: c.remaining),
+    (_l("Share done (%)"), lambda c: c.percent_done),
+    (_l("Cost so far"), lambda c: c.cost_so_far),
 )

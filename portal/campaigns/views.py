@@ -9,6 +9,7 @@ calls one operation; `page_action` commits once, or rolls back and answers a ref
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -17,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from portal import messages
 from portal.analysis import charts
 from portal.announcements import operations as announcements
 from portal.auth.models import Role
@@ -31,16 +33,16 @@ from portal.campaigns.forms import (
     VehicleFileForm,
     VehicleRangeForm,
 )
-from portal.campaigns.lists import STATION_WORK
+from portal.campaigns.lists import CAMPAIGNS, COMPLETION_COLUMNS, STATION_WORK
 from portal.claims import campaign as campaign_work
 from portal.claims import labels
 from portal.claims.models import Claim
 from portal.claims.rules import last_known_odometer
 from portal.errors import Conflict, DomainError
 from portal.extensions import db
-from portal.lists import table_response
+from portal.lists import EXPORT_LIMIT, escape_like, plain, table_response
 from portal.masterdata import importer
-from portal.masterdata.campaigns import Campaign, CampaignStatus, CampaignVehicle
+from portal.masterdata.campaigns import Campaign, CampaignKind, CampaignStatus, CampaignVehicle
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import Vehicle
 from portal.masterdata.vin import vin_error
@@ -81,13 +83,32 @@ def load_campaign(code: str) -> Campaign:
 @bp.route("/")
 @role_required(*VIEWERS)
 def index():
+    """The campaigns the reader may see, open ones by default, filtered by kind and code or
+    title, sortable, paged and exported with their completion."""
     status = request.args.get("status", "open")
+    if status not in ("open", "closed", "all"):
+        status = "open"  # a hand-made bad value: the default
     stmt = sa.select(Campaign).where(operations.visible_to(current_user))
-    if status in (CampaignStatus.OPEN, CampaignStatus.CLOSED):
-        stmt = stmt.where(Campaign.status == status)
-    stmt = stmt.options(joinedload(Campaign.supplier)).order_by(
-        Campaign.start_date.desc(), Campaign.code
-    )
+    if status != "all":
+        stmt = stmt.where(Campaign.status == CampaignStatus(status))
+    kind = request.args.get("kind", "")
+    if kind in set(CampaignKind):
+        stmt = stmt.where(Campaign.kind == CampaignKind(kind))
+    else:
+        kind = ""
+    q = request.args.get("q", "").strip()[:60]
+    if q:
+        pattern = f"%{escape_like(q)}%"
+        stmt = stmt.where(
+            sa.or_(
+                Campaign.code.ilike(pattern, escape="\\"),
+                Campaign.title.ilike(pattern, escape="\\"),
+            )
+        )
+    shown = CAMPAIGNS.shown(request.args)
+    stmt = shown.order(stmt).options(joinedload(Campaign.supplier))
+    if shown.export_format:
+        return _export_campaigns(stmt, shown.export_format)
     page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
     completions = queries.completions([c.id for c in page.items])
     return render_template(
@@ -95,8 +116,27 @@ def index():
         page=page,
         completions=completions,
         status=status,
+        kind=kind,
+        q=q,
+        shown=shown,
+        kind_labels=KIND_LABELS,
         can_manage=operations.can_manage(current_user),
     )
+
+
+def _export_campaigns(stmt: sa.Select, fmt: str):
+    """The listed campaigns (every page) with their completion, as the page shows them."""
+    campaigns = db.session.scalars(stmt.limit(EXPORT_LIMIT)).unique().all()
+    completions = queries.completions([c.id for c in campaigns])
+    none = queries.Completion(affected=0, done=0, in_work=0, cost_so_far=Decimal(0))
+    columns = CAMPAIGNS.exported
+    headings = [str(c.label) for c in columns] + [str(label) for label, _v in COMPLETION_COLUMNS]
+    rows = (
+        [plain(column.value(campaign)) for column in columns]
+        + [value(completions.get(campaign.id, none)) for _label, value in COMPLETION_COLUMNS]
+        for campaign in campaigns
+    )
+    return table_response(fmt, "campaigns", headings, rows)
 
 
 @bp.route("/<code>")
@@ -122,11 +162,11 @@ def _over_time_chart(points: list[queries.CompletionPoint]):
         return None
     bars = [
         charts.Bar(
-            label=point.start.isoformat(),
+            label=messages.day(point.start),
             value=float(point.percent_done),
             title=_(
                 "By %(day)s: %(done)d of %(affected)d vehicles done (%(percent)s%%)",
-                day=point.end.isoformat(),
+                day=messages.day(point.end),
                 done=point.done,
                 affected=point.affected,
                 percent=point.percent_done,

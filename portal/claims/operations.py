@@ -49,7 +49,7 @@ from portal.masterdata.models import (
     Station,
     Vehicle,
 )
-from portal.messages import define, plain_params
+from portal.messages import day, define, plain_params
 from portal.notifications.operations import notify_organisation
 
 LINE_KINDS_BY_TYPE: dict[ClaimType, frozenset[LineKind]] = {
@@ -375,7 +375,7 @@ def _fill(claim: Claim, data: ClaimInput, today: date) -> None:
                         _l(
                             "part %(part)s has no price valid on %(day)s",
                             part=line.part.number,
-                            day=price_day.isoformat(),
+                            day=day(price_day),
                         )
                     )
         elif item.kind is LineKind.LABOR:

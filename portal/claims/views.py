@@ -69,7 +69,7 @@ from portal.claims.payload import Malformed, parse_claim
 from portal.claims.rules import last_known_odometer
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
-from portal.labels import in_sentence
+from portal.labels import in_sentence, label
 from portal.masterdata.campaigns import Campaign
 from portal.masterdata.coverage import vehicle_coverage
 from portal.masterdata.models import FaultCode, LaborOperation, Part, Station, Vehicle
@@ -604,13 +604,19 @@ def lookup_vehicle():
             "last_known_odometer_km": last_km,
             "coverage_as_of": {"date": on_day.isoformat(), "odometer_km": km},
             "coverage": [
-                {**c.as_dict(), "reason": c.reason, "by_contract": c.by_contract}
+                {
+                    **c.as_dict(),
+                    "group_label": label(c.group, "coverage_group"),
+                    "reason": c.reason,
+                    "by_contract": c.by_contract,
+                }
                 for c in vehicle_coverage(vehicle, on_day, km)
             ],
             "contracts": [
                 {
                     "number": contract.number,
                     "group": contract.group,
+                    "group_label": label(contract.group, "coverage_group"),
                     "start_date": contract.start_date.isoformat(),
                     "ends_on": contract.ends_on.isoformat(),
                     "km": contract.km,

@@ -45,6 +45,13 @@ FINDING_LABELS = {
     FindingStatus.OVERRULED: _l("Supplier's finding overruled by an auditor"),
 }
 
+# The same, short: the findings list's filter and column.
+FINDING_REVIEW_LABELS = {
+    FindingStatus.PROPOSED: _l("Waiting for review"),
+    FindingStatus.CONFIRMED: _l("Confirmed"),
+    FindingStatus.OVERRULED: _l("Overruled"),
+}
+
 DISPOSITION_LABELS = {
     Disposition.RETURN_TO_OEM: _l("Return to the OEM"),
     Disposition.RETURN_TO_SUPPLIER: _l("Return to the supplier"),

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from portal.db import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
@@ -225,6 +225,22 @@ class OldPart(db.Model):
 
 # Events whose note names the station's return shipment (its number, carrier and tracking).
 STATION_SHIPMENT_EVENTS = frozenset({"packed", "shipped"})
+
+
+# The parts a shipment carries (those a station returns in it, or the OEM forwards in it), for the
+# shipment list; loaded only where asked for (`undefer`).
+ReturnShipment.parts_count = column_property(
+    sa.select(sa.func.count(OldPart.id))
+    .where(
+        sa.or_(
+            OldPart.shipment_id == ReturnShipment.id,
+            OldPart.forward_shipment_id == ReturnShipment.id,
+        )
+    )
+    .correlate_except(OldPart)
+    .scalar_subquery(),
+    deferred=True,
+)
 
 
 class OldPartEvent(db.Model):

@@ -21,7 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
@@ -29,7 +29,8 @@ from portal.claims.attachments import MAX_ATTACHMENT_BYTES, send_stored
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
 from portal.labels import in_sentence
-from portal.masterdata.models import Station, Supplier
+from portal.lists import escape_like
+from portal.masterdata.models import Organisation, Part, Station, Supplier
 from portal.oldparts import labels
 from portal.oldparts import operations as op
 from portal.oldparts.forms import (
@@ -43,9 +44,10 @@ from portal.oldparts.forms import (
     WaiveForm,
     WriteOffForm,
 )
-from portal.oldparts.lists import OLD_PARTS
+from portal.oldparts.lists import FINDINGS, OLD_PARTS, SHIPMENTS
 from portal.oldparts.models import (
     FindingStatus,
+    Inspection,
     OldPart,
     OldPartPhoto,
     OldPartStatus,
@@ -207,31 +209,64 @@ def index():
 @bp.route("/shipments")
 @role_required(*VIEWERS)
 def shipments():
-    stmt = (
-        visible_shipments(current_user)
-        .options(selectinload(ReturnShipment.from_org), selectinload(ReturnShipment.to_org))
-        .order_by(
-            sa.case(
-                (ReturnShipment.status == ShipmentStatus.SHIPPED, 0),
-                (ReturnShipment.status == ShipmentStatus.PACKING, 1),
-                else_=2,
-            ),
-            ReturnShipment.created_at.desc(),
-            ReturnShipment.id.desc(),
-        )
-    )
+    """Return shipments, on their way first, with filters (status, the other organisation, a
+    number or tracking number), sortable columns, paging and the export of the same rows."""
+    visible = visible_shipments(current_user)
+    stmt = visible
     status = request.args.get("status", "")
     if status in set(ShipmentStatus):
         stmt = stmt.where(ReturnShipment.status == ShipmentStatus(status))
+    else:
+        status = ""  # a hand-made bad value: every status
+    # The organisations at the other end of the reader's shipments (by code): where a station's
+    # boxes go, whom a supplier's come from, both ends for the OEM.
+    orgs = db.session.execute(
+        sa.select(Organisation.code, Organisation.name)
+        .where(
+            sa.or_(
+                Organisation.id.in_(visible.with_only_columns(ReturnShipment.from_org_id)),
+                Organisation.id.in_(visible.with_only_columns(ReturnShipment.to_org_id)),
+            ),
+            Organisation.id != current_user.organisation_id,
+        )
+        .order_by(Organisation.name)
+    ).all()
+    org = request.args.get("org", "")
+    if org in {code for code, _name in orgs}:
+        ids = sa.select(Organisation.id).where(Organisation.code == org)
+        stmt = stmt.where(
+            sa.or_(ReturnShipment.from_org_id.in_(ids), ReturnShipment.to_org_id.in_(ids))
+        )
+    else:
+        org = ""
+    q = request.args.get("q", "").strip()[:80]
+    if q:
+        pattern = f"%{escape_like(q)}%"
+        stmt = stmt.where(
+            sa.or_(
+                ReturnShipment.number.ilike(pattern, escape="\\"),
+                ReturnShipment.tracking_no.ilike(pattern, escape="\\"),
+            )
+        )
+    shown = SHIPMENTS.shown(request.args)
+    stmt = shown.order(stmt).options(
+        selectinload(ReturnShipment.from_org),
+        selectinload(ReturnShipment.to_org),
+        undefer(ReturnShipment.parts_count),
+    )
+    if shown.export_format:
+        return SHIPMENTS.export(stmt, shown.export_format, "old-part-shipments")
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    ids = [s.id for s in page.items]
-    counts: dict[int, int] = {}
-    for column in (OldPart.shipment_id, OldPart.forward_shipment_id):
-        for shipment_id, n in db.session.execute(
-            sa.select(column, sa.func.count()).where(column.in_(ids)).group_by(column)
-        ):
-            counts[shipment_id] = counts.get(shipment_id, 0) + n
-    return render_template("oldparts/shipments.html", page=page, counts=counts, status=status)
+    return render_template(
+        "oldparts/shipments.html",
+        page=page,
+        shown=shown,
+        status=status,
+        org=org,
+        orgs=orgs,
+        q=q,
+        filtered=bool(status or org or q),
+    )
 
 
 # -- the station packs and ships -------------------------------------------------------------------
@@ -495,14 +530,65 @@ def waive(tag: str):
 @bp.route("/findings")
 @role_required(Role.AUDITOR)
 def findings():
-    """The suppliers' findings on their own parts that wait for an auditor, oldest first."""
-    parts = db.session.scalars(
-        sa.select(OldPart)
-        .where(OldPart.finding_status == FindingStatus.PROPOSED)
-        .order_by(OldPart.inspected_at, OldPart.id)
-        .options(selectinload(OldPart.photos))
+    """The suppliers' findings on their own parts: those waiting for an auditor (oldest first)
+    unless another review state is asked for, filtered by supplier, part and proposed result,
+    sortable, paged and exported as the page shows them."""
+    stmt = sa.select(OldPart).where(OldPart.finding_status.is_not(None))
+    review = request.args.get("review", "")
+    if review == "all":
+        pass
+    elif review in set(FindingStatus):
+        stmt = stmt.where(OldPart.finding_status == FindingStatus(review))
+    else:
+        review = FindingStatus.PROPOSED.value  # the default, and the answer to a bad value
+        stmt = stmt.where(OldPart.finding_status == FindingStatus.PROPOSED)
+    suppliers = db.session.execute(
+        sa.select(Supplier.code, Supplier.name).order_by(Supplier.name)
     ).all()
-    return render_template("oldparts/findings.html", parts=parts)
+    supplier = request.args.get("supplier", "")
+    if supplier in {code for code, _name in suppliers}:
+        stmt = stmt.where(OldPart.supplier_id.in_(_org_ids(Supplier, supplier)))
+    else:
+        supplier = ""
+    proposed = request.args.get("proposed", "")
+    if proposed in set(Inspection):
+        stmt = stmt.where(OldPart.proposed_inspection == Inspection(proposed))
+    else:
+        proposed = ""
+    part = request.args.get("part", "").strip()[:60]
+    if part:
+        pattern = f"%{escape_like(part)}%"
+        stmt = stmt.where(
+            OldPart.part_id.in_(
+                sa.select(Part.id).where(
+                    sa.or_(
+                        Part.number.ilike(pattern, escape="\\"),
+                        Part.name.ilike(pattern, escape="\\"),
+                    )
+                )
+            )
+        )
+    shown = FINDINGS.shown(request.args)
+    stmt = shown.order(stmt).options(
+        selectinload(OldPart.photos),
+        selectinload(OldPart.part),
+        selectinload(OldPart.claim),
+        selectinload(OldPart.supplier),
+    )
+    if shown.export_format:
+        return FINDINGS.export(stmt, shown.export_format, "supplier-findings")
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template(
+        "oldparts/findings.html",
+        page=page,
+        shown=shown,
+        review=review,
+        suppliers=suppliers,
+        supplier=supplier,
+        proposed=proposed,
+        part=part,
+        filtered=bool(supplier or proposed or part or review != FindingStatus.PROPOSED.value),
+    )
 
 
 def _detail_url(tag: str, **_view_args) -> str:

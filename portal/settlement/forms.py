@@ -155,4 +155,6 @@ class AcceptForm(FlaskForm):
 
 
 class DisputeFilterForm(Form):
+    status = SelectField(_l("Status"), choices=[], default="disputed")
     supplier = SelectField(_l("Supplier"), choices=[], default="")
+    q = StringField(_l("Claim number or VIN"))

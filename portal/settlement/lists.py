@@ -128,3 +128,42 @@ CHARGEBACKS = Listing(
         Chargeback.id,
     ],
 )
+
+
+def _supplier_name():
+    return (
+        sa.select(Organisation.name)
+        .where(Organisation.id == Chargeback.supplier_id)
+        .correlate(Chargeback)
+        .scalar_subquery()
+    )
+
+
+# The auditors' disputes: chargebacks a supplier disputed, waiting for a decision or decided.
+DISPUTES = Listing(
+    [
+        Column("disputed", _l("Disputed"), Chargeback.disputed_at, lambda cb: cb.disputed_at),
+        Column("supplier", _l("Supplier"), _supplier_name(), lambda cb: cb.statement.org.name),
+        Column("claim", _l("Claim"), _claim_column(Claim.number), lambda cb: cb.claim.number),
+        Column("vin", _l("VIN"), _claim_column(Claim.vin), lambda cb: cb.claim.vin),
+        Column(
+            "statement",
+            _l("Statement"),
+            _statement_column(Statement.number),
+            lambda cb: cb.statement.number,
+        ),
+        Column("amount", _l("Amount"), Chargeback.amount, lambda cb: cb.amount),
+        Column(
+            "status",
+            _l("Status"),
+            Chargeback.status,
+            lambda cb: CHARGEBACK_STATUS_LABELS[cb.status],
+        ),
+        Column("reason", _l("Reason"), None, lambda cb: cb.dispute_reason),
+        Column("evidence", _l("Evidence"), None, lambda cb: len(cb.evidence)),
+        Column("resolved", _l("Decided on"), Chargeback.resolved_at, lambda cb: cb.resolved_at),
+        Column("resolution", _l("Decision reason"), None, lambda cb: cb.resolution_reason),
+    ],
+    default="disputed",  # the oldest dispute first
+    tiebreak=Chargeback.id,
+)

@@ -70,7 +70,7 @@ from portal.settlement.forms import (
     StartRunForm,
     StatementFilterForm,
 )
-from portal.settlement.lists import CHARGEBACKS, RUNS, STATEMENTS
+from portal.settlement.lists import CHARGEBACKS, DISPUTES, RUNS, STATEMENTS
 from portal.settlement.models import (
     UNRESOLVED_CHARGEBACKS,
     AdjustmentKind,
@@ -1055,10 +1055,15 @@ def _next_dispute(after_id: int) -> int | None:
     )
 
 
+# The states of a chargeback a supplier disputed: waiting for an auditor, then decided.
+DISPUTE_STATUSES = (ChargebackStatus.DISPUTED, ChargebackStatus.UPHELD, ChargebackStatus.WAIVED)
+
+
 @bp.route("/disputes")
 @role_required(Role.AUDITOR)
 def disputes():
-    """Disputed chargebacks, oldest first, for the auditors to uphold or waive."""
+    """Disputed chargebacks, oldest first, for the auditors to uphold or waive; the decided
+    ones on asking (status), by supplier, claim number or VIN, sortable and exported."""
     suppliers = db.session.execute(
         sa.select(Supplier.code, Supplier.name).order_by(Supplier.code)
     ).all()
@@ -1066,29 +1071,56 @@ def disputes():
     filters.supplier.choices = [SelectChoice("", _("All suppliers"))] + [
         SelectChoice(code, f"{code} · {name}") for code, name in suppliers
     ]
-    if not filters.validate():  # an unknown supplier code: show every dispute
+    filters.status.choices = [
+        SelectChoice(s.value, q.CHARGEBACK_STATUS_LABELS[s]) for s in DISPUTE_STATUSES
+    ] + [SelectChoice("all", _("All disputes"))]
+    # A hand-made unknown supplier code or status: every supplier, what waits.
+    if filters.supplier.data not in {code for code, _name in suppliers}:
         filters.supplier.data = ""
-    stmt = (
-        sa.select(Chargeback)
-        .where(Chargeback.status == ChargebackStatus.DISPUTED)
-        .options(
-            selectinload(Chargeback.claim),
-            selectinload(Chargeback.statement).selectinload(Statement.org),
-            selectinload(Chargeback.evidence),
+    if filters.status.data not in {c.value for c in filters.status.choices}:
+        filters.status.data = ChargebackStatus.DISPUTED.value
+    status = filters.status.data
+    if status == "all":
+        stmt = sa.select(Chargeback).where(Chargeback.disputed_at.is_not(None))
+    else:
+        stmt = sa.select(Chargeback).where(
+            Chargeback.status == ChargebackStatus(status), Chargeback.disputed_at.is_not(None)
         )
-        .order_by(Chargeback.disputed_at, Chargeback.id)
-    )
     if filters.supplier.data:
         stmt = stmt.where(
             Chargeback.supplier_id.in_(
                 sa.select(Supplier.id).where(Supplier.code == filters.supplier.data)
             )
         )
+    search = (filters.q.data or "").strip().upper()[:40]
+    if search:
+        like = f"%{escape_like(search)}%"
+        stmt = stmt.where(
+            Chargeback.claim_id.in_(
+                sa.select(Claim.id).where(
+                    sa.or_(
+                        sa.func.upper(Claim.number).like(like, escape="\\"),
+                        sa.func.upper(Claim.vin).like(like, escape="\\"),
+                    )
+                )
+            )
+        )
+    shown = DISPUTES.shown(request.args)
+    stmt = shown.order(stmt).options(
+        selectinload(Chargeback.claim),
+        selectinload(Chargeback.statement).selectinload(Statement.org),
+        selectinload(Chargeback.evidence),
+    )
+    if shown.export_format:
+        return DISPUTES.export(stmt, shown.export_format, "disputes")
     page = db.paginate(stmt, per_page=_page_size(), error_out=False)
     now = utcnow()
     return render_template(
         "settlement/disputes.html",
         page=page,
         filters=filters,
+        shown=shown,
+        filtered=bool(filters.supplier.data or search or status != ChargebackStatus.DISPUTED.value),
+        waiting_only=not search and status == ChargebackStatus.DISPUTED.value,
         ages={cb.id: (now - cb.disputed_at).days for cb in page.items if cb.disputed_at},
     )

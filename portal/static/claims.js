@@ -13,6 +13,9 @@
 
   const locale = form.dataset.locale || document.documentElement.lang || "en";
   const moneyFormat = new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  // A day (ISO text from the lookup) as the reader writes it, as the pages do: "Nov 20, 2026".
+  const dayFormat = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" });
+  const day = (iso) => (iso ? dayFormat.format(new Date(`${iso}T00:00:00Z`)) : "–");
 
   // -- exact arithmetic on cents ------------------------------------------------------------
 
@@ -231,9 +234,9 @@
       li.dataset.contract = c.number;
       li.textContent = contractBox.dataset.template
         .replace("{number}", c.number)
-        .replace("{group}", c.group)
-        .replace("{start}", c.start_date)
-        .replace("{end}", c.ends_on)
+        .replace("{group}", c.group_label || c.group)
+        .replace("{start}", day(c.start_date))
+        .replace("{end}", day(c.ends_on))
         .replace("{km}", new Intl.NumberFormat(locale).format(c.km));
       if (!c.in_force) li.className = "text-body-secondary";
       return li;
@@ -247,7 +250,7 @@
     panel.querySelector("[data-vehicle-error]").hidden = true;
     const facts = {
       model: `${data.model.code} · ${data.model.name}`,
-      sale_date: data.sale_date,
+      sale_date: day(data.sale_date),
       selling_station: data.selling_station || "–",
       last_known_odometer_km: new Intl.NumberFormat(locale).format(data.last_known_odometer_km),
     };
@@ -256,12 +259,12 @@
     });
     const asOf = panel.querySelector("[data-coverage-asof]");
     asOf.textContent = asOf.dataset.template
-      .replace("{date}", data.coverage_as_of.date)
+      .replace("{date}", day(data.coverage_as_of.date))
       .replace("{km}", new Intl.NumberFormat(locale).format(data.coverage_as_of.odometer_km));
     const rows = data.coverage.map((c) => {
       const tr = document.createElement("tr");
       tr.dataset.group = c.group;
-      tr.append(cell(c.group, "mono"), cell(c.expires_on), cell(c.km_left === null ? "–" : new Intl.NumberFormat(locale).format(c.km_left), "num"));
+      tr.append(cell(c.group_label || c.group), cell(day(c.expires_on)), cell(c.km_left === null ? "–" : new Intl.NumberFormat(locale).format(c.km_left), "num"));
       const status = document.createElement("td");
       if (c.in_coverage) status.append(badge(labels.labelIn, "text-bg-success"));
       else status.append(badge(c.reason === "km" ? labels.labelOutKm : labels.labelOutTime, "text-bg-danger"));
@@ -295,7 +298,7 @@
       first.append(kind);
       const status = document.createElement("td");
       status.append(badge(claim.status_label, "text-bg-light border"));
-      tr.append(first, status, cell(claim.repair_date, "text-nowrap"),
+      tr.append(first, status, cell(day(claim.repair_date), "text-nowrap"),
         cell(claim.odometer_km === null ? "–" : new Intl.NumberFormat(locale).format(claim.odometer_km), "num"));
       return tr;
     });
