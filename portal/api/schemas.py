@@ -1223,7 +1223,11 @@ class AuditLogEntry(Answer):
     amount_after: Money | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-    note: str
+    note: str = Field(
+        validation_alias="display_note",
+        description="what the portal said (an automatic approval's why, an adjustment's reason) "
+        "in the requester's language, then what a person wrote",
+    )
 
 
 class AuditLogList(Answer):

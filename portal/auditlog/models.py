@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal import messages
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.money import Money
@@ -54,7 +55,10 @@ class AuditEntry(db.Model):
     amount_after: Mapped[Decimal | None] = mapped_column(Money())
     before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    note: Mapped[str] = mapped_column(sa.Text, default="")
+    note: Mapped[str] = mapped_column(sa.Text, default="")  # what a person wrote
+    # What the portal says about it (portal.messages), written out when read.
+    message_key: Mapped[str | None] = mapped_column(sa.String(60))
+    params: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
     __table_args__ = (
         sa.Index("ix_audit_log_at_id", "at", "id"),
@@ -63,6 +67,14 @@ class AuditEntry(db.Model):
         sa.Index("ix_audit_log_claim_number", "claim_number"),
         sa.Index("ix_audit_log_run_id", "run_id"),
     )
+
+    @property
+    def display_note(self) -> str:
+        """The note in the reader's language: the portal's words, then the person's."""
+        said = ""
+        if self.message_key in messages.MESSAGES:
+            said = messages.render(self.message_key, self.params)
+        return " · ".join(part for part in (said, self.note) if part)
 
 
 @sa.event.listens_for(AuditEntry.__table__, "after_create")

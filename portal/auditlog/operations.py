@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from portal.auditlog.models import AuditEntry
 from portal.extensions import db
+from portal.messages import plain_params
 from portal.money import round_money
 
 
@@ -83,8 +84,12 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     note: str = "",
+    message: tuple[str, dict[str, Any]] | None = None,
 ) -> AuditEntry:
-    """Append one entry (flushed with the caller's work; the caller's boundary commits)."""
+    """Append one entry (flushed with the caller's work; the caller's boundary commits).
+
+    `note` is what a person wrote; `message` what the portal says (a key of portal.messages and
+    its parameters), written out when read in the reader's language."""
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
         actor_name=(getattr(actor, "username", "") or "")[:80] if actor else "system",
@@ -99,6 +104,8 @@ def record(
         before=_plain(before) if before is not None else None,
         after=_plain(after) if after is not None else None,
         note=(note or "")[:4000],
+        message_key=message[0] if message else None,
+        params=plain_params(message[1]) if message else None,
     )
     db.session.add(entry)
     return entry

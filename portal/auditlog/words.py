@@ -18,7 +18,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import format_percent, get_locale
+from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -337,26 +337,6 @@ def kind_label(kind: str) -> str:
 
 
 def note_text(entry: Any) -> str:
-    """The entry's note. People's notes (a decision's reason) are shown as written; the note of
-    an automatic approval is the portal's own English record `rule: why`, so the reader of
-    another language reads the rule by its label."""
-    note = entry.note or ""
-    if entry.kind == AuditKind.ADJUSTMENT_CREATED.value:
-        # The adjustment's reason was written out in its author's language when it was made;
-        # the entry's own fields say it again in the reader's.
-        return _(
-            "Claim %(number)s: %(amount)s on the next statement, correcting statement "
-            "%(statement)s.",
-            number=entry.claim_number or "–",
-            amount=messages.money(entry.amount_after) if entry.amount_after is not None else "–",
-            statement=(entry.after or {}).get("original_statement") or "–",
-        )
-    if entry.kind != AuditKind.CLAIM_AUTO_APPROVED.value:
-        return note
-    rule, _sep, why = note.partition(": ")
-    if not labels.has_label(rule, "auto_rule"):
-        return note
-    locale = get_locale()
-    if locale is not None and locale.language == "en" and why:
-        return f"{labels.label(rule, 'auto_rule')}: {why}"
-    return labels.label(rule, "auto_rule")
+    """The entry's note in the reader's language: what the portal said (an automatic approval's
+    rule and why, an adjustment's reason) written out from its key, then what a person wrote."""
+    return entry.display_note

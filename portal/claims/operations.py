@@ -49,7 +49,7 @@ from portal.masterdata.models import (
     Station,
     Vehicle,
 )
-from portal.messages import day, define, plain_params, render_in
+from portal.messages import day, define, plain_params
 from portal.notifications.operations import notify_organisation
 
 LINE_KINDS_BY_TYPE: dict[ClaimType, frozenset[LineKind]] = {
@@ -83,6 +83,13 @@ AUTO_APPROVED_CAPPED = define(
     ),
     total="money",
     threshold="money",
+)
+# The audit-log note of an automatic approval whose why was not kept (before revision 0032).
+AUTO_APPROVED_BY_RULE = define(
+    "claim.auto_approved_by_rule",
+    _l("%(rule)s."),
+    rule="label:auto_rule",
+    example={"rule": "auto_approve_under_2000.00"},
 )
 AUTO_APPROVED_CAMPAIGN = define(
     "claim.auto_approved_campaign",
@@ -559,7 +566,10 @@ def _auto_adjudicate(claim: Claim, flags, today: date) -> None:
         "auto_approved",
         message=why,
     )
-    audit_decision(claim, None, AuditKind.CLAIM_AUTO_APPROVED, f"{rule}: {render_in('en', *why)}")
+    # The entry keeps the rule's code beside the message's own parameters.
+    audit_decision(
+        claim, None, AuditKind.CLAIM_AUTO_APPROVED, message=(why[0], {**why[1], "rule": rule})
+    )
     claim_approved.send(claim, today=today)
 
 
@@ -721,7 +731,13 @@ def diff_snapshots(old: dict, new: dict) -> list[dict]:
     return changes
 
 
-def audit_decision(claim: Claim, user: User | None, kind: AuditKind, note: str = "") -> None:
+def audit_decision(
+    claim: Claim,
+    user: User | None,
+    kind: AuditKind,
+    note: str = "",
+    message: tuple[str, dict] | None = None,
+) -> None:
     """The decision in the audit log: claimed and approved totals, and each line's values."""
     record(
         kind,
@@ -746,4 +762,5 @@ def audit_decision(claim: Claim, user: User | None, kind: AuditKind, note: str =
             ],
         },
         note=note,
+        message=message,
     )

@@ -32,7 +32,6 @@ from portal.masterdata.models import OEM_CODE, Organisation
 from portal.messages import define, plain_params
 from portal.money import round_money
 from portal.notifications.operations import notify_organisation
-from portal.oldparts.labels import INSPECTION_LABELS
 from portal.oldparts.models import OldPart, OldPartEvent, StationCharge
 from portal.oldparts.operations import lines_removed_from_recovery
 from portal.oldparts.signals import finding_in_force, overdue_waived
@@ -49,6 +48,35 @@ from portal.settlement.models import (
 )
 
 ZERO = Decimal("0.00")
+
+# Why the portal made an adjustment (Adjustment.message_key, and its audit-log entry's).
+REASON_SUPPLIER_CREDIT = define(
+    "adjustment.reason_supplier_credit",
+    _l(
+        "Old part %(tag)s: %(result)s after statement %(statement)s; recovery of claim "
+        "%(number)s lowered."
+    ),
+    result="word:inspection",
+    example={"tag": "OP-1", "result": "no_fault_found", "statement": "ST-1", "number": "RP-1"},
+)
+REASON_STATION_CREDIT = define(
+    "adjustment.reason_station_credit",
+    _l("Overdue old part %(tag)s waived after statement %(statement)s deducted it."),
+)
+REASON_SUPPLIER_DEBIT = define(
+    "adjustment.reason_supplier_debit",
+    _l(
+        "Chargeback of claim %(number)s waived after statement %(statement)s: the credit "
+        "of %(amount)s is taken back."
+    ),
+    amount="money",
+)
+# The audit-log note of an adjustment made before its reason was kept as a key (revision 0032).
+CORRECTS = define(
+    "adjustment.corrects",
+    _l("Claim %(number)s: %(amount)s on the next statement, correcting statement %(statement)s."),
+    amount="money",
+)
 
 # The portal's words on adjustments: notifications and timelines (portal.messages).
 SUPPLIER_CREDITED = define(
@@ -172,15 +200,14 @@ def credit_supplier_for_finding(part: OldPart, user: User | None) -> Adjustment 
     if difference >= 0:
         return None
     statement = cb.statement
-    reason = str(
-        _l(
-            "Old part %(tag)s: %(result)s after statement %(statement)s; recovery of claim "
-            "%(number)s lowered.",
-            tag=part.tag,
-            result=str(INSPECTION_LABELS[part.inspection]),
-            statement=statement.number,
-            number=claim.number,
-        )
+    reason = (
+        REASON_SUPPLIER_CREDIT,
+        {
+            "tag": part.tag,
+            "result": part.inspection,
+            "statement": statement.number,
+            "number": claim.number,
+        },
     )
     adjustment = _create(
         AdjustmentKind.SUPPLIER_CREDIT,
@@ -238,13 +265,7 @@ def credit_station_for_waiver(
     if statement is None:
         return None
     claim = db.session.get(Claim, charge.claim_id)
-    reason = str(
-        _l(
-            "Overdue old part %(tag)s waived after statement %(statement)s deducted it.",
-            tag=part.tag,
-            statement=statement.number,
-        )
-    )
+    reason = (REASON_STATION_CREDIT, {"tag": part.tag, "statement": statement.number})
     adjustment = _create(
         AdjustmentKind.STATION_CREDIT,
         source_id=charge.id,
@@ -296,14 +317,9 @@ def take_back_credits(cb: Chargeback, user: User | None) -> list[Adjustment]:
         if found is not None:
             debits.append(found)
             continue
-        reason = str(
-            _l(
-                "Chargeback of claim %(number)s waived after statement %(statement)s: the credit "
-                "of %(amount)s is taken back.",
-                number=claim.number,
-                statement=cb.statement.number,
-                amount=f"{-credit.amount:,.2f}",
-            )
+        reason = (
+            REASON_SUPPLIER_DEBIT,
+            {"number": claim.number, "statement": cb.statement.number, "amount": -credit.amount},
         )
         debit = _create(
             AdjustmentKind.SUPPLIER_DEBIT,
@@ -339,7 +355,7 @@ def _create(
     claim: Claim,
     statement: Statement,
     amount: Decimal,
-    reason: str,
+    reason: tuple[str, dict],
     user: User | None,
 ) -> Adjustment | None:
     """Insert the adjustment in a savepoint: a concurrent one for the same source wins and
@@ -351,7 +367,8 @@ def _create(
         claim_id=claim.id,
         original_statement_id=statement.id,
         amount=round_money(amount),
-        reason=reason,
+        message_key=reason[0],
+        params=plain_params(reason[1]),
         created_by_id=user.id if user is not None else None,
     )
     try:
@@ -369,7 +386,7 @@ def _create(
         amount_before=ZERO,
         amount_after=adjustment.amount,
         after={"kind": kind.value, "source_id": source_id, "original_statement": statement.number},
-        note=reason,
+        message=reason,
     )
     return adjustment
 

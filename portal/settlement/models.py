@@ -17,11 +17,12 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import messages
 from portal.db import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
 from portal.money import Hours, Money, Rate
@@ -441,7 +442,10 @@ class Adjustment(db.Model):
     amount: Mapped[Decimal] = mapped_column(
         Money(), comment="signed like the statement's net: a supplier credit is negative"
     )
-    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    reason: Mapped[str] = mapped_column(sa.Text, default="")  # what a person wrote
+    # Why the portal made it (portal.messages), written out when read.
+    message_key: Mapped[str | None] = mapped_column(sa.String(60))
+    params: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     statement_id: Mapped[int | None] = mapped_column(
@@ -467,6 +471,16 @@ class Adjustment(db.Model):
     @property
     def statement_kind(self) -> StatementKind:
         return ADJUSTMENT_STATEMENT_KIND[self.kind]
+
+    @property
+    def display_reason(self) -> str:
+        """Why it was made, in the reader's language: the portal's words, then the person's."""
+        said = messages.render(self.message_key, self.params) if self.has_message else ""
+        return " · ".join(part for part in (said, self.reason) if part)
+
+    @property
+    def has_message(self) -> bool:
+        return self.message_key in messages.MESSAGES
 
     def can_view(self, user: User) -> bool:
         """Finance and auditors see every adjustment; a station or supplier only its own."""
