@@ -110,8 +110,8 @@ def test_cli_refuses_with_the_reason_and_creates_nothing(app, world):
     )
     assert result.exit_code == 1
     assert (
-        "A supplier user must belong to a supplier organisation; ST-B is a station."
-        in result.output
+        "Supplier users must belong to an organisation of the kind supplier; ST-B is of the kind "
+        "station." in result.output
     )
     assert _user("clerk") is None
 
@@ -157,7 +157,7 @@ def test_admin_creates_a_user_on_the_page(client, world, login_as):
         (
             "station",
             "a-Good-pass-9",
-            "A station user must belong to a station organisation; OEM is",
+            "Station users must belong to an organisation of the kind station; OEM is of the kind",
         ),
         ("auditor", "Password1234", "common password"),  # a weak initial password
     ],

@@ -13,7 +13,7 @@ from portal.auth.models import Role, User
 from portal.auth.sessions import end_all_sessions
 from portal.errors import ValidationFailed
 from portal.extensions import db
-from portal.labels import in_sentence
+from portal.labels import in_sentence, label
 from portal.masterdata.models import Organisation
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
@@ -142,8 +142,9 @@ def create_user(
     elif "role" not in errors and org.kind is not role.org_kind:
         errors["org"] = str(
             _l(
-                "A %(role)s user must belong to a %(kind)s organisation; %(code)s is a %(actual)s.",
-                role=in_sentence(role),
+                "%(role)s users must belong to an organisation of the kind %(kind)s; %(code)s is "
+                "of the kind %(actual)s.",
+                role=label(role),
                 kind=in_sentence(role.org_kind),
                 code=org.code,
                 actual=in_sentence(org.kind),
