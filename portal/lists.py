@@ -72,7 +72,7 @@ class Listing:
         columns: Sequence[Column],
         *,
         default: str,
-        tiebreak: Any,
+        tiebreak: Any,  # a unique SQL column; or a key function for `sort_rows`
         default_order: Callable[[bool], list] | None = None,
     ):
         self.columns = {c.key: c for c in columns}
@@ -111,6 +111,17 @@ class Listing:
         tiebreak = self.tiebreak.desc() if sort.descending else self.tiebreak.asc()
         return stmt.order_by(None).order_by(expression, tiebreak)
 
+    def sort_rows(self, rows: Iterable, sort: Sort) -> list:
+        """`rows` (Python objects, for a list whose columns' `order` are key functions) sorted by
+        `sort`; empty values last (or first: `nulls_last`) either way, as SQL does; rows with
+        equal values in the tiebreak's order (a key function too)."""
+        rows = sorted(rows, key=self.tiebreak) if callable(self.tiebreak) else list(rows)
+        key = self.columns[sort.key].order
+        present = [r for r in rows if key(r) is not None]
+        missing = [r for r in rows if key(r) is None]
+        present.sort(key=key, reverse=sort.descending)
+        return present + missing if self.columns[sort.key].nulls_last else missing + present
+
     @property
     def exported(self) -> list[Column]:
         return [c for c in self.columns.values() if c.value is not None]
@@ -124,6 +135,13 @@ class Listing:
         """The rows of `stmt` (already scoped, filtered and ordered) as a download."""
         headings = [str(c.label) for c in self.exported]
         return table_response(fmt, name, headings, self.rows(stmt))
+
+    def export_records(self, records: Iterable, fmt: str, name: str) -> Response:
+        """`records` (Python objects, already filtered and ordered) as a download."""
+        exported = self.exported
+        headings = [str(c.label) for c in exported]
+        rows = ([plain(c.value(r)) for c in exported] for r in records)
+        return table_response(fmt, name, headings, rows)
 
 
 class Shown:

@@ -228,18 +228,27 @@ def record_read(announcement: Announcement, user: User) -> AnnouncementRead | No
     return receipt
 
 
+def read_at_of(user: User):
+    """SQL: when `user` first read the announcement (NULL: not yet)."""
+    return (
+        sa.select(AnnouncementRead.read_at)
+        .where(
+            AnnouncementRead.announcement_id == Announcement.id,
+            AnnouncementRead.user_id == user.id,
+        )
+        .correlate(Announcement)
+        .scalar_subquery()
+    )
+
+
 def inbox(user: User) -> sa.Select:
     """A station user's announcements: unread (by this user) first, then read; newest first."""
-    receipt = orm.aliased(AnnouncementRead)
+    read_at = read_at_of(user)
     return (
         sa.select(Announcement)
-        .outerjoin(
-            receipt,
-            sa.and_(receipt.announcement_id == Announcement.id, receipt.user_id == user.id),
-        )
         .where(addressed_to(user.organisation_id))
         .order_by(
-            sa.case((receipt.read_at.is_(None), 0), else_=1),
+            sa.case((read_at.is_(None), 0), else_=1),
             Announcement.published_at.desc(),
             Announcement.id.desc(),
         )

@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from portal.auditlog import words
 from portal.auditlog.models import AuditEntry
 from portal.auditlog.operations import AuditKind
 from portal.extensions import db
+from portal.lists import Column, Listing
 
 # The CSV is for people (a spreadsheet): its headings, kinds, roles and fields are labels in the
 # reader's language; amounts stay plain numbers with two decimals, so that they add up. The API
@@ -114,6 +116,22 @@ def entries(log_filter: LogFilter, zone: ZoneInfo) -> sa.Select:
 
 NEWEST_FIRST = (AuditEntry.at.desc(), AuditEntry.id.desc())
 
+# The page's sortable columns (portal.lists); the exports follow the page's order.
+ENTRIES = Listing(
+    [
+        Column("when", _l("When"), AuditEntry.at),
+        Column("who", _l("Who"), AuditEntry.actor_name),
+        Column("what", _l("What"), AuditEntry.kind),
+        Column("subject", _l("Subject"), AuditEntry.subject),
+        Column("claim", _l("Claim number"), AuditEntry.claim_number),
+        Column("before", _l("Amount before"), AuditEntry.amount_before),
+        Column("after", _l("Amount after"), AuditEntry.amount_after),
+    ],
+    default="-when",
+    tiebreak=AuditEntry.id,
+    default_order=lambda descending: list(NEWEST_FIRST),
+)
+
 
 def filtered(log_filter: LogFilter, zone: ZoneInfo) -> sa.Select:
     """The entries the filter selects, in no order."""
@@ -140,37 +158,57 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+def row_values(e: AuditEntry, zone: ZoneInfo) -> list:
+    """One entry as a row of the exports, in the order of CSV_COLUMNS: the time in the portal's
+    time zone, amounts as Decimal, texts in words."""
+    return [
+        e.id,
+        e.at.astimezone(zone),
+        _("System") if e.actor_id is None else _cell(e.actor_name),
+        labels.label(e.actor_role, "role") if e.actor_role else "",
+        words.kind_label(e.kind),
+        _cell(words.subject_label(e.subject, e.kind)),
+        e.claim_number or "",
+        e.run_id,
+        e.statement_id,
+        e.amount_before,
+        e.amount_after,
+        _cell(words.changes_text(e.before, e.kind)),
+        _cell(words.changes_text(e.after, e.kind)),
+        _cell(words.note_text(e)),
+    ]
+
+
+def _csv_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def batches(query: sa.Select, batch: int = 2000) -> Iterator[list[AuditEntry]]:
+    """The entries of `query`, a batch at a time (an export never holds the whole log)."""
+    offset = 0
+    while True:
+        page = db.session.scalars(query.offset(offset).limit(batch)).all()
+        yield page
+        if len(page) < batch:
+            return
+        offset += batch
+
+
 def csv_rows(query: sa.Select, zone: ZoneInfo, batch: int = 2000) -> Iterator[str]:
     """The CSV (UTF-8 with a byte-order mark for Excel), a batch of entries at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([str(column) for column in CSV_COLUMNS])
     yield "\ufeff" + buffer.getvalue()
-    offset = 0
-    while True:
-        page = db.session.scalars(query.offset(offset).limit(batch)).all()
+    for page in batches(query, batch):
         buffer.seek(0)
         buffer.truncate()
         for e in page:
-            writer.writerow(
-                [
-                    e.id,
-                    e.at.astimezone(zone).isoformat(timespec="seconds"),
-                    _("System") if e.actor_id is None else _cell(e.actor_name),
-                    labels.label(e.actor_role, "role") if e.actor_role else "",
-                    words.kind_label(e.kind),
-                    _cell(words.subject_label(e.subject, e.kind)),
-                    e.claim_number or "",
-                    "" if e.run_id is None else e.run_id,
-                    "" if e.statement_id is None else e.statement_id,
-                    "" if e.amount_before is None else f"{e.amount_before:.2f}",
-                    "" if e.amount_after is None else f"{e.amount_after:.2f}",
-                    _cell(words.changes_text(e.before, e.kind)),
-                    _cell(words.changes_text(e.after, e.kind)),
-                    _cell(words.note_text(e)),
-                ]
-            )
+            writer.writerow([_csv_text(v) for v in row_values(e, zone)])
         yield buffer.getvalue()
-        if len(page) < batch:
-            return
-        offset += batch
