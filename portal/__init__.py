@@ -239,6 +239,8 @@ def _register_template_helpers(app: Flask) -> None:
     # ISO text; inputs, URLs and data attributes that need ISO say `.isoformat()`.
     app.add_template_filter(messages.day, "day")
     app.add_template_filter(messages.moment, "moment")
+    # {{ run.period|month }}: a settlement period ("2026-11") as "Nov 2026" / "2026年11月".
+    app.add_template_filter(messages.month, "month")
     app.jinja_env.finalize = _finalize
 
     @app.template_filter("percent")

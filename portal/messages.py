@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel.dates import format_skeleton
 from flask_babel import (
     force_locale,
     format_currency,
@@ -121,6 +123,8 @@ def format_param(kind: str | None, value: Any) -> str:
         return str(value) if number is None else format_decimal(number, format="#,##0.##")
     if kind == "date":
         return day(value if isinstance(value, date) else date.fromisoformat(str(value)))
+    if kind == "month":
+        return month(value)
     if kind == "datetime":
         return moment(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
     if kind == "messages":
@@ -154,6 +158,20 @@ def day(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = to_user_timezone(value).date()
     return format_date(value, "medium")
+
+
+def month(value: str | date | None) -> str:
+    """A month (a settlement period, "2026-11") as the reader writes it: "Nov 2026",
+    "2026年11月". Text that is not a month is left as it is."""
+    if value is None:
+        return "–"
+    if not isinstance(value, date):
+        match = re.fullmatch(r"(\d{4})-(\d{2})", str(value).strip())
+        if match is None or not 1 <= int(match.group(2)) <= 12:
+            return str(value)
+        value = date(int(match.group(1)), int(match.group(2)), 1)
+    locale = get_locale()
+    return format_skeleton("yMMM", value, locale=locale if locale is not None else "en")
 
 
 def moment(value: datetime | None, seconds: bool = False) -> str:

@@ -393,13 +393,17 @@ def _finance(user: User) -> list[Item]:
             url_for("settlement.statements", status="released"),
             amount=_summed(to_pay, Statement.gross),
             records=[
-                Record(s.number, url_for("settlement.statement", statement_id=s.id), s.period)
+                Record(
+                    s.number,
+                    url_for("settlement.statement", statement_id=s.id),
+                    messages.month(s.period),
+                )
                 for s in db.session.scalars(
                     to_pay.order_by(Statement.period, Statement.id).limit(TOP)
                 )
             ],
         ),
-        Item("disputes", _l("Open disputes"), _counted(disputes), url_for("settlement.statements")),
+        Item("disputes", _l("Open disputes"), _counted(disputes), url_for("settlement.disputes")),
         Item(
             "draft_runs",
             _l("Settlement runs to release"),
@@ -437,7 +441,7 @@ def _supplier(user: User) -> list[Item]:
                 Record(
                     cb.claim.number,
                     url_for("settlement.chargeback", chargeback_id=cb.id),
-                    cb.statement.period,
+                    messages.month(cb.statement.period),
                 )
                 for cb in db.session.scalars(
                     open_.order_by(Chargeback.amount.desc(), Chargeback.id).limit(TOP)

@@ -84,8 +84,13 @@ def test_a_no_fault_found_after_settlement_reaches_the_suppliers_next_statement(
     form = page.get_by_test_id("inspect-form")
     form.get_by_label("Result").select_option(label="No fault found")
     form.get_by_label("Note").fill("Pump runs quietly on the bench")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     form.get_by_role("button", name="Record inspection").click()
     expect(page.get_by_text(f"Old part {tag} inspected: No fault found.")).to_be_visible()
+    # It asked first, naming the result chosen and what it does to the settled claim.
+    assert asked and asked[0].startswith(f"Record “No fault found” for old part {tag}"), asked
+    assert "the difference goes on the next statement" in asked[0]
     timeline = page.get_by_test_id("timeline")
     expect(timeline.locator('tr[data-action="adjustment_supplier_credit"]')).to_have_count(1)
     save_screenshot(page, tmp_path, "adjustment-1-late-finding")

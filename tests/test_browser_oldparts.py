@@ -114,8 +114,11 @@ def test_a_station_ships_two_parts_and_the_oem_receives_and_inspects_them(
         row = page.locator(f'[data-testid="shipment-parts"] tr[data-tag="{tag}"]')
         row.get_by_label(f"Inspection result for {tag}").select_option(label=result)
         row.get_by_label(f"Inspection note for {tag}").fill(note)
+        asked: list[str] = []
+        page.once("dialog", lambda d, asked=asked: (asked.append(d.message), d.accept()))
         row.get_by_role("button", name="Inspect").click()
         expect(page.get_by_text(f"Old part {tag} inspected: {result}.")).to_be_visible()
+        assert asked and asked[0].startswith(f"Record “{result}” for old part {tag}"), asked
     parts = page.get_by_test_id("shipment-parts")
     expect(parts.locator(f'tr[data-tag="{tags[0]}"]')).to_contain_text("Confirmed defect")
     expect(parts.locator(f'tr[data-tag="{tags[1]}"]')).to_contain_text("No fault found")

@@ -49,6 +49,19 @@ def test_a_day_and_a_moment_are_written_as_the_reader_writes_them(app, locale, d
         assert ":33:00" in messages.moment(LATE_EVENING_UTC, seconds=True)
 
 
+@pytest.mark.parametrize(("locale", "expected"), [("en", "Nov 2026"), ("zh_CN", "2026年11月")])
+def test_a_settlement_period_is_written_as_a_month(app, locale, expected):
+    with app.test_request_context(), force_locale(locale):
+        assert messages.month("2026-11") == expected
+        assert messages.month(date(2026, 11, 30)) == expected
+        assert messages.format_param("month", "2026-11") == expected
+        assert render_template_string("{{ p|month }}", p="2026-11") == expected
+        # Text that is not a month is left as it was; nothing is a month by accident.
+        assert messages.month("2026-13") == "2026-13"
+        assert messages.month("soon") == "soon"
+        assert messages.month(None) == "–"
+
+
 def test_a_page_never_prints_a_bare_day_or_moment_as_iso_text(app):
     with app.test_request_context(), force_locale("zh_CN"):
         shown = render_template_string(

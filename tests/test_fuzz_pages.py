@@ -55,7 +55,7 @@ LIST_PAGES = [
         ("finance", "auditor", "station", "supplier"),
         form_fields(StatementFilterForm) + PAGING,
     ),
-    ("/settlement/disputes", ("auditor",), form_fields(DisputeFilterForm) + PAGING),
+    ("/settlement/disputes", ("auditor", "finance"), form_fields(DisputeFilterForm) + PAGING),
     ("/settlement/chargebacks", ("supplier",), ["status", *PAGING]),
     ("/settlement/", ("finance",), PAGING),
     ("/admin/users", ("admin",), ["q", "role", *PAGING]),

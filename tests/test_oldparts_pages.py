@@ -455,6 +455,27 @@ def _inspect(client, tag, data, name="rotor.png", result="confirmed_defect"):
     )
 
 
+def test_recording_an_inspection_asks_first_naming_part_claim_and_supplier(login_as, received):
+    """The OEM's result decides what the supplier is charged (after settlement too), so its
+    button asks first; portal.js fills in the result chosen ({choice})."""
+    import html as html_module
+    import re
+
+    client = login_as("auditor")
+    supplier = received.supplier.name
+    for url in (f"/old-parts/{received.tag}", f"/old-parts/shipments/{received.shipment.number}"):
+        page = html_module.unescape(text(client.get(url)))
+        (question,) = re.findall(r'data-confirm-choice="result" data-confirm="([^"]+)"', page)
+        assert question.startswith(f"Record “{{choice}}” for old part {received.tag} of claim ")
+        assert received.claim.number in question and supplier in question
+        assert "the difference goes on the next statement" in question
+    client.post("/lang/zh_CN")
+    page = html_module.unescape(text(client.get(f"/old-parts/{received.tag}")))
+    (question,) = re.findall(r'data-confirm-choice="result" data-confirm="([^"]+)"', page)
+    assert "{choice}" in question and received.tag in question and "旧件" in question
+    assert not re.search(r"[A-Za-z]{4,} [a-z]{3,} [a-z]{3,}", question), question
+
+
 def test_an_inspection_keeps_its_photo_shown_on_the_part_page(login_as, received, uploads):
     client = login_as("auditor")
     form = text(client.get(f"/old-parts/{received.tag}"))

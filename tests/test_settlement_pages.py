@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_skeleton
 
 from portal.claims.models import ClaimSettings, ClaimStatus
 from portal.db import utcnow
@@ -27,6 +28,7 @@ from portal.settlement.models import (
     StatementKind,
     StatementStatus,
 )
+from tests import words_support
 from tests.factories import ClaimFactory, Fleet
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -72,6 +74,35 @@ def claims(world, fleet, db_session):
             lines=[{"kind": "part", "part_number": "P-200", "qty": 2}],
         ),
     ]
+
+
+def as_month(period: str, locale: str = "en") -> str:
+    """A period ("2026-11") as a reader writes it, by Babel itself ("Nov 2026", "2026年11月")."""
+    year, month = (int(part) for part in period.split("-"))
+    return format_skeleton("yMMM", date(year, month, 1), locale=locale)
+
+
+def test_a_period_reads_as_a_month_on_every_settlement_page_in_both_languages(
+    released, login_as, world
+):
+    """Settlement periods are months in the reader's words ("Nov 2026" / "2026年11月"): on the
+    runs, the run, the statements, the supplier's chargebacks and the release notification;
+    the period stays YYYY-MM only where it is typed or linked."""
+    period = released.period
+    for role, urls in (
+        ("finance", ["/settlement/", f"/settlement/runs/{released.id}", "/settlement/statements"]),
+        ("supplier", ["/settlement/chargebacks"]),
+        ("station", ["/notifications/"]),
+    ):
+        client = login_as(role)
+        for lang, locale in (("en", "en"), ("zh_CN", "zh_Hans_CN")):
+            client.post(f"/lang/{lang}")
+            for url in urls:
+                page = re.sub(r"<input[^>]*>", "", text(client.get(url)))  # typed: YYYY-MM
+                shown = " ".join(words_support.visible_text(page))
+                assert as_month(period, locale) in shown, (role, lang, url)
+                assert period not in shown, (role, lang, url)
+        client.post("/lang/en")
 
 
 def text(response) -> str:
@@ -161,7 +192,7 @@ def test_the_draft_compares_each_organisation_with_the_previous_released_run(
     run = the_run(db_session)
     assert run.id != released.id and run.status is RunStatus.DRAFT
     page = text(client.get(f"/settlement/runs/{run.id}"))
-    assert f"Differences from the previous released run, {released.period}" in page
+    assert f"Differences from the previous released run, {as_month(released.period)}" in page
     row = re.search(r'<tr data-org="ST-A">.*?</tr>', page, re.S).group(0)
     assert "230.00" in row  # this run and the previous one
     assert 'class="text-body-secondary">0.00<' in row  # no difference
@@ -176,8 +207,9 @@ def test_a_future_month_or_a_bad_period_is_refused_with_the_operations_message(
     future = (utcnow() + timedelta(days=62)).strftime("%Y-%m")
     response = start(client, future)
     assert response.status_code == 422
-    assert f"{future} is in the future: settle the current month or an earlier one." in text(
-        response
+    assert (
+        f"{as_month(future)} is in the future: settle the current month or an earlier one."
+        in text(response)
     )
     assert "in the future" in text(response)
     bad = start(client, "2026-13")
@@ -472,6 +504,20 @@ def test_a_supplier_disputes_with_png_evidence_and_an_auditor_waives_it(
     assert 'data-testid="nav-count">1<' in queue
     assert claims[0].number in text(auditor.get("/settlement/disputes?supplier=SU-A"))
     assert "No dispute waits" in text(auditor.get("/settlement/disputes?supplier=SU-B"))
+    # Finance reads the disputes (its home's "Open disputes" leads there) but decides nothing.
+    finance = login_as("finance")
+    home = text(finance.get("/", follow_redirects=True))
+    assert 'href="/settlement/disputes"' in home
+    listed = text(finance.get("/settlement/disputes"))
+    assert claims[0].number in listed and 'data-testid="nav-count">1<' in listed
+    assert ">View</a>" in listed and ">Review</a>" not in listed
+    read_only = text(finance.get(f"/settlement/chargebacks/{cb.id}"))
+    assert claims[0].number in read_only and 'data-testid="resolve-form"' not in read_only
+    refused = finance.post(
+        f"/settlement/chargebacks/{cb.id}/resolve", data={"action": "waive", "reason": "no"}
+    )
+    assert refused.status_code == 403 and cb.status is ChargebackStatus.DISPUTED
+    auditor = login_as("auditor")
     page = text(auditor.get(f"/settlement/chargebacks/{cb.id}"))
     assert 'data-testid="resolve-form"' in page and "pump.png" in page
     resolve = confirm_of(page, "resolve")
@@ -666,7 +712,7 @@ def test_released_runs_offer_their_pdfs_rendered_again(released, login_as, db_se
         ("supplier", "post", "/settlement/runs"),
         ("auditor", "post", "/settlement/runs"),
         ("station", "get", "/settlement/disputes"),
-        ("finance", "get", "/settlement/disputes"),
+        ("supplier", "get", "/settlement/disputes"),
         ("finance", "get", "/settlement/chargebacks"),
         ("station", "get", "/settlement/chargebacks"),
         ("admin", "get", "/settlement/statements"),

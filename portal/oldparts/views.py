@@ -86,9 +86,32 @@ def forward_visible(shipment: ReturnShipment) -> bool:
     return True
 
 
+def inspect_question(part: OldPart) -> str:
+    """What recording an inspection asks first ("{choice}": the result chosen, filled in by
+    portal.js): an OEM finding decides what the supplier is charged, after settlement too."""
+    if current_user.role is not Role.SUPPLIER and part.supplier is not None:
+        return _(
+            "Record “{choice}” for old part %(tag)s of claim %(claim)s? The result decides what "
+            "%(supplier)s is charged; if the claim is settled already, the difference goes on "
+            "the next statement.",
+            tag=part.tag,
+            claim=part.claim.number,
+            supplier=part.supplier.name,
+        )
+    return _(
+        "Record “{choice}” for old part %(tag)s of claim %(claim)s?",
+        tag=part.tag,
+        claim=part.claim.number,
+    )
+
+
 @bp.app_context_processor
 def oldpart_labels():
-    return {"oldpart_labels": labels, "forward_visible": forward_visible}
+    return {
+        "oldpart_labels": labels,
+        "forward_visible": forward_visible,
+        "inspect_question": inspect_question,
+    }
 
 
 def load_part(tag: str) -> OldPart:

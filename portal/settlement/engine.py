@@ -760,7 +760,7 @@ def _report_release(run_id: int, progress: int) -> None:
 
 
 RELEASED = messages.define(
-    "settlement.released", _l("Settlement statement for %(period)s released.")
+    "settlement.released", _l("Settlement statement for %(period)s released."), period="month"
 )
 
 

@@ -30,7 +30,7 @@ from portal.jobs import (
 )
 from portal.labels import in_sentence
 from portal.masterdata.models import OEM_CODE, Organisation
-from portal.messages import define
+from portal.messages import define, month
 from portal.notifications.operations import notify_organisation
 from portal.settlement import adjustments, engine
 from portal.settlement.models import (
@@ -103,7 +103,7 @@ def start_run(user: User, period_text: str) -> SettlementRun:
             str(
                 _l(
                     "%(period)s is in the future: settle the current month or an earlier one.",
-                    period=period_text.strip(),
+                    period=month(period_text),
                 )
             ),
             {"period": str(_l("in the future"))},
@@ -153,7 +153,7 @@ def _open_run_conflict(existing: SettlementRun | None) -> Conflict:
                 "Settlement run #%(id)s for %(period)s is still open (%(status)s): release or "
                 "discard it first.",
                 id=existing.id,
-                period=existing.period,
+                period=month(existing.period),
                 status=in_sentence(existing.status),
             )
         )

@@ -51,7 +51,7 @@ from portal.inputs import decimal_arg, parse_int
 from portal.jobs import job_status
 from portal.lists import escape_like, selected
 from portal.masterdata.models import Organisation, Supplier
-from portal.messages import money
+from portal.messages import money, month
 from portal.oldparts.models import OldPart
 from portal.oldparts.operations import REMOVES_FROM_RECOVERY
 from portal.settlement import engine
@@ -301,14 +301,14 @@ def _started(run: SettlementRun):
         flash(
             _(
                 "The settlement of %(period)s is computed: inspect the draft, then release it.",
-                period=run.period,
+                period=month(run.period),
             ),
             "success",
         )
     elif run.status is RunStatus.FAILED:
         flash(_("The settlement run failed: %(error)s", error=run.error), "danger")
     else:
-        flash(_("The settlement of %(period)s has started.", period=run.period), "info")
+        flash(_("The settlement of %(period)s has started.", period=month(run.period)), "info")
     return redirect(url_for("settlement.run", run_id=run.id))
 
 
@@ -387,7 +387,7 @@ def release(run_id: int):
                 _(
                     "The settlement of %(period)s is released: %(n)d statements are visible to "
                     "their stations and suppliers and %(claims)d claims are settled.",
-                    period=run.period,
+                    period=month(run.period),
                     n=run.station_statement_count + run.supplier_statement_count,
                     claims=run.claim_count,
                 ),
@@ -418,7 +418,7 @@ def discard(run_id: int):
         flash(
             _(
                 "The run of %(period)s is discarded; its claims wait for the next run.",
-                period=run.period,
+                period=month(run.period),
             ),
             "success",
         )
@@ -438,7 +438,8 @@ def retry(run_id: int):
         if run.status is RunStatus.FAILED:
             flash(_("The settlement run failed again: %(error)s", error=run.error), "danger")
         else:
-            flash(_("The run of %(period)s was started again.", period=run.period), "success")
+            again = _("The run of %(period)s was started again.", period=month(run.period))
+            flash(again, "success")
 
     return _run_action(run_id, lambda run: op.retry_run(run, current_user), done)
 
@@ -1060,10 +1061,11 @@ DISPUTE_STATUSES = (ChargebackStatus.DISPUTED, ChargebackStatus.UPHELD, Chargeba
 
 
 @bp.route("/disputes")
-@role_required(Role.AUDITOR)
+@role_required(Role.AUDITOR, Role.FINANCE)
 def disputes():
-    """Disputed chargebacks, oldest first, for the auditors to uphold or waive; the decided
-    ones on asking (status), by supplier, claim number or VIN, sortable and exported."""
+    """Disputed chargebacks, oldest first, for the auditors to uphold or waive (finance reads
+    them: they hold the supplier statements' money); the decided ones on asking (status), by
+    supplier, claim number or VIN, sortable and exported."""
     suppliers = db.session.execute(
         sa.select(Supplier.code, Supplier.name).order_by(Supplier.code)
     ).all()
