@@ -431,8 +431,13 @@ def test_a_discarded_run_is_recorded(world, fleet):
 def test_the_chinese_page_names_what_a_subject_is_in_chinese(world, login_as):
     record(AuditKind.CAMPAIGN_OPENED, world.users["auditor"], subject="campaign RC-ZH")
     record(AuditKind.MASTERDATA_UPDATED, world.users["admin"], subject="stations ST-A")
-    record(AuditKind.RUN_COMPUTED, None, subject="2026-11")
+    record(AuditKind.RUN_COMPUTED, None, subject="2026-11", after={"period": "2026-11"})
     db.session.commit()
     html = login_as("finance").get("/audit-log/", headers=ZH).get_data(as_text=True)
     assert "活动 RC-ZH" in html and "服务站" in html and "系统" in html
     assert "campaign RC-ZH" not in html and "stations ST-A" not in html
+    # A run's subject and period are months in the reader's words.
+    assert "2026年11月" in html
+    assert "2026-11" not in " ".join(words_support.visible_text(html))
+    english = login_as("finance").get("/audit-log/").get_data(as_text=True)
+    assert "Nov 2026" in english and "Period: Nov 2026" in english

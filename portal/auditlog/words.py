@@ -191,6 +191,7 @@ VALUE_KINDS: dict[str, Any] = {
     "km_rate": "money",
     "break_in_price": "money",
     "unit_price": "money",
+    "period": "month",
     "deadline": "date",
     "paid_on": "date",
     "start_date": "date",
@@ -325,6 +326,8 @@ def subject_label(subject: str, entry_kind: str = "") -> str:
     """The subject, with its leading word (or, for a claim, its type) in the reader's words."""
     subject = subject or ""
     family = _family(entry_kind)
+    if family == "settlement_run":
+        return messages.month(subject)  # a run's subject is its period, "2026-11"
     if family in SUBJECT_KINDS and labels.has_label(subject, SUBJECT_KINDS[family]):
         return labels.label(subject, SUBJECT_KINDS[family])
     head, _sep, rest = subject.partition(" ")

@@ -149,6 +149,9 @@ def add_old_parts(demo: Demo) -> None:
     for part in parts:
         by_station[part.station_id].append(part)
     overdue: list[OldPart] = []
+    # The demo logins' stations each keep one part forwarded to its supplier and not written
+    # off, whatever day the demo is built on (random shares alone may leave none).
+    unforwarded = {s.id for s in demo.stations if s.code in OVERDUE_PER_STATION}
     for station in demo.stations:
         own = by_station.get(station.id, [])
         late = [part for part in own if part.deadline < today - timedelta(days=3)]
@@ -159,7 +162,7 @@ def add_old_parts(demo: Demo) -> None:
         boxes = _boxes(rng, [p for p in own if p not in kept and p.created_at < fresh])
         fates = [None] * (len(boxes) - len(LAST_FATES)) + list(LAST_FATES[-len(boxes) :])
         for box, fate in zip(boxes, fates, strict=True):
-            _plan_box(timeline, Box(sender, box), auditor, demo, fate)
+            _plan_box(timeline, Box(sender, box), auditor, demo, unforwarded, fate)
     _plan_overdue(timeline, overdue, auditor, demo)
     with quiet_notifications():
         timeline.run()
@@ -171,10 +174,15 @@ def _receiver(demo: Demo, part: OldPart, auditor: User) -> User:
 
 
 def _plan_box(
-    timeline: Timeline, box: Box, auditor: User, demo: Demo, fate: str | None = None
+    timeline: Timeline,
+    box: Box,
+    auditor: User,
+    demo: Demo,
+    unforwarded: set[int],
+    fate: str | None = None,
 ) -> None:
     """Pack, ship, receive and inspect as far as the box's moments reach before the end, or
-    as far as its `fate` says."""
+    as far as its `fate` says. A confirmed defect of a station in `unforwarded` is forwarded."""
     rng = timeline.rng
     packed = timeline.after(box.parts[-1].created_at, 1, 3)
     if fate == PACKING:  # packed in the last hours, not shipped yet
@@ -223,7 +231,7 @@ def _plan_box(
         if (
             part.destination.is_oem
             and result is Inspection.CONFIRMED_DEFECT
-            and rng.random() < FORWARD_SHARE
+            and (rng.random() < FORWARD_SHARE or part.station_id in unforwarded)
         ):
             to_forward[part.supplier_id].append((part, inspected))
         elif rng.random() < WRITE_OFF_SHARE:
@@ -233,14 +241,21 @@ def _plan_box(
                 lambda p=part, n=note: oldparts.write_off(p, receiver, n),
             )
     for group in to_forward.values():
-        _plan_forward(timeline, [p for p, _ in group], max(m for _, m in group), auditor, demo)
+        _plan_forward(
+            timeline, [p for p, _ in group], max(m for _, m in group), auditor, demo, unforwarded
+        )
 
 
 def _plan_forward(
-    timeline: Timeline, parts: list[OldPart], inspected: datetime, auditor: User, demo: Demo
+    timeline: Timeline,
+    parts: list[OldPart],
+    inspected: datetime,
+    auditor: User,
+    demo: Demo,
+    unforwarded: set[int],
 ) -> None:
     """The OEM packs inspected defects for their supplier and ships them; the supplier writes
-    off most of what arrived."""
+    off most of what arrived, but not the one part each station in `unforwarded` keeps."""
     rng = timeline.rng
     forward = Box(auditor, parts)
     packed = timeline.after(inspected, 1, 4)
@@ -258,7 +273,11 @@ def _plan_forward(
         return
     supplier_user = demo.org_users[parts[0].supplier.code]
     for part in parts:
-        if rng.random() < WRITE_OFF_SHARE:
+        chance = rng.random()
+        if part.station_id in unforwarded:
+            unforwarded.discard(part.station_id)  # this one stays forwarded
+            continue
+        if chance < WRITE_OFF_SHARE:
             note = rng.choice(WRITE_OFF_NOTES)
             timeline.add(
                 timeline.after(shipped, 4, 10),
