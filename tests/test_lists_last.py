@@ -11,6 +11,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
 from portal.announcements import operations as ops
 from portal.auditlog.operations import AuditKind, record
@@ -262,3 +263,102 @@ def test_the_audit_log_exports_the_same_rows_as_csv_and_xlsx(login_as, entries, 
     assert chinese[0][0] == "序号" and chinese[1][4] == "设置已更改"
     for role in ("station", "supplier"):
         assert login_as(role).get("/audit-log/audit-log.xlsx").status_code == 403
+
+
+# -- a statement's lines ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_claims(world, db_session):
+    """Three approved claims of station A charged to supplier A (1, 3 and 2 oil pumps), settled
+    in one released run."""
+    from portal.claims.models import ClaimSettings
+    from tests.factories import ClaimFactory, Fleet, SettlementRunFactory
+
+    ClaimSettings.current().auto_approve_enabled = False
+    fleet = Fleet.build(world)
+    made = [
+        ClaimFactory(
+            fleet=fleet,
+            approved=True,
+            lines=[{"kind": "part", "part_number": "P-100", "qty": qty}],
+        )
+        for qty in (1, 3, 2)
+    ]
+    run = SettlementRunFactory(world=world, released=True)
+    return made, run
+
+
+def _statement(run, kind, org):
+    from portal.settlement.models import Statement
+
+    return db.session.scalar(
+        sa.select(Statement).where(
+            Statement.run_id == run.id, Statement.kind == kind, Statement.org_id == org.id
+        )
+    )
+
+
+def test_a_statements_lines_sort_filter_and_export(login_as, world, three_claims):
+    from portal.settlement.models import StatementKind
+
+    made, run = three_claims
+    statement = _statement(run, StatementKind.STATION, world.stations[0])
+    url = f"/settlement/statements/{statement.id}"
+    numbers = [c.number for c in made]
+    small, big, middle = numbers  # 1, 3 and 2 pumps
+    client = login_as("station")
+
+    def order(**args) -> list[str]:
+        html = client.get(url, query_string=args).get_data(as_text=True)
+        return row_order(html, "data-claim", numbers)
+
+    assert order() == sorted(numbers)  # by claim number, as the statement is printed
+    assert order(sort="claim", dir="desc") == sorted(numbers, reverse=True)
+    assert order(sort="amount", dir="asc") == [small, middle, big]
+    assert order(sort="amount", dir="desc") == [big, middle, small]
+    assert order(q=big.lower()) == [big]
+    page = client.get(url, query_string={"q": "NO-SUCH-CLAIM"}).get_data(as_text=True)
+    assert "No line matches these filters." in page
+    for args in (*BAD_SORTS, {"sort": "status"}, {"status": "open"}):
+        assert client.get(url, query_string=args).status_code == 200
+    args = {"sort": "amount", "dir": "desc"}
+    rows = csv_rows(client.get(url, query_string={**args, "export": "csv"}))
+    assert rows[0] == ["Claim", "Description", "Amount", "Status"]
+    claim_rows = [r for r in rows[1:] if r[0] in numbers]
+    assert [r[0] for r in claim_rows][:1] == [big]
+    sheet = xlsx_rows(client.get(url, query_string={**args, "export": "xlsx"}))
+    assert [r[0] for r in sheet[1:]] == [r[0] for r in rows[1:]]
+    assert all(isinstance(r[2], int | float) for r in sheet[1:])  # amounts stay numbers
+    # Another station's statement stays a 404, its export too.
+    assert login_as("station_b").get(url, query_string={"export": "csv"}).status_code == 404
+
+
+def test_a_supplier_statements_lines_filter_by_status_and_sort_by_it(login_as, world, three_claims):
+    from portal.settlement import operations as settle
+    from portal.settlement.models import Chargeback, StatementKind
+
+    made, run = three_claims
+    statement = _statement(run, StatementKind.SUPPLIER, world.suppliers[0])
+    numbers = [c.number for c in made]
+    first = db.session.scalars(
+        sa.select(Chargeback).where(Chargeback.statement_id == statement.id)
+    ).first()
+    settle.accept_chargeback(first, world.users["supplier"])
+    db.session.commit()
+    accepted = first.claim.number
+    client = login_as("supplier")
+    url = f"/settlement/statements/{statement.id}"
+
+    def order(**args) -> list[str]:
+        html = client.get(url, query_string=args).get_data(as_text=True)
+        return row_order(html, "data-claim", numbers)
+
+    assert order(status="accepted") == [accepted]
+    assert accepted not in order(status="open") and len(order(status="open")) == 2
+    assert order(sort="status", dir="asc")[0] == accepted  # accepted before open
+    assert order(sort="status", dir="desc")[-1] == accepted
+    rows = csv_rows(client.get(url, query_string={"status": "open", "export": "csv"}))
+    assert {r[3] for r in rows[1:]} == {"Open"} and len(rows) == 3
+    chinese = csv_rows(client.get(url, query_string={"export": "csv"}, headers=ZH))
+    assert chinese[0][0] == "索赔单"

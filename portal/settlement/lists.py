@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from portal import labels
 from portal.claims.models import Claim
 from portal.lists import Column, Listing
 from portal.masterdata.models import Organisation
@@ -166,4 +167,25 @@ DISPUTES = Listing(
     ],
     default="disputed",  # the oldest dispute first
     tiebreak=Chargeback.id,
+)
+
+
+def _line_status(line) -> str:
+    """A line's status as the page shows it: a supplier line's chargeback status, else none."""
+    if line.kind == "chargeback":
+        return labels.label(line.status, "chargeback_status")
+    return ""
+
+
+# A statement's lines (queries.statement_lines sorts them; the keys here are what the URL may
+# ask for): the page and its export, "claim" by default as the statement is printed.
+STATEMENT_LINES = Listing(
+    [
+        Column("claim", _l("Claim"), "claim", lambda line: line.claim_number),
+        Column("description", _l("Description"), None, lambda line: line.description),
+        Column("amount", _l("Amount"), "amount", lambda line: line.amount),
+        Column("status", _l("Status"), "status", _line_status),
+    ],
+    default="claim",
+    tiebreak=None,
 )

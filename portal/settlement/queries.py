@@ -21,6 +21,7 @@ from portal import labels
 from portal.auth.models import Role, User
 from portal.claims.models import Claim
 from portal.extensions import db
+from portal.lists import escape_like
 from portal.masterdata.models import Organisation, Part
 from portal.oldparts.models import OldPart, StationCharge
 from portal.settlement.models import (
@@ -223,20 +224,109 @@ def adjustment_lines(statement: Statement) -> list[Line]:
     ]
 
 
-def statement_lines(statement: Statement, offset: int = 0, limit: int | None = None) -> list[Line]:
-    """The statement's lines in claim-number order (a page of them with offset/limit); the
-    adjustments it carries come first, on the first page."""
-    lines = adjustment_lines(statement) if offset == 0 else []
-    return lines + _own_lines(statement, offset, limit)
+@dataclass(frozen=True)
+class LineView:
+    """How a reader looks at a statement's lines: sorted by `sort` ("claim", "amount" or, on a
+    supplier statement, "status"), narrowed to a claim number or VIN (`search`) and, on a
+    supplier statement, to a chargeback status."""
+
+    sort: str = "claim"
+    descending: bool = False
+    search: str = ""
+    status: str = ""
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.search or self.status)
 
 
-def _own_lines(statement: Statement, offset: int = 0, limit: int | None = None) -> list[Line]:
+def statement_lines(
+    statement: Statement,
+    offset: int = 0,
+    limit: int | None = None,
+    view: LineView | None = None,
+) -> list[Line]:
+    """The statement's lines in claim-number order (a page of them with offset/limit), or as
+    `view` sorts and narrows them; the adjustments it carries come first, on the first page
+    (narrowed to the claim searched for; none when a status is asked for)."""
+    view = view or LineView()
+    lines = _adjustments(statement, view) if offset == 0 else []
+    return lines + _own_lines(statement, offset, limit, view)
+
+
+def _adjustments(statement: Statement, view: LineView) -> list[Line]:
+    if view.status:
+        return []
+    lines = adjustment_lines(statement)
+    if view.search:
+        lines = [line for line in lines if view.search.upper() in line.claim_number.upper()]
+    return lines
+
+
+def count_lines(statement: Statement, view: LineView) -> int:
+    """How many lines `view` shows (adjustments included)."""
+    if not view.narrowed:
+        return statement.line_count
+    adjustments = len(_adjustments(statement, view))
     if statement.kind is StatementKind.SUPPLIER:
-        query = (
+        query = _narrowed(
+            sa.select(sa.func.count(Chargeback.id))
+            .join(Claim, Claim.id == Chargeback.claim_id)
+            .where(Chargeback.statement_id == statement.id),
+            view,
+            Chargeback.status,
+        )
+    else:
+        query = _narrowed(
+            sa.select(sa.func.count(StatementLine.id))
+            .join(Claim, Claim.id == StatementLine.claim_id)
+            .where(StatementLine.statement_id == statement.id),
+            view,
+            None,
+        )
+    return adjustments + (db.session.scalar(query) or 0)
+
+
+def _narrowed(query: sa.Select, view: LineView, status_column) -> sa.Select:
+    if view.search:
+        like = f"%{escape_like(view.search.upper())}%"
+        query = query.where(
+            sa.or_(
+                sa.func.upper(Claim.number).like(like, escape="\\"),
+                sa.func.upper(Claim.vin).like(like, escape="\\"),
+            )
+        )
+    if view.status and status_column is not None:
+        query = query.where(status_column == view.status)
+    return query
+
+
+def _line_order(view: LineView, claim_key, amount, status, tiebreak) -> list:
+    """The ORDER BY of `view`: its column, then claim number and id in the same direction."""
+    column = {"amount": amount, "status": status}.get(view.sort) if view.sort != "claim" else None
+    keys = [column] if column is not None else []
+    keys += [*claim_key, tiebreak]
+    return [k.desc() if view.descending else k.asc() for k in keys]
+
+
+def _own_lines(
+    statement: Statement, offset: int = 0, limit: int | None = None, view: LineView | None = None
+) -> list[Line]:
+    view = view or LineView()
+    if statement.kind is StatementKind.SUPPLIER:
+        query = _narrowed(
             sa.select(Chargeback, Claim.number)
             .join(Claim, Claim.id == Chargeback.claim_id)
-            .where(Chargeback.statement_id == statement.id)
-            .order_by(Claim.number, Chargeback.id)
+            .where(Chargeback.statement_id == statement.id),
+            view,
+            Chargeback.status,
+        )
+        query = (
+            query.order_by(
+                *_line_order(
+                    view, [Claim.number], Chargeback.amount, Chargeback.status, Chargeback.id
+                )
+            )
             .offset(offset)
             .limit(limit)
         )
@@ -253,7 +343,7 @@ def _own_lines(statement: Statement, offset: int = 0, limit: int | None = None) 
             )
             for cb, number in db.session.execute(query)
         ]
-    query = (
+    query = _narrowed(
         sa.select(StatementLine, Claim, Part.number, OldPart.tag)
         .join(Claim, Claim.id == StatementLine.claim_id)
         .outerjoin(
@@ -265,8 +355,20 @@ def _own_lines(statement: Statement, offset: int = 0, limit: int | None = None) 
         )
         .outerjoin(OldPart, OldPart.id == StationCharge.old_part_id)
         .outerjoin(Part, Part.id == OldPart.part_id)
-        .where(StatementLine.statement_id == statement.id)
-        .order_by(Claim.number, StatementLine.kind, StatementLine.id)
+        .where(StatementLine.statement_id == statement.id),
+        view,
+        None,
+    )
+    query = (
+        query.order_by(
+            *_line_order(
+                view,
+                [Claim.number, StatementLine.kind],
+                StatementLine.amount,
+                None,
+                StatementLine.id,
+            )
+        )
         .offset(offset)
         .limit(limit)
     )
@@ -293,13 +395,17 @@ def _own_lines(statement: Statement, offset: int = 0, limit: int | None = None) 
     return lines
 
 
-def iter_statement_lines(statement: Statement, batch: int = 2000) -> Iterator[Line]:
-    """Every line, a batch at a time (CSV and PDF of large statements)."""
+def iter_statement_lines(
+    statement: Statement, batch: int = 2000, view: LineView | None = None
+) -> Iterator[Line]:
+    """Every line (or those `view` shows, in its order), a batch at a time (CSV and PDF of large
+    statements, the page's export)."""
+    view = view or LineView()
     offset = 0
     while True:
-        page = statement_lines(statement, offset, batch)
+        page = statement_lines(statement, offset, batch, view)
         yield from page
-        if len(page) - (len(adjustment_lines(statement)) if offset == 0 else 0) < batch:
+        if len(page) - (len(_adjustments(statement, view)) if offset == 0 else 0) < batch:
             return
         offset += batch
 

@@ -70,7 +70,7 @@ from portal.settlement.forms import (
     StartRunForm,
     StatementFilterForm,
 )
-from portal.settlement.lists import CHARGEBACKS, DISPUTES, RUNS, STATEMENTS
+from portal.settlement.lists import CHARGEBACKS, DISPUTES, RUNS, STATEMENT_LINES, STATEMENTS
 from portal.settlement.models import (
     UNRESOLVED_CHARGEBACKS,
     AdjustmentKind,
@@ -544,11 +544,32 @@ def statement(statement_id: int):
     return _render_statement(statement_id)
 
 
+def _line_view(statement: Statement):
+    """The reader's sort and filters of a statement's lines (a bad value: the default)."""
+    shown = STATEMENT_LINES.shown(request.args)
+    supplier = statement.kind is StatementKind.SUPPLIER
+    sort = shown.sort.key
+    if sort == "status" and not supplier:
+        sort = "claim"
+    status = request.args.get("status", "")
+    if not supplier or status not in {s.value for s in ChargebackStatus}:
+        status = ""
+    search = (request.args.get("q") or "").strip()[:40]
+    view = q.LineView(sort=sort, descending=shown.sort.descending, search=search, status=status)
+    return shown, view
+
+
 def _render_statement(statement_id: int, *, status: int = 200, paid_form=None):
     statement = q.statement_or_404(statement_id, current_user)
+    shown, view = _line_view(statement)
+    if shown.export_format and status == 200:
+        rows = q.iter_statement_lines(statement, view=view)
+        return STATEMENT_LINES.export_records(
+            rows, shown.export_format, f"{statement.number}-lines"
+        )
     lines = ListPagination(
-        fetch=lambda offset, limit: q.statement_lines(statement, offset, limit),
-        total=statement.line_count,
+        fetch=lambda offset, limit: q.statement_lines(statement, offset, limit, view),
+        total=q.count_lines(statement, view),
         per_page=_page_size(),
     )
     claim_ids = {line.claim_id for line in lines.items}
@@ -564,6 +585,9 @@ def _render_statement(statement_id: int, *, status: int = 200, paid_form=None):
         statement=statement,
         org_name=q.organisation_name(statement),
         lines=lines,
+        shown=shown,
+        line_view=view,
+        line_statuses=q.CHARGEBACK_STATUS_LABELS,
         claim_links={c.id for c in claims if c.can_view(current_user)},
         counts=_chargeback_counts([statement.id]).get(statement.id, {})
         if statement.kind is StatementKind.SUPPLIER
