@@ -270,8 +270,8 @@ def test_the_audit_log_exports_the_same_rows_as_csv_and_xlsx(login_as, entries, 
 
 @pytest.fixture
 def three_claims(world, db_session):
-    """Three approved claims of station A charged to supplier A (1, 3 and 2 oil pumps), settled
-    in one released run."""
+    """Three approved claims of station A charged to supplier A (1, 3 and 2 oil pumps) and one
+    of station B (a sensor of supplier B), settled in one released run."""
     from portal.claims.models import ClaimSettings
     from tests.factories import ClaimFactory, Fleet, SettlementRunFactory
 
@@ -285,6 +285,13 @@ def three_claims(world, db_session):
         )
         for qty in (1, 3, 2)
     ]
+    ClaimFactory(  # station B's one claim: one sensor of supplier B
+        fleet=fleet,
+        approved=True,
+        station="station_b",
+        causal_part="P-200",
+        lines=[{"kind": "part", "part_number": "P-200", "qty": 1}],
+    )
     run = SettlementRunFactory(world=world, released=True)
     return made, run
 
@@ -362,3 +369,33 @@ def test_a_supplier_statements_lines_filter_by_status_and_sort_by_it(login_as, w
     assert {r[3] for r in rows[1:]} == {"Open"} and len(rows) == 3
     chinese = csv_rows(client.get(url, query_string={"export": "csv"}, headers=ZH))
     assert chinese[0][0] == "索赔单"
+
+
+def test_a_runs_organisations_sort_by_their_totals_and_export(login_as, world, three_claims):
+    _made, run = three_claims
+    client = login_as("finance")
+    url = f"/settlement/runs/{run.id}"
+    codes = ["ST-A", "ST-B"]
+
+    def order(**args) -> list[str]:
+        html = client.get(url, query_string=args).get_data(as_text=True)
+        return row_order(html, "data-org", codes)
+
+    assert order() == codes
+    assert order(sort="code", dir="desc") == codes[::-1]
+    assert order(sort="net", dir="desc") == ["ST-A", "ST-B"]  # six pumps before one sensor
+    assert order(sort="net", dir="asc") == ["ST-B", "ST-A"]
+    assert order(sort="net", dir="asc", q="st-a") == ["ST-A"]
+    for args in BAD_SORTS:
+        assert client.get(url, query_string=args).status_code == 200
+    args = {"sort": "net", "dir": "asc", "export": "csv"}
+    rows = csv_rows(client.get(url, query_string=args))
+    assert rows[0][:2] == ["Code", "Name"] and [r[0] for r in rows[1:]] == ["ST-B", "ST-A"]
+    assert rows[1][3] == "Released"
+    sheet = xlsx_rows(client.get(url, query_string={**args, "export": "xlsx"}))
+    assert [r[0] for r in sheet[1:]] == ["ST-B", "ST-A"] and isinstance(sheet[1][5], int | float)
+    suppliers = csv_rows(client.get(url, query_string={"kind": "supplier", "export": "csv"}))
+    assert [r[0] for r in suppliers[1:]] == ["SU-A", "SU-B"]
+    chinese = csv_rows(client.get(url, query_string=args, headers=ZH))
+    assert chinese[0][0] == "代码"
+    assert login_as("station").get(url, query_string=args).status_code == 403

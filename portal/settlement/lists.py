@@ -189,3 +189,43 @@ STATEMENT_LINES = Listing(
     default="claim",
     tiebreak=None,
 )
+
+
+def _run_status(row) -> str:
+    return labels.label(row["statement"].status.value, "statement_status")
+
+
+# The statements of a run, per kind (queries.totals_with_previous, computed in Python): by
+# organisation code by default; the biggest nets or differences on asking.
+RUN_TOTALS = Listing(
+    [
+        Column("code", _l("Code"), lambda r: r["code"], lambda r: r["code"]),
+        Column("name", _l("Name"), lambda r: r["name"], lambda r: r["name"]),
+        Column(
+            "statement",
+            _l("Statement"),
+            lambda r: r["statement"].number,
+            lambda r: r["statement"].number,
+        ),
+        Column("status", _l("Status"), lambda r: r["statement"].status.value, _run_status),
+        Column(
+            "lines",
+            _l("Lines"),
+            lambda r: r["statement"].line_count,
+            lambda r: r["statement"].line_count,
+        ),
+        Column("net", _l("Net"), lambda r: r["statement"].net, lambda r: r["statement"].net),
+        Column("vat", _l("VAT"), lambda r: r["statement"].vat, lambda r: r["statement"].vat),
+        Column(
+            "gross", _l("Gross"), lambda r: r["statement"].gross, lambda r: r["statement"].gross
+        ),
+        Column(
+            "previous", _l("Previous net"), lambda r: r["previous_net"], lambda r: r["previous_net"]
+        ),
+        Column(
+            "difference", _l("Difference"), lambda r: r["difference"], lambda r: r["difference"]
+        ),
+    ],
+    default="code",
+    tiebreak=lambda r: r["code"],
+)

@@ -70,7 +70,14 @@ from portal.settlement.forms import (
     StartRunForm,
     StatementFilterForm,
 )
-from portal.settlement.lists import CHARGEBACKS, DISPUTES, RUNS, STATEMENT_LINES, STATEMENTS
+from portal.settlement.lists import (
+    CHARGEBACKS,
+    DISPUTES,
+    RUN_TOTALS,
+    RUNS,
+    STATEMENT_LINES,
+    STATEMENTS,
+)
 from portal.settlement.models import (
     UNRESOLVED_CHARGEBACKS,
     AdjustmentKind,
@@ -324,6 +331,7 @@ def _render_run(run_id: int, *, status: int = 200):
     if kind not in {k.value for k in StatementKind}:
         kind = StatementKind.STATION.value
     search = request.args.get("q", "").strip()
+    shown = RUN_TOTALS.shown(request.args)
     totals = None
     if run.status in (RunStatus.DRAFT, RunStatus.RELEASED):
         rows = q.totals_with_previous(run, StatementKind(kind))
@@ -332,6 +340,10 @@ def _render_run(run_id: int, *, status: int = 200):
             rows = [
                 r for r in rows if needle in r["code"].casefold() or needle in r["name"].casefold()
             ]
+        rows = RUN_TOTALS.sort_rows(rows, shown.sort)
+        if shown.export_format and status == 200:
+            name = f"settlement-run-{run.id}-{kind}s"
+            return RUN_TOTALS.export_records(rows, shown.export_format, name)
         totals = ListPagination(rows, per_page=_page_size())
     busy = run.status in (RunStatus.QUEUED, RunStatus.RUNNING) or run.step == "releasing"
     return render_template(
@@ -343,6 +355,7 @@ def _render_run(run_id: int, *, status: int = 200):
         kind=kind,
         search=search,
         totals=totals,
+        shown=shown,
         previous=op.previous_run(run),
         form=ActionForm(formdata=None),
     ), status
