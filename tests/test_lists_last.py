@@ -399,3 +399,44 @@ def test_a_runs_organisations_sort_by_their_totals_and_export(login_as, world, t
     chinese = csv_rows(client.get(url, query_string=args, headers=ZH))
     assert chinese[0][0] == "代码"
     assert login_as("station").get(url, query_string=args).status_code == 403
+
+
+# -- reason codes ----------------------------------------------------------------------------------
+
+
+def test_the_reason_codes_sort_by_their_columns_and_export(login_as, world):
+    from portal.admin import operations
+    from portal.claims.models import ReasonCode
+
+    admin = world.users["admin"]
+    operations.add_reason_code(admin, "zz_last", "A first by label", "甲")
+    operations.add_reason_code(admin, "aa_first", "Z last by label", "乙")
+    gone = operations.add_reason_code(admin, "ab_gone", "M middle", "丙")
+    operations.set_reason_code_active(admin, gone, False)
+    db.session.commit()
+    client = login_as("admin")
+    codes = [rc.code for rc in db.session.scalars(sa.select(ReasonCode))]
+
+    def order(**args) -> list[str]:
+        html = client.get("/admin/rules/reason-codes", query_string=args).get_data(as_text=True)
+        return row_order(html, "data-code", codes)
+
+    default = order()
+    assert default[-1] == "ab_gone"  # active first, then by code
+    assert default.index("aa_first") < default.index("zz_last")
+    by_label = order(sort="label_en", dir="asc")
+    assert by_label.index("zz_last") < by_label.index("ab_gone") < by_label.index("aa_first")
+    assert order(sort="label_en", dir="desc") == by_label[::-1]
+    assert order(sort="code", dir="desc")[0] == "zz_last"
+    for args in BAD_SORTS:
+        page = client.get("/admin/rules/reason-codes", query_string=args)
+        assert page.status_code == 200
+    args = {"sort": "code", "dir": "asc"}
+    url = "/admin/rules/reason-codes"
+    rows = csv_rows(client.get(url, query_string={**args, "export": "csv"}))
+    assert rows[0] == ["Code", "English label", "Chinese label", "Status"]
+    assert [r[0] for r in rows[1:]] == order(**args)
+    assert {r[0]: r[3] for r in rows[1:]}["ab_gone"] == "Deactivated"
+    sheet = xlsx_rows(client.get(url, query_string={**args, "export": "xlsx"}))
+    assert [r[0] for r in sheet[1:]] == [r[0] for r in rows[1:]]
+    assert login_as("auditor").get(url, query_string={"export": "csv"}).status_code == 403

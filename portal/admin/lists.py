@@ -46,3 +46,21 @@ USERS = Listing(
     default="username",
     tiebreak=User.id,
 )
+
+
+def _state(rc) -> str:
+    return str(_l("Active") if rc.active else _l("Deactivated"))
+
+
+# The reason codes (sorted in Python: database collations differ on "_"): active codes first,
+# each group by code, unless a column is chosen.
+REASON_CODES = Listing(
+    [
+        Column("code", _l("Code"), lambda rc: rc.code, lambda rc: rc.code),
+        Column("label_en", _l("English label"), lambda rc: rc.label_en, lambda rc: rc.label_en),
+        Column("label_zh", _l("Chinese label"), lambda rc: rc.label_zh, lambda rc: rc.label_zh),
+        Column("status", _l("Status"), lambda rc: not rc.active, _state),
+    ],
+    default="status",
+    tiebreak=lambda rc: rc.code,
+)

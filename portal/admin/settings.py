@@ -23,6 +23,7 @@ from portal.admin.forms import (
     ReasonCodeLabelsForm,
     SettlementSettingsForm,
 )
+from portal.admin.lists import REASON_CODES
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.claims.models import ALWAYS_BLOCKING, FLAG_RULES, ClaimSettings, ReasonCode
@@ -155,11 +156,12 @@ def reason_codes():
 
 
 def _render_reason_codes(form: ReasonCodeForm):
-    # Active codes first, each group by code (sorted here: database collations differ on "_").
-    codes = sorted(
-        db.session.scalars(sa.select(ReasonCode)), key=lambda rc: (not rc.active, rc.code)
-    )
-    return render_template("admin/reason_codes.html", form=form, codes=codes)
+    # Active codes first, each group by code, unless a column is chosen (admin.lists).
+    shown = REASON_CODES.shown(request.args)
+    codes = REASON_CODES.sort_rows(db.session.scalars(sa.select(ReasonCode)), shown.sort)
+    if shown.export_format and request.method == "GET":
+        return REASON_CODES.export_records(codes, shown.export_format, "reason-codes")
+    return render_template("admin/reason_codes.html", form=form, codes=codes, shown=shown)
 
 
 @bp.route("/rules/reason-codes/<code>", methods=["GET", "POST"])
