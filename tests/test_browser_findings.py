@@ -73,8 +73,11 @@ def test_a_supplier_proposes_no_fault_found_the_auditor_overrules_and_the_charge
     row = page.locator(f'[data-testid="shipment-parts"] tr[data-tag="{tag}"]')
     row.get_by_label(f"Inspection result for {tag}").select_option(label="No fault found")
     row.get_by_label(f"Inspection note for {tag}").fill("Pump runs quietly on the bench")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     row.get_by_role("button", name="Inspect").click()
     expect(page.get_by_text(f"Your finding on old part {tag}")).to_be_visible()
+    assert asked and asked[0].startswith(f"Record “No fault found” for old part {tag}"), asked
     save_screenshot(page, tmp_path, "findings-1-supplier-proposes")
     page.get_by_role("button", name="Sign out").click()
 
