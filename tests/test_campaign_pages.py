@@ -38,7 +38,7 @@ def recall(fleet):
     return fleet_recall(fleet, [fleet.vehicle, fleet.new_vehicle, fleet.old_vehicle])
 
 
-def campaign_claim(fleet, campaign, vehicle, user="station"):
+def campaign_claim(fleet, campaign, vehicle, user="station", odometer_km=20000):
     """A campaign claim of exactly the package, submitted (approved automatically: 206.00)."""
     filer = fleet.world.users[user]
     claim = ops.create_claim(
@@ -47,7 +47,7 @@ def campaign_claim(fleet, campaign, vehicle, user="station"):
             {
                 "type": "campaign",
                 "vin": vehicle.vin,
-                "odometer_km": 20000,
+                "odometer_km": odometer_km,
                 "repair_date": (date.today() - timedelta(days=1)).isoformat(),
                 "campaign": campaign.code,
             }
@@ -502,3 +502,52 @@ def test_the_campaign_page_keeps_its_history(login_as, recall):
     client.post("/campaigns/RC-1/close", data={"note": "All done"})
     history = _text(client.get("/campaigns/RC-1")).split('data-testid="campaign-history"', 1)[1]
     assert "auditor" in history and "Closed" in history and "All done" in history
+
+
+def test_the_campaigns_claims_sort_filter_and_export(switching_login, fleet, recall):
+    from tests.test_lists import csv_rows, row_order, xlsx_rows
+    from tests.test_lists_more import BAD_SORTS
+
+    ours = campaign_claim(fleet, recall, fleet.vehicle)  # ST-A
+    theirs = campaign_claim(  # ST-B
+        fleet, recall, fleet.old_vehicle, user="station_b", odometer_km=95000
+    )
+    numbers = [ours.number, theirs.number]
+    login_as = switching_login
+    client = login_as("auditor")
+
+    def order(**args) -> list[str]:
+        return row_order(
+            _text(client.get("/campaigns/RC-1", query_string=args)), "data-claim", numbers
+        )
+
+    assert sorted(order()) == sorted(numbers)
+    assert order(sort="station", dir="asc") == numbers
+    assert order(sort="station", dir="desc") == numbers[::-1]
+    by_vin = sorted(numbers, key=lambda n: {ours.number: ours.vin, theirs.number: theirs.vin}[n])
+    assert order(sort="vin", dir="asc") == by_vin
+    assert order(sort="vin", dir="desc") == by_vin[::-1]
+    assert order(q=theirs.vin.lower()) == [theirs.number]
+    assert sorted(order(status=ours.status.value)) == sorted(numbers)
+    rejected = _text(client.get("/campaigns/RC-1", query_string={"status": "rejected"}))
+    assert "No claim matches these filters." in rejected
+    for args in (*BAD_SORTS, {"status": "draft"}, {"status": "lost"}):
+        assert client.get("/campaigns/RC-1", query_string=args).status_code == 200
+    args = {"sort": "station", "dir": "desc"}
+    rows = csv_rows(client.get("/campaigns/RC-1", query_string={**args, "export": "csv"}))
+    assert rows[0] == ["Claim", "Station", "VIN", "Submitted", "Repair date", "Status", "Approved"]
+    assert [r[0] for r in rows[1:]] == numbers[::-1]
+    assert rows[1][1] == "ST-B" and rows[1][6] == "206.00"
+    sheet = xlsx_rows(client.get("/campaigns/RC-1", query_string={**args, "export": "xlsx"}))
+    assert [r[0] for r in sheet[1:]] == numbers[::-1] and sheet[1][6] == 206
+    chinese = csv_rows(
+        client.get(
+            "/campaigns/RC-1",
+            query_string={"export": "csv"},
+            headers={"Accept-Language": "zh-CN,zh;q=0.9"},
+        )
+    )
+    assert chinese[0][0] == "索赔单"
+    # A supplier sees the campaign, never its claims: no list, no export.
+    supplier = _text(login_as("supplier").get("/campaigns/RC-1", query_string={"export": "csv"}))
+    assert 'data-testid="campaign-claims"' not in supplier and ours.number not in supplier

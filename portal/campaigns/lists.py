@@ -8,9 +8,10 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
 from portal.campaigns.forms import KIND_LABELS
+from portal.claims.models import Claim
 from portal.lists import Column, Listing
 from portal.masterdata.campaigns import Campaign, CampaignVehicle
-from portal.masterdata.models import Organisation, Vehicle, VehicleModel
+from portal.masterdata.models import Organisation, Station, Vehicle, VehicleModel
 
 
 def _model_code():
@@ -84,3 +85,37 @@ COMPLETION_COLUMNS = (
     (_l("Share done (%)"), lambda c: c.percent_done),
     (_l("Cost so far"), lambda c: c.cost_so_far),
 )
+
+
+def _station_code():
+    return (
+        sa.select(Station.code)
+        .where(Station.id == Claim.station_id)
+        .correlate(Claim)
+        .scalar_subquery()
+    )
+
+
+def _campaign_claims() -> Listing:
+    return Listing(
+        [
+            Column("claim", _l("Claim"), Claim.number, lambda c: c.number),
+            Column("station", _l("Station"), _station_code(), lambda c: c.station.code),
+            Column("vin", _l("VIN"), Claim.vin, lambda c: c.vin),
+            Column("submitted", _l("Submitted"), Claim.submitted_at, lambda c: c.submitted_at),
+            Column("repair", _l("Repair date"), Claim.repair_date, lambda c: c.repair_date),
+            Column("status", _l("Status"), Claim.status, lambda c: c.status),
+            Column(
+                "approved",
+                _l("Approved"),
+                Claim.approved_total_amount,
+                lambda c: c.approved_total_amount,
+            ),
+        ],
+        default="-submitted",  # the newest first
+        tiebreak=Claim.id,
+    )
+
+
+# A campaign's claims on its page (the OEM's): newest first unless a column is chosen.
+CAMPAIGN_CLAIMS = _campaign_claims()

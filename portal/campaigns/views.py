@@ -33,10 +33,10 @@ from portal.campaigns.forms import (
     VehicleFileForm,
     VehicleRangeForm,
 )
-from portal.campaigns.lists import CAMPAIGNS, COMPLETION_COLUMNS, STATION_WORK
+from portal.campaigns.lists import CAMPAIGN_CLAIMS, CAMPAIGNS, COMPLETION_COLUMNS, STATION_WORK
 from portal.claims import campaign as campaign_work
 from portal.claims import labels
-from portal.claims.models import Claim
+from portal.claims.models import Claim, ClaimStatus
 from portal.claims.rules import last_known_odometer
 from portal.errors import Conflict, DomainError
 from portal.extensions import db
@@ -143,17 +143,32 @@ def _export_campaigns(stmt: sa.Select, fmt: str):
 @role_required(*VIEWERS)
 def detail(code: str):
     campaign = load_campaign(code)
-    oem = current_user.role is not Role.SUPPLIER
-    claims = (
-        db.paginate(
-            queries.campaign_claims(campaign).options(joinedload(Claim.station)),
-            per_page=PER_PAGE,
-            error_out=False,
+    if current_user.role is Role.SUPPLIER:
+        return _detail_page(campaign, claims=None)
+    # The OEM's list of the campaign's claims: sorted, narrowed, paged and exported.
+    shown = CAMPAIGN_CLAIMS.shown(request.args)
+    stmt = queries.campaign_claims(campaign)
+    search = (request.args.get("q") or "").strip().upper()[:40]
+    if search:
+        like = f"%{escape_like(search)}%"
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.upper(Claim.number).like(like, escape="\\"),
+                sa.func.upper(Claim.vin).like(like, escape="\\"),
+            )
         )
-        if oem
-        else None
+    status = request.args.get("status", "")
+    if status in {s.value for s in ClaimStatus} and status != ClaimStatus.DRAFT.value:
+        stmt = stmt.where(Claim.status == ClaimStatus(status))
+    else:
+        status = ""
+    stmt = shown.order(stmt).options(joinedload(Claim.station))
+    if shown.export_format:
+        return CAMPAIGN_CLAIMS.export(stmt, shown.export_format, f"{campaign.code}-claims")
+    claims = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    return _detail_page(
+        campaign, claims=claims, claims_shown=shown, claims_q=search, claims_status=status
     )
-    return _detail_page(campaign, claims=claims)
 
 
 def _over_time_chart(points: list[queries.CompletionPoint]):
@@ -214,6 +229,10 @@ def _detail_page(campaign: Campaign, status: int = 200, **forms):
         by_region=by_region,
         by_station=queries.completion_by(campaign, "station"),
         claims=forms.pop("claims", None),
+        claims_shown=forms.pop("claims_shown", None),
+        claims_q=forms.pop("claims_q", ""),
+        claims_status=forms.pop("claims_status", ""),
+        claim_statuses=[s for s in labels.STATUS_LABELS if s is not ClaimStatus.DRAFT],
         oem=current_user.role is not Role.SUPPLIER,
         can_manage=manage,
         range_form=forms.get("range_form") or VehicleRangeForm(formdata=None),
