@@ -94,8 +94,10 @@ class Listing:
             return Sort(self.default.key, self.default.descending, refused=True)
         return Sort(key, direction == "desc")
 
-    def shown(self, args) -> Shown:
-        return Shown(self, self.sort_of(args), args)
+    def shown(self, args, endpoint: str | None = None) -> Shown:
+        """The list as `args` asks for it; its links go to `endpoint` (default: this request's;
+        a page also rendered by a form's POST names its own GET endpoint)."""
+        return Shown(self, self.sort_of(args), args, endpoint)
 
     def order(self, stmt: sa.Select, sort: Sort) -> sa.Select:
         """`stmt` ordered by `sort`, then by the tiebreak (in the same direction)."""
@@ -147,10 +149,11 @@ class Listing:
 class Shown:
     """A listing as the current request shows it: its sort, links to re-sort and to export."""
 
-    def __init__(self, listing: Listing, sort: Sort, args):
+    def __init__(self, listing: Listing, sort: Sort, args, endpoint: str | None = None):
         self.listing = listing
         self.sort = sort
         self.args = args
+        self.endpoint = endpoint
         fmt = (args.get("export") or "").strip()
         self.export_format = fmt if fmt in EXPORT_FORMATS else None
 
@@ -165,7 +168,8 @@ class Shown:
                 args.pop(key, None)
             else:
                 args[key] = [value]
-        return url_for(request.endpoint, **(request.view_args or {}), **args)
+        endpoint = self.endpoint or request.endpoint
+        return url_for(endpoint, **(request.view_args or {}), **args)
 
     def sortable(self, key: str) -> bool:
         column = self.listing.columns.get(key)

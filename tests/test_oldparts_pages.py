@@ -658,3 +658,35 @@ def test_the_oem_and_the_station_still_see_the_stations_shipment(
     one = api(client, username).get(f"/old-parts/{parts[0].tag}").get_json()
     assert one["shipment_number"] == station_shipment.number
     assert station_shipment.number in str(one["events"])
+
+
+def test_a_shipments_parts_sort_and_export_as_its_page_shows_them(login_as, world, parts, shipped):
+    from tests.test_lists import csv_rows, row_order, xlsx_rows
+    from tests.test_lists_more import BAD_SORTS
+
+    tags = sorted(p.tag for p in parts)
+    op.receive(shipped, world.users["auditor"], tags[1])
+    client = login_as("auditor")
+    url = f"/old-parts/shipments/{shipped.number}"
+
+    def order(**args) -> list[str]:
+        return row_order(text(client.get(url, query_string=args)), "data-tag", tags)
+
+    assert order() == tags
+    assert order(sort="tag", dir="desc") == tags[::-1]
+    assert order(sort="status", dir="asc") == [tags[1], tags[0]]  # received before shipped
+    assert order(sort="status", dir="desc") == [tags[0], tags[1]]
+    for args in BAD_SORTS:
+        assert client.get(url, query_string=args).status_code == 200
+    rows = csv_rows(client.get(url, query_string={"sort": "tag", "dir": "desc", "export": "csv"}))
+    assert rows[0][:5] == ["Tag", "Claim", "Part number", "Part", "Status"]
+    assert [r[0] for r in rows[1:]] == tags[::-1]
+    assert {r[4] for r in rows[1:]} == {"Received", "Shipped"}
+    sheet = xlsx_rows(client.get(url, query_string={"export": "xlsx"}))
+    assert [r[0] for r in sheet[1:]] == tags
+    # A failed receive renders the page again: its sort links still lead to the page.
+    refused = text(client.post(f"{url}/receive", data={"tag": "NO-SUCH-TAG"}))
+    assert f'href="{url}?sort=tag&amp;dir=desc"' in refused
+    # Another station sees neither the box nor its export.
+    other = login_as("station_b")
+    assert other.get(url, query_string={"export": "csv"}).status_code == 404

@@ -159,3 +159,29 @@ FINDINGS = Listing(
     default="inspected",  # the oldest finding first
     tiebreak=OldPart.id,
 )
+
+
+def _status(p: OldPart) -> str:
+    return str(labels.STATUS_LABELS[p.status])
+
+
+# The parts of one return shipment (a Python list, oldparts.operations.parts_in): in the box's
+# order (by tag) unless a column is chosen; its export is the box's contents as a spreadsheet.
+SHIPMENT_PARTS = Listing(
+    [
+        Column("tag", _l("Tag"), lambda p: p.tag, lambda p: p.tag),
+        Column("claim", _l("Claim"), lambda p: p.claim.number, lambda p: p.claim.number),
+        Column("part", _l("Part number"), lambda p: p.part.number, lambda p: p.part.number),
+        Column("part_name", _l("Part"), None, lambda p: p.part.name),
+        Column("status", _l("Status"), lambda p: p.status.value, _status),
+        Column(
+            "inspection",
+            _l("Inspection"),
+            lambda p: p.inspection.value if p.inspection else None,
+            _inspection,
+        ),
+        Column("note", _l("Note"), None, lambda p: p.receive_note or p.inspection_note or ""),
+    ],
+    default="tag",
+    tiebreak=lambda p: p.tag,
+)

@@ -44,7 +44,7 @@ from portal.oldparts.forms import (
     WaiveForm,
     WriteOffForm,
 )
-from portal.oldparts.lists import FINDINGS, OLD_PARTS, SHIPMENTS
+from portal.oldparts.lists import FINDINGS, OLD_PARTS, SHIPMENT_PARTS, SHIPMENTS
 from portal.oldparts.models import (
     FindingStatus,
     Inspection,
@@ -321,12 +321,16 @@ def shipment(number: str):
 def _render_shipment(
     shipment: ReturnShipment, *, status: int = 200, ship_form=None, receive_form=None
 ):
-    parts = op.parts_in(shipment)
+    shown = SHIPMENT_PARTS.shown(request.args, "oldparts.shipment")
+    parts = SHIPMENT_PARTS.sort_rows(op.parts_in(shipment), shown.sort)
+    if shown.export_format and status == 200 and request.method == "GET":
+        return SHIPMENT_PARTS.export_records(parts, shown.export_format, shipment.number)
     receiver = is_receiver(shipment, current_user)
     return render_template(
         "oldparts/shipment.html",
         shipment=shipment,
         parts=parts,
+        shown=shown,
         sender=is_sender(shipment, current_user),
         receiver=receiver,
         forwarding=shipment.from_org.is_oem,
