@@ -525,3 +525,48 @@ def test_cycle_times_in_sql_equal_those_computed_in_python(claims, settled, an1,
     for ours, theirs in zip(in_sql, in_python, strict=True):
         for a, b in ((ours.median, theirs.median), (ours.p90, theirs.p90)):
             assert a == b or abs(a - b) < 1e-6
+
+
+def test_the_claims_behind_the_figures_sort_by_their_columns_and_export_in_that_order(
+    login_as, claims
+):
+    from tests.test_lists import row_order, xlsx_rows
+    from tests.test_lists_more import BAD_SORTS
+
+    mis2, mis4, p200 = claims["p100_mis2"], claims["p100_mis4"], claims["p200"]
+    numbers = [mis2.number, mis4.number, p200.number]
+    client = login_as("auditor")
+    url = "/analysis/claims"
+    base = {"model": "AN1", "as_of": AS_OF}
+
+    def order(**args) -> list[str]:
+        html = client.get(url, query_string={**base, **args}).get_data(as_text=True)
+        return row_order(html, "data-claim", numbers)
+
+    assert order() == [p200.number, mis4.number, mis2.number]  # the newest repair first
+    assert order(sort="repair", dir="asc") == [mis2.number, mis4.number, p200.number]
+    assert order(sort="mis", dir="asc")[0] == mis2.number
+    assert order(sort="mis", dir="desc")[-1] == mis2.number
+    assert order(sort="part", dir="desc")[0] == p200.number  # P-200 before P-100
+    assert order(sort="part", dir="asc")[-1] == p200.number
+    assert order(sort="station", dir="desc")[0] == p200.number  # ST-B
+    for args in BAD_SORTS:
+        assert order(**args) == [p200.number, mis4.number, mis2.number]
+    html = client.get(url, query_string={**base, "sort": "mis", "dir": "asc"}).get_data(
+        as_text=True
+    )
+    assert 'aria-sort="ascending"' in html
+    assert "format=csv" in html and "sort=mis" in html.split('data-testid="exports"')[1][:400]
+    response = client.get(
+        url, query_string={**base, "sort": "repair", "dir": "asc", "format": "csv"}
+    )
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r[0] for r in rows[1:]] == [mis2.number, mis4.number, p200.number]
+    sheet = xlsx_rows(
+        client.get(url, query_string={**base, "sort": "part", "dir": "desc", "format": "xlsx"})
+    )
+    assert sheet[1][0] == p200.number
+    chinese = client.get(
+        url, query_string=base, headers={"Accept-Language": "zh-CN,zh;q=0.9"}
+    ).get_data(as_text=True)
+    assert 'data-sort-key="repair"' in chinese and "维修日期" in chinese

@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.analysis import charts, exports, queries, reports
 from portal.analysis import filters as f
+from portal.analysis.lists import CLAIMS, claim_order
 from portal.analysis.queries import GroupBy
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
@@ -30,6 +31,7 @@ from portal.claims.labels import STATUS_LABELS, TYPE_LABELS
 from portal.claims.models import Claim
 from portal.extensions import db
 from portal.labels import as_words
+from portal.lists import Sort
 from portal.money import CENT
 
 bp = Blueprint("analysis", __name__)
@@ -217,7 +219,7 @@ CLAIM_HEADERS = (
 )
 
 
-def _claims_query(selection):
+def _claims_query(selection, sort: Sort | None = None):
     counted = queries.counted_claims(selection)
     return (
         sa.select(Claim, counted.c.mis)
@@ -228,8 +230,15 @@ def _claims_query(selection):
             selectinload(Claim.fault_code),
             selectinload(Claim.responsible_supplier),
         )
-        .order_by(Claim.repair_date.desc(), Claim.number)
+        .order_by(*claim_order(sort or CLAIMS.default, counted.c.mis))
     )
+
+
+def _sort_args(shown) -> dict[str, str]:
+    """The sort of a list as query arguments (for its pager and exports); none by default."""
+    if not shown.args.get("sort") or shown.sort.refused:
+        return {}
+    return {"sort": shown.sort.key, "dir": "desc" if shown.sort.descending else "asc"}
 
 
 def _claim_row(claim: Claim, mis: int) -> tuple:
@@ -253,7 +262,8 @@ def _claim_row(claim: Claim, mis: int) -> tuple:
 def claims():
     """The drill-down: exactly the counted claims of the filters."""
     filters, errors = _read_filters()
-    query = _claims_query(filters.selection)
+    shown = CLAIMS.shown(request.args)
+    query = _claims_query(filters.selection, shown.sort)
     fmt = _export_format()
     if fmt and not errors:
         rows = (_claim_row(c, mis) for c, mis in db.session.execute(query))
@@ -283,6 +293,8 @@ def claims():
         cost=cost,
         page=page,
         pages=max(1, -(-total // per_page)),
+        shown=shown,
+        sort_args=_sort_args(shown),
         type_labels=TYPE_LABELS,
         status_labels=STATUS_LABELS,
     ), (400 if errors else 200)

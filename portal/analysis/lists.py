@@ -1,0 +1,60 @@
+"""The sortable columns of the analysis lists (portal.lists): the claims behind the figures
+(sorted in SQL by `claim_order`), the early warnings and the outlier stations (computed in
+Python: their columns' orders are key functions)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from portal.claims.models import Claim
+from portal.lists import Column, Listing, Sort
+from portal.masterdata.models import FaultCode, Organisation, Part
+
+CLAIM_KEYS = (
+    ("claim", _l("Claim")),
+    ("type", _l("Type")),
+    ("status", _l("Status")),
+    ("station", _l("Station")),
+    ("vin", _l("VIN")),
+    ("repair", _l("Repair date")),
+    ("mis", _l("MIS")),
+    ("part", _l("Causal part")),
+    ("fault", _l("Fault code")),
+    ("supplier", _l("Supplier")),
+    ("amount", _l("Approved amount")),
+)
+# The URL's sort keys (the query orders them itself, `claim_order`); the newest repair first.
+CLAIMS = Listing(
+    [Column(key, label, key) for key, label in CLAIM_KEYS],
+    default="-repair",
+    tiebreak=None,
+)
+
+
+def _code_of(model, column, key):
+    return sa.select(column).where(model.id == key).correlate(Claim).scalar_subquery()
+
+
+def claim_order(sort: Sort, mis) -> list:
+    """The ORDER BY of the claims list: the column asked for, then the claim number (`mis`: the
+    counted claims' months-in-service column). By default the newest repair first."""
+    if (sort.key, sort.descending) == (CLAIMS.default.key, CLAIMS.default.descending):
+        return [Claim.repair_date.desc(), Claim.number]
+    expressions = {
+        "claim": Claim.number,
+        "type": Claim.type,
+        "status": Claim.status,
+        "station": _code_of(Organisation, Organisation.code, Claim.station_id),
+        "vin": Claim.vin,
+        "repair": Claim.repair_date,
+        "mis": mis,
+        "part": _code_of(Part, Part.number, Claim.causal_part_id),
+        "fault": _code_of(FaultCode, FaultCode.code, Claim.fault_code_id),
+        "supplier": _code_of(Organisation, Organisation.code, Claim.responsible_supplier_id),
+        "amount": Claim.approved_total_amount,
+    }
+    column = expressions[sort.key]
+    first = (column.desc() if sort.descending else column.asc()).nulls_last()
+    number = Claim.number.desc() if sort.descending else Claim.number.asc()
+    return [first, number]
