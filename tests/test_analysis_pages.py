@@ -570,3 +570,54 @@ def test_the_claims_behind_the_figures_sort_by_their_columns_and_export_in_that_
         url, query_string=base, headers={"Accept-Language": "zh-CN,zh;q=0.9"}
     ).get_data(as_text=True)
     assert 'data-sort-key="repair"' in chinese and "维修日期" in chinese
+
+
+def test_the_early_warnings_sort_by_their_columns_and_export_in_that_order(login_as, fleet):
+    from portal.analysis.models import EarlyWarning
+    from portal.extensions import db
+    from tests.test_lists import row_order, xlsx_rows
+
+    def warning(part, cohort, vehicles, observed, expected, p_value, active=True):
+        return EarlyWarning(
+            part=part,
+            supplier=part.supplier,
+            cohort=cohort,
+            as_of=date(2025, 9, 30),
+            vehicles=vehicles,
+            observed=observed,
+            expected=expected,
+            p_value=p_value,
+            active=active,
+        )
+
+    made = [
+        warning(fleet.part, "2024-11", 300, 9, 2.0, 1e-4),
+        warning(fleet.part_b, "2024-12", 120, 6, 1.0, 1e-3),
+        warning(fleet.part, "2025-01", 800, 5, 0.5, 1e-5, active=False),
+    ]
+    db.session.add_all(made)
+    db.session.commit()
+    keys = [f"{w.part.number} {w.cohort}" for w in made]
+    first, second, cleared = keys
+    client = login_as("auditor")
+
+    def order(**args) -> list[str]:
+        html = client.get("/analysis/warnings", query_string={"show": "all", **args})
+        return row_order(html.get_data(as_text=True), "data-warning", keys)
+
+    assert order() == [first, second, cleared]  # active first, the least likely first
+    assert order(sort="vehicles", dir="desc") == [cleared, first, second]
+    assert order(sort="vehicles", dir="asc") == [second, first, cleared]
+    assert order(sort="ratio", dir="desc") == [cleared, second, first]  # 10, 6, 4.5 times
+    assert order(sort="cohort", dir="asc") == [first, second, cleared]
+    assert order(sort="nonsense") == [first, second, cleared]
+    sheet = xlsx_rows(
+        client.get(
+            "/analysis/warnings",
+            query_string={"show": "all", "sort": "vehicles", "dir": "desc", "format": "xlsx"},
+        )
+    )
+    assert [r[3] for r in sheet[1:]] == [800, 300, 120]
+    html = client.get("/analysis/warnings", query_string={"sort": "p", "dir": "asc"})
+    assert 'aria-sort="ascending"' in html.get_data(as_text=True)
+    assert "Nov 2024" in html.get_data(as_text=True)  # a production month in words

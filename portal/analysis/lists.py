@@ -58,3 +58,32 @@ def claim_order(sort: Sort, mis) -> list:
     first = (column.desc() if sort.descending else column.asc()).nulls_last()
     number = Claim.number.desc() if sort.descending else Claim.number.asc()
     return [first, number]
+
+
+def _ratio(w) -> float:
+    return float(w.ratio) if w.ratio else float("inf")  # no expected claims: infinitely many
+
+
+# The early warnings (sorted in Python): the active ones first, the least likely first, unless
+# a column is chosen.
+WARNINGS = Listing(
+    [
+        Column("part", _l("Causal part"), lambda w: w.part.number),
+        Column("supplier", _l("Supplier"), lambda w: w.supplier.code),
+        Column("cohort", _l("Production month"), lambda w: w.cohort),
+        Column("vehicles", _l("Vehicles"), lambda w: w.vehicles),
+        Column("observed", _l("Observed claims"), lambda w: w.observed),
+        Column("expected", _l("Expected claims"), lambda w: w.expected),
+        Column("ratio", _l("Ratio"), _ratio),
+        Column("p", _l("p-value"), lambda w: w.p_value),
+        Column("as_of", _l("As of"), lambda w: w.as_of),
+        Column("state", _l("Active"), lambda w: not w.active),
+    ],
+    default="p",
+    tiebreak=lambda w: w.id,
+)
+
+
+def chosen(shown) -> bool:
+    """Whether the reader chose a column (else the list keeps its own default order)."""
+    return bool(shown.args.get("sort") or shown.args.get("dir")) and not shown.sort.refused

@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.analysis import charts, exports, queries, reports
 from portal.analysis import filters as f
-from portal.analysis.lists import CLAIMS, claim_order
+from portal.analysis.lists import CLAIMS, WARNINGS, chosen, claim_order
 from portal.analysis.queries import GroupBy
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
@@ -508,6 +508,9 @@ def warnings():
     found = db.session.scalars(
         query.order_by(EarlyWarning.active.desc(), EarlyWarning.p_value, EarlyWarning.id)
     ).all()
+    sorting = WARNINGS.shown(request.args)
+    if chosen(sorting):
+        found = WARNINGS.sort_rows(found, sorting.sort)
     fmt = _export_format()
     if fmt:
         return exports.table_response(
@@ -543,6 +546,8 @@ def warnings():
         "analysis/warnings.html",
         warnings=found,
         shown=shown,
+        sorting=sorting,
+        sort_args=_sort_args(sorting),
         rules=early_warnings,
         can_run=current_user.role in (Role.AUDITOR, Role.ADMIN),
     )
