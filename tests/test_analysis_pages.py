@@ -461,6 +461,35 @@ def test_outlier_stations_are_flagged_by_their_tests_with_the_claims_behind_them
     assert numbers_in(client.get(link).get_data(as_text=True), "claim-count") == "10"
 
 
+def test_outlier_stations_sort_by_their_columns_and_export_in_that_order(login_as, station_claims):
+    from tests.test_lists import row_order, xlsx_rows
+
+    codes = ["ST-A", "ST-B", "ST-C", "ST-D", "ST-E"]
+    client = login_as("auditor")
+    base = {"model": "AN1", "as_of": "2025-12-31"}
+
+    def order(**args) -> list[str]:
+        html = client.get("/analysis/stations", query_string={**base, **args})
+        return row_order(html.get_data(as_text=True), "data-station", codes)
+
+    assert order()[:2] == ["ST-E", "ST-D"]  # flagged first, then by claims
+    assert order(sort="station", dir="asc") == codes
+    assert order(sort="station", dir="desc") == codes[::-1]
+    assert order(sort="hours", dir="desc")[0] == "ST-D"  # 6.00 hours a claim
+    assert order(sort="claims", dir="desc")[0] == "ST-E"  # ten claims
+    assert order(sort="repeats", dir="asc")[-1] == "ST-E"
+    assert order(sort="nonsense") == order()
+    sheet = xlsx_rows(
+        client.get(
+            "/analysis/stations",
+            query_string={**base, "sort": "station", "dir": "desc", "format": "xlsx"},
+        )
+    )
+    assert [r[0] for r in sheet[1:]] == codes[::-1]
+    html = client.get("/analysis/stations", query_string={**base, "sort": "hours", "dir": "asc"})
+    assert "sort=hours" in html.get_data(as_text=True).split('data-testid="exports"')[1][:400]
+
+
 @pytest.mark.parametrize("role", ["supplier", "station"])
 def test_only_the_oem_sees_outlier_stations(login_as, world, role):
     assert login_as(role).get("/analysis/stations").status_code == 403

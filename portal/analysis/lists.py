@@ -87,3 +87,32 @@ WARNINGS = Listing(
 def chosen(shown) -> bool:
     """Whether the reader chose a column (else the list keeps its own default order)."""
     return bool(shown.args.get("sort") or shown.args.get("dir")) and not shown.sort.refused
+
+
+def _stat(metric):
+    """A station's test statistic of `metric` (p-value or modified z), None when untested."""
+    return lambda s: s.tests[metric][2] if metric in s.tests else None
+
+
+# The outlier stations (sorted in Python): flagged first, then by claims, unless a column is
+# chosen.
+STATIONS = Listing(
+    [
+        Column("station", _l("Station"), lambda s: s.code),
+        Column("region", _l("Region"), lambda s: s.region),
+        Column("claims", _l("Claims"), lambda s: s.claims),
+        Column("vehicles", _l("Vehicles"), lambda s: s.vehicles),
+        Column("per_vehicle", _l("Claims per vehicle"), lambda s: s.claims_per_vehicle),
+        Column("per_vehicle_p", _l("p-value"), _stat("claims_per_vehicle")),
+        Column("cost", _l("Cost per claim"), lambda s: s.cost_per_claim),
+        Column("cost_z", _l("Modified z"), _stat("cost_per_claim")),
+        Column("hours", _l("Labor hours per claim"), lambda s: s.hours_per_claim),
+        Column("hours_z", _l("Modified z"), _stat("hours_per_claim")),
+        Column("repeats", _l("Repeat repairs"), lambda s: s.repeats),
+        Column("repeats_p", _l("p-value"), _stat("repeats")),
+        # The analysis' own order, no heading of its own: flagged first, then by claims.
+        Column("flagged", _l("Flagged"), lambda s: (not s.flagged, -s.claims, s.code)),
+    ],
+    default="flagged",
+    tiebreak=lambda s: s.code,
+)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.analysis import charts, exports, queries, reports
 from portal.analysis import filters as f
-from portal.analysis.lists import CLAIMS, WARNINGS, chosen, claim_order
+from portal.analysis.lists import CLAIMS, STATIONS, WARNINGS, chosen, claim_order
 from portal.analysis.queries import GroupBy
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
@@ -641,6 +641,9 @@ def stations():
 
     filters, errors = _read_filters()
     found = outliers.outlier_stations(filters.selection)
+    sorting = STATIONS.shown(request.args)
+    if chosen(sorting):
+        found = STATIONS.sort_rows(found, sorting.sort)
     fmt = _export_format()
     if fmt:
 
@@ -690,6 +693,8 @@ def stations():
         stations=found,
         rules=outliers,
         chart=chart,
+        sorting=sorting,
+        sort_args=_sort_args(sorting),
     ), (400 if errors else 200)
 
 
