@@ -341,3 +341,17 @@ def test_the_outlier_stations_headings_in_chinese_are_sort_links(login_as):
         as_text=True
     )
     assert_sortable_headings(html, STATION_KEYS, "单车索赔数")
+
+
+@pytest.mark.usefixtures("station_claims")
+def test_the_outlier_stations_filter_form_keeps_the_sort(login_as):
+    client = login_as("auditor")
+    html = client.get(
+        STATIONS_URL, query_string={**STATIONS_BASE, "sort": "hours", "dir": "desc"}
+    ).get_data(as_text=True)
+    form = html.split('data-testid="analysis-filters"')[1].split("</form>")[0]
+    assert '<input type="hidden" name="sort" value="hours">' in form
+    assert '<input type="hidden" name="dir" value="desc">' in form
+    plain = client.get(STATIONS_URL, query_string={**STATIONS_BASE, "sort": "nonsense"})
+    form = plain.get_data(as_text=True).split('data-testid="analysis-filters"')[1]
+    assert 'name="sort"' not in form.split("</form>")[0]
