@@ -647,6 +647,7 @@ def test_the_early_warnings_sort_by_their_columns_and_export_in_that_order(login
         )
     )
     assert [r[3] for r in sheet[1:]] == [800, 300, 120]
+    assert sheet[0][6] == "Ratio" and [r[6] for r in sheet[1:]] == [10, 4.5, 6]
     html = client.get("/analysis/warnings", query_string={"sort": "p", "dir": "asc"})
     assert 'aria-sort="ascending"' in html.get_data(as_text=True)
     assert "Nov 2024" in html.get_data(as_text=True)  # a production month in words

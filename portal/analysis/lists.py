@@ -77,7 +77,7 @@ WARNINGS = Listing(
         Column("ratio", _l("Ratio"), _ratio),
         Column("p", _l("p-value"), lambda w: w.p_value),
         Column("as_of", _l("As of"), lambda w: w.as_of),
-        Column("state", _l("Active"), lambda w: not w.active),
+        Column("state", _l("Status"), lambda w: not w.active),
     ],
     default="p",
     tiebreak=lambda w: w.id,
