@@ -57,6 +57,11 @@ class Column:
     nulls_last: bool = True
 
 
+def keyed(key: str, label: Any, get: Callable[[Any], Any], **options) -> Column:
+    """A column of a list computed in Python, sorted and exported by the same value `get`."""
+    return Column(key, label, get, get, **options)
+
+
 @dataclass(frozen=True)
 class Sort:
     key: str
@@ -128,15 +133,9 @@ class Listing:
     def exported(self) -> list[Column]:
         return [c for c in self.columns.values() if c.value is not None]
 
-    def rows(self, stmt: sa.Select) -> Iterable[list]:
-        exported = self.exported
-        for record in db.session.scalars(stmt.limit(EXPORT_LIMIT)):
-            yield [plain(c.value(record)) for c in exported]
-
     def export(self, stmt: sa.Select, fmt: str, name: str) -> Response:
         """The rows of `stmt` (already scoped, filtered and ordered) as a download."""
-        headings = [str(c.label) for c in self.exported]
-        return table_response(fmt, name, headings, self.rows(stmt))
+        return self.export_records(db.session.scalars(stmt.limit(EXPORT_LIMIT)), fmt, name)
 
     def export_records(self, records: Iterable, fmt: str, name: str) -> Response:
         """`records` (Python objects, already filtered and ordered) as a download."""
@@ -159,6 +158,18 @@ class Shown:
 
     def order(self, stmt: sa.Select) -> sa.Select:
         return self.listing.order(stmt, self.sort)
+
+    @property
+    def chosen(self) -> bool:
+        """The reader chose a column (a refused or no choice: the list's default order)."""
+        return bool(self.args.get("sort")) and not self.sort.refused
+
+    @property
+    def sort_args(self) -> dict[str, str]:
+        """The sort chosen, as query arguments (for a pager, an export or a filter form)."""
+        if not self.chosen:
+            return {}
+        return {"sort": self.sort.key, "dir": "desc" if self.sort.descending else "asc"}
 
     def url(self, **changes) -> str:
         """This list with its filters and sort, `changes` applied (None drops an argument)."""
@@ -194,6 +205,13 @@ class Shown:
 def escape_like(text: str) -> str:
     """`text` for a LIKE pattern with backslash as the escape: its % and _ are taken as such."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains(text: str, *columns) -> sa.ColumnElement[bool]:
+    """SQL: one of `columns` contains `text`, whatever its case (a claim number or VIN typed in
+    part, say); `%` and `_` in `text` are taken as such."""
+    pattern = f"%{escape_like(text.upper())}%"
+    return sa.or_(*(sa.func.upper(c).like(pattern, escape="\\") for c in columns))
 
 
 def selected(name: str = "number") -> list[str]:

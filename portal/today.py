@@ -136,7 +136,8 @@ def local_today() -> date:
     return datetime.now(_zone()).date()
 
 
-def _midnight(day: date) -> datetime:
+def local_midnight(day: date) -> datetime:
+    """The start of `day` in the portal's time zone (Asia/Shanghai), for UTC timestamp columns."""
     return datetime.combine(day, time.min, tzinfo=_zone())
 
 
@@ -184,7 +185,7 @@ def weekly_counts(stmt: sa.Select, column, weeks: int = TREND_WEEKS) -> list[tup
     monday = local_today() - timedelta(days=local_today().weekday())
     starts = [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
     is_date = isinstance(column.type, sa.Date)
-    bounds = [(s if is_date else _midnight(s)) for s in [*starts, monday + timedelta(weeks=1)]]
+    bounds = [(s if is_date else local_midnight(s)) for s in [*starts, monday + timedelta(weeks=1)]]
     sums = [
         sa.func.coalesce(
             sa.func.sum(
@@ -245,7 +246,7 @@ def _station(user: User) -> list[Item]:
     )
     today = local_today()
     due_soon = to_ship.where(OldPart.deadline <= today + timedelta(days=DUE_SOON_DAYS))
-    month_start = _midnight(today.replace(day=1))
+    month_start = local_midnight(today.replace(day=1))
     approved = mine.where(Claim.status.in_(APPROVED_STATUSES), Claim.decided_at >= month_start)
     paid = sa.select(Statement).where(
         Statement.org_id == user.organisation_id,
@@ -317,7 +318,7 @@ def _auditor(user: User) -> list[Item]:
     queue = sa.select(Claim).where(Claim.status == ClaimStatus.IN_REVIEW)
     today = local_today()
     target = decision_target_days()
-    late_before = _midnight(working_days_back(today, target))
+    late_before = local_midnight(working_days_back(today, target))
     late = queue.where(Claim.submitted_at < late_before)
     disputes = sa.select(Chargeback).where(Chargeback.status == ChargebackStatus.DISPUTED)
     alarms = sa.select(EarlyWarning).where(EarlyWarning.active.is_(True))
@@ -479,7 +480,7 @@ def _imports() -> Item:
     the latest named by kind, day and rows; the link lists them all in the audit log."""
     kind = AuditKind.MASTERDATA_IMPORTED.value
     first_day = local_today() - timedelta(days=IMPORT_DAYS - 1)
-    since = _midnight(first_day)
+    since = local_midnight(first_day)
     recent = sa.select(AuditEntry).where(AuditEntry.kind == kind, AuditEntry.at >= since)
     latest = db.session.scalars(
         recent.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(TOP)

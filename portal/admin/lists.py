@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.admin.forms import ROLE_LABELS
 from portal.auth.models import User
-from portal.lists import Column, Listing
+from portal.lists import Column, Listing, keyed
 from portal.masterdata.models import Organisation
 
 
@@ -56,9 +56,9 @@ def _state(rc) -> str:
 # each group by code, unless a column is chosen.
 REASON_CODES = Listing(
     [
-        Column("code", _l("Code"), lambda rc: rc.code, lambda rc: rc.code),
-        Column("label_en", _l("English label"), lambda rc: rc.label_en, lambda rc: rc.label_en),
-        Column("label_zh", _l("Chinese label"), lambda rc: rc.label_zh, lambda rc: rc.label_zh),
+        keyed("code", _l("Code"), lambda rc: rc.code),
+        keyed("label_en", _l("English label"), lambda rc: rc.label_en),
+        keyed("label_zh", _l("Chinese label"), lambda rc: rc.label_zh),
         Column("status", _l("Status"), lambda rc: not rc.active, _state),
     ],
     default="status",

@@ -84,11 +84,6 @@ WARNINGS = Listing(
 )
 
 
-def chosen(shown) -> bool:
-    """Whether the reader chose a column (else the list keeps its own default order)."""
-    return bool(shown.args.get("sort") or shown.args.get("dir")) and not shown.sort.refused
-
-
 def _stat(metric):
     """A station's test statistic of `metric` (p-value or modified z), None when untested."""
     return lambda s: s.tests[metric][2] if metric in s.tests else None

@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.analysis import charts, exports, queries, reports
 from portal.analysis import filters as f
-from portal.analysis.lists import CLAIMS, STATIONS, WARNINGS, chosen, claim_order
+from portal.analysis.lists import CLAIMS, STATIONS, WARNINGS, claim_order
 from portal.analysis.queries import GroupBy
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
@@ -234,13 +234,6 @@ def _claims_query(selection, sort: Sort | None = None):
     )
 
 
-def _sort_args(shown) -> dict[str, str]:
-    """The sort of a list as query arguments (for its pager and exports); none by default."""
-    if not shown.args.get("sort") or shown.sort.refused:
-        return {}
-    return {"sort": shown.sort.key, "dir": "desc" if shown.sort.descending else "asc"}
-
-
 def _claim_row(claim: Claim, mis: int) -> tuple:
     return (
         claim.number,
@@ -294,7 +287,6 @@ def claims():
         page=page,
         pages=max(1, -(-total // per_page)),
         shown=shown,
-        sort_args=_sort_args(shown),
         type_labels=TYPE_LABELS,
         status_labels=STATUS_LABELS,
     ), (400 if errors else 200)
@@ -509,7 +501,7 @@ def warnings():
         query.order_by(EarlyWarning.active.desc(), EarlyWarning.p_value, EarlyWarning.id)
     ).all()
     sorting = WARNINGS.shown(request.args)
-    if chosen(sorting):
+    if sorting.chosen:
         found = WARNINGS.sort_rows(found, sorting.sort)
     fmt = _export_format()
     if fmt:
@@ -549,7 +541,6 @@ def warnings():
         warnings=found,
         shown=shown,
         sorting=sorting,
-        sort_args=_sort_args(sorting),
         rules=early_warnings,
         can_run=current_user.role in (Role.AUDITOR, Role.ADMIN),
     )
@@ -644,7 +635,7 @@ def stations():
     filters, errors = _read_filters()
     found = outliers.outlier_stations(filters.selection)
     sorting = STATIONS.shown(request.args)
-    if chosen(sorting):
+    if sorting.chosen:
         found = STATIONS.sort_rows(found, sorting.sort)
     fmt = _export_format()
     if fmt:
@@ -696,7 +687,6 @@ def stations():
         rules=outliers,
         chart=chart,
         sorting=sorting,
-        sort_args=_sort_args(sorting),
     ), (400 if errors else 200)
 
 

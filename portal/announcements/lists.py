@@ -12,7 +12,7 @@ from flask_babel import ngettext
 
 from portal.announcements.models import Announcement, AnnouncementRead
 from portal.auth.models import User
-from portal.lists import Column, Listing
+from portal.lists import Column, Listing, keyed
 
 
 def _publisher_name():
@@ -97,10 +97,10 @@ def _readers(row) -> str:
 
 RECEIPTS = Listing(
     [
-        Column("station", _l("Station"), lambda r: r.station.code, lambda r: r.station.code),
-        Column("name", _l("Name"), lambda r: r.station.name, lambda r: r.station.name),
-        Column("region", _l("Region"), lambda r: r.station.region, lambda r: r.station.region),
-        Column("read", _l("First read"), _first_read, _first_read, nulls_last=False),
+        keyed("station", _l("Station"), lambda r: r.station.code),
+        keyed("name", _l("Name"), lambda r: r.station.name),
+        keyed("region", _l("Region"), lambda r: r.station.region),
+        keyed("read", _l("First read"), _first_read, nulls_last=False),
         Column("readers", _l("Read by"), None, _readers),
     ],
     default="read",  # not read yet first: the stations to chase

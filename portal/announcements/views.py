@@ -3,8 +3,7 @@ read what. Suppliers have no business here (403)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import (
@@ -37,6 +36,7 @@ from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.lists import EXPORT_LIMIT, escape_like, plain, table_response
 from portal.masterdata.models import Station
+from portal.today import local_midnight
 from portal.web import invalid_renders, load_or_404, page_action
 
 bp = Blueprint("announcements", __name__)
@@ -78,12 +78,10 @@ class Filters:
                     Announcement.body.ilike(pattern, escape="\\"),
                 )
             )
-        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
         if self.date_from:
-            start = datetime.combine(self.date_from, time.min, tzinfo=zone)
-            stmt = stmt.where(Announcement.published_at >= start)
+            stmt = stmt.where(Announcement.published_at >= local_midnight(self.date_from))
         if self.date_to:
-            end = datetime.combine(self.date_to + timedelta(days=1), time.min, tzinfo=zone)
+            end = local_midnight(self.date_to + timedelta(days=1))
             stmt = stmt.where(Announcement.published_at < end)
         return stmt
 
@@ -206,7 +204,9 @@ def detail(announcement_id: int):
         return render_template(
             "announcements/read.html", announcement=announcement, receipt=receipt
         )
-    rows = ops.receipts_by_station(announcement)
+    every = ops.receipts_by_station(announcement)
+    regions = sorted({r.station.region for r in every})
+    rows = every
     state = request.args.get("state", "")
     if state == "read":
         rows = [r for r in rows if r.receipts]
@@ -215,7 +215,6 @@ def detail(announcement_id: int):
     else:
         state = ""
     region = (request.args.get("region") or "").strip()[:80]
-    regions = sorted({r.station.region for r in ops.receipts_by_station(announcement)})
     if region:
         rows = [r for r in rows if r.station.region == region]
     shown = RECEIPTS.shown(request.args)

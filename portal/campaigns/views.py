@@ -40,7 +40,7 @@ from portal.claims.models import Claim, ClaimStatus
 from portal.claims.rules import last_known_odometer
 from portal.errors import Conflict, DomainError
 from portal.extensions import db
-from portal.lists import EXPORT_LIMIT, escape_like, plain, table_response
+from portal.lists import EXPORT_LIMIT, contains, escape_like, plain, table_response
 from portal.masterdata import importer
 from portal.masterdata.campaigns import Campaign, CampaignKind, CampaignStatus, CampaignVehicle
 from portal.masterdata.coverage import vehicle_coverage
@@ -150,13 +150,7 @@ def detail(code: str):
     stmt = queries.campaign_claims(campaign)
     search = (request.args.get("q") or "").strip().upper()[:40]
     if search:
-        like = f"%{escape_like(search)}%"
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.upper(Claim.number).like(like, escape="\\"),
-                sa.func.upper(Claim.vin).like(like, escape="\\"),
-            )
-        )
+        stmt = stmt.where(contains(search, Claim.number, Claim.vin))
     status = request.args.get("status", "")
     if status in {s.value for s in ClaimStatus} and status != ClaimStatus.DRAFT.value:
         stmt = stmt.where(Claim.status == ClaimStatus(status))

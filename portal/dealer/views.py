@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -22,8 +21,9 @@ from portal.claims.models import APPROVED_STATUSES, Claim, ClaimFlag, ClaimStatu
 from portal.claims.operations import RuleRefused, submit_claim
 from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
-from portal.lists import selected
+from portal.lists import contains, selected
 from portal.masterdata.models import Station
+from portal.today import local_midnight, local_today
 from portal.web import page_action
 
 bp = Blueprint("dealer", __name__)
@@ -68,15 +68,6 @@ def home():
     )
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
-def _local_midnight_utc(day: date) -> datetime:
-    """The start of `day` in the portal's time zone (Asia/Shanghai), for UTC timestamp columns."""
-    return datetime.combine(day, time.min, tzinfo=_zone())
-
-
 def _filtered(stmt: sa.Select, f: ClaimFilterForm) -> sa.Select:
     if f.type.data and not f.type.errors:
         stmt = stmt.where(Claim.type == ClaimType(f.type.data))
@@ -93,9 +84,9 @@ def _filtered(stmt: sa.Select, f: ClaimFilterForm) -> sa.Select:
     end = f.date_to.data if not f.date_to.errors else None
     if f.date_field.data == "created":
         if start:
-            stmt = stmt.where(Claim.created_at >= _local_midnight_utc(start))
+            stmt = stmt.where(Claim.created_at >= local_midnight(start))
         if end:
-            stmt = stmt.where(Claim.created_at < _local_midnight_utc(end + timedelta(days=1)))
+            stmt = stmt.where(Claim.created_at < local_midnight(end + timedelta(days=1)))
     else:
         if start:
             stmt = stmt.where(Claim.repair_date >= start)
@@ -103,13 +94,7 @@ def _filtered(stmt: sa.Select, f: ClaimFilterForm) -> sa.Select:
             stmt = stmt.where(Claim.repair_date <= end)
     q = (f.q.data or "").strip().upper()
     if q:
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.upper(Claim.number).like(like, escape="\\"),
-                sa.func.upper(Claim.vin).like(like, escape="\\"),
-            )
-        )
+        stmt = stmt.where(contains(q, Claim.number, Claim.vin))
     return stmt
 
 
@@ -121,7 +106,7 @@ def _counts(station: Station) -> dict[str, int]:
             .group_by(Claim.status)
         ).all()
     )
-    month_start = _local_midnight_utc(datetime.now(_zone()).date().replace(day=1))
+    month_start = local_midnight(local_today().replace(day=1))
     approved_this_month = db.session.scalar(
         sa.select(sa.func.count(Claim.id)).where(
             Claim.station_id == station.id,

@@ -18,7 +18,7 @@ from portal.claims.models import FLAG_RULES, Claim, ClaimStatus, ClaimType, flag
 from portal.db import utcnow
 from portal.extensions import db
 from portal.inputs import days_arg, decimal_arg, parse_int
-from portal.lists import escape_like
+from portal.lists import contains
 from portal.masterdata.models import Organisation, Station
 
 QUEUE_STATUSES = (
@@ -100,13 +100,7 @@ def _conditions(f: QueueFilter, *, include_type: bool = True, include_status: bo
     if f.max_amount is not None:
         where.append(Claim.total_amount <= f.max_amount)
     if f.search:
-        like = "%" + escape_like(f.search.upper()) + "%"
-        where.append(
-            sa.or_(
-                sa.func.upper(Claim.number).like(like, escape="\\"),
-                sa.func.upper(Claim.vin).like(like, escape="\\"),
-            )
-        )
+        where.append(contains(f.search, Claim.number, Claim.vin))
     return where
 
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.claims.models import Claim
-from portal.lists import Column, Listing
+from portal.lists import Column, Listing, keyed
 from portal.masterdata.models import Organisation, Part
 from portal.oldparts import labels
 from portal.oldparts.models import OldPart, OldPartStatus, ReturnShipment, ShipmentStatus
@@ -169,9 +169,9 @@ def _status(p: OldPart) -> str:
 # order (by tag) unless a column is chosen; its export is the box's contents as a spreadsheet.
 SHIPMENT_PARTS = Listing(
     [
-        Column("tag", _l("Tag"), lambda p: p.tag, lambda p: p.tag),
-        Column("claim", _l("Claim"), lambda p: p.claim.number, lambda p: p.claim.number),
-        Column("part", _l("Part number"), lambda p: p.part.number, lambda p: p.part.number),
+        keyed("tag", _l("Tag"), lambda p: p.tag),
+        keyed("claim", _l("Claim"), lambda p: p.claim.number),
+        keyed("part", _l("Part number"), lambda p: p.part.number),
         Column("part_name", _l("Part"), None, lambda p: p.part.name),
         Column("status", _l("Status"), lambda p: p.status.value, _status),
         Column(

@@ -3,12 +3,14 @@ chargebacks."""
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal import labels
 from portal.claims.models import Claim
-from portal.lists import Column, Listing
+from portal.lists import Column, Listing, keyed
 from portal.masterdata.models import Organisation
 from portal.settlement.models import Chargeback, ChargebackStatus, SettlementRun, Statement
 from portal.settlement.queries import (
@@ -195,37 +197,25 @@ def _run_status(row) -> str:
     return labels.label(row["statement"].status.value, "statement_status")
 
 
+def _of_statement(name: str):
+    return lambda row: getattr(row["statement"], name)
+
+
 # The statements of a run, per kind (queries.totals_with_previous, computed in Python): by
 # organisation code by default; the biggest nets or differences on asking.
 RUN_TOTALS = Listing(
     [
-        Column("code", _l("Code"), lambda r: r["code"], lambda r: r["code"]),
-        Column("name", _l("Name"), lambda r: r["name"], lambda r: r["name"]),
-        Column(
-            "statement",
-            _l("Statement"),
-            lambda r: r["statement"].number,
-            lambda r: r["statement"].number,
-        ),
+        keyed("code", _l("Code"), itemgetter("code")),
+        keyed("name", _l("Name"), itemgetter("name")),
+        keyed("statement", _l("Statement"), _of_statement("number")),
         Column("status", _l("Status"), lambda r: r["statement"].status.value, _run_status),
-        Column(
-            "lines",
-            _l("Lines"),
-            lambda r: r["statement"].line_count,
-            lambda r: r["statement"].line_count,
-        ),
-        Column("net", _l("Net"), lambda r: r["statement"].net, lambda r: r["statement"].net),
-        Column("vat", _l("VAT"), lambda r: r["statement"].vat, lambda r: r["statement"].vat),
-        Column(
-            "gross", _l("Gross"), lambda r: r["statement"].gross, lambda r: r["statement"].gross
-        ),
-        Column(
-            "previous", _l("Previous net"), lambda r: r["previous_net"], lambda r: r["previous_net"]
-        ),
-        Column(
-            "difference", _l("Difference"), lambda r: r["difference"], lambda r: r["difference"]
-        ),
+        keyed("lines", _l("Lines"), _of_statement("line_count")),
+        keyed("net", _l("Net"), _of_statement("net")),
+        keyed("vat", _l("VAT"), _of_statement("vat")),
+        keyed("gross", _l("Gross"), _of_statement("gross")),
+        keyed("previous", _l("Previous net"), itemgetter("previous_net")),
+        keyed("difference", _l("Difference"), itemgetter("difference")),
     ],
     default="code",
-    tiebreak=lambda r: r["code"],
+    tiebreak=itemgetter("code"),
 )

@@ -21,7 +21,7 @@ from portal import labels
 from portal.auth.models import Role, User
 from portal.claims.models import Claim
 from portal.extensions import db
-from portal.lists import escape_like
+from portal.lists import contains
 from portal.masterdata.models import Organisation, Part
 from portal.oldparts.models import OldPart, StationCharge
 from portal.settlement.models import (
@@ -289,13 +289,7 @@ def count_lines(statement: Statement, view: LineView) -> int:
 
 def _narrowed(query: sa.Select, view: LineView, status_column) -> sa.Select:
     if view.search:
-        like = f"%{escape_like(view.search.upper())}%"
-        query = query.where(
-            sa.or_(
-                sa.func.upper(Claim.number).like(like, escape="\\"),
-                sa.func.upper(Claim.vin).like(like, escape="\\"),
-            )
-        )
+        query = query.where(contains(view.search, Claim.number, Claim.vin))
     if view.status and status_column is not None:
         query = query.where(status_column == view.status)
     return query
@@ -303,9 +297,8 @@ def _narrowed(query: sa.Select, view: LineView, status_column) -> sa.Select:
 
 def _line_order(view: LineView, claim_key, amount, status, tiebreak) -> list:
     """The ORDER BY of `view`: its column, then claim number and id in the same direction."""
-    column = {"amount": amount, "status": status}.get(view.sort) if view.sort != "claim" else None
-    keys = [column] if column is not None else []
-    keys += [*claim_key, tiebreak]
+    column = {"amount": amount, "status": status}.get(view.sort)
+    keys = [*([column] if column is not None else []), *claim_key, tiebreak]
     return [k.desc() if view.descending else k.asc() for k in keys]
 
 
@@ -399,13 +392,14 @@ def iter_statement_lines(
     statement: Statement, batch: int = 2000, view: LineView | None = None
 ) -> Iterator[Line]:
     """Every line (or those `view` shows, in its order), a batch at a time (CSV and PDF of large
-    statements, the page's export)."""
+    statements, the page's export): the adjustments first, as on the page."""
     view = view or LineView()
+    yield from _adjustments(statement, view)
     offset = 0
     while True:
-        page = statement_lines(statement, offset, batch, view)
+        page = _own_lines(statement, offset, batch, view)
         yield from page
-        if len(page) - (len(_adjustments(statement, view)) if offset == 0 else 0) < batch:
+        if len(page) < batch:
             return
         offset += batch
 

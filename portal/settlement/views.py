@@ -49,7 +49,7 @@ from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.extensions import db
 from portal.inputs import decimal_arg, parse_int
 from portal.jobs import job_status
-from portal.lists import escape_like, selected
+from portal.lists import contains, selected
 from portal.masterdata.models import Organisation, Supplier
 from portal.messages import money, month
 from portal.oldparts.models import OldPart
@@ -789,15 +789,9 @@ def _chargebacks_filtered(filters: ChargebackFilterForm) -> tuple[sa.Select, dic
         )
     search = (filters.q.data or "").strip().upper()[:40]
     if search:
-        like = "%" + escape_like(search) + "%"
         stmt = stmt.where(
             Chargeback.claim_id.in_(
-                sa.select(Claim.id).where(
-                    sa.or_(
-                        sa.func.upper(Claim.number).like(like, escape="\\"),
-                        sa.func.upper(Claim.vin).like(like, escape="\\"),
-                    )
-                )
+                sa.select(Claim.id).where(contains(search, Claim.number, Claim.vin))
             )
         )
     problems: dict[str, str] = {}
@@ -1133,15 +1127,9 @@ def disputes():
         )
     search = (filters.q.data or "").strip().upper()[:40]
     if search:
-        like = f"%{escape_like(search)}%"
         stmt = stmt.where(
             Chargeback.claim_id.in_(
-                sa.select(Claim.id).where(
-                    sa.or_(
-                        sa.func.upper(Claim.number).like(like, escape="\\"),
-                        sa.func.upper(Claim.vin).like(like, escape="\\"),
-                    )
-                )
+                sa.select(Claim.id).where(contains(search, Claim.number, Claim.vin))
             )
         )
     shown = DISPUTES.shown(request.args)
